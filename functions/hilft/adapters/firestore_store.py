@@ -1,0 +1,198 @@
+"""Firestore adapter: every read and write hilft does, with first writes as ``create()``.
+
+The emulator aborts both of two concurrent transactions creating one document, and production
+serialises them slowly, so first writes use ``create()`` (precondition: does not exist) and
+read-modify-write uses ``update()`` with a ``last_update_time`` precondition in a retry loop.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.api_core.retry import Retry
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from hilft.core.errors import TransientStoreError
+
+MENTIONS = "mentions"
+ANSWERS = "answers"
+HANDOFFS = "handoffs"
+
+# Every composite query this module runs; infra/firestore.tf must define each (tests/infra checks).
+COMPOSITE_INDEXES = [
+    {"collection": MENTIONS, "fields": [("status", "ASCENDING"), ("due_at", "ASCENDING")]},
+    {"collection": MENTIONS, "fields": [("status", "ASCENDING"), ("next_alert_at", "ASCENDING")]},
+    {"collection": MENTIONS, "fields": [("platform", "ASCENDING"), ("conversation_id", "ASCENDING"),
+                                        ("status", "ASCENDING")]},
+]
+
+_TRANSIENT = (
+    gexc.ServiceUnavailable,
+    gexc.DeadlineExceeded,
+    gexc.InternalServerError,
+    gexc.Aborted,
+    gexc.RetryError,
+    gexc.TooManyRequests,
+    gexc.Unknown,
+    gexc.ResourceExhausted,
+)
+
+_RETRY = Retry(
+    predicate=lambda exc: isinstance(exc, gexc.ServiceUnavailable | gexc.DeadlineExceeded | gexc.Aborted),
+    initial=0.05, maximum=0.5, multiplier=2.0, timeout=4.0,
+)
+_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: str
+    data: dict[str, Any]
+    update_time: Any  # opaque precondition token
+
+
+class PreconditionFailed(Exception):
+    """The document changed since it was read (or vanished): read again and re-decide."""
+
+
+@contextmanager
+def _translate() -> Iterator[None]:
+    try:
+        yield
+    except _TRANSIENT as exc:
+        raise TransientStoreError(f"firestore unavailable ({type(exc).__name__})") from exc
+
+
+class FirestoreStore:
+    """One per instance; the client is created on first use (not at import: cold start)."""
+
+    def __init__(self, project: str, client_factory: Callable[[], firestore.Client] | None = None) -> None:
+        self._project = project
+        self._factory = client_factory or (lambda: firestore.Client(project=project))
+        self._client: firestore.Client | None = None
+        self._lock = threading.Lock()
+        self.ops: Counter[str] = Counter()  # reads / writes / queries, for the cost benchmark
+
+    @property
+    def client(self) -> firestore.Client:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._factory()
+        return self._client
+
+    def _doc(self, collection: str, doc_id: str) -> Any:
+        return self.client.collection(collection).document(doc_id)
+
+    # -- generic -----------------------------------------------------------------------------
+    def create(self, collection: str, doc_id: str, data: dict[str, Any]) -> bool:
+        """True if created, False if a document with that id already existed."""
+        self.ops["writes"] += 1
+        with _translate():
+            try:
+                self._doc(collection, doc_id).create(data, retry=_RETRY, timeout=_TIMEOUT)
+            except gexc.AlreadyExists:
+                return False
+            except gexc.Conflict:
+                return False
+        return True
+
+    def get(self, collection: str, doc_id: str) -> Snapshot | None:
+        self.ops["reads"] += 1
+        with _translate():
+            snap = self._doc(collection, doc_id).get(retry=_RETRY, timeout=_TIMEOUT)
+        if not snap.exists:
+            return None
+        return Snapshot(snap.id, snap.to_dict() or {}, snap.update_time)
+
+    def update_if_unchanged(self, collection: str, snap: Snapshot, updates: dict[str, Any]) -> None:
+        """Apply ``updates`` only if the document is still as read; else PreconditionFailed."""
+        self.ops["writes"] += 1
+        option = self.client.write_option(last_update_time=snap.update_time)
+        with _translate():
+            try:
+                self._doc(collection, snap.id).update(updates, option=option, retry=_RETRY, timeout=_TIMEOUT)
+            except (gexc.FailedPrecondition, gexc.NotFound, gexc.Conflict) as exc:
+                raise PreconditionFailed(snap.id) from exc
+
+    def update(self, collection: str, doc_id: str, updates: dict[str, Any]) -> bool:
+        """Unconditional partial update; False if the document does not exist."""
+        self.ops["writes"] += 1
+        with _translate():
+            try:
+                self._doc(collection, doc_id).update(updates, retry=_RETRY, timeout=_TIMEOUT)
+            except gexc.NotFound:
+                return False
+        return True
+
+    def set(self, collection: str, doc_id: str, data: dict[str, Any], merge: bool = True) -> None:
+        self.ops["writes"] += 1
+        with _translate():
+            self._doc(collection, doc_id).set(data, merge=merge, retry=_RETRY, timeout=_TIMEOUT)
+
+    def mutate(self, collection: str, doc_id: str,
+               decide: Callable[[Snapshot | None], dict[str, Any] | None], attempts: int = 8) -> Snapshot | None:
+        """Read, let ``decide`` compute updates (None = nothing to do), write with a precondition.
+
+        Returns the snapshot the decision was based on. Retries when the document changed between.
+        """
+        for _ in range(attempts):
+            snap = self.get(collection, doc_id)
+            updates = decide(snap)
+            if updates is None or snap is None:
+                return snap
+            try:
+                self.update_if_unchanged(collection, snap, updates)
+                return snap
+            except PreconditionFailed:
+                continue
+        raise TransientStoreError("document contended, retry later")
+
+    # -- queries -----------------------------------------------------------------------------
+    def _run(self, query: Any) -> list[Snapshot]:
+        self.ops["queries"] += 1
+        with _translate():
+            docs = list(query.stream(retry=_RETRY, timeout=_TIMEOUT))
+        self.ops["reads"] += max(1, len(docs))
+        return [Snapshot(d.id, d.to_dict() or {}, d.update_time) for d in docs]
+
+    def open_past_due(self, now: datetime, limit: int = 200) -> list[Snapshot]:
+        query = (self.client.collection(MENTIONS)
+                 .where(filter=FieldFilter("status", "==", "open"))
+                 .where(filter=FieldFilter("due_at", "<=", now))
+                 .order_by("due_at").limit(limit))
+        return self._run(query)
+
+    def overdue_realert_due(self, now: datetime, limit: int = 200) -> list[Snapshot]:
+        query = (self.client.collection(MENTIONS)
+                 .where(filter=FieldFilter("status", "==", "overdue"))
+                 .where(filter=FieldFilter("next_alert_at", "<=", now))
+                 .order_by("next_alert_at").limit(limit))
+        return self._run(query)
+
+    def open_in_conversation(self, platform: str, conversation_id: str) -> list[Snapshot]:
+        query = (self.client.collection(MENTIONS)
+                 .where(filter=FieldFilter("platform", "==", platform))
+                 .where(filter=FieldFilter("conversation_id", "==", conversation_id))
+                 .where(filter=FieldFilter("status", "in", ["open", "overdue"])))
+        return self._run(query)
+
+    def board_items(self, limit: int = 300) -> list[Snapshot]:
+        query = (self.client.collection(MENTIONS)
+                 .where(filter=FieldFilter("status", "in", ["open", "overdue"]))
+                 .order_by("due_at").limit(limit))
+        return self._run(query)
+
+    def received_since(self, since: datetime, limit: int = 5000) -> list[Snapshot]:
+        query = (self.client.collection(MENTIONS)
+                 .where(filter=FieldFilter("received_at", ">=", since))
+                 .order_by("received_at").limit(limit))
+        return self._run(query)

@@ -1,0 +1,278 @@
+"""Outbound Meta Graph API client: private replies, Messenger/Instagram messages, comment replies.
+
+Authentication: the Page access token goes in an ``Authorization: Bearer`` header, which
+graph.facebook.com accepts like the ``access_token`` parameter but keeps the token out of
+URLs, proxy logs and exception messages. With ``app_secret`` set, every call also carries
+``appsecret_proof`` (HMAC-SHA256 of the token), which apps with "Require App Secret" need.
+
+Errors map to a small tree: ``MetaRateLimited`` and ``RetryableMetaError`` (try again later),
+``MetaTokenError`` (the token is invalid: an operator must act), ``PrivateReplyRefused`` (Meta
+will never take this private reply: do not retry), else ``MetaApiError``. Messages carry
+status and codes only, never tokens or text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from hilft.core.errors import HilftError, TransientError
+
+DEFAULT_BASE_URL = "https://graph.facebook.com/v21.0"
+DEFAULT_COMMENT_FIELDS = ("id", "message", "from", "created_time", "parent")
+DEFAULT_RETRY_AFTER = 60.0  # seconds, when Meta gives no hint
+
+# Graph error codes (developers.facebook.com/docs/graph-api/guides/error-handling and the
+# Messenger Platform error codes).
+TOKEN_ERROR_CODES = frozenset({102, 190})
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 613})
+_BUSINESS_USE_CASE_RATE_LIMITS = range(80000, 80100)  # 80001 Pages, 80002 Instagram, 80006 Messenger…
+TRANSIENT_CODES = frozenset({1, 2})  # "unknown error", "service temporarily unavailable"
+# Private replies Meta will never accept for this comment, by (code, subcode or None).
+PRIVATE_REPLY_REFUSALS: Mapping[tuple[int, int | None], str] = {
+    (10900, None): "already_replied",  # "(#10900) Activity already replied to"
+    (10902, None): "not_replyable",  # "(#10902) This is not a Replyable activity"
+    (10903, None): "not_replyable",  # "(#10903) This user can't reply to this activity"
+    (10, 2018278): "window_expired",  # "This message is sent outside of allowed window"
+    (10, 2534022): "window_expired",  # the same for Instagram
+    (551, None): "recipient_unavailable",  # "This person isn't available right now"
+    (551, 1545041): "recipient_unavailable",
+}
+
+# Graph node ids are digits, underscores and (Instagram-scoped) letters: nothing that could
+# change the path of a request.
+_NODE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_FIELD = re.compile(r"[A-Za-z0-9_.{}(),]{1,64}")
+
+
+class MetaApiError(HilftError):
+    """A Graph API call failed. ``code``/``subcode`` are Graph's, ``status`` the HTTP status."""
+
+    public_message = "Meta Graph API call failed"
+
+    def __init__(self, code: int | None, subcode: int | None, status: int | None, *,
+                 fbtrace_id: str | None = None) -> None:
+        self.code = code
+        self.subcode = subcode
+        self.status = status
+        self.fbtrace_id = fbtrace_id  # quote it to Meta support; safe to log
+        super().__init__(f"{self.public_message} (status={status}, code={code}, subcode={subcode})")
+
+
+class RetryableMetaError(MetaApiError, TransientError):
+    """Graph is down or timed out: the same call may succeed later."""
+
+    public_message = "Meta Graph API temporarily unavailable"
+
+
+class MetaRateLimited(RetryableMetaError):
+    """Graph throttles us; ``retry_after`` (seconds) is Meta's hint or a conservative default."""
+
+    public_message = "Meta Graph API rate limit reached"
+
+    def __init__(self, code: int | None, subcode: int | None, status: int | None, *,
+                 retry_after: float, fbtrace_id: str | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(code, subcode, status, fbtrace_id=fbtrace_id)
+
+
+class MetaTokenError(MetaApiError):
+    """The Page access token is invalid or expired: retrying cannot help, an operator must act."""
+
+    public_message = "Meta access token rejected"
+
+
+class PrivateReplyRefused(MetaApiError):
+    """Meta will not take a private reply to this comment (``reason`` says why); never retry."""
+
+    public_message = "Meta refused the private reply"
+
+    def __init__(self, code: int | None, subcode: int | None, status: int | None, *, reason: str,
+                 fbtrace_id: str | None = None) -> None:
+        self.reason = reason
+        super().__init__(code, subcode, status, fbtrace_id=fbtrace_id)
+
+
+class MetaClient:
+    """A thin, synchronous Graph API client. Create once per instance and reuse (connection pool)."""
+
+    def __init__(self, base_url: str, page_access_token: str, *, http: httpx.Client | None = None,
+                 timeout: float = 10.0, app_secret: str | None = None) -> None:
+        if not page_access_token:
+            raise ValueError("a Page access token is required")
+        self._base_url = base_url.rstrip("/")
+        self._token = page_access_token
+        self._timeout = timeout
+        self._owns_http = http is None
+        self._http = http or httpx.Client(timeout=timeout)
+        self._proof = (hmac.new(app_secret.encode(), page_access_token.encode(), hashlib.sha256).hexdigest()
+                       if app_secret else None)
+
+    def __repr__(self) -> str:  # never show the token
+        return f"MetaClient(base_url={self._base_url!r})"
+
+    # -- messaging --------------------------------------------------------------------------
+
+    def private_reply(self, page_id: str, comment_id: str, text: str) -> str:
+        """Send the author of a Page post or comment one private Messenger message; its message id.
+
+        Meta allows one per comment, within 7 days (see ``hilft.platforms.meta.private_reply_allowed``).
+        """
+        body = {"recipient": {"comment_id": _node(comment_id)}, "message": {"text": _text(text)}}
+        return self._message_id(self._post(f"{_node(page_id)}/messages", body, private_reply=True))
+
+    def instagram_private_reply(self, ig_user_id: str, comment_id: str, text: str) -> str:
+        """The Instagram counterpart of ``private_reply`` (sent as the professional account)."""
+        body = {"recipient": {"comment_id": _node(comment_id)}, "message": {"text": _text(text)}}
+        return self._message_id(self._post(f"{_node(ig_user_id)}/messages", body, private_reply=True))
+
+    def send_message(self, page_id: str, recipient_psid: str, text: str) -> str:
+        """Answer a Messenger (or Instagram, with the IG account id) conversation; its message id.
+
+        ``messaging_type: RESPONSE``: only inside the 24-hour window after the customer wrote.
+        """
+        body = {"recipient": {"id": _node(recipient_psid)}, "messaging_type": "RESPONSE",
+                "message": {"text": _text(text)}}
+        return self._message_id(self._post(f"{_node(page_id)}/messages", body))
+
+    # -- public comments --------------------------------------------------------------------
+
+    def reply_comment(self, comment_id: str, text: str) -> str:
+        """Publicly reply under a Facebook comment (or a post id: the same ``comments`` edge)."""
+        return self._created_id(self._post(f"{_node(comment_id)}/comments", {"message": _text(text)}))
+
+    def reply_instagram_comment(self, ig_comment_id: str, text: str) -> str:
+        """Publicly reply to an Instagram comment (``replies`` edge)."""
+        return self._created_id(self._post(f"{_node(ig_comment_id)}/replies", {"message": _text(text)}))
+
+    def get_comment(self, comment_id: str, fields: Sequence[str] = DEFAULT_COMMENT_FIELDS) -> dict[str, Any]:
+        """Read a comment, e.g. the text of a mention whose webhook carried ids only.
+
+        Instagram comments have other fields: ``("id", "text", "username", "timestamp")``.
+        """
+        for field in fields:
+            if not _FIELD.fullmatch(field):
+                raise ValueError("invalid Graph field name")
+        return self._send("GET", _node(comment_id), params={"fields": ",".join(fields)})
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> MetaClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _post(self, path: str, body: Mapping[str, Any], *, private_reply: bool = False) -> dict[str, Any]:
+        # Serialised here, not by httpx, so the bytes on the wire are fixed and testable.
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        return self._send("POST", path, content=content, private_reply=private_reply)
+
+    def _send(self, method: str, path: str, *, content: bytes | None = None,
+              params: Mapping[str, str] | None = None, private_reply: bool = False) -> dict[str, Any]:
+        query = dict(params or {})
+        if self._proof:
+            query["appsecret_proof"] = self._proof
+        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            response = self._http.request(method, f"{self._base_url}/{path}", content=content,
+                                          params=query or None, headers=headers, timeout=self._timeout)
+        except httpx.TransportError:  # timeouts, refused connections, broken streams
+            raise RetryableMetaError(None, None, None) from None
+        body = _json_or_none(response)
+        if response.is_success and isinstance(body, dict) and "error" not in body:
+            return body
+        raise _error_for(response, body, private_reply=private_reply)
+
+    @staticmethod
+    def _message_id(body: Mapping[str, Any]) -> str:
+        message_id = body.get("message_id")
+        if not isinstance(message_id, str):
+            raise MetaApiError(None, None, 200)
+        return message_id
+
+    @staticmethod
+    def _created_id(body: Mapping[str, Any]) -> str:
+        created = body.get("id")
+        if not isinstance(created, str):
+            raise MetaApiError(None, None, 200)
+        return created
+
+
+def _node(value: str) -> str:
+    if not _NODE_ID.fullmatch(value):
+        raise ValueError("invalid Graph node id")
+    return value
+
+
+def _text(text: str) -> str:
+    if not text.strip():
+        raise ValueError("message text must not be empty")
+    return text
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _error_for(response: httpx.Response, body: Any, *, private_reply: bool) -> MetaApiError:
+    """Classify a failed call by Graph's error object, falling back to the HTTP status."""
+    error = body.get("error") if isinstance(body, dict) else None
+    error = error if isinstance(error, dict) else {}
+    code = _int_or_none(error.get("code"))
+    subcode = _int_or_none(error.get("error_subcode"))
+    trace = error.get("fbtrace_id") if isinstance(error.get("fbtrace_id"), str) else None
+    status = response.status_code
+    if code in TOKEN_ERROR_CODES:
+        return MetaTokenError(code, subcode, status, fbtrace_id=trace)
+    rate_limited = code in RATE_LIMIT_CODES or (code is not None and code in _BUSINESS_USE_CASE_RATE_LIMITS)
+    if rate_limited or status == 429:
+        return MetaRateLimited(code, subcode, status, retry_after=_retry_after(response.headers),
+                               fbtrace_id=trace)
+    if private_reply and code is not None:
+        reason = PRIVATE_REPLY_REFUSALS.get((code, subcode)) or PRIVATE_REPLY_REFUSALS.get((code, None))
+        if reason:
+            return PrivateReplyRefused(code, subcode, status, reason=reason, fbtrace_id=trace)
+    if status >= 500 or code in TRANSIENT_CODES or error.get("is_transient") is True:
+        return RetryableMetaError(code, subcode, status, fbtrace_id=trace)
+    return MetaApiError(code, subcode, status, fbtrace_id=trace)
+
+
+def _retry_after(headers: httpx.Headers) -> float:
+    """Seconds to wait: ``Retry-After``, else Meta's ``estimated_time_to_regain_access`` (minutes)."""
+    retry_after = headers.get("retry-after", "")
+    if retry_after.isdigit():
+        return max(float(retry_after), 1.0)
+    minutes = 0
+    try:
+        usage = json.loads(headers.get("x-business-use-case-usage", "") or "{}")
+    except ValueError:
+        usage = {}
+    if isinstance(usage, dict):
+        for buckets in usage.values():
+            for bucket in buckets if isinstance(buckets, list) else []:
+                value = bucket.get("estimated_time_to_regain_access") if isinstance(bucket, dict) else None
+                if isinstance(value, int) and not isinstance(value, bool):
+                    minutes = max(minutes, value)
+    return minutes * 60.0 if minutes > 0 else DEFAULT_RETRY_AFTER
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,113 @@
+"""Platform gateways for the handoff: one private message and one public reply per platform,
+with each platform's errors translated to hilft's (PlatformRateLimited, PrivateChannelRefused…).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from hilft.adapters import meta_client as mc
+from hilft.adapters import x_client as xc
+from hilft.core.errors import (
+    PlatformConfigError,
+    PlatformRateLimited,
+    PlatformUnavailable,
+    PrivateChannelRefused,
+)
+from hilft.platforms.meta import private_reply_allowed
+from hilft.settings import Settings
+
+
+class XGateway:
+    def __init__(self, client: xc.XClient) -> None:
+        self.client = client
+
+    def _call(self, func: Callable[[], str], *, dm: bool) -> str:
+        try:
+            return func()
+        except xc.RateLimited as exc:
+            raise PlatformRateLimited(exc.reset_at) from exc
+        except xc.DmNotAllowed as exc:
+            raise PrivateChannelRefused("x: recipient does not accept direct messages") from exc
+        except xc.XAuthError as exc:
+            raise PlatformConfigError("x: access token rejected") from exc
+        except xc.RetryableXError as exc:
+            raise PlatformUnavailable("x api unavailable") from exc
+        except xc.XApiError as exc:
+            if dm:
+                raise PrivateChannelRefused(f"x: refused ({getattr(exc, 'status', '?')})") from exc
+            raise PlatformConfigError(f"x: request refused ({getattr(exc, 'status', '?')})") from exc
+
+    def send_private(self, post: Mapping[str, Any], text: str, now: datetime) -> str:
+        author = str(post.get("author_id") or "")
+        if not author:
+            raise PrivateChannelRefused("x: author unknown")
+        return self._call(lambda: self.client.send_dm(author, text), dm=True)
+
+    def public_reply(self, post: Mapping[str, Any], text: str) -> str:
+        handle = post.get("author_handle")
+        body = f"@{handle} {text}" if handle and not text.startswith("@") else text
+        return self._call(lambda: self.client.reply(str(post["post_id"]), body), dm=False)
+
+
+class MetaGateway:
+    """Facebook/Instagram comments get a private reply (Meta's rules enforced first); Messenger
+    and Instagram DMs are already private, so the message goes to the same thread."""
+
+    def __init__(self, client: mc.MetaClient) -> None:
+        self.client = client
+
+    def _call(self, func: Callable[[], str]) -> str:
+        try:
+            return func()
+        except mc.MetaRateLimited as exc:
+            retry_after = getattr(exc, "retry_after", None) or 60
+            raise PlatformRateLimited(datetime.now(UTC) + timedelta(seconds=float(retry_after))) from exc
+        except mc.MetaTokenError as exc:
+            raise PlatformConfigError("meta: page access token rejected") from exc
+        except mc.PrivateReplyRefused as exc:
+            raise PrivateChannelRefused("meta: private reply refused") from exc
+        except mc.RetryableMetaError as exc:
+            raise PlatformUnavailable("meta graph api unavailable") from exc
+        except mc.MetaApiError as exc:
+            raise PrivateChannelRefused(f"meta: refused (code {getattr(exc, 'code', '?')})") from exc
+
+    def send_private(self, post: Mapping[str, Any], text: str, now: datetime) -> str:
+        platform = post.get("platform")
+        account = str(post.get("brand_account_id") or "")
+        if post.get("kind") == "dm":
+            return self._call(lambda: self.client.send_message(account, str(post.get("author_id")), text))
+        created = post.get("created_at")
+        allowed, why = private_reply_allowed(created if isinstance(created, datetime) else now, now,
+                                             is_brand_comment=False, already_replied=False)
+        if not allowed:
+            raise PrivateChannelRefused(f"meta: {why}")
+        comment = str(post["post_id"])
+        if platform == "instagram":
+            return self._call(lambda: self.client.instagram_private_reply(account, comment, text))
+        return self._call(lambda: self.client.private_reply(account, comment, text))
+
+    def public_reply(self, post: Mapping[str, Any], text: str) -> str:
+        return self._call(lambda: self.client.reply_comment(str(post["post_id"]), text))
+
+
+def gateway_factory(settings: Settings, http: httpx.Client) -> Callable[[str], Any]:
+    cache: dict[str, Any] = {}
+
+    def gateway(platform: str) -> Any:
+        if platform in cache:
+            return cache[platform]
+        made: Any = None
+        if platform == "x" and settings.x_user_access_token:
+            made = XGateway(xc.XClient(settings.x_api_base_url, settings.x_user_access_token, http=http))
+        elif platform in {"facebook", "instagram", "messenger"} and settings.meta_page_access_token:
+            made = MetaGateway(mc.MetaClient(settings.meta_graph_base_url, settings.meta_page_access_token,
+                                             http=http))
+        cache[platform] = made
+        return made
+
+    return gateway

@@ -1,0 +1,222 @@
+"""Wiring: settings + policy + adapters + services, built once per instance on first use.
+
+Heavy client libraries (Firestore, Cloud Tasks, httpx) are imported here lazily so that
+importing ``main`` stays cheap on a cold start.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import flask
+
+from hilft import web
+from hilft.core.errors import MalformedPayload, NotFound
+from hilft.settings import Settings, get_settings
+from hilft.logs import get_logger
+
+if TYPE_CHECKING:
+    from hilft.core.policy import Policy
+
+log = get_logger("hilft.app")
+
+
+class App:
+    def __init__(self, settings: Settings, clock: Any = None) -> None:
+        from hilft.service.ports import system_clock
+
+        self.settings = settings
+        self.clock = clock or system_clock
+
+    # -- parts, built on first use -------------------------------------------------------------
+    @cached_property
+    def policy(self) -> Policy:
+        from hilft.core.policy import Policy, load_policy
+
+        path = self.settings.config_path
+        return load_policy(path) if path else Policy.default()
+
+    @cached_property
+    def store(self) -> Any:
+        from hilft.adapters.firestore_store import FirestoreStore
+
+        return FirestoreStore(self.settings.project)
+
+    @cached_property
+    def scheduler(self) -> Any:
+        from hilft.adapters.tasks_scheduler import TasksScheduler
+
+        s = self.settings
+        if not s.tasks_queue or not s.deadline_url:
+            from hilft.core.errors import MissingSecret
+
+            raise MissingSecret("HILFT_TASKS_QUEUE and HILFT_DEADLINE_URL must be set")
+        return TasksScheduler(s.tasks_queue, s.deadline_url, s.tasks_service_account, s.tasks_emulator_host)
+
+    @cached_property
+    def http(self) -> Any:
+        import httpx
+
+        return httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
+
+    @cached_property
+    def ingest_service(self) -> Any:
+        from hilft.service.ingest import IngestService
+
+        return IngestService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
+                             retention_days=self.settings.retention_days)
+
+    @cached_property
+    def sinks(self) -> dict[str, Any]:
+        from hilft.adapters.sinks import build_sinks
+
+        s = self.settings
+        return build_sinks(self.settings)
+
+    @cached_property
+    def deadline_service(self) -> Any:
+        from hilft.service.deadlines import DeadlineService
+
+        return DeadlineService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
+                               sinks=self.sinks, board_url=self.settings.board_url,
+                               claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds))
+
+    @cached_property
+    def handoff_service(self) -> Any:
+        from hilft.adapters.departments import DepartmentNotifierHttp
+        from hilft.adapters.outbound import gateway_factory
+        from hilft.service.handoff import HandoffService
+
+        return HandoffService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
+                              gateways=gateway_factory(self.settings, self.http),
+                              notifier=DepartmentNotifierHttp(self.policy, self.http),
+                              claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds))
+
+    @cached_property
+    def oidc(self) -> Any:
+        from hilft.adapters.oidc import OidcVerifier
+
+        return OidcVerifier(self.settings.oidc_jwks_url, self.settings.oidc_issuers)
+
+    # -- entry points ----------------------------------------------------------------------------
+    def x_webhook(self, request: flask.Request) -> flask.Response:
+        from hilft.platforms import x
+
+        s = self.settings
+        if request.method == "GET":
+            token = request.args.get("crc_token")
+            if not token:
+                raise MalformedPayload("crc_token missing")
+            return web.json_response(x.crc_response(token, client_secret=s.x_client_secret,
+                                                    consumer_secret=s.x_consumer_secret))
+        web.require_method(request, "POST")
+        body = web.read_body(request, s.max_body_bytes)
+        x.verify_signature(body, request.headers, client_secret=s.x_client_secret,
+                           consumer_secret=s.x_consumer_secret)
+        batch = x.parse(body, brand_user_ids=s.x_brand_user_ids)
+        result = self.ingest_service.ingest(batch, s.x_brand_user_ids)
+        return web.json_response({"ok": True, **result.as_dict()})
+
+    def meta_webhook(self, request: flask.Request) -> flask.Response:
+        from hilft.platforms import meta
+
+        s = self.settings
+        if request.method == "GET":
+            challenge = meta.verify_subscription(request.args, s.meta_verify_token)
+            return flask.Response(challenge, 200, mimetype="text/plain")
+        web.require_method(request, "POST")
+        body = web.read_body(request, s.max_body_bytes)
+        meta.verify_signature(body, request.headers.get("X-Hub-Signature-256"), s.meta_app_secret)
+        batch = meta.parse(body, page_ids=s.meta_page_ids, ig_user_ids=s.meta_ig_user_ids)
+        result = self.ingest_service.ingest(batch, s.meta_page_ids | s.meta_ig_user_ids)
+        return web.json_response({"ok": True, **result.as_dict()})
+
+    def _verify_caller(self, request: flask.Request, audience: str | None, email: str | None) -> None:
+        if not self.settings.oidc_required:
+            return
+        self.oidc.verify(request.headers.get("Authorization"), audience=audience,
+                         allowed_emails=[email] if email else None)
+
+    def deadline(self, request: flask.Request) -> flask.Response:
+        web.require_method(request, "POST")
+        s = self.settings
+        self._verify_caller(request, s.deadline_url, s.tasks_service_account)
+        payload = web.parse_json_object(web.read_body(request, 64 * 1024, require_json=False))
+        if payload.get("kind") == "handoff":
+            try:
+                result = self.handoff_service.handoff(
+                    str(payload.get("doc_id")), department=payload.get("department"),
+                    reason=str(payload.get("reason") or "auto"), pii=bool(payload.get("pii")),
+                    requested_by="hilft:auto", attempt=int(payload.get("attempt") or 0))
+            except NotFound:
+                return web.json_response({"outcome": "missing"})
+            return web.json_response({"outcome": result.outcome, "handoff_id": result.handoff_id})
+        fired = self.deadline_service.fire(payload)
+        return web.json_response({"outcome": fired.outcome, "sinks": list(fired.sinks)})
+
+    def sweep(self, request: flask.Request) -> flask.Response:
+        web.require_method(request, "POST", "GET")
+        s = self.settings
+        self._verify_caller(request, s.sweep_url, s.scheduler_service_account)
+        return web.json_response(self.deadline_service.sweep())
+
+    def _doc_id_from(self, payload: dict[str, Any]) -> str:
+        from hilft.core import ids
+
+        if isinstance(payload.get("doc_id"), str) and payload["doc_id"]:
+            return str(payload["doc_id"])
+        if isinstance(payload.get("platform"), str) and isinstance(payload.get("post_id"), str):
+            return ids.mention_doc_id(payload["platform"], payload["post_id"])
+        raise MalformedPayload("give doc_id, or platform and post_id")
+
+    def handoff(self, request: flask.Request) -> flask.Response:
+        s = self.settings
+        who = web.staff_identity(request, s.staff_auth, s.staff_token)
+        if request.method == "GET":
+            return web.json_response({"departments": self.handoff_service.department_names()})
+        web.require_method(request, "POST")
+        payload = web.parse_json_object(web.read_body(request, 64 * 1024, require_json=False))
+        text = payload.get("text")
+        if text is not None and (not isinstance(text, str) or not text.strip() or len(text) > 2000):
+            raise MalformedPayload("text must be a non-empty string of at most 2000 characters")
+        result = self.handoff_service.handoff(self._doc_id_from(payload), department=payload.get("department"),
+                                              reason="manual", text=text, requested_by=who)
+        return web.json_response({"outcome": result.outcome, "handoff_id": result.handoff_id,
+                                  "dm_id": result.dm_id, "public_reply_id": result.public_reply_id})
+
+    def ack(self, request: flask.Request) -> flask.Response:
+        s = self.settings
+        web.require_method(request, "POST")
+        who = web.staff_identity(request, s.staff_auth, s.staff_token)
+        payload = web.parse_json_object(web.read_body(request, 64 * 1024, require_json=False))
+        result = self.deadline_service.acknowledge(self._doc_id_from(payload), payload.get("by") or who)
+        return web.json_response({"outcome": result.outcome})
+
+    def board(self, request: flask.Request) -> flask.Response:
+        from hilft import board
+
+        web.require_method(request, "GET")
+        web.staff_identity(request, self.settings.staff_auth, self.settings.staff_token)
+        return board.render(self, request)
+
+
+_app: App | None = None
+_lock = threading.Lock()
+
+
+def get_app() -> App:
+    global _app
+    if _app is None:
+        with _lock:
+            if _app is None:
+                _app = App(get_settings())
+    return _app
+
+
+def reset_app() -> None:
+    global _app
+    with _lock:
+        _app = None

@@ -1,0 +1,123 @@
+"""One exception tree for hilft; the functions layer maps each class to one HTTP answer.
+
+Messages are safe to show to a caller: they never contain payload text, tokens or secrets.
+"""
+
+from __future__ import annotations
+
+
+class HilftError(Exception):
+    """Base of every error hilft raises on purpose."""
+
+    http_status = 500
+    public_message = "internal error"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.public_message)
+        self.message = message or self.public_message
+
+
+class InvalidSignature(HilftError):
+    """The request is not signed by the platform (missing or wrong signature)."""
+
+    http_status = 401
+    public_message = "invalid signature"
+
+
+class Unauthorized(HilftError):
+    """A caller without a valid identity (e.g. OIDC token) tried an authenticated entry point."""
+
+    http_status = 401
+    public_message = "unauthorized"
+
+
+class Forbidden(HilftError):
+    http_status = 403
+    public_message = "forbidden"
+
+
+class MissingSecret(HilftError):
+    """A signing secret is not configured: fail closed, never accept unsigned requests."""
+
+    http_status = 500
+    public_message = "webhook secret not configured"
+
+
+class MalformedPayload(HilftError):
+    http_status = 400
+    public_message = "malformed payload"
+
+
+class PayloadTooLarge(HilftError):
+    http_status = 413
+    public_message = "payload too large"
+
+
+class UnsupportedMediaType(HilftError):
+    http_status = 415
+    public_message = "unsupported media type"
+
+
+class MethodNotAllowed(HilftError):
+    http_status = 405
+    public_message = "method not allowed"
+
+
+class NotFound(HilftError):
+    http_status = 404
+    public_message = "not found"
+
+
+class Conflict(HilftError):
+    http_status = 409
+    public_message = "conflict"
+
+
+class TransientError(HilftError):
+    """An outside system failed in a way a retry may cure: answer 503 so the caller retries."""
+
+    http_status = 503
+    public_message = "temporarily unavailable, retry later"
+
+
+class TransientStoreError(TransientError):
+    pass
+
+
+class TransientSchedulerError(TransientError):
+    pass
+
+
+class TransientSinkError(TransientError):
+    pass
+
+
+class PolicyError(ValueError):
+    """The policy file is invalid. The message names the offending key."""
+
+
+# -- outbound platform calls (DMs, replies), independent of the platform -----------------------
+class PlatformRateLimited(TransientError):
+    """The platform said 'too many requests'; ``retry_at`` is when it allows the next call."""
+
+    def __init__(self, retry_at: object, message: str | None = None) -> None:
+        super().__init__(message or "platform rate limit")
+        self.retry_at = retry_at
+
+
+class PlatformUnavailable(TransientError):
+    public_message = "platform unavailable"
+
+
+class PrivateChannelRefused(HilftError):
+    """A private message is not possible (DMs closed, Meta's 7-day or one-reply rule, ...)."""
+
+    http_status = 409
+    public_message = "private message refused by the platform"
+
+
+class PlatformConfigError(HilftError):
+    """Token revoked or expired, wrong ids: needs an operator, not a retry."""
+
+    http_status = 500
+    public_message = "platform configuration error"

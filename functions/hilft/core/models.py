@@ -1,0 +1,92 @@
+"""The normalised event model every platform parser produces.
+
+Platform payloads differ wildly (X v1.1, X v2, Meta Graph); the rest of hilft sees only these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+
+class Platform(StrEnum):
+    X = "x"
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+    MESSENGER = "messenger"
+
+
+class Kind(StrEnum):
+    MENTION = "mention"  # public post that @-mentions the brand (or was caught by the radar)
+    REPLY = "reply"  # public reply in a thread / comment under a post
+    DM = "dm"  # private message
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
+    OVERDUE = "overdue"
+    HANDED_OFF = "handed_off"
+    DELETED = "deleted"
+
+
+class Author(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    handle: str | None = None
+    name: str | None = None
+    followers: int | None = None
+
+
+class Mention(BaseModel):
+    """One post, reply or message, by a customer or by the brand itself."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: Platform
+    post_id: str
+    kind: Kind
+    author: Author
+    text: str
+    created_at: datetime
+    conversation_id: str | None = None
+    in_reply_to: str | None = None  # post id this one replies to (None for top-level posts and DMs)
+    in_reply_to_author_id: str | None = None
+    is_brand: bool = False  # written by one of the brand's own accounts
+    brand_account_id: str | None = None  # which brand account received it (X for_user_id, page id)
+    lang: str | None = None
+    url: str | None = None
+    # For a DM: the recipient (the brand when a customer writes; the customer when it is our echo).
+    recipient_id: str | None = None
+    # Ids of accounts @-mentioned in the text: tells a post addressed to the brand from a radar catch.
+    mentioned_user_ids: tuple[str, ...] = ()
+
+    @field_validator("created_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("created_at must be timezone-aware")
+        return value
+
+
+class Deletion(BaseModel):
+    """The author deleted a post: hilft must forget its text and personal data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: Platform
+    post_id: str
+    author_id: str | None = None
+    deleted_at: datetime | None = None
+
+
+class ParsedBatch(BaseModel):
+    """Everything one webhook body carried, in delivery order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    events: tuple[Mention | Deletion, ...] = ()
+    ignored: tuple[str, ...] = ()  # names of event types hilft does not handle (logged once each)

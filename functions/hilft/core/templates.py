@@ -1,0 +1,230 @@
+"""The few sentences hilft writes to customers itself, in German and English, "Sie" and "du".
+
+Friendly, human and short, in the tone social care teams such as @Telekom_hilft made familiar:
+say what happens next and by when, never repeat anything of the customer's post. A policy may
+override any template per language and address form; placeholders are checked when the policy
+loads, so a typo cannot reach a customer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Literal
+
+Language = Literal["de", "en"]
+AddressForm = Literal["sie", "du"]
+LANGUAGES: tuple[Language, ...] = ("de", "en")
+ADDRESS_FORMS: tuple[AddressForm, ...] = ("sie", "du")
+
+TEMPLATE_NAMES = ("handoff_dm", "public_reply", "dm_closed_reply", "sign_off")
+PLACEHOLDERS = frozenset({"name", "case_ref", "promise", "department"})
+"""What a template may use: the customer's display name (may be empty), the case reference,
+the promise phrase ("innerhalb der nächsten Stunde") and the department's label."""
+
+_PUBLIC = frozenset({"public_reply", "dm_closed_reply"})
+
+BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
+    "de": {
+        "sie": {
+            "handoff_dm": (
+                "Hallo {name}, danke für Ihre Nachricht! Persönliche Daten wie Kunden- oder "
+                "Telefonnummern besprechen wir lieber hier privat als öffentlich. Ihr Anliegen "
+                "liegt jetzt bei unseren Kolleginnen und Kollegen ({department}), Ihre Vorgangsnummer "
+                "ist {case_ref}. Wir melden uns {promise}."
+            ),
+            "public_reply": (
+                "Hallo {name}, das schauen wir uns gern genauer an. Wir haben Ihnen eine "
+                "Direktnachricht geschickt, dort geht es weiter."
+            ),
+            "dm_closed_reply": (
+                "Hallo {name}, wir möchten Ihnen gern privat weiterhelfen. Bitte öffnen Sie Ihre "
+                "Direktnachrichten für uns oder folgen Sie uns kurz, dann schreiben wir Ihnen."
+            ),
+            "sign_off": "",
+        },
+        "du": {
+            "handoff_dm": (
+                "Hallo {name}, danke für deine Nachricht! Persönliche Daten wie Kunden- oder "
+                "Telefonnummern besprechen wir lieber hier privat als öffentlich. Dein Anliegen "
+                "liegt jetzt bei unseren Kolleginnen und Kollegen ({department}), deine Vorgangsnummer "
+                "ist {case_ref}. Wir melden uns {promise}."
+            ),
+            "public_reply": (
+                "Hallo {name}, das schauen wir uns gern genauer an. Wir haben dir eine "
+                "Direktnachricht geschickt, dort geht es weiter."
+            ),
+            "dm_closed_reply": (
+                "Hallo {name}, wir möchten dir gern privat weiterhelfen. Bitte öffne deine "
+                "Direktnachrichten für uns oder folge uns kurz, dann schreiben wir dir."
+            ),
+            "sign_off": "",
+        },
+    },
+    "en": {
+        "sie": {
+            "handoff_dm": (
+                "Hello {name}, thank you for your message. We would rather discuss personal details "
+                "such as customer or phone numbers here in private than in public. Your request is "
+                "now with our colleagues ({department}), your case reference is {case_ref}. We will "
+                "get back to you {promise}."
+            ),
+            "public_reply": (
+                "Hello {name}, we are happy to look into this. We have sent you a direct message, "
+                "let's continue there."
+            ),
+            "dm_closed_reply": (
+                "Hello {name}, we would like to help you in private. Please open your direct "
+                "messages to us or follow us for a moment, and we will write to you."
+            ),
+            "sign_off": "",
+        },
+        "du": {
+            "handoff_dm": (
+                "Hi {name}, thanks for your message! Personal details such as customer or phone "
+                "numbers are better discussed here in private than in public. Your request is now "
+                "with our colleagues ({department}), your case reference is {case_ref}. We'll get "
+                "back to you {promise}."
+            ),
+            "public_reply": (
+                "Hi {name}, happy to look into this! We've sent you a direct message, let's continue there."
+            ),
+            "dm_closed_reply": (
+                "Hi {name}, we'd like to help you in private. Please open your DMs to us or follow "
+                "us for a moment, and we'll write to you."
+            ),
+            "sign_off": "",
+        },
+    },
+}
+
+
+def placeholders_of(text: str) -> frozenset[str]:
+    """The placeholders a template uses; ValueError for anything `render` could not fill safely."""
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError as error:
+        raise ValueError(f"{error} (write {{{{ and }}}} for literal braces)") from None
+    used = set()
+    for _, field, spec, conversion in parsed:
+        if field is None:
+            continue
+        if field not in PLACEHOLDERS or spec or conversion:
+            allowed = ", ".join(f"{{{name}}}" for name in sorted(PLACEHOLDERS))
+            shown = (
+                "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            )
+            raise ValueError(f"unknown placeholder {shown} (allowed: {allowed})")
+        used.add(field)
+    return frozenset(used)
+
+
+def validate_template(name: str, text: str) -> None:
+    """Raise ValueError for an unknown template name or placeholder (used at policy load time)."""
+    if name not in TEMPLATE_NAMES:
+        raise ValueError(f"unknown template {name!r} (known: {', '.join(TEMPLATE_NAMES)})")
+    placeholders_of(text)
+
+
+def render(
+    template: str,
+    /,
+    *,
+    language: str,
+    address_form: str,
+    overrides: Mapping[str, str] | None = None,
+    **values: str | None,
+) -> str:
+    """Fill the template named `template` (positional: `name=` is the customer's name placeholder).
+
+    `overrides` (template name → text, from `Policy.template_overrides(language, address_form)`)
+    win over the built-in texts. Pass every placeholder the template uses (callers pass all of
+    `PLACEHOLDERS`); None or "" leaves a value out cleanly ("Hallo {name}," becomes "Hallo,").
+    The policy's sign-off, when set, is appended: after a blank line in a DM, a space in public.
+    """
+    if template not in TEMPLATE_NAMES:
+        raise ValueError(f"unknown template {template!r}")
+    if language not in LANGUAGES or address_form not in ADDRESS_FORMS:
+        raise ValueError(f"no templates for language {language!r} and address form {address_form!r}")
+    text = _fill(_template(template, language, address_form, overrides), values, template)
+    if template != "sign_off":
+        sign_off = _fill(_template("sign_off", language, address_form, overrides), values, "sign_off")
+        if sign_off:
+            separator = " " if template in _PUBLIC else "\n\n"
+            text = f"{text}{separator}{sign_off}"
+    return text
+
+
+def _template(name: str, language: str, address_form: str, overrides: Mapping[str, str] | None) -> str:
+    text = (overrides or {}).get(name)
+    return text if text is not None else BUILT_IN[language][address_form][name]
+
+
+def _fill(template: str, values: Mapping[str, str | None], name: str) -> str:
+    needed = placeholders_of(template)
+    missing = needed - values.keys()
+    if missing:
+        raise ValueError(f"template {name} needs {', '.join(sorted(missing))}")
+    text = template.format_map({key: values[key] or "" for key in needed})
+    text = re.sub(r"[ \t]+([,.!?)])", r"\1", text)  # an empty value must not leave "Hallo ,"
+    text = re.sub(r"\( *\)", "", text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def promise_phrase(duration: timedelta, language: str, address_form: str = "sie") -> str:
+    """ "innerhalb der nächsten Stunde", "within the next 30 minutes" … in the largest whole unit.
+
+    The address form does not change the phrase today; it is a parameter so an override can.
+    """
+    del address_form
+    seconds = int(duration.total_seconds())
+    if seconds <= 0:
+        raise ValueError("a promise must be a positive duration")
+    if language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}")
+    units = _UNITS_DE if language == "de" else _UNITS_EN
+    for unit_seconds, singular, plural in units:
+        if seconds % unit_seconds == 0 and (unit_seconds != 86_400 or seconds > 86_400):
+            count = seconds // unit_seconds
+            return singular if count == 1 else plural.format(count)
+    raise AssertionError("unreachable: seconds divide every duration")  # pragma: no cover
+
+
+_UNITS_DE = (
+    (86_400, "", "innerhalb der nächsten {} Tage"),
+    (3_600, "innerhalb der nächsten Stunde", "innerhalb der nächsten {} Stunden"),
+    (60, "innerhalb der nächsten Minute", "innerhalb der nächsten {} Minuten"),
+    (1, "innerhalb der nächsten Sekunde", "innerhalb der nächsten {} Sekunden"),
+)
+_UNITS_EN = (
+    (86_400, "", "within the next {} days"),
+    (3_600, "within the next hour", "within the next {} hours"),
+    (60, "within the next minute", "within the next {} minutes"),
+    (1, "within the next second", "within the next {} seconds"),
+)
+
+
+def pick_language(post_language: str | None, default: str) -> Language:
+    """German or English from a platform's language tag ("de", "de-AT", "en_GB"), else `default`."""
+    primary = (post_language or "").replace("_", "-").split("-")[0].strip().lower()
+    if primary in LANGUAGES:
+        return primary  # type: ignore[return-value]
+    if default not in LANGUAGES:
+        raise ValueError(f"unsupported default language {default!r}")
+    return default  # type: ignore[return-value]
+
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: easy to read out on the phone
+
+
+def case_reference(post_id: str, platform: str) -> str:
+    """A short, stable, non-sequential reference for a post, e.g. "HX-7K3Q9D".
+
+    Derived from a hash, so it reveals neither the post id nor how many cases exist.
+    """
+    digest = int.from_bytes(hashlib.sha256(f"{platform}:{post_id}".encode()).digest()[:4], "big")
+    chars = [_CROCKFORD[(digest >> shift) & 0x1F] for shift in range(25, -1, -5)]
+    return "HX-" + "".join(chars)

@@ -1,0 +1,510 @@
+"""Meta (Facebook Page, Instagram, Messenger) webhooks: verification and parsing, sans-I/O.
+
+Bytes and query parameters in, models or exceptions out: no HTTP, no clock, no Firestore.
+
+One webhook body is ``{"object": "page" | "instagram", "entry": [...]}``. Each entry is one
+account of the brand (``entry.id``: a Page id or an Instagram professional account id) and
+carries ``changes[]`` (``{"field", "value"}``: Page ``feed``/``mention``, Instagram
+``comments``/``mentions``) and/or ``messaging[]`` (Messenger and Instagram direct messages).
+One body may mix several entries, fields and kinds; every item becomes one event or one name
+in ``ParsedBatch.ignored``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hilft.core.errors import Forbidden, InvalidSignature, MalformedPayload, MissingSecret
+from hilft.core.models import Author, Deletion, Kind, Mention, ParsedBatch, Platform
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+_SIGNATURE_PREFIX = "sha256="
+# Meta's challenge is a number; refusing anything else keeps us from echoing markup back.
+_CHALLENGE = re.compile(r"[A-Za-z0-9._-]{1,512}")
+
+# Meta's rules for private replies (Messenger and Instagram "Private Replies").
+PRIVATE_REPLY_WINDOW = timedelta(days=7)
+
+UNKNOWN_AUTHOR_ID = "unknown"  # Meta did not say who wrote it (caption mentions, feed without `from`)
+
+_MAX_EPOCH_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z, the last instant datetime can hold
+_MAX_EPOCH_MILLIS = _MAX_EPOCH_SECONDS * 1000 + 999
+_MILLIS_THRESHOLD = 100_000_000_000  # an epoch value this large is milliseconds (seconds: year 5138)
+
+EpochSeconds = Annotated[int, Field(ge=0, le=_MAX_EPOCH_SECONDS)]
+EpochMillis = Annotated[int, Field(ge=0, le=_MAX_EPOCH_MILLIS)]
+EpochSecondsOrMillis = Annotated[int, Field(ge=0, le=_MAX_EPOCH_MILLIS)]
+
+_FEED_POST_ITEMS = frozenset({"post", "status", "photo", "video"})
+_ADD_VERBS = frozenset({"add"})
+_EDIT_VERBS = frozenset({"edited", "edit"})
+_REMOVE_VERBS = frozenset({"remove", "delete"})
+
+
+# -- verification -------------------------------------------------------------------------
+
+
+def verify_subscription(params: Mapping[str, str], verify_token: str | None) -> str:
+    """Answer Meta's subscription handshake (GET ``hub.mode``/``hub.verify_token``/``hub.challenge``).
+
+    Returns the challenge to echo back. Fails closed: no configured token is a server error,
+    a wrong token or mode is ``Forbidden``.
+    """
+    if not verify_token:
+        raise MissingSecret("META_VERIFY_TOKEN is not configured")
+    offered = params.get("hub.verify_token") or ""
+    challenge = params.get("hub.challenge") or ""
+    token_matches = hmac.compare_digest(offered.encode(), verify_token.encode())
+    if params.get("hub.mode") != "subscribe" or not token_matches:
+        raise Forbidden("subscription verification failed")
+    if not _CHALLENGE.fullmatch(challenge):
+        raise Forbidden("subscription verification failed")
+    return challenge
+
+
+def sign(body: bytes, app_secret: str) -> str:
+    """The ``X-Hub-Signature-256`` value Meta sends for ``body`` (used by tests and fakes)."""
+    digest = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return _SIGNATURE_PREFIX + digest
+
+
+def verify_signature(body: bytes, header_value: str | None, app_secret: str | None) -> None:
+    """Check ``X-Hub-Signature-256`` over the raw request bytes.
+
+    Hash exactly the bytes received: Meta escapes non-ASCII (``\\u00fc``) and slashes, so a
+    re-serialised JSON document would not match.
+    """
+    if not app_secret:
+        raise MissingSecret("META_APP_SECRET is not configured")
+    if not header_value:
+        raise InvalidSignature("missing X-Hub-Signature-256")
+    expected = sign(body, app_secret).encode()
+    offered = header_value.strip().encode("utf-8", "replace")
+    if not hmac.compare_digest(expected, offered.lower()):
+        raise InvalidSignature()
+
+
+# -- private replies ----------------------------------------------------------------------
+
+
+def private_reply_allowed(
+    comment_created_at: datetime,
+    now: datetime,
+    *,
+    is_brand_comment: bool,
+    already_replied: bool,
+) -> tuple[bool, str | None]:
+    """Whether Meta will accept a private reply to a comment, and if not, why.
+
+    Meta's rules: one private reply per comment, only within 7 days of the comment, and never
+    to the Page's (brand's) own comments. Asking first spares a call Meta would refuse.
+    Returns ``(True, None)`` or ``(False, reason)`` with reason ``"brand_comment"``,
+    ``"already_replied"`` or ``"window_expired"``.
+    """
+    for value in (comment_created_at, now):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("private_reply_allowed needs timezone-aware datetimes")
+    if is_brand_comment:
+        return False, "brand_comment"
+    if already_replied:
+        return False, "already_replied"
+    if now - comment_created_at >= PRIVATE_REPLY_WINDOW:
+        return False, "window_expired"
+    return True, None
+
+
+# -- envelope models, pinned to Meta's documented shapes ----------------------------------
+
+
+class _Shape(BaseModel):
+    # strict: an id that is a number or a timestamp that is a string is not Meta's shape.
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+ShapeT = TypeVar("ShapeT", bound=_Shape)
+
+
+class _Actor(_Shape):
+    id: str
+    name: str | None = None
+    username: str | None = None
+
+
+class _Change(_Shape):
+    field: str
+    value: Any = None
+
+
+class _Entry(_Shape):
+    id: str
+    time: EpochSecondsOrMillis | None = None
+    changes: list[_Change] = []
+    messaging: list[dict[str, Any]] = []
+    standby: list[Any] = []  # handover protocol: another app owns the thread
+
+
+class _Envelope(_Shape):
+    object: str
+    entry: list[_Entry]
+
+
+class _FeedValue(_Shape):
+    """Page ``feed`` change: ``item`` (comment, post, status, reaction…) and ``verb``."""
+
+    item: str
+    verb: str
+    from_: _Actor | None = Field(default=None, alias="from")
+    post_id: str | None = None
+    comment_id: str | None = None
+    parent_id: str | None = None
+    message: str | None = None
+    created_time: EpochSeconds | None = None
+
+
+class _PageMentionValue(_Shape):
+    """Page ``mention``: someone mentioned the Page in a post or comment."""
+
+    item: str
+    verb: str
+    post_id: str
+    comment_id: str | None = None
+    sender_id: str | None = None
+    sender_name: str | None = None
+    message: str | None = None
+    created_time: EpochSeconds | None = None
+
+
+class _IgMedia(_Shape):
+    id: str
+
+
+class _IgCommentValue(_Shape):
+    """Instagram ``comments``: a comment on the brand's media (no timestamp in the payload)."""
+
+    id: str
+    from_: _Actor | None = Field(default=None, alias="from")
+    text: str | None = None
+    media: _IgMedia | None = None
+    parent_id: str | None = None
+
+
+class _IgMentionValue(_Shape):
+    """Instagram ``mentions``: the brand @mentioned in a caption (media_id) or a comment."""
+
+    media_id: str
+    comment_id: str | None = None
+
+
+class _Participant(_Shape):
+    id: str
+
+
+class _ReplyTo(_Shape):
+    mid: str | None = None
+
+
+class _Message(_Shape):
+    mid: str
+    text: str | None = None
+    is_echo: bool = False
+    is_deleted: bool = False  # Instagram: the sender unsent the message
+    reply_to: _ReplyTo | None = None
+
+
+class _MessagingEvent(_Shape):
+    sender: _Participant
+    recipient: _Participant
+    timestamp: EpochMillis
+    message: _Message
+
+
+# -- parsing ------------------------------------------------------------------------------
+
+
+def parse(body: bytes, *, page_ids: frozenset[str], ig_user_ids: frozenset[str]) -> ParsedBatch:
+    """Turn one webhook body into events, in delivery order.
+
+    ``page_ids``/``ig_user_ids`` are the brand's own accounts: what they write is ``is_brand``.
+    Anything not shaped like Meta's documented payloads raises ``MalformedPayload`` (and only
+    that); fields and item types hilft does not handle are named in ``ignored``.
+
+    Texts Meta does not send are kept as ``""``: Page and Instagram mentions carry only ids,
+    so the service fetches the text later (``MetaClient.get_comment``) if it needs it.
+    """
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise MalformedPayload("body is not JSON") from None
+    envelope = _validate(_Envelope, document, "")
+    events: list[Mention | Deletion] = []
+    ignored: list[str] = []
+    if envelope.object == "page":
+        dm_platform, brand_ids = Platform.MESSENGER, page_ids
+    elif envelope.object == "instagram":
+        dm_platform, brand_ids = Platform.INSTAGRAM, ig_user_ids
+    else:
+        return ParsedBatch(ignored=(f"object:{_name(envelope.object)}",))
+    for index, entry in enumerate(envelope.entry):
+        where = f"entry.{index}"
+        fallback_time = _from_epoch(entry.time) if entry.time is not None else None
+        for number, change in enumerate(entry.changes):
+            _parse_change(envelope.object, change, entry.id, brand_ids, fallback_time,
+                          f"{where}.changes.{number}", events, ignored)
+        for number, item in enumerate(entry.messaging):
+            _parse_messaging(dm_platform, item, entry.id, brand_ids, f"{where}.messaging.{number}",
+                             events, ignored)
+        if entry.standby:
+            ignored.append(f"{envelope.object}:standby")
+    return ParsedBatch(events=tuple(events), ignored=tuple(dict.fromkeys(ignored)))
+
+
+def _parse_change(
+    object_name: str,
+    change: _Change,
+    account_id: str,
+    brand_ids: frozenset[str],
+    fallback_time: datetime | None,
+    where: str,
+    events: list[Mention | Deletion],
+    ignored: list[str],
+) -> None:
+    handler = _CHANGE_HANDLERS.get((object_name, change.field))
+    if handler is None:
+        ignored.append(f"{object_name}:{_name(change.field)}")
+        return
+    outcome = handler(change.value, account_id, brand_ids, fallback_time, f"{where}.value")
+    if isinstance(outcome, str):
+        ignored.append(outcome)
+    else:
+        events.append(outcome)
+
+
+def _page_feed(
+    raw: Any, page_id: str, page_ids: frozenset[str], fallback_time: datetime | None, where: str
+) -> Mention | Deletion | str:
+    value = _validate(_FeedValue, raw, where)
+    if value.item == "comment":
+        post_id = _require(value.comment_id, f"{where}.comment_id")
+    elif value.item in _FEED_POST_ITEMS:
+        post_id = _require(value.post_id, f"{where}.post_id")
+    else:
+        return f"feed:{_name(value.item)}"
+    author_id = value.from_.id if value.from_ else None
+    created_at = _created_at(value.created_time, fallback_time, where)
+    if value.verb in _REMOVE_VERBS:
+        return Deletion(platform=Platform.FACEBOOK, post_id=post_id, author_id=author_id,
+                        deleted_at=created_at)
+    if value.verb not in _ADD_VERBS | _EDIT_VERBS:
+        return f"feed:{_name(value.item)}:{_name(value.verb)}"
+    is_comment = value.item == "comment"
+    # Meta sets parent_id on every comment: the post for a top-level comment, else the comment.
+    in_reply_to = (value.parent_id or value.post_id) if is_comment else None
+    return Mention(
+        platform=Platform.FACEBOOK,
+        post_id=post_id,
+        kind=Kind.REPLY if is_comment else Kind.MENTION,
+        author=_author(value.from_),
+        text=_clean(value.message),
+        created_at=created_at,
+        conversation_id=value.post_id,
+        in_reply_to=in_reply_to,
+        is_brand=author_id is not None and author_id in page_ids,
+        brand_account_id=page_id,
+        url=_facebook_url(value.post_id),
+    )
+
+
+def _page_mention(
+    raw: Any, page_id: str, page_ids: frozenset[str], fallback_time: datetime | None, where: str
+) -> Mention | Deletion | str:
+    value = _validate(_PageMentionValue, raw, where)
+    if value.item == "comment":
+        post_id = _require(value.comment_id, f"{where}.comment_id")
+    elif value.item in _FEED_POST_ITEMS:
+        post_id = value.post_id
+    else:
+        return f"mention:{_name(value.item)}"
+    created_at = _created_at(value.created_time, fallback_time, where)
+    if value.verb in _REMOVE_VERBS:
+        return Deletion(platform=Platform.FACEBOOK, post_id=post_id, author_id=value.sender_id,
+                        deleted_at=created_at)
+    if value.verb not in _ADD_VERBS | _EDIT_VERBS:
+        return f"mention:{_name(value.item)}:{_name(value.verb)}"
+    author_id = value.sender_id or UNKNOWN_AUTHOR_ID
+    return Mention(
+        platform=Platform.FACEBOOK,
+        post_id=post_id,
+        kind=Kind.MENTION,
+        author=Author(id=author_id, name=_clean_optional(value.sender_name)),
+        text=_clean(value.message),
+        created_at=created_at,
+        conversation_id=value.post_id,
+        in_reply_to=value.post_id if value.item == "comment" else None,
+        is_brand=author_id in page_ids,
+        brand_account_id=page_id,
+        mentioned_user_ids=(page_id,),
+        url=_facebook_url(value.post_id),
+    )
+
+
+def _ig_comment(
+    raw: Any, ig_user_id: str, ig_user_ids: frozenset[str], fallback_time: datetime | None, where: str
+) -> Mention | Deletion | str:
+    """Instagram sends no creation time with a comment: the entry's time stands in for it."""
+    value = _validate(_IgCommentValue, raw, where)
+    media_id = value.media.id if value.media else None
+    author_id = value.from_.id if value.from_ else None
+    return Mention(
+        platform=Platform.INSTAGRAM,
+        post_id=value.id,
+        kind=Kind.REPLY,
+        author=_author(value.from_),
+        text=_clean(value.text),
+        created_at=_created_at(None, fallback_time, where),
+        conversation_id=media_id,
+        in_reply_to=value.parent_id or media_id,
+        is_brand=author_id is not None and author_id in ig_user_ids,
+        brand_account_id=ig_user_id,
+    )
+
+
+def _ig_mention(
+    raw: Any, ig_user_id: str, ig_user_ids: frozenset[str], fallback_time: datetime | None, where: str
+) -> Mention | Deletion | str:
+    """A mention carries ids only: text ``""`` and author ``"unknown"`` until fetched.
+
+    A caption mention has only ``media_id`` (the post is the media itself); a comment mention
+    also has ``comment_id``.
+    """
+    value = _validate(_IgMentionValue, raw, where)
+    return Mention(
+        platform=Platform.INSTAGRAM,
+        post_id=value.comment_id or value.media_id,
+        kind=Kind.MENTION,
+        author=Author(id=UNKNOWN_AUTHOR_ID),
+        text="",
+        created_at=_created_at(None, fallback_time, where),
+        conversation_id=value.media_id,
+        in_reply_to=value.media_id if value.comment_id else None,
+        brand_account_id=ig_user_id,
+        mentioned_user_ids=(ig_user_id,),
+    )
+
+
+_ChangeHandler = Callable[[Any, str, frozenset[str], datetime | None, str], Mention | Deletion | str]
+_CHANGE_HANDLERS: dict[tuple[str, str], _ChangeHandler] = {
+    ("page", "feed"): _page_feed,
+    ("page", "mention"): _page_mention,
+    ("instagram", "comments"): _ig_comment,
+    ("instagram", "mentions"): _ig_mention,
+}
+
+
+def _parse_messaging(
+    platform: Platform,
+    raw: dict[str, Any],
+    account_id: str,
+    brand_ids: frozenset[str],
+    where: str,
+    events: list[Mention | Deletion],
+    ignored: list[str],
+) -> None:
+    """One ``messaging[]`` item: a message (or its echo), else a receipt/postback/reaction…
+
+    ``is_echo`` marks what the brand itself sent (from any tool): that is a brand answer.
+    The conversation id is the customer's page- or Instagram-scoped id.
+    """
+    if "message" not in raw:
+        kinds = sorted(set(raw) - {"sender", "recipient", "timestamp"})
+        ignored.append(f"messaging:{_name(kinds[0]) if kinds else 'empty'}")
+        return
+    event = _validate(_MessagingEvent, raw, where)
+    message = event.message
+    if message.is_deleted:
+        events.append(Deletion(platform=platform, post_id=message.mid, author_id=event.sender.id,
+                               deleted_at=_from_epoch(event.timestamp)))
+        return
+    is_brand = message.is_echo or event.sender.id in brand_ids
+    customer_id = event.recipient.id if is_brand else event.sender.id
+    events.append(Mention(
+        platform=platform,
+        post_id=message.mid,
+        kind=Kind.DM,
+        author=Author(id=event.sender.id),
+        text=_clean(message.text),
+        created_at=_from_epoch(event.timestamp),
+        conversation_id=customer_id,
+        is_brand=is_brand,
+        brand_account_id=account_id,
+        recipient_id=event.recipient.id,
+    ))
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _validate(model: type[ShapeT], raw: Any, where: str) -> ShapeT:
+    """Validate against a shape; the error names locations and types, never payload values."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False, include_context=False)[0]
+        place = ".".join([where, *(str(part) for part in first["loc"])] if where else map(str, first["loc"]))
+        raise MalformedPayload(f"malformed Meta payload at {place or 'top level'}: {first['type']}") from None
+
+
+def _require(value: str | None, where: str) -> str:
+    if value is None:
+        raise MalformedPayload(f"malformed Meta payload at {where}: missing")
+    return value
+
+
+def _from_epoch(value: int) -> datetime:
+    """Meta mixes seconds (feed, entry.time of changes) and milliseconds (messaging)."""
+    seconds = value / 1000 if value >= _MILLIS_THRESHOLD else value
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def _created_at(created_time: int | None, fallback: datetime | None, where: str) -> datetime:
+    if created_time is not None:
+        return datetime.fromtimestamp(created_time, tz=UTC)
+    if fallback is not None:
+        return fallback
+    raise MalformedPayload(f"malformed Meta payload at {where}: no created_time and no entry.time")
+
+
+def _author(actor: _Actor | None) -> Author:
+    if actor is None:  # Meta leaves out `from` when the app may not see the person
+        return Author(id=UNKNOWN_AUTHOR_ID)
+    return Author(id=actor.id, handle=_clean_optional(actor.username), name=_clean_optional(actor.name))
+
+
+def _facebook_url(post_id: str | None) -> str | None:
+    """Permalink of a post (comments link to their post); Graph post ids resolve on facebook.com."""
+    if post_id is None or not re.fullmatch(r"[0-9_]+", post_id):
+        return None
+    return f"https://www.facebook.com/{post_id}"
+
+
+def _clean(text: str | None) -> str:
+    """Drop lone surrogates (a JSON ``\\ud83d`` without its pair) so the text encodes as UTF-8."""
+    if not text:
+        return ""
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _clean_optional(text: str | None) -> str | None:
+    return None if text is None else _clean(text)
+
+
+def _name(value: str) -> str:
+    """An event-type name safe to log: payload-chosen, so bounded and limited to a plain alphabet."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "?", value[:64]) or "?"

@@ -1,0 +1,245 @@
+"""What happens when a promised time comes: warn, flag overdue, alert, escalate, resolve.
+
+At-least-once safe: Cloud Tasks may deliver a task more than once, and the sweep may process
+the same post. Per post and level each sink gets one alert: a claim with an expiry is written
+before sending (``alerts.<level>.state = in_progress``), the sinks that accepted are recorded,
+and ``sent`` is written at the end. A retry after a failed send sends only what is missing; a
+retry after success sends nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from hilft.adapters.firestore_store import MENTIONS, Snapshot
+from hilft.adapters.sinks import AlertSink, SinkMisconfigured, SinkUnavailable
+from hilft.core import ids
+from hilft.core.alerts import Alert, AlertAction
+from hilft.core.errors import TransientError, TransientSinkError
+from hilft.core.policy import Policy
+from hilft.logs import get_logger
+from hilft.service.ports import Clock, Scheduler, Store
+
+log = get_logger("hilft.deadline")
+
+SWEEP_GRACE = timedelta(seconds=60)
+
+
+@dataclass
+class FireResult:
+    outcome: str
+    sinks: tuple[str, ...] = ()
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+class DeadlineService:
+    def __init__(self, *, store: Store, scheduler: Scheduler, policy: Policy, clock: Clock,
+                 sinks: Mapping[str, AlertSink], board_url: str | None = None,
+                 claim_ttl: timedelta = timedelta(seconds=120)) -> None:
+        self.store = store
+        self.scheduler = scheduler
+        self.policy = policy
+        self.clock = clock
+        self.sinks = sinks
+        self.board_url = board_url
+        self.claim_ttl = claim_ttl
+
+    # -- entry -------------------------------------------------------------------------------
+    def fire(self, payload: Mapping[str, Any]) -> FireResult:
+        kind = payload.get("kind")
+        doc_id = payload.get("doc_id")
+        if not isinstance(doc_id, str) or kind not in {"warning", "due", "escalate", "resolve"}:
+            return FireResult("ignored")
+        now = self.clock()
+        not_before = _parse_time(payload.get("not_before"))
+        if not_before and now < not_before - timedelta(seconds=1):
+            # Beyond Cloud Tasks' 30-day horizon: hop again towards the real time.
+            hop = {k: v for k, v in payload.items() if k != "not_before"}
+            due = _parse_time(payload.get("due_at")) or not_before
+            self.scheduler.schedule(ids.task_id(doc_id, f"{kind}-hop-{now.date()}", int(payload.get("level") or 0),
+                                                due), not_before, hop, now)
+            return FireResult("rescheduled")
+        if kind == "resolve":
+            return self.resolve(doc_id)
+        level = int(payload.get("level") or 0)
+        return self.alert(doc_id, level, expected_due=_parse_time(payload.get("due_at")))
+
+    # -- alerting ----------------------------------------------------------------------------
+    def alert(self, doc_id: str, level: int, expected_due: datetime | None = None) -> FireResult:
+        now = self.clock()
+        outcome: dict[str, str] = {}
+
+        def decide(snap: Snapshot | None) -> dict[str, Any] | None:
+            outcome.clear()
+            if snap is None:
+                outcome["o"] = "missing"
+                return None
+            data = snap.data
+            if data.get("status") not in ("open", "overdue"):
+                outcome["o"] = "answered"
+                return None
+            if expected_due is not None and data.get("due_at") != expected_due:
+                outcome["o"] = "stale"
+                return None
+            if level >= 1 and self.policy.escalation.fire_offset(level) is None:
+                outcome["o"] = "beyond_max_level"
+                return None
+            if level >= 2 and data.get("acknowledged"):
+                outcome["o"] = "acknowledged"
+                return None
+            state = (data.get("alerts") or {}).get(str(level)) or {}
+            if state.get("state") == "sent":
+                outcome["o"] = "already_sent"
+                return None
+            expires = state.get("expires_at")
+            if state.get("state") == "in_progress" and isinstance(expires, datetime) and expires > now:
+                raise TransientError("alert in progress elsewhere")
+            updates: dict[str, Any] = {
+                f"alerts.{level}": {"state": "in_progress", "expires_at": now + self.claim_ttl,
+                                    "sinks_sent": list(state.get("sinks_sent") or [])},
+            }
+            if level >= 1 and data.get("status") == "open":
+                updates["status"] = "overdue"
+                updates["overdue_at"] = now
+            return updates
+
+        snap = self.store.mutate(MENTIONS, doc_id, decide)
+        if outcome.get("o") or snap is None:
+            result = outcome.get("o", "missing")
+            log.info("deadline: nothing to do", doc_id=doc_id, level=level, outcome=result)
+            return FireResult(result)
+
+        data = snap.data
+        already = set(((data.get("alerts") or {}).get(str(level)) or {}).get("sinks_sent") or [])
+        wanted = [name for name in self.policy.escalation.sinks_for(level) if name in self.sinks]
+        alert = self._alert_for(doc_id, data, level, AlertAction.TRIGGER, now)
+        sent, failed = self._send(alert, [n for n in wanted if n not in already])
+        sinks_sent = sorted(already | set(sent))
+
+        due = data["due_at"]
+        updates: dict[str, Any] = {}
+        if failed:
+            updates[f"alerts.{level}"] = {"state": "failed", "sinks_sent": sinks_sent, "failed_at": now}
+            self.store.update(MENTIONS, doc_id, updates)
+            raise TransientSinkError(f"{len(failed)} alert sink(s) unavailable")
+
+        if level >= 1:
+            offset = self.policy.escalation.fire_offset(level + 1)
+            next_at = due + offset if offset is not None else None
+            if next_at is not None:
+                # Enqueue before the commit below; the name dedupes repeats.
+                self.scheduler.schedule(ids.task_id(doc_id, "escalate", level + 1, due), max(next_at, now),
+                                        {"doc_id": doc_id, "kind": "escalate", "level": level + 1,
+                                         "due_at": due.isoformat()}, now)
+            updates["next_alert_at"] = next_at
+            updates["alert_level"] = max(level, int(data.get("alert_level") or 0))
+        updates[f"alerts.{level}"] = {"state": "sent", "sinks_sent": sinks_sent, "sent_at": now}
+        self.store.update(MENTIONS, doc_id, updates)
+        log.info("alert sent", doc_id=doc_id, level=level, sinks=",".join(sinks_sent))
+        return FireResult("alerted", tuple(sinks_sent))
+
+    def _alert_for(self, doc_id: str, data: Mapping[str, Any], level: int, action: AlertAction,
+                   now: datetime) -> Alert:
+        return Alert(action=action, level=level, platform=str(data.get("platform")),
+                     post_id=str(data.get("post_id")), doc_id=doc_id,
+                     author_handle=data.get("author_handle"), excerpt=str(data.get("text") or ""),
+                     due_at=data["due_at"], now=now, url=data.get("url"), board_url=self.board_url,
+                     department=data.get("department"))
+
+    def _send(self, alert: Alert, names: list[str]) -> tuple[list[str], list[str]]:
+        sent: list[str] = []
+        failed: list[str] = []
+        for name in names:
+            try:
+                self.sinks[name].send(alert)
+                sent.append(name)
+            except SinkUnavailable:
+                failed.append(name)
+                log.warning("alert sink unavailable, will retry", sink=name, doc_id=alert.doc_id)
+            except SinkMisconfigured:
+                # Not retried forever: a configuration error is logged once per alert and skipped.
+                log.error("alert sink rejected the alert: check its configuration", sink=name,
+                          doc_id=alert.doc_id)
+        return sent, failed
+
+    # -- resolve / acknowledge -----------------------------------------------------------------
+    def resolve(self, doc_id: str) -> FireResult:
+        """The post got answered after alerts went out: close the incident everywhere it was raised."""
+        now = self.clock()
+        snap = self.store.get(MENTIONS, doc_id)
+        if snap is None:
+            return FireResult("missing")
+        data = snap.data
+        alerts = data.get("alerts") or {}
+        if (alerts.get("resolve") or {}).get("state") == "sent":
+            return FireResult("already_sent")
+        raised: set[str] = set()
+        for key, value in alerts.items():
+            if key != "resolve" and isinstance(value, dict):
+                raised.update(value.get("sinks_sent") or [])
+        done = set((alerts.get("resolve") or {}).get("sinks_sent") or [])
+        alert = self._alert_for(doc_id, data, int(data.get("alert_level") or 0), AlertAction.RESOLVE, now)
+        sent, failed = self._send(alert, sorted(n for n in raised - done if n in self.sinks))
+        state = "failed" if failed else "sent"
+        self.store.update(MENTIONS, doc_id, {"alerts.resolve": {"state": state,
+                                                                "sinks_sent": sorted(done | set(sent))}})
+        if failed:
+            raise TransientSinkError("resolve not delivered everywhere")
+        return FireResult("resolved", tuple(sorted(done | set(sent))))
+
+    def acknowledge(self, doc_id: str, by: str | None) -> FireResult:
+        now = self.clock()
+        changed: dict[str, bool] = {}
+
+        def decide(snap: Snapshot | None) -> dict[str, Any] | None:
+            changed.clear()
+            if snap is None or snap.data.get("acknowledged"):
+                return None
+            changed["yes"] = True
+            return {"acknowledged": True, "acknowledged_at": now, "acknowledged_by": by, "next_alert_at": None}
+
+        snap = self.store.mutate(MENTIONS, doc_id, decide)
+        if snap is None:
+            from hilft.core.errors import NotFound
+            raise NotFound("no such post")
+        if not changed:
+            return FireResult("already_acknowledged")
+        data = snap.data
+        if data.get("alert_level") and "pagerduty" in self.sinks:
+            alert = self._alert_for(doc_id, data, int(data["alert_level"]), AlertAction.ACKNOWLEDGE, now)
+            self._send(alert, ["pagerduty"])
+        log.info("alert acknowledged", doc_id=doc_id)
+        return FireResult("acknowledged")
+
+    # -- sweep -------------------------------------------------------------------------------
+    def sweep(self, limit: int = 200) -> dict[str, int]:
+        """Backstop for lost tasks: past-due open posts and missed re-alerts."""
+        now = self.clock()
+        counts = {"overdue_alerted": 0, "realerted": 0, "errors": 0}
+        for snap in self.store.open_past_due(now - SWEEP_GRACE, limit):
+            counts["overdue_alerted"] += self._sweep_one(snap.id, 1)
+        for snap in self.store.overdue_realert_due(now - SWEEP_GRACE, limit):
+            if snap.data.get("acknowledged"):
+                continue
+            counts["realerted"] += self._sweep_one(snap.id, int(snap.data.get("alert_level") or 1) + 1)
+        return counts
+
+    def _sweep_one(self, doc_id: str, level: int) -> int:
+        try:
+            return 1 if self.alert(doc_id, level).outcome == "alerted" else 0
+        except TransientError:
+            log.warning("sweep: will retry on next run", doc_id=doc_id, level=level)
+            return 0

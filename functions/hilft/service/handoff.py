@@ -1,0 +1,200 @@
+"""Handing a public post off to a private channel and a department.
+
+Never two DMs for one handoff: the ``handoffs`` document is claimed (``create()``, then an
+expiring in-progress mark) before anything is sent, and records what the platform accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from hilft.adapters.firestore_store import HANDOFFS, MENTIONS, Snapshot
+from hilft.core import ids, templates
+from hilft.core.errors import (
+    Conflict,
+    NotFound,
+    PlatformConfigError,
+    PlatformRateLimited,
+    PrivateChannelRefused,
+    TransientError,
+)
+from hilft.core.policy import Policy
+from hilft.logs import get_logger
+from hilft.service.answers import AnswerRecorder
+from hilft.service.ports import Clock, Scheduler, Store
+
+log = get_logger("hilft.handoff")
+
+
+class PlatformGateway(Protocol):
+    """Outbound messages on one platform; errors are hilft.core.errors Platform* types."""
+
+    def send_private(self, post: Mapping[str, Any], text: str, now: datetime) -> str: ...
+    def public_reply(self, post: Mapping[str, Any], text: str) -> str: ...
+
+
+class DepartmentNotifier(Protocol):
+    def notify(self, department: str, handoff: Mapping[str, Any]) -> bool: ...
+
+
+@dataclass
+class HandoffResult:
+    outcome: str
+    handoff_id: str | None = None
+    dm_id: str | None = None
+    public_reply_id: str | None = None
+
+
+class HandoffService:
+    def __init__(self, *, store: Store, scheduler: Scheduler, policy: Policy, clock: Clock,
+                 gateways: Callable[[str], PlatformGateway | None], notifier: DepartmentNotifier | None,
+                 claim_ttl: timedelta = timedelta(seconds=120)) -> None:
+        self.store = store
+        self.scheduler = scheduler
+        self.policy = policy
+        self.clock = clock
+        self.gateways = gateways
+        self.notifier = notifier
+        self.claim_ttl = claim_ttl
+        self.answers = AnswerRecorder(store, scheduler, clock)
+
+    def department_names(self) -> list[str]:
+        return list(self.policy.departments)
+
+    def handoff(self, doc_id: str, *, department: str | None, reason: str, pii: bool = False,
+                text: str | None = None, requested_by: str | None = None, attempt: int = 0) -> HandoffResult:
+        post_snap = self.store.get(MENTIONS, doc_id)
+        if post_snap is None:
+            raise NotFound("no such post")
+        post = post_snap.data
+        if post.get("status") == "deleted":
+            return HandoffResult("post_deleted")
+        department = department or post.get("department") or self.policy.handoff.default_department
+        if department not in self.policy.departments and department != self.policy.handoff.default_department:
+            raise NotFound("no such department")
+        now = self.clock()
+        hid = ids.handoff_id(doc_id, department)
+        claimed = self._claim(hid, doc_id, post, department, reason, requested_by, now)
+        if isinstance(claimed, HandoffResult):
+            return claimed
+
+        gateway = self.gateways(str(post.get("platform")))
+        if gateway is None:
+            self._finish(hid, {"state": "failed", "status": "no_platform_client"})
+            raise PlatformConfigError("no client configured for this platform")
+
+        language = templates.pick_language(post.get("lang"), self.policy.brand.default_language)
+        form = self.policy.brand.address_form
+        overrides = self.policy.templates.model_dump()
+        values = {
+            "name": post.get("author_name") or (f"@{post['author_handle']}" if post.get("author_handle") else ""),
+            "case_ref": templates.case_reference(str(post.get("post_id")), str(post.get("platform"))),
+            "promise": templates.promise_phrase(timedelta(seconds=float(post.get("promise_seconds") or 3600)),
+                                                language, form),
+            "department": self._label(department),
+        }
+        dm_text = text or templates.render("handoff_dm", language=language, address_form=form,
+                                           overrides=overrides, **values)
+        record: dict[str, Any] = {"case_ref": values["case_ref"], "language": language}
+        try:
+            record["dm_id"] = gateway.send_private(post, dm_text, now)
+            record["status"] = "dm_sent"
+        except PrivateChannelRefused as exc:
+            log.info("private message refused, replying publicly", doc_id=doc_id, why=exc.message)
+            reply = templates.render("dm_closed_reply", language=language, address_form=form,
+                                     overrides=overrides, **values)
+            record["status"] = "dm_refused"
+            record["refusal"] = exc.message
+            try:
+                record["public_reply_id"] = gateway.public_reply(post, reply)
+            except PrivateChannelRefused as exc2:
+                record["public_reply_error"] = exc2.message
+        except PlatformRateLimited as exc:
+            retry_at = exc.retry_at if isinstance(exc.retry_at, datetime) else now + timedelta(minutes=1)
+            self._finish(hid, {"state": "rate_limited", "retry_at": retry_at})
+            due = post.get("due_at") or now
+            self.scheduler.schedule(ids.task_id(doc_id, "handoff", attempt + 1, due), max(retry_at, now),
+                                    {"doc_id": doc_id, "kind": "handoff", "department": department,
+                                     "reason": reason, "pii": pii, "attempt": attempt + 1,
+                                     "due_at": due.isoformat() if isinstance(due, datetime) else None}, now)
+            log.warning("platform rate limit: handoff rescheduled", doc_id=doc_id, attempt=attempt + 1)
+            return HandoffResult("rate_limited", hid)
+        except (TransientError, PlatformConfigError):
+            self._finish(hid, {"state": "failed"})
+            raise
+
+        if pii and self.policy.handoff.public_reply and record["status"] == "dm_sent":
+            reply = templates.render("public_reply", language=language, address_form=form,
+                                     overrides=overrides, **values)
+            try:
+                record["public_reply_id"] = gateway.public_reply(post, reply)
+            except (PrivateChannelRefused, TransientError, PlatformConfigError) as exc:
+                record["public_reply_error"] = type(exc).__name__
+
+        record.update({"state": "sent", "sent_at": self.clock()})
+        self._finish(hid, record)
+        if self.notifier is not None:
+            try:
+                record["department_notified"] = self.notifier.notify(department, {
+                    "handoff_id": hid, "case_ref": values["case_ref"], "department": department,
+                    "platform": post.get("platform"), "post_id": post.get("post_id"), "url": post.get("url"),
+                    "text": post.get("text"), "reason": reason, "status": record["status"]})
+            except Exception:  # notification is best effort; the handoff itself has happened
+                record["department_notified"] = False
+                log.warning("department notification failed", department=department, handoff_id=hid)
+            self.store.update(HANDOFFS, hid, {"department_notified": record["department_notified"]})
+        accepted_at = self.clock()
+        self.answers.mark_answered(doc_id, answered_at=accepted_at, answered_by="hilft:handoff",
+                                   via=str(record.get("dm_id") or record.get("public_reply_id") or hid),
+                                   new_status="handed_off",
+                                   extra={"handoff_id": hid, "department": department,
+                                          "handoff_pending": False})
+        log.info("handed off", doc_id=doc_id, handoff_id=hid, department=department, status=record["status"])
+        return HandoffResult(record["status"], hid, record.get("dm_id"), record.get("public_reply_id"))
+
+    def _label(self, department: str) -> str:
+        dept = self.policy.departments.get(department)
+        return getattr(dept, "label", None) or department
+
+    def _claim(self, hid: str, doc_id: str, post: Mapping[str, Any], department: str, reason: str,
+               requested_by: str | None, now: datetime) -> HandoffResult | None:
+        base = {"doc_id": doc_id, "platform": post.get("platform"), "post_id": post.get("post_id"),
+                "department": department, "reason": reason, "requested_by": requested_by,
+                "created_at": now, "expire_at": post.get("expire_at")}
+        for _ in range(5):
+            if self.store.create(HANDOFFS, hid, {**base, "state": "in_progress",
+                                                 "expires_at": now + self.claim_ttl}):
+                return None
+            verdict: dict[str, Any] = {}
+
+            def decide(snap: Snapshot | None) -> dict[str, Any] | None:
+                verdict.clear()
+                if snap is None:
+                    return None
+                data = snap.data
+                state = data.get("state")
+                if state == "sent":
+                    verdict["r"] = HandoffResult("already_handed_off", hid, data.get("dm_id"),
+                                                 data.get("public_reply_id"))
+                    return None
+                expires = data.get("expires_at")
+                if state == "in_progress" and isinstance(expires, datetime) and expires > now:
+                    verdict["busy"] = True
+                    return None
+                verdict["mine"] = True
+                return {"state": "in_progress", "expires_at": now + self.claim_ttl}
+
+            snap = self.store.mutate(HANDOFFS, hid, decide)
+            if "r" in verdict:
+                return verdict["r"]
+            if verdict.get("busy"):
+                raise Conflict("handoff already in progress")
+            if snap is not None and verdict.get("mine"):
+                return None
+        raise TransientError("handoff claim contended")
+
+    def _finish(self, hid: str, fields: dict[str, Any]) -> None:
+        self.store.update(HANDOFFS, hid, fields)

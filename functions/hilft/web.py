@@ -1,0 +1,94 @@
+"""HTTP plumbing shared by the entry points: body limits, error mapping, staff authentication.
+
+One place maps the exception tree to HTTP answers, so every entry point answers bad input with
+a clear 4xx, an infrastructure fault with a 5xx the caller retries, and never a traceback.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from typing import Any
+
+import flask
+
+from hilft.core.errors import (
+    HilftError,
+    MalformedPayload,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+from hilft.logs import get_logger
+
+log = get_logger("hilft.web")
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> flask.Response:
+    return flask.Response(json.dumps(payload, default=str), status=status, mimetype="application/json",
+                          headers=headers)
+
+
+def handle(entry_point: str, request: flask.Request, func: Callable[[], flask.Response]) -> flask.Response:
+    try:
+        return func()
+    except HilftError as exc:
+        level = log.error if exc.http_status >= 500 else log.info
+        level("request rejected", entry_point=entry_point, status=exc.http_status, error=type(exc).__name__)
+        headers = {"Retry-After": "5"} if exc.http_status == 503 else None
+        return json_response({"error": exc.message}, exc.http_status, headers)
+    except Exception:  # the last line of defence: log the type, answer 500, never a traceback
+        log.error("unhandled error", entry_point=entry_point, exc_info=True)
+        return json_response({"error": "internal error"}, 500)
+
+
+def require_method(request: flask.Request, *allowed: str) -> None:
+    if request.method not in allowed:
+        raise MethodNotAllowed()
+
+
+def read_body(request: flask.Request, max_bytes: int, *, require_json: bool = True) -> bytes:
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise PayloadTooLarge()
+    if require_json:
+        mimetype = (request.mimetype or "").lower()
+        if mimetype != "application/json" and not mimetype.endswith("+json"):
+            raise UnsupportedMediaType("expected application/json")
+    body = request.stream.read(max_bytes + 1)
+    if len(body) > max_bytes:
+        raise PayloadTooLarge()
+    return body
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedPayload("body is not valid JSON") from exc
+    if not isinstance(value, dict):
+        raise MalformedPayload("body must be a JSON object")
+    return value
+
+
+def staff_identity(request: flask.Request, mode: str, token: str | None) -> str:
+    """Who is calling a staff entry point (handoff, ack, board). Fails closed."""
+    if mode == "off":
+        return request.headers.get("X-Hilft-User") or "local"
+    header = request.headers.get("Authorization") or ""
+    if not header.lower().startswith("bearer "):
+        raise Unauthorized("missing bearer token")
+    presented = header.split(" ", 1)[1].strip()
+    if mode == "token":
+        if not token or not hmac.compare_digest(presented.encode(), token.encode()):
+            raise Unauthorized("invalid staff token")
+        return request.headers.get("X-Hilft-User") or "staff"
+    # mode == "iam": Cloud Run IAM verified the Google ID token before the request got here.
+    import jwt
+
+    try:
+        claims = jwt.decode(presented, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("invalid identity token") from exc
+    return str(claims.get("email") or "staff")

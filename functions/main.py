@@ -1,0 +1,54 @@
+"""hilft's Cloud Functions (2nd gen). Each entry point: check, verify, call the service, answer.
+
+Clients are built once per instance on first use (hilft.app.get_app), never at import time.
+"""
+
+from __future__ import annotations
+
+import flask
+import functions_framework
+
+from hilft import web
+from hilft.app import get_app
+
+
+@functions_framework.http
+def x_webhook(request: flask.Request) -> flask.Response:
+    """X Account Activity / X Activity API: GET CRC challenge, POST signed events."""
+    return web.handle("x_webhook", request, lambda: get_app().x_webhook(request))
+
+
+@functions_framework.http
+def meta_webhook(request: flask.Request) -> flask.Response:
+    """Meta (Facebook Page, Instagram, Messenger): GET subscription check, POST signed events."""
+    return web.handle("meta_webhook", request, lambda: get_app().meta_webhook(request))
+
+
+@functions_framework.http
+def deadline(request: flask.Request) -> flask.Response:
+    """Cloud Tasks (OIDC): a promised time has come (warning, due, escalation, handoff, resolve)."""
+    return web.handle("deadline", request, lambda: get_app().deadline(request))
+
+
+@functions_framework.http
+def sweep(request: flask.Request) -> flask.Response:
+    """Cloud Scheduler (OIDC): backstop for lost tasks."""
+    return web.handle("sweep", request, lambda: get_app().sweep(request))
+
+
+@functions_framework.http
+def handoff(request: flask.Request) -> flask.Response:
+    """On-call staff: hand a post off to a department with a DM."""
+    return web.handle("handoff", request, lambda: get_app().handoff(request))
+
+
+@functions_framework.http
+def ack(request: flask.Request) -> flask.Response:
+    """On-call staff / PagerDuty: acknowledge a post's alert, stop re-alerts."""
+    return web.handle("ack", request, lambda: get_app().ack(request))
+
+
+@functions_framework.http
+def board(request: flask.Request) -> flask.Response:
+    """On-call staff: the board page (HTML) or its data (?format=json)."""
+    return web.handle("board", request, lambda: get_app().board(request))

@@ -1,0 +1,259 @@
+"""A fake Meta Graph API: private replies, Messenger/Instagram messages, comment replies.
+
+It checks what graph.facebook.com would check (the access token, the body shape, one private
+reply per comment), answers with Graph-shaped errors, and records what it accepted. Routes
+work with or without a version prefix (``/v21.0/{page-id}/messages`` and ``/{page-id}/messages``),
+so ``META_GRAPH_BASE_URL`` can be ``http://127.0.0.1:PORT/v21.0`` exactly like production.
+
+Run alone: ``python -m fakes.graph_api --port 8790 --token T`` (from ``infra/local``); it prints
+one ready line with its URL and stops cleanly on SIGTERM or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import re
+import signal
+import sys
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from fakes.base import FakeServer, Request, Response
+
+DEFAULT_PAGE_IDS = frozenset({"110000000000001"})
+DEFAULT_IG_USER_IDS = frozenset({"17841400000000001"})
+MESSAGING_TYPES = frozenset({"RESPONSE", "UPDATE", "MESSAGE_TAG"})
+
+_VERSION = r"(?:/v\d+\.\d+)?"
+_NODE = r"/(?P<node>[A-Za-z0-9_-]+)"
+
+
+@dataclass(frozen=True)
+class PrivateReply:
+    account_id: str  # the Page or Instagram account that sent it
+    platform: str  # "facebook" or "instagram"
+    comment_id: str
+    text: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    account_id: str
+    platform: str
+    recipient_id: str
+    messaging_type: str
+    text: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class CommentReply:
+    comment_id: str
+    edge: str  # "comments" (Facebook) or "replies" (Instagram)
+    text: str
+    reply_id: str
+
+
+class FakeGraphApi(FakeServer):
+    """See the module docstring. ``rate_limit_next(k)`` throttles the next k authorised calls."""
+
+    def __init__(self, token: str, *, page_ids: Iterable[str] = DEFAULT_PAGE_IDS,
+                 ig_user_ids: Iterable[str] = DEFAULT_IG_USER_IDS, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
+        super().__init__(host, port)
+        self.token = token
+        self.page_ids = frozenset(page_ids)
+        self.ig_user_ids = frozenset(ig_user_ids)
+        self.private_replies: list[PrivateReply] = []
+        self.messages: list[SentMessage] = []
+        self.comment_replies: list[CommentReply] = []
+        self.comments: dict[str, dict[str, Any]] = {}  # what GET /{comment-id} returns
+        self._state = threading.Lock()
+        self._ids = itertools.count(1)
+        self._throttled_calls = 0
+        self._throttle_code = 613
+        self.route("POST", _VERSION + _NODE + "/messages", self._post_message)
+        self.route("POST", _VERSION + _NODE + "/(?P<edge>comments|replies)", self._post_comment_reply)
+        self.route("GET", _VERSION + _NODE, self._get_node)
+
+    # -- scripting ---------------------------------------------------------------------------
+
+    def rate_limit_next(self, count: int, code: int = 613) -> None:
+        """Answer the next ``count`` authorised calls with Graph's rate-limit error (613, 4, 17, 32)."""
+        with self._state:
+            self._throttled_calls, self._throttle_code = count, code
+
+    def add_comment(self, comment_id: str, **fields: Any) -> None:
+        """Make ``GET /{comment_id}`` find a comment with these fields (``message``, ``from``…)."""
+        with self._state:
+            self.comments[comment_id] = {"id": comment_id, **fields}
+
+    def reset(self) -> None:
+        super().reset()
+        with self._state:
+            self.private_replies.clear()
+            self.messages.clear()
+            self.comment_replies.clear()
+            self.comments.clear()
+            self._throttled_calls = 0
+
+    def start(self) -> FakeGraphApi:
+        super().start()
+        return self
+
+    def __enter__(self) -> FakeGraphApi:
+        return self.start()
+
+    # -- handlers ----------------------------------------------------------------------------
+
+    def _post_message(self, req: Request, match: re.Match[str]) -> Response:
+        refusal = self._gate(req)
+        if refusal:
+            return refusal
+        account_id = match["node"]
+        if account_id in self.page_ids:
+            platform = "facebook"
+        elif account_id in self.ig_user_ids:
+            platform = "instagram"
+        else:
+            return _no_such_object(account_id)
+        body = _json_object(req)
+        recipient, message = body.get("recipient"), body.get("message")
+        if not isinstance(recipient, dict) or not isinstance(message, dict):
+            return _graph_error(400, 100, "(#100) The parameters recipient and message are required")
+        text = message.get("text")
+        if not isinstance(text, str) or not text.strip():
+            return _graph_error(400, 100, "(#100) The parameter message[text] must be a non-empty string")
+        comment_id, psid = recipient.get("comment_id"), recipient.get("id")
+        if isinstance(comment_id, str) and comment_id and psid is None:
+            return self._private_reply(account_id, platform, comment_id, text)
+        if isinstance(psid, str) and psid and comment_id is None:
+            messaging_type = body.get("messaging_type")
+            if messaging_type not in MESSAGING_TYPES:
+                return _graph_error(400, 100, "(#100) messaging_type is required", subcode=2018312)
+            with self._state:
+                sent = SentMessage(account_id, platform, psid, str(messaging_type), text, self._message_id())
+                self.messages.append(sent)
+            return Response(200, {"recipient_id": psid, "message_id": sent.message_id})
+        return _graph_error(400, 100, "(#100) recipient needs exactly one of id or comment_id")
+
+    def _private_reply(self, account_id: str, platform: str, comment_id: str, text: str) -> Response:
+        with self._state:
+            if any(reply.comment_id == comment_id for reply in self.private_replies):
+                return _graph_error(400, 10900, "(#10900) Activity already replied to")
+            reply = PrivateReply(account_id, platform, comment_id, text, self._message_id())
+            self.private_replies.append(reply)
+        return Response(200, {"recipient_id": f"psid-of-{comment_id}", "message_id": reply.message_id})
+
+    def _post_comment_reply(self, req: Request, match: re.Match[str]) -> Response:
+        refusal = self._gate(req)
+        if refusal:
+            return refusal
+        text = _json_object(req).get("message")
+        if not isinstance(text, str) or not text.strip():
+            return _graph_error(400, 100, "(#100) The parameter message is required")
+        comment_id, edge = match["node"], match["edge"]
+        with self._state:
+            number = next(self._ids)
+            if edge == "comments":  # Facebook comment ids are "{post fbid}_{comment fbid}"
+                reply_id = f"{comment_id.split('_')[0]}_{990000000000000 + number}"
+            else:
+                reply_id = str(17990000000000000 + number)
+            self.comment_replies.append(CommentReply(comment_id, edge, text, reply_id))
+        return Response(200, {"id": reply_id})
+
+    def _get_node(self, req: Request, match: re.Match[str]) -> Response:
+        refusal = self._gate(req)
+        if refusal:
+            return refusal
+        with self._state:
+            node = self.comments.get(match["node"])
+        if node is None:
+            return _no_such_object(match["node"])
+        fields = parse_qs(req.query).get("fields", [""])[0]
+        wanted = {name for name in fields.split(",") if name} | {"id"}
+        return Response(200, {key: value for key, value in node.items() if not fields or key in wanted})
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def _gate(self, req: Request) -> Response | None:
+        """Token first (Graph answers 190 before anything else), then the scripted rate limit."""
+        bearer = req.header("authorization") or ""
+        query_token = parse_qs(req.query).get("access_token", [""])[0]
+        offered = bearer.removeprefix("Bearer ").removeprefix("OAuth ") if bearer else query_token
+        if offered != self.token:
+            return _graph_error(400, 190, "Invalid OAuth access token - Cannot parse access token",
+                                error_type="OAuthException")
+        with self._state:
+            if self._throttled_calls > 0:
+                self._throttled_calls -= 1
+                code = self._throttle_code
+                return _graph_error(400, code, f"(#{code}) Calls to this api have exceeded the rate limit.",
+                                    error_type="OAuthException", is_transient=True)
+        return None
+
+    def _message_id(self) -> str:
+        return f"m_fake{next(self._ids):012d}"
+
+
+def make_graph_api(token: str, *, page_ids: Iterable[str] = DEFAULT_PAGE_IDS,
+                   ig_user_ids: Iterable[str] = DEFAULT_IG_USER_IDS, host: str = "127.0.0.1",
+                   port: int = 0) -> FakeGraphApi:
+    """A fake Graph API (not yet started: ``with make_graph_api("T") as graph: ...``)."""
+    return FakeGraphApi(token, page_ids=page_ids, ig_user_ids=ig_user_ids, host=host, port=port)
+
+
+def _json_object(req: Request) -> dict[str, Any]:
+    """The JSON object sent, or ``{}`` (which every shape check then refuses)."""
+    try:
+        body = json.loads(req.body or b"null")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _graph_error(status: int, code: int, message: str, *, subcode: int | None = None,
+                 error_type: str = "GraphMethodException", is_transient: bool = False) -> Response:
+    error: dict[str, Any] = {"message": message, "type": error_type, "code": code,
+                             "is_transient": is_transient, "fbtrace_id": "AFakeTraceId0"}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    return Response(status, {"error": error})
+
+
+def _no_such_object(node: str) -> Response:
+    return _graph_error(400, 100, f"Unsupported request. Object with ID '{node}' does not exist, cannot "
+                        "be loaded due to missing permissions, or does not support this operation.",
+                        subcode=33)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fakes.graph_api", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (see the ready line)")
+    parser.add_argument("--token", required=True, help="the Page access token to accept")
+    parser.add_argument("--page-id", action="append", dest="page_ids", help="repeatable")
+    parser.add_argument("--ig-user-id", action="append", dest="ig_user_ids", help="repeatable")
+    args = parser.parse_args(argv)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    graph = make_graph_api(args.token, page_ids=args.page_ids or DEFAULT_PAGE_IDS,
+                           ig_user_ids=args.ig_user_ids or DEFAULT_IG_USER_IDS, host=args.host,
+                           port=args.port).start()
+    print(f"fake Graph API ready at {graph.url}", flush=True)
+    try:
+        stop.wait()
+    finally:
+        graph.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

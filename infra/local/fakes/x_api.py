@@ -1,0 +1,195 @@
+"""A fake X API v2: one-to-one DMs and posts (replies), the two calls hilft makes to X.
+
+It checks what api.x.com would check (the OAuth 2.0 user token, a JSON body of the right shape
+and length), answers with X-shaped problem bodies, and records what it accepted. It can be told
+that a user does not accept DMs (``closed_dms``) and to rate-limit the next calls.
+
+Run alone: ``python -m fakes.x_api --port 8791 --token T`` (from ``infra/local``); it prints one
+ready line with its URL and stops cleanly on SIGTERM or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import re
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+from fakes.base import FakeServer, Request, Response
+
+DEFAULT_USER_ID = "1000000001"  # the brand account the token belongs to (as in tests/fixtures/x)
+MAX_POST_CHARS = 280  # counted in code points; X's weighted count (URLs, CJK) is not modelled
+MAX_DM_CHARS = 10_000
+
+_TWITTER_EPOCH_MS = 1288834974657
+_FIRST_ID_MS = 1732000000000  # ids look like posts from November 2024, then count up
+_DIGITS = re.compile(r"[0-9]{1,20}")
+_INVALID_REQUEST = "https://api.twitter.com/2/problems/invalid-request"
+
+
+class FakeXApi(FakeServer):
+    """See the module docstring. ``dms``, ``replies`` and ``posts`` hold what X accepted."""
+
+    def __init__(self, token: str, *, user_id: str = DEFAULT_USER_ID, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
+        super().__init__(host, port)
+        self.token = token
+        self.user_id = user_id
+        self.closed_dms: set[str] = set()  # participant ids whose DM settings refuse the brand
+        self.dms: list[dict[str, str]] = []
+        self.replies: list[dict[str, str]] = []
+        self.posts: list[dict[str, str]] = []  # top-level posts (hilft never sends these)
+        self._state = threading.Lock()
+        self._sequence = itertools.count(1)
+        self._throttled_calls = 0
+        self._reset_in = 900.0
+        self.route("POST", r"/2/dm_conversations/with/(?P<participant>[^/]+)/messages", self._send_dm)
+        self.route("POST", r"/2/tweets", self._create_post)
+
+    # -- scripting ---------------------------------------------------------------------------
+
+    def rate_limit_next(self, count: int, reset_in: float = 900.0) -> None:
+        """Answer the next ``count`` authorised calls with 429; the reset lies ``reset_in`` s after each."""
+        with self._state:
+            self._throttled_calls, self._reset_in = count, reset_in
+
+    def reset(self) -> None:
+        super().reset()
+        with self._state:
+            self.dms.clear()
+            self.replies.clear()
+            self.posts.clear()
+            self.closed_dms.clear()
+            self._throttled_calls = 0
+
+    def start(self) -> FakeXApi:
+        super().start()
+        return self
+
+    def __enter__(self) -> FakeXApi:
+        return self.start()
+
+    # -- handlers ----------------------------------------------------------------------------
+
+    def _send_dm(self, req: Request, match: re.Match[str]) -> Response:
+        refusal = self._gate(req)
+        if refusal:
+            return refusal
+        participant = match["participant"]
+        if not _DIGITS.fullmatch(participant):
+            return _invalid_request("participant_id", "The `participant_id` parameter must be a user id.")
+        body = _json_object(req)
+        text = body.get("text") if body is not None else None
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_DM_CHARS:
+            return _invalid_request("text", f"The `text` field must be 1 to {MAX_DM_CHARS} characters.")
+        with self._state:
+            if participant in self.closed_dms:
+                return _problem(403, "Forbidden", "You cannot send messages to this user.")
+            sent = {"participant_id": participant, "text": text, "dm_event_id": self._next_id(),
+                    "dm_conversation_id": _conversation_id(self.user_id, participant)}
+            self.dms.append(sent)
+        return Response(201, {"data": {"dm_conversation_id": sent["dm_conversation_id"],
+                                       "dm_event_id": sent["dm_event_id"]}})
+
+    def _create_post(self, req: Request, match: re.Match[str]) -> Response:
+        refusal = self._gate(req)
+        if refusal:
+            return refusal
+        body = _json_object(req)
+        text = body.get("text") if body is not None else None
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_POST_CHARS:
+            return _invalid_request("text", f"The `text` field must be 1 to {MAX_POST_CHARS} characters.")
+        reply = body.get("reply") if body is not None else None
+        in_reply_to = reply.get("in_reply_to_tweet_id") if isinstance(reply, dict) else None
+        if reply is not None and not (isinstance(in_reply_to, str) and _DIGITS.fullmatch(in_reply_to)):
+            return _invalid_request("reply.in_reply_to_tweet_id",
+                                    "The `reply.in_reply_to_tweet_id` field must be a post id.")
+        with self._state:
+            post_id = self._next_id()
+            if in_reply_to is None:
+                self.posts.append({"id": post_id, "text": text})
+            else:
+                self.replies.append({"id": post_id, "text": text, "in_reply_to_tweet_id": in_reply_to})
+        return Response(201, {"data": {"id": post_id, "text": text, "edit_history_tweet_ids": [post_id]}})
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def _gate(self, req: Request) -> Response | None:
+        """Token first, then the scripted rate limit, then the media type: X's order of refusals."""
+        if req.header("authorization") != f"Bearer {self.token}":
+            return _problem(401, "Unauthorized", "Unauthorized")
+        with self._state:
+            if self._throttled_calls > 0:
+                self._throttled_calls -= 1
+                reset = int(time.time() + self._reset_in)
+                return _problem(429, "Too Many Requests", "Too Many Requests",
+                                headers={"x-rate-limit-limit": "200", "x-rate-limit-remaining": "0",
+                                         "x-rate-limit-reset": str(reset)})
+        content_type = (req.header("content-type") or "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return _invalid_request("body", "The request body must be JSON (Content-Type: application/json).")
+        return None
+
+    def _next_id(self) -> str:
+        """Snowflake-shaped: a millisecond part (one per id, counting up) above a sequence part."""
+        number = next(self._sequence)
+        return str(((_FIRST_ID_MS + number - _TWITTER_EPOCH_MS) << 22) | (number & 0xFFF))
+
+
+def make_x_api(token: str, *, user_id: str = DEFAULT_USER_ID, host: str = "127.0.0.1",
+               port: int = 0) -> FakeXApi:
+    """A fake X API (not yet started: ``with make_x_api("T") as x_api: ...``)."""
+    return FakeXApi(token, user_id=user_id, host=host, port=port)
+
+
+def _conversation_id(user_a: str, user_b: str) -> str:
+    low, high = sorted((user_a, user_b), key=lambda uid: (len(uid), uid))
+    return f"{low}-{high}"
+
+
+def _json_object(req: Request) -> dict[str, Any] | None:
+    try:
+        body = json.loads(req.body or b"null")
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _problem(status: int, title: str, detail: str, *, headers: dict[str, str] | None = None) -> Response:
+    return Response(status, {"title": title, "detail": detail, "type": "about:blank", "status": status},
+                    headers or {})
+
+
+def _invalid_request(parameter: str, message: str) -> Response:
+    return Response(400, {"errors": [{"parameters": {parameter: []}, "message": message}],
+                          "title": "Invalid Request",
+                          "detail": "One or more parameters to your request was invalid.",
+                          "type": _INVALID_REQUEST})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fakes.x_api", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (see the ready line)")
+    parser.add_argument("--token", required=True, help="the OAuth 2.0 user access token to accept")
+    parser.add_argument("--user-id", default=DEFAULT_USER_ID, help="the brand account the token belongs to")
+    args = parser.parse_args(argv)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    x_api = make_x_api(args.token, user_id=args.user_id, host=args.host, port=args.port).start()
+    print(f"fake X API ready at {x_api.url}", flush=True)
+    try:
+        stop.wait()
+    finally:
+        x_api.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""The local stack on real parts: Firestore emulator, Cloud Tasks emulator, every entry point
+under functions-framework (one process per target), wired with CONTRACT.md's variables.
+
+``python -m stack`` (what ``make dev`` runs) uses the ports of CONTRACT.md (HILFT_PORT_BASE,
+default 8700); tests and the demo use ``LocalStack`` with free ports. Every child runs in its
+own process group and is killed with it, so nothing is left running after stop or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS_DIR = ROOT / "functions"
+ENTRY_POINTS = ("x_webhook", "meta_webhook", "deadline", "sweep", "handoff", "ack", "board")
+PROJECT = "hilft-local"
+QUEUE = f"projects/{PROJECT}/locations/europe-west3/queues/deadlines"
+TASKS_SA = f"hilft-tasks@{PROJECT}.iam.gserviceaccount.com"
+SCHEDULER_SA = f"hilft-scheduler@{PROJECT}.iam.gserviceaccount.com"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(predicate, timeout: float, what: str, proc: subprocess.Popen | None = None) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what} exited early with code {proc.returncode}")
+        try:
+            if predicate():
+                return
+        except (httpx.HTTPError, OSError):
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} did not answer within {timeout:.0f}s")
+
+
+@dataclass
+class Ports:
+    firestore: int
+    tasks: int
+    functions: dict[str, int]
+    jwks: int
+
+    @classmethod
+    def from_base(cls, base: int) -> Ports:
+        return cls(base, base + 1, {name: base + 2 + i for i, name in enumerate(ENTRY_POINTS)}, base + 9)
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(free_port(), free_port(), {name: free_port() for name in ENTRY_POINTS}, free_port())
+
+
+@dataclass
+class LocalStack:
+    ports: Ports = field(default_factory=Ports.free)
+    env: Mapping[str, str] = field(default_factory=dict)  # extra environment for the functions
+    log_dir: Path | None = None
+    targets: tuple[str, ...] = ENTRY_POINTS
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    # -- addresses -----------------------------------------------------------------------------
+    def url(self, target: str) -> str:
+        return f"http://127.0.0.1:{self.ports.functions[target]}"
+
+    @property
+    def firestore_host(self) -> str:
+        return f"127.0.0.1:{self.ports.firestore}"
+
+    @property
+    def tasks_host(self) -> str:
+        return f"127.0.0.1:{self.ports.tasks}"
+
+    @property
+    def jwks_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.jwks}/jwks"
+
+    def function_env(self) -> dict[str, str]:
+        env = {
+            "GOOGLE_CLOUD_PROJECT": PROJECT,
+            "FIRESTORE_EMULATOR_HOST": self.firestore_host,
+            "CLOUD_TASKS_EMULATOR_HOST": self.tasks_host,
+            "HILFT_TASKS_QUEUE": QUEUE,
+            "HILFT_DEADLINE_URL": self.url("deadline"),
+            "HILFT_TASKS_SERVICE_ACCOUNT": TASKS_SA,
+            "HILFT_SWEEP_URL": self.url("sweep"),
+            "HILFT_SCHEDULER_SERVICE_ACCOUNT": SCHEDULER_SA,
+            "HILFT_OIDC_JWKS_URL": self.jwks_url,
+            "HILFT_BOARD_URL": self.url("board"),
+            "HILFT_STAFF_AUTH": "off",
+        }
+        env.update(self.env)
+        return env
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def _spawn(self, name: str, argv: list[str], env: Mapping[str, str] | None = None) -> subprocess.Popen:
+        out = subprocess.DEVNULL
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+                                start_new_session=True, cwd=ROOT)
+        self.procs[name] = proc
+        return proc
+
+    def start_firestore(self) -> None:
+        proc = self._spawn("firestore", ["gcloud", "emulators", "firestore", "start",
+                                         f"--host-port={self.firestore_host}", "--quiet"])
+        wait_until(lambda: httpx.get(f"http://{self.firestore_host}/", timeout=1).status_code == 200,
+                   90, "Firestore emulator", proc)
+
+    def start_tasks(self) -> None:
+        proc = self._spawn("cloudtasks", [sys.executable, "-m", "cloudtasks_emulator", "--host", "127.0.0.1",
+                                          "--port", str(self.ports.tasks), "--jwks-port", str(self.ports.jwks),
+                                          "--queue", QUEUE],
+                           env={"PYTHONPATH": str(ROOT / "infra" / "local")})
+        wait_until(lambda: httpx.get(self.jwks_url, timeout=1).status_code == 200, 30, "Cloud Tasks emulator", proc)
+
+    def start_functions(self) -> None:
+        env = {**self.function_env(), "PYTHONPATH": str(FUNCTIONS_DIR)}
+        started = []
+        for target in self.targets:
+            port = self.ports.functions[target]
+            started.append((target, self._spawn(target, [
+                sys.executable, "-m", "functions_framework", "--target", target,
+                "--source", str(FUNCTIONS_DIR / "main.py"), "--host", "127.0.0.1", "--port", str(port)], env)))
+        for target, proc in started:
+            wait_until(lambda t=target: httpx.get(self.url(t) + "/__ready", timeout=1).status_code < 600,
+                       60, f"function {target}", proc)
+
+    def start(self) -> LocalStack:
+        try:
+            self.start_firestore()
+            self.start_tasks()
+            self.start_functions()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop_one(self, name: str, sig: int = signal.SIGTERM) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+    def stop(self) -> None:
+        for name in list(self.procs)[::-1]:
+            self.stop_one(name)
+
+    def reset_firestore(self) -> None:
+        httpx.delete(f"http://{self.firestore_host}/emulator/v1/projects/{PROJECT}/databases/(default)/documents",
+                     timeout=10).raise_for_status()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run hilft's local stack in the foreground until Ctrl-C.")
+    parser.add_argument("--port-base", type=int, default=int(os.environ.get("HILFT_PORT_BASE", "8700")))
+    parser.add_argument("--log-dir", type=Path, default=ROOT / ".dev" / "logs")
+    args = parser.parse_args(argv)
+    stack = LocalStack(Ports.from_base(args.port_base), log_dir=args.log_dir)
+
+    def _stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        print(f"starting hilft's local stack on ports {args.port_base}..{args.port_base + 9} "
+              f"(logs in {args.log_dir})", flush=True)
+        stack.start()
+        print(f"  Firestore emulator   {stack.firestore_host}")
+        print(f"  Cloud Tasks emulator {stack.tasks_host} (JWKS {stack.jwks_url})")
+        for target in ENTRY_POINTS:
+            print(f"  {target:<20} {stack.url(target)}")
+        print("ready. Ctrl-C stops everything.", flush=True)
+        while all(p.poll() is None for p in stack.procs.values()):
+            time.sleep(0.5)
+        dead = [n for n, p in stack.procs.items() if p.poll() is not None]
+        print(f"stopping: {', '.join(dead)} exited (see {args.log_dir})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+        return 0
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

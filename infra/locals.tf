@@ -1,0 +1,93 @@
+data "google_project" "this" {
+  project_id = var.project_id
+}
+
+locals {
+  functions_dir = "${path.module}/../functions"
+
+  x_enabled    = length(var.x_brand_user_ids) > 0
+  meta_enabled = length(var.meta_page_ids) + length(var.meta_ig_user_ids) > 0
+
+  # Identities, least privilege: each runtime gets only its own secrets and roles (iam.tf).
+  service_accounts = {
+    alerter   = "hilft deadline and sweep: alerts on-call, re-schedules re-alerts"
+    build     = "hilft function builds (Cloud Build)"
+    scheduler = "hilft Cloud Scheduler: the only caller of sweep"
+    staff     = "hilft handoff, ack and board, behind Cloud Run IAM"
+    tasks     = "hilft Cloud Tasks: the only caller of deadline"
+    webhook   = "hilft x_webhook and meta_webhook"
+  }
+  # Emails are derived, not read from the resources, so they are known at plan time and can key
+  # for_each maps (IAM bindings) and be baked into environment variables without a cycle.
+  service_account_emails = {
+    for name, _ in local.service_accounts : name => "${var.prefix}-${name}@${var.project_id}.iam.gserviceaccount.com"
+  }
+
+  # Secret environment variables (CONTRACT.md) => whether this deployment uses them. Only used ones
+  # are created and wired: a Cloud Run revision does not start when a secret it names has no version.
+  secrets = {
+    ALERT_WEBHOOK_SECRET    = var.alert_sinks.webhook
+    ALERT_WEBHOOK_URL       = var.alert_sinks.webhook # may embed a token, so treated as a secret
+    GOOGLE_CHAT_WEBHOOK_URL = var.alert_sinks.google_chat
+    META_APP_SECRET         = local.meta_enabled
+    META_PAGE_ACCESS_TOKEN  = local.meta_enabled
+    META_VERIFY_TOKEN       = local.meta_enabled
+    PAGERDUTY_ROUTING_KEY   = var.alert_sinks.pagerduty
+    SLACK_WEBHOOK_URL       = var.alert_sinks.slack
+    X_CLIENT_SECRET         = local.x_enabled
+    X_CONSUMER_SECRET       = local.x_enabled
+    X_USER_ACCESS_TOKEN     = local.x_enabled
+  }
+  enabled_secrets = toset([for name, used in local.secrets : name if used])
+  alert_secrets   = ["ALERT_WEBHOOK_SECRET", "ALERT_WEBHOOK_URL", "GOOGLE_CHAT_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY", "SLACK_WEBHOOK_URL"]
+
+  # One entry per entry point of CONTRACT.md (the key is the Python function in functions/main.py).
+  # Adding an entry point is one line here. `invokers` is the complete Cloud Run invoker list.
+  functions = {
+    x_webhook    = { identity = "webhook", invokers = ["allUsers"], min_instances = var.min_instances, timeout_seconds = 60, secrets = ["X_CLIENT_SECRET", "X_CONSUMER_SECRET"] }
+    meta_webhook = { identity = "webhook", invokers = ["allUsers"], min_instances = var.min_instances, timeout_seconds = 60, secrets = ["META_APP_SECRET", "META_VERIFY_TOKEN"] }
+    deadline     = { identity = "alerter", invokers = ["serviceAccount:${local.service_account_emails.tasks}"], min_instances = 0, timeout_seconds = 120, secrets = local.alert_secrets }
+    sweep        = { identity = "alerter", invokers = ["serviceAccount:${local.service_account_emails.scheduler}"], min_instances = 0, timeout_seconds = 300, secrets = local.alert_secrets }
+    handoff      = { identity = "staff", invokers = var.oncall_members, min_instances = 0, timeout_seconds = 60, secrets = ["META_PAGE_ACCESS_TOKEN", "X_USER_ACCESS_TOKEN"] }
+    ack          = { identity = "staff", invokers = var.oncall_members, min_instances = 0, timeout_seconds = 60, secrets = ["PAGERDUTY_ROUTING_KEY"] }
+    board        = { identity = "staff", invokers = var.oncall_members, min_instances = 0, timeout_seconds = 60, secrets = [] }
+  }
+
+  function_names = { for entry_point, _ in local.functions : entry_point => "${var.prefix}-${replace(entry_point, "_", "-")}" }
+
+  # Cloud Run's deterministic URL (https://SERVICE-PROJECT_NUMBER.REGION.run.app) is known before
+  # the function exists. deadline and sweep need their own URL (re-alert tasks, OIDC audience
+  # checks), which the function's `url` attribute cannot give without a dependency cycle.
+  function_urls = {
+    for entry_point, name in local.function_names : entry_point => "https://${name}-${data.google_project.this.number}.${var.region}.run.app"
+  }
+
+  tasks_queue_path = "projects/${var.project_id}/locations/${var.region}/queues/${google_cloud_tasks_queue.deadlines.name}"
+
+  # HILFT_CONFIG is read relative to the function's working directory, the root of the zip.
+  policy_path_in_zip = trimprefix(abspath(var.policy_file), "${abspath(local.functions_dir)}/")
+
+  # Cloud Run functions serve more than one request per instance only with at least one vCPU.
+  function_cpu = var.function_concurrency > 1 ? "1" : null
+
+  # Non-secret configuration, the same for every function (CONTRACT.md "Configuration").
+  function_env = {
+    GOOGLE_CLOUD_PROJECT            = var.project_id
+    HILFT_BOARD_URL                 = local.function_urls.board
+    HILFT_CONFIG                    = local.policy_path_in_zip
+    HILFT_DEADLINE_URL              = local.function_urls.deadline
+    HILFT_RETENTION_DAYS            = tostring(var.retention_days)
+    HILFT_SCHEDULER_SERVICE_ACCOUNT = local.service_account_emails.scheduler
+    HILFT_STAFF_AUTH                = "iam" # handoff, ack and board sit behind Cloud Run IAM (iam.tf)
+    HILFT_SWEEP_URL                 = local.function_urls.sweep
+    HILFT_TASKS_QUEUE               = local.tasks_queue_path
+    HILFT_TASKS_SERVICE_ACCOUNT     = local.service_account_emails.tasks
+    META_GRAPH_BASE_URL             = var.meta_graph_base_url
+    META_IG_USER_IDS                = join(",", var.meta_ig_user_ids)
+    META_PAGE_IDS                   = join(",", var.meta_page_ids)
+    PAGERDUTY_EVENTS_URL            = var.alert_sinks.pagerduty_events_url
+    THREADS                         = tostring(var.function_concurrency) # functions-framework's gunicorn threads
+    X_API_BASE_URL                  = var.x_api_base_url
+    X_BRAND_USER_IDS                = join(",", var.x_brand_user_ids)
+  }
+}

@@ -1,0 +1,27 @@
+terraform {
+  # optional() object attributes with defaults need >= 1.3; 1.6 is the oldest release checked here.
+  required_version = ">= 1.6"
+
+  required_providers {
+    google = {
+      source = "hashicorp/google"
+      # Written against 5.40+ (build_config.service_account, Firestore delete protection and PITR);
+      # the next major release may rename arguments, so it is opted into deliberately.
+      version = ">= 5.40, < 7"
+    }
+    archive = {
+      source  = "hashicorp/archive"
+      version = ">= 2.4, < 3"
+    }
+  }
+}
+
+provider "google" {
+  project = var.project_id
+  region  = var.region
+
+  default_labels = {
+    app        = "hilft"
+    managed-by = "terraform"
+  }
+}

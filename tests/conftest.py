@@ -1,0 +1,27 @@
+"""Shared fixtures. The e2e fixtures start the real local stack once per session: the Firestore
+emulator, the Cloud Tasks emulator and every entry point under functions-framework, plus fake
+X / Graph / Slack / Google Chat / PagerDuty / webhook servers in this process."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def load_fixture(platform: str, name: str) -> bytes:
+    return (FIXTURES / platform / name).read_bytes()
+
+
+@pytest.fixture
+def fixture_bytes() -> Callable[[str, str], bytes]:
+    return load_fixture

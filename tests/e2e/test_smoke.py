@@ -1,0 +1,55 @@
+"""The foundation's promise: a real HTTP request into a function under functions-framework
+writes Firestore (emulator), creates a named task (emulator) that is dispatched back over HTTP
+to another function at its schedule_time; the same task name again is ALREADY_EXISTS."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+from google.api_core.exceptions import AlreadyExists
+
+from tests.e2e.conftest import fresh, x_fixture
+
+pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
+
+
+def test_mention_is_stored_scheduled_and_its_deadline_task_comes_back(e2e, tasks_client):
+    body = fresh(x_fixture("aaa_mention.json"))
+    response = e2e.post_x(body)
+    assert response.status_code == 200, response.text
+    assert response.json()["stored"] == 1
+
+    docs = e2e.mentions()
+    assert len(docs) == 1
+    doc = docs[0]
+    assert doc["platform"] == "x" and doc["status"] == "open"
+    assert doc["due_at"] > doc["received_at"]
+
+    from stack import QUEUE
+
+    tasks = list(tasks_client.list_tasks(parent=QUEUE))
+    kinds = sorted(t.name.rsplit("/", 1)[1] for t in tasks)
+    assert len(kinds) == 2  # warning + due
+    # The same name again is refused: this is what makes redelivery harmless.
+    existing = tasks[0]
+    with pytest.raises(AlreadyExists):
+        tasks_client.create_task(parent=QUEUE, task={"name": existing.name, "http_request": {
+            "url": e2e.url("deadline"), "http_method": "POST"}})
+
+    # The due task is dispatched back over HTTP to `deadline` at its time (5 s policy).
+    doc = e2e.wait(lambda: (d := e2e.mentions()[0]).get("alerts", {}).get("1", {}).get("state") == "sent" and d,
+                   timeout=20, what="the overdue alert to be recorded as sent")
+    assert doc["status"] == "overdue"
+    assert datetime.now(UTC) >= doc["due_at"]
+    assert doc["alerts"]["1"]["state"] == "sent"
+    assert e2e.fakes.slack.accepted, "the overdue alert reached Slack"
+
+
+def test_duplicate_delivery_creates_one_document(e2e):
+    body = fresh(x_fixture("aaa_mention.json"))
+    for _ in range(3):
+        assert e2e.post_x(body).status_code == 200
+    time.sleep(0.2)
+    assert len(e2e.mentions()) == 1
