@@ -24,10 +24,17 @@ MENTION = "1858786321410785281"
 INFRA_LOCAL = Path(__file__).resolve().parents[2] / "infra" / "local"
 
 
-@pytest.fixture
-def x_api() -> Iterator[FakeXApi]:
+@pytest.fixture(scope="module")
+def running_x_api() -> Iterator[FakeXApi]:
     with make_x_api(TOKEN) as server:
         yield server
+
+
+@pytest.fixture
+def x_api(running_x_api: FakeXApi) -> FakeXApi:
+    """One server per module (stopping one takes half a second), reset before each test."""
+    running_x_api.reset()
+    return running_x_api
 
 
 @functools.cache

@@ -110,6 +110,12 @@ def _regex(value: str) -> str:
     return value
 
 
+def _name(value: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9_-]*", value):
+        raise ValueError(f'"{value}" is not a valid name (lowercase letters, digits, "_" and "-")')
+    return value
+
+
 def _template_text(value: str) -> str:
     placeholders_of(value)
     return value
@@ -120,7 +126,7 @@ PositiveDuration = Annotated[timedelta, BeforeValidator(_duration), AfterValidat
 NonEmptyText = Annotated[StrictStr, StringConstraints(min_length=1)]
 Keyword = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1)]
 Regex = Annotated[StrictStr, AfterValidator(_regex)]
-Name = Annotated[StrictStr, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
+Name = Annotated[StrictStr, AfterValidator(_name)]
 LanguageCode = Annotated[StrictStr, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 OpeningInterval = Annotated[tuple[time, time], BeforeValidator(_opening_interval)]
 CalendarDate = Annotated[date, BeforeValidator(_calendar_date)]
@@ -502,7 +508,7 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
 
 
 def _describe(item: Any) -> str:
-    location: list[str | int] = list(item["loc"])
+    location: list[str | int] = [part for part in item["loc"] if part != "[key]"]  # a dict key's own error
     cause = (item.get("ctx") or {}).get("error")
     if isinstance(cause, _KeyedError):
         location += cause.path
@@ -512,7 +518,7 @@ def _describe(item: Any) -> str:
     elif item["type"] == "missing":
         message = "required key is missing"
     elif item["type"] == "union_tag_invalid":
-        message = f"{item['ctx']['discriminator']} must be one of {item['ctx']['expected_tags']}"
+        message = f"{item['ctx']['discriminator'].strip(chr(39))} must be one of {item['ctx']['expected_tags']}"
     elif isinstance(cause, ValueError):
         message = str(cause)
     else:

@@ -3,7 +3,7 @@
 A runner sleeps until the earliest task of its queue is due (or until the store nudges it
 because an earlier task arrived, the queue resumed, or its limits changed), then dispatches
 while it holds a concurrency slot and a rate token. Attempts run as asyncio tasks sharing
-one httpx.AsyncClient; the store decides what an outcome means (delete, retry, give up).
+one keep-alive HTTP client; the store decides what an outcome means (delete, retry, give up).
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
-import httpx
-
+from .http_client import HttpClient, HttpError
 from .oidc import OidcIssuer
 from .retry import parse_retry_after
 from .state import Attempt, Outcome, QueueState, Store
@@ -55,7 +54,7 @@ class Dispatcher:
         self._thread = threading.Thread(target=self._run, name="cloudtasks-dispatcher", daemon=True)
         self._ready = threading.Event()
         self._stopping: asyncio.Event | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._client = HttpClient()
         self._background: set[asyncio.Task[None]] = set()
 
     # -- called from any thread ------------------------------------------------------------
@@ -85,18 +84,12 @@ class Dispatcher:
 
     async def _main(self) -> None:
         self._stopping = asyncio.Event()
-        self._client = httpx.AsyncClient(
-            trust_env=False,  # never route loopback dispatches through a proxy from the environment
-            follow_redirects=False,  # Cloud Tasks treats a redirect as a failed attempt
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=200),
-            timeout=None,
-        )
         self._ready.set()
         await self._stopping.wait()
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        await self._client.aclose()
+        self._client.close()
 
     def _spawn(self, coroutine: object) -> None:
         task = self._loop.create_task(coroutine)  # type: ignore[arg-type]
@@ -147,7 +140,6 @@ class Dispatcher:
                   outcome.status if outcome.status is not None else outcome.error_message)
 
     async def _send(self, attempt: Attempt) -> Outcome:
-        assert self._client is not None
         headers = attempt.headers
         if attempt.oidc is not None:
             email, audience = attempt.oidc
@@ -156,13 +148,12 @@ class Dispatcher:
             # Google access tokens are opaque; receivers cannot verify one locally anyway.
             headers = {**headers, "Authorization": "Bearer emulator-oauth-access-token"}
         try:
+            # Redirects are not followed: Cloud Tasks counts a 3xx as a failed attempt.
             async with asyncio.timeout(attempt.deadline):
-                response = await self._client.request(
-                    attempt.method, attempt.url, headers=headers, content=attempt.body or None,
-                    timeout=httpx.Timeout(attempt.deadline))
-        except (TimeoutError, httpx.TimeoutException):
+                response = await self._client.request(attempt.method, attempt.url, headers, attempt.body)
+        except TimeoutError:
             return Outcome(None, error_code=_DEADLINE_EXCEEDED, error_message="dispatch_deadline exceeded")
-        except httpx.HTTPError as exc:
-            return Outcome(None, error_code=_UNAVAILABLE, error_message=f"no response: {type(exc).__name__}")
+        except HttpError as exc:
+            return Outcome(None, error_code=_UNAVAILABLE, error_message=str(exc))
         retry_after = parse_retry_after(response.headers.get("retry-after"), time.time())
-        return Outcome(response.status_code, retry_after=retry_after)
+        return Outcome(response.status, retry_after=retry_after)

@@ -83,9 +83,9 @@ class FakeServer:
     # -- lifecycle -----------------------------------------------------------------------
     @property
     def url(self) -> str:
-        assert self._server is not None, "server not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        if self._server is None:
+            raise RuntimeError("server not started")
+        return f"http://{self._host}:{self._server.server_address[1]}"
 
     def start(self) -> FakeServer:
         fake = self
@@ -116,7 +116,8 @@ class FakeServer:
 
         self._server = ThreadingHTTPServer((self._host, self._port), _Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
         self._thread.start()
         return self
 

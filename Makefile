@@ -1,0 +1,55 @@
+# hilft — every command a developer or operator needs. `make help` lists them.
+SHELL := /bin/bash
+PY := .venv/bin/python
+export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)/infra/local:$(CURDIR)
+HILFT_PORT_BASE ?= 8700
+
+.PHONY: help setup dev demo test test-fast lint bench fuzz requirements plan deploy destroy register-webhooks clean
+
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
+
+setup: ## install apt packages and the virtualenv (idempotent)
+	@bash infra/local/setup.sh
+
+dev: setup ## the local stack in the foreground (Firestore + Cloud Tasks emulators, every function)
+	$(PY) -m stack --port-base $(HILFT_PORT_BASE)
+
+demo: setup ## hilft's main job locally: the full stack, fake platforms, a replayed day, live view
+	$(PY) -m demo
+
+test: setup ## the whole test suite: unit, property, emulator, end-to-end, browser, infra checks
+	$(PY) infra/local/gen_requirements.py --check
+	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test-fast: setup ## unit and property tests only (no emulators)
+	$(PY) -m pytest -q tests/unit
+
+lint: setup ## ruff, import contracts (the core does no I/O), mypy
+	.venv/bin/ruff check functions infra/local tests
+	.venv/bin/lint-imports
+	.venv/bin/mypy functions/hilft
+
+bench: setup ## benchmarks: throughput, latency, alert lag, operations per post, cold start
+	$(PY) -m bench
+
+fuzz: setup ## long fuzzing run of both webhooks (10,000 cases each)
+	HILFT_FUZZ_EXAMPLES=10000 $(PY) -m pytest -q tests/fuzz -p no:cacheprovider
+
+requirements: ## regenerate functions/requirements.txt from pyproject.toml
+	$(PY) infra/local/gen_requirements.py
+
+plan: requirements ## terraform plan against infra/terraform.tfvars
+	bash infra/scripts/preflight.sh && bash infra/scripts/tf.sh plan
+
+deploy: requirements ## terraform apply: the whole stack into your GCP project
+	bash infra/scripts/preflight.sh && bash infra/scripts/tf.sh apply
+
+destroy: ## terraform destroy (Firestore keeps its delete protection unless you turn it off)
+	bash infra/scripts/preflight.sh && bash infra/scripts/tf.sh destroy
+
+register-webhooks: ## register the X webhook and print Meta's settings (dry run unless CONFIRM=1)
+	$(PY) infra/scripts/register_webhooks.py
+
+clean: ## remove caches and local artefacts (keeps .venv)
+	rm -rf .pytest_cache .ruff_cache .mypy_cache .hypothesis test-artifacts .dev infra/.build bench/results
