@@ -130,6 +130,8 @@ def test_task_name_under_another_queue_is_invalid(client: tasks_v2.CloudTasksCli
 @pytest.mark.parametrize("request_fields", [
     {"url": "ftp://127.0.0.1/"},
     {"url": "http://127.0.0.1/", "http_method": tasks_v2.HttpMethod.GET, "body": b"no body on GET"},
+    {"url": "http://127.0.0.1/", "headers": {"X-Split": "a\r\nInjected: 1"}},
+    {"url": "http://127.0.0.1/", "headers": {"Bad Name": "x"}},
 ])
 def test_bad_http_request_is_invalid(client: tasks_v2.CloudTasksClient, queue: str,
                                      request_fields: dict[str, object]) -> None:

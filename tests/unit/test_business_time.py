@@ -14,7 +14,9 @@ BERLIN = ZoneInfo("Europe/Berlin")
 HOUR = timedelta(hours=1)
 WORKDAYS = {weekday: [(time(8), time(20))] for weekday in range(5)}  # Mon–Fri 08:00–20:00
 
-weekdays_with_holidays = BusinessCalendar(BERLIN, WORKDAYS, holiday_region="DE", closed_dates=[date(2026, 12, 24)])
+weekdays_with_holidays = BusinessCalendar(
+    BERLIN, WORKDAYS, holiday_region="DE", closed_dates=[date(2026, 12, 24)]
+)
 around_the_clock = BusinessCalendar(BERLIN)
 with_lunch_break = BusinessCalendar(
     BERLIN,
@@ -59,7 +61,9 @@ def test_extra_closed_dates_close_the_whole_day() -> None:
 def test_regional_holidays_apply_only_to_their_region() -> None:
     # Corpus Christi (Thursday 2026-06-04) is a holiday in Bavaria but not nationwide.
     bavaria = BusinessCalendar(BERLIN, WORKDAYS, holiday_region="DE-BY")
-    assert weekdays_with_holidays.add_business_time(berlin(2026, 6, 3, 19, 30), HOUR) == berlin(2026, 6, 4, 8, 30)
+    assert weekdays_with_holidays.add_business_time(berlin(2026, 6, 3, 19, 30), HOUR) == berlin(
+        2026, 6, 4, 8, 30
+    )
     assert bavaria.add_business_time(berlin(2026, 6, 3, 19, 30), HOUR) == berlin(2026, 6, 5, 8, 30)
 
 
@@ -76,7 +80,9 @@ def test_promise_that_ends_exactly_at_closing_is_due_at_closing_not_next_morning
 
 
 def test_lunch_break_does_not_count() -> None:
-    assert with_lunch_break.add_business_time(berlin(2026, 3, 11, 11, 30), HOUR) == berlin(2026, 3, 11, 13, 30)
+    assert with_lunch_break.add_business_time(berlin(2026, 3, 11, 11, 30), HOUR) == berlin(
+        2026, 3, 11, 13, 30
+    )
 
 
 def test_zero_promise_while_closed_is_due_at_the_next_opening() -> None:
@@ -100,7 +106,9 @@ def test_next_open_is_the_instant_itself_when_open_and_monday_morning_on_a_satur
 
 def test_at_closing_time_the_next_opening_is_the_next_morning() -> None:
     assert weekdays_with_holidays.next_open(berlin(2026, 3, 11, 20)) == berlin(2026, 3, 12, 8)
-    assert weekdays_with_holidays.add_business_time(berlin(2026, 3, 13, 20), timedelta(0)) == berlin(2026, 3, 16, 8)
+    assert weekdays_with_holidays.add_business_time(berlin(2026, 3, 13, 20), timedelta(0)) == berlin(
+        2026, 3, 16, 8
+    )
 
 
 def test_business_seconds_skip_the_weekend_and_are_negative_backwards() -> None:
@@ -177,7 +185,12 @@ def test_opening_hours_are_wall_clock_hours_on_dst_change_days() -> None:
     assert due == berlin(2026, 3, 29, 8, 30)
     assert due == datetime(2026, 3, 29, 6, 30, tzinfo=UTC)  # CEST, two hours ahead of UTC
     assert every_day.add_business_time(berlin(2026, 10, 24, 19, 30), HOUR) == datetime(
-        2026, 10, 25, 7, 30, tzinfo=UTC  # CET again, one hour ahead of UTC
+        2026,
+        10,
+        25,
+        7,
+        30,
+        tzinfo=UTC,  # CET again, one hour ahead of UTC
     )
 
 
@@ -210,7 +223,9 @@ def test_the_repeated_autumn_hour_counts_twice_inside_opening_hours(
 # --- properties --------------------------------------------------------------------------------------
 
 DST_DAYS = [date(2026, 3, 29), date(2026, 10, 25), date(2027, 3, 28), date(2027, 10, 31)]
-anywhere = st.datetimes(min_value=datetime(2025, 12, 1), max_value=datetime(2027, 12, 1), timezones=st.just(UTC))
+anywhere = st.datetimes(
+    min_value=datetime(2025, 12, 1), max_value=datetime(2027, 12, 1), timezones=st.just(UTC)
+)
 near_dst_change = st.builds(
     lambda day, seconds: datetime.combine(day, time(0), tzinfo=BERLIN) + timedelta(seconds=seconds),
     st.sampled_from(DST_DAYS),
@@ -228,7 +243,9 @@ def test_the_open_time_between_arrival_and_due_is_exactly_the_promise(
     calendar: BusinessCalendar, received: datetime, promise: timedelta
 ) -> None:
     due = calendar.add_business_time(received, promise)
-    assert calendar.business_seconds_between(received, due) == pytest.approx(promise.total_seconds(), abs=1e-6)
+    assert calendar.business_seconds_between(received, due) == pytest.approx(
+        promise.total_seconds(), abs=1e-6
+    )
 
 
 @given(calendars, received_times, received_times, promises)

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hilft.core import pii
+from hilft.core.errors import PolicyError
 from hilft.core.pii import PiiConfig, PiiKind, PiiSpan, detect, redact, redact_text
 
 
@@ -26,8 +27,16 @@ def kinds(text: str, config: PiiConfig = PiiConfig()) -> set[str]:
 
 @pytest.mark.parametrize(
     "number",
-    ["0171 1234567", "+49 30 12345678", "0049 30 12345678", "030/1234567", "(0221) 123 45 67", "0171-9876543",
-     "+49 (0)171 2345678", "+44 20 7946 0958"],
+    [
+        "0171 1234567",
+        "+49 30 12345678",
+        "0049 30 12345678",
+        "030/1234567",
+        "(0221) 123 45 67",
+        "0171-9876543",
+        "+49 (0)171 2345678",
+        "+44 20 7946 0958",
+    ],
 )
 def test_phone_number_in_any_usual_format_is_found(number: str) -> None:
     assert found(f"@Telekom_hilft ruft mich an: {number}, danke", PiiConfig()) == [("phone", number)]
@@ -82,8 +91,14 @@ def test_ignore_pattern_only_drops_spans_inside_its_match() -> None:
 
 
 @pytest.mark.parametrize(
-    "iban", ["DE89370400440532013000", "DE89 3704 0044 0532 0130 00", "de89370400440532013000",
-             "GB29 NWBK 6016 1331 9268 19", "AT611904300234573201"],
+    "iban",
+    [
+        "DE89370400440532013000",
+        "DE89 3704 0044 0532 0130 00",
+        "de89370400440532013000",
+        "GB29 NWBK 6016 1331 9268 19",
+        "AT611904300234573201",
+    ],
 )
 def test_iban_with_valid_checksum_is_found_with_or_without_spaces(iban: str) -> None:
     assert found(f"Bitte auf {iban} erstatten") == [("iban", iban)]
@@ -154,8 +169,17 @@ def test_street_and_postcode_with_city_become_one_address() -> None:
 
 
 @pytest.mark.parametrize(
-    "street", ["Berliner Str. 45", "Lindenallee 7", "Konrad-Adenauer-Straße 7", "Schöneberger Ufer 12",
-               "Gartenweg 5", "Kurfürstendamm 21", "Friedrichstraße 43-45", "Kölner Str. 12a"],
+    "street",
+    [
+        "Berliner Str. 45",
+        "Lindenallee 7",
+        "Konrad-Adenauer-Straße 7",
+        "Schöneberger Ufer 12",
+        "Gartenweg 5",
+        "Kurfürstendamm 21",
+        "Friedrichstraße 43-45",
+        "Kölner Str. 12a",
+    ],
 )
 def test_street_with_house_number_is_an_address(street: str) -> None:
     assert found(f"Anschluss {street} ist tot") == [("address", street)]
@@ -219,11 +243,19 @@ def test_outage_date_alone_is_not_a_birthdate() -> None:
 
 
 def test_spans_are_sorted_and_do_not_overlap() -> None:
-    text = ("Kundennr. 5566778899, Berliner Str. 45, 10115 Berlin, 0171 1234567, max@example.org, "
-            "DE89 3704 0044 0532 0130 00, geb. 12.03.1985")
+    text = (
+        "Kundennr. 5566778899, Berliner Str. 45, 10115 Berlin, 0171 1234567, max@example.org, "
+        "DE89 3704 0044 0532 0130 00, geb. 12.03.1985"
+    )
     spans = detect(text)
-    assert [span.kind for span in spans] == [PiiKind.CUSTOMER_NUMBER, PiiKind.ADDRESS, PiiKind.PHONE,
-                                             PiiKind.EMAIL, PiiKind.IBAN, PiiKind.BIRTHDATE]
+    assert [span.kind for span in spans] == [
+        PiiKind.CUSTOMER_NUMBER,
+        PiiKind.ADDRESS,
+        PiiKind.PHONE,
+        PiiKind.EMAIL,
+        PiiKind.IBAN,
+        PiiKind.BIRTHDATE,
+    ]
     assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
 
 
@@ -261,6 +293,13 @@ def test_redact_rejects_a_span_outside_the_text() -> None:
         redact("short", [PiiSpan(PiiKind.PHONE, 2, 50)])
 
 
+def test_invalid_pattern_or_region_is_a_policy_error_when_the_config_is_built() -> None:
+    with pytest.raises(PolicyError, match="ignore_patterns"):
+        PiiConfig(ignore_patterns=("Ticket #(",))
+    with pytest.raises(PolicyError, match="default_region"):
+        PiiConfig(default_region="XX")
+
+
 def test_patterns_are_compiled_once_per_config() -> None:
     config = PiiConfig(ignore_patterns=(r"Vorgang [0-9]+",))
     detect("x", config)
@@ -272,9 +311,24 @@ def test_patterns_are_compiled_once_per_config() -> None:
 # ---------------------------------------------------------------- robustness and speed
 
 PII_FRAGMENTS = [
-    "0171 1234567", "+49 30 12345678", "DE89 3704 0044 0532 0130 00", "max@example.org", "Hauptstraße 12",
-    "53113 Bonn", "Kundennummer 1234567890", "geb. 12.03.1985", "Am Markt 3a", "wohne ", "39,95 €", " ", ", ",
-    "12.03.", "14:30", "#", "@", "Ticket #12345678",
+    "0171 1234567",
+    "+49 30 12345678",
+    "DE89 3704 0044 0532 0130 00",
+    "max@example.org",
+    "Hauptstraße 12",
+    "53113 Bonn",
+    "Kundennummer 1234567890",
+    "geb. 12.03.1985",
+    "Am Markt 3a",
+    "wohne ",
+    "39,95 €",
+    " ",
+    ", ",
+    "12.03.",
+    "14:30",
+    "#",
+    "@",
+    "Ticket #12345678",
 ]
 posts = st.lists(st.one_of(st.sampled_from(PII_FRAGMENTS), st.text(max_size=12)), max_size=14).map("".join)
 
@@ -297,9 +351,11 @@ def test_detect_never_raises_on_arbitrary_unicode(text: str) -> None:
 
 
 def test_a_tweet_is_checked_in_well_under_a_few_milliseconds() -> None:
-    post = ("@Telekom_hilft Seit 3 Tagen kein Internet!!! 50 Mbit/s gebucht, 2 kommen an. Ticket #12345678, "
-            "seit dem 12.03. ab 14:30 Uhr. Ruft an: 0171 1234567 oder max@example.org. Kundennummer 1234567890, "
-            "Hauptstraße 12, 53113 Bonn. IBAN DE89 3704 0044 0532 0130 00 😡 #fail")[:280]
+    post = (
+        "@Telekom_hilft Seit 3 Tagen kein Internet!!! 50 Mbit/s gebucht, 2 kommen an. Ticket #12345678, "
+        "seit dem 12.03. ab 14:30 Uhr. Ruft an: 0171 1234567 oder max@example.org. Kundennummer 1234567890, "
+        "Hauptstraße 12, 53113 Bonn. IBAN DE89 3704 0044 0532 0130 00 😡 #fail"
+    )[:280]
     detect(post)  # warm the pattern cache
     runs = 200
     started = time.perf_counter()
@@ -312,8 +368,23 @@ def test_a_tweet_is_checked_in_well_under_a_few_milliseconds() -> None:
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize(
     "chunk",
-    ["a", "1", "1 ", "0171 ", "a@", "a.", "Hauptstraße ", "Am Markt ", "DE89 ", "Kundennummer ", "geb. 1.",
-     "53113 ", "Ab-", "ä1", "\u0661"],
+    [
+        "a",
+        "1",
+        "1 ",
+        "0171 ",
+        "a@",
+        "a.",
+        "Hauptstraße ",
+        "Am Markt ",
+        "DE89 ",
+        "Kundennummer ",
+        "geb. 1.",
+        "53113 ",
+        "Ab-",
+        "ä1",
+        "\u0661",
+    ],
 )
 def test_100_kb_of_adversarial_text_does_not_backtrack_catastrophically(chunk: str) -> None:
     text = chunk * (100_000 // len(chunk))

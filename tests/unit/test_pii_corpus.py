@@ -88,7 +88,9 @@ def score_corpus(posts: list[dict], config: PiiConfig) -> Score:
 
 
 def print_table(score: Score) -> None:
-    print(f"\n{'kind':<16}{'labelled':>9}{'found':>7}{'recall':>8}{'predicted':>10}{'correct':>8}{'precision':>10}")
+    print(
+        f"\n{'kind':<16}{'labelled':>9}{'found':>7}{'recall':>8}{'predicted':>10}{'correct':>8}{'precision':>10}"
+    )
     for kind in [*(k.value for k in PiiKind), None]:
         name = kind or "overall"
         print(

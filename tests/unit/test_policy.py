@@ -69,7 +69,9 @@ def test_the_policy_deployed_with_the_functions_is_valid() -> None:
 
 def test_the_weekday_fixture_makes_a_friday_evening_post_due_on_monday_morning() -> None:
     policy = load_policy(POLICIES / "weekday_hours.toml")
-    due = policy.calendar.add_business_time(datetime(2026, 3, 13, 19, 55, tzinfo=BERLIN), policy.promise_for("x"))
+    due = policy.calendar.add_business_time(
+        datetime(2026, 3, 13, 19, 55, tzinfo=BERLIN), policy.promise_for("x")
+    )
     assert due == datetime(2026, 3, 16, 8, 55, tzinfo=BERLIN)
 
 
@@ -98,49 +100,122 @@ def test_a_malformed_opening_interval_is_reported_with_its_key_path() -> None:
         ("[promise]\nfirst_response = 60", 'promise.first_response: expected a duration such as "15m"'),
         ("[promise]\nfirst_response = '1 hour'", 'promise.first_response: invalid duration "1 hour"'),
         ("[promise]\nfirst_response = '0m'", "promise.first_response: must be longer than 0s"),
-        ("[promise]\nwarning_before = '60m'", "promise.warning_before: 1h must be shorter than every promise"),
-        (PRIORITIES.replace('high = "30m"', 'high = "10m"').replace("[promise.channels]", 'warning_before = "15m"\n[promise.channels]'),
-         "promise.warning_before: 15m must be shorter than every promise (promise.priorities.high = 10m)"),
+        (
+            "[promise]\nwarning_before = '60m'",
+            "promise.warning_before: 1h must be shorter than every promise",
+        ),
+        (
+            PRIORITIES.replace('high = "30m"', 'high = "10m"').replace(
+                "[promise.channels]", 'warning_before = "15m"\n[promise.channels]'
+            ),
+            "promise.warning_before: 15m must be shorter than every promise (promise.priorities.high = 10m)",
+        ),
         ("[promise]\nhours = 'weekdays'", 'promise.hours: expected "24/7" or a table of weekdays'),
         ("[promise.hours]\nmonday = ['08:00-20:00']", "promise.hours.monday: unknown key"),
         ("[promise.hours]\nmon = []", "promise.hours: no business hours"),
-        ("[promise.hours]\nmon = ['08:00-12:00', '11:00-14:00']", 'promise.hours.mon[1]: overlaps "08:00-12:00"'),
-        ("[promise.hours]\nmon = ['08:00-24:00', '10:00-11:00']", 'promise.hours.mon[1]: overlaps "08:00-24:00"'),
-        ("[promise.hours]\nmon = ['20:00-08:00']", "promise.hours.mon[0]: \"20:00-08:00\" must end after it starts"),
+        (
+            "[promise.hours]\nmon = ['08:00-12:00', '11:00-14:00']",
+            'promise.hours.mon[1]: overlaps "08:00-12:00"',
+        ),
+        (
+            "[promise.hours]\nmon = ['08:00-24:00', '10:00-11:00']",
+            'promise.hours.mon[1]: overlaps "08:00-24:00"',
+        ),
+        (
+            "[promise.hours]\nmon = ['20:00-08:00']",
+            'promise.hours.mon[0]: "20:00-08:00" must end after it starts',
+        ),
         ("[promise.hours]\nmon = ['20:00-00:00']", "write 24:00 for midnight"),
-        ("[promise.hours]\nmon = ['25:00-26:00']", "promise.hours.mon[0]: \"25:00-26:00\" is not a time of day"),
-        ("[promise.hours]\nmon = ['08:00-24:30']", "promise.hours.mon[0]: \"08:00-24:30\" is not a time of day"),
+        (
+            "[promise.hours]\nmon = ['25:00-26:00']",
+            'promise.hours.mon[0]: "25:00-26:00" is not a time of day',
+        ),
+        (
+            "[promise.hours]\nmon = ['08:00-24:30']",
+            'promise.hours.mon[0]: "08:00-24:30" is not a time of day',
+        ),
         ("[promise]\ntimezone = 'Europe/Berlln'", 'promise.timezone: unknown time zone "Europe/Berlln"'),
         ("[promise]\nholidays = 'DE-XX'", 'promise.holidays: unknown holiday region "DE-XX"'),
-        ("[promise]\nholidays = 'Germany'", 'promise.holidays: expected a country code such as "DE" or "DE-BY"'),
-        ("[promise]\nclosed_dates = ['24.12.2026']", "promise.closed_dates[0]: expected a date \"YYYY-MM-DD\""),
+        (
+            "[promise]\nholidays = 'Germany'",
+            'promise.holidays: expected a country code such as "DE" or "DE-BY"',
+        ),
+        ("[promise]\nclosed_dates = ['24.12.2026']", 'promise.closed_dates[0]: expected a date "YYYY-MM-DD"'),
         ("[promise]\nclosed_dates = [2026-12-24T12:00:00]", "promise.closed_dates[0]: expected a date"),
         ("[promise.channels]\ntiktok = '2h'", "promise.channels.tiktok: unknown key"),
-        ("[promise.priorities]\nhigh = '30m'\n[[promise.priority_rules]]\npriority = 'high'",
-         "promise.priority_rules[0]: a priority rule needs min_followers or keywords"),
-        ("[[promise.priority_rules]]\npriority = 'urgent'\nkeywords = ['x']",
-         'promise.priority_rules[0].priority: unknown priority "urgent"'),
-        ("[escalation]\nwarning_sinks = ['slack', 'sms']", "escalation.warning_sinks[1]: input should be 'slack', 'google_chat', 'pagerduty' or 'webhook'"),
+        (
+            "[promise.priorities]\nhigh = '30m'\n[[promise.priority_rules]]\npriority = 'high'",
+            "promise.priority_rules[0]: a priority rule needs min_followers or keywords",
+        ),
+        (
+            "[[promise.priority_rules]]\npriority = 'urgent'\nkeywords = ['x']",
+            'promise.priority_rules[0].priority: unknown priority "urgent"',
+        ),
+        (
+            "[escalation]\nwarning_sinks = ['slack', 'sms']",
+            "escalation.warning_sinks[1]: input should be 'slack', 'google_chat', 'pagerduty' or 'webhook'",
+        ),
         ("[escalation]\nmax_level = '4'", "escalation.max_level: input should be a valid integer"),
         ("[escalation]\nmax_level = 0", "escalation.max_level: input should be greater than or equal to 1"),
         ("[escalation]\nrealert_every = '0s'", "escalation.realert_every: must be longer than 0s"),
-        (LADDER.replace('after = "30m"', 'after = "0m"'), "escalation.ladder[1].after: must be later than ladder[0].after"),
-        (LADDER.replace("max_level = 4", "max_level = 1"), "escalation.max_level: 1 leaves ladder steps unused"),
-        (LADDER.replace('sinks = ["slack", "google_chat", "webhook"]', "sinks = []"), "escalation.ladder[0].sinks: "),
-        (LADDER.replace('"slack", "google_chat", "webhook"]', '"slack", "slack"]'), "escalation.ladder[0].sinks: a sink is listed twice"),
+        (
+            LADDER.replace('after = "30m"', 'after = "0m"'),
+            "escalation.ladder[1].after: must be later than ladder[0].after",
+        ),
+        (
+            LADDER.replace("max_level = 4", "max_level = 1"),
+            "escalation.max_level: 1 leaves ladder steps unused",
+        ),
+        (
+            LADDER.replace('sinks = ["slack", "google_chat", "webhook"]', "sinks = []"),
+            "escalation.ladder[0].sinks: ",
+        ),
+        (
+            LADDER.replace('"slack", "google_chat", "webhook"]', '"slack", "slack"]'),
+            "escalation.ladder[0].sinks: a sink is listed twice",
+        ),
         ("[handoff]\nauto = 'yes'", "handoff.auto: input should be a valid boolean"),
         ("[brand]\naddress_form = 'ihr'", "brand.address_form: input should be 'sie' or 'du'"),
-        ("[pii]\ncustomer_number_patterns = ['(unclosed']", "pii.customer_number_patterns[0]: invalid regular expression"),
-        ("[departments.festnetz]\npatterns = ['[dsl']", "departments.festnetz.patterns[0]: invalid regular expression"),
-        ("[departments.Festnetz]\nkeywords = ['dsl']", "departments.Festnetz: \"Festnetz\" is not a valid name"),
-        ("[departments.festnetz]\nsink = { type = 'webhook' }", "departments.festnetz.sink.webhook.url: required key is missing"),
-        ("[departments.festnetz]\nsink = { type = 'ftp', url = 'x' }", "departments.festnetz.sink: type must be one of 'webhook', 'email'"),
-        ("[departments.festnetz]\nsink = { type = 'webhook', url = 'ftp://x' }", "departments.festnetz.sink.webhook.url: string should match pattern"),
-        ("[departments.festnetz]\nsink = { type = 'email', to = 'team@example.com' }", "departments.festnetz.sink.email.from: required key is missing"),
-        ("[departments.festnetz]\nkeywords = ['dsl']\n[handoff]\ndefault_department = 'kundenservice'",
-         'handoff.default_department: "kundenservice" is not a department (festnetz)'),
-        ("[templates.de.sie]\nhandoff_dm = 'Ticket {ticket}'", "templates.de.sie.handoff_dm: unknown placeholder {ticket}"),
-        ("[templates.de.sie]\nhandoff_dm = '{name.__class__}'", "templates.de.sie.handoff_dm: unknown placeholder {name.__class__}"),
+        (
+            "[pii]\ncustomer_number_patterns = ['(unclosed']",
+            "pii.customer_number_patterns[0]: invalid regular expression",
+        ),
+        (
+            "[departments.festnetz]\npatterns = ['[dsl']",
+            "departments.festnetz.patterns[0]: invalid regular expression",
+        ),
+        (
+            "[departments.Festnetz]\nkeywords = ['dsl']",
+            'departments.Festnetz: "Festnetz" is not a valid name',
+        ),
+        (
+            "[departments.festnetz]\nsink = { type = 'webhook' }",
+            "departments.festnetz.sink.webhook.url: required key is missing",
+        ),
+        (
+            "[departments.festnetz]\nsink = { type = 'ftp', url = 'x' }",
+            "departments.festnetz.sink: type must be one of 'webhook', 'email'",
+        ),
+        (
+            "[departments.festnetz]\nsink = { type = 'webhook', url = 'ftp://x' }",
+            "departments.festnetz.sink.webhook.url: string should match pattern",
+        ),
+        (
+            "[departments.festnetz]\nsink = { type = 'email', to = 'team@example.com' }",
+            "departments.festnetz.sink.email.from: required key is missing",
+        ),
+        (
+            "[departments.festnetz]\nkeywords = ['dsl']\n[handoff]\ndefault_department = 'kundenservice'",
+            'handoff.default_department: "kundenservice" is not a department (festnetz)',
+        ),
+        (
+            "[templates.de.sie]\nhandoff_dm = 'Ticket {ticket}'",
+            "templates.de.sie.handoff_dm: unknown placeholder {ticket}",
+        ),
+        (
+            "[templates.de.sie]\nhandoff_dm = '{name.__class__}'",
+            "templates.de.sie.handoff_dm: unknown placeholder {name.__class__}",
+        ),
         ("[templates.de.sie]\nhandoff_dm = 'Hallo {name'", "templates.de.sie.handoff_dm: "),
         ("[templates.de.sie]\nfarewell = 'Tschüss'", "templates.de.sie.farewell: unknown key"),
         ("[templates.fr.sie]\nhandoff_dm = 'Bonjour'", "templates.fr: unknown key"),
@@ -183,7 +258,9 @@ def test_midnight_is_written_24_00_and_dates_may_be_toml_dates() -> None:
     assert policy.promise.closed_dates == (date(2026, 12, 24), date(2026, 12, 31))
     assert policy.calendar.weekly_hours[4] == ((time(22), time(0)),)
     friday_late = datetime(2026, 3, 13, 23, 30, tzinfo=BERLIN)
-    assert policy.calendar.add_business_time(friday_late, timedelta(hours=1)) == datetime(2026, 3, 14, 0, 30, tzinfo=BERLIN)
+    assert policy.calendar.add_business_time(friday_late, timedelta(hours=1)) == datetime(
+        2026, 3, 14, 0, 30, tzinfo=BERLIN
+    )
 
 
 def test_an_email_sink_reads_its_sender_from_the_from_key() -> None:
@@ -193,7 +270,12 @@ def test_an_email_sink_reads_its_sender_from_the_from_key() -> None:
     )
     sink = policy.departments["rechnung"].sink
     assert sink is not None and sink.type == "email"
-    assert (sink.to, sink.from_, sink.smtp_host, sink.smtp_port) == ("billing@example.com", "hilft@example.com", "127.0.0.1", 25)
+    assert (sink.to, sink.from_, sink.smtp_host, sink.smtp_port) == (
+        "billing@example.com",
+        "hilft@example.com",
+        "127.0.0.1",
+        25,
+    )
 
 
 # --- promises and priorities -------------------------------------------------------------------------
@@ -238,7 +320,13 @@ def test_priority_keywords_ignore_case_and_umlaut_spelling() -> None:
 def test_alert_levels_follow_the_ladder_then_repeat_every_realert_interval() -> None:
     escalation = parse_policy(LADDER).escalation
     offsets = [escalation.fire_offset(level) for level in range(1, 6)]
-    assert offsets == [timedelta(0), timedelta(minutes=30), timedelta(minutes=60), timedelta(minutes=90), None]
+    assert offsets == [
+        timedelta(0),
+        timedelta(minutes=30),
+        timedelta(minutes=60),
+        timedelta(minutes=90),
+        None,
+    ]
 
 
 def test_without_a_ladder_level_one_fires_at_due_and_each_next_level_one_interval_later() -> None:
@@ -282,8 +370,13 @@ def test_the_calendar_is_built_once_per_policy() -> None:
 
 
 def test_template_overrides_hold_only_the_texts_the_policy_sets() -> None:
-    policy = parse_policy("[templates.de.du]\nsign_off = '^an'\npublic_reply = 'Hey {name}, schau mal in deine DMs.'")
-    assert policy.template_overrides("de", "du") == {"public_reply": "Hey {name}, schau mal in deine DMs.", "sign_off": "^an"}
+    policy = parse_policy(
+        "[templates.de.du]\nsign_off = '^an'\npublic_reply = 'Hey {name}, schau mal in deine DMs.'"
+    )
+    assert policy.template_overrides("de", "du") == {
+        "public_reply": "Hey {name}, schau mal in deine DMs.",
+        "sign_off": "^an",
+    }
     assert policy.template_overrides("de", "sie") == {}
     assert policy.template_overrides("fr", "sie") == {}
 

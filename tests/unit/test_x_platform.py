@@ -381,6 +381,15 @@ def test_xaa_mention_entity_without_id_is_resolved_through_includes() -> None:
     assert only_mention(encode(body)).mentioned_user_ids == (BRAND,)
 
 
+def test_xaa_brand_account_comes_from_the_mention_when_the_filter_follows_someone_else() -> None:
+    body = document("xaa_mention.json")
+    body["data"]["filter"] = {"user_id": "1688877766655544433"}  # a post.create subscription on the customer
+    body["data"]["event_type"] = "post.create"
+    assert only_mention(encode(body)).brand_account_id == BRAND
+    body["data"]["filter"] = {}
+    assert only_mention(encode(body)).brand_account_id == BRAND
+
+
 def test_xaa_reply_without_includes_falls_back_to_the_i_url() -> None:
     body = document("xaa_post_create_brand_reply.json")
     del body["data"]["includes"]

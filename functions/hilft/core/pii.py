@@ -19,9 +19,9 @@ Detectors (all pure, no I/O):
 - birthdate: a date with a year next to a birth cue ("geb.", "geboren am", "DOB", "… geboren"); the span is
   the date.
 
-Spans matching ``PiiConfig.ignore_patterns`` (e.g. the brand's own ticket numbers) are never PII. Overlaps
-resolve to the longest span, ties to the most specific kind. Finally every other occurrence of a detected
-text is detected too, so a number written twice is redacted twice.
+A span inside a match of ``PiiConfig.ignore_patterns`` (e.g. the brand's own ticket numbers) is never PII.
+Overlaps resolve to the longest span, ties to the most specific kind. Finally every other occurrence of a
+detected text is detected too (even inside an ignored match), so a number written twice is redacted twice.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberMatcher, PhoneNumberType
 from stdnum import iban as stdnum_iban
+
+from hilft.core.errors import PolicyError
 
 # Customer, contract and order numbers: a label, an optional "ist"/"is"/":" and a number of at least five
 # digits (compact, or written in groups of 2-4 digits), optionally with a short letter prefix ("AB-12345").
@@ -56,11 +58,28 @@ DEFAULT_CUSTOMER_NUMBER_PATTERNS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class PiiConfig:
-    """What counts as personal data for one brand; hashable, so compiled patterns are cached per config."""
+    """What counts as personal data for one brand; hashable, so compiled patterns are cached per config.
+
+    Patterns are Python regexes used as given (write ``(?i)`` for case-insensitive). A bad pattern or region
+    raises ``PolicyError`` here, when the policy is loaded, not on the first post.
+    """
 
     default_region: str = "DE"
     customer_number_patterns: tuple[str, ...] = DEFAULT_CUSTOMER_NUMBER_PATTERNS
     ignore_patterns: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.default_region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise PolicyError(f"pii.default_region: unknown region {self.default_region!r}")
+        for key, patterns in (
+            ("customer_number_patterns", self.customer_number_patterns),
+            ("ignore_patterns", self.ignore_patterns),
+        ):
+            for pattern in patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as error:
+                    raise PolicyError(f"pii.{key}: invalid regex {pattern!r}: {error}") from error
 
 
 class PiiKind(StrEnum):
@@ -142,22 +161,21 @@ _STREET = re.compile(
 )
 # Compound nouns that end like a street but are not one ("Speicherplatz 2", "Firewall 3").
 _NOT_STREETS = frozenset(
-    {
-        "Arbeitsplatz", "Speicherplatz", "Parkplatz", "Sitzplatz", "Stellplatz", "Spielplatz", "Marktplatz",
-        "Firewall", "Umweg", "Rückweg", "Heimweg", "Ausweg", "Hinweg", "Lösungsweg", "Rechtsweg", "Postweg",
-        "Übertragungsweg", "Dienstweg", "Arbeitsweg", "Schulweg", "Datenweg", "Vertriebsweg", "Leitweg",
-    }
+    (
+        "Arbeitsplatz Speicherplatz Parkplatz Sitzplatz Stellplatz Spielplatz Marktplatz Firewall Umweg "
+        "Rückweg Heimweg Ausweg Hinweg Lösungsweg Rechtsweg Postweg Übertragungsweg Dienstweg Arbeitsweg "
+        "Schulweg Datenweg Vertriebsweg Leitweg"
+    ).split()
 )
 # Time and other nouns after "Am"/"Im"/"Zum" that make "Im Jahr 2024" look like "Am Markt 3".
 _NOT_PREPOSITION_STREETS = frozenset(
-    {
-        "Jahr", "Monat", "Moment", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag",
-        "Sonntag", "Wochenende", "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
-        "September", "Oktober", "November", "Dezember", "Sommer", "Winter", "Herbst", "Frühjahr", "Ende",
-        "Anfang", "Schnitt", "Durchschnitt", "Prinzip", "Grunde", "Vergleich", "Vertrag", "Tarif", "Netz",
-        "Glück", "Schluss", "Beispiel", "Test", "Speedtest", "Router", "Handy", "Telefon", "Abend", "Morgen",
-        "Mittag", "Vormittag", "Nachmittag", "Tag", "Tage", "Stück",
-    }
+    (
+        "Jahr Monat Moment Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag Wochenende Januar "
+        "Februar März April Mai Juni Juli August September Oktober November Dezember Sommer Winter Herbst "
+        "Frühjahr Ende Anfang Schnitt Durchschnitt Prinzip Grunde Vergleich Vertrag Tarif Netz Glück "
+        "Schluss Beispiel Test Speedtest Router Handy Telefon Abend Morgen Mittag Vormittag Nachmittag "
+        "Tag Tage Stück"
+    ).split()
 )
 _CITY = (
     rf"(?:(?:Bad|Sankt|St\.)\s)?(?P<city_head>{_WORD})(?:-{_WORD})*"
@@ -169,16 +187,15 @@ _POSTCODE_CITY = re.compile(
 )
 # Capitalised nouns that follow a count, not a postcode ("50000 Haushalte", "10000 Euro").
 _NOT_CITIES = frozenset(
-    {
-        "Euro", "Eur", "Dollar", "Pfund", "Kunden", "Haushalte", "Haushalten", "Nutzer", "Nutzern", "User",
-        "Usern", "Menschen", "Leute", "Follower", "Followern", "Tweets", "Posts", "Anschlüsse", "Anschlüssen",
-        "Mal", "Jahre", "Jahren", "Tage", "Tagen", "Stunden", "Minuten", "Sekunden", "Mbit", "Kbit", "Gbit",
-        "Meter", "Metern", "Kilometer", "Punkte", "Seiten", "Zeichen", "Anrufe", "Mails", "Einwohner",
-        "Einwohnern", "Bytes", "Fragen", "Beschwerden", "Stück", "Likes", "Views", "Retweets", "Downloads",
-        "Geräte", "Geräten", "Router", "Leitungen", "Mitarbeiter", "Mitarbeitern", "Kilobyte", "Megabyte",
-        "Gigabyte", "Nachrichten", "Tickets", "Fälle", "Fällen", "Orte", "Orten", "Schritte",
-        "Customers", "Users", "People", "Homes", "Households", "Days", "Hours", "Minutes", "Years", "Times",
-    }
+    (
+        "Euro Eur Dollar Pfund Kunden Haushalte Haushalten Nutzer Nutzern User Usern Menschen Leute "
+        "Follower Followern Tweets Posts Anschlüsse Anschlüssen Mal Jahre Jahren Tage Tagen Stunden "
+        "Minuten Sekunden Mbit Kbit Gbit Meter Metern Kilometer Punkte Seiten Zeichen Anrufe Mails "
+        "Einwohner Einwohnern Bytes Fragen Beschwerden Stück Likes Views Retweets Downloads Geräte "
+        "Geräten Router Leitungen Mitarbeiter Mitarbeitern Kilobyte Megabyte Gigabyte Nachrichten Tickets "
+        "Fälle Fällen Orte Orten Schritte Customers Users People Homes Households Days Hours Minutes "
+        "Years Times"
+    ).split()
 )
 _QUANTITY_BEFORE = re.compile(
     r"(?i)(?:über|ueber|rund|ca\.|circa|etwa|fast|knapp|mehr\sals|bis\szu|mindestens|nur|only|about|over"

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -31,6 +31,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from hilft.core.business_time import MIDNIGHT, BusinessCalendar, check_holiday_region
 from hilft.core.durations import format_duration, parse_duration
@@ -69,19 +70,19 @@ def _positive(value: timedelta) -> timedelta:
     return value
 
 
+def _not_negative(value: timedelta) -> timedelta:
+    if value < timedelta(0):
+        raise ValueError("must not be negative")
+    return value
+
+
 def _opening_interval(value: object) -> tuple[time, time]:
     """ "08:00-20:00" → (08:00, 20:00); "24:00" as the end means midnight (stored as 00:00)."""
     match = re.fullmatch(r"(\d\d):(\d\d)-(\d\d):(\d\d)", value) if isinstance(value, str) else None
     if match is None:
         raise ValueError('expected "HH:MM-HH:MM"')
     start_hour, start_minute, end_hour, end_minute = (int(part) for part in match.groups())
-    if (
-        start_hour > 23
-        or start_minute > 59
-        or end_minute > 59
-        or end_hour > 24
-        or (end_hour, end_minute) > (24, 0)
-    ):
+    if start_hour > 23 or start_minute > 59 or end_minute > 59 or (end_hour, end_minute) > (24, 0):
         raise ValueError(f'"{value}" is not a time of day (00:00 to 24:00)')
     start = time(start_hour, start_minute)
     end = MIDNIGHT if end_hour == 24 else time(end_hour, end_minute)
@@ -121,7 +122,7 @@ def _template_text(value: str) -> str:
     return value
 
 
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
+NonNegativeDuration = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_not_negative)]
 PositiveDuration = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_positive)]
 NonEmptyText = Annotated[StrictStr, StringConstraints(min_length=1)]
 Keyword = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -134,7 +135,7 @@ TemplateText = Annotated[StrictStr, AfterValidator(_template_text)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 # --- [brand] ----------------------------------------------------------------------------------------
@@ -208,7 +209,7 @@ class PriorityRule(_Section):
 
 class Promise(_Section):
     first_response: PositiveDuration = timedelta(minutes=60)
-    warning_before: Duration = timedelta(minutes=15)
+    warning_before: NonNegativeDuration = timedelta(minutes=15)
     timezone: StrictStr = "Europe/Berlin"
     hours: WeeklyHoursTable | None = None  # None: "24/7"
     holidays: StrictStr | None = None
@@ -224,13 +225,6 @@ class Promise(_Section):
             return None
         if not isinstance(value, Mapping | WeeklyHoursTable):
             raise ValueError('expected "24/7" or a table of weekdays (mon = ["08:00-20:00"], …)')
-        return value
-
-    @field_validator("warning_before")
-    @classmethod
-    def _not_negative(cls, value: timedelta) -> timedelta:
-        if value < timedelta(0):
-            raise ValueError("must not be negative")
         return value
 
     @field_validator("timezone")
@@ -284,15 +278,8 @@ class Promise(_Section):
 class EscalationStep(_Section):
     """[[escalation.ladder]]: alert level N fires `after` past due, to these sinks."""
 
-    after: Duration
+    after: NonNegativeDuration
     sinks: tuple[SinkName, ...] = Field(min_length=1)
-
-    @field_validator("after")
-    @classmethod
-    def _not_negative(cls, value: timedelta) -> timedelta:
-        if value < timedelta(0):
-            raise ValueError("must not be negative")
-        return value
 
     @field_validator("sinks")
     @classmethod
@@ -361,14 +348,6 @@ class Pii(_Section):
     customer_number_patterns: tuple[Regex, ...] = ()
     ignore_patterns: tuple[Regex, ...] = ()
 
-    @cached_property
-    def customer_number_regexes(self) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(pattern) for pattern in self.customer_number_patterns)
-
-    @cached_property
-    def ignore_regexes(self) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(pattern) for pattern in self.ignore_patterns)
-
 
 class Handoff(_Section):
     auto: StrictBool = True
@@ -382,6 +361,8 @@ class WebhookSink(_Section):
 
 
 class EmailSink(_Section):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
     type: Literal["email"]
     to: Annotated[StrictStr, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")]
     from_: Annotated[StrictStr, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")] = Field(alias="from")
@@ -507,7 +488,7 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
     return parse_policy(text, source=os.fspath(path))
 
 
-def _describe(item: Any) -> str:
+def _describe(item: ErrorDetails) -> str:
     location: list[str | int] = [part for part in item["loc"] if part != "[key]"]  # a dict key's own error
     cause = (item.get("ctx") or {}).get("error")
     if isinstance(cause, _KeyedError):
@@ -518,7 +499,8 @@ def _describe(item: Any) -> str:
     elif item["type"] == "missing":
         message = "required key is missing"
     elif item["type"] == "union_tag_invalid":
-        message = f"{item['ctx']['discriminator'].strip(chr(39))} must be one of {item['ctx']['expected_tags']}"
+        tag_key = item["ctx"]["discriminator"].strip("'")
+        message = f"{tag_key} must be one of {item['ctx']['expected_tags']}"
     elif isinstance(cause, ValueError):
         message = str(cause)
     else:

@@ -7,7 +7,12 @@ Two delivery formats reach ``x_webhook`` and both are handled here:
   ``tweet_delete_events``, ``favorite_events`` ...).
 * **X Activity API** (XAA): one event per POST, ``{"data": {"event_type", "filter", "payload",
   "includes"}}``. X documents no batching for XAA webhooks, so a body is exactly one envelope; a
-  top-level list is rejected as malformed rather than guessed at.
+  top-level list is rejected as malformed rather than guessed at. Handled: ``post.mention.create``,
+  ``post.create`` (how the brand's own replies arrive), ``dm.received``, ``dm.sent`` (the brand's
+  echo) and ``post.delete``; every other type is returned in ``ignored``.
+
+Posts and DMs written by a brand account come back as events too; they are marked ``is_brand``
+for the service to treat as answers. Retweets carry no words of their own and are ignored.
 
 Every envelope is validated by a pydantic model pinned to X's documented shape (unknown fields
 ignored, types strict), so a body that does not fit raises ``MalformedPayload`` and nothing else.
@@ -402,7 +407,7 @@ def _mention_from_v2_post(post: _V2Post, users: Mapping[str, Author], subscribed
         in_reply_to=replied_to,
         in_reply_to_author_id=post.in_reply_to_user_id,
         is_brand=post.author_id in brand_user_ids,
-        brand_account_id=subscribed or next((uid for uid in mentioned if uid in brand_user_ids), None),
+        brand_account_id=_brand_account(subscribed, *mentioned, brand_user_ids=brand_user_ids),
         lang=post.lang,
         url=post_url(post.id, author.handle),
         mentioned_user_ids=mentioned,
@@ -428,7 +433,9 @@ def _legacy_dms_from_activity(activity: _Activity, subscribed: str | None,
         if dm.message_create is None or dm.type != "message_create":
             ignored.append(f"{activity.event_type}.{dm.type}")
             continue
-        events.append(_mention_from_legacy_dm(dm, dm.message_create, users, subscribed, brand_user_ids))
+        brand = _brand_account(subscribed, dm.message_create.target.recipient_id, dm.message_create.sender_id,
+                               brand_user_ids=brand_user_ids)
+        events.append(_mention_from_legacy_dm(dm, dm.message_create, users, brand, brand_user_ids))
     return ParsedBatch(events=tuple(events), ignored=_unique(ignored))
 
 
@@ -448,9 +455,18 @@ def _mention_from_v2_dm(activity: _Activity, subscribed: str | None,
         created_at=_from_iso(dm.created_at),
         conversation_id=dm.dm_conversation_id or fallback_conversation,
         is_brand=dm.sender_id in brand_user_ids,
-        brand_account_id=subscribed,
+        brand_account_id=_brand_account(subscribed, recipient, dm.sender_id, brand_user_ids=brand_user_ids),
         recipient_id=recipient,
     )
+
+
+def _brand_account(subscribed: str | None, *others: str | None, brand_user_ids: frozenset[str]) -> str | None:
+    """The first of the ids that is a brand account, else the subscribed user.
+
+    XAA's ``filter.user_id`` is whoever the subscription follows, which may be a customer, so it
+    names the brand account only when it is one.
+    """
+    return next((uid for uid in (subscribed, *others) if uid and uid in brand_user_ids), subscribed)
 
 
 def _v2_users(entries: Iterable[_WrappedV2User | _V2User]) -> dict[str, Author]:

@@ -52,6 +52,7 @@ MAX_LIST_QUEUES_PAGE = 9800
 BODY_METHODS = {tasks_v2.HttpMethod.POST, tasks_v2.HttpMethod.PUT, tasks_v2.HttpMethod.PATCH}
 # Headers Cloud Tasks computes itself or reserves; a task's own values for them are dropped.
 _RESERVED_HEADER = re.compile(r"(?i)^(host|content-length|user-agent|x-cloudtasks-.*|x-google-.*|x-appengine-.*)$")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
 _MASKABLE_QUEUE_FIELDS = {"rate_limits", "retry_config", "http_target", "stackdriver_logging_config",
                           "app_engine_routing_override"}
 _STATE_FILTER = re.compile(r"\s*state\s*[:=]\s*(RUNNING|PAUSED|DISABLED)\s*")
@@ -429,6 +430,9 @@ class Store:
         method = request.http_method or tasks_v2.HttpMethod.POST
         if request.body and method not in BODY_METHODS:
             raise invalid("A request body is allowed only for POST, PUT and PATCH")
+        for key, value in request.headers.items():
+            if not _HEADER_NAME.fullmatch(key) or "\r" in value or "\n" in value:
+                raise invalid("HttpRequest.headers holds an invalid header name or value")
         header_bytes = sum(len(k) + len(v) for k, v in request.headers.items())
         if header_bytes >= MAX_HEADER_BYTES:
             raise invalid("HttpRequest headers must be smaller than 80KB")
