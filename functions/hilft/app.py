@@ -82,7 +82,8 @@ class App:
 
         return DeadlineService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
                                sinks=self.sinks, board_url=self.settings.board_url,
-                               claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds))
+                               claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds),
+                               sweep_grace=timedelta(seconds=self.settings.sweep_grace_seconds))
 
     @cached_property
     def handoff_service(self) -> Any:

@@ -57,6 +57,7 @@ class Settings(BaseModel):
 
     max_body_bytes: int = 1024 * 1024
     claim_ttl_seconds: float = 120.0
+    sweep_grace_seconds: float = 60.0  # how long past due before the sweep steps in for a lost task
     retention_days: int = 90
 
     x_consumer_secret: str | None = None
@@ -137,6 +138,7 @@ class Settings(BaseModel):
         }
         for key, name in (("max_body_bytes", "HILFT_MAX_BODY_BYTES"),
                           ("claim_ttl_seconds", "HILFT_CLAIM_TTL_SECONDS"),
+                          ("sweep_grace_seconds", "HILFT_SWEEP_GRACE_SECONDS"),
                           ("retention_days", "HILFT_RETENTION_DAYS")):
             if (raw := get(name)) is not None:
                 values[key] = raw

@@ -137,6 +137,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         "HILFT_STAFF_AUTH": "token",
         "HILFT_STAFF_TOKEN": STAFF_TOKEN,
         "HILFT_CLAIM_TTL_SECONDS": "5",
+        "HILFT_SWEEP_GRACE_SECONDS": "1",
         "X_CLIENT_SECRET": X_SECRET,
         "X_CONSUMER_SECRET": "e2e-x-consumer-secret",
         "X_USER_ACCESS_TOKEN": X_TOKEN,

@@ -6,10 +6,11 @@ import itertools
 from collections.abc import Iterator
 
 import pytest
-from cloudtasks_emulator import Emulator
-from fakes.base import FakeServer, Request, Response
 from google.cloud import tasks_v2
 from google.protobuf import duration_pb2
+
+from cloudtasks_emulator import Emulator
+from fakes.base import FakeServer, Request, Response
 
 LOCATION = "projects/hilft-test/locations/europe-west3"
 _queue_numbers = itertools.count()

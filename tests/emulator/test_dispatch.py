@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import jwt
 import pytest
-from cloudtasks_emulator import Emulator
-from fakes.base import FakeServer, Request, Response
 from google.api_core import exceptions
 from google.cloud import tasks_v2
+
+from cloudtasks_emulator import Emulator
+from fakes.base import FakeServer, Request, Response
 
 from .conftest import fast_retry, make_queue
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from cloudtasks_emulator.retry import RatePolicy, RetryPolicy, parse_retry_after
 
 

@@ -6,11 +6,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cloudtasks_emulator import Emulator
-from fakes.base import FakeServer
 from google.api_core import exceptions
 from google.cloud import tasks_v2
 from google.protobuf import field_mask_pb2
+
+from cloudtasks_emulator import Emulator
+from fakes.base import FakeServer
 
 from .conftest import LOCATION, make_queue
 

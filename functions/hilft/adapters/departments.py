@@ -35,7 +35,7 @@ class DepartmentNotifierHttp:
         if kind == "email":
             message = EmailMessage()
             message["Subject"] = f"hilft handoff {handoff.get('case_ref')} ({department})"
-            message["From"] = str(sink.sender)
+            message["From"] = str(sink.from_)
             message["To"] = str(sink.to)
             message.set_content("\n".join(f"{k}: {v}" for k, v in handoff.items() if v is not None))
             with smtplib.SMTP(str(sink.smtp_host), int(sink.smtp_port), timeout=10) as smtp:

@@ -23,35 +23,22 @@ from hilft.settings import Settings
 
 
 class XGateway:
+    """X's client already raises hilft's Platform* errors (RateLimited is a PlatformRateLimited,
+    DmNotAllowed a PrivateChannelRefused, …), so this only picks the calls."""
+
     def __init__(self, client: xc.XClient) -> None:
         self.client = client
-
-    def _call(self, func: Callable[[], str], *, dm: bool) -> str:
-        try:
-            return func()
-        except xc.RateLimited as exc:
-            raise PlatformRateLimited(exc.reset_at) from exc
-        except xc.DmNotAllowed as exc:
-            raise PrivateChannelRefused("x: recipient does not accept direct messages") from exc
-        except xc.XAuthError as exc:
-            raise PlatformConfigError("x: access token rejected") from exc
-        except xc.RetryableXError as exc:
-            raise PlatformUnavailable("x api unavailable") from exc
-        except xc.XApiError as exc:
-            if dm:
-                raise PrivateChannelRefused(f"x: refused ({getattr(exc, 'status', '?')})") from exc
-            raise PlatformConfigError(f"x: request refused ({getattr(exc, 'status', '?')})") from exc
 
     def send_private(self, post: Mapping[str, Any], text: str, now: datetime) -> str:
         author = str(post.get("author_id") or "")
         if not author:
             raise PrivateChannelRefused("x: author unknown")
-        return self._call(lambda: self.client.send_dm(author, text), dm=True)
+        return self.client.send_dm(author, text)
 
     def public_reply(self, post: Mapping[str, Any], text: str) -> str:
         handle = post.get("author_handle")
         body = f"@{handle} {text}" if handle and not text.startswith("@") else text
-        return self._call(lambda: self.client.reply(str(post["post_id"]), body), dm=False)
+        return self.client.reply(str(post["post_id"]), body)
 
 
 class MetaGateway:
@@ -92,7 +79,10 @@ class MetaGateway:
         return self._call(lambda: self.client.private_reply(account, comment, text))
 
     def public_reply(self, post: Mapping[str, Any], text: str) -> str:
-        return self._call(lambda: self.client.reply_comment(str(post["post_id"]), text))
+        comment = str(post["post_id"])
+        if post.get("platform") == "instagram":
+            return self._call(lambda: self.client.reply_instagram_comment(comment, text))
+        return self._call(lambda: self.client.reply_comment(comment, text))
 
 
 def gateway_factory(settings: Settings, http: httpx.Client) -> Callable[[str], Any]:
@@ -106,7 +96,7 @@ def gateway_factory(settings: Settings, http: httpx.Client) -> Callable[[str], A
             made = XGateway(xc.XClient(settings.x_api_base_url, settings.x_user_access_token, http=http))
         elif platform in {"facebook", "instagram", "messenger"} and settings.meta_page_access_token:
             made = MetaGateway(mc.MetaClient(settings.meta_graph_base_url, settings.meta_page_access_token,
-                                             http=http))
+                                             http=http, app_secret=settings.meta_app_secret))
         cache[platform] = made
         return made
 

@@ -48,7 +48,9 @@ def _parse_time(value: Any) -> datetime | None:
 class DeadlineService:
     def __init__(self, *, store: Store, scheduler: Scheduler, policy: Policy, clock: Clock,
                  sinks: Mapping[str, AlertSink], board_url: str | None = None,
-                 claim_ttl: timedelta = timedelta(seconds=120)) -> None:
+                 claim_ttl: timedelta = timedelta(seconds=120),
+                 sweep_grace: timedelta = SWEEP_GRACE) -> None:
+        self.sweep_grace = sweep_grace
         self.store = store
         self.scheduler = scheduler
         self.policy = policy
@@ -229,9 +231,9 @@ class DeadlineService:
         """Backstop for lost tasks: past-due open posts and missed re-alerts."""
         now = self.clock()
         counts = {"overdue_alerted": 0, "realerted": 0, "errors": 0}
-        for snap in self.store.open_past_due(now - SWEEP_GRACE, limit):
+        for snap in self.store.open_past_due(now - self.sweep_grace, limit):
             counts["overdue_alerted"] += self._sweep_one(snap.id, 1)
-        for snap in self.store.overdue_realert_due(now - SWEEP_GRACE, limit):
+        for snap in self.store.overdue_realert_due(now - self.sweep_grace, limit):
             if snap.data.get("acknowledged"):
                 continue
             counts["realerted"] += self._sweep_one(snap.id, int(snap.data.get("alert_level") or 1) + 1)

@@ -88,7 +88,7 @@ class HandoffService:
 
         language = templates.pick_language(post.get("lang"), self.policy.brand.default_language)
         form = self.policy.brand.address_form
-        overrides = self.policy.templates.model_dump()
+        overrides = self.policy.template_overrides(language, form)
         values = {
             "name": post.get("author_name") or (f"@{post['author_handle']}" if post.get("author_handle") else ""),
             "case_ref": templates.case_reference(str(post.get("post_id")), str(post.get("platform"))),

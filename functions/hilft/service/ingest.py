@@ -14,7 +14,7 @@ from typing import Any
 from hilft.adapters.firestore_store import ANSWERS, MENTIONS
 from hilft.core import ids
 from hilft.core.models import Deletion, Kind, Mention, ParsedBatch, Platform
-from hilft.core.pii import PiiConfig, redact_text
+from hilft.core.pii import DEFAULT_CUSTOMER_NUMBER_PATTERNS, PiiConfig, redact_text
 from hilft.core.policy import Policy
 from hilft.core.routing import radar_match, route
 from hilft.logs import get_logger
@@ -56,7 +56,8 @@ class IngestService:
         self.answers = AnswerRecorder(store, scheduler, clock)
         pii = policy.pii
         self.pii_config = PiiConfig(default_region=pii.default_region,
-                                    customer_number_patterns=tuple(pii.customer_number_patterns),
+                                    customer_number_patterns=(*DEFAULT_CUSTOMER_NUMBER_PATTERNS,
+                                                              *pii.customer_number_patterns),
                                     ignore_patterns=tuple(pii.ignore_patterns))
 
     def ingest(self, batch: ParsedBatch, brand_ids: frozenset[str]) -> IngestResult:

@@ -64,7 +64,9 @@ class Receiver(asyncio.Protocol):
             self._transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
 
 
-def start_receiver(arrivals: list[tuple[float, float]]) -> tuple[int, asyncio.AbstractEventLoop, threading.Thread]:
+def start_receiver(
+    arrivals: list[tuple[float, float]],
+) -> tuple[int, asyncio.AbstractEventLoop, threading.Thread]:
     loop = asyncio.new_event_loop()
     ready: list[int] = []
     started = threading.Event()
@@ -149,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         client = tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
         client.update_queue(queue=tasks_v2.Queue(name=QUEUE, rate_limits=tasks_v2.RateLimits(
             max_dispatches_per_second=500, max_concurrent_dispatches=1000)))
-        create_seconds, failures = create_paced(client, f"http://127.0.0.1:{port}/bench", args.tasks, args.rate,
-                                                args.ahead, args.workers)
+        url = f"http://127.0.0.1:{port}/bench"
+        create_seconds, failures = create_paced(client, url, args.tasks, args.rate, args.ahead, args.workers)
         expected = args.tasks - failures
         deadline = time.monotonic() + args.ahead + 30
         while len(arrivals) < expected and time.monotonic() < deadline:

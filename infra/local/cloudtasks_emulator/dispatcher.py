@@ -13,7 +13,8 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from .http_client import HttpClient, HttpError
 from .oidc import OidcIssuer
@@ -91,14 +92,17 @@ class Dispatcher:
         await asyncio.gather(*self._background, return_exceptions=True)
         self._client.close()
 
-    def _spawn(self, coroutine: object) -> None:
-        task = self._loop.create_task(coroutine)  # type: ignore[arg-type]
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = self._loop.create_task(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
     async def _run_queue(self, queue: QueueState) -> None:
         wake = asyncio.Event()
-        queue.wake = lambda: self._loop.call_soon_threadsafe(wake.set)
+        def nudge() -> None:
+            self._loop.call_soon_threadsafe(wake.set)
+
+        queue.wake = nudge
         slot_freed = asyncio.Event()
         in_flight = 0
         bucket = TokenBucket()
@@ -124,7 +128,7 @@ class Dispatcher:
                 await asyncio.sleep(wait)
                 continue
             attempt = self._store.begin_due_attempt(queue)
-            if attempt is None:  # paused, deleted or rescheduled meanwhile; the token is spent, as in production
+            if attempt is None:  # paused, deleted or rescheduled meanwhile; the token stays spent
                 continue
             in_flight += 1
             self._spawn(self._attempt(attempt, release))
@@ -143,7 +147,8 @@ class Dispatcher:
         headers = attempt.headers
         if attempt.oidc is not None:
             email, audience = attempt.oidc
-            headers = {**headers, "Authorization": f"Bearer {self._issuer.token(email, audience, time.time())}"}
+            token = self._issuer.token(email, audience, time.time())
+            headers = {**headers, "Authorization": f"Bearer {token}"}
         elif attempt.oauth is not None:
             # Google access tokens are opaque; receivers cannot verify one locally anyway.
             headers = {**headers, "Authorization": "Bearer emulator-oauth-access-token"}

@@ -11,7 +11,7 @@ from google.cloud import tasks_v2
 
 from .dispatcher import Dispatcher
 from .names import parse_queue
-from .oidc import OidcIssuer
+from .oidc import JwksServer, OidcIssuer
 from .service import CloudTasksService
 from .state import Store
 
@@ -42,7 +42,7 @@ class Emulator:
         self._dispatcher: Dispatcher | None = None
         self._server: grpc.Server | None = None
         self._executor: ThreadPoolExecutor | None = None
-        self._jwks = None
+        self._jwks: JwksServer | None = None
         self._bound_port: int | None = None
 
     @property
@@ -63,8 +63,6 @@ class Emulator:
         return tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
 
     def start(self) -> Emulator:
-        from .oidc import JwksServer
-
         self._jwks = JwksServer(self.issuer, self._host, self._jwks_port)
         self._jwks.start()
         self._dispatcher = Dispatcher(self.store, self.issuer)
@@ -73,7 +71,8 @@ class Emulator:
         for name in self._initial_queues:
             queue = tasks_v2.Queue.pb()(name=name)
             self.store.create_queue(parse_queue(name).parent, queue)
-        self._executor = ThreadPoolExecutor(max_workers=self._rpc_workers, thread_name_prefix="cloudtasks-rpc")
+        self._executor = ThreadPoolExecutor(max_workers=self._rpc_workers,
+                                            thread_name_prefix="cloudtasks-rpc")
         self._server = grpc.server(self._executor)
         self._server.add_generic_rpc_handlers((CloudTasksService(self.store, self._dispatcher).handler(),))
         self._bound_port = self._server.add_insecure_port(f"{self._host}:{self._port}")

@@ -32,11 +32,12 @@ class CloudTasksService:
     def handler(self) -> grpc.GenericRpcHandler:
         queue, task = tasks_v2.Queue.serialize, tasks_v2.Task.serialize
         empty = empty_pb2.Empty.SerializeToString
-        methods = {
+        methods: dict[str, tuple[Callable[[Any], Any], Any, Callable[[Any], bytes]]] = {
             "CreateQueue": (self.create_queue, tasks_v2.CreateQueueRequest, queue),
             "GetQueue": (self.get_queue, tasks_v2.GetQueueRequest, queue),
             "UpdateQueue": (self.update_queue, tasks_v2.UpdateQueueRequest, queue),
-            "ListQueues": (self.list_queues, tasks_v2.ListQueuesRequest, tasks_v2.ListQueuesResponse.serialize),
+            "ListQueues": (self.list_queues, tasks_v2.ListQueuesRequest,
+                           tasks_v2.ListQueuesResponse.serialize),
             "DeleteQueue": (self.delete_queue, tasks_v2.DeleteQueueRequest, empty),
             "PauseQueue": (self.pause_queue, tasks_v2.PauseQueueRequest, queue),
             "ResumeQueue": (self.resume_queue, tasks_v2.ResumeQueueRequest, queue),
@@ -49,7 +50,8 @@ class CloudTasksService:
         }
         return grpc.method_handlers_generic_handler(SERVICE_NAME, {
             name: grpc.unary_unary_rpc_method_handler(
-                _aborting(method), request_deserializer=request_type.deserialize, response_serializer=serializer)
+                _aborting(method), request_deserializer=request_type.deserialize,
+                response_serializer=serializer)
             for name, (method, request_type, serializer) in methods.items()
         })
 

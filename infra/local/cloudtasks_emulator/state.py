@@ -17,6 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 from google.cloud import tasks_v2
@@ -37,6 +38,7 @@ from .retry import (
     RetryPolicy,
 )
 
+# Raw protobuf classes: the store works on them directly (presence checks, FieldMask merging).
 QueuePb = tasks_v2.Queue.pb()
 TaskPb = tasks_v2.Task.pb()
 HttpRequestPb = tasks_v2.HttpRequest.pb()
@@ -51,7 +53,8 @@ MAX_LIST_TASKS_PAGE = 1000
 MAX_LIST_QUEUES_PAGE = 9800
 BODY_METHODS = {tasks_v2.HttpMethod.POST, tasks_v2.HttpMethod.PUT, tasks_v2.HttpMethod.PATCH}
 # Headers Cloud Tasks computes itself or reserves; a task's own values for them are dropped.
-_RESERVED_HEADER = re.compile(r"(?i)^(host|content-length|user-agent|x-cloudtasks-.*|x-google-.*|x-appengine-.*)$")
+_RESERVED_HEADER = re.compile(
+    r"(?i)^(host|content-length|user-agent|x-cloudtasks-.*|x-google-.*|x-appengine-.*)$")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
 _MASKABLE_QUEUE_FIELDS = {"rate_limits", "retry_config", "http_target", "stackdriver_logging_config",
                           "app_engine_routing_override"}
@@ -109,7 +112,7 @@ class TaskRecord:
 @dataclass(slots=True, eq=False)
 class QueueState:
     name: str
-    config: QueuePb  # type: ignore[valid-type]
+    config: Any  # a google.cloud.tasks.v2.Queue protobuf message
     retry: RetryPolicy
     rate: RatePolicy
     paused: bool = False
@@ -165,7 +168,7 @@ class Store:
         self._seq = itertools.count()
 
     # -- queues ----------------------------------------------------------------------------
-    def create_queue(self, parent: str, queue: QueuePb) -> QueuePb:  # type: ignore[valid-type]
+    def create_queue(self, parent: str, queue: Any) -> Any:
         names.check_location(parent)
         name = names.parse_queue(queue.name)
         if name.parent != parent:
@@ -184,12 +187,12 @@ class Store:
         self.on_queue_created(state)
         return response
 
-    def get_queue(self, name: str) -> QueuePb:  # type: ignore[valid-type]
+    def get_queue(self, name: str) -> Any:
         with self.lock:
             return self._queue_pb(self._queue(name))
 
-    def update_queue(self, queue: QueuePb, mask: field_mask_pb2.FieldMask) -> QueuePb:  # type: ignore[valid-type]
-        """Update the masked fields (all when the mask is empty); creates a missing queue, as production does."""
+    def update_queue(self, queue: Any, mask: field_mask_pb2.FieldMask) -> Any:
+        """Update the masked fields (all when the mask is empty); like production, creates a missing queue."""
         names.parse_queue(queue.name)
         for path in mask.paths:
             if path.split(".", 1)[0] not in _MASKABLE_QUEUE_FIELDS:
@@ -231,7 +234,7 @@ class Store:
         return response
 
     def list_queues(self, parent: str, filter_: str, page_size: int,
-                    page_token: str) -> tuple[list[QueuePb], str]:  # type: ignore[valid-type]
+                    page_token: str) -> tuple[list[Any], str]:
         names.check_location(parent)
         wanted_state: str | None = None
         if filter_.strip():
@@ -242,9 +245,10 @@ class Store:
         size = _page_size(page_size, MAX_LIST_QUEUES_PAGE)
         after = _decode_token(page_token)
         with self.lock:
-            matching = sorted(n for n, q in self._queues.items() if n.startswith(parent + "/queues/")
-                              and (wanted_state is None or wanted_state == ("PAUSED" if q.paused else "RUNNING"))
-                              and n > after)
+            matching = sorted(
+                n for n, q in self._queues.items()
+                if n.startswith(parent + "/queues/") and n > after
+                and (wanted_state is None or wanted_state == ("PAUSED" if q.paused else "RUNNING")))
             page = matching[:size]
             result = [self._queue_pb(self._queues[n]) for n in page]
         token = _encode_token(page[-1]) if len(matching) > size else ""
@@ -263,7 +267,7 @@ class Store:
             self._queue_tombstones[name] = now + self.queue_reservation_window
         queue.wake()
 
-    def set_paused(self, name: str, paused: bool) -> QueuePb:  # type: ignore[valid-type]
+    def set_paused(self, name: str, paused: bool) -> Any:
         with self.lock:
             queue = self._queue(name)
             queue.paused = paused
@@ -271,7 +275,7 @@ class Store:
         queue.wake()
         return response
 
-    def purge_queue(self, name: str) -> QueuePb:  # type: ignore[valid-type]
+    def purge_queue(self, name: str) -> Any:
         with self.lock:
             queue = self._queue(name)
             now = self.clock()
@@ -283,7 +287,7 @@ class Store:
             return self._queue_pb(queue)
 
     # -- tasks -----------------------------------------------------------------------------
-    def create_task(self, parent: str, task: TaskPb, view: int) -> TaskPb:  # type: ignore[valid-type]
+    def create_task(self, parent: str, task: Any, view: int) -> Any:
         names.parse_queue(parent)
         now = self.clock()
         if task.name:
@@ -309,7 +313,7 @@ class Store:
             queue.wake()
         return response
 
-    def get_task(self, name: str, view: int) -> TaskPb:  # type: ignore[valid-type]
+    def get_task(self, name: str, view: int) -> Any:
         with self.lock:
             return self._task_pb(self._task(name), view)
 
@@ -321,7 +325,7 @@ class Store:
             self._compact(task.queue)
 
     def list_tasks(self, parent: str, view: int, page_size: int,
-                   page_token: str) -> tuple[list[TaskPb], str]:  # type: ignore[valid-type]
+                   page_token: str) -> tuple[list[Any], str]:
         names.parse_queue(parent)
         size = _page_size(page_size, MAX_LIST_TASKS_PAGE)
         after = _decode_token(page_token)
@@ -333,7 +337,7 @@ class Store:
         token = _encode_token(page[-1]) if len(matching) > size else ""
         return result, token
 
-    def run_task(self, name: str, view: int) -> tuple[TaskPb, Attempt]:  # type: ignore[valid-type]
+    def run_task(self, name: str, view: int) -> tuple[Any, Attempt]:
         """Dispatch now, regardless of schedule, pause or rate limits (production's RunTask)."""
         with self.lock:
             task = self._task(name)
@@ -418,15 +422,17 @@ class Store:
             raise not_found(f"Task {name} does not exist")
         return task
 
-    def _validated_task_fields(self, task: TaskPb, now: float) -> dict:  # type: ignore[valid-type]
+    def _validated_task_fields(self, task: Any, now: float) -> dict[str, Any]:
         if task.HasField("app_engine_http_request"):
-            raise RpcError(grpc.StatusCode.UNIMPLEMENTED, "App Engine tasks are not emulated; use http_request")
+            raise RpcError(grpc.StatusCode.UNIMPLEMENTED,
+                           "App Engine tasks are not emulated; use http_request")
         if not task.HasField("http_request"):
             raise invalid("Task has no target: set http_request")
         request = task.http_request
         url = request.url
         if not url.startswith(("http://", "https://")) or len(url) > MAX_URL_LENGTH:
-            raise invalid("HttpRequest.url must begin with http:// or https:// and be at most 2083 characters")
+            raise invalid("HttpRequest.url must begin with http:// or https:// "
+                          "and be at most 2083 characters")
         method = request.http_method or tasks_v2.HttpMethod.POST
         if request.body and method not in BODY_METHODS:
             raise invalid("A request body is allowed only for POST, PUT and PATCH")
@@ -458,7 +464,8 @@ class Store:
         if task.HasField("dispatch_deadline"):
             deadline = task.dispatch_deadline.ToNanoseconds() / 1e9
             if not self.min_dispatch_deadline <= deadline <= MAX_DISPATCH_DEADLINE:
-                raise invalid(f"dispatch_deadline must be between {self.min_dispatch_deadline:g}s and 30 minutes")
+                raise invalid(f"dispatch_deadline must be between {self.min_dispatch_deadline:g}s "
+                              "and 30 minutes")
         stored = HttpRequestPb()
         stored.CopyFrom(request)
         stored.http_method = method
@@ -540,7 +547,7 @@ class Store:
             if self._task_tombstones.get(name) == expires:
                 del self._task_tombstones[name]
 
-    def _queue_pb(self, queue: QueueState) -> QueuePb:  # type: ignore[valid-type]
+    def _queue_pb(self, queue: QueueState) -> Any:
         pb = QueuePb()
         pb.CopyFrom(queue.config)
         pb.name = queue.name
@@ -549,7 +556,7 @@ class Store:
             _set_time(pb.purge_time, queue.purge_time)
         return pb
 
-    def _task_pb(self, task: TaskRecord, view: int) -> TaskPb:  # type: ignore[valid-type]
+    def _task_pb(self, task: TaskRecord, view: int) -> Any:
         view = view or tasks_v2.Task.View.BASIC
         pb = TaskPb(name=task.name, dispatch_count=task.dispatch_count, response_count=task.response_count,
                     view=view)
@@ -573,7 +580,7 @@ class Store:
         return pb
 
 
-def _normalized_config(queue: QueuePb) -> tuple[QueuePb, RetryPolicy, RatePolicy]:  # type: ignore[valid-type]
+def _normalized_config(queue: Any) -> tuple[Any, RetryPolicy, RatePolicy]:
     """Validate a queue's settings and fill in production's defaults for the unset ones."""
     config = QueuePb()
     config.CopyFrom(queue)
