@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import flask
 
 from hilft import web
-from hilft.core.errors import MalformedPayload, NotFound
+from hilft.core.errors import MalformedPayload, NotFound, TransientError
 from hilft.settings import Settings, get_settings
 from hilft.logs import get_logger
 
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from hilft.core.policy import Policy
 
 log = get_logger("hilft.app")
+
+# How often a handoff task is retried while its post's document is not there yet.
+MISSING_POST_RETRIES = 8
 
 
 class App:
@@ -146,6 +149,9 @@ class App:
         s = self.settings
         self._verify_caller(request, s.deadline_url, s.tasks_service_account)
         payload = web.parse_json_object(web.read_body(request, 64 * 1024, require_json=False))
+        log.info("task received", kind=payload.get("kind"), doc_id=payload.get("doc_id"),
+                 task=request.headers.get("X-CloudTasks-TaskName"),
+                 retry=request.headers.get("X-CloudTasks-TaskRetryCount"))
         if payload.get("kind") == "handoff":
             try:
                 result = self.handoff_service.handoff(
@@ -153,6 +159,11 @@ class App:
                     reason=str(payload.get("reason") or "auto"), pii=bool(payload.get("pii")),
                     requested_by="hilft:auto", attempt=int(payload.get("attempt") or 0))
             except NotFound:
+                # The task is enqueued before the post's document is committed, so it may fire
+                # first: let Cloud Tasks retry for a while before calling the post lost.
+                retries = int(request.headers.get("X-CloudTasks-TaskRetryCount") or 0)
+                if retries < MISSING_POST_RETRIES:
+                    raise TransientError("post not stored yet") from None
                 return web.json_response({"outcome": "missing"})
             return web.json_response({"outcome": result.outcome, "handoff_id": result.handoff_id})
         fired = self.deadline_service.fire(payload)

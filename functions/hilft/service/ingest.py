@@ -27,6 +27,9 @@ log = get_logger("hilft.ingest")
 _OWNED_SURFACES = {Platform.FACEBOOK, Platform.INSTAGRAM, Platform.MESSENGER}
 
 
+HANDOFF_DELAY = timedelta(seconds=1)
+
+
 @dataclass
 class IngestResult:
     stored: int = 0
@@ -111,7 +114,8 @@ class IngestService:
                              and (pii_kinds or decision.requires_private))
         if wants_handoff:
             reason = "pii" if pii_kinds else "department"
-            self.scheduler.schedule(ids.task_id(doc_id, "handoff", 0, due_at), now,
+            # A moment later than now: the document below is committed first in the usual case.
+            self.scheduler.schedule(ids.task_id(doc_id, "handoff", 0, due_at), now + HANDOFF_DELAY,
                                     {**base, "kind": "handoff", "department": decision.department,
                                      "reason": reason, "pii": bool(pii_kinds)}, now)
 
