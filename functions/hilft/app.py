@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import flask
 
 from hilft import web
-from hilft.core.errors import MalformedPayload, NotFound, TransientError
+from hilft.core.errors import MalformedPayload, NotFound, PlatformConfigError, TransientError
 from hilft.settings import Settings, get_settings
 from hilft.logs import get_logger
 
@@ -165,6 +165,12 @@ class App:
                 if retries < MISSING_POST_RETRIES:
                     raise TransientError("post not stored yet") from None
                 return web.json_response({"outcome": "missing"})
+            except PlatformConfigError as exc:
+                # A revoked token or wrong ids need an operator, not retries. The post stays open,
+                # so the promise's alerts still reach on-call; this ERROR line feeds the log alert.
+                log.error("handoff impossible: platform configuration error", doc_id=payload.get("doc_id"),
+                          reason=exc.message)
+                return web.json_response({"outcome": "config_error"})
             return web.json_response({"outcome": result.outcome, "handoff_id": result.handoff_id})
         fired = self.deadline_service.fire(payload)
         return web.json_response({"outcome": fired.outcome, "sinks": list(fired.sinks)})

@@ -1,0 +1,114 @@
+"""The ``board`` entry point: the on-call page (HTML), its data (``?format=json``), its chart
+(``?format=svg``) and its two buttons (``POST ?action=ack|handoff``).
+
+The buttons post to the board itself, not to the ``ack``/``handoff`` functions: in production
+those live on other origins behind Cloud Run IAM, which a browser page cannot call with the
+staff member's identity. The board calls the same services in-process instead. A POST must
+carry JSON and the ``X-Hilft-Board`` header (which a cross-site form cannot send without a CORS
+preflight the board never grants) and, when the browser names an ``Origin``, come from the
+board's own origin.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import flask
+
+from hilft import web
+from hilft.core import board_view
+from hilft.core.durations import parse_duration
+from hilft.core.errors import Forbidden, MalformedPayload
+
+if TYPE_CHECKING:
+    from hilft.app import App
+
+BOARD_HEADER = "X-Hilft-Board"
+ROW_LIMIT = 300
+_COMMON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                   "Referrer-Policy": "no-referrer"}
+
+
+def render(app: App, request: flask.Request) -> flask.Response:
+    if request.method == "POST":
+        return _act(app, request)
+    web.require_method(request, "GET")
+    fmt = request.args.get("format", "html")
+    if fmt not in ("html", "json", "svg"):
+        raise MalformedPayload("format must be html, json or svg")
+    board = build(app, window=_window(request.args.get("window")))
+    if fmt == "json":
+        return flask.Response(board_view.board_json(board), 200, mimetype="application/json",
+                              headers=_COMMON_HEADERS)
+    if fmt == "svg":
+        return flask.Response(board.svg(), 200, mimetype="image/svg+xml",
+                              headers={**_COMMON_HEADERS, "Content-Security-Policy": "default-src 'none'"})
+    nonce = secrets.token_urlsafe(18)
+    return flask.Response(board_view.render_page(board, nonce=nonce), 200, mimetype="text/html",
+                          headers={**_COMMON_HEADERS, "Content-Security-Policy":
+                                   board_view.content_security_policy(nonce)})
+
+
+def build(app: App, *, window: timedelta = board_view.DEFAULT_WINDOW) -> board_view.Board:
+    """The board's data at the app's ``now``: two queries (open posts, posts received in the window)."""
+    now = app.clock()
+    policy = app.policy
+    open_docs = [(snap.id, snap.data) for snap in app.store.board_items(ROW_LIMIT)]
+    recent = [snap.data for snap in app.store.received_since(now - window)]
+    return board_view.build_board(open_docs=open_docs, recent_docs=recent, now=now, window=window,
+                                  promise=policy.promise.first_response, departments=departments(app),
+                                  tz=ZoneInfo(policy.promise.timezone), brand=policy.brand.name)
+
+
+def departments(app: App) -> list[board_view.Department]:
+    policy = app.policy
+    named = [board_view.Department(name, dept.label or name) for name, dept in policy.departments.items()]
+    default = policy.handoff.default_department
+    return named or [board_view.Department(default, default)]
+
+
+def _window(raw: str | None) -> timedelta:
+    if not raw:
+        return board_view.DEFAULT_WINDOW
+    try:
+        window = parse_duration(raw)
+    except ValueError as exc:
+        raise MalformedPayload("window must be a duration such as 30m or 24h") from exc
+    return min(max(window, board_view.MIN_WINDOW), board_view.MAX_WINDOW)
+
+
+def _same_origin(request: flask.Request) -> None:
+    if request.headers.get(BOARD_HEADER) != "1":
+        raise Forbidden(f"board actions need the {BOARD_HEADER} header")
+    origin = request.headers.get("Origin")
+    if origin and urlsplit(origin).netloc != request.host:
+        raise Forbidden("board actions must come from the board's own page")
+
+
+def _act(app: App, request: flask.Request) -> flask.Response:
+    who = web.staff_identity(request, app.settings.staff_auth, app.settings.staff_token)
+    _same_origin(request)
+    payload = web.parse_json_object(web.read_body(request, 16 * 1024))
+    doc_id = payload.get("doc_id")
+    if not isinstance(doc_id, str) or not doc_id or len(doc_id) > 200:
+        raise MalformedPayload("doc_id must be a non-empty string")
+    action = request.args.get("action")
+    if action == "ack":
+        result: Any = app.deadline_service.acknowledge(doc_id, who)
+        return web.json_response({"outcome": result.outcome}, headers=_COMMON_HEADERS)
+    if action == "handoff":
+        department = payload.get("department")
+        if department not in {d.name for d in departments(app)}:
+            raise MalformedPayload("department must be one of the policy's departments")
+        text = payload.get("text")
+        if text is not None and (not isinstance(text, str) or not text.strip() or len(text) > 2000):
+            raise MalformedPayload("text must be a non-empty string of at most 2000 characters")
+        result = app.handoff_service.handoff(doc_id, department=department, reason="manual", text=text,
+                                             requested_by=who)
+        return web.json_response({"outcome": result.outcome, "handoff_id": result.handoff_id},
+                                 headers=_COMMON_HEADERS)
+    raise MalformedPayload("action must be ack or handoff")

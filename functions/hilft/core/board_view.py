@@ -1,0 +1,573 @@
+"""The on-call board as data, HTML and SVG (pure: documents and ``now`` in, text out).
+
+Posts are attacker-controlled, so every piece of user text goes through ``html.escape`` here and
+through ``textContent`` in the page's script; the script runs under a nonce-based CSP
+(``content_security_policy``) and no markup is built from strings in the browser.
+
+Definitions shared with the demo's summary (one place, so the two always agree):
+
+- a post's **outcome** in the SLA: ``hit`` answered (or handed off) by its due time, ``miss``
+  answered late or still unanswered past due, ``pending`` still open and not yet due; deleted
+  posts and tombstones do not count.
+- **hit rate** = hits / (hits + misses); **p50/p90** are nearest-rank percentiles of
+  ``first_response_seconds`` over the answered posts.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+Outcome = Literal["hit", "miss", "pending"]
+RowState = Literal["overdue", "at_risk", "open"]
+
+UNANSWERED = ("open", "overdue")
+PLATFORM_NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram", "messenger": "Messenger"}
+TEXT_LIMIT = 280
+CHART_BUCKETS = 24
+MIN_WINDOW = timedelta(minutes=5)
+MAX_WINDOW = timedelta(days=7)
+DEFAULT_WINDOW = timedelta(hours=24)
+REFRESH_SECONDS = 5
+
+
+# --- rows -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Department:
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    doc_id: str
+    platform: str
+    author: str
+    text: str
+    url: str | None
+    status: str
+    state: RowState
+    due_at: datetime
+    seconds_left: float  # negative: late by that much
+    alert_level: int
+    acknowledged: bool
+    acknowledged_by: str | None
+    department: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"doc_id": self.doc_id, "platform": self.platform, "author": self.author,
+                "text": self.text, "url": self.url, "status": self.status, "state": self.state,
+                "due_at": self.due_at.isoformat(),
+                "seconds_left": round(self.seconds_left, 1), "alert_level": self.alert_level,
+                "acknowledged": self.acknowledged, "acknowledged_by": self.acknowledged_by,
+                "department": self.department}
+
+
+def _aware(value: Any) -> datetime | None:
+    return value if isinstance(value, datetime) and value.utcoffset() is not None else None
+
+
+def _author(data: Mapping[str, Any]) -> str:
+    handle, name = data.get("author_handle"), data.get("author_name")
+    if handle:
+        prefix = "@" if data.get("platform") in ("x", "instagram") else ""
+        return f"{prefix}{handle}" + (f" ({name})" if name and name != handle else "")
+    return str(name or "unknown")
+
+
+def safe_link(url: Any) -> str | None:
+    """Only http(s) links reach an href: a ``javascript:`` URL in a payload stays text."""
+    if isinstance(url, str) and url.lower().startswith(("https://", "http://")) and len(url) <= 2048:
+        return url
+    return None
+
+
+def _clip(text: str, limit: int = TEXT_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def board_rows(docs: Iterable[tuple[str, Mapping[str, Any]]], now: datetime) -> list[BoardRow]:
+    """Unanswered posts, the latest first (earliest due time), with their state at ``now``."""
+    rows = []
+    for doc_id, data in docs:
+        due = _aware(data.get("due_at"))
+        status = str(data.get("status") or "")
+        if due is None or status not in UNANSWERED:
+            continue
+        warn = _aware(data.get("warn_at")) or due
+        state: RowState = "overdue" if (status == "overdue" or now >= due) else (
+            "at_risk" if now >= warn else "open")
+        rows.append(BoardRow(
+            doc_id=doc_id, platform=str(data.get("platform") or ""), author=_author(data),
+            text=_clip(str(data.get("text") or "")), url=safe_link(data.get("url")), status=status,
+            state=state, due_at=due, seconds_left=(due - now).total_seconds(),
+            alert_level=int(data.get("alert_level") or 0),
+            acknowledged=bool(data.get("acknowledged")), acknowledged_by=data.get("acknowledged_by"),
+            department=data.get("department")))
+    rows.sort(key=lambda row: (row.due_at, row.doc_id))
+    return rows
+
+
+# --- response statistics ----------------------------------------------------------------------------
+
+
+def outcome(data: Mapping[str, Any], now: datetime) -> Outcome | None:
+    """Where one post stands against the promise (see the module docstring); None: not counted."""
+    status = data.get("status")
+    due = _aware(data.get("due_at"))
+    if status in ("answered", "handed_off") and data.get("first_response_seconds") is not None:
+        return "miss" if data.get("breached") else "hit"
+    if status in UNANSWERED and due is not None:
+        return "miss" if now >= due else "pending"
+    return None
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..1): always one of the values, None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+@dataclass(frozen=True)
+class ResponseStats:
+    posts: int
+    answered: int
+    hits: int
+    misses: int
+    pending: int
+    p50_seconds: float | None
+    p90_seconds: float | None
+
+    @property
+    def hit_rate(self) -> float | None:
+        decided = self.hits + self.misses
+        return self.hits / decided if decided else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"posts": self.posts, "answered": self.answered, "hits": self.hits, "misses": self.misses,
+                "pending": self.pending, "hit_rate": self.hit_rate, "p50_seconds": self.p50_seconds,
+                "p90_seconds": self.p90_seconds}
+
+
+def response_stats(docs: Iterable[Mapping[str, Any]], now: datetime) -> ResponseStats:
+    counts = {"hit": 0, "miss": 0, "pending": 0}
+    seconds: list[float] = []
+    posts = 0
+    for data in docs:
+        result = outcome(data, now)
+        if result is None:
+            continue
+        posts += 1
+        counts[result] += 1
+        if data.get("status") in ("answered", "handed_off"):
+            seconds.append(float(data["first_response_seconds"]))
+    return ResponseStats(posts=posts, answered=len(seconds), hits=counts["hit"], misses=counts["miss"],
+                         pending=counts["pending"], p50_seconds=percentile(seconds, 0.5),
+                         p90_seconds=percentile(seconds, 0.9))
+
+
+@dataclass(frozen=True)
+class ChartBucket:
+    start: datetime
+    stats: ResponseStats
+
+
+def chart_buckets(docs: Iterable[Mapping[str, Any]], now: datetime, window: timedelta = DEFAULT_WINDOW,
+                  count: int = CHART_BUCKETS) -> list[ChartBucket]:
+    """``count`` equal slices of the window ending at ``now``, posts placed by ``received_at``."""
+    width = window / count
+    start = now - window
+    grouped: list[list[Mapping[str, Any]]] = [[] for _ in range(count)]
+    for data in docs:
+        received = _aware(data.get("received_at"))
+        if received is None or not start <= received <= now:
+            continue
+        grouped[min(count - 1, int((received - start) / width))].append(data)
+    return [ChartBucket(start + i * width, response_stats(group, now)) for i, group in enumerate(grouped)]
+
+
+# --- the chart --------------------------------------------------------------------------------------
+
+_W, _H = 760, 240
+_LEFT, _RIGHT, _TOP, _BOTTOM = 56, 48, 28, 36
+_BAR, _P90, _RATE, _PROMISE, _GRID, _INK = "#5b8def", "#1f3f8f", "#1a9e5a", "#d9480f", "#e3e6eb", "#4a5260"
+
+
+def _seconds_label(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _window_label(window: timedelta) -> str:
+    minutes = window.total_seconds() / 60
+    return f"{minutes / 60:.0f} h" if minutes >= 120 else f"{minutes:.0f} min"
+
+
+def chart_svg(buckets: Sequence[ChartBucket], *, promise: timedelta, window: timedelta, tz: ZoneInfo) -> str:
+    """First response (median bar, p90 tick) per slice, the promise as a line, hit rate on the right."""
+    plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
+    promise_s = promise.total_seconds()
+    highest = max([promise_s] + [b.stats.p90_seconds or 0.0 for b in buckets])
+    y_max = highest * 1.15 or 1.0
+    slot = plot_w / max(1, len(buckets))
+
+    def y_of(seconds: float) -> float:
+        return _TOP + plot_h - seconds / y_max * plot_h
+
+    def y_of_rate(rate: float) -> float:
+        return _TOP + plot_h - rate * plot_h
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" id="chart" viewBox="0 0 {_W} {_H}" width="100%" '
+             f'role="img" aria-labelledby="chart-title" font-family="system-ui, sans-serif" font-size="11">',
+             f'<title id="chart-title">First response and SLA hit rate, last {_window_label(window)}</title>']
+    for fraction in (0.0, 0.25, 0.5, 0.75, 1.0):
+        y = _TOP + plot_h - fraction * plot_h
+        parts.append(f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{_W - _RIGHT}" y2="{y:.1f}" stroke="{_GRID}"/>')
+        parts.append(f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{_INK}">'
+                     f'{html.escape(_seconds_label(fraction * y_max))}</text>')
+        parts.append(f'<text x="{_W - _RIGHT + 6}" y="{y + 4:.1f}" fill="{_RATE}">'
+                     f'{fraction * 100:.0f} %</text>')
+    rate_points = []
+    for index, bucket in enumerate(buckets):
+        x = _LEFT + index * slot
+        stats = bucket.stats
+        if stats.p50_seconds is not None:
+            top = y_of(stats.p50_seconds)
+            parts.append(f'<rect class="bar" x="{x + slot * 0.15:.1f}" y="{top:.1f}" '
+                         f'width="{slot * 0.7:.1f}" height="{_TOP + plot_h - top:.1f}" fill="{_BAR}" rx="2">'
+                         f'<title>{bucket.start.astimezone(tz):%H:%M}: median '
+                         f'{_seconds_label(stats.p50_seconds)}, '
+                         f'p90 {_seconds_label(stats.p90_seconds or 0)}, '
+                         f'{stats.answered} answered</title></rect>')
+        if stats.p90_seconds is not None:
+            y90 = y_of(stats.p90_seconds)
+            parts.append(f'<line x1="{x + slot * 0.25:.1f}" y1="{y90:.1f}" x2="{x + slot * 0.75:.1f}" '
+                         f'y2="{y90:.1f}" stroke="{_P90}" stroke-width="2"/>')
+        if stats.hit_rate is not None:
+            rate_points.append((x + slot / 2, y_of_rate(stats.hit_rate)))
+        if index % max(1, len(buckets) // 6) == 0:
+            parts.append(f'<text x="{x:.1f}" y="{_H - _BOTTOM + 16}" fill="{_INK}">'
+                         f'{bucket.start.astimezone(tz):%H:%M}</text>')
+    y_promise = y_of(promise_s)
+    parts.append(f'<line x1="{_LEFT}" y1="{y_promise:.1f}" x2="{_W - _RIGHT}" y2="{y_promise:.1f}" '
+                 f'stroke="{_PROMISE}" stroke-dasharray="6 4" stroke-width="1.5"/>')
+    parts.append(f'<text x="{_LEFT + 4}" y="{y_promise - 5:.1f}" fill="{_PROMISE}">promise '
+                 f'{html.escape(_seconds_label(promise_s))}</text>')
+    if rate_points:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in rate_points)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{_RATE}" stroke-width="2"/>')
+        parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{_RATE}"/>' for x, y in rate_points)
+    else:
+        parts.append(f'<text x="{_W / 2:.0f}" y="{_TOP + plot_h / 2:.0f}" text-anchor="middle" fill="{_INK}">'
+                     f'no answered posts in the last {_window_label(window)}</text>')
+    legend_y = 16
+    parts.append(f'<rect x="{_LEFT}" y="{legend_y - 9}" width="10" height="10" fill="{_BAR}"/>'
+                 f'<text x="{_LEFT + 14}" y="{legend_y}" fill="{_INK}">'
+                 f'median first response (tick: p90)</text>'
+                 f'<line x1="{_LEFT + 230}" y1="{legend_y - 4}" x2="{_LEFT + 250}" y2="{legend_y - 4}" '
+                 f'stroke="{_RATE}" stroke-width="2"/>'
+                 f'<text x="{_LEFT + 254}" y="{legend_y}" fill="{_INK}">SLA hit rate</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# --- the board --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Board:
+    now: datetime
+    rows: list[BoardRow]
+    stats: ResponseStats
+    buckets: list[ChartBucket]
+    window: timedelta
+    promise: timedelta
+    departments: list[Department]
+    tz: ZoneInfo
+    brand: str = "hilft"
+
+    def counts(self) -> dict[str, int]:
+        states = ("overdue", "at_risk", "open")
+        return {state: sum(1 for row in self.rows if row.state == state) for state in states}
+
+    def as_json(self) -> dict[str, Any]:
+        return {"now": self.now.isoformat(), "window_seconds": self.window.total_seconds(),
+                "promise_seconds": self.promise.total_seconds(), "counts": self.counts(),
+                "items": [row.as_json() for row in self.rows], "stats": self.stats.as_json(),
+                "chart": [{"start": b.start.isoformat(), **b.stats.as_json()} for b in self.buckets],
+                "departments": [{"name": d.name, "label": d.label} for d in self.departments]}
+
+    def svg(self) -> str:
+        return chart_svg(self.buckets, promise=self.promise, window=self.window, tz=self.tz)
+
+
+def build_board(*, open_docs: Iterable[tuple[str, Mapping[str, Any]]],
+                recent_docs: Iterable[Mapping[str, Any]], now: datetime, window: timedelta,
+                promise: timedelta, departments: Sequence[Department], tz: ZoneInfo,
+                brand: str = "hilft") -> Board:
+    recent = [doc for doc in recent_docs if (_aware(doc.get("received_at")) or now) >= now - window]
+    return Board(now=now, rows=board_rows(open_docs, now), stats=response_stats(recent, now),
+                 buckets=chart_buckets(recent, now, window), window=window, promise=promise,
+                 departments=list(departments), tz=tz, brand=brand)
+
+
+def content_security_policy(nonce: str) -> str:
+    """Only our own nonce'd script and style run; the page may only talk to its own origin."""
+    return ("default-src 'none'; "
+            f"script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
+            "img-src 'self' data:; connect-src 'self'; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+def _clock_text(seconds_left: float) -> str:
+    magnitude = abs(int(seconds_left))
+    hours, rest = divmod(magnitude, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return f"late {text}" if seconds_left < 0 else f"in {text}"
+
+
+def _percent(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate * 100:.0f} %"
+
+
+def _duration_text(seconds: float | None) -> str:
+    return "–" if seconds is None else _seconds_label(seconds)
+
+
+def _row_html(row: BoardRow, departments: Sequence[Department]) -> str:
+    e = html.escape
+    link = (f'<a href="{e(row.url)}" rel="noopener noreferrer" target="_blank">open post</a>'
+            if row.url else "")
+    options = "".join(f'<option value="{e(d.name)}"{" selected" if d.name == row.department else ""}>'
+                      f"{e(d.label)}</option>" for d in departments)
+    ack = (f'<span class="acked" title="{e(row.acknowledged_by or "")}">acknowledged</span>'
+           if row.acknowledged else '<button type="button" class="ack">Acknowledge</button>')
+    due_ms = int(row.due_at.timestamp() * 1000)
+    return (f'<tr data-doc-id="{e(row.doc_id)}" data-due="{due_ms}" class="state-{row.state}">'
+            f'<td class="clock">{e(_clock_text(row.seconds_left))}</td>'
+            f'<td><span class="badge {row.state}">{e(row.state.replace("_", " "))}</span></td>'
+            f'<td class="platform">{e(PLATFORM_NAMES.get(row.platform, row.platform))}</td>'
+            f'<td class="author">{e(row.author)}</td>'
+            f'<td class="text">{e(row.text)}<div class="link">{link}</div></td>'
+            f'<td class="level">{row.alert_level or "–"}</td>'
+            f'<td class="ack-cell">{ack}</td>'
+            f'<td class="handoff"><select aria-label="department">{options}</select>'
+            f'<button type="button" class="handoff-btn">Hand off</button></td></tr>')
+
+
+_STYLE = """
+:root{--ink:#1d232b;--muted:#5e6673;--line:#e3e6eb;--late:#c92a2a;--risk:#e67700;--ok:#2b8a3e}
+*{box-sizing:border-box}body{margin:0;font:14px/1.4 system-ui,sans-serif;color:var(--ink);background:#f6f7f9}
+header{background:#1d232b;color:#fff;padding:12px 20px;display:flex;gap:24px;align-items:baseline}
+header h1{font-size:18px;margin:0}header .sub{color:#aeb6c2}main{padding:16px 20px;max-width:1400px}
+.tiles{display:flex;gap:12px;flex-wrap:wrap;margin-bottom:16px}
+.tile{background:#fff;border:1px solid var(--line);border-radius:8px;padding:10px 14px;min-width:130px}
+.tile b{display:block;font-size:22px}.tile span{color:var(--muted);font-size:12px}
+table{width:100%;border-collapse:collapse;background:#fff;border:1px solid var(--line);border-radius:8px}
+th,td{padding:8px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+th{font-size:12px;color:var(--muted);font-weight:600;background:#fafbfc}
+td.clock{font-variant-numeric:tabular-nums;white-space:nowrap;font-weight:600}
+tr.state-overdue td.clock{color:var(--late)}tr.state-at_risk td.clock{color:var(--risk)}
+td.text{max-width:520px;white-space:pre-wrap;word-break:break-word}.link{font-size:12px;margin-top:4px}
+.badge{border-radius:10px;padding:2px 8px;font-size:12px;color:#fff;white-space:nowrap}
+.badge.overdue{background:var(--late)}.badge.at_risk{background:var(--risk)}.badge.open{background:var(--ok)}
+.acked{color:var(--ok);font-weight:600}button{cursor:pointer;padding:4px 10px;border-radius:6px;
+border:1px solid #adb5bd;background:#fff}button:hover{background:#eef1f5}select{margin-right:6px;padding:3px}
+section.chart{background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px;margin-top:16px}
+h2{font-size:15px;margin:0 0 8px}.empty{padding:24px;text-align:center;color:var(--muted)}
+#status{margin-left:auto;color:#aeb6c2;font-size:12px}
+"""
+
+# The script builds rows with createElement/textContent only: no markup from data, ever.
+_SCRIPT = r"""
+(function () {
+  "use strict";
+  var offset = 0, body = document.getElementById("rows"), departments = [];
+  function clockText(left) {
+    var m = Math.abs(Math.trunc(left)), h = Math.floor(m / 3600), mm = Math.floor(m % 3600 / 60), s = m % 60;
+    var t = (h ? h + ":" + String(mm).padStart(2, "0") : String(mm)) + ":" + String(s).padStart(2, "0");
+    return left < 0 ? "late " + t : "in " + t;
+  }
+  function tick() {
+    var now = Date.now() + offset;
+    body.querySelectorAll("tr[data-due]").forEach(function (tr) {
+      var left = (Number(tr.dataset.due) - now) / 1000;
+      tr.querySelector("td.clock").textContent = clockText(left);
+    });
+  }
+  function cell(tr, cls, text) {
+    var td = document.createElement("td");
+    if (cls) td.className = cls;
+    if (text !== undefined) td.textContent = text;
+    tr.appendChild(td);
+    return td;
+  }
+  var names = {x: "X", facebook: "Facebook", instagram: "Instagram", messenger: "Messenger"};
+  function row(item) {
+    var tr = document.createElement("tr");
+    tr.dataset.docId = item.doc_id;
+    tr.dataset.due = String(Date.parse(item.due_at));
+    tr.className = "state-" + item.state;
+    cell(tr, "clock", clockText(item.seconds_left));
+    var badge = document.createElement("span");
+    badge.className = "badge " + item.state;
+    badge.textContent = item.state.replace("_", " ");
+    cell(tr, "").appendChild(badge);
+    cell(tr, "platform", names[item.platform] || item.platform);
+    cell(tr, "author", item.author);
+    var text = cell(tr, "text", item.text), link = document.createElement("div");
+    link.className = "link";
+    if (item.url) {
+      var a = document.createElement("a");
+      a.href = item.url; a.rel = "noopener noreferrer"; a.target = "_blank"; a.textContent = "open post";
+      link.appendChild(a);
+    }
+    text.appendChild(link);
+    cell(tr, "level", item.alert_level ? String(item.alert_level) : "\u2013");
+    var ack = cell(tr, "ack-cell");
+    if (item.acknowledged) {
+      var done = document.createElement("span");
+      done.className = "acked"; done.textContent = "acknowledged"; done.title = item.acknowledged_by || "";
+      ack.appendChild(done);
+    } else {
+      var button = document.createElement("button");
+      button.type = "button"; button.className = "ack"; button.textContent = "Acknowledge";
+      ack.appendChild(button);
+    }
+    var handoff = cell(tr, "handoff"), select = document.createElement("select");
+    select.setAttribute("aria-label", "department");
+    departments.forEach(function (d) {
+      var option = document.createElement("option");
+      option.value = d.name; option.textContent = d.label; option.selected = d.name === item.department;
+      select.appendChild(option);
+    });
+    var go = document.createElement("button");
+    go.type = "button"; go.className = "handoff-btn"; go.textContent = "Hand off";
+    handoff.appendChild(select); handoff.appendChild(go);
+    return tr;
+  }
+  function setText(id, value) { var el = document.getElementById(id); if (el) el.textContent = value; }
+  function percent(rate) { return rate === null ? "\u2013" : Math.round(rate * 100) + " %"; }
+  function seconds(s) {
+    if (s === null) return "\u2013";
+    if (s < 90) return Math.round(s) + " s";
+    return s < 5400 ? Math.round(s / 60) + " min" : (s / 3600).toFixed(1) + " h";
+  }
+  function render(data) {
+    offset = Date.parse(data.now) - Date.now();
+    departments = data.departments;
+    var rows = data.items.map(row);
+    if (!rows.length) {
+      var tr = document.createElement("tr"), td = cell(tr, "empty", "Nothing overdue or at risk.");
+      td.colSpan = 8; rows = [tr];
+    }
+    body.replaceChildren.apply(body, rows);
+    setText("n-overdue", String(data.counts.overdue));
+    setText("n-at-risk", String(data.counts.at_risk));
+    setText("n-open", String(data.counts.open));
+    setText("hit-rate", percent(data.stats.hit_rate));
+    setText("p50", seconds(data.stats.p50_seconds));
+    setText("p90", seconds(data.stats.p90_seconds));
+  }
+  function query(extra) {
+    var params = new URLSearchParams(location.search);
+    Object.keys(extra).forEach(function (k) { params.set(k, extra[k]); });
+    return "?" + params.toString();
+  }
+  function refresh() {
+    return fetch(query({format: "json"}), {headers: {Accept: "application/json"}, cache: "no-store"})
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (data) {
+        render(data);
+        setText("status", "updated " + new Date().toLocaleTimeString());
+      })
+      .then(refreshChart)
+      .catch(function (err) { setText("status", "refresh failed (" + err.message + ")"); });
+  }
+  function refreshChart() {
+    return fetch(query({format: "svg"}), {cache: "no-store"}).then(function (r) { return r.text(); })
+      .then(function (svg) {
+        var doc = new DOMParser().parseFromString(svg, "image/svg+xml");
+        var old = document.getElementById("chart"), fresh = doc.documentElement;
+        if (old && fresh.localName === "svg") old.replaceWith(document.importNode(fresh, true));
+      });
+  }
+  function act(action, payload) {
+    return fetch(query({action: action}), {method: "POST", cache: "no-store",
+      headers: {"Content-Type": "application/json", "X-Hilft-Board": "1"}, body: JSON.stringify(payload)})
+      .then(function (r) {
+        return r.json().then(function (b) { if (!r.ok) throw new Error(b.error || r.status); return b; });
+      })
+      .then(function (b) { setText("status", action + ": " + b.outcome); return refresh(); })
+      .catch(function (err) { setText("status", action + " failed: " + err.message); });
+  }
+  body.addEventListener("click", function (event) {
+    var button = event.target.closest("button"), tr = event.target.closest("tr[data-doc-id]");
+    if (!button || !tr) return;
+    button.disabled = true;
+    if (button.classList.contains("ack")) act("ack", {doc_id: tr.dataset.docId});
+    if (button.classList.contains("handoff-btn"))
+      act("handoff", {doc_id: tr.dataset.docId, department: tr.querySelector("select").value});
+  });
+  document.querySelectorAll("#departments option").forEach(function (o) {
+    departments.push({name: o.value, label: o.textContent});
+  });
+  setInterval(tick, 1000);
+  setInterval(refresh, REFRESH_MS);
+  tick();
+})();
+"""
+
+
+def render_page(board: Board, *, nonce: str) -> str:
+    """The whole page; user text is escaped, the script carries ``nonce`` (see the CSP)."""
+    e = html.escape
+    counts = board.counts()
+    rows = "".join(_row_html(row, board.departments) for row in board.rows) or (
+        '<tr><td class="empty" colspan="8">Nothing overdue or at risk.</td></tr>')
+    options = "".join(f'<option value="{e(d.name)}">{e(d.label)}</option>' for d in board.departments)
+    stats = board.stats
+    window = _window_label(board.window)
+    script = _SCRIPT.replace("REFRESH_MS", str(REFRESH_SECONDS * 1000))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>{e(board.brand)} · on-call board</title><style nonce="{e(nonce)}">{_STYLE}</style></head>
+<body><header><h1>{e(board.brand)} · on-call board</h1>
+<span class="sub">promise: first answer within {e(_seconds_label(board.promise.total_seconds()))}</span>
+<span id="status">as of {board.now.astimezone(board.tz):%H:%M:%S}</span></header>
+<main>
+<div class="tiles">
+<div class="tile"><b id="n-overdue">{counts["overdue"]}</b><span>overdue</span></div>
+<div class="tile"><b id="n-at-risk">{counts["at_risk"]}</b><span>at risk (warned)</span></div>
+<div class="tile"><b id="n-open">{counts["open"]}</b><span>open, on time</span></div>
+<div class="tile"><b id="hit-rate">{_percent(stats.hit_rate)}</b>
+<span>SLA hit rate, last {e(window)}</span></div>
+<div class="tile"><b id="p50">{_duration_text(stats.p50_seconds)}</b><span>first response p50</span></div>
+<div class="tile"><b id="p90">{_duration_text(stats.p90_seconds)}</b><span>first response p90</span></div>
+</div>
+<table><thead><tr><th>Clock</th><th>State</th><th>Platform</th><th>Author</th><th>Post (redacted)</th>
+<th>Alert level</th><th>Acknowledged</th><th>Hand off to</th></tr></thead>
+<tbody id="rows">{rows}</tbody></table>
+<datalist id="departments">{options}</datalist>
+<section class="chart"><h2>First response and SLA hit rate, last {e(window)}</h2>{board.svg()}</section>
+</main><script nonce="{e(nonce)}">{script}</script></body></html>"""
+
+
+def board_json(board: Board) -> str:
+    return json.dumps(board.as_json(), ensure_ascii=False)
