@@ -1,116 +1,143 @@
-"""Alert lag: N pending deadlines coming due together; due_at → alert received at a fake sink.
+"""Alert lag: due_at → alert received at a fake sink, with N deadlines pending in the queue.
 
-Seeding goes through the real ``IngestService`` in-process (same code as the webhook after
-parsing) against the emulators, so each post has its mention document and its named due task in
-the Cloud Tasks emulator. Creation times are back-dated so the due times fall ``due_rate`` per
-second into a window that starts only after seeding has finished; the ``deadline`` function
-under functions-framework (one instance) then alerts the webhook sink, whose receive time is
-compared with the ``due_at`` in the alert.
+Seeding goes through the real ``IngestService`` in-process (the webhook's code after parsing)
+against the emulators: every post gets its mention document and its named due task in the Cloud
+Tasks emulator. ``pending`` posts are due hours later and only sit in the queue and in Firestore;
+on top of them, rounds of posts come due while the ``deadline`` function (one functions-framework
+instance) alerts the webhook sink:
+
+- steady rounds: ``steady_count`` posts due ``steady_rate`` per second;
+- spike rounds: ``spike_count`` posts due at the same instant (the queue dispatches at most 500/s
+  in production, and one instance drains them at its own speed: this shows that speed).
+
+Creation times are back-dated so due times fall where planned, after seeding has finished. The
+lag of each alert is its arrival at the sink minus the post's exact due time.
 """
 
 from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.harness import BRAND_X, PolicySpec, Rig, firestore_client, median, new_post_id, percentile
 
-PROMISE_SECONDS = 3600
-# The warning would fire an hour before due (long past), so no warning tasks; one level only.
-POLICY = PolicySpec(promise=f"{PROMISE_SECONDS}s", warning_before=f"{PROMISE_SECONDS - 1}s", max_level=1,
-                    ladder_sinks=("webhook",), warning_sinks=("webhook",), realert_every="1h")
+PROMISE = timedelta(hours=10)
+# Back-dated posts have their warning time long past (no warning task); the pending ones' warnings
+# are hours away. One level: no escalation tasks. Only the webhook sink is on.
+POLICY = PolicySpec(promise="10h", warning_before="1h", max_level=1, ladder_sinks=("webhook",),
+                    warning_sinks=("webhook",), realert_every="1h")
 
 
-def seed(rig: Rig, due_times: list[datetime], workers: int = 16) -> tuple[float, dict[str, datetime]]:
-    """Ingest one X mention per due time; returns the seconds it took and each document's due time
-    (alerts carry due_at to the second only, too coarse to measure lag against)."""
-    from hilft.adapters.firestore_store import FirestoreStore
-    from hilft.app import App
-    from hilft.core.ids import mention_doc_id
-    from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
+@dataclass(frozen=True)
+class Rounds:
+    steady: int = 3
+    steady_count: int = 250
+    steady_rate: float = 25.0
+    spike: int = 3
+    spike_count: int = 300
+    gap_seconds: float = 5.0
 
-    app = App(rig.function_settings())
-    client = firestore_client(rig.stack.firestore_host)
-    app.store = FirestoreStore("hilft-local", client_factory=lambda: client)
-    service = app.ingest_service
-    brand_ids = frozenset({BRAND_X})
-    due_by_doc: dict[str, datetime] = {}
+    @property
+    def posts(self) -> int:
+        return self.steady * self.steady_count + self.spike * self.spike_count
 
-    def one(due: datetime) -> None:
+
+class Seeder:
+    """The webhook's ingest service in-process, against the rig's emulators."""
+
+    def __init__(self, rig: Rig) -> None:
+        from hilft.adapters.firestore_store import FirestoreStore
+        from hilft.app import App
+
+        app = App(rig.function_settings())
+        client = firestore_client(rig.stack.firestore_host)
+        app.store = FirestoreStore("hilft-local", client_factory=lambda: client)
+        self.service = app.ingest_service
+
+    def one(self, created_at: datetime) -> str:
+        from hilft.core.ids import mention_doc_id
+        from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
+
         post_id = new_post_id()
         mention = Mention(platform=Platform.X, post_id=post_id, kind=Kind.MENTION,
                           author=Author(id="1472583690", handle="kunde_bench", followers=120),
-                          text="@Telekom_hilft Bench: kein Netz seit heute Morgen.",
-                          created_at=due - timedelta(seconds=PROMISE_SECONDS), conversation_id=post_id,
-                          brand_account_id=BRAND_X, mentioned_user_ids=(BRAND_X,), lang="de")
-        result = service.ingest(ParsedBatch(events=(mention,)), brand_ids)
+                          text="@Telekom_hilft Bench: kein Netz seit heute Morgen.", created_at=created_at,
+                          conversation_id=post_id, brand_account_id=BRAND_X, mentioned_user_ids=(BRAND_X,),
+                          lang="de")
+        result = self.service.ingest(ParsedBatch(events=(mention,)), frozenset({BRAND_X}))
         if result.stored != 1:
             raise RuntimeError("seeding stored nothing")
-        due_by_doc[mention_doc_id("x", post_id)] = due
+        return mention_doc_id("x", post_id)
 
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(one, due_times))
-    return time.monotonic() - started, due_by_doc
+    def many(self, created: list[datetime], workers: int = 16) -> tuple[float, list[str]]:
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            doc_ids = list(pool.map(self.one, created))
+        return time.monotonic() - started, doc_ids
 
 
-def run_once(rig: Rig, deadlines: int, due_rate: float, seed_rate_guess: float) -> dict[str, Any]:
+def measure(rig: Rig, *, pending: int, rounds: Rounds = Rounds()) -> dict[str, Any]:
     rig.reset()
-    seed_budget = 5.0 + deadlines / seed_rate_guess
-    first_due = datetime.now(UTC) + timedelta(seconds=seed_budget)
-    due_times = [first_due + timedelta(seconds=i / due_rate) for i in range(deadlines)]
-    seed_seconds, due_by_doc = seed(rig, due_times)
-    seeded_at = datetime.now(UTC)
-    overran = seeded_at > first_due
-    last_due = due_times[-1]
-    deadline = time.monotonic() + max(0.0, (last_due - datetime.now(UTC)).total_seconds()) + 60
-    webhook = rig.webhook
-    while time.monotonic() < deadline:
-        if len(webhook.accepted) >= deadlines:
-            break
+    seeder = Seeder(rig)
+    now = datetime.now(UTC)
+    pending_seconds, _ = seeder.many([now] * pending) if pending else (0.0, [])
+    seed_rate = pending / pending_seconds if pending_seconds > 0 else 100.0
+
+    # Plan every round's due times from the end of seeding, at the measured seeding speed.
+    first_due = datetime.now(UTC) + timedelta(seconds=3 + 1.5 * rounds.posts / seed_rate)
+    plan: list[tuple[str, int, datetime]] = []  # (round name, index, due)
+    at = first_due
+    for r in range(rounds.steady):
+        plan += [(f"steady{r}", i, at + timedelta(seconds=i / rounds.steady_rate)) for i in range(rounds.steady_count)]
+        at += timedelta(seconds=rounds.steady_count / rounds.steady_rate + rounds.gap_seconds)
+    for r in range(rounds.spike):
+        plan += [(f"spike{r}", i, at) for i in range(rounds.spike_count)]
+        at += timedelta(seconds=rounds.spike_count / 40 + rounds.gap_seconds)
+    round_seconds, doc_ids = seeder.many([due - PROMISE for _, _, due in plan])
+    overran = datetime.now(UTC) > first_due
+    due_by_doc = {doc_id: (name, due) for doc_id, (name, _, due) in zip(doc_ids, plan, strict=True)}
+
+    deadline = time.monotonic() + max(0.0, (at - datetime.now(UTC)).total_seconds()) + 60
+    while time.monotonic() < deadline and len(rig.webhook.accepted) < len(plan):
         time.sleep(0.2)
-    lags: list[float] = []
+    time.sleep(1.0)  # anything arriving twice arrives now
+
+    lags: dict[str, list[float]] = {}
     seen: set[str] = set()
-    duplicates = 0
-    for request in list(webhook.accepted):
+    duplicates = stray = 0
+    for request in list(rig.webhook.accepted):
         body = request.json()
-        if body.get("event") != "triggered" or body.get("level") != 1:
+        if body.get("event") != "triggered":
+            continue
+        if body["doc_id"] not in due_by_doc:
+            stray += 1  # a pending post alerted: must not happen
             continue
         if body["doc_id"] in seen:
             duplicates += 1
             continue
         seen.add(body["doc_id"])
-        lags.append(request.received_at - due_by_doc[body["doc_id"]].timestamp())
-    return {
-        "deadlines": deadlines, "alerted": len(lags), "duplicates": duplicates,
-        "seed_seconds": round(seed_seconds, 1), "seed_overran_window": overran,
-        "lag_p50_ms": round(percentile(lags, 0.50) * 1000, 1),
-        "lag_p99_ms": round(percentile(lags, 0.99) * 1000, 1),
-        "lag_max_ms": round(max(lags) * 1000, 1) if lags else None,
-        "early": sum(1 for lag in lags if lag < 0),
-    }
-
-
-def measure(rig: Rig, *, runs: int, deadlines: int, due_rate: float) -> dict[str, Any]:
-    """Median over runs; the first run's seeding speed sizes the next runs' seeding budget."""
-    results: list[dict[str, Any]] = []
-    seed_rate_guess = 60.0
-    for _ in range(runs):
-        result = run_once(rig, deadlines, due_rate, seed_rate_guess)
-        seed_rate_guess = max(10.0, 0.7 * deadlines / max(result["seed_seconds"], 0.1))
-        results.append(result)
+        name, due = due_by_doc[body["doc_id"]]
+        lags.setdefault(name, []).append(request.received_at - due.timestamp())
     rig.reset()
-    return {
-        "deadlines": deadlines, "due_rate_per_s": due_rate, "window_s": round(deadlines / due_rate, 1), "runs": runs,
-        "lag_p50_ms": round(median([r["lag_p50_ms"] for r in results]), 1),
-        "lag_p99_ms": round(median([r["lag_p99_ms"] for r in results]), 1),
-        "lag_max_ms": max((r["lag_max_ms"] or 0) for r in results),
-        "alerted_min": min(r["alerted"] for r in results),
-        "duplicates": sum(r["duplicates"] for r in results),
-        "early": sum(r["early"] for r in results),
-        "seed_overran_window": any(r["seed_overran_window"] for r in results),
-        "per_run": results,
-    }
 
+    def kind(prefix: str) -> dict[str, Any]:
+        per_round = {name: values for name, values in lags.items() if name.startswith(prefix)}
+        return {
+            "lag_p50_ms": round(median([percentile(v, 0.50) for v in per_round.values()]) * 1000, 1),
+            "lag_p99_ms": round(median([percentile(v, 0.99) for v in per_round.values()]) * 1000, 1),
+            "lag_max_ms": round(max((max(v) for v in per_round.values()), default=float("nan")) * 1000, 1),
+            "alerted": sum(len(v) for v in per_round.values()),
+            "rounds": len(per_round),
+        }
+
+    return {
+        "pending": pending, "seed_rate_per_s": round(seed_rate, 1),
+        "seed_seconds": round(pending_seconds + round_seconds, 1), "seed_overran_first_due": overran,
+        "steady": {"posts_per_round": rounds.steady_count, "due_rate_per_s": rounds.steady_rate, **kind("steady")},
+        "spike": {"posts_per_round": rounds.spike_count, **kind("spike")},
+        "expected": len(plan), "alerted": len(seen), "duplicates": duplicates, "stray_alerts": stray,
+        "early": sum(1 for values in lags.values() for lag in values if lag < 0),
+    }

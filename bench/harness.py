@@ -302,3 +302,13 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def quiet_hilft_logs() -> None:
+    """In-process services log like the functions do; a benchmark's console wants only warnings."""
+    import logging
+
+    from hilft.logs import configure
+
+    configure()
+    logging.getLogger("hilft").setLevel(logging.WARNING)
