@@ -20,3 +20,10 @@ resource "google_project_service" "enabled" {
   service            = each.key
   disable_on_destroy = false
 }
+
+# The project number is part of every function's deterministic URL (locals.tf).
+data "google_project" "this" {
+  project_id = var.project_id
+
+  depends_on = [google_project_service.enabled]
+}

@@ -13,26 +13,6 @@ resource "google_firestore_database" "main" {
   depends_on = [google_project_service.enabled]
 }
 
-locals {
-  # Every composite query functions/hilft/adapters/firestore_store.py runs (its COMPOSITE_INDEXES;
-  # tests/infra compares the two). Single-field queries use Firestore's automatic indexes.
-  composite_indexes = [
-    { collection = "mentions", fields = [["status", "ASCENDING"], ["due_at", "ASCENDING"]] },
-    { collection = "mentions", fields = [["status", "ASCENDING"], ["next_alert_at", "ASCENDING"]] },
-    { collection = "mentions", fields = [["platform", "ASCENDING"], ["conversation_id", "ASCENDING"], ["status", "ASCENDING"]] },
-  ]
-
-  # Documents carrying `expire_at` are deleted by Firestore's TTL once it has passed (retention_days).
-  ttl_field       = "expire_at"
-  ttl_collections = ["answers", "claims", "handoffs", "mentions"]
-
-  # Fields written but never queried whose values only grow: an automatic single-field index on them
-  # limits write throughput (hotspot on the last index range) and costs storage for nothing.
-  index_exemptions = concat(
-    [for collection in local.ttl_collections : { collection = collection, field = local.ttl_field, ttl = true }],
-  )
-}
-
 resource "google_firestore_index" "composite" {
   for_each = {
     for index in local.composite_indexes :

@@ -4,13 +4,8 @@ X / Graph / Slack / Google Chat / PagerDuty / webhook servers in this process.""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 

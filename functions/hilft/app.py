@@ -15,8 +15,8 @@ import flask
 
 from hilft import web
 from hilft.core.errors import MalformedPayload, NotFound, PlatformConfigError, TransientError
-from hilft.settings import Settings, get_settings
 from hilft.logs import get_logger
+from hilft.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from hilft.core.policy import Policy
@@ -76,7 +76,6 @@ class App:
     def sinks(self) -> dict[str, Any]:
         from hilft.adapters.sinks import build_sinks
 
-        s = self.settings
         return build_sinks(self.settings)
 
     @cached_property
@@ -118,7 +117,7 @@ class App:
                                                     consumer_secret=s.x_consumer_secret))
         web.require_method(request, "POST")
         body = web.read_body(request, s.max_body_bytes)
-        x.verify_signature(body, request.headers, client_secret=s.x_client_secret,
+        x.verify_signature(body, dict(request.headers), client_secret=s.x_client_secret,
                            consumer_secret=s.x_consumer_secret)
         batch = x.parse(body, brand_user_ids=s.x_brand_user_ids)
         result = self.ingest_service.ingest(batch, s.x_brand_user_ids)

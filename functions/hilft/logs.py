@@ -10,8 +10,8 @@ import json
 import logging
 import sys
 import traceback
-from pathlib import Path
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 _SEVERITY = {

@@ -83,7 +83,8 @@ class TasksScheduler:
         if self.service_account:
             http_request["oidc_token"] = {"service_account_email": self.service_account,
                                           "audience": self.target_url}
-        task = {"name": self.task_name(task_id), "schedule_time": ts, "http_request": http_request}
+        task = tasks_v2.Task(name=self.task_name(task_id), schedule_time=ts,
+                             http_request=tasks_v2.HttpRequest(**http_request))
         self.ops["creates"] += 1
         try:
             self.client.create_task(parent=self.queue, task=task, retry=_RETRY, timeout=5.0)

@@ -164,32 +164,32 @@ class HandoffService:
         base = {"doc_id": doc_id, "platform": post.get("platform"), "post_id": post.get("post_id"),
                 "department": department, "reason": reason, "requested_by": requested_by,
                 "created_at": now, "expire_at": post.get("expire_at")}
+        verdict: dict[str, Any] = {}
+
+        def decide(snap: Snapshot | None) -> dict[str, Any] | None:
+            verdict.clear()
+            if snap is None:
+                return None
+            data = snap.data
+            state = data.get("state")
+            if state == "sent":
+                verdict["done"] = HandoffResult("already_handed_off", hid, data.get("dm_id"),
+                                                data.get("public_reply_id"))
+                return None
+            expires = data.get("expires_at")
+            if state == "in_progress" and isinstance(expires, datetime) and expires > now:
+                verdict["busy"] = True
+                return None
+            verdict["mine"] = True
+            return {"state": "in_progress", "expires_at": now + self.claim_ttl}
+
         for _ in range(5):
             if self.store.create(HANDOFFS, hid, {**base, "state": "in_progress",
                                                  "expires_at": now + self.claim_ttl}):
                 return None
-            verdict: dict[str, Any] = {}
-
-            def decide(snap: Snapshot | None) -> dict[str, Any] | None:
-                verdict.clear()
-                if snap is None:
-                    return None
-                data = snap.data
-                state = data.get("state")
-                if state == "sent":
-                    verdict["r"] = HandoffResult("already_handed_off", hid, data.get("dm_id"),
-                                                 data.get("public_reply_id"))
-                    return None
-                expires = data.get("expires_at")
-                if state == "in_progress" and isinstance(expires, datetime) and expires > now:
-                    verdict["busy"] = True
-                    return None
-                verdict["mine"] = True
-                return {"state": "in_progress", "expires_at": now + self.claim_ttl}
-
             snap = self.store.mutate(HANDOFFS, hid, decide)
-            if "r" in verdict:
-                return verdict["r"]
+            if "done" in verdict:
+                return verdict["done"]
             if verdict.get("busy"):
                 raise Conflict("handoff already in progress")
             if snap is not None and verdict.get("mine"):

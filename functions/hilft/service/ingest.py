@@ -178,7 +178,8 @@ class IngestService:
     def _brand_post(self, m: Mention, result: IngestResult) -> None:
         result.brand += 1
         platform = m.platform.value
-        marker = {"answered_at": m.created_at, "answered_by": m.author.handle or m.author.id,
+        answered_by = m.author.handle or m.author.id
+        marker: dict[str, Any] = {"answered_at": m.created_at, "answered_by": m.author.handle or m.author.id,
                   "via": m.post_id, "platform": platform, "expire_at": retention(self.clock(), 30)}
         if m.kind == Kind.DM:
             if not m.conversation_id:
@@ -188,7 +189,7 @@ class IngestService:
                 created = snap.data.get("created_at")
                 if isinstance(created, datetime) and created <= m.created_at:
                     if self.answers.mark_answered(snap.id, answered_at=m.created_at,
-                                                  answered_by=marker["answered_by"], via=m.post_id):
+                                                  answered_by=answered_by, via=m.post_id):
                         result.answered += 1
             return
         if not m.in_reply_to:
@@ -197,14 +198,14 @@ class IngestService:
         self.store.create(ANSWERS, ids.answer_key(platform, m.in_reply_to), marker)
         target = ids.mention_doc_id(platform, m.in_reply_to)
         if self.answers.mark_answered(target, answered_at=m.created_at,
-                                      answered_by=marker["answered_by"], via=m.post_id):
+                                      answered_by=answered_by, via=m.post_id):
             result.answered += 1
 
     # -- deletions -------------------------------------------------------------------------
     def _delete(self, d: Deletion, result: IngestResult) -> None:
         now = self.clock()
         doc_id = ids.mention_doc_id(d.platform.value, d.post_id)
-        forget = {"text": "", "author_id": None, "author_handle": None, "author_name": None,
+        forget: dict[str, Any] = {"text": "", "author_id": None, "author_handle": None, "author_name": None,
                   "author_followers": None, "url": None, "pii_kinds": [], "conversation_id": None,
                   "status": "deleted", "deleted_at": d.deleted_at or now, "next_alert_at": None}
         for _ in range(5):

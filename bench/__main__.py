@@ -1,0 +1,225 @@
+"""``python -m bench`` (``make bench``): hilft's numbers, one table, the same as JSON in bench/results/.
+
+Every figure is the median of ``--runs`` runs (default 3) unless the row says otherwise, and every
+comparison (webhook vs raw loop, main vs eager imports) is measured within the same invocation,
+interleaved. Loopback only; each part is bounded by counts and time limits. ``--quick`` shrinks
+every count for a smoke run (its numbers are not the goals' numbers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from bench.harness import ROOT, Rig, quiet_hilft_logs
+
+SECTIONS = ("ingest", "alert_lag", "cost", "cold_start", "emulator", "burst")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small counts, one pass: a smoke run")
+    parser.add_argument("--runs", type=int, default=None, help="runs per figure (default 3; --quick 1)")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
+    parser.add_argument("--concurrency", type=int, default=8, help="client concurrency for ingest (default 8)")
+    parser.add_argument("--ingest-posts", type=int, default=None, help="posts per ingest run (default 400)")
+    parser.add_argument("--deadlines", type=int, default=None,
+                        help="deadlines pending in the queue during the alert-lag rounds (default 10000)")
+    parser.add_argument("--due-rate", type=float, default=25.0, help="steady rounds: posts coming due per second")
+    parser.add_argument("--spike", type=int, default=None, help="posts due at the same instant per spike round")
+    parser.add_argument("--emulator-tasks", type=int, default=None, help="tasks per emulator run (default 10000)")
+    parser.add_argument("--burst-posts", type=int, default=None, help="distinct posts in the burst (default 5000)")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="directory for the JSON result")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.runs = args.runs or (1 if quick else 3)
+    args.ingest_posts = args.ingest_posts or (150 if quick else 400)
+    args.deadlines = args.deadlines if args.deadlines is not None else (2000 if quick else 10_000)
+    args.spike = args.spike or (100 if quick else 300)
+    args.emulator_tasks = args.emulator_tasks or (2000 if quick else 10_000)
+    args.burst_posts = args.burst_posts or (1000 if quick else 5000)
+    args.only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = set(args.only) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+    return args
+
+
+# -- sections ---------------------------------------------------------------------------------------
+
+
+def run_ingest(args: argparse.Namespace) -> dict[str, Any]:
+    from bench import ingest
+
+    with Rig(targets=("x_webhook", "meta_webhook")) as rig:
+        for platform_name in ("x", "meta"):  # first requests build clients and import lazily: not measured
+            bodies = ingest.x_bodies(30) if platform_name == "x" else ingest.meta_bodies(30)
+            ingest.closed_loop(ingest.webhook_work(rig, platform_name, bodies), 30, 4, ingest._client)
+        return ingest.measure(rig, runs=args.runs, count=args.ingest_posts, concurrency=args.concurrency,
+                              half_load_count=max(100, args.ingest_posts // 2))
+
+
+def run_alert_lag(args: argparse.Namespace) -> dict[str, Any]:
+    from bench import alert_lag
+
+    rounds = alert_lag.Rounds(steady=args.runs, steady_count=int(args.due_rate * (4 if args.quick else 10)),
+                              steady_rate=args.due_rate, spike=args.runs, spike_count=args.spike)
+    with Rig(targets=("deadline",), policy=alert_lag.POLICY) as rig:
+        return alert_lag.measure(rig, pending=args.deadlines, rounds=rounds)
+
+
+def run_cost(args: argparse.Namespace) -> dict[str, Any]:
+    from bench import cost
+
+    with Rig(targets=(), policy=cost.POLICY) as rig:
+        return cost.measure(rig, runs=args.runs)
+
+
+def run_cold_start(args: argparse.Namespace) -> dict[str, Any]:
+    from bench import cold_start
+
+    return cold_start.measure(runs=max(args.runs, 5))
+
+
+def run_emulator(args: argparse.Namespace) -> dict[str, Any]:
+    from bench import emulator
+
+    return emulator.measure(runs=args.runs, tasks=args.emulator_tasks)
+
+
+def run_burst(args: argparse.Namespace) -> dict[str, Any]:
+    from bench import burst
+
+    with Rig(targets=("x_webhook",)) as rig:
+        result = burst.run(rig, args.burst_posts, concurrency=16, time_limit=180.0)
+    return {**result.as_dict(), "runs": 1}
+
+
+RUNNERS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
+    "ingest": run_ingest, "alert_lag": run_alert_lag, "cost": run_cost, "cold_start": run_cold_start,
+    "emulator": run_emulator, "burst": run_burst,
+}
+
+
+# -- the table --------------------------------------------------------------------------------------
+
+
+def _goal(met: bool | None) -> str:
+    return "" if met is None else ("met" if met else "NOT MET")
+
+
+def table(results: dict[str, Any]) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+
+    def row(metric: str, value: str, goal: str = "", met: bool | None = None) -> None:
+        rows.append({"metric": metric, "value": value, "goal": goal, "status": _goal(met)})
+
+    if (r := results.get("ingest")) and "error" not in r:
+        conc = r["concurrency"]
+        for name in ("x_webhook", "meta_webhook", "raw_loop"):
+            s = r[name]
+            row(f"ingest {name} (c={conc})", f"{s['throughput_per_s']}/s, p50 {s['p50_ms']} ms, "
+                f"p99 {s['p99_ms']} ms, errors {s['errors']}")
+        row("ingest ratio x_webhook / raw loop", f"{r['ratio_x_to_raw']}  (runs {r['ratio_x_to_raw_runs']})",
+            ">= 0.8", r["ratio_x_to_raw"] >= 0.8)
+        row("ingest ratio meta_webhook / raw loop", f"{r['ratio_meta_to_raw']}", ">= 0.8",
+            r["ratio_meta_to_raw"] >= 0.8)
+        h = r["half_load"]
+        row(f"x_webhook p99 at half load ({h['rate_per_s']}/s open loop)",
+            f"p50 {h['p50_ms']} ms, p99 {h['p99_ms']} ms", "p99 <= 100 ms", h["p99_ms"] <= 100)
+    if (r := results.get("alert_lag")) and "error" not in r:
+        s, k = r["steady"], r["spike"]
+        row(f"alert lag, {s['due_rate_per_s']:g}/s coming due, {r['pending']} pending",
+            f"p50 {s['lag_p50_ms']} ms, p99 {s['lag_p99_ms']} ms, max {s['lag_max_ms']} ms",
+            "p99 <= 1000 ms", s["lag_p99_ms"] <= 1000)
+        row(f"alert lag, {k['posts_per_round']} due at one instant, one instance",
+            f"p50 {k['lag_p50_ms']} ms, p99 {k['lag_p99_ms']} ms, max {k['lag_max_ms']} ms",
+            "p99 <= 1000 ms", k["lag_p99_ms"] <= 1000)
+        row("alert lag: alerted / expected, duplicates, early, stray",
+            f"{r['alerted']}/{r['expected']}, {r['duplicates']}, {r['early']}, {r['stray_alerts']}",
+            "all, 0, 0, 0", r["alerted"] == r["expected"] and not (r["duplicates"] or r["early"] or r["stray_alerts"]))
+    if (r := results.get("cost")) and "error" not in r:
+        for name, c in r["lifecycles"].items():
+            ok = c["firestore_reads"] <= 2 and c["firestore_writes"] <= 2 and c["task_creates"] <= 2
+            row(f"cost {name}",
+                f"reads {c['firestore_reads']}, writes {c['firestore_writes']}, task creates {c['task_creates']} "
+                f"(+{c['task_deletes']} deletes, {c['task_deliveries']} deliveries), {c['invocations']} requests, "
+                f"${c['usd_per_100k_posts']} per 100k posts", "<= 2 / 2 / 2", ok)
+    if (r := results.get("cold_start")) and "error" not in r:
+        ms = r["import_ms"]
+        row("cold start: import main / eager imports",
+            f"{ms['main']} ms / {ms['eager_baseline']} ms = {r['ratio_main_to_eager']}", "<= 0.6",
+            r["ratio_main_to_eager"] <= 0.6)
+        row("  ... plus what the first POST imports",
+            f"{ms['main_plus_first_ingest_imports']} ms = {r['ratio_main_plus_first_ingest_to_eager']} x eager")
+    if (r := results.get("emulator")) and "error" not in r:
+        row(f"Cloud Tasks emulator dispatch lag at {r['tasks']} tasks",
+            f"p50 {r['lag_p50_ms']} ms, p99 {r['lag_p99_ms']} ms, max {r['lag_max_ms']} ms, "
+            f"{r['throughput_per_s']}/s, early {r['early']}", "", r["all_ok"])
+    if (r := results.get("burst")) and "error" not in r:
+        whole = (r["documents"] == r["posts"] and r["tasks"] == 2 * r["posts"] and r["unsent"] == 0
+                 and r["stored"] == r["posts"] and set(r["statuses"]) == {200})
+        row(f"burst: {r['posts']} posts (+{r['sends'] - r['posts']} redeliveries), one instance, 1 run",
+            f"{r['seconds']} s ({r['rate_per_s']}/s), p99 {r['p99_ms']} ms", "<= 60 s", r["seconds"] <= 60)
+        row("burst: documents / tasks / stored / statuses",
+            f"{r['documents']} / {r['tasks']} / {r['stored']} / {r['statuses']}", "N / 2N / N / all 200", whole)
+    for name, r in results.items():
+        if "error" in r:
+            row(f"{name}", f"FAILED: {r['error']}", "", False)
+    return rows
+
+
+def render(rows: list[dict[str, str]]) -> str:
+    widths = [max(len(r[k]) for r in [*rows, {"metric": "metric", "value": "value (median)", "goal": "goal",
+                                              "status": ""}]) for k in ("metric", "value", "goal")]
+    lines = [f"{'metric':<{widths[0]}}  {'value (median)':<{widths[1]}}  {'goal':<{widths[2]}}  status",
+             "-" * (sum(widths) + 14)]
+    lines += [f"{r['metric']:<{widths[0]}}  {r['value']:<{widths[1]}}  {r['goal']:<{widths[2]}}  {r['status']}"
+              for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    quiet_hilft_logs()
+    started = datetime.now(UTC)
+    load_before = os.getloadavg()
+    results: dict[str, Any] = {}
+    timings: dict[str, float] = {}
+    for name in SECTIONS:
+        if name not in args.only:
+            continue
+        print(f"bench: {name} ...", file=sys.stderr, flush=True)
+        t0 = time.monotonic()
+        try:
+            results[name] = RUNNERS[name](args)
+        except Exception as exc:  # one broken part must not hide the others' numbers
+            results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        timings[name] = round(time.monotonic() - t0, 1)
+        print(f"bench: {name} done in {timings[name]} s", file=sys.stderr, flush=True)
+    rows = table(results)
+    report = {
+        "started_at": started.isoformat(), "finished_at": datetime.now(UTC).isoformat(),
+        "host": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_avg_before": load_before,
+                 "load_avg_after": os.getloadavg()},
+        "args": {k: v for k, v in vars(args).items() if k != "out"}, "section_seconds": timings,
+        "table": rows, "results": results,
+    }
+    print(render(rows))
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, started.strftime("%Y%m%dT%H%M%SZ") + ".json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=2, default=str)
+    print(f"\nwritten {path}; sections took {timings}", flush=True)
+    return 1 if any("error" in r for r in results.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""``make demo``: the scripted day replayed against the local stack (see ``demo.__main__``)."""

@@ -1,0 +1,114 @@
+"""``python -m demo`` (``make demo``): hilft keeping a brand's promise, locally, in about two minutes.
+
+Starts fake X / Meta / Slack / Google Chat / PagerDuty servers and the local stack (Firestore
+emulator, Cloud Tasks emulator, every function), replays a scripted day of social care as
+signed webhooks, shows it live, prints a summary from Firestore and stops everything. Offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.live import Live
+
+from demo.replay import Replay
+from demo.scenario import DAY_FILE, ROOT, load_day
+from demo.view import LiveView, log_line, policy_line, print_summary
+from hilft.core.policy import load_policy
+
+WEEKDAY_POLICY = ROOT / "tests" / "fixtures" / "policy" / "weekday_hours.toml"
+
+
+def friday_evening_line(today: datetime) -> str:
+    """The business-hours case, computed by the same calendar code the functions use."""
+    policy = load_policy(WEEKDAY_POLICY)
+    tz = ZoneInfo(policy.promise.timezone)
+    local = today.astimezone(tz)
+    friday = (local + timedelta(days=(4 - local.weekday()) % 7)).replace(hour=19, minute=55, second=0,
+                                                                       microsecond=0)
+    promise = policy.promise_for("x")
+    due = policy.calendar.add_business_time(friday, promise).astimezone(tz)
+    return (f"with weekday hours ({WEEKDAY_POLICY.relative_to(ROOT)}: Mon–Fri 08:00–20:00, German holidays), "
+            f"a post on {friday:%a %d %b %H:%M} with the {int(promise.total_seconds() // 60)}-minute promise "
+            f"is due {due:%a %d %b %H:%M}")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m demo", description="hilft keeping a brand's promise, locally, in about two minutes.")
+    parser.add_argument("--speed", type=float, default=1.0,
+                        help="replay this many times faster; the promise shrinks with it (default 1: ~2 min)")
+    parser.add_argument("--scenario", choices=("day", "short"), default="day",
+                        help="the whole day (50 posts) or a short one (10 posts, for smoke tests)")
+    parser.add_argument("--limit", type=int, default=None, help="replay only the first N posts")
+    parser.add_argument("--no-live", action="store_true", help="plain log lines instead of the live view")
+    parser.add_argument("--keep-running", action="store_true",
+                        help="leave the stack up after the replay to browse the board, until Ctrl-C")
+    parser.add_argument("--port-base", type=int, default=None,
+                        help="ports base..base+9 (default: free ports, so it never clashes with make dev)")
+    parser.add_argument("--summary-json", type=Path, default=None, help="also write the summary here as JSON")
+    parser.add_argument("--day", type=Path, default=DAY_FILE, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.speed <= 0:
+        parser.error("--speed must be positive")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    console = Console(highlight=False)
+    live_mode = not args.no_live and console.is_terminal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    day = load_day(args.day, scenario=args.scenario, limit=args.limit)
+
+    def on_event(event: object) -> None:
+        if not live_mode:
+            console.print(log_line(event), highlight=False, soft_wrap=True)  # type: ignore[arg-type]
+
+    replay = Replay(day, speed=args.speed, port_base=args.port_base, on_event=on_event)
+    try:
+        console.print(f"[bold]hilft demo[/]: {len(day.posts)} posts, speed {args.speed:g}×")
+        console.print(policy_line(replay))
+        console.print(friday_evening_line(datetime.now(ZoneInfo("Europe/Berlin"))))
+        started = time.monotonic()
+        replay.start(progress=lambda text: console.print(text))
+        console.print(f"stack ready in {time.monotonic() - started:.0f} s · board {replay.board_url} · "
+                      f"Firestore emulator {replay.stack.firestore_host}", soft_wrap=True)
+        if live_mode:
+            view = LiveView(replay, console)
+            with Live(view, console=console, refresh_per_second=4, vertical_overflow="crop") as live:
+                summary = replay.run(tick=live.refresh)
+        else:
+            summary = replay.run()
+        print_summary(console, summary)
+        if args.summary_json:
+            args.summary_json.write_text(json.dumps(summary.as_json(), indent=2), encoding="utf-8")
+        if args.keep_running:
+            console.print(f"the stack stays up: open {summary.board_url} · Ctrl-C stops everything", soft_wrap=True)
+            sys.stdout.flush()
+            while all(proc.poll() is None for proc in replay.stack.procs.values()):
+                time.sleep(0.5)
+            console.print("a process of the stack exited; stopping (see .dev/demo-logs)")
+            return 1
+        return 0
+    except KeyboardInterrupt:
+        console.print("\nstopping…")
+        return 0 if args.keep_running else 130
+    finally:
+        replay.close()
+        console.print("stopped: no process or port of the demo is left running")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

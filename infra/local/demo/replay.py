@@ -1,0 +1,500 @@
+"""The replay: fakes and the local stack up, the scripted day posted as signed webhooks, the
+brand's answers and on-call's acknowledgements at their times, and everything watched from
+Firestore and the fakes until the last escalation has fired.
+
+One thread drives the timeline and polls (the fakes serve on their own daemon threads), so
+Ctrl-C lands in one place and ``Replay.close`` stops every process and port it started.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import os
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from demo import payloads
+from demo.payloads import BRAND_X_HANDLE, BRAND_X_ID, BRAND_X_NAME, IG_HANDLE, IG_ID, PAGE_ID, PAGE_NAME, Author
+from demo.scenario import POLICY_FILE, ROOT, Day, ScriptedPost, scaled_policy
+from hilft.core import ids
+from hilft.core.board_view import ResponseStats, response_stats
+from hilft.core.policy import Policy, parse_policy
+
+# The fake servers' credentials: made up, valid only between this process and its own stack.
+X_SECRET = "demo-x-client-secret"  # noqa: S105
+X_TOKEN = "demo-x-user-token"  # noqa: S105
+META_SECRET = "demo-meta-app-secret"  # noqa: S105
+META_TOKEN = "demo-meta-page-token"  # noqa: S105
+PD_KEY = "R0UT1NGKEYDEMO000000000000000000"
+WEBHOOK_SECRET = "demo-alert-webhook-secret"  # noqa: S105
+ONCALL = "oncall-demo"
+REDELIVERY_GAPS = (0.0, 0.7, 1.6)  # seconds after the first delivery, as a platform retries
+MAX_ATTEMPTS = 4
+SETTLE_SECONDS = 2.0  # after the last escalation is due: task dispatch and sink round trips
+
+
+@dataclass
+class Fakes:
+    x: Any
+    graph: Any
+    slack: Any
+    chat: Any
+    pagerduty: Any
+    webhook: Any
+
+    def all(self) -> list[Any]:
+        return [self.x, self.graph, self.slack, self.chat, self.pagerduty, self.webhook]
+
+
+def start_fakes() -> Fakes:
+    from fakes.graph_api import make_graph_api
+    from fakes.sinks import make_google_chat, make_pagerduty, make_slack, make_webhook
+    from fakes.x_api import make_x_api
+
+    fakes = Fakes(x=make_x_api(X_TOKEN), graph=make_graph_api(META_TOKEN), slack=make_slack(),
+                  chat=make_google_chat(), pagerduty=make_pagerduty(PD_KEY), webhook=make_webhook(WEBHOOK_SECRET))
+    started = []
+    try:
+        for fake in fakes.all():
+            fake.start()
+            started.append(fake)
+    except BaseException:
+        for fake in started:
+            fake.stop()
+        raise
+    return fakes
+
+
+def function_env(fakes: Fakes, policy_path: Path) -> dict[str, str]:
+    from fakes.sinks import FAKE_CHAT_KEY, FAKE_CHAT_SPACE, FAKE_CHAT_TOKEN, FAKE_SLACK_PATH
+
+    return {
+        "HILFT_CONFIG": str(policy_path),
+        "HILFT_STAFF_AUTH": "off",
+        "HILFT_CLAIM_TTL_SECONDS": "5",
+        "X_CLIENT_SECRET": X_SECRET,
+        "X_CONSUMER_SECRET": "demo-x-consumer-secret",
+        "X_USER_ACCESS_TOKEN": X_TOKEN,
+        "X_BRAND_USER_IDS": BRAND_X_ID,
+        "X_API_BASE_URL": fakes.x.url,
+        "META_APP_SECRET": META_SECRET,
+        "META_VERIFY_TOKEN": "demo-meta-verify",
+        "META_PAGE_ACCESS_TOKEN": META_TOKEN,
+        "META_PAGE_IDS": PAGE_ID,
+        "META_IG_USER_IDS": IG_ID,
+        "META_GRAPH_BASE_URL": fakes.graph.url + "/v21.0",
+        "SLACK_WEBHOOK_URL": fakes.slack.url + FAKE_SLACK_PATH,
+        "GOOGLE_CHAT_WEBHOOK_URL": (fakes.chat.url + f"/v1/spaces/{FAKE_CHAT_SPACE}/messages"
+                                    f"?key={FAKE_CHAT_KEY}&token={FAKE_CHAT_TOKEN}"),
+        "PAGERDUTY_ROUTING_KEY": PD_KEY,
+        "PAGERDUTY_EVENTS_URL": fakes.pagerduty.url + "/v2/enqueue",
+        "ALERT_WEBHOOK_URL": fakes.webhook.url + "/hooks/hilft",
+        "ALERT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
+
+
+# --- what the replay knows about each post ------------------------------------------------------
+
+
+@dataclass
+class Tracked:
+    """A scripted post at run time: its platform ids once posted, and what Firestore says."""
+
+    script: ScriptedPost
+    post_id: str | None = None
+    doc_id: str | None = None
+    body: bytes | None = None
+    created_at: datetime | None = None
+    deliveries: int = 0
+    doc: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Event:
+    """One line of the story: a post arrived, was answered, an alert or a DM went out."""
+
+    elapsed: float
+    kind: str  # posted, answered, overdue, handed_off, deleted, acknowledged, alert, dm, error
+    text: str
+    post: Tracked | None = None
+
+
+@dataclass
+class Summary:
+    posts: int
+    deliveries: int
+    duplicates: int
+    documents: int
+    stats: ResponseStats
+    alerts_by_level: dict[int, int]
+    alerts_by_sink: dict[str, int]
+    handoffs: int
+    dms: dict[str, int]
+    acknowledged: int
+    deleted: int
+    board_url: str
+    elapsed_seconds: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {"posts": self.posts, "deliveries": self.deliveries, "duplicates": self.duplicates,
+                "documents": self.documents, **{f"sla_{k}": v for k, v in self.stats.as_json().items()},
+                "alerts_by_level": {str(k): v for k, v in sorted(self.alerts_by_level.items())},
+                "alerts_by_sink": self.alerts_by_sink, "handoffs": self.handoffs, "dms": self.dms,
+                "acknowledged": self.acknowledged, "deleted": self.deleted, "board_url": self.board_url,
+                "elapsed_seconds": round(self.elapsed_seconds, 1)}
+
+
+class Replay:
+    def __init__(self, day: Day, *, speed: float = 1.0, port_base: int | None = None,
+                 log_dir: Path | None = None, on_event: Callable[[Event], None] | None = None) -> None:
+        self.day = day
+        self.speed = speed
+        self.port_base = port_base
+        self.log_dir = log_dir or ROOT / ".dev" / "demo-logs"
+        self.on_event = on_event or (lambda event: None)
+        self.policy_text = scaled_policy(POLICY_FILE.read_text(encoding="utf-8"), speed)
+        self.policy: Policy = parse_policy(self.policy_text, source=str(POLICY_FILE))
+        self.tracked = [Tracked(post) for post in day.posts]
+        self.events: list[Event] = []
+        self.fakes: Fakes | None = None
+        self.stack: Any = None
+        self.db: Any = None
+        self.http = httpx.Client(timeout=15)
+        self._tmp = tempfile.TemporaryDirectory(prefix="hilft-demo-")
+        self._queue: list[tuple[float, int, str, Tracked, int]] = []
+        self._seq = itertools.count()
+        self._t0 = 0.0
+        self._seen_alerts: set[str] = set()
+        self._seen_dms = 0
+        self._seen_private = 0
+        self._seen_messages = 0
+        self.ingest_totals: Counter[str] = Counter()
+        self.mint = payloads.IdMint(datetime.now(UTC))
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def start(self, progress: Callable[[str], None] = print) -> None:
+        from stack import LocalStack, Ports
+
+        policy_path = Path(self._tmp.name) / "policy.toml"
+        policy_path.write_text(self.policy_text, encoding="utf-8")
+        progress("starting fake X, Meta Graph, Slack, Google Chat, PagerDuty and webhook servers")
+        self.fakes = start_fakes()
+        ports = Ports.from_base(self.port_base) if self.port_base else Ports.free()
+        self.stack = LocalStack(ports=ports, env=function_env(self.fakes, policy_path), log_dir=self.log_dir)
+        progress(f"starting the local stack: Firestore emulator, Cloud Tasks emulator, 7 functions "
+                 f"(logs in {self.log_dir})")
+        self.stack.start()
+        os.environ["FIRESTORE_EMULATOR_HOST"] = self.stack.firestore_host
+        from google.cloud import firestore
+
+        self.db = firestore.Client(project="hilft-local")
+
+    def close(self) -> None:
+        if self.stack is not None:
+            self.stack.stop()
+            self.stack = None
+        if self.fakes is not None:
+            for fake in self.fakes.all():
+                fake.stop()
+            self.fakes = None
+        self.http.close()
+        self._tmp.cleanup()
+
+    @property
+    def board_url(self) -> str:
+        window = max(5, int(self.end_seconds() // 60) + 2)
+        return f"{self.stack.url('board')}/?window={window}m" if self.stack else ""
+
+    # -- timeline ---------------------------------------------------------------------------------
+    def _at(self, demo_seconds: float) -> float:
+        return demo_seconds / self.speed
+
+    def _plan(self) -> None:
+        for post in self.tracked:
+            s = post.script
+            if s.reply_first and s.reply_after is not None:
+                self._push(self._at(s.at), "mint", post)
+                self._push(self._at(s.at + s.reply_after), "reply", post)
+                self._push(self._at(s.at + s.reply_after) + 1.0, "deliver", post)
+            else:
+                self._push(self._at(s.at), "post", post)
+                if s.reply_after is not None:
+                    self._push(self._at(s.at + s.reply_after), "reply", post)
+            for gap in REDELIVERY_GAPS[1:s.deliveries]:
+                self._push(self._at(s.at) + gap, "deliver", post)
+            if s.delete_after is not None:
+                self._push(self._at(s.at + s.delete_after), "delete", post)
+            if s.ack_after is not None:
+                self._push(self._at(s.at + s.ack_after), "ack", post)
+
+    def _push(self, at: float, action: str, post: Tracked, attempt: int = 0) -> None:
+        heapq.heappush(self._queue, (at, next(self._seq), action, post, attempt))
+
+    def end_seconds(self) -> float:
+        """When the story is over: the last scripted action, or the last escalation of the last post."""
+        promise = self.policy.promise.first_response.total_seconds()
+        last_level = self.policy.escalation.fire_offset(self.policy.escalation.max_level) or timedelta(0)
+        last_post = max((self._at(p.script.at) for p in self.tracked), default=0.0)
+        last_action = max((item[0] for item in self._queue), default=0.0)
+        return max(last_action, last_post + promise + last_level.total_seconds()) + SETTLE_SECONDS
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._t0
+
+    def run(self, tick: Callable[[], None] = lambda: None, poll_every: float = 0.5) -> Summary:
+        self._plan()
+        end = self.end_seconds()
+        self._t0 = time.monotonic()
+        next_poll = 0.0
+        while True:
+            now = self.elapsed()
+            while self._queue and self._queue[0][0] <= now:
+                _, _, action, post, attempt = heapq.heappop(self._queue)
+                self._do(action, post, attempt)
+            if now >= next_poll:
+                self.poll()
+                tick()
+                next_poll = now + poll_every
+            if now >= end and not self._queue:
+                break
+            wake = min([next_poll, end] + ([self._queue[0][0]] if self._queue else []))
+            time.sleep(max(0.0, min(0.2, wake - self.elapsed())))
+        self.poll()
+        tick()
+        return self.summary()
+
+    # -- actions ----------------------------------------------------------------------------------
+    def _emit(self, kind: str, text: str, post: Tracked | None = None) -> None:
+        event = Event(self.elapsed(), kind, text, post)
+        self.events.append(event)
+        self.on_event(event)
+
+    def _do(self, action: str, post: Tracked, attempt: int) -> None:
+        try:
+            if action in ("post", "mint"):
+                self._mint(post)
+                if action == "post":
+                    self._deliver(post, attempt)
+            elif action == "deliver":
+                self._deliver(post, attempt)
+            elif action == "reply":
+                self._reply(post, attempt)
+            elif action == "delete":
+                self._delete(post, attempt)
+            elif action == "ack":
+                self._ack(post)
+        except _Retry as retry:
+            if attempt + 1 < MAX_ATTEMPTS:
+                self._push(self.elapsed() + 1.0 * (attempt + 1), action if action != "post" else "deliver",
+                           post, attempt + 1)
+            else:
+                self._emit("error", f"{action} gave up after {MAX_ATTEMPTS} attempts ({retry})", post)
+
+    def _mint(self, post: Tracked) -> None:
+        s = post.script
+        now = datetime.now(UTC)
+        mint = self.mint
+        post.created_at = now
+        if s.channel == "x":
+            post.post_id = mint.x_id(now)
+            post.body = payloads.x_tweet(post.post_id, s.author, s.text, now, lang=s.lang)
+        elif s.channel == "x_activity":
+            post.post_id = mint.x_id(now)
+            post.body = payloads.x_activity_post(post.post_id, s.author, s.text, now)
+        elif s.channel == "x_dm":
+            post.post_id = mint.x_id(now)
+            post.body = payloads.x_dm(post.post_id, s.author, _brand_x(), s.text, now)
+        elif s.channel == "facebook":
+            post.post_id = mint.facebook_comment()
+            post.body = payloads.facebook_comment(post.post_id, s.author, s.text, now)
+        elif s.channel == "instagram":
+            post.post_id = mint.instagram_comment()
+            post.body = payloads.instagram_comment(post.post_id, s.author, s.text, now)
+        else:
+            post.post_id = mint.message_id()
+            post.body = payloads.messenger_message(post.post_id, s.author.id, PAGE_ID, s.text, now, echo=False)
+        post.doc_id = ids.mention_doc_id(s.platform, post.post_id)
+
+    def _send(self, platform: str, body: bytes) -> dict[str, Any]:
+        if platform == "x":
+            url, headers = self.stack.url("x_webhook"), payloads.x_headers(body, X_SECRET)
+        else:
+            url, headers = self.stack.url("meta_webhook"), payloads.meta_headers(body, META_SECRET)
+        try:
+            response = self.http.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise _Retry(type(exc).__name__) from exc
+        if response.status_code >= 500:
+            raise _Retry(f"HTTP {response.status_code}")
+        if response.status_code >= 300:
+            self._emit("error", f"webhook refused with HTTP {response.status_code}")
+            return {}
+        result = response.json()
+        for key in ("stored", "duplicates", "answered", "deleted"):
+            self.ingest_totals[key] += int(result.get(key) or 0)
+        return result
+
+    def _deliver(self, post: Tracked, attempt: int) -> None:
+        assert post.body is not None
+        result = self._send(post.script.platform, post.body)
+        post.deliveries += 1
+        self.ingest_totals["deliveries"] += 1
+        if result.get("duplicates"):
+            self._emit("duplicate", f"redelivery #{post.deliveries} ignored (already stored)", post)
+
+    def _reply(self, post: Tracked, attempt: int) -> None:
+        s = post.script
+        assert post.post_id is not None and s.reply is not None
+        now = datetime.now(UTC)
+        mint = self.mint
+        if s.channel == "x":
+            body = payloads.x_tweet(mint.x_id(now), _brand_x(), f"@{s.author.handle} {s.reply}", now,
+                                    reply_to=post.post_id, reply_to_user=s.author.id)
+        elif s.channel == "x_activity":
+            body = payloads.x_activity_post(mint.x_id(now), _brand_x(), s.reply, now,
+                                            reply_to=(post.post_id, s.author))
+        elif s.channel == "x_dm":
+            body = payloads.x_dm(mint.x_id(now), _brand_x(), s.author, s.reply, now)
+        elif s.channel == "facebook":
+            body = payloads.facebook_comment(mint.facebook_comment(), Author(PAGE_ID, name=PAGE_NAME), s.reply,
+                                             now, parent_id=post.post_id)
+        elif s.channel == "instagram":
+            body = payloads.instagram_comment(mint.instagram_comment(), Author(IG_ID, IG_HANDLE),
+                                              f"@{s.author.handle} {s.reply}", now, parent_id=post.post_id)
+        else:
+            body = payloads.messenger_message(mint.message_id(), PAGE_ID, s.author.id, s.reply, now, echo=True)
+        self._send(s.platform, body)
+        self._emit("reply", "the brand answered on the platform", post)
+
+    def _delete(self, post: Tracked, attempt: int) -> None:
+        s = post.script
+        assert post.post_id is not None
+        now = datetime.now(UTC)
+        if s.channel in ("x", "x_activity"):
+            self._send("x", payloads.x_delete(post.post_id, s.author.id, now))
+        elif s.channel == "facebook":
+            self._send("facebook", payloads.facebook_remove(post.post_id, s.author, now))
+        else:
+            raise ValueError(f"{s.id}: the demo deletes only X posts and Facebook comments")
+
+    def _ack(self, post: Tracked) -> None:
+        response = self.http.post(self.stack.url("ack"), json={"doc_id": post.doc_id},
+                                  headers={"X-Hilft-User": ONCALL})
+        outcome = response.json().get("outcome") if response.status_code == 200 else f"HTTP {response.status_code}"
+        self._emit("ack", f"on-call acknowledged ({outcome})", post)
+
+    # -- watching ---------------------------------------------------------------------------------
+    def by_doc(self) -> dict[str, Tracked]:
+        return {p.doc_id: p for p in self.tracked if p.doc_id}
+
+    def poll(self) -> None:
+        docs = {snap.id: snap.to_dict() or {} for snap in self.db.collection("mentions").stream()}
+        for post in self.tracked:
+            if post.doc_id is None or post.doc_id not in docs:
+                continue
+            before, after = post.doc, docs[post.doc_id]
+            post.doc = after
+            self._story(post, before, after)
+        assert self.fakes is not None
+        labels = self.by_doc()
+        for message in list(self.fakes.webhook.messages):
+            key = str(message.get("id"))
+            if key in self._seen_alerts:
+                continue
+            self._seen_alerts.add(key)
+            post = labels.get(str(message.get("doc_id")))
+            level = int(message.get("level") or 0)
+            what = {"triggered": "warning (due soon)" if level == 0 else f"alert level {level}",
+                    "resolved": "alert resolved (answered)", "acknowledged": "alert acknowledged"}.get(
+                        str(message.get("event")), str(message.get("event")))
+            self._emit("alert", f"{what} → {', '.join(self._sinks_for(post, level, message))}", post)
+        dms = list(self.fakes.x.dms)
+        for dm in dms[self._seen_dms:]:
+            post = next((p for p in self.tracked if p.script.author.id == dm["participant_id"]
+                         and p.script.platform == "x"), None)
+            self._emit("dm", "DM sent on X", post)
+        self._seen_dms = len(dms)
+        private = list(self.fakes.graph.private_replies)
+        for reply in private[self._seen_private:]:
+            post = next((p for p in self.tracked if p.post_id == reply.comment_id), None)
+            self._emit("dm", f"private reply sent on {reply.platform.capitalize()}", post)
+        self._seen_private = len(private)
+        messages = list(self.fakes.graph.messages)
+        for message in messages[self._seen_messages:]:
+            post = next((p for p in self.tracked if p.script.author.id == message.recipient_id), None)
+            self._emit("dm", f"message sent on {message.platform.capitalize()}", post)
+        self._seen_messages = len(messages)
+
+    def _sinks_for(self, post: Tracked | None, level: int, message: dict[str, Any]) -> list[str]:
+        if str(message.get("event")) != "triggered":
+            return ["webhook"]
+        return list(self.policy.escalation.sinks_for(level))
+
+    def _story(self, post: Tracked, before: dict[str, Any], after: dict[str, Any]) -> None:
+        status, previous = after.get("status"), before.get("status")
+        if not before:
+            self._emit("posted", "stored, clock running" if status == "open" else f"stored ({status})", post)
+        if status != previous and before:
+            if status == "answered":
+                self._emit("answered", _answer_text(after), post)
+            elif status == "handed_off":
+                self._emit("handed_off", f"handed off to {after.get('department')}: " + _answer_text(after), post)
+            elif status == "overdue":
+                self._emit("overdue", "overdue: the promise is broken", post)
+            elif status == "deleted":
+                self._emit("deleted", "deleted by the customer: text and author forgotten", post)
+        elif not before and status in ("answered", "handed_off"):
+            self._emit(str(status), _answer_text(after), post)
+        if after.get("acknowledged") and not before.get("acknowledged"):
+            self._emit("acknowledged", f"acknowledged by {after.get('acknowledged_by')}", post)
+
+    # -- the end ----------------------------------------------------------------------------------
+    def summary(self) -> Summary:
+        assert self.fakes is not None
+        now = datetime.now(UTC)
+        docs = [snap.to_dict() or {} for snap in self.db.collection("mentions").stream()]
+        handoffs = sum(1 for _ in self.db.collection("handoffs").stream())
+        levels: Counter[int] = Counter()
+        for doc in docs:
+            for key, state in (doc.get("alerts") or {}).items():
+                if key.isdigit() and isinstance(state, dict) and state.get("state") == "sent":
+                    levels[int(key)] += 1
+        by_sink = {"slack": len(self.fakes.slack.messages), "google_chat": len(self.fakes.chat.messages),
+                   "pagerduty": sum(1 for m in self.fakes.pagerduty.messages if m.get("event_action") == "trigger"),
+                   "webhook": sum(1 for m in self.fakes.webhook.messages if m.get("event") == "triggered")}
+        dms = {"x_dm": len(self.fakes.x.dms), "meta_private_reply": len(self.fakes.graph.private_replies),
+               "meta_message": len(self.fakes.graph.messages)}
+        return Summary(posts=len(self.tracked), deliveries=self.ingest_totals["deliveries"],
+                       duplicates=self.ingest_totals["duplicates"], documents=len(docs),
+                       stats=response_stats(docs, now), alerts_by_level=dict(levels), alerts_by_sink=by_sink,
+                       handoffs=handoffs, dms=dms, acknowledged=sum(1 for d in docs if d.get("acknowledged")),
+                       deleted=sum(1 for d in docs if d.get("status") == "deleted"), board_url=self.board_url,
+                       elapsed_seconds=self.elapsed())
+
+
+class _Retry(Exception):
+    """The stack answered 5xx or not at all: deliver again later, as a platform would."""
+
+
+def _brand_x() -> Author:
+    return Author(BRAND_X_ID, BRAND_X_HANDLE, BRAND_X_NAME)
+
+
+def _answer_text(doc: dict[str, Any]) -> str:
+    seconds = doc.get("first_response_seconds")
+    if seconds is None:
+        return "answered"
+    due = doc.get("due_at")
+    answered = doc.get("answered_at")
+    if doc.get("breached") and isinstance(due, datetime) and isinstance(answered, datetime):
+        return f"answered after {seconds:.0f} s, {(answered - due).total_seconds():.0f} s late"
+    return f"answered in {seconds:.0f} s, in time"

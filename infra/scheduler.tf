@@ -1,0 +1,34 @@
+# The backstop: every few minutes sweep handles anything past due without an alert (a lost task).
+resource "google_cloud_scheduler_job" "sweep" {
+  name             = "${var.prefix}-sweep"
+  description      = "hilft sweep backstop"
+  region           = var.region
+  schedule         = var.sweep_schedule
+  time_zone        = "Etc/UTC"
+  attempt_deadline = "320s" # longer than sweep's own timeout (local.functions.sweep)
+
+  retry_config {
+    # The next run comes within minutes anyway; retry a failed run briefly, then wait for it.
+    retry_count          = 2
+    min_backoff_duration = "10s"
+    max_backoff_duration = "60s"
+    max_doublings        = 2
+  }
+
+  http_target {
+    http_method = "POST"
+    uri         = local.function_urls.sweep
+    body        = base64encode("{}")
+    headers = {
+      "Content-Type" = "application/json"
+    }
+
+    oidc_token {
+      service_account_email = local.service_account_emails.scheduler
+      # sweep compares the token's audience with HILFT_SWEEP_URL: the same deterministic URL.
+      audience = local.function_urls.sweep
+    }
+  }
+
+  depends_on = [google_cloud_run_service_iam_member.invoker, google_service_account.identity]
+}

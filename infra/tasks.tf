@@ -1,0 +1,27 @@
+# One task per promised time (warning, due, re-alert, handoff) targets `deadline`. Values equal
+# TASKS_QUEUE_CONFIG in functions/hilft/settings.py (tests/infra compares them). A deleted queue's
+# name cannot be reused for about 7 days: change var.prefix if you recreate the stack quickly.
+resource "google_cloud_tasks_queue" "deadlines" {
+  name     = local.tasks_queue_name
+  location = var.region
+
+  rate_limits {
+    max_dispatches_per_second = 500
+    max_concurrent_dispatches = 1000
+  }
+
+  retry_config {
+    max_attempts       = 100
+    min_backoff        = "1s"
+    max_backoff        = "300s"
+    max_doublings      = 5
+    max_retry_duration = "86400s"
+  }
+
+  stackdriver_logging_config {
+    # Failed dispatches are what matters; 10% of the rest is enough to see the traffic.
+    sampling_ratio = 0.1
+  }
+
+  depends_on = [google_project_service.enabled]
+}
