@@ -30,9 +30,11 @@ def pending_task_ids(doc_id: str, data: dict[str, Any]) -> list[str]:
     return names
 
 
-def alerts_were_sent(data: dict[str, Any]) -> bool:
+def overdue_alerts_were_sent(data: dict[str, Any]) -> bool:
+    """A warning alone is not resolved: it said 'due soon', and the answer came in time."""
     alerts = data.get("alerts") or {}
-    return any(isinstance(v, dict) and v.get("sinks_sent") for k, v in alerts.items() if k != "resolve")
+    return any(isinstance(v, dict) and v.get("sinks_sent") for k, v in alerts.items()
+               if k.isdigit() and int(k) >= 1)
 
 
 class AnswerRecorder:
@@ -75,7 +77,7 @@ class AnswerRecorder:
         log.info("post answered", doc_id=doc_id, via=via, status=new_status)
         for name in pending_task_ids(doc_id, snap.data):
             self.scheduler.delete(name)
-        if alerts_were_sent(snap.data):
+        if overdue_alerts_were_sent(snap.data):
             now = self.clock()
             self.scheduler.schedule(ids.task_id(doc_id, "resolve", 0, snap.data["due_at"]), now,
                                     {"kind": "resolve", "doc_id": doc_id}, now)

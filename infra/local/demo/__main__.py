@@ -42,7 +42,8 @@ def friday_evening_line(today: datetime) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m demo", description="hilft keeping a brand's promise, locally, in about two minutes.")
+    parser = argparse.ArgumentParser(prog="python -m demo",
+                                     description="hilft keeping a brand's promise, locally, in about two minutes.")
     parser.add_argument("--speed", type=float, default=1.0,
                         help="replay this many times faster; the promise shrinks with it (default 1: ~2 min)")
     parser.add_argument("--scenario", choices=("day", "short"), default="day",
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def on_event(event: object) -> None:
         if not live_mode:
-            console.print(log_line(event), highlight=False, soft_wrap=True)  # type: ignore[arg-type]
+            console.print(log_line(event), markup=False, highlight=False, soft_wrap=True)  # type: ignore[arg-type]
 
     replay = Replay(day, speed=args.speed, port_base=args.port_base, on_event=on_event)
     try:

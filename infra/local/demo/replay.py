@@ -398,14 +398,15 @@ class Replay:
 
     def poll(self) -> None:
         docs = {snap.id: snap.to_dict() or {} for snap in self.db.collection("mentions").stream()}
-        for post in self.tracked:
-            if post.doc_id is None or post.doc_id not in docs:
+        for tracked in self.tracked:
+            if tracked.doc_id is None or tracked.doc_id not in docs:
                 continue
-            before, after = post.doc, docs[post.doc_id]
-            post.doc = after
-            self._story(post, before, after)
+            before, after = tracked.doc, docs[tracked.doc_id]
+            tracked.doc = after
+            self._story(tracked, before, after)
         assert self.fakes is not None
         labels = self.by_doc()
+        post: Tracked | None
         for message in list(self.fakes.webhook.messages):
             key = str(message.get("id"))
             if key in self._seen_alerts:
@@ -468,9 +469,9 @@ class Replay:
             for key, state in (doc.get("alerts") or {}).items():
                 if key.isdigit() and isinstance(state, dict) and state.get("state") == "sent":
                     levels[int(key)] += 1
+        # Everything each fake accepted: alerts, and the resolve/acknowledge messages that follow them.
         by_sink = {"slack": len(self.fakes.slack.messages), "google_chat": len(self.fakes.chat.messages),
-                   "pagerduty": sum(1 for m in self.fakes.pagerduty.messages if m.get("event_action") == "trigger"),
-                   "webhook": sum(1 for m in self.fakes.webhook.messages if m.get("event") == "triggered")}
+                   "pagerduty": len(self.fakes.pagerduty.messages), "webhook": len(self.fakes.webhook.messages)}
         dms = {"x_dm": len(self.fakes.x.dms), "meta_private_reply": len(self.fakes.graph.private_replies),
                "meta_message": len(self.fakes.graph.messages)}
         return Summary(posts=len(self.tracked), deliveries=self.ingest_totals["deliveries"],

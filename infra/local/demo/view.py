@@ -5,7 +5,6 @@ may be recorded or shared."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
@@ -72,9 +71,9 @@ def alerts_cell(post: Tracked) -> Text:
 
 def _posts_table(replay: Replay, rows: int) -> Table:
     table = Table(expand=True, show_edge=False, pad_edge=False, header_style="bold")
-    for name, kwargs in (("time", {"width": 5}), ("platform", {"width": 16}), ("post", {"ratio": 3}),
-                         ("state", {"width": 10}), ("clock", {"width": 20}), ("alerts", {"width": 12})):
-        table.add_column(name, no_wrap=True, **kwargs)
+    for name, width in (("time", 5), ("platform", 16), ("post", None), ("state", 10), ("clock", 20),
+                        ("alerts", 12)):
+        table.add_column(name, no_wrap=True, width=width, ratio=None if width else 1)
     posted = [p for p in replay.tracked if p.created_at is not None]
     now = datetime.now(UTC)
     for post in posted[-rows:]:
@@ -149,7 +148,7 @@ def summary_lines(summary: Summary) -> list[str]:
         f"  first response p50    {p50}",
         f"  first response p90    {p90} ({stats.answered} answered)",
         f"  alerts by level       {levels}",
-        f"  alerts by sink        {sinks}",
+        f"  messages by sink      {sinks} (alerts, resolves, acknowledgements)",
         f"  handoffs              {summary.handoffs} (DMs on X {dms['x_dm']}, private replies on Meta "
         f"{dms['meta_private_reply']}, Messenger messages {dms['meta_message']})",
         f"  acknowledged          {summary.acknowledged}",
@@ -163,6 +162,3 @@ def print_summary(console: Console, summary: Summary) -> None:
     for index, line in enumerate(summary_lines(summary)):
         console.print(Text(line, style="bold" if index == 0 else ""), soft_wrap=True)
 
-
-def describe(value: Any) -> str:
-    return str(value)

@@ -1,0 +1,187 @@
+"""In-memory stand-ins for the Store, Scheduler and sinks, so services run without emulators.
+
+They follow the adapters' contracts closely (create() fails on an existing id, update() of a
+dotted path sets a nested field, preconditions compare versions), not more.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hilft.adapters.firestore_store import PreconditionFailed, Snapshot
+from hilft.core.errors import TransientError
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> datetime:
+        self.now += timedelta(**kwargs)
+        return self.now
+
+
+def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    for part in parts[:-1]:
+        doc = doc.setdefault(part, {})
+    doc[parts[-1]] = copy.deepcopy(value)
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.data: dict[str, dict[str, dict[str, Any]]] = {}
+        self.versions: dict[tuple[str, str], int] = {}
+        self._version = itertools.count(1)
+        self.ops: Counter[str] = Counter()
+        self.fail_with: Exception | None = None
+
+    def _check(self) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+
+    def _bump(self, collection: str, doc_id: str) -> None:
+        self.versions[(collection, doc_id)] = next(self._version)
+
+    def create(self, collection: str, doc_id: str, data: dict[str, Any]) -> bool:
+        self._check()
+        self.ops["writes"] += 1
+        docs = self.data.setdefault(collection, {})
+        if doc_id in docs:
+            return False
+        docs[doc_id] = copy.deepcopy(data)
+        self._bump(collection, doc_id)
+        return True
+
+    def get(self, collection: str, doc_id: str) -> Snapshot | None:
+        self._check()
+        self.ops["reads"] += 1
+        doc = self.data.get(collection, {}).get(doc_id)
+        if doc is None:
+            return None
+        return Snapshot(doc_id, copy.deepcopy(doc), self.versions[(collection, doc_id)])
+
+    def update(self, collection: str, doc_id: str, updates: dict[str, Any]) -> bool:
+        self._check()
+        self.ops["writes"] += 1
+        doc = self.data.get(collection, {}).get(doc_id)
+        if doc is None:
+            return False
+        for path, value in updates.items():
+            _set_path(doc, path, value)
+        self._bump(collection, doc_id)
+        return True
+
+    def update_if_unchanged(self, collection: str, snap: Snapshot, updates: dict[str, Any]) -> None:
+        if self.versions.get((collection, snap.id)) != snap.update_time:
+            raise PreconditionFailed(snap.id)
+        self.update(collection, snap.id, updates)
+
+    def set(self, collection: str, doc_id: str, data: dict[str, Any], merge: bool = True) -> None:
+        self._check()
+        self.ops["writes"] += 1
+        docs = self.data.setdefault(collection, {})
+        target = docs.setdefault(doc_id, {}) if merge else docs.__setitem__(doc_id, {}) or docs[doc_id]
+        target.update(copy.deepcopy(data))
+        self._bump(collection, doc_id)
+
+    def mutate(self, collection: str, doc_id: str, decide: Callable[[Snapshot | None], dict[str, Any] | None],
+               attempts: int = 8) -> Snapshot | None:
+        for _ in range(attempts):
+            snap = self.get(collection, doc_id)
+            updates = decide(snap)
+            if updates is None or snap is None:
+                return snap
+            try:
+                self.update_if_unchanged(collection, snap, updates)
+                return snap
+            except PreconditionFailed:
+                continue
+        raise TransientError("contended")
+
+    def _where(self, predicate: Callable[[dict[str, Any]], bool], key: str) -> list[Snapshot]:
+        self.ops["queries"] += 1
+        docs = [(i, d) for i, d in self.data.get("mentions", {}).items() if predicate(d)]
+        docs.sort(key=lambda item: item[1].get(key) or datetime.max.replace(tzinfo=UTC))
+        return [Snapshot(i, copy.deepcopy(d), self.versions[("mentions", i)]) for i, d in docs]
+
+    def open_past_due(self, now: datetime, limit: int = 200) -> list[Snapshot]:
+        return self._where(lambda d: d.get("status") == "open" and d["due_at"] <= now, "due_at")[:limit]
+
+    def overdue_realert_due(self, now: datetime, limit: int = 200) -> list[Snapshot]:
+        return self._where(lambda d: d.get("status") == "overdue" and d.get("next_alert_at") is not None
+                           and d["next_alert_at"] <= now, "next_alert_at")[:limit]
+
+    def open_in_conversation(self, platform: str, conversation_id: str) -> list[Snapshot]:
+        return self._where(lambda d: d.get("platform") == platform and d.get("conversation_id") == conversation_id
+                           and d.get("status") in ("open", "overdue"), "due_at")
+
+    def board_items(self, limit: int = 300) -> list[Snapshot]:
+        return self._where(lambda d: d.get("status") in ("open", "overdue"), "due_at")[:limit]
+
+    def received_since(self, since: datetime, limit: int = 5000) -> list[Snapshot]:
+        return self._where(lambda d: d.get("received_at") and d["received_at"] >= since, "received_at")[:limit]
+
+
+@dataclass
+class ScheduledTask:
+    name: str
+    at: datetime
+    payload: dict[str, Any]
+
+
+class MemoryScheduler:
+    """Named tasks with Cloud Tasks' deduplication; ``due(now)`` pops what would have fired."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[str, ScheduledTask] = {}
+        self.reserved: set[str] = set()
+        self.ops: Counter[str] = Counter()
+        self.fail_with: Exception | None = None
+
+    def schedule(self, task_id: str, at: datetime, payload: dict[str, Any], now: datetime) -> bool:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.ops["creates"] += 1
+        if task_id in self.reserved:
+            return False
+        from hilft.adapters.tasks_scheduler import MAX_SCHEDULE_AHEAD
+
+        fire_at = min(at, now + MAX_SCHEDULE_AHEAD)
+        body = dict(payload)
+        if fire_at < at:
+            body["not_before"] = at.isoformat()
+        self.reserved.add(task_id)
+        self.tasks[task_id] = ScheduledTask(task_id, fire_at, body)
+        return True
+
+    def delete(self, task_id: str) -> bool:
+        self.ops["deletes"] += 1
+        return self.tasks.pop(task_id, None) is not None
+
+    def due(self, now: datetime) -> list[ScheduledTask]:
+        ready = sorted((t for t in self.tasks.values() if t.at <= now), key=lambda t: t.at)
+        for task in ready:
+            del self.tasks[task.name]
+        return ready
+
+
+@dataclass
+class RecordingSink:
+    name: str
+    sent: list[Any] = field(default_factory=list)
+    failures: list[Exception] = field(default_factory=list)
+
+    def send(self, alert: Any) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(alert)
