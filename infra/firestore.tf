@@ -33,7 +33,7 @@ resource "google_firestore_index" "composite" {
 }
 
 resource "google_firestore_field" "unindexed" {
-  for_each = { for exemption in local.index_exemptions : "${exemption.collection}.${exemption.field}" => exemption }
+  for_each = local.firestore_fields
 
   project    = var.project_id
   database   = google_firestore_database.main.name

@@ -146,11 +146,15 @@ locals {
 
   # Fields written but never queried whose values only grow: an automatic single-field index on them
   # limits write throughput (hotspot on the last index range) and costs storage for nothing.
-  index_exemptions = concat(
-    [for collection in local.ttl_collections : { collection = collection, field = local.ttl_field, ttl = true }],
-    [
-      { collection = "handoffs", field = "created_at", ttl = false },
-      { collection = "mentions", field = "created_at", ttl = false },
-    ],
+  index_exemptions = [
+    { collection = "handoffs", field = "created_at" },
+    { collection = "mentions", field = "created_at" },
+  ]
+
+  # One google_firestore_field per (collection, field): TTL fields are unindexed too (their values
+  # only grow and nothing queries them).
+  firestore_fields = merge(
+    { for collection in local.ttl_collections : "${collection}.${local.ttl_field}" => { collection = collection, field = local.ttl_field, ttl = true } },
+    { for exemption in local.index_exemptions : "${exemption.collection}.${exemption.field}" => merge(exemption, { ttl = false }) },
   )
 }

@@ -70,7 +70,8 @@ class MetaGateway:
             return self._call(lambda: self.client.send_message(account, str(post.get("author_id")), text))
         created = post.get("created_at")
         allowed, why = private_reply_allowed(created if isinstance(created, datetime) else now, now,
-                                             is_brand_comment=False, already_replied=False)
+                                             is_brand_comment=bool(post.get("is_brand")),
+                                             already_replied=bool(post.get("private_reply_id")))
         if not allowed:
             raise PrivateChannelRefused(f"meta: {why}")
         comment = str(post["post_id"])

@@ -151,7 +151,8 @@ class HandoffService:
                                    via=str(record.get("dm_id") or record.get("public_reply_id") or hid),
                                    new_status="handed_off",
                                    extra={"handoff_id": hid, "department": department,
-                                          "handoff_pending": False})
+                                          "handoff_pending": False,
+                                          "private_reply_id": record.get("dm_id")})
         log.info("handed off", doc_id=doc_id, handoff_id=hid, department=department, status=record["status"])
         return HandoffResult(record["status"], hid, record.get("dm_id"), record.get("public_reply_id"))
 

@@ -1,0 +1,139 @@
+"""The on-call board in headless Chromium against the local stack: an overdue post is listed
+with a live clock, acknowledging it from the page persists in Firestore and updates the row,
+a post carrying ``<script>`` stays inert text, the chart renders; a screenshot is kept in
+test-artifacts/board.png."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.e2e.builders import aaa_tweet, brand_reply
+from tests.e2e.conftest import STAFF_TOKEN
+
+pytestmark = [pytest.mark.e2e, pytest.mark.emulator, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ATTACK = '<script>window.pwned = 1</script><img src="x" onerror="window.pwned = 2">'
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def doc_id_of(post_id: str) -> str:
+    from hilft.core.ids import mention_doc_id
+
+    return mention_doc_id("x", post_id)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium chromium-driver (make setup does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                  extra_http_headers={"Authorization": f"Bearer {STAFF_TOKEN}"})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def overdue(e2e: Any, post_id: str) -> Any:
+    return lambda: (e2e.mention("x", post_id) or {}).get("status") == "overdue"
+
+
+def test_board_lists_overdue_posts_and_acknowledges_from_the_page(e2e, page):
+    late_id, late = aaa_tweet("Seit heute früh kein UMTS-Empfang in Bonn, was ist da los?",
+                              handle="sven_meister", name="Sven Meister")
+    attack_id, attack = aaa_tweet(ATTACK, user_id="2210000099", handle="mallory", name="Mallory")
+    answered_id, answered = aaa_tweet("Festnetz in Kiel tot, Störung bekannt?", user_id="2210000098",
+                                      handle="jana_kiel", name="Jana")
+    for body in (late, attack, answered):
+        assert e2e.post_x(body).status_code == 200
+    assert e2e.post_x(brand_reply(answered_id, "2210000098")[1]).status_code == 200
+    e2e.wait(overdue(e2e, late_id), timeout=20, what="the first post to fall overdue")
+    e2e.wait(overdue(e2e, attack_id), timeout=20, what="the second post to fall overdue")
+
+    response = page.goto(e2e.url("board") + "/?window=30m")
+    assert response.status == 200
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'nonce-" in csp and "unsafe-inline" not in csp
+
+    late_row = page.locator(f'tr[data-doc-id="{doc_id_of(late_id)}"]')
+    attack_row = page.locator(f'tr[data-doc-id="{doc_id_of(attack_id)}"]')
+    assert late_row.count() == 1 and attack_row.count() == 1
+    assert page.locator(f'tr[data-doc-id="{doc_id_of(answered_id)}"]').count() == 0, "answered posts leave"
+    assert late_row.locator("td.clock").inner_text().startswith("late ")
+    assert late_row.locator(".badge").inner_text() == "overdue"
+    # Sorted by lateness: the post that fell due first comes first.
+    rows = page.locator("#rows tr").evaluate_all("rows => rows.map(r => r.dataset.docId)")
+    assert rows.index(doc_id_of(late_id)) < rows.index(doc_id_of(attack_id))
+
+    # The attacker's text is shown as text, and none of it ran.
+    assert ATTACK in attack_row.locator("td.text").inner_text()
+    assert page.evaluate("typeof window.pwned") == "undefined"
+    assert attack_row.locator("script, img").count() == 0
+
+    # The chart: server-rendered SVG with a bar for the answered post and the promise line.
+    chart = page.locator("svg#chart")
+    assert chart.count() == 1 and chart.is_visible()
+    assert chart.locator("rect.bar").count() >= 1
+    assert "promise" in chart.inner_text()
+
+    # The live clock ticks in the browser.
+    first = late_row.locator("td.clock").inner_text()
+    page.wait_for_function("text => document.querySelector('tr[data-due] td.clock').textContent !== text",
+                           arg=first, timeout=5000)
+
+    late_row.locator("button.ack").click()
+    doc = e2e.wait(lambda: (e2e.mention("x", late_id) or {}) if (e2e.mention("x", late_id) or {}).get(
+        "acknowledged") else None, timeout=10, what="acknowledged in Firestore")
+    assert doc["acknowledged_by"] == "staff"
+    page.locator(f'tr[data-doc-id="{doc_id_of(late_id)}"] .acked').wait_for(timeout=10_000)
+    assert page.locator(f'tr[data-doc-id="{doc_id_of(attack_id)}"] button.ack').count() == 1
+
+    # After the JSON refresh re-rendered the rows, the attacker's text is still inert.
+    assert page.evaluate("typeof window.pwned") == "undefined"
+    assert ATTACK in page.locator(f'tr[data-doc-id="{doc_id_of(attack_id)}"] td.text').inner_text()
+    assert page.errors == []
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "board.png"), full_page=True)
+
+
+def test_board_json_and_refused_cross_site_actions(e2e):
+    post_id, body = aaa_tweet("Hotspot-Login am Hauptbahnhof klappt nicht.")
+    assert e2e.post_x(body).status_code == 200
+    auth = {"Authorization": f"Bearer {STAFF_TOKEN}"}
+    data = e2e.http.get(e2e.url("board") + "/?format=json", headers=auth).json()
+    item = next(i for i in data["items"] if i["doc_id"] == doc_id_of(post_id))
+    assert item["state"] in ("open", "at_risk") and item["acknowledged"] is False
+    assert {d["name"] for d in data["departments"]} >= {"kundenservice", "rechnung", "festnetz"}
+
+    assert e2e.http.get(e2e.url("board") + "/?format=json").status_code == 401, "the board needs staff auth"
+    action = e2e.url("board") + "/?action=ack"
+    # A form on another site can neither set the board header nor pass the origin check.
+    no_header = e2e.http.post(action, json={"doc_id": doc_id_of(post_id)}, headers=auth)
+    foreign = e2e.http.post(action, json={"doc_id": doc_id_of(post_id)},
+                            headers={**auth, "X-Hilft-Board": "1", "Origin": "https://evil.example"})
+    assert (no_header.status_code, foreign.status_code) == (403, 403)
+    assert (e2e.mention("x", post_id) or {}).get("acknowledged") is False

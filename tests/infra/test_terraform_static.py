@@ -1,0 +1,409 @@
+"""infra/*.tf read with python-hcl2 and compared with the code it deploys (read with ast).
+
+No terraform, no network: these run everywhere. When a piece of code they compare against does not
+exist yet, the comparison is skipped with a message saying what is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.infra.stack import (
+    CONTRACT_ENTRY_POINTS,
+    FIRESTORE_STORE_PY,
+    INFRA,
+    MAIN_PY,
+    SETTINGS_PY,
+    expression,
+    http_entry_points,
+    load_stack,
+    module_constants,
+    only_block,
+    queried_fields,
+    settings_env_names,
+    unquote,
+)
+
+# Read by the settings module but deliberately never deployed: emulators and test-only overrides
+# of token verification. Deploying any of them would weaken production (tested below).
+LOCAL_ONLY = frozenset({
+    "FIRESTORE_EMULATOR_HOST",
+    "CLOUD_TASKS_EMULATOR_HOST",
+    "HILFT_OIDC_JWKS_URL",
+    "HILFT_OIDC_ISSUERS",
+    "HILFT_OIDC_REQUIRED",
+})
+# Read by the settings module, left to the code's default on purpose (with the reason).
+CODE_DEFAULT_ON_PURPOSE = {
+    "HILFT_STAFF_TOKEN": "the deployment uses HILFT_STAFF_AUTH=iam (Cloud Run IAM), not a shared token",
+    "HILFT_MAX_BODY_BYTES": "tuning knob, the code's default fits both platforms",
+    "HILFT_CLAIM_TTL_SECONDS": "tuning knob, the code's default is the designed value",
+    "HILFT_SWEEP_GRACE_SECONDS": "tuning knob, the code's default is the designed value",
+}
+
+FUNCTION_RESOURCE = "google_cloudfunctions2_function"
+
+
+def functions_map() -> dict[str, dict[str, Any]]:
+    return load_stack().locals["functions"]
+
+
+def function_resource() -> dict[str, Any]:
+    resources = load_stack().of_type(FUNCTION_RESOURCE)
+    assert len(resources) == 1, f"expected one for_each {FUNCTION_RESOURCE} driven by local.functions"
+    return next(iter(resources.values()))
+
+
+def wired_names() -> set[str]:
+    stack = load_stack()
+    return set(stack.locals["function_env"]) | set(stack.locals["secrets"])
+
+
+def tf_text_without_comments() -> str:
+    text = "\n".join(load_stack().sources.values())
+    return re.sub(r"(?m)\s*(#|//).*$", "", text)
+
+
+# -- entry points --------------------------------------------------------------------------------
+
+def test_every_entry_point_has_exactly_one_function() -> None:
+    if MAIN_PY.exists():
+        entry_points = http_entry_points()
+        assert entry_points, "functions/main.py defines no @functions_framework.http function"
+    else:
+        pytest.skip("functions/main.py does not exist yet: compared with CONTRACT.md's names only")
+    body = function_resource()
+
+    assert expression(body["for_each"]) == "local.functions"
+    assert expression(only_block(body["build_config"])["entry_point"]) == "each.key"
+    assert set(functions_map()) == entry_points
+
+
+def test_function_map_matches_contract() -> None:
+    assert set(functions_map()) == CONTRACT_ENTRY_POINTS
+
+
+def test_all_functions_build_from_one_zip_named_by_its_hash() -> None:
+    stack = load_stack()
+    source = only_block(only_block(only_block(function_resource()["build_config"])["source"])["storage_source"])
+    zip_object = stack.resources[("google_storage_bucket_object", "functions_zip")]
+
+    assert expression(source["object"]) == "google_storage_bucket_object.functions_zip.name"
+    assert zip_object["name"] == "functions-${data.archive_file.functions.output_md5}.zip"
+    assert expression(stack.data[("archive_file", "functions")]["source_dir"]) == "local.functions_dir"
+
+
+def test_runtime_and_concurrency_come_from_variables() -> None:
+    body = function_resource()
+    build = only_block(body["build_config"])
+    service = only_block(body["service_config"])
+
+    assert expression(build["runtime"]) == "var.python_runtime"
+    assert expression(service["max_instance_request_concurrency"]) == "var.function_concurrency"
+    assert expression(service["available_cpu"]) == "local.function_cpu"
+    assert expression(service["environment_variables"]) == "local.function_env"
+    assert load_stack().locals["function_env"]["THREADS"] == "${tostring(var.function_concurrency)}"
+
+
+# -- configuration -------------------------------------------------------------------------------
+
+def settings_names_or_skip() -> set[str]:
+    if not SETTINGS_PY.exists():
+        pytest.skip("functions/hilft/settings.py does not exist yet")
+    names = settings_env_names()
+    assert names, "no environment variable names found in settings.py"
+    return names
+
+
+def test_every_setting_is_deployed_or_deliberately_not() -> None:
+    read_by_code = settings_names_or_skip()
+
+    missing = read_by_code - wired_names() - LOCAL_ONLY - set(CODE_DEFAULT_ON_PURPOSE)
+
+    assert not missing, f"settings.py reads {sorted(missing)} but infra/locals.tf does not set them"
+
+
+def test_nothing_is_deployed_that_the_code_does_not_read() -> None:
+    read_by_code = settings_names_or_skip()
+
+    unread = {name for name in wired_names() if name.startswith("HILFT_") or name in {
+        "GOOGLE_CLOUD_PROJECT", "PAGERDUTY_EVENTS_URL", "X_API_BASE_URL", "META_GRAPH_BASE_URL"}} - read_by_code
+
+    assert not unread, f"infra sets {sorted(unread)} but settings.py never reads them"
+
+
+def test_exemption_lists_name_real_settings() -> None:
+    read_by_code = settings_names_or_skip()
+
+    stale = (LOCAL_ONLY | set(CODE_DEFAULT_ON_PURPOSE)) - read_by_code - {"CLOUD_TASKS_EMULATOR_HOST"}
+
+    assert not stale, f"settings.py no longer reads {sorted(stale)}: drop them from this test's lists"
+
+
+def test_local_only_settings_never_reach_production() -> None:
+    text = tf_text_without_comments()
+
+    deployed = {name for name in LOCAL_ONLY if re.search(rf"\b{name}\b", text)}
+
+    assert not deployed, f"local-only settings in infra/: {sorted(deployed)}"
+
+
+def test_secrets_are_never_plain_environment_variables() -> None:
+    stack = load_stack()
+
+    overlap = set(stack.locals["secrets"]) & set(stack.locals["function_env"])
+
+    assert not overlap, f"secrets set as plain environment variables: {sorted(overlap)}"
+
+
+def test_secret_values_never_pass_through_terraform() -> None:
+    assert not load_stack().of_type("google_secret_manager_secret_version"), \
+        "secret versions belong to the operator (gcloud secrets versions add), not to terraform state"
+
+
+def test_each_function_only_names_known_secrets() -> None:
+    stack = load_stack()
+    declared = set(stack.locals["secrets"])
+    lists = {"local.alert_secrets": stack.locals["alert_secrets"], "local.reply_secrets": stack.locals["reply_secrets"]}
+
+    for name, function in functions_map().items():
+        secrets = function["secrets"]
+        if isinstance(secrets, str):  # an expression such as concat(local.alert_secrets, ...)
+            secrets = [item for ref, items in lists.items() if ref in secrets for item in items]
+        assert set(secrets) <= declared, f"{name} names undeclared secrets {set(secrets) - declared}"
+
+
+# -- IAM -----------------------------------------------------------------------------------------
+
+def test_public_invocation_only_on_the_two_webhooks() -> None:
+    public = {name for name, function in functions_map().items() if "allUsers" in function["invokers"]}
+    anywhere_else = [line for line in tf_text_without_comments().splitlines()
+                     if ("allUsers" in line or "allAuthenticatedUsers" in line)
+                     and not re.match(r"\s*(x_webhook|meta_webhook)\s*=", line)]
+
+    assert public == {"x_webhook", "meta_webhook"}
+    assert not anywhere_else, f"public members outside the webhooks: {anywhere_else}"
+
+
+def test_oidc_targets_are_invoked_only_by_their_identity() -> None:
+    functions = functions_map()
+
+    assert functions["deadline"]["invokers"] == ["serviceAccount:${local.service_account_emails.tasks}"]
+    assert functions["sweep"]["invokers"] == ["serviceAccount:${local.service_account_emails.scheduler}"]
+    for name in ("handoff", "ack", "board"):
+        assert functions[name]["invokers"] == "${var.oncall_members}"
+
+
+def test_invoker_bindings_cover_every_function_and_nothing_else() -> None:
+    stack = load_stack()
+    bindings = stack.of_type("google_cloud_run_service_iam_member")
+    other_run_iam = [rtype for rtype, _ in stack.resources if rtype.startswith("google_cloud_run")
+                     and rtype != "google_cloud_run_service_iam_member"]
+
+    assert list(bindings) == ["invoker"]
+    assert bindings["invoker"]["role"] == "roles/run.invoker"
+    assert expression(bindings["invoker"]["service"]) == \
+        "google_cloudfunctions2_function.entry_point[each.value.entry_point].name"
+    assert not other_run_iam, f"Cloud Run IAM outside local.functions: {other_run_iam}"
+
+
+def test_no_identity_gets_a_broad_project_role() -> None:
+    stack = load_stack()
+    text = tf_text_without_comments()
+    broad = {"roles/owner", "roles/editor", "roles/viewer", "roles/datastore.owner", "roles/cloudtasks.admin",
+             "roles/secretmanager.admin", "roles/run.admin", "roles/iam.serviceAccountTokenCreator"}
+
+    assert not {role for role in broad if f'"{role}"' in text}
+    assert not stack.of_type("google_project_iam_binding"), "authoritative bindings would remove others' access"
+    assert not stack.of_type("google_project_iam_policy")
+
+
+def test_scheduler_calls_sweep_with_its_identity_and_matching_audience() -> None:
+    job = load_stack().resources[("google_cloud_scheduler_job", "sweep")]
+    target = only_block(job["http_target"])
+    token = only_block(target["oidc_token"])
+
+    assert target["uri"] == "${local.function_urls.sweep}"
+    assert token["audience"] == target["uri"]
+    assert token["service_account_email"] == "${local.service_account_emails.scheduler}"
+    assert load_stack().locals["function_env"]["HILFT_SWEEP_URL"] == target["uri"]
+    assert expression(job["schedule"]) == "var.sweep_schedule"
+
+
+# -- Cloud Tasks ---------------------------------------------------------------------------------
+
+def test_queue_matches_the_code() -> None:
+    if not SETTINGS_PY.exists():
+        pytest.skip("functions/hilft/settings.py does not exist yet")
+    expected = module_constants(SETTINGS_PY).get("TASKS_QUEUE_CONFIG")
+    if expected is None:
+        pytest.skip("settings.py has no TASKS_QUEUE_CONFIG yet")
+    queue = load_stack().resources[("google_cloud_tasks_queue", "deadlines")]
+    deployed = {**only_block(queue["rate_limits"]), **only_block(queue["retry_config"])}
+
+    assert deployed == expected
+
+
+# -- Firestore -----------------------------------------------------------------------------------
+
+def store_constants_or_skip() -> dict[str, Any]:
+    if not FIRESTORE_STORE_PY.exists():
+        pytest.skip("functions/hilft/adapters/firestore_store.py does not exist yet")
+    return module_constants(FIRESTORE_STORE_PY)
+
+
+def deployed_indexes() -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    return sorted((index["collection"], tuple(tuple(field) for field in index["fields"]))
+                  for index in load_stack().locals["composite_indexes"])
+
+
+def test_every_composite_index_of_the_code_exists() -> None:
+    constants = store_constants_or_skip()
+    if "COMPOSITE_INDEXES" not in constants:
+        pytest.skip("firestore_store.py has no COMPOSITE_INDEXES yet")
+    expected = sorted((index["collection"], tuple(tuple(field) for field in index["fields"]))
+                      for index in constants["COMPOSITE_INDEXES"])
+
+    assert deployed_indexes() == expected
+
+
+def test_index_resource_is_driven_by_the_list() -> None:
+    index = load_stack().resources[("google_firestore_index", "composite")]
+
+    assert "local.composite_indexes" in index["for_each"]
+    assert all(order in {"ASCENDING", "DESCENDING"} for _, fields in deployed_indexes() for _, order in fields)
+
+
+def collections_in_store(constants: dict[str, Any]) -> set[str]:
+    """Collections the store names: TTL_COLLECTIONS if defined, else its UPPER = "lower" constants."""
+    if "TTL_COLLECTIONS" in constants:
+        return set(constants["TTL_COLLECTIONS"])
+    return {value for name, value in constants.items()
+            if name.isupper() and isinstance(value, str) and re.fullmatch(r"[a-z][a-z_]*", value)}
+
+
+def test_every_collection_expires_by_ttl() -> None:
+    constants = store_constants_or_skip()
+    stack = load_stack()
+    ttl_field = constants.get("TTL_FIELD", "expire_at")
+    collections = collections_in_store(constants)
+    exemptions = stack.locals["index_exemptions"]
+    ttl_policies = {exemption["collection"] for exemption in exemptions[0]} if exemptions else set()
+
+    assert stack.locals["ttl_field"] == ttl_field
+    assert "mentions" in collections
+    assert set(stack.locals["ttl_collections"]) == collections
+    assert "local.ttl_collections" in str(ttl_policies) or ttl_policies
+
+
+def test_the_ttl_field_is_what_the_code_writes() -> None:
+    ttl_field = load_stack().locals["ttl_field"]
+    writers = [path for path in (INFRA.parent / "functions" / "hilft").rglob("*.py")
+               if f'"{ttl_field}"' in path.read_text()]
+
+    if not writers:
+        pytest.skip(f"no module writes {ttl_field!r} yet")
+    assert writers
+
+
+def test_unindexed_fields_are_never_queried() -> None:
+    store_constants_or_skip()
+    exemptions = load_stack().locals["index_exemptions"]
+    listed = [item for group in exemptions if isinstance(group, list) for item in group]
+    fields = {item["field"] for item in listed} | {load_stack().locals["ttl_field"]}
+    indexed = {field for _, index_fields in deployed_indexes() for field, _ in index_fields}
+
+    queried = fields & (queried_fields() | indexed)
+
+    assert not queried, f"exempted from indexing but queried: {sorted(queried)}"
+
+
+def test_database_protection_and_recovery() -> None:
+    database = load_stack().resources[("google_firestore_database", "main")]
+
+    assert database["type"] == "FIRESTORE_NATIVE"
+    assert database["point_in_time_recovery_enablement"] == "POINT_IN_TIME_RECOVERY_ENABLED"
+    assert "var.deletion_protection" in database["delete_protection_state"]
+    assert expression(database["location_id"]) == "var.firestore_location"
+
+
+# -- hygiene -------------------------------------------------------------------------------------
+
+def test_variables_are_typed_described_and_sorted() -> None:
+    stack = load_stack()
+    names = [name for _, name in stack.variable_order]
+
+    assert {file for file, _ in stack.variable_order} == {"variables.tf"}
+    assert names == sorted(names)
+    for name, body in stack.variables.items():
+        assert body.get("type"), f"variable {name} has no type"
+        assert len(body.get("description", "")) > 15, f"variable {name} needs a real description"
+
+
+def test_numbers_are_numbers() -> None:
+    numeric = ["function_concurrency", "max_instances", "min_instances", "retention_days"]
+
+    for name in numeric:
+        assert load_stack().variables[name]["type"] == "${number}", name
+
+
+def test_project_id_is_required_and_validated() -> None:
+    project_id = load_stack().variables["project_id"]
+
+    assert "default" not in project_id
+    assert project_id.get("validation")
+
+
+def test_no_hard_coded_project() -> None:
+    stack = load_stack()
+    text = tf_text_without_comments()
+    literal_paths = re.findall(r"projects/(?!\$\{|_/)[a-z][a-z0-9-]+", text)
+    literal_accounts = re.findall(r"@(?!\$\{)[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com", text)
+    literal_projects = [
+        (rtype, name) for (rtype, name), body in stack.resources.items() for key in ("project", "project_id")
+        if key in body and not str(body[key]).startswith("${var.project_id")
+    ]
+
+    assert not literal_paths, literal_paths
+    assert not literal_accounts, literal_accounts
+    assert not literal_projects, literal_projects
+
+
+def test_apis_stay_enabled_on_destroy() -> None:
+    services = load_stack().of_type("google_project_service")
+
+    assert services
+    for name, body in services.items():
+        assert body.get("disable_on_destroy") is False, f"google_project_service.{name}"
+
+
+def test_every_used_api_is_enabled() -> None:
+    apis_text = load_stack().sources["apis.tf"]
+    needed = ["firestore", "cloudtasks", "cloudfunctions", "run", "cloudbuild", "artifactregistry",
+              "secretmanager", "cloudscheduler", "iam", "logging"]
+
+    assert not [api for api in needed if f'"{api}.googleapis.com"' not in apis_text]
+
+
+def test_example_tfvars_names_real_variables_and_sets_the_required_ones() -> None:
+    import hcl2
+
+    example = unquote(hcl2.loads((INFRA / "terraform.tfvars.example").read_text()))
+    variables = load_stack().variables
+    required = {name for name, body in variables.items() if "default" not in body}
+
+    assert set(example) <= set(variables), set(example) - set(variables)
+    assert required <= set(example)
+
+
+def test_versions_are_pinned_to_a_range() -> None:
+    versions = unquote(__import__("hcl2").loads(load_stack().sources["versions.tf"]))
+    terraform = versions["terraform"][0]
+    providers = terraform["required_providers"][0]
+
+    assert terraform["required_version"] == ">= 1.6"
+    for name, provider in providers.items():
+        assert re.fullmatch(r">= [\d.]+, < \d+", provider["version"]), (name, provider["version"])
