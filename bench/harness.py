@@ -101,13 +101,12 @@ def tasks_client(host: str) -> Any:
 class Rig:
     """Fake alert sinks + a ``LocalStack`` running ``targets``, wired with one policy.
 
-    ``firestore_host_for_functions`` lets a fault test put a cuttable proxy between the
-    functions and the Firestore emulator.
+    ``env`` is the functions' extra environment; change it before ``start()`` (a fault test points
+    FIRESTORE_EMULATOR_HOST at a proxy it can cut).
     """
 
     def __init__(self, *, targets: Sequence[str], policy: PolicySpec = PolicySpec(),
-                 extra_env: Mapping[str, str] | None = None, log_dir: Path | None = None,
-                 firestore_host_for_functions: str | None = None) -> None:
+                 extra_env: Mapping[str, str] | None = None, log_dir: Path | None = None) -> None:
         from fakes.sinks import FAKE_SLACK_PATH, make_pagerduty, make_slack, make_webhook
         from stack import LocalStack
 
@@ -140,8 +139,6 @@ class Rig:
             "GUNICORN_LOG_LEVEL": "error",
             **(extra_env or {}),
         }
-        if firestore_host_for_functions:
-            self.env["FIRESTORE_EMULATOR_HOST"] = firestore_host_for_functions
         self.stack = LocalStack(env=self.env, log_dir=log_dir, targets=tuple(targets))
         self.http = httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0))
         self._db: Any = None

@@ -78,6 +78,7 @@ class Settings(BaseModel):
     pagerduty_routing_key: str | None = None
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
     alert_webhook_url: str | None = None
+    pagerduty_webhook_secret: str | None = None  # V3 webhook signing secret (acks from PagerDuty)
     alert_webhook_secret: str | None = None
 
     @field_validator("staff_auth")
@@ -134,6 +135,7 @@ class Settings(BaseModel):
             "pagerduty_routing_key": get("PAGERDUTY_ROUTING_KEY"),
             "pagerduty_events_url": get("PAGERDUTY_EVENTS_URL") or "https://events.pagerduty.com/v2/enqueue",
             "alert_webhook_url": get("ALERT_WEBHOOK_URL"),
+            "pagerduty_webhook_secret": get("PAGERDUTY_WEBHOOK_SECRET"),
             "alert_webhook_secret": get("ALERT_WEBHOOK_SECRET"),
         }
         for key, name in (("max_body_bytes", "HILFT_MAX_BODY_BYTES"),

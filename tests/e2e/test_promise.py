@@ -167,3 +167,14 @@ def test_lost_deadline_task_is_caught_by_the_sweep(e2e, tasks_client):
     doc = e2e.wait(alerted(e2e, post_id, 1), timeout=15, what="the sweep's overdue alert")
     assert doc["status"] == "overdue"
     assert levels(e2e, doc_id_of(post_id))[1] == 1
+
+
+def test_acknowledging_in_pagerduty_acknowledges_the_post(e2e):
+    post_id, body = aaa_tweet("Glasfaser-Termin schon zweimal verschoben.")
+    assert e2e.post_x(body).status_code == 200
+    e2e.wait(alerted(e2e, post_id, 1), timeout=15, what="the overdue alert")
+    pd_event = {"event": {"event_type": "incident.acknowledged", "resource_type": "incident",
+                          "data": {"type": "incident", "incident_key": f"hilft-{doc_id_of(post_id)}"}}}
+    response = e2e.staff("ack", pd_event)
+    assert response.status_code == 200 and response.json()["outcome"] == "acknowledged"
+    assert e2e.mention("x", post_id)["acknowledged_by"] == "pagerduty"

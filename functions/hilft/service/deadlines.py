@@ -220,7 +220,7 @@ class DeadlineService:
         if not changed:
             return FireResult("already_acknowledged")
         data = snap.data
-        if data.get("alert_level") and "pagerduty" in self.sinks:
+        if data.get("alert_level") and "pagerduty" in self.sinks and by != "pagerduty":
             alert = self._alert_for(doc_id, data, int(data["alert_level"]), AlertAction.ACKNOWLEDGE, now)
             self._send(alert, ["pagerduty"])
         log.info("alert acknowledged", doc_id=doc_id)
