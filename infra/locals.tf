@@ -136,6 +136,7 @@ locals {
   # tests/infra compares the two). Single-field queries use Firestore's automatic indexes.
   composite_indexes = [
     { collection = "mentions", fields = [["status", "ASCENDING"], ["due_at", "ASCENDING"]] },
+    { collection = "mentions", fields = [["status", "ASCENDING"], ["next_alert_at", "ASCENDING"]] },
     { collection = "mentions", fields = [["platform", "ASCENDING"], ["conversation_id", "ASCENDING"], ["status", "ASCENDING"]] },
   ]
 

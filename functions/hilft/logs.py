@@ -6,8 +6,10 @@ secrets never go into a log line; ``tests/`` audits the captured logs of the e2e
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
+import os
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -23,6 +25,22 @@ _SEVERITY = {
 }
 
 
+# The Cloud Trace id of the request being handled, so Cloud Logging groups its lines.
+_trace: contextvars.ContextVar[str | None] = contextvars.ContextVar("hilft_trace", default=None)
+
+
+def bind_trace(header_value: str | None, traceparent: str | None = None) -> None:
+    """From ``X-Cloud-Trace-Context: TRACE/SPAN;o=1`` or W3C ``traceparent: 00-TRACE-SPAN-01``."""
+    trace_id = None
+    if header_value:
+        trace_id = header_value.split("/", 1)[0].strip() or None
+    elif traceparent and traceparent.count("-") >= 3:
+        trace_id = traceparent.split("-")[1]
+    project = os.environ.get("GOOGLE_CLOUD_PROJECT")
+    valid = bool(trace_id and project and trace_id.isalnum() and len(trace_id) <= 64)
+    _trace.set(f"projects/{project}/traces/{trace_id}" if valid else None)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -31,6 +49,8 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "logger": record.name,
         }
+        if (trace := _trace.get()) is not None:
+            entry["logging.googleapis.com/trace"] = trace
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             entry.update(fields)

@@ -21,7 +21,7 @@ from hilft.core.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
-from hilft.logs import get_logger
+from hilft.logs import bind_trace, get_logger
 
 log = get_logger("hilft.web")
 
@@ -32,6 +32,7 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
 
 
 def handle(entry_point: str, request: flask.Request, func: Callable[[], flask.Response]) -> flask.Response:
+    bind_trace(request.headers.get("X-Cloud-Trace-Context"), request.headers.get("traceparent"))
     try:
         return func()
     except HilftError as exc:
