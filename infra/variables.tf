@@ -23,7 +23,7 @@ variable "alert_sinks" {
 }
 
 variable "deletion_protection" {
-  description = "Protect the Firestore database and the source bucket from `terraform destroy`. Turn off only for throwaway test projects."
+  description = "Protect the Firestore database (the data) from deletion: with protection, `terraform destroy` leaves it in place. Turn off only for throwaway test projects."
   type        = bool
   default     = true
 }

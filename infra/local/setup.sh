@@ -38,4 +38,11 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   .venv/bin/python -m pip install -q -e '.[dev]'
   echo "$want" > "$stamp"
 fi
+# checkov (Terraform policy checks) pins many libraries: it gets a virtualenv of its own.
+if [ "${HILFT_SKIP_CHECKOV:-0}" != "1" ] && [ ! -x .venv-checkov/bin/checkov ]; then
+  echo "setup: installing checkov into .venv-checkov"
+  "$PY" -m venv .venv-checkov
+  .venv-checkov/bin/python -m pip install -q --upgrade pip
+  .venv-checkov/bin/python -m pip install -q 'checkov>=3.2,<4'
+fi
 echo "setup: ok"

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Register the deployed X webhook and subscribe the brand account; print the Meta steps.
+
+DRY RUN by default: prints every request it would make and makes none. With CONFIRM=1 it calls
+X's API v2:
+
+1. ``GET /2/webhooks`` (app bearer token): reuse a webhook already registered for this URL,
+   else ``POST /2/webhooks`` ``{"url": ...}`` (X then sends a CRC GET to x_webhook).
+2. ``GET`` then ``POST /2/account_activity/webhooks/{id}/subscriptions/all`` (the brand account's
+   OAuth 2.0 user token): subscribe the account whose token it is, unless already subscribed.
+
+Meta has no API for an app's webhook callback that works with a page token, so its steps are
+printed to follow in the Meta app dashboard.
+
+Environment: X_BEARER_TOKEN (app-only), X_USER_ACCESS_TOKEN (brand account), X_API_BASE_URL
+(default https://api.x.com), CONFIRM. URLs come from ``terraform output`` unless given with
+--x-webhook-url / --meta-webhook-url. Tokens are never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+
+INFRA_DIR = Path(__file__).resolve().parents[1]
+DEFAULT_X_API = "https://api.x.com"
+
+
+class RegistrationError(Exception):
+    """A step failed; the message says which and why (never containing a token)."""
+
+
+def terraform_outputs(infra_dir: Path = INFRA_DIR) -> dict[str, Any]:
+    try:
+        shown = subprocess.run(["terraform", f"-chdir={infra_dir}", "output", "-json"], capture_output=True,
+                               text=True, timeout=60, check=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise RegistrationError("cannot read terraform outputs: deploy first (make deploy) or pass "
+                                "--x-webhook-url/--meta-webhook-url") from exc
+    return {name: item["value"] for name, item in json.loads(shown.stdout).items()}
+
+
+def _describe_failure(step: str, response: httpx.Response) -> RegistrationError:
+    try:
+        body = response.json()
+        errors = body.get("errors") or [body]
+        detail = "; ".join(str(e.get("detail") or e.get("title") or e.get("message") or "") for e in errors)
+    except (ValueError, AttributeError):
+        detail = ""
+    return RegistrationError(f"{step} failed: HTTP {response.status_code} {detail}".rstrip())
+
+
+class XRegistrar:
+    """The two X calls, each one request, with the token each endpoint requires."""
+
+    def __init__(self, client: httpx.Client, base_url: str, app_token: str, user_token: str) -> None:
+        self._client = client
+        self._base = base_url.rstrip("/")
+        self._app = {"Authorization": f"Bearer {app_token}"}
+        self._user = {"Authorization": f"Bearer {user_token}"}
+
+    def _call(self, step: str, method: str, path: str, headers: dict[str, str],
+              body: dict[str, Any] | None = None) -> dict[str, Any]:
+        try:
+            response = self._client.request(method, self._base + path, headers=headers, json=body)
+        except httpx.HTTPError as exc:
+            raise RegistrationError(f"{step} failed: {type(exc).__name__}") from exc
+        if response.status_code >= 300:
+            raise _describe_failure(step, response)
+        return response.json() if response.content else {}
+
+    def ensure_webhook(self, url: str, out: TextIO) -> str:
+        listed = self._call("listing webhooks", "GET", "/2/webhooks", self._app)
+        for webhook in listed.get("data") or []:
+            if webhook.get("url") == url:
+                print(f"X webhook already registered: id {webhook['id']} (valid: {webhook.get('valid')})", file=out)
+                return str(webhook["id"])
+        created = self._call("registering the webhook", "POST", "/2/webhooks", self._app, {"url": url})
+        webhook_id = str(created["data"]["id"])
+        print(f"X webhook registered: id {webhook_id} (X checked the CRC answer of x_webhook)", file=out)
+        return webhook_id
+
+    def ensure_subscription(self, webhook_id: str, out: TextIO) -> None:
+        path = f"/2/account_activity/webhooks/{webhook_id}/subscriptions/all"
+        current = self._call("checking the subscription", "GET", path, self._user)
+        if (current.get("data") or {}).get("subscribed"):
+            print("X account already subscribed to the webhook", file=out)
+            return
+        self._call("subscribing the account", "POST", path, self._user, {})
+        print("X account subscribed: its mentions, replies and DMs now reach x_webhook", file=out)
+
+
+def meta_instructions(callback_url: str, verify_token_secret: str | None) -> str:
+    secret = verify_token_secret or "<prefix>-meta-verify-token"
+    return "\n".join([
+        "Meta (Facebook Page, Instagram, Messenger), in the app dashboard at developers.facebook.com:",
+        "  1. Webhooks > Page: Subscribe to this object",
+        f"       Callback URL: {callback_url}",
+        f"       Verify token: the value of secret {secret}",
+        f"         (gcloud secrets versions access latest --secret={secret})",
+        "     then subscribe the fields: feed, mention, messages",
+        "  2. Webhooks > Instagram: same callback URL and verify token; fields: comments, mentions, messages",
+        "  3. Subscribe each Page to the app: POST /{page-id}/subscribed_apps with the page access token,",
+        "     subscribed_fields=feed,mention,messages",
+    ])
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--x-webhook-url", help="default: terraform output x_webhook_url")
+    parser.add_argument("--meta-webhook-url", help="default: terraform output meta_webhook_url")
+    parser.add_argument("--skip-x", action="store_true", help="only print the Meta steps")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None, out: TextIO = sys.stdout,
+         client: httpx.Client | None = None) -> int:
+    env = os.environ if env is None else env
+    args = parse_args(argv)
+    confirmed = env.get("CONFIRM") == "1"
+    try:
+        outputs: dict[str, Any] = {}
+        if not (args.x_webhook_url and args.meta_webhook_url):
+            outputs = terraform_outputs()
+        x_url = args.x_webhook_url or outputs["x_webhook_url"]
+        meta_url = args.meta_webhook_url or outputs["meta_webhook_url"]
+        verify_secret = (outputs.get("secrets") or {}).get("META_VERIFY_TOKEN")
+
+        if not args.skip_x:
+            base_url = env.get("X_API_BASE_URL") or DEFAULT_X_API
+            if not confirmed:
+                print("DRY RUN (set CONFIRM=1 to do it). Would call X:", file=out)
+                print(f"  GET  {base_url}/2/webhooks  (app bearer token)", file=out)
+                print(f"  POST {base_url}/2/webhooks  {{\"url\": \"{x_url}\"}}  unless already registered", file=out)
+                print(f"  POST {base_url}/2/account_activity/webhooks/<id>/subscriptions/all  (user token)",
+                      file=out)
+            else:
+                missing = [name for name in ("X_BEARER_TOKEN", "X_USER_ACCESS_TOKEN") if not env.get(name)]
+                if missing:
+                    raise RegistrationError(f"set {' and '.join(missing)} (X developer portal) to register X")
+                with client or httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0)) as http:
+                    registrar = XRegistrar(http, base_url, env["X_BEARER_TOKEN"], env["X_USER_ACCESS_TOKEN"])
+                    webhook_id = registrar.ensure_webhook(x_url, out)
+                    registrar.ensure_subscription(webhook_id, out)
+        print(file=out)
+        print(meta_instructions(meta_url, verify_secret), file=out)
+    except RegistrationError as exc:
+        print(f"register-webhooks: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
