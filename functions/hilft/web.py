@@ -13,6 +13,7 @@ from typing import Any
 
 import flask
 
+from hilft.core import jsonbody
 from hilft.core.errors import (
     HilftError,
     MalformedPayload,
@@ -64,10 +65,7 @@ def read_body(request: flask.Request, max_bytes: int, *, require_json: bool = Tr
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedPayload("body is not valid JSON") from exc
+    value = jsonbody.loads(body)
     if not isinstance(value, dict):
         raise MalformedPayload("body must be a JSON object")
     return value

@@ -202,6 +202,18 @@ def tasks_client(hub: Hub) -> Any:
     return _tasks_client(hub.stack.tasks_host)
 
 
+def tasks_of(tasks_client: Any, platform: str, post_id: str) -> list[Any]:
+    """The queued tasks of one post (a previous test's in-flight handler may still add its own)."""
+    from google.cloud import tasks_v2
+
+    from hilft.core.ids import mention_doc_id
+    from stack import QUEUE
+
+    doc_id = mention_doc_id(platform, post_id)
+    listed = tasks_client.list_tasks(request={"parent": QUEUE, "response_view": tasks_v2.Task.View.FULL})
+    return [t for t in listed if t.http_request.body and json.loads(t.http_request.body).get("doc_id") == doc_id]
+
+
 def x_fixture(name: str) -> bytes:
     return (FIXTURES / "x" / name).read_bytes()
 

@@ -13,6 +13,7 @@ import pytest
 from google.cloud import tasks_v2
 
 from tests.e2e.builders import aaa_tweet, brand_reply
+from tests.e2e.conftest import tasks_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
 
@@ -57,13 +58,12 @@ def test_unanswered_post_warns_then_alerts_every_sink_then_escalates(e2e):
 
 
 def test_answered_before_due_means_no_alert_and_no_pending_tasks(e2e, tasks_client):
-    from stack import QUEUE
 
     post_id, body = aaa_tweet("Router startet ständig neu.")
     assert e2e.post_x(body).status_code == 200
     _, reply = brand_reply(post_id, "1472583690")
     assert e2e.post_x(reply).status_code == 200
-    assert list(tasks_client.list_tasks(parent=QUEUE)) == []
+    assert tasks_of(tasks_client, "x", post_id) == []
     time.sleep(6.5)
     assert e2e.fakes.slack.messages == [] and e2e.fakes.pagerduty.messages == []
     assert e2e.mention("x", post_id)["status"] == "answered"
@@ -87,7 +87,7 @@ def test_a_task_delivered_three_times_alerts_once(e2e, tasks_client):
 
     post_id, body = aaa_tweet("Hotspot-Login klappt nicht.")
     assert e2e.post_x(body).status_code == 200
-    tasks = list(tasks_client.list_tasks(request={"parent": QUEUE, "response_view": tasks_v2.Task.View.FULL}))
+    tasks = tasks_of(tasks_client, "x", post_id)
     due_task = next(t for t in tasks if json.loads(t.http_request.body)["kind"] == "due")
     for copy in range(2):  # two more deliveries of the very same task body at the same time
         tasks_client.create_task(parent=QUEUE, task={
@@ -156,7 +156,7 @@ def test_lost_deadline_task_is_caught_by_the_sweep(e2e, tasks_client):
 
     post_id, body = aaa_tweet("DSL-Anschluss seit Umzug nicht geschaltet.")
     assert e2e.post_x(body).status_code == 200
-    for task in tasks_client.list_tasks(parent=QUEUE):
+    for task in tasks_of(tasks_client, "x", post_id):
         tasks_client.delete_task(name=task.name)  # the tasks are lost
     time.sleep(7)
     assert e2e.fakes.webhook.messages == []

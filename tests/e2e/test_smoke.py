@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from google.api_core.exceptions import AlreadyExists
 
-from tests.e2e.conftest import fresh, x_fixture
+from tests.e2e.conftest import fresh, tasks_of, x_fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
 
@@ -29,9 +29,8 @@ def test_mention_is_stored_scheduled_and_its_deadline_task_comes_back(e2e, tasks
 
     from stack import QUEUE
 
-    tasks = list(tasks_client.list_tasks(parent=QUEUE))
-    kinds = sorted(t.name.rsplit("/", 1)[1] for t in tasks)
-    assert len(kinds) == 2  # warning + due
+    tasks = tasks_of(tasks_client, "x", "1858786321410785281")
+    assert len(tasks) == 2  # warning + due
     # The same name again is refused: this is what makes redelivery harmless.
     existing = tasks[0]
     with pytest.raises(AlreadyExists):

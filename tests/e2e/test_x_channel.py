@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.e2e.builders import aaa_tweet, brand_reply
-from tests.e2e.conftest import X_SECRET, fresh, x_fixture
+from tests.e2e.conftest import X_SECRET, fresh, tasks_of, x_fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
 
@@ -92,18 +92,17 @@ def test_non_ascii_text_survives_unchanged(e2e):
 
 
 def test_brand_reply_marks_the_post_answered_and_deletes_its_tasks(e2e, tasks_client):
-    from stack import QUEUE
 
     post_id, body = aaa_tweet("Mein DSL ist seit gestern tot.")
     assert e2e.post_x(body).status_code == 200
-    assert len(list(tasks_client.list_tasks(parent=QUEUE))) == 2
+    assert len(tasks_of(tasks_client, "x", post_id)) == 2
     _, reply = brand_reply(post_id, "1472583690")
     assert e2e.post_x(reply).json()["answered"] == 1
     doc = e2e.mention("x", post_id)
     assert doc["status"] == "answered"
     assert doc["answered_by"] == "Telekom_hilft"
     assert doc["first_response_seconds"] >= 0
-    assert list(tasks_client.list_tasks(parent=QUEUE)) == []
+    assert tasks_of(tasks_client, "x", post_id) == []
     # The brand's own reply never becomes an item to answer.
     assert len(e2e.mentions()) == 1
 
@@ -192,11 +191,10 @@ def test_unknown_x_activity_event_is_200_and_ignored(e2e):
 
 
 def test_ten_concurrent_identical_deliveries_make_one_document_and_one_schedule(e2e, tasks_client):
-    from stack import QUEUE
 
     body = fresh(x_fixture("aaa_mention.json"))
     with ThreadPoolExecutor(10) as pool:
         statuses = list(pool.map(lambda _: e2e.post_x(body).status_code, range(10)))
     assert statuses == [200] * 10
     assert len(e2e.mentions()) == 1
-    assert len(list(tasks_client.list_tasks(parent=QUEUE))) == 2
+    assert len(tasks_of(tasks_client, "x", MENTION_ID)) == 2

@@ -76,11 +76,14 @@ def _aware(value: Any) -> datetime | None:
 
 
 def _author(data: Mapping[str, Any]) -> str:
-    handle, name = data.get("author_handle"), data.get("author_name")
+    handle, name, author_id = data.get("author_handle"), data.get("author_name"), data.get("author_id")
     if handle:
         prefix = "@" if data.get("platform") in ("x", "instagram") else ""
         return f"{prefix}{handle}" + (f" ({name})" if name and name != handle else "")
-    return str(name or "unknown")
+    if name:
+        return str(name)
+    # Messenger and Instagram DMs name nobody: the page-scoped id's tail tells two customers apart.
+    return f"customer …{str(author_id)[-4:]}" if author_id else "unknown"
 
 
 def safe_link(url: Any) -> str | None:
@@ -211,6 +214,14 @@ def _seconds_label(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+_TICK_STEPS = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 14400, 28800, 86400)
+
+
+def _tick_step(at_least: float) -> float:
+    """A round step for the seconds axis (1 s, 2 s, 5 s, … 1 min, 2 min, 5 min, … 1 h, …)."""
+    return float(next((step for step in _TICK_STEPS if step >= at_least), _TICK_STEPS[-1]))
+
+
 def _window_label(window: timedelta) -> str:
     minutes = window.total_seconds() / 60
     return f"{minutes / 60:.0f} h" if minutes >= 120 else f"{minutes:.0f} min"
@@ -221,7 +232,8 @@ def chart_svg(buckets: Sequence[ChartBucket], *, promise: timedelta, window: tim
     plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
     promise_s = promise.total_seconds()
     highest = max([promise_s] + [b.stats.p90_seconds or 0.0 for b in buckets])
-    y_max = highest * 1.15 or 1.0
+    step = _tick_step(highest * 1.1 / 4)
+    y_max = step * max(1, math.ceil(highest * 1.1 / step))
     slot = plot_w / max(1, len(buckets))
 
     def y_of(seconds: float) -> float:
@@ -233,12 +245,13 @@ def chart_svg(buckets: Sequence[ChartBucket], *, promise: timedelta, window: tim
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" id="chart" viewBox="0 0 {_W} {_H}" width="100%" '
              f'role="img" aria-labelledby="chart-title" font-family="system-ui, sans-serif" font-size="11">',
              f'<title id="chart-title">First response and SLA hit rate, last {_window_label(window)}</title>']
-    for fraction in (0.0, 0.25, 0.5, 0.75, 1.0):
-        y = _TOP + plot_h - fraction * plot_h
+    for tick in range(round(y_max / step) + 1):
+        y = y_of(tick * step)
         parts.append(f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{_W - _RIGHT}" y2="{y:.1f}" stroke="{_GRID}"/>')
         parts.append(f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{_INK}">'
-                     f'{html.escape(_seconds_label(fraction * y_max))}</text>')
-        parts.append(f'<text x="{_W - _RIGHT + 6}" y="{y + 4:.1f}" fill="{_RATE}">'
+                     f'{html.escape(_seconds_label(tick * step))}</text>')
+    for fraction in (0.0, 0.25, 0.5, 0.75, 1.0):
+        parts.append(f'<text x="{_W - _RIGHT + 6}" y="{y_of_rate(fraction) + 4:.1f}" fill="{_RATE}">'
                      f'{fraction * 100:.0f} %</text>')
     rate_points = []
     for index, bucket in enumerate(buckets):
@@ -388,6 +401,7 @@ td.text{max-width:520px;white-space:pre-wrap;word-break:break-word}.link{font-si
 .acked{color:var(--ok);font-weight:600}button{cursor:pointer;padding:4px 10px;border-radius:6px;
 border:1px solid #adb5bd;background:#fff}button:hover{background:#eef1f5}select{margin-right:6px;padding:3px}
 section.chart{background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px;margin-top:16px}
+section.chart svg{max-width:980px;height:auto;display:block}td.handoff{white-space:nowrap}
 h2{font-size:15px;margin:0 0 8px}.empty{padding:24px;text-align:center;color:var(--muted)}
 #status{margin-left:auto;color:#aeb6c2;font-size:12px}
 """
@@ -546,7 +560,7 @@ def render_page(board: Board, *, nonce: str) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="no-referrer"><link rel="icon" href="data:,">
 <title>{e(board.brand)} · on-call board</title><style nonce="{e(nonce)}">{_STYLE}</style></head>
 <body><header><h1>{e(board.brand)} · on-call board</h1>
 <span class="sub">promise: first answer within {e(_seconds_label(board.promise.total_seconds()))}</span>

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hilft.core import jsonbody
 from hilft.core.errors import Forbidden, InvalidSignature, MalformedPayload, MissingSecret
 from hilft.core.models import Author, Deletion, Kind, Mention, ParsedBatch, Platform
 
@@ -239,10 +239,7 @@ def parse(body: bytes, *, page_ids: frozenset[str], ig_user_ids: frozenset[str])
     Texts Meta does not send are kept as ``""``: Page and Instagram mentions carry only ids,
     so the service fetches the text later (``MetaClient.get_comment``) if it needs it.
     """
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise MalformedPayload("body is not JSON") from None
+    document = jsonbody.loads(body)
     envelope = _validate(_Envelope, document, "")
     events: list[Mention | Deletion] = []
     ignored: list[str] = []

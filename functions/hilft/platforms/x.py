@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hilft.core import jsonbody
 from hilft.core.errors import InvalidSignature, MalformedPayload, MissingSecret
 from hilft.core.models import Author, Deletion, Kind, Mention, ParsedBatch, Platform
 
@@ -291,10 +291,7 @@ _XAA_DM_EVENTS = frozenset({"dm.received", "dm.sent"})
 
 def parse(body: bytes, *, brand_user_ids: frozenset[str]) -> ParsedBatch:
     """Turn one verified webhook body into hilft's events; anything unexpected is ``MalformedPayload``."""
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise MalformedPayload("body is not JSON") from exc
+    document = jsonbody.loads(body)
     if not isinstance(document, dict):
         raise MalformedPayload("body is not a JSON object")
     try:
