@@ -52,3 +52,9 @@ def ack(request: flask.Request) -> flask.Response:
 def board(request: flask.Request) -> flask.Response:
     """On-call staff: the board page (HTML) or its data (?format=json)."""
     return web.handle("board", request, lambda: get_app().board(request))
+
+
+@functions_framework.http
+def pagerduty_webhook(request: flask.Request) -> flask.Response:
+    """PagerDuty V3 webhook (signed): acknowledging the incident there acknowledges the post."""
+    return web.handle("pagerduty_webhook", request, lambda: get_app().pagerduty_webhook(request))

@@ -46,7 +46,7 @@ resource "google_service_account_iam_member" "act_as_tasks" {
 }
 
 # Who may call which function: the complete list per function lives in local.functions.invokers.
-# allUsers only on the two webhooks (they verify the platforms' signatures themselves).
+# allUsers only on the three webhooks (X, Meta, PagerDuty); each verifies its sender's signature itself.
 resource "google_cloud_run_service_iam_member" "invoker" {
   for_each = { for binding in local.invoker_bindings : "${binding.entry_point}:${binding.member}" => binding }
 

@@ -25,17 +25,18 @@ locals {
   # Secret environment variables (CONTRACT.md) => whether this deployment uses them. Only used ones
   # are created and wired: a Cloud Run revision does not start when a secret it names has no version.
   secrets = {
-    ALERT_WEBHOOK_SECRET    = var.alert_sinks.webhook
-    ALERT_WEBHOOK_URL       = var.alert_sinks.webhook # may embed a token, so treated as a secret
-    GOOGLE_CHAT_WEBHOOK_URL = var.alert_sinks.google_chat
-    META_APP_SECRET         = local.meta_enabled
-    META_PAGE_ACCESS_TOKEN  = local.meta_enabled
-    META_VERIFY_TOKEN       = local.meta_enabled
-    PAGERDUTY_ROUTING_KEY   = var.alert_sinks.pagerduty
-    SLACK_WEBHOOK_URL       = var.alert_sinks.slack
-    X_CLIENT_SECRET         = local.x_enabled
-    X_CONSUMER_SECRET       = local.x_enabled
-    X_USER_ACCESS_TOKEN     = local.x_enabled
+    ALERT_WEBHOOK_SECRET     = var.alert_sinks.webhook
+    ALERT_WEBHOOK_URL        = var.alert_sinks.webhook # may embed a token, so treated as a secret
+    GOOGLE_CHAT_WEBHOOK_URL  = var.alert_sinks.google_chat
+    META_APP_SECRET          = local.meta_enabled
+    META_PAGE_ACCESS_TOKEN   = local.meta_enabled
+    META_VERIFY_TOKEN        = local.meta_enabled
+    PAGERDUTY_ROUTING_KEY    = var.alert_sinks.pagerduty
+    PAGERDUTY_WEBHOOK_SECRET = var.alert_sinks.pagerduty
+    SLACK_WEBHOOK_URL        = var.alert_sinks.slack
+    X_CLIENT_SECRET          = local.x_enabled
+    X_CONSUMER_SECRET        = local.x_enabled
+    X_USER_ACCESS_TOKEN      = local.x_enabled
   }
   enabled_secrets = toset([for name, used in local.secrets : name if used])
   alert_secrets   = ["ALERT_WEBHOOK_SECRET", "ALERT_WEBHOOK_URL", "GOOGLE_CHAT_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY", "SLACK_WEBHOOK_URL"]
@@ -53,6 +54,9 @@ locals {
     handoff      = { identity = "staff", invokers = var.oncall_members, min_instances = 0, timeout_seconds = 60, secrets = local.reply_secrets }
     ack          = { identity = "staff", invokers = var.oncall_members, min_instances = 0, timeout_seconds = 60, secrets = local.alert_secrets }
     board        = { identity = "staff", invokers = var.oncall_members, min_instances = 0, timeout_seconds = 60, secrets = [] }
+    # Public like the platform webhooks: PagerDuty carries no Google identity; the function
+    # fails closed without PAGERDUTY_WEBHOOK_SECRET and checks X-PagerDuty-Signature itself.
+    pagerduty_webhook = { identity = "staff", invokers = ["allUsers"], min_instances = 0, timeout_seconds = 60, secrets = ["PAGERDUTY_WEBHOOK_SECRET"] }
   }
 
   # Runtime identities that create Cloud Tasks (with the tasks identity's OIDC token) and delete them.

@@ -38,6 +38,11 @@ output "tasks_queue" {
   value       = local.tasks_queue_path
 }
 
+output "pagerduty_webhook_url" {
+  description = "URL for a PagerDuty V3 webhook subscription (incident.acknowledged); its signing secret goes into PAGERDUTY_WEBHOOK_SECRET."
+  value       = local.function_urls.pagerduty_webhook
+}
+
 output "x_webhook_url" {
   description = "URL to register with X (make register-webhooks)."
   value       = local.function_urls.x_webhook

@@ -208,19 +208,28 @@ class App:
         s = self.settings
         web.require_method(request, "POST")
         who = web.staff_identity(request, s.staff_auth, s.staff_token)
-        body = web.read_body(request, 64 * 1024, require_json=False)
-        payload = web.parse_json_object(body)
-        from hilft.core import pagerduty_webhook as pd
-
-        if pd.is_pagerduty_event(payload):  # PagerDuty V3 webhook: the incident was acknowledged there
-            if s.pagerduty_webhook_secret:
-                pd.verify_signature(body, request.headers.get("X-PagerDuty-Signature"), s.pagerduty_webhook_secret)
-            doc_id = pd.acknowledged_doc_id(payload)
-            if doc_id is None:
-                return web.json_response({"outcome": "ignored"})
-            return web.json_response({"outcome": self.deadline_service.acknowledge(doc_id, "pagerduty").outcome})
+        payload = web.parse_json_object(web.read_body(request, 64 * 1024, require_json=False))
         result = self.deadline_service.acknowledge(self._doc_id_from(payload), payload.get("by") or who)
         return web.json_response({"outcome": result.outcome})
+
+    def pagerduty_webhook(self, request: flask.Request) -> flask.Response:
+        from hilft.core import pagerduty_webhook as pd
+        from hilft.core.errors import MissingSecret
+
+        web.require_method(request, "POST")
+        secret = self.settings.pagerduty_webhook_secret
+        if not secret:  # public entry point: never act on an unsigned request
+            raise MissingSecret("PAGERDUTY_WEBHOOK_SECRET is not set")
+        body = web.read_body(request, 256 * 1024)
+        pd.verify_signature(body, request.headers.get("X-PagerDuty-Signature"), secret)
+        doc_id = pd.acknowledged_doc_id(web.parse_json_object(body))
+        if doc_id is None:
+            return web.json_response({"outcome": "ignored"})
+        try:
+            outcome = self.deadline_service.acknowledge(doc_id, "pagerduty").outcome
+        except NotFound:
+            outcome = "unknown_post"
+        return web.json_response({"outcome": outcome})
 
     def board(self, request: flask.Request) -> flask.Response:
         from hilft import board

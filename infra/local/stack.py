@@ -24,7 +24,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "functions"
-ENTRY_POINTS = ("x_webhook", "meta_webhook", "deadline", "sweep", "handoff", "ack", "board")
+ENTRY_POINTS = ("x_webhook", "meta_webhook", "deadline", "sweep", "handoff", "ack", "board", "pagerduty_webhook")
+# CONTRACT.md's ports: base+0 Firestore, base+1 Cloud Tasks, base+2..8 its seven entry points in
+# table order. Additions: base+9 the Tasks emulator's JWKS, base+10 pagerduty_webhook.
 PROJECT = "hilft-local"
 QUEUE = f"projects/{PROJECT}/locations/europe-west3/queues/deadlines"
 TASKS_SA = f"hilft-tasks@{PROJECT}.iam.gserviceaccount.com"
@@ -60,7 +62,9 @@ class Ports:
 
     @classmethod
     def from_base(cls, base: int) -> Ports:
-        return cls(base, base + 1, {name: base + 2 + i for i, name in enumerate(ENTRY_POINTS)}, base + 9)
+        functions = {name: base + 2 + i for i, name in enumerate(ENTRY_POINTS[:7])}
+        functions["pagerduty_webhook"] = base + 10
+        return cls(base, base + 1, functions, base + 9)
 
     @classmethod
     def free(cls) -> Ports:

@@ -27,6 +27,7 @@ PAGE_ID = "110000000000001"
 IG_ID = "17841400000000001"
 PD_KEY = "R0UT1NGKEY00000000000000000000E2"
 WEBHOOK_SECRET = "e2e-alert-webhook-secret"
+PD_WEBHOOK_SECRET = "e2e-pagerduty-webhook-secret"
 
 
 @dataclass
@@ -156,6 +157,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         "PAGERDUTY_EVENTS_URL": fakes.pagerduty.url + "/v2/enqueue",
         "ALERT_WEBHOOK_URL": fakes.webhook.url + "/hooks/hilft",
         "ALERT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "PAGERDUTY_WEBHOOK_SECRET": PD_WEBHOOK_SECRET,
     }
     log_dir = ROOT / "test-artifacts" / "stack-logs"
     stack = LocalStack(env=env, log_dir=log_dir)

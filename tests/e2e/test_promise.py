@@ -170,11 +170,22 @@ def test_lost_deadline_task_is_caught_by_the_sweep(e2e, tasks_client):
 
 
 def test_acknowledging_in_pagerduty_acknowledges_the_post(e2e):
+    import hashlib
+    import hmac
+
+    from tests.e2e.conftest import PD_WEBHOOK_SECRET
+
     post_id, body = aaa_tweet("Glasfaser-Termin schon zweimal verschoben.")
     assert e2e.post_x(body).status_code == 200
     e2e.wait(alerted(e2e, post_id, 1), timeout=15, what="the overdue alert")
-    pd_event = {"event": {"event_type": "incident.acknowledged", "resource_type": "incident",
-                          "data": {"type": "incident", "incident_key": f"hilft-{doc_id_of(post_id)}"}}}
-    response = e2e.staff("ack", pd_event)
+    pd_event = json.dumps({"event": {"event_type": "incident.acknowledged", "resource_type": "incident",
+                                     "data": {"type": "incident", "incident_key": f"hilft-{doc_id_of(post_id)}"}}})
+    url = e2e.url("pagerduty_webhook")
+    unsigned = e2e.http.post(url, content=pd_event, headers={"Content-Type": "application/json"})
+    assert unsigned.status_code == 401
+    assert e2e.mention("x", post_id)["acknowledged"] is False
+    signature = "v1=" + hmac.new(PD_WEBHOOK_SECRET.encode(), pd_event.encode(), hashlib.sha256).hexdigest()
+    response = e2e.http.post(url, content=pd_event, headers={"Content-Type": "application/json",
+                                                             "X-PagerDuty-Signature": signature})
     assert response.status_code == 200 and response.json()["outcome"] == "acknowledged"
     assert e2e.mention("x", post_id)["acknowledged_by"] == "pagerduty"

@@ -44,8 +44,8 @@ def test_every_for_each_has_unique_keys_known_at_plan_time(scratch: ScratchModul
     keys = evaluate(scratch, alert_sinks=everything_on, meta_page_ids=["1"])["for_each_keys"]
 
     assert keys["google_cloudfunctions2_function__entry_point"] == sorted(
-        ["x_webhook", "meta_webhook", "deadline", "sweep", "handoff", "ack", "board"])
-    assert len(keys["google_secret_manager_secret__managed"]) == 11
+        ["x_webhook", "meta_webhook", "deadline", "sweep", "handoff", "ack", "board", "pagerduty_webhook"])
+    assert len(keys["google_secret_manager_secret__managed"]) == 12
     assert len(keys["google_firestore_index__composite"]) == len(scratch_locals(scratch)["composite_indexes"])
 
 
@@ -85,13 +85,15 @@ def test_only_enabled_platforms_and_sinks_get_secrets(scratch: ScratchModule) ->
                                meta_page_ids=["101"])
 
     assert set(decisions["enabled_secrets"]) == {
-        "PAGERDUTY_ROUTING_KEY", "META_APP_SECRET", "META_PAGE_ACCESS_TOKEN", "META_VERIFY_TOKEN"}
+        "PAGERDUTY_ROUTING_KEY", "PAGERDUTY_WEBHOOK_SECRET", "META_APP_SECRET", "META_PAGE_ACCESS_TOKEN",
+        "META_VERIFY_TOKEN"}
     wired = decisions["function_secrets"]
     assert wired["x_webhook"] == []
     assert wired["meta_webhook"] == ["META_APP_SECRET", "META_VERIFY_TOKEN"]
     assert wired["deadline"] == ["META_APP_SECRET", "META_PAGE_ACCESS_TOKEN", "PAGERDUTY_ROUTING_KEY"]
     assert wired["sweep"] == ["PAGERDUTY_ROUTING_KEY"]
     assert wired["board"] == []
+    assert wired["pagerduty_webhook"] == ["PAGERDUTY_WEBHOOK_SECRET"]
 
 
 def test_secret_access_follows_wiring_exactly(scratch: ScratchModule) -> None:

@@ -44,9 +44,6 @@ CODE_DEFAULT_ON_PURPOSE = {
     "HILFT_MAX_BODY_BYTES": "tuning knob, the code's default fits both platforms",
     "HILFT_CLAIM_TTL_SECONDS": "tuning knob, the code's default is the designed value",
     "HILFT_SWEEP_GRACE_SECONDS": "tuning knob, the code's default is the designed value",
-    "PAGERDUTY_WEBHOOK_SECRET": "PagerDuty's V3 webhooks carry no Google identity, so they cannot pass the "
-                                "Cloud Run IAM in front of ack; wire it once a public, signature-checked "
-                                "entry point receives them",
 }
 
 FUNCTION_RESOURCE = "google_cloudfunctions2_function"
@@ -87,8 +84,8 @@ def test_every_entry_point_has_exactly_one_function() -> None:
     assert set(functions_map()) == entry_points
 
 
-def test_function_map_matches_contract() -> None:
-    assert set(functions_map()) == CONTRACT_ENTRY_POINTS
+def test_function_map_covers_the_contract() -> None:
+    assert set(functions_map()) >= CONTRACT_ENTRY_POINTS
 
 
 def test_all_functions_build_from_one_zip_named_by_its_hash() -> None:
@@ -185,13 +182,13 @@ def test_each_function_only_names_known_secrets() -> None:
 
 # -- IAM -----------------------------------------------------------------------------------------
 
-def test_public_invocation_only_on_the_two_webhooks() -> None:
+def test_public_invocation_only_on_the_signature_checked_webhooks() -> None:
     public = {name for name, function in functions_map().items() if "allUsers" in function["invokers"]}
     anywhere_else = [line for line in tf_text_without_comments().splitlines()
                      if ("allUsers" in line or "allAuthenticatedUsers" in line)
-                     and not re.match(r"\s*(x_webhook|meta_webhook)\s*=", line)]
+                     and not re.match(r"\s*(x_webhook|meta_webhook|pagerduty_webhook)\s*=", line)]
 
-    assert public == {"x_webhook", "meta_webhook"}
+    assert public == {"x_webhook", "meta_webhook", "pagerduty_webhook"}
     assert not anywhere_else, f"public members outside the webhooks: {anywhere_else}"
 
 

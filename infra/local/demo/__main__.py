@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.live import Live
 
-from demo.replay import Replay
+from demo.replay import Event, Replay
 from demo.scenario import DAY_FILE, ROOT, load_day
 from demo.view import LiveView, log_line, policy_line, print_summary
 from hilft.core.policy import load_policy
@@ -70,12 +70,14 @@ def main(argv: list[str] | None = None) -> int:
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    # Both, explicitly: a shell starts background jobs with SIGINT ignored, and Python keeps that.
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     day = load_day(args.day, scenario=args.scenario, limit=args.limit)
 
-    def on_event(event: object) -> None:
+    def on_event(event: Event) -> None:
         if not live_mode:
-            console.print(log_line(event), markup=False, highlight=False, soft_wrap=True)  # type: ignore[arg-type]
+            console.print(log_line(event), markup=False, highlight=False, soft_wrap=True)
 
     replay = Replay(day, speed=args.speed, port_base=args.port_base, on_event=on_event)
     try:
@@ -103,10 +105,17 @@ def main(argv: list[str] | None = None) -> int:
             console.print("a process of the stack exited; stopping (see .dev/demo-logs)")
             return 1
         return 0
+    except (RuntimeError, TimeoutError) as exc:  # LocalStack: a part did not come up
+        console.print(f"the local stack did not start: {exc} (logs in {replay.log_dir}; is `make setup` done?)",
+                      markup=False, soft_wrap=True)
+        return 1
     except KeyboardInterrupt:
         console.print("\nstopping…")
         return 0 if args.keep_running else 130
     finally:
+        # A second Ctrl-C must not interrupt the clean-up half way and strand a process.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         replay.close()
         console.print("stopped: no process or port of the demo is left running")
 

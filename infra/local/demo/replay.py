@@ -211,7 +211,7 @@ class Replay:
 
     @property
     def board_url(self) -> str:
-        window = max(5, int(self.end_seconds() // 60) + 2)
+        window = max(10, int(self.end_seconds() // 60) + 2)
         return f"{self.stack.url('board')}/?window={window}m" if self.stack else ""
 
     # -- timeline ---------------------------------------------------------------------------------
@@ -414,10 +414,13 @@ class Replay:
             self._seen_alerts.add(key)
             post = labels.get(str(message.get("doc_id")))
             level = int(message.get("level") or 0)
-            what = {"triggered": "warning (due soon)" if level == 0 else f"alert level {level}",
-                    "resolved": "alert resolved (answered)", "acknowledged": "alert acknowledged"}.get(
-                        str(message.get("event")), str(message.get("event")))
-            self._emit("alert", f"{what} → {', '.join(self._sinks_for(post, level, message))}", post)
+            event = str(message.get("event"))
+            if event == "triggered":
+                what = "warning (due soon)" if level == 0 else f"alert level {level}"
+                sinks = self.policy.escalation.sinks_for(level)
+                self._emit("alert", f"{what} → {', '.join(sinks)}", post)
+            else:
+                self._emit("alert", f"alert {event} at every sink that was alerted", post)
         dms = list(self.fakes.x.dms)
         for dm in dms[self._seen_dms:]:
             post = next((p for p in self.tracked if p.script.author.id == dm["participant_id"]
@@ -434,11 +437,6 @@ class Replay:
             post = next((p for p in self.tracked if p.script.author.id == message.recipient_id), None)
             self._emit("dm", f"message sent on {message.platform.capitalize()}", post)
         self._seen_messages = len(messages)
-
-    def _sinks_for(self, post: Tracked | None, level: int, message: dict[str, Any]) -> list[str]:
-        if str(message.get("event")) != "triggered":
-            return ["webhook"]
-        return list(self.policy.escalation.sinks_for(level))
 
     def _story(self, post: Tracked, before: dict[str, Any], after: dict[str, Any]) -> None:
         status, previous = after.get("status"), before.get("status")

@@ -87,11 +87,11 @@ def _posts_table(replay: Replay, rows: int) -> Table:
 def _feed(replay: Replay, kinds: set[str], title: str, rows: int) -> Table:
     table = Table(title=title, title_justify="left", expand=True, show_header=False, show_edge=False)
     table.add_column("t", width=7, no_wrap=True)
+    table.add_column("post", ratio=1, no_wrap=True, style="dim")
     table.add_column("what", ratio=1, no_wrap=True)
     chosen = [e for e in replay.events if e.kind in kinds][-rows:]
     for event in chosen:
-        label = event.post.script.label if event.post else ""
-        table.add_row(f"{event.elapsed:5.1f}s", f"{event.text} · {label}" if label else event.text)
+        table.add_row(f"{event.elapsed:5.1f}s", event.post.script.label if event.post else "", event.text)
     return table
 
 
