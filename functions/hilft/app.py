@@ -234,7 +234,7 @@ class App:
     def board(self, request: flask.Request) -> flask.Response:
         from hilft import board
 
-        web.require_method(request, "GET")
+        web.require_method(request, "GET", "POST")  # POST: the page's own ack / handoff buttons
         web.staff_identity(request, self.settings.staff_auth, self.settings.staff_token)
         return board.render(self, request)
 

@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from bench.harness import PolicySpec, Rig, x_mention
-from tests.fault.conftest import (
+
+from tests.fault.helpers import (
     deliver,
     export_firestore,
     log_dir,

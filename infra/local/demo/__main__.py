@@ -53,7 +53,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep-running", action="store_true",
                         help="leave the stack up after the replay to browse the board, until Ctrl-C")
     parser.add_argument("--port-base", type=int, default=None,
-                        help="ports base..base+9 (default: free ports, so it never clashes with make dev)")
+                        help="fixed ports laid out as make dev's from this base (default: free ports, "
+                             "so it never clashes with make dev)")
     parser.add_argument("--summary-json", type=Path, default=None, help="also write the summary here as JSON")
     parser.add_argument("--day", type=Path, default=DAY_FILE, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

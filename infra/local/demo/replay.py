@@ -172,7 +172,7 @@ class Replay:
         self._tmp = tempfile.TemporaryDirectory(prefix="hilft-demo-")
         self._queue: list[tuple[float, int, str, Tracked, int]] = []
         self._seq = itertools.count()
-        self._t0 = 0.0
+        self._t0: float | None = None  # set when the replay starts
         self._seen_alerts: set[str] = set()
         self._seen_dms = 0
         self._seen_private = 0
@@ -190,8 +190,8 @@ class Replay:
         self.fakes = start_fakes()
         ports = Ports.from_base(self.port_base) if self.port_base else Ports.free()
         self.stack = LocalStack(ports=ports, env=function_env(self.fakes, policy_path), log_dir=self.log_dir)
-        progress(f"starting the local stack: Firestore emulator, Cloud Tasks emulator, 7 functions "
-                 f"(logs in {self.log_dir})")
+        progress(f"starting the local stack: Firestore emulator, Cloud Tasks emulator, {len(ports.functions)} "
+                 f"functions (logs in {self.log_dir})")
         self.stack.start()
         os.environ["FIRESTORE_EMULATOR_HOST"] = self.stack.firestore_host
         from google.cloud import firestore
@@ -248,7 +248,7 @@ class Replay:
         return max(last_action, last_post + promise + last_level.total_seconds()) + SETTLE_SECONDS
 
     def elapsed(self) -> float:
-        return time.monotonic() - self._t0
+        return 0.0 if self._t0 is None else time.monotonic() - self._t0
 
     def run(self, tick: Callable[[], None] = lambda: None, poll_every: float = 0.5) -> Summary:
         self._plan()

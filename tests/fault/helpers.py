@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from bench.harness import Rig
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,172 @@
+"""``python -m demo`` end to end: a short replay at 4× speed, its printed summary checked against
+what Firestore holds, the board up while it keeps running, and Ctrl-C leaving nothing behind."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
+
+READY = "the stack stays up"
+SHORT_POSTS = 10  # tests/fixtures/demo/day.json, "short"
+REDELIVERIES = 2  # one of them is delivered three times
+
+
+class Demo:
+    """The demo as a child process, its output read line by line on a thread."""
+
+    def __init__(self, *args: str) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("functions", "infra/local", "."))}
+        env.pop("FIRESTORE_EMULATOR_HOST", None)  # the demo starts its own
+        self.proc = subprocess.Popen([sys.executable, "-m", "demo", *args], cwd=ROOT, env=env, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def wait_for(self, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._queue.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise AssertionError("the demo exited early:\n" + "\n".join(self.lines[-40:]))
+            self.lines.append(line)
+            if text in line:
+                return
+        raise AssertionError(f"no {text!r} within {timeout:.0f}s:\n" + "\n".join(self.lines[-40:]))
+
+    def drain(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._queue.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if line is None:
+                return
+            self.lines.append(line)
+
+    def printed(self, label: str) -> str:
+        line = next(line for line in self.lines if line.strip().startswith(label))
+        return line.strip()[len(label):].strip()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def nearest_rank(values: list[float], q: float) -> float | None:
+    ordered = sorted(values)
+    return ordered[math.ceil(q * len(ordered)) - 1] if ordered else None
+
+
+def firestore_docs(host: str, collection: str) -> list[dict[str, Any]]:
+    from google.cloud import firestore
+
+    previous = os.environ.get("FIRESTORE_EMULATOR_HOST")
+    os.environ["FIRESTORE_EMULATOR_HOST"] = host
+    try:
+        client = firestore.Client(project="hilft-local")
+        return [snap.to_dict() or {} for snap in client.collection(collection).stream()]
+    finally:
+        if previous is None:
+            del os.environ["FIRESTORE_EMULATOR_HOST"]
+        else:
+            os.environ["FIRESTORE_EMULATOR_HOST"] = previous
+
+
+def test_short_replay_prints_a_summary_that_matches_firestore_and_stops_cleanly(tmp_path: Path):
+    summary_path = tmp_path / "summary.json"
+    demo = Demo("--scenario", "short", "--speed", "4", "--no-live", "--keep-running",
+                "--summary-json", str(summary_path))
+    try:
+        demo.wait_for(READY, timeout=240)
+        ready = next(line for line in demo.lines if line.startswith("stack ready"))
+        firestore_host = re.search(r"Firestore emulator (127\.0\.0\.1:\d+)", ready)[1]  # type: ignore[index]
+        board_url = re.search(r"board (http://\S+)", ready)[1]  # type: ignore[index]
+        summary = json.loads(summary_path.read_text())
+        now = datetime.now(UTC)
+
+        mentions = firestore_docs(firestore_host, "mentions")
+        handoffs = firestore_docs(firestore_host, "handoffs")
+
+        # What the script guarantees.
+        assert summary["posts"] == SHORT_POSTS and len(mentions) == SHORT_POSTS
+        assert summary["deliveries"] == SHORT_POSTS + REDELIVERIES and summary["duplicates"] == REDELIVERIES
+
+        # The numbers, recomputed here from Firestore, not with the demo's own code.
+        answered = [d for d in mentions if d["status"] in ("answered", "handed_off")]
+        hits = sum(1 for d in answered if not d["breached"])
+        misses = sum(1 for d in answered if d["breached"]) + sum(
+            1 for d in mentions if d["status"] in ("open", "overdue") and d["due_at"] <= now)
+        seconds = [float(d["first_response_seconds"]) for d in answered]
+        assert (summary["sla_hits"], summary["sla_misses"], summary["sla_answered"]) == (hits, misses, len(answered))
+        assert summary["sla_pending"] == 0, "the replay waits until every post is due"
+        assert summary["sla_p50_seconds"] == nearest_rank(seconds, 0.5)
+        assert summary["sla_p90_seconds"] == nearest_rank(seconds, 0.9)
+        levels = Counter(int(level) for d in mentions for level, state in (d.get("alerts") or {}).items()
+                         if level.isdigit() and state.get("state") == "sent")
+        assert summary["alerts_by_level"] == {str(k): v for k, v in sorted(levels.items())}
+        assert summary["handoffs"] == len(handoffs) >= 1
+        assert summary["deleted"] == sum(1 for d in mentions if d["status"] == "deleted") == 1
+        assert summary["acknowledged"] == sum(1 for d in mentions if d.get("acknowledged")) >= 1
+        assert misses >= 1 and levels[1] >= 1, "the script leaves posts unanswered: they must breach"
+
+        # …and the printed lines say the same as the JSON.
+        assert demo.printed("SLA hit rate").startswith(f"{hits / (hits + misses) * 100:.1f} % ({hits} hits, "
+                                                       f"{misses} misses, 0 pending)")
+        assert demo.printed("first response p50") == f"{nearest_rank(seconds, 0.5):.1f} s"
+        assert demo.printed("handoffs").startswith(str(len(handoffs)))
+        assert demo.printed("board") == summary["board_url"] == board_url
+
+        # The board is up while the demo keeps running, and shows what is still overdue.
+        board = httpx.get(board_url.replace("/?", "/?format=json&"), timeout=10).json()
+        still_overdue = {d["post_id"] for d in mentions if d["status"] == "overdue"}
+        assert {item["doc_id"] for item in board["items"]} and len(board["items"]) == len(still_overdue)
+
+        board_port = int(re.search(r":(\d+)/", board_url)[1])  # type: ignore[index]
+        firestore_port = int(firestore_host.rsplit(":", 1)[1])
+        assert port_open(board_port) and port_open(firestore_port)
+
+        demo.proc.send_signal(signal.SIGINT)  # what Ctrl-C does
+        assert demo.proc.wait(timeout=60) == 0
+        demo.drain(timeout=5)
+        assert any("stopped" in line for line in demo.lines)
+        assert not port_open(board_port) and not port_open(firestore_port), "a port was left open"
+    finally:
+        demo.kill()
