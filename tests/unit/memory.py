@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hilft.adapters.firestore_store import PreconditionFailed, Snapshot
-from hilft.core.errors import TransientError
+from hilft.adapters.firestore_store import PreconditionFailed, PreconditionLoop, Snapshot
 
 
 class FakeClock:
@@ -37,7 +36,7 @@ def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
     doc[parts[-1]] = copy.deepcopy(value)
 
 
-class MemoryStore:
+class MemoryStore(PreconditionLoop):
     def __init__(self) -> None:
         self.data: dict[str, dict[str, dict[str, Any]]] = {}
         self.versions: dict[tuple[str, str], int] = {}
@@ -93,20 +92,6 @@ class MemoryStore:
         target = docs.setdefault(doc_id, {}) if merge else docs.__setitem__(doc_id, {}) or docs[doc_id]
         target.update(copy.deepcopy(data))
         self._bump(collection, doc_id)
-
-    def mutate(self, collection: str, doc_id: str, decide: Callable[[Snapshot | None], dict[str, Any] | None],
-               attempts: int = 8) -> Snapshot | None:
-        for _ in range(attempts):
-            snap = self.get(collection, doc_id)
-            updates = decide(snap)
-            if updates is None or snap is None:
-                return snap
-            try:
-                self.update_if_unchanged(collection, snap, updates)
-                return snap
-            except PreconditionFailed:
-                continue
-        raise TransientError("contended")
 
     def _where(self, predicate: Callable[[dict[str, Any]], bool], key: str) -> list[Snapshot]:
         self.ops["queries"] += 1

@@ -71,7 +71,38 @@ def _translate() -> Iterator[None]:
         raise TransientStoreError(f"firestore unavailable ({type(exc).__name__})") from exc
 
 
-class FirestoreStore:
+class PreconditionLoop:
+    """Read-decide-write with a ``last_update_time`` precondition, retried when the document moved.
+
+    Shared by every store that offers ``get`` and ``update_if_unchanged`` (tests use it too).
+    """
+
+    def get(self, collection: str, doc_id: str) -> Snapshot | None:
+        raise NotImplementedError
+
+    def update_if_unchanged(self, collection: str, snap: Snapshot, updates: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def mutate(self, collection: str, doc_id: str,
+               decide: Callable[[Snapshot | None], dict[str, Any] | None], attempts: int = 8) -> Snapshot | None:
+        """Read, let ``decide`` compute updates (None = nothing to do), write with a precondition.
+
+        Returns the snapshot the decision was based on. Retries when the document changed between.
+        """
+        for _ in range(attempts):
+            snap = self.get(collection, doc_id)
+            updates = decide(snap)
+            if updates is None or snap is None:
+                return snap
+            try:
+                self.update_if_unchanged(collection, snap, updates)
+                return snap
+            except PreconditionFailed:
+                continue
+        raise TransientStoreError("document contended, retry later")
+
+
+class FirestoreStore(PreconditionLoop):
     """One per instance; the client is created on first use (not at import: cold start)."""
 
     def __init__(self, project: str, client_factory: Callable[[], firestore.Client] | None = None) -> None:
@@ -137,24 +168,6 @@ class FirestoreStore:
         self.ops["writes"] += 1
         with _translate():
             self._doc(collection, doc_id).set(data, merge=merge, retry=_RETRY, timeout=_TIMEOUT)
-
-    def mutate(self, collection: str, doc_id: str,
-               decide: Callable[[Snapshot | None], dict[str, Any] | None], attempts: int = 8) -> Snapshot | None:
-        """Read, let ``decide`` compute updates (None = nothing to do), write with a precondition.
-
-        Returns the snapshot the decision was based on. Retries when the document changed between.
-        """
-        for _ in range(attempts):
-            snap = self.get(collection, doc_id)
-            updates = decide(snap)
-            if updates is None or snap is None:
-                return snap
-            try:
-                self.update_if_unchanged(collection, snap, updates)
-                return snap
-            except PreconditionFailed:
-                continue
-        raise TransientStoreError("document contended, retry later")
 
     # -- queries -----------------------------------------------------------------------------
     def _run(self, query: Any) -> list[Snapshot]:
