@@ -111,11 +111,15 @@ def test_brand_reply_before_post_marks_answered(e2e):
     """Out of order and written natively on X: the reply arrives first."""
     reply = fresh(x_fixture("aaa_brand_reply_before_post.json"))
     assert e2e.post_x(reply).status_code == 200
-    assert e2e.mentions() == []
-    post = fresh(x_fixture("aaa_post_answered_natively.json"))
-    assert e2e.post_x(post).status_code == 200
+    stub = e2e.mention("x", "1858896522301198337")
+    assert stub["stub"] is True and stub["status"] == "answered"  # what the reply knows, until the post comes
+    post = fresh(x_fixture("aaa_post_answered_natively.json"), shift=-1)
+    result = e2e.post_x(post).json()
+    assert result["stored"] == 1 and result["answered"] == 1
     doc = e2e.mention("x", "1858896522301198337")
-    assert doc["status"] == "answered"
+    assert doc["status"] == "answered" and doc["stub"] is False
+    assert doc["author_handle"] == "MoritzAusMainz" and doc["first_response_seconds"] >= 0
+    assert e2e.post_x(post).json()["duplicates"] == 1
     time.sleep(6)  # past the 5 s promise: no alert may fire
     assert e2e.fakes.slack.accepted == [] and e2e.fakes.pagerduty.accepted == []
 
@@ -192,9 +196,9 @@ def test_unknown_x_activity_event_is_200_and_ignored(e2e):
 
 def test_ten_concurrent_identical_deliveries_make_one_document_and_one_schedule(e2e, tasks_client):
 
-    body = fresh(x_fixture("aaa_mention.json"))
+    post_id, body = aaa_tweet("Kein Netz seit dem Update.")
     with ThreadPoolExecutor(10) as pool:
         statuses = list(pool.map(lambda _: e2e.post_x(body).status_code, range(10)))
     assert statuses == [200] * 10
     assert len(e2e.mentions()) == 1
-    assert len(tasks_of(tasks_client, "x", MENTION_ID)) == 2
+    assert len(tasks_of(tasks_client, "x", post_id)) == 2

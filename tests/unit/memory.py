@@ -149,6 +149,9 @@ class MemoryScheduler:
         self.tasks[task_id] = ScheduledTask(task_id, fire_at, body)
         return True
 
+    def schedule_many(self, tasks: list[tuple[str, datetime, dict[str, Any]]], now: datetime) -> list[bool]:
+        return [self.schedule(task_id, at, payload, now) for task_id, at, payload in tasks]
+
     def delete(self, task_id: str) -> bool:
         self.ops["deletes"] += 1
         return self.tasks.pop(task_id, None) is not None

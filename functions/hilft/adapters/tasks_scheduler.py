@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,6 +39,7 @@ class TasksScheduler:
         self._emulator_host = emulator_host
         self._client: tasks_v2.CloudTasksClient | None = None
         self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hilft-tasks")
         self.ops: Counter[str] = Counter()
 
     @property
@@ -93,6 +95,13 @@ class TasksScheduler:
         except _TRANSIENT as exc:
             raise TransientSchedulerError(f"cloud tasks unavailable ({type(exc).__name__})") from exc
         return True
+
+    def schedule_many(self, tasks: list[tuple[str, datetime, dict[str, Any]]], now: datetime) -> list[bool]:
+        """Create several tasks at once (a post's warning, due and handoff): one round trip of latency."""
+        if len(tasks) <= 1:
+            return [self.schedule(task_id, at, payload, now) for task_id, at, payload in tasks]
+        futures = [self._pool.submit(self.schedule, task_id, at, payload, now) for task_id, at, payload in tasks]
+        return [future.result() for future in futures]  # re-raises TransientSchedulerError
 
     def delete(self, task_id: str) -> bool:
         """Best effort: correctness never depends on a deletion succeeding."""

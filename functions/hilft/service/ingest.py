@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from hilft.adapters.firestore_store import ANSWERS, MENTIONS
+from hilft.adapters.firestore_store import ANSWERS, MENTIONS, Snapshot
 from hilft.core import ids
 from hilft.core.models import Deletion, Kind, Mention, ParsedBatch, Platform
 from hilft.core.pii import DEFAULT_CUSTOMER_NUMBER_PATTERNS, PiiConfig, redact_text
@@ -28,6 +28,8 @@ _OWNED_SURFACES = {Platform.FACEBOOK, Platform.INSTAGRAM, Platform.MESSENGER}
 
 
 HANDOFF_DELAY = timedelta(seconds=1)
+# Set by the first response; a stub's values win over the late post's defaults.
+ANSWER_FIELDS = frozenset({"status", "answered_at", "answered_by", "answered_via", "expire_at"})
 
 
 @dataclass
@@ -104,20 +106,20 @@ class IngestService:
         base = {"doc_id": doc_id, "platform": m.platform.value, "post_id": m.post_id,
                 "due_at": due_at.isoformat()}
 
-        # 1) enqueue first: a crash after this and before the create loses nothing.
+        # 1) enqueue first (concurrently): a crash after this and before the create loses nothing.
+        tasks: list[tuple[str, datetime, dict[str, Any]]] = []
         if warn_at > now:
-            self.scheduler.schedule(ids.task_id(doc_id, "warning", 0, due_at), warn_at,
-                                    {**base, "kind": "warning", "level": 0}, now)
-        self.scheduler.schedule(ids.task_id(doc_id, "due", 1, due_at), due_at,
-                                {**base, "kind": "due", "level": 1}, now)
+            tasks.append((ids.task_id(doc_id, "warning", 0, due_at), warn_at, {**base, "kind": "warning", "level": 0}))
+        tasks.append((ids.task_id(doc_id, "due", 1, due_at), due_at, {**base, "kind": "due", "level": 1}))
         wants_handoff = bool(self.policy.handoff.auto and m.kind != Kind.DM
                              and (pii_kinds or decision.requires_private))
         if wants_handoff:
             reason = "pii" if pii_kinds else "department"
             # A moment later than now: the document below is committed first in the usual case.
-            self.scheduler.schedule(ids.task_id(doc_id, "handoff", 0, due_at), now + HANDOFF_DELAY,
-                                    {**base, "kind": "handoff", "department": decision.department,
-                                     "reason": reason, "pii": bool(pii_kinds)}, now)
+            tasks.append((ids.task_id(doc_id, "handoff", 0, due_at), now + HANDOFF_DELAY,
+                          {**base, "kind": "handoff", "department": decision.department,
+                           "reason": reason, "pii": bool(pii_kinds)}))
+        self.scheduler.schedule_many(tasks, now)
 
         # 2) the exactly-once gate.
         doc: dict[str, Any] = {
@@ -154,36 +156,68 @@ class IngestService:
             "schema": 1,
         }
         if not self.store.create(MENTIONS, doc_id, doc):
-            result.duplicates += 1
-            log.info("duplicate delivery", doc_id=doc_id, platform=m.platform.value)
+            if self._fill_answered_stub(doc_id, doc):
+                result.stored += 1
+                result.answered += 1
+                result.doc_ids.append(doc_id)
+            else:
+                result.duplicates += 1
+                log.info("duplicate delivery", doc_id=doc_id, platform=m.platform.value)
             return
         result.stored += 1
         result.doc_ids.append(doc_id)
         log.info("mention stored", doc_id=doc_id, platform=m.platform.value, kind=m.kind.value,
                  radar=radar, pii=len(pii_kinds), department=decision.department)
 
-        # 3) an answer that arrived before the post (out of order, or written natively)?
-        target = m.conversation_id if m.kind == Kind.DM else m.post_id
-        if target:
-            answer = self.store.get(ANSWERS, ids.answer_key(m.platform.value, target))
-            if answer is not None:
-                answered_at = answer.data.get("answered_at")
-                if isinstance(answered_at, datetime) and (m.kind != Kind.DM or answered_at >= m.created_at):
-                    if self.answers.mark_answered(doc_id, answered_at=answered_at,
-                                                  answered_by=answer.data.get("answered_by"),
-                                                  via=str(answer.data.get("via") or "")):
-                        result.answered += 1
+        # 3) DMs: was the conversation answered (by a brand DM) after this message, out of order?
+        if m.kind == Kind.DM and m.conversation_id:
+            answer = self.store.get(ANSWERS, ids.answer_key(m.platform.value, m.conversation_id))
+            answered_at = answer.data.get("answered_at") if answer else None
+            if isinstance(answered_at, datetime) and answered_at >= m.created_at and answer is not None:
+                if self.answers.mark_answered(doc_id, answered_at=answered_at,
+                                              answered_by=answer.data.get("answered_by"),
+                                              via=str(answer.data.get("via") or "")):
+                    result.answered += 1
+
+    def _fill_answered_stub(self, doc_id: str, doc: dict[str, Any]) -> bool:
+        """The brand answered this post before it reached us: complete the stub its reply left.
+
+        Only one delivery completes it (precondition on the stub); others are duplicates.
+        """
+        filled: dict[str, bool] = {}
+
+        def decide(snap: Snapshot | None) -> dict[str, Any] | None:
+            filled.clear()
+            if snap is None or not snap.data.get("stub"):
+                return None
+            answered_at = snap.data.get("answered_at")
+            updates = {k: v for k, v in doc.items() if k not in ANSWER_FIELDS}
+            updates["stub"] = False
+            updates["status"] = snap.data.get("status") or "answered"
+            if isinstance(answered_at, datetime):
+                updates["first_response_seconds"] = max(0.0, (answered_at - doc["created_at"]).total_seconds())
+                updates["breached"] = answered_at > doc["due_at"]
+            filled["yes"] = True
+            return updates
+
+        self.store.mutate(MENTIONS, doc_id, decide)
+        if not filled:
+            return False
+        for name in pending_task_ids(doc_id, doc):
+            self.scheduler.delete(name)
+        log.info("mention stored, already answered", doc_id=doc_id, platform=doc["platform"])
+        return True
 
     # -- brand posts -----------------------------------------------------------------------
     def _brand_post(self, m: Mention, result: IngestResult) -> None:
         result.brand += 1
         platform = m.platform.value
         answered_by = m.author.handle or m.author.id
-        marker: dict[str, Any] = {"answered_at": m.created_at, "answered_by": m.author.handle or m.author.id,
-                  "via": m.post_id, "platform": platform, "expire_at": retention(self.clock(), 30)}
         if m.kind == Kind.DM:
             if not m.conversation_id:
                 return
+            marker = {"answered_at": m.created_at, "answered_by": answered_by, "via": m.post_id,
+                      "platform": platform, "expire_at": retention(self.clock(), 30)}
             self.store.set(ANSWERS, ids.answer_key(platform, m.conversation_id), marker)
             for snap in self.store.open_in_conversation(platform, m.conversation_id):
                 created = snap.data.get("created_at")
@@ -194,12 +228,21 @@ class IngestService:
             return
         if not m.in_reply_to:
             return  # the brand's own top-level post: never an item to answer
-        # First answer wins; the marker also covers a customer post that has not arrived yet.
-        self.store.create(ANSWERS, ids.answer_key(platform, m.in_reply_to), marker)
         target = ids.mention_doc_id(platform, m.in_reply_to)
-        if self.answers.mark_answered(target, answered_at=m.created_at,
-                                      answered_by=answered_by, via=m.post_id):
-            result.answered += 1
+        for _ in range(5):
+            if self.answers.mark_answered(target, answered_at=m.created_at, answered_by=answered_by, via=m.post_id):
+                result.answered += 1
+                return
+            if self.store.get(MENTIONS, target) is not None:
+                return  # answered already, deleted, or handed off: the first response stands
+            # The customer post has not reached us (out of order, or answered natively on the
+            # platform before its webhook came): leave an answered stub its delivery completes.
+            stub = {"platform": platform, "post_id": m.in_reply_to, "status": "answered", "stub": True,
+                    "answered_at": m.created_at, "answered_by": answered_by, "answered_via": m.post_id,
+                    "expire_at": retention(self.clock(), self.retention_days)}
+            if self.store.create(MENTIONS, target, stub):
+                result.answered += 1
+                return
 
     # -- deletions -------------------------------------------------------------------------
     def _delete(self, d: Deletion, result: IngestResult) -> None:
