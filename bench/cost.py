@@ -71,6 +71,10 @@ class RecordingScheduler:
         self.scheduled.append(dict(payload))
         return bool(self.inner.schedule(task_id, at, payload, now))
 
+    def schedule_many(self, tasks: list[tuple[str, datetime, dict[str, Any]]], now: datetime) -> list[bool]:
+        self.scheduled.extend(dict(payload) for _, _, payload in tasks)
+        return list(self.inner.schedule_many(tasks, now))
+
     def delete(self, task_id: str) -> bool:
         return bool(self.inner.delete(task_id))
 

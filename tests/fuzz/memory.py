@@ -133,6 +133,9 @@ class MemoryScheduler:
             self.tasks[task_id] = (at, dict(payload))
             return True
 
+    def schedule_many(self, tasks: list[tuple[str, datetime, dict[str, Any]]], now: datetime) -> list[bool]:
+        return [self.schedule(task_id, at, payload, now) for task_id, at, payload in tasks]
+
     def delete(self, task_id: str) -> bool:
         with self._lock:
             self.calls.append(("delete", task_id))
