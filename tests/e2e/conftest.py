@@ -14,20 +14,22 @@ from typing import Any
 import httpx
 import pytest
 
+from fakes.world import Credentials, OutsideWorld
 from tests.conftest import FIXTURES, ROOT
 
-X_SECRET = "e2e-x-client-secret"
-X_TOKEN = "e2e-x-user-token"
-META_SECRET = "e2e-meta-app-secret"
-META_VERIFY = "e2e-meta-verify"
-META_TOKEN = "e2e-meta-page-token"
-STAFF_TOKEN = "e2e-staff-token"
-BRAND_X = "1000000001"
-PAGE_ID = "110000000000001"
-IG_ID = "17841400000000001"
-PD_KEY = "R0UT1NGKEY00000000000000000000E2"
-WEBHOOK_SECRET = "e2e-alert-webhook-secret"
-PD_WEBHOOK_SECRET = "e2e-pagerduty-webhook-secret"
+CREDENTIALS = Credentials(prefix="e2e", pagerduty_key="R0UT1NGKEY00000000000000000000E2")
+X_SECRET = CREDENTIALS.x_client_secret
+X_TOKEN = CREDENTIALS.x_token
+META_SECRET = CREDENTIALS.meta_secret
+META_VERIFY = CREDENTIALS.meta_verify
+META_TOKEN = CREDENTIALS.meta_token
+STAFF_TOKEN = "e2e-staff-token"  # noqa: S105
+BRAND_X = CREDENTIALS.brand_x_id
+PAGE_ID = CREDENTIALS.page_id
+IG_ID = CREDENTIALS.ig_id
+PD_KEY = CREDENTIALS.pagerduty_key
+WEBHOOK_SECRET = CREDENTIALS.webhook_secret
+PD_WEBHOOK_SECRET = CREDENTIALS.pagerduty_webhook_secret
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Fakes:
     pagerduty: Any
     webhook: Any
     department: Any
+    world: OutsideWorld
 
     def all(self) -> list[Any]:
         return [self.x, self.graph, self.slack, self.chat, self.pagerduty, self.webhook, self.department]
@@ -103,18 +106,13 @@ class Hub:
 
 def _start_fakes() -> Fakes:
     from fakes.base import FakeServer, Response
-    from fakes.graph_api import make_graph_api
-    from fakes.sinks import make_google_chat, make_pagerduty, make_slack, make_webhook
-    from fakes.x_api import make_x_api
 
+    world = OutsideWorld.start(CREDENTIALS)
     department = FakeServer()
     department.route("POST", r"/departments/(?P<name>[\w-]+)", lambda req, m: Response(202, {"ok": True}))
-    fakes = Fakes(x=make_x_api(X_TOKEN), graph=make_graph_api(META_TOKEN), slack=make_slack(),
-                  chat=make_google_chat(), pagerduty=make_pagerduty(PD_KEY), webhook=make_webhook(WEBHOOK_SECRET),
-                  department=department)
-    for fake in fakes.all():
-        fake.start()
-    return fakes
+    department.start()
+    return Fakes(x=world.x, graph=world.graph, slack=world.slack, chat=world.chat, pagerduty=world.pagerduty,
+                 webhook=world.webhook, department=department, world=world)
 
 
 def _policy(department_url: str, tmp: Path) -> Path:
@@ -128,36 +126,17 @@ def _policy(department_url: str, tmp: Path) -> Path:
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     if shutil.which("gcloud") is None or shutil.which("java") is None:
         pytest.fail("the e2e suite needs gcloud with the Firestore emulator and Java (see README: make setup)")
-    from fakes.sinks import FAKE_CHAT_KEY, FAKE_CHAT_SPACE, FAKE_CHAT_TOKEN, FAKE_SLACK_PATH
     from stack import LocalStack
 
     fakes = _start_fakes()
     tmp = tmp_path_factory.mktemp("stack")
     env = {
+        **fakes.world.env(),
         "HILFT_CONFIG": str(_policy(fakes.department.url, tmp)),
         "HILFT_STAFF_AUTH": "token",
         "HILFT_STAFF_TOKEN": STAFF_TOKEN,
         "HILFT_CLAIM_TTL_SECONDS": "5",
         "HILFT_SWEEP_GRACE_SECONDS": "1",
-        "X_CLIENT_SECRET": X_SECRET,
-        "X_CONSUMER_SECRET": "e2e-x-consumer-secret",
-        "X_USER_ACCESS_TOKEN": X_TOKEN,
-        "X_BRAND_USER_IDS": BRAND_X,
-        "X_API_BASE_URL": fakes.x.url,
-        "META_APP_SECRET": META_SECRET,
-        "META_VERIFY_TOKEN": META_VERIFY,
-        "META_PAGE_ACCESS_TOKEN": META_TOKEN,
-        "META_PAGE_IDS": PAGE_ID,
-        "META_IG_USER_IDS": IG_ID,
-        "META_GRAPH_BASE_URL": fakes.graph.url + "/v21.0",
-        "SLACK_WEBHOOK_URL": fakes.slack.url + FAKE_SLACK_PATH,
-        "GOOGLE_CHAT_WEBHOOK_URL": (fakes.chat.url + f"/v1/spaces/{FAKE_CHAT_SPACE}/messages"
-                                    f"?key={FAKE_CHAT_KEY}&token={FAKE_CHAT_TOKEN}"),
-        "PAGERDUTY_ROUTING_KEY": PD_KEY,
-        "PAGERDUTY_EVENTS_URL": fakes.pagerduty.url + "/v2/enqueue",
-        "ALERT_WEBHOOK_URL": fakes.webhook.url + "/hooks/hilft",
-        "ALERT_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "PAGERDUTY_WEBHOOK_SECRET": PD_WEBHOOK_SECRET,
     }
     log_dir = ROOT / "test-artifacts" / "stack-logs"
     stack = LocalStack(env=env, log_dir=log_dir)

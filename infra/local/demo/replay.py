@@ -25,81 +25,31 @@ import httpx
 from demo import payloads
 from demo.payloads import BRAND_X_HANDLE, BRAND_X_ID, BRAND_X_NAME, IG_HANDLE, IG_ID, PAGE_ID, PAGE_NAME, Author
 from demo.scenario import POLICY_FILE, ROOT, Day, ScriptedPost, scaled_policy
+from fakes.world import Credentials, OutsideWorld
 from hilft.core import ids
 from hilft.core.board_view import ResponseStats, response_stats
 from hilft.core.policy import Policy, parse_policy
 
 # The fake servers' credentials: made up, valid only between this process and its own stack.
-X_SECRET = "demo-x-client-secret"  # noqa: S105
-X_TOKEN = "demo-x-user-token"  # noqa: S105
-META_SECRET = "demo-meta-app-secret"  # noqa: S105
-META_TOKEN = "demo-meta-page-token"  # noqa: S105
-PD_KEY = "R0UT1NGKEYDEMO000000000000000000"
-WEBHOOK_SECRET = "demo-alert-webhook-secret"  # noqa: S105
+CREDENTIALS = Credentials(prefix="demo", pagerduty_key="R0UT1NGKEYDEMO000000000000000000")
+X_SECRET = CREDENTIALS.x_client_secret
+META_SECRET = CREDENTIALS.meta_secret
 ONCALL = "oncall-demo"
 REDELIVERY_GAPS = (0.0, 0.7, 1.6)  # seconds after the first delivery, as a platform retries
 MAX_ATTEMPTS = 4
 SETTLE_SECONDS = 2.0  # after the last escalation is due: task dispatch and sink round trips
 
 
-@dataclass
-class Fakes:
-    x: Any
-    graph: Any
-    slack: Any
-    chat: Any
-    pagerduty: Any
-    webhook: Any
-
-    def all(self) -> list[Any]:
-        return [self.x, self.graph, self.slack, self.chat, self.pagerduty, self.webhook]
+Fakes = OutsideWorld
 
 
-def start_fakes() -> Fakes:
-    from fakes.graph_api import make_graph_api
-    from fakes.sinks import make_google_chat, make_pagerduty, make_slack, make_webhook
-    from fakes.x_api import make_x_api
-
-    fakes = Fakes(x=make_x_api(X_TOKEN), graph=make_graph_api(META_TOKEN), slack=make_slack(),
-                  chat=make_google_chat(), pagerduty=make_pagerduty(PD_KEY), webhook=make_webhook(WEBHOOK_SECRET))
-    started = []
-    try:
-        for fake in fakes.all():
-            fake.start()
-            started.append(fake)
-    except BaseException:
-        for fake in started:
-            fake.stop()
-        raise
-    return fakes
+def start_fakes() -> OutsideWorld:
+    return OutsideWorld.start(CREDENTIALS)
 
 
-def function_env(fakes: Fakes, policy_path: Path) -> dict[str, str]:
-    from fakes.sinks import FAKE_CHAT_KEY, FAKE_CHAT_SPACE, FAKE_CHAT_TOKEN, FAKE_SLACK_PATH
-
-    return {
-        "HILFT_CONFIG": str(policy_path),
-        "HILFT_STAFF_AUTH": "off",
-        "HILFT_CLAIM_TTL_SECONDS": "5",
-        "X_CLIENT_SECRET": X_SECRET,
-        "X_CONSUMER_SECRET": "demo-x-consumer-secret",
-        "X_USER_ACCESS_TOKEN": X_TOKEN,
-        "X_BRAND_USER_IDS": BRAND_X_ID,
-        "X_API_BASE_URL": fakes.x.url,
-        "META_APP_SECRET": META_SECRET,
-        "META_VERIFY_TOKEN": "demo-meta-verify",
-        "META_PAGE_ACCESS_TOKEN": META_TOKEN,
-        "META_PAGE_IDS": PAGE_ID,
-        "META_IG_USER_IDS": IG_ID,
-        "META_GRAPH_BASE_URL": fakes.graph.url + "/v21.0",
-        "SLACK_WEBHOOK_URL": fakes.slack.url + FAKE_SLACK_PATH,
-        "GOOGLE_CHAT_WEBHOOK_URL": (fakes.chat.url + f"/v1/spaces/{FAKE_CHAT_SPACE}/messages"
-                                    f"?key={FAKE_CHAT_KEY}&token={FAKE_CHAT_TOKEN}"),
-        "PAGERDUTY_ROUTING_KEY": PD_KEY,
-        "PAGERDUTY_EVENTS_URL": fakes.pagerduty.url + "/v2/enqueue",
-        "ALERT_WEBHOOK_URL": fakes.webhook.url + "/hooks/hilft",
-        "ALERT_WEBHOOK_SECRET": WEBHOOK_SECRET,
-    }
+def function_env(fakes: OutsideWorld, policy_path: Path) -> dict[str, str]:
+    return {**fakes.env(), "HILFT_CONFIG": str(policy_path), "HILFT_STAFF_AUTH": "off",
+            "HILFT_CLAIM_TTL_SECONDS": "5"}
 
 
 # --- what the replay knows about each post ------------------------------------------------------
