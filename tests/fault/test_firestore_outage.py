@@ -37,6 +37,7 @@ from tests.fault.proxy import CuttableProxy
 pytestmark = [pytest.mark.slow, pytest.mark.emulator, pytest.mark.timeout(240)]
 
 POSTS = int(os.environ.get("HILFT_FAULT_POSTS", "500"))
+MIN_OUTAGE_SECONDS = 8.0
 PROMISE_SECONDS = 40
 POLICY = PolicySpec(promise=f"{PROMISE_SECONDS}s", warning_before="20s", max_level=1,
                     ladder_sinks=("webhook", "pagerduty"), warning_sinks=("slack",))
@@ -63,6 +64,9 @@ def test_firestore_killed_mid_burst_then_restarted_loses_nothing_and_alerts_each
             snapshot = export_firestore(rig, tmp_path / "export")
             rig.stack.stop_one("firestore", signal.SIGKILL)
             restart_firestore(rig, snapshot)
+            # Longer than the store's in-process retry budget (4 s), or a quick restart would be
+            # bridged by retries and the run would prove nothing.
+            time.sleep(max(0.0, MIN_OUTAGE_SECONDS - (time.monotonic() - outage["start"])))
             proxy.restore()
             outage["seconds"] = time.monotonic() - outage["start"]
 
