@@ -41,8 +41,8 @@ fi
 # checkov (Terraform policy checks) pins many libraries: it gets a virtualenv of its own.
 if [ "${HILFT_SKIP_CHECKOV:-0}" != "1" ] && [ ! -x .venv-checkov/bin/checkov ]; then
   echo "setup: installing checkov into .venv-checkov"
-  "$PY" -m venv .venv-checkov
-  .venv-checkov/bin/python -m pip install -q --upgrade pip
-  .venv-checkov/bin/python -m pip install -q 'checkov>=3.2,<4'
+  env -u PYTHONPATH "$PY" -m venv .venv-checkov
+  env -u PYTHONPATH .venv-checkov/bin/python -m pip install -q --upgrade pip
+  env -u PYTHONPATH .venv-checkov/bin/python -m pip install -q "checkov>=3.2,<4"
 fi
 echo "setup: ok"

@@ -51,7 +51,9 @@ def test_checkov_finds_nothing(tmp_path: Path) -> None:
         [binary, "--directory", str(INFRA), "--framework", "terraform", "--quiet", "--compact",
          "--skip-download", "--output", "json", "--output-file-path", str(report)],
         capture_output=True, text=True, timeout=600, check=False,
-        env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"},
+        # checkov runs in its own venv: our PYTHONPATH (make exports it) must not leak into it.
+        env={**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+             "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"},
     )
     results_file = report / "results_json.json"
     assert results_file.exists(), f"checkov wrote no report (exit {ran.returncode}):\n{ran.stderr[-2000:]}"
