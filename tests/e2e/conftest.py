@@ -7,7 +7,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +33,17 @@ PD_WEBHOOK_SECRET = CREDENTIALS.pagerduty_webhook_secret
 
 
 @dataclass
-class Fakes:
-    x: Any
-    graph: Any
-    slack: Any
-    chat: Any
-    pagerduty: Any
-    webhook: Any
-    department: Any
-    world: OutsideWorld
+class Fakes(OutsideWorld):
+    """The outside world plus a department's webhook receiver (handoff notifications)."""
+
+    department: Any = None
 
     def all(self) -> list[Any]:
-        return [self.x, self.graph, self.slack, self.chat, self.pagerduty, self.webhook, self.department]
+        return [*super().all(), self.department]
+
+    @property
+    def world(self) -> OutsideWorld:
+        return self
 
 
 class Hub:
@@ -111,8 +110,7 @@ def _start_fakes() -> Fakes:
     department = FakeServer()
     department.route("POST", r"/departments/(?P<name>[\w-]+)", lambda req, m: Response(202, {"ok": True}))
     department.start()
-    return Fakes(x=world.x, graph=world.graph, slack=world.slack, chat=world.chat, pagerduty=world.pagerduty,
-                 webhook=world.webhook, department=department, world=world)
+    return Fakes(**{f.name: getattr(world, f.name) for f in fields(world)}, department=department)
 
 
 def _policy(department_url: str, tmp: Path) -> Path:
