@@ -183,8 +183,11 @@ class App:
     def _doc_id_from(self, payload: dict[str, Any]) -> str:
         from hilft.core import ids
 
-        if isinstance(payload.get("doc_id"), str) and payload["doc_id"]:
-            return str(payload["doc_id"])
+        doc_id = payload.get("doc_id")
+        if doc_id is not None:
+            if not isinstance(doc_id, str) or not ids.is_doc_id(doc_id):
+                raise MalformedPayload("doc_id is not a hilft document id")
+            return doc_id
         if isinstance(payload.get("platform"), str) and isinstance(payload.get("post_id"), str):
             return ids.mention_doc_id(payload["platform"], payload["post_id"])
         raise MalformedPayload("give doc_id, or platform and post_id")
@@ -209,7 +212,10 @@ class App:
         web.require_method(request, "POST")
         who = web.staff_identity(request, s.staff_auth, s.staff_token)
         payload = web.parse_json_object(web.read_body(request, 64 * 1024, require_json=False))
-        result = self.deadline_service.acknowledge(self._doc_id_from(payload), payload.get("by") or who)
+        by = payload.get("by")
+        if s.staff_auth == "iam" or not isinstance(by, str) or not 0 < len(by) <= 120:
+            by = who  # behind IAM the verified identity is recorded, never a claimed one
+        result = self.deadline_service.acknowledge(self._doc_id_from(payload), by)
         return web.json_response({"outcome": result.outcome})
 
     def pagerduty_webhook(self, request: flask.Request) -> flask.Response:
@@ -223,7 +229,9 @@ class App:
         body = web.read_body(request, 256 * 1024)
         pd.verify_signature(body, request.headers.get("X-PagerDuty-Signature"), secret)
         doc_id = pd.acknowledged_doc_id(web.parse_json_object(body))
-        if doc_id is None:
+        from hilft.core import ids
+
+        if doc_id is None or not ids.is_doc_id(doc_id):
             return web.json_response({"outcome": "ignored"})
         try:
             outcome = self.deadline_service.acknowledge(doc_id, "pagerduty").outcome

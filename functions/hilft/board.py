@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import flask
 
 from hilft import web
-from hilft.core import board_view
+from hilft.core import board_view, ids
 from hilft.core.durations import parse_duration
 from hilft.core.errors import Forbidden, MalformedPayload
 
@@ -94,8 +94,8 @@ def _act(app: App, request: flask.Request) -> flask.Response:
     _same_origin(request)
     payload = web.parse_json_object(web.read_body(request, 16 * 1024))
     doc_id = payload.get("doc_id")
-    if not isinstance(doc_id, str) or not doc_id or len(doc_id) > 200:
-        raise MalformedPayload("doc_id must be a non-empty string")
+    if not isinstance(doc_id, str) or not ids.is_doc_id(doc_id):
+        raise MalformedPayload("doc_id is not a hilft document id")
     action = request.args.get("action")
     if action == "ack":
         result: Any = app.deadline_service.acknowledge(doc_id, who)

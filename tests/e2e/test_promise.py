@@ -139,9 +139,11 @@ def test_acknowledged_post_is_not_realerted(e2e):
     assert e2e.mention("x", post_id)["acknowledged"] is True
 
 
-def test_ack_requires_the_staff_token(e2e):
+def test_ack_requires_the_staff_token_and_one_of_our_document_ids(e2e):
     response = e2e.http.post(e2e.url("ack"), json={"doc_id": "x"})
     assert response.status_code == 401
+    assert e2e.staff("ack", {"doc_id": "../handoffs/x"}).status_code == 400
+    assert e2e.staff("ack", {"doc_id": "0" * 40}).status_code == 404
 
 
 def test_deadline_rejects_calls_without_a_valid_oidc_token(e2e):

@@ -300,3 +300,11 @@ def test_operations_per_post_lifecycle_stay_small():
     ops = world.store.ops
     assert world.scheduler.ops["creates"] == 2
     assert ops["writes"] <= 6 and ops["reads"] <= 5, ops
+
+
+def test_doc_ids_from_outside_must_be_ours():
+    from hilft.core.ids import is_doc_id
+
+    assert is_doc_id(mention_doc_id("x", "1"))
+    for value in ("", "../mentions/x", "A" * 40, mention_doc_id("x", "1") + "/sub", "0" * 39):
+        assert not is_doc_id(value)

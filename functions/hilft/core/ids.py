@@ -7,11 +7,20 @@ ids and Cloud Tasks slows down on sequential task names, so both are hashed.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+_DOC_ID = re.compile(r"[0-9a-f]{40}")
+
+
+def is_doc_id(value: str) -> bool:
+    """Ids that come back from outside (staff tools, PagerDuty) must be ours before they touch a path."""
+    return bool(_DOC_ID.fullmatch(value))
 
 
 def mention_doc_id(platform: str, post_id: str) -> str:
