@@ -137,6 +137,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         "HILFT_SWEEP_GRACE_SECONDS": "1",
     }
     log_dir = ROOT / "test-artifacts" / "stack-logs"
+    shutil.rmtree(log_dir, ignore_errors=True)  # the log audit reads this session's lines only
     stack = LocalStack(env=env, log_dir=log_dir)
     stack.start()
     os.environ["FIRESTORE_EMULATOR_HOST"] = stack.firestore_host

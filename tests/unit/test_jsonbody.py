@@ -18,7 +18,7 @@ def test_lone_surrogate_is_replaced_so_the_text_can_be_stored():
     doc["t"][0].encode("utf-8")
 
 
-@pytest.mark.parametrize("body", [b"", b"{", b"\xff\xfe", b"[" * 100000])
+@pytest.mark.parametrize("body", [b"", b"{", b"\xff\xfe", b"[" * 100000, b'{"a":"x\xed\xa0\x80y"}'])
 def test_not_json_is_malformed(body):
     with pytest.raises(MalformedPayload):
         loads(body)

@@ -31,7 +31,8 @@ def _clean(value: Any) -> Any:
 
 def loads(body: bytes) -> Any:
     try:
-        document = json.loads(body)
+        # Strict UTF-8 first: json.loads(bytes) would let encoded surrogates (b"\xed\xa0\x80") through.
+        document = json.loads(body.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise MalformedPayload("body is not JSON") from exc
     if _SURROGATE_ESCAPE.search(body):
