@@ -39,6 +39,12 @@ LEGACY_SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 
 _HANDLE = re.compile(r"[A-Za-z0-9_]{1,50}")
 
+# X's crc_token is a short random string (letters, digits and the base64/base64url marks). The CRC
+# answer is HMAC(secret, token) in exactly the format of a body signature, so a token that could be
+# a webhook body would turn the CRC endpoint into a signing oracle. Bodies are JSON objects (they
+# start with ``{`` after optional whitespace); no token in this alphabet can be one.
+CRC_TOKEN = re.compile(r"[A-Za-z0-9_=+/.\-]{1,256}")
+
 
 # -- signatures ---------------------------------------------------------------------------------
 
@@ -50,12 +56,18 @@ def sign(body: bytes, secret: str) -> str:
 
 
 def crc_response(crc_token: str, *, client_secret: str | None, consumer_secret: str | None) -> dict[str, str]:
-    """Answer X's challenge-response check, keyed by the OAuth 2.0 client secret when configured."""
+    """Answer X's challenge-response check, keyed by the OAuth 2.0 client secret when configured.
+
+    Only tokens of ``CRC_TOKEN``'s bounded alphabet are signed: anything else is ``MalformedPayload``
+    (400), so no CRC answer can ever be replayed as the signature of a webhook body.
+    """
     key = client_secret or consumer_secret
     if not key:
         raise MissingSecret()
     if not crc_token:
         raise MalformedPayload("missing crc_token")
+    if not CRC_TOKEN.fullmatch(crc_token):
+        raise MalformedPayload("crc_token must be 1-256 characters of [A-Za-z0-9_=+/.-]")
     return {"response_token": sign(crc_token.encode("utf-8"), key)}
 
 
