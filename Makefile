@@ -18,7 +18,7 @@ dev: setup ## the local stack in the foreground (Firestore + Cloud Tasks emulato
 demo: setup ## hilft's main job locally: the full stack, fake platforms, a replayed day, live view
 	$(PY) -m demo
 
-test: setup ## the whole test suite: unit, property, emulator, end-to-end, browser, infra checks
+test: lint ## lint, then the whole test suite: unit, property, emulator, end-to-end, browser, infra checks
 	$(PY) infra/local/gen_requirements.py --check
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 

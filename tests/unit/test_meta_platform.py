@@ -92,6 +92,28 @@ def test_a_body_signed_with_the_app_secret_verifies():
     meta.verify_signature(body, meta.sign(body, APP_SECRET), APP_SECRET)
 
 
+# Meta's docs give no numeric example. This is a real delivery Meta signed (WhatsApp Cloud API, the
+# app secret since reset), the known answer in pywa's test suite (david-lev/pywa,
+# tests/test_server.py::test_webhook_updates_validator).
+PYWA_APP_SECRET = "1222e786b144d0e85b9f365372d93676"
+PYWA_BODY = (
+    b'{"object":"whatsapp_business_account","entry":[{"id":"264937493375603","changes":[{"value":'
+    b'{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550953877","phone_number_id":'
+    b'"277321005464405"},"contacts":[{"profile":{"name":"PyWa Tests"},"wa_id":"972544401243"}],"messages":'
+    b'[{"from":"972544401243","id":"wamid.HBgMOTcyNTQ0NDAxMjQzFQIAEhggM0RFQTNCMEEwRTY3QzUwODYzMDc4NjQ4QzM4'
+    b'ODAxM0YA","timestamp":"1730231903","text":{"body":"Hey there! I am using PyWa."},"type":"text"}]},'
+    b'"field":"messages"}]}]}'
+)
+PYWA_SIGNATURE = "sha256=54edfa1d7259e0eb13c677cc7d73d1b5c86cfa12433d19156e058ab9251bc441"
+
+
+def test_signature_matches_a_known_answer_signed_by_meta():
+    assert meta.sign(PYWA_BODY, PYWA_APP_SECRET) == PYWA_SIGNATURE
+    meta.verify_signature(PYWA_BODY, PYWA_SIGNATURE, PYWA_APP_SECRET)
+    with pytest.raises(InvalidSignature):
+        meta.verify_signature(PYWA_BODY.replace(b"PyWa.", b"PyWa!"), PYWA_SIGNATURE, PYWA_APP_SECRET)
+
+
 def test_signing_the_raw_escaped_bytes_verifies_while_reserialised_json_would_not():
     body = raw("umlauts_emoji.json")
     assert b"\\u00fc" in body and b"\\ud83d\\udc4b" in body  # Meta's escaping is in the raw bytes

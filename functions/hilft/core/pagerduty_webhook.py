@@ -33,7 +33,3 @@ def acknowledged_doc_id(payload: dict[str, Any]) -> str | None:
     if isinstance(key, str) and key.startswith(PREFIX) and len(key) > len(PREFIX):
         return key[len(PREFIX):]
     return None
-
-
-def is_pagerduty_event(payload: dict[str, Any]) -> bool:
-    return isinstance(payload.get("event"), dict) and "event_type" in payload["event"]
