@@ -24,6 +24,22 @@ from hilft.core.errors import TransientSchedulerError
 # Cloud Tasks refuses schedule_time more than 30 days ahead.
 MAX_SCHEDULE_AHEAD = timedelta(days=30) - timedelta(minutes=5)
 
+
+def clamp_to_horizon(at: datetime, now: datetime) -> tuple[datetime, datetime | None]:
+    """When to fire a task meant for ``at``: ``(fire_at, not_before)``.
+
+    Within Cloud Tasks' horizon the task fires at ``at`` and ``not_before`` is None. Beyond it the
+    task fires at the horizon and ``not_before`` is ``at`` (UTC), which the payload carries so
+    ``deadline`` re-schedules the rest of the way when the task arrives early.
+    """
+    if at.tzinfo is None or now.tzinfo is None:
+        raise ValueError("schedule time must be timezone-aware")
+    horizon = now + MAX_SCHEDULE_AHEAD
+    if at <= horizon:
+        return at, None
+    return horizon, at.astimezone(UTC)
+
+
 _TRANSIENT = (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError,
               gexc.RetryError, gexc.Unknown, gexc.ResourceExhausted, gexc.Aborted)
 _RETRY = Retry(predicate=lambda exc: isinstance(exc, gexc.ServiceUnavailable | gexc.DeadlineExceeded),
@@ -68,12 +84,10 @@ class TasksScheduler:
         A time beyond Cloud Tasks' 30-day horizon is clamped; the payload carries the real
         target so ``deadline`` re-schedules when it fires early.
         """
-        if at.tzinfo is None:
-            raise ValueError("schedule time must be timezone-aware")
-        fire_at = min(at, now + MAX_SCHEDULE_AHEAD)
+        fire_at, not_before = clamp_to_horizon(at, now)
         body = dict(payload)
-        if fire_at < at:
-            body["not_before"] = at.astimezone(UTC).isoformat()
+        if not_before is not None:
+            body["not_before"] = not_before.isoformat()
         ts = timestamp_pb2.Timestamp()
         ts.FromDatetime(fire_at.astimezone(UTC))
         http_request: dict[str, Any] = {
