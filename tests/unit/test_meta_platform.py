@@ -440,14 +440,14 @@ def test_a_lone_surrogate_in_text_is_replaced_so_the_text_stays_valid_utf8():
     b'{"object": "page"}',
     b'{"object": "page", "entry": {}}',
     b'{"object": "page", "entry": [{"time": 1}]}',
-    b'{"object": "page", "entry": [{"id": 110000000000001}]}',
+    b'{"object": "page", "entry": [{"id": -110000000000001}]}',
     b'{"object": "page", "entry": [{"id": "1", "changes": [{"value": {}}]}]}',
     b'{"object": "page", "entry": [{"id": "1", "time": -5}]}',
     b'{"object": "page", "entry": [{"id": "1", "time": 1e400}]}',
     b'{"object": "page", "entry": [{"id": "1", "time": 1, "changes": [{"field": "feed", "value": "x"}]}]}',
     b"[" * 100_000,
 ], ids=["empty", "text", "bad-utf8", "array", "no-object", "no-entry", "entry-object", "entry-without-id",
-        "numeric-id", "change-without-field", "negative-time", "infinite-time", "feed-value-not-object",
+        "negative-numeric-id", "change-without-field", "negative-time", "infinite-time", "feed-value-not-object",
         "deeply-nested"])
 def test_a_body_not_shaped_like_metas_is_malformed(body):
     with pytest.raises(MalformedPayload):

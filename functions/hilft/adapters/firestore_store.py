@@ -25,6 +25,7 @@ from hilft.core.errors import TransientStoreError
 MENTIONS = "mentions"
 ANSWERS = "answers"
 HANDOFFS = "handoffs"
+OPERATOR_ALERTS = "operator_alerts"  # conditions only an operator can fix (a platform revoked our access)
 
 # Every composite query this module runs; infra/firestore.tf must define each (tests/infra checks).
 COMPOSITE_INDEXES = [
@@ -208,4 +209,10 @@ class FirestoreStore(PreconditionLoop):
         query = (self.client.collection(MENTIONS)
                  .where(filter=FieldFilter("received_at", ">=", since))
                  .order_by("received_at").limit(limit))
+        return self._run(query)
+
+    def open_operator_alerts(self, limit: int = 20) -> list[Snapshot]:
+        """Unresolved operator alerts for the board (one equality filter: no composite index)."""
+        query = (self.client.collection(OPERATOR_ALERTS)
+                 .where(filter=FieldFilter("resolved", "==", False)).limit(limit))
         return self._run(query)

@@ -63,6 +63,18 @@ class Mention(BaseModel):
     recipient_id: str | None = None
     # Ids of accounts @-mentioned in the text: tells a post addressed to the brand from a radar catch.
     mentioned_user_ids: tuple[str, ...] = ()
+    # Author of the post this one quotes: a quote of a brand post is addressed to the brand.
+    quoted_author_id: str | None = None
+    # The platform delivered no readable text: an encrypted message (XChat) the staff open on X.
+    encrypted: bool = False
+    # An edit of an earlier post. X gives each version a new id: ``edit_of`` is the first version's
+    # id (the document's key) and ``edit_rank`` this version's place in the edit history. Meta keeps
+    # the id and says ``verb: edited``; then ``edit_of`` is the post's own id.
+    edit_of: str | None = None
+    edit_rank: int = 0
+    edited_at: datetime | None = None  # when the edit was made (X: the version's created_at)
+    # Meta sent ids only (Page and Instagram mentions): text and author come from the Graph API later.
+    needs_enrichment: bool = False
 
     @field_validator("created_at")
     @classmethod
@@ -83,10 +95,21 @@ class Deletion(BaseModel):
     deleted_at: datetime | None = None
 
 
+class AccessRevoked(BaseModel):
+    """A brand account withdrew the app's access: hilft hears nothing from it until an operator acts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: Platform
+    account_id: str | None = None  # the account whose access ended (unknown when the body omits it)
+    revoked_at: datetime | None = None
+    source: str = ""  # the event's name, e.g. "user_event.revoke" or "oauth.revoke"
+
+
 class ParsedBatch(BaseModel):
     """Everything one webhook body carried, in delivery order."""
 
     model_config = ConfigDict(frozen=True)
 
-    events: tuple[Mention | Deletion, ...] = ()
+    events: tuple[Mention | Deletion | AccessRevoked, ...] = ()
     ignored: tuple[str, ...] = ()  # names of event types hilft does not handle (logged once each)

@@ -5,9 +5,17 @@ Bytes and query parameters in, models or exceptions out: no HTTP, no clock, no F
 One webhook body is ``{"object": "page" | "instagram", "entry": [...]}``. Each entry is one
 account of the brand (``entry.id``: a Page id or an Instagram professional account id) and
 carries ``changes[]`` (``{"field", "value"}``: Page ``feed``/``mention``, Instagram
-``comments``/``mentions``) and/or ``messaging[]`` (Messenger and Instagram direct messages).
-One body may mix several entries, fields and kinds; every item becomes one event or one name
-in ``ParsedBatch.ignored``.
+``comments``/``mentions``), ``messaging[]`` (Messenger and Instagram direct messages) and/or
+``standby[]`` (the same messages while another app — Meta's inbox, a bot — owns the thread: the
+customer still waits, so they are ingested like ``messaging[]``). Apps on Instagram Login may
+get one change flat in the entry (``entry.field``/``entry.value``, no ``changes[]``): both shapes
+parse alike. Older Messenger captures send ids as JSON numbers: they are normalised to strings.
+One body may mix several entries, fields and kinds; every item becomes one event or one name in
+``ParsedBatch.ignored`` — nothing is skipped silently.
+
+``verb: edited`` (Page feed and mentions) becomes a ``Mention`` with ``edit_of`` = its own id, so
+the service replaces the stored text. Page and Instagram mentions carry ids only: they come out
+with ``needs_enrichment`` and the service fetches text and author from the Graph API later.
 """
 
 from __future__ import annotations
@@ -19,11 +27,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from hilft.core import jsonbody
 from hilft.core.errors import Forbidden, InvalidSignature, MalformedPayload, MissingSecret
-from hilft.core.models import Author, Deletion, Kind, Mention, ParsedBatch, Platform
+from hilft.core.models import AccessRevoked, Author, Deletion, Kind, Mention, ParsedBatch, Platform
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 _SIGNATURE_PREFIX = "sha256="
@@ -124,8 +132,19 @@ def private_reply_allowed(
 # -- envelope models, pinned to Meta's documented shapes ----------------------------------
 
 
+def _numeric_id(value: Any) -> Any:
+    """Older Messenger deliveries carry ids as JSON numbers: accept a non-negative integer as its digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**30:
+        return str(value)
+    return value
+
+
+# An account or participant id: a string, or (older captures) a non-negative number normalised to one.
+_AccountId = Annotated[str, BeforeValidator(_numeric_id), Field(min_length=1, max_length=128)]
+
+
 class _Shape(BaseModel):
-    # strict: an id that is a number or a timestamp that is a string is not Meta's shape.
+    # strict: a comment id that is a number or a timestamp that is a string is not Meta's shape.
     model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
 
 
@@ -144,11 +163,17 @@ class _Change(_Shape):
 
 
 class _Entry(_Shape):
-    id: str
+    id: _AccountId
     time: EpochSecondsOrMillis | None = None
     changes: list[_Change] = []
     messaging: list[dict[str, Any]] = []
-    standby: list[Any] = []  # handover protocol: another app owns the thread
+    standby: list[dict[str, Any]] = []  # handover protocol: another app owns the thread
+    field: str | None = None  # Instagram Login: one change flat in the entry
+    value: Any = None
+
+
+# Entry keys hilft reads (or that carry nothing to answer); any other key is named in ``ignored``.
+_ENTRY_KEYS = frozenset({"id", "uid", "time", "changes", "messaging", "standby", "field", "value"})
 
 
 class _Envelope(_Shape):
@@ -204,7 +229,7 @@ class _IgMentionValue(_Shape):
 
 
 class _Participant(_Shape):
-    id: str
+    id: _AccountId
 
 
 class _ReplyTo(_Shape):
@@ -241,7 +266,7 @@ def parse(body: bytes, *, page_ids: frozenset[str], ig_user_ids: frozenset[str])
     """
     document = jsonbody.loads(body)
     envelope = _validate(_Envelope, document, "")
-    events: list[Mention | Deletion] = []
+    events: list[Mention | Deletion | AccessRevoked] = []
     ignored: list[str] = []
     if envelope.object == "page":
         dm_platform, brand_ids = Platform.MESSENGER, page_ids
@@ -249,17 +274,27 @@ def parse(body: bytes, *, page_ids: frozenset[str], ig_user_ids: frozenset[str])
         dm_platform, brand_ids = Platform.INSTAGRAM, ig_user_ids
     else:
         return ParsedBatch(ignored=(f"object:{_name(envelope.object)}",))
+    raw_entries = document.get("entry") if isinstance(document, dict) else None
     for index, entry in enumerate(envelope.entry):
         where = f"entry.{index}"
         fallback_time = _from_epoch(entry.time) if entry.time is not None else None
-        for number, change in enumerate(entry.changes):
+        changes = list(entry.changes)
+        if entry.field is not None:  # Instagram Login's flat shape
+            changes.append(_Change(field=entry.field, value=entry.value))
+        for number, change in enumerate(changes):
             _parse_change(envelope.object, change, entry.id, brand_ids, fallback_time,
                           f"{where}.changes.{number}", events, ignored)
         for number, item in enumerate(entry.messaging):
             _parse_messaging(dm_platform, item, entry.id, brand_ids, f"{where}.messaging.{number}",
                              events, ignored)
-        if entry.standby:
-            ignored.append(f"{envelope.object}:standby")
+        for number, item in enumerate(entry.standby):
+            _parse_messaging(dm_platform, item, entry.id, brand_ids, f"{where}.standby.{number}",
+                             events, ignored, channel="standby")
+        raw = raw_entries[index] if isinstance(raw_entries, list) and index < len(raw_entries) else {}
+        extra = [key for key in raw if key not in _ENTRY_KEYS] if isinstance(raw, dict) else []
+        ignored.extend(f"{envelope.object}:entry.{_name(key)}" for key in extra)
+        if not (changes or entry.messaging or entry.standby or extra):
+            ignored.append(f"{envelope.object}:empty-entry")
     return ParsedBatch(events=tuple(events), ignored=tuple(dict.fromkeys(ignored)))
 
 
@@ -270,7 +305,7 @@ def _parse_change(
     brand_ids: frozenset[str],
     fallback_time: datetime | None,
     where: str,
-    events: list[Mention | Deletion],
+    events: list[Mention | Deletion | AccessRevoked],
     ignored: list[str],
 ) -> None:
     handler = _CHANGE_HANDLERS.get((object_name, change.field))
@@ -282,6 +317,17 @@ def _parse_change(
         ignored.append(outcome)
     else:
         events.append(outcome)
+
+
+def _edit_fields(verb: str, post_id: str, fallback_time: datetime | None) -> dict[str, Any]:
+    """``verb: edited`` keeps the id: the edit replaces the stored text of the same document.
+
+    The entry's time (when Meta sent the edit) orders edits: a later edit has a higher rank.
+    """
+    if verb not in _EDIT_VERBS:
+        return {}
+    rank = int(fallback_time.timestamp() * 1000) if fallback_time else 1
+    return {"edit_of": post_id, "edit_rank": max(rank, 1), "edited_at": fallback_time}
 
 
 def _page_feed(
@@ -316,6 +362,7 @@ def _page_feed(
         is_brand=author_id is not None and author_id in page_ids,
         brand_account_id=page_id,
         url=_facebook_url(value.post_id),
+        **_edit_fields(value.verb, post_id, fallback_time),
     )
 
 
@@ -336,12 +383,14 @@ def _page_mention(
     if value.verb not in _ADD_VERBS | _EDIT_VERBS:
         return f"mention:{_name(value.item)}:{_name(value.verb)}"
     author_id = value.sender_id or UNKNOWN_AUTHOR_ID
+    text = _clean(value.message)
     return Mention(
         platform=Platform.FACEBOOK,
         post_id=post_id,
         kind=Kind.MENTION,
         author=Author(id=author_id, name=_clean_optional(value.sender_name)),
-        text=_clean(value.message),
+        text=text,
+        needs_enrichment=not text or author_id == UNKNOWN_AUTHOR_ID,
         created_at=created_at,
         conversation_id=value.post_id,
         in_reply_to=value.post_id if value.item == "comment" else None,
@@ -349,6 +398,7 @@ def _page_mention(
         brand_account_id=page_id,
         mentioned_user_ids=(page_id,),
         url=_facebook_url(value.post_id),
+        **_edit_fields(value.verb, post_id, fallback_time),
     )
 
 
@@ -393,6 +443,7 @@ def _ig_mention(
         in_reply_to=value.media_id if value.comment_id else None,
         brand_account_id=ig_user_id,
         mentioned_user_ids=(ig_user_id,),
+        needs_enrichment=True,
     )
 
 
@@ -411,17 +462,18 @@ def _parse_messaging(
     account_id: str,
     brand_ids: frozenset[str],
     where: str,
-    events: list[Mention | Deletion],
+    events: list[Mention | Deletion | AccessRevoked],
     ignored: list[str],
+    channel: str = "messaging",
 ) -> None:
-    """One ``messaging[]`` item: a message (or its echo), else a receipt/postback/reaction…
+    """One ``messaging[]`` (or ``standby[]``) item: a message (or its echo), else a receipt, postback…
 
     ``is_echo`` marks what the brand itself sent (from any tool): that is a brand answer.
     The conversation id is the customer's page- or Instagram-scoped id.
     """
     if "message" not in raw:
         kinds = sorted(set(raw) - {"sender", "recipient", "timestamp"})
-        ignored.append(f"messaging:{_name(kinds[0]) if kinds else 'empty'}")
+        ignored.append(f"{channel}:{_name(kinds[0]) if kinds else 'empty'}")
         return
     event = _validate(_MessagingEvent, raw, where)
     message = event.message

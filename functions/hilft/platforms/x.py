@@ -8,8 +8,16 @@ Two delivery formats reach ``x_webhook`` and both are handled here:
 * **X Activity API** (XAA): one event per POST, ``{"data": {"event_type", "filter", "payload",
   "includes"}}``. X documents no batching for XAA webhooks, so a body is exactly one envelope; a
   top-level list is rejected as malformed rather than guessed at. Handled: ``post.mention.create``,
-  ``post.create`` (how the brand's own replies arrive), ``dm.received``, ``dm.sent`` (the brand's
-  echo) and ``post.delete``; every other type is returned in ``ignored``.
+  ``post.reply.create`` (a direct reply to a brand post: X sends no mention event for the implicit
+  @ of a reply), ``post.quote.create`` (a quote of a brand post), ``post.create`` (how the brand's
+  own replies arrive), ``dm.received``, ``dm.sent`` (the brand's echo), ``chat.received`` and
+  ``chat.sent`` (encrypted XChat: stored without text, ``encrypted``), ``post.delete`` and
+  ``oauth.revoke``; every other type is returned in ``ignored``.
+
+An Account Activity ``user_event`` (the user revoked the app) has no ``for_user_id``; it and XAA's
+``oauth.revoke`` become ``AccessRevoked``. An edited post arrives under a new id with
+``edit_history_tweet_ids`` (v2) or ``edit_history`` (v1.1): it is parsed with ``edit_of`` set to
+the first version's id, so it lands on the original's document.
 
 Posts and DMs written by a brand account come back as events too; they are marked ``is_brand``
 for the service to treat as answers. Retweets carry no words of their own and are ignored.
@@ -32,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hilft.core import jsonbody
 from hilft.core.errors import InvalidSignature, MalformedPayload, MissingSecret
-from hilft.core.models import Author, Deletion, Kind, Mention, ParsedBatch, Platform
+from hilft.core.models import AccessRevoked, Author, Deletion, Kind, Mention, ParsedBatch, Platform
 
 OAUTH2_SIGNATURE_HEADER = "x-twitter-webhooks-signature-oauth2"
 LEGACY_SIGNATURE_HEADER = "x-twitter-webhooks-signature"
@@ -134,6 +142,17 @@ class _ExtendedTweet(_Shape):
     entities: _V1Entities | None = None
 
 
+class _V1EditHistory(_Shape):
+    initial_tweet_id: _Id
+    edit_tweet_ids: list[_Id] = []
+
+
+class _V1Quoted(_Shape):
+    """The quoted post inside a quote: only whose post it is matters."""
+
+    user: _V1User
+
+
 class _V1Tweet(_Shape):
     id_str: _Id
     text: str
@@ -146,6 +165,8 @@ class _V1Tweet(_Shape):
     entities: _V1Entities | None = None
     lang: str | None = None
     retweeted_status: dict[str, Any] | None = None
+    quoted_status: _V1Quoted | None = None
+    edit_history: _V1EditHistory | None = None
 
 
 class _MessageData(_Shape):
@@ -186,6 +207,26 @@ class _DeletedStatus(_Shape):
 class _TweetDelete(_Shape):
     status: _DeletedStatus
     timestamp_ms: str | None = None
+
+
+class _RevokeTarget(_Shape):
+    app_id: str | None = None
+
+
+class _RevokeSource(_Shape):
+    user_id: _Id | None = None
+
+
+class _Revoke(_Shape):
+    date_time: str | None = None  # "2018-05-24T09:48:12+00:00"
+    target: _RevokeTarget = _RevokeTarget()
+    source: _RevokeSource = _RevokeSource()
+
+
+class _UserEvent(_Shape):
+    """AAA ``user_event``: delivered without ``for_user_id`` (the subscription is already gone)."""
+
+    revoke: _Revoke | None = None
 
 
 class _AccountActivity(_Shape):
@@ -250,6 +291,7 @@ class _V2Post(_Shape):
     entities: _V2Entities | None = None
     note_tweet: _NoteTweet | None = None  # full text of a post longer than 280 characters
     lang: str | None = None
+    edit_history_tweet_ids: list[_Id] = []  # oldest first; more than one: this post is an edit
 
 
 class _V2DmEvent(_Shape):
@@ -275,8 +317,28 @@ class _PostDeletePayload(_Shape):
     author_id: _Id | None = None
 
 
+class _IncludedPost(_Shape):
+    id: _Id
+    author_id: _Id | None = None
+
+
 class _Includes(_Shape):
     users: list[_WrappedV2User | _V2User] = []
+    tweets: list[_IncludedPost] = []
+
+
+class _ChatPayload(_Shape):
+    """XAA ``chat.received``/``chat.sent``: end-to-end encrypted, so ids and times only."""
+
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,64}$")]
+    created_at_msec: str
+    sender_id: _Id
+    conversation_id: Annotated[str, Field(pattern=r"^[0-9]{1,20}(?:[:-][0-9]{1,20})*$", max_length=200)]
+
+
+class _OAuthRevokePayload(_Shape):
+    user_id: _Id | None = None
+    date_time: str | None = None
 
 
 class _ActivityFilter(_Shape):
@@ -294,8 +356,9 @@ class _ActivityEnvelope(_Shape):
     data: _Activity
 
 
-_XAA_POST_EVENTS = frozenset({"post.mention.create", "post.create"})
+_XAA_POST_EVENTS = frozenset({"post.mention.create", "post.reply.create", "post.quote.create", "post.create"})
 _XAA_DM_EVENTS = frozenset({"dm.received", "dm.sent"})
+_XAA_CHAT_EVENTS = frozenset({"chat.received", "chat.sent"})
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -311,9 +374,24 @@ def parse(body: bytes, *, brand_user_ids: frozenset[str]) -> ParsedBatch:
             return _parse_activity(_ActivityEnvelope.model_validate(document).data, brand_user_ids)
         if "for_user_id" in document:
             return _parse_account_activity(document, brand_user_ids)
+        if "user_event" in document:
+            return _parse_user_event(document)
     except ValidationError as exc:
         raise MalformedPayload("body does not match an X webhook shape") from exc
     raise MalformedPayload("neither an Account Activity nor an X Activity API body")
+
+
+def _parse_user_event(document: dict[str, Any]) -> ParsedBatch:
+    """AAA's revoke: the account took back the app's access; hilft is deaf on it from now on."""
+    raw = document["user_event"]
+    event = _UserEvent.model_validate(raw)
+    ignored = [f"user_event.{key}" for key in raw if key != "revoke"] if isinstance(raw, dict) else []
+    ignored += [key for key in document if key != "user_event"]
+    if event.revoke is None:
+        return ParsedBatch(ignored=_unique(ignored) or ("user_event",))
+    revoked = AccessRevoked(platform=Platform.X, account_id=event.revoke.source.user_id,
+                            revoked_at=_optional_iso(event.revoke.date_time), source="user_event.revoke")
+    return ParsedBatch(events=(revoked,), ignored=_unique(ignored))
 
 
 def _parse_account_activity(document: dict[str, Any], brand_user_ids: frozenset[str]) -> ParsedBatch:
@@ -321,7 +399,7 @@ def _parse_account_activity(document: dict[str, Any], brand_user_ids: frozenset[
     brand = activity.for_user_id
     users = {uid: Author(id=u.id, handle=u.screen_name, name=u.name, followers=u.followers_count)
              for uid, u in activity.users.items()}
-    events: list[Mention | Deletion] = []
+    events: list[Mention | Deletion | AccessRevoked] = []
     ignored: list[str] = [key for key in document if key not in _AAA_KNOWN_KEYS]
 
     for tweet in activity.tweet_create_events:
@@ -348,6 +426,9 @@ def _mention_from_v1_tweet(tweet: _V1Tweet, brand: str, brand_user_ids: frozense
     entities = (full.entities if full else None) or tweet.entities
     author = Author(id=tweet.user.id_str, handle=tweet.user.screen_name, name=tweet.user.name,
                     followers=tweet.user.followers_count)
+    history = tweet.edit_history
+    edit_of, edit_rank = (_edit_of(tweet.id_str, [history.initial_tweet_id, *history.edit_tweet_ids])
+                          if history else (None, 0))
     return Mention(
         platform=Platform.X,
         post_id=tweet.id_str,
@@ -362,7 +443,22 @@ def _mention_from_v1_tweet(tweet: _V1Tweet, brand: str, brand_user_ids: frozense
         lang=tweet.lang,
         url=post_url(tweet.id_str, author.handle),
         mentioned_user_ids=_unique(m.id_str for m in entities.user_mentions) if entities else (),
+        quoted_author_id=tweet.quoted_status.user.id_str if tweet.quoted_status else None,
+        edit_of=edit_of,
+        edit_rank=edit_rank,
     )
+
+
+def _edit_of(post_id: str, history: list[str]) -> tuple[str | None, int]:
+    """(first version's id, this version's place) for an edited post; (None, 0) for an original.
+
+    X lists a post's versions oldest first; each edit gets a new id and the first one names them all.
+    """
+    versions = _unique(history)
+    if not versions or versions[0] == post_id:
+        return None, 0
+    rank = versions.index(post_id) if post_id in versions else len(versions)
+    return versions[0], rank
 
 
 def _mention_from_legacy_dm(dm: _LegacyDmEvent, message: _MessageCreate, users: Mapping[str, Author],
@@ -386,8 +482,22 @@ def _parse_activity(activity: _Activity, brand_user_ids: frozenset[str]) -> Pars
     event_type, subscribed = activity.event_type, activity.filter.user_id
     if event_type in _XAA_POST_EVENTS:
         post = _V2Post.model_validate(activity.payload)
-        users = _v2_users(_Includes.model_validate(activity.includes).users)
-        return ParsedBatch(events=(_mention_from_v2_post(post, users, subscribed, brand_user_ids),))
+        includes = _Includes.model_validate(activity.includes)
+        users = _v2_users(includes.users)
+        authors = {tweet.id: tweet.author_id for tweet in includes.tweets if tweet.author_id}
+        # reply.create and quote.create fire only for posts of the filtered user.
+        replied_author = subscribed if event_type == "post.reply.create" else None
+        quoted_author = subscribed if event_type == "post.quote.create" else None
+        return ParsedBatch(events=(_mention_from_v2_post(post, users, subscribed, brand_user_ids, authors=authors,
+                                                         replied_author=replied_author,
+                                                         quoted_author=quoted_author),))
+    if event_type in _XAA_CHAT_EVENTS:
+        return ParsedBatch(events=(_mention_from_chat(activity, subscribed, brand_user_ids),))
+    if event_type == "oauth.revoke":
+        revoke = _OAuthRevokePayload.model_validate(activity.payload)
+        return ParsedBatch(events=(AccessRevoked(platform=Platform.X, account_id=revoke.user_id or subscribed,
+                                                 revoked_at=_optional_iso(revoke.date_time),
+                                                 source="oauth.revoke"),))
     if event_type in _XAA_DM_EVENTS:
         if "direct_message_events" in activity.payload:
             return _legacy_dms_from_activity(activity, subscribed, brand_user_ids)
@@ -401,10 +511,15 @@ def _parse_activity(activity: _Activity, brand_user_ids: frozenset[str]) -> Pars
 
 
 def _mention_from_v2_post(post: _V2Post, users: Mapping[str, Author], subscribed: str | None,
-                          brand_user_ids: frozenset[str]) -> Mention:
+                          brand_user_ids: frozenset[str], *, authors: Mapping[str, str] | None = None,
+                          replied_author: str | None = None, quoted_author: str | None = None) -> Mention:
     replied_to = next((ref.id for ref in post.referenced_tweets if ref.type == "replied_to"), None)
+    quoted = next((ref.id for ref in post.referenced_tweets if ref.type == "quoted"), None)
+    authors = authors or {}
     mentioned = _v2_mentioned_ids(post, users)
     author = users.get(post.author_id) or Author(id=post.author_id)
+    edit_of, edit_rank = _edit_of(post.id, post.edit_history_tweet_ids)
+    quoted_author_id = quoted_author or (authors.get(quoted) if quoted else None)
     return Mention(
         platform=Platform.X,
         post_id=post.id,
@@ -414,12 +529,37 @@ def _mention_from_v2_post(post: _V2Post, users: Mapping[str, Author], subscribed
         created_at=_from_iso(post.created_at),
         conversation_id=post.conversation_id,
         in_reply_to=replied_to,
-        in_reply_to_author_id=post.in_reply_to_user_id,
+        in_reply_to_author_id=post.in_reply_to_user_id or replied_author or (authors.get(replied_to)
+                                                                             if replied_to else None),
         is_brand=post.author_id in brand_user_ids,
         brand_account_id=_brand_account(subscribed, *mentioned, brand_user_ids=brand_user_ids),
         lang=post.lang,
         url=post_url(post.id, author.handle),
         mentioned_user_ids=mentioned,
+        quoted_author_id=quoted_author_id,
+        edit_of=edit_of,
+        edit_rank=edit_rank,
+    )
+
+
+def _mention_from_chat(activity: _Activity, subscribed: str | None, brand_user_ids: frozenset[str]) -> Mention:
+    """An XChat message: its text is end-to-end encrypted, so hilft stores who, when and where only."""
+    chat = _ChatPayload.model_validate(activity.payload)
+    participants = [uid for uid in re.split(r"[:-]", chat.conversation_id) if uid]
+    others = [uid for uid in participants if uid != chat.sender_id]
+    recipient = others[0] if others else (subscribed if subscribed != chat.sender_id else None)
+    return Mention(
+        platform=Platform.X,
+        post_id=chat.id,
+        kind=Kind.DM,
+        author=Author(id=chat.sender_id),
+        text="",
+        encrypted=True,
+        created_at=_from_epoch_ms(chat.created_at_msec),
+        conversation_id=chat.conversation_id,
+        is_brand=chat.sender_id in brand_user_ids,
+        brand_account_id=_brand_account(subscribed, recipient, chat.sender_id, brand_user_ids=brand_user_ids),
+        recipient_id=recipient,
     )
 
 
@@ -436,7 +576,7 @@ def _legacy_dms_from_activity(activity: _Activity, subscribed: str | None,
                               brand_user_ids: frozenset[str]) -> ParsedBatch:
     payload = _LegacyDmPayload.model_validate(activity.payload)
     users = _v2_users(payload.users.values())
-    events: list[Mention | Deletion] = []
+    events: list[Mention | Deletion | AccessRevoked] = []
     ignored: list[str] = []
     for dm in payload.direct_message_events:
         if dm.message_create is None or dm.type != "message_create":
@@ -514,6 +654,16 @@ def _from_iso(value: str) -> datetime:
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise MalformedPayload("created_at has no time zone")
     return parsed.astimezone(UTC)
+
+
+def _optional_iso(value: str | None) -> datetime | None:
+    """A revoke's time, if it can be read; the event counts even when it cannot."""
+    if not value:
+        return None
+    try:
+        return _from_iso(value)
+    except MalformedPayload:
+        return None
 
 
 def _from_epoch_ms(value: str) -> datetime:

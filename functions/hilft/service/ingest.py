@@ -3,17 +3,22 @@
 Order of writes: tasks are enqueued before the document is created, so a crash between the two
 loses nothing (the platform redelivers; the task names dedupe; `deadline` tolerates a missing
 document). ``create()`` is the exactly-once gate for the document.
+
+An edit lands on the document of the post's first version: its text is replaced and redacted
+again, the promise stays as it was. A post Meta sent as ids only gets an ``enrich`` task that
+fetches its text later (``service.enrich``). A revoked platform access is an operator alert.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from hilft.adapters.firestore_store import ANSWERS, MENTIONS, Snapshot
+from hilft.adapters.firestore_store import ANSWERS, MENTIONS, OPERATOR_ALERTS, Snapshot
 from hilft.core import ids
-from hilft.core.models import Deletion, Kind, Mention, ParsedBatch, Platform
+from hilft.core.models import AccessRevoked, Deletion, Kind, Mention, ParsedBatch, Platform
 from hilft.core.pii import DEFAULT_CUSTOMER_NUMBER_PATTERNS, PiiConfig, redact_text
 from hilft.core.policy import Policy
 from hilft.core.routing import radar_match, route
@@ -28,6 +33,7 @@ _OWNED_SURFACES = {Platform.FACEBOOK, Platform.INSTAGRAM, Platform.MESSENGER}
 
 
 HANDOFF_DELAY = timedelta(seconds=1)
+ENRICH_DELAY = timedelta(seconds=1)  # the document is committed first in the usual case
 # Set by the first response; a stub's values win over the late post's defaults.
 ANSWER_FIELDS = frozenset({"status", "answered_at", "answered_by", "answered_via", "expire_at"})
 
@@ -40,6 +46,8 @@ class IngestResult:
     deleted: int = 0
     ignored: int = 0
     brand: int = 0
+    edited: int = 0
+    revoked: int = 0
     doc_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
@@ -71,7 +79,9 @@ class IngestService:
             log.info("event type ignored", event_type=name)
             result.ignored += 1
         for event in batch.events:
-            if isinstance(event, Deletion):
+            if isinstance(event, AccessRevoked):
+                self._revoked(event, brand_ids, result)
+            elif isinstance(event, Deletion):
                 self._delete(event, result)
             elif event.is_brand:
                 self._brand_post(event, result)
@@ -85,6 +95,8 @@ class IngestService:
             return True
         if m.in_reply_to_author_id and m.in_reply_to_author_id in brand_ids:
             return True
+        if m.quoted_author_id and m.quoted_author_id in brand_ids:
+            return True  # "@brand seit 3 Tagen kein Netz" as a quote of the brand's post
         return bool(set(m.mentioned_user_ids) & brand_ids)
 
     def _customer_post(self, m: Mention, brand_ids: frozenset[str], result: IngestResult) -> None:
@@ -95,7 +107,14 @@ class IngestService:
                 return
             radar = True
         now = self.clock()
-        doc_id = ids.mention_doc_id(m.platform.value, m.post_id)
+        key = m.edit_of or m.post_id  # every version of a post shares its first version's document
+        doc_id = ids.mention_doc_id(m.platform.value, key)
+        if m.edit_of and m.edit_of != m.post_id:
+            # A brand reply names the version it answered: lead that id to this document.
+            self.store.set(ANSWERS, edit_alias_key(m.platform.value, m.post_id),
+                           {"doc_id": doc_id, "platform": m.platform.value, "expire_at": retention(now, 30)})
+        if m.edit_of and self._apply_edit(doc_id, m, result):
+            return  # an edit of a post we hold: same document, same promise
         redacted, pii_kinds = redact_text(m.text, self.pii_config)
         decision = route(m.text, m.lang, self.policy.departments, self.policy.handoff.default_department)
         priority = self.policy.priority_for(m.text, m.author.followers)
@@ -103,7 +122,7 @@ class IngestService:
         start = min(m.created_at, now)
         due_at = self.policy.calendar.add_business_time(start, promise)
         warn_at = due_at - self.policy.promise.warning_before
-        base = {"doc_id": doc_id, "platform": m.platform.value, "post_id": m.post_id,
+        base = {"doc_id": doc_id, "platform": m.platform.value, "post_id": key,
                 "due_at": due_at.isoformat()}
 
         # 1) enqueue first (concurrently): a crash after this and before the create loses nothing.
@@ -119,12 +138,16 @@ class IngestService:
             tasks.append((ids.task_id(doc_id, "handoff", 0, due_at), now + HANDOFF_DELAY,
                           {**base, "kind": "handoff", "department": decision.department,
                            "reason": reason, "pii": bool(pii_kinds)}))
+        if m.needs_enrichment:
+            # Meta sent ids only: fetch text and author from the Graph API outside this request.
+            tasks.append((ids.task_id(doc_id, "enrich", 0, due_at), now + ENRICH_DELAY,
+                          {**base, "kind": "enrich", "lookup": enrichment_lookup(m)}))
         self.scheduler.schedule_many(tasks, now)
 
         # 2) the exactly-once gate.
         doc: dict[str, Any] = {
             "platform": m.platform.value,
-            "post_id": m.post_id,
+            "post_id": key,
             "kind": m.kind.value,
             "conversation_id": m.conversation_id,
             "in_reply_to": m.in_reply_to,
@@ -155,11 +178,19 @@ class IngestService:
             "expire_at": retention(now, self.retention_days),
             "schema": 1,
         }
+        if m.encrypted:
+            doc["encrypted"] = True  # no text to read here: staff open it on the platform
+        if m.needs_enrichment:
+            doc["needs_enrichment"] = True
+        if m.edit_of:
+            doc.update(self._edit_fields(m, now))
         if not self.store.create(MENTIONS, doc_id, doc):
             if self._fill_answered_stub(doc_id, doc):
                 result.stored += 1
                 result.answered += 1
                 result.doc_ids.append(doc_id)
+            elif self._edits_in_place(m) and self._apply_edit(doc_id, m, result):
+                pass  # a re-sent comment with new words (Instagram has no edit verb)
             else:
                 result.duplicates += 1
                 log.info("duplicate delivery", doc_id=doc_id, platform=m.platform.value)
@@ -178,6 +209,74 @@ class IngestService:
                                               answered_by=answer.data.get("answered_by"),
                                               via=str(answer.data.get("via") or "")):
                     result.answered += 1
+
+    # -- edits ---------------------------------------------------------------------------------
+    @staticmethod
+    def _edits_in_place(m: Mention) -> bool:
+        """Instagram comments keep their id and carry no verb: new text under a known id is an edit."""
+        return m.platform == Platform.INSTAGRAM and m.kind == Kind.REPLY and bool(m.text)
+
+    def _edit_fields(self, m: Mention, now: datetime) -> dict[str, Any]:
+        fields: dict[str, Any] = {"edited_at": m.edited_at or (m.created_at if m.platform == Platform.X else now),
+                                  "edit_rank": m.edit_rank}
+        if m.edit_of and m.edit_of != m.post_id:
+            fields["latest_post_id"] = m.post_id
+            fields["url"] = m.url
+        return fields
+
+    def _apply_edit(self, doc_id: str, m: Mention, result: IngestResult) -> bool:
+        """Replace the stored text with the edited one, redacted again; the promise stays.
+
+        False when the post is not stored yet (the caller stores the edit as the post) or the
+        document is a stub an earlier answer left. An older version arriving after a newer one
+        changes nothing (``edit_rank``); deleted posts stay forgotten.
+        """
+        now = self.clock()
+        redacted, pii_kinds = redact_text(m.text, self.pii_config)
+        verdict: dict[str, Any] = {}
+
+        def decide(snap: Snapshot | None) -> dict[str, Any] | None:
+            verdict.clear()
+            if snap is None or snap.data.get("stub"):
+                return None
+            verdict["known"] = True
+            data = snap.data
+            if data.get("status") == "deleted" or int(data.get("edit_rank") or 0) > m.edit_rank:
+                return None
+            if data.get("text") == redacted and not data.get("needs_enrichment"):
+                return None  # a redelivery of the version we hold
+            merged_kinds = sorted(set(data.get("pii_kinds") or []) | {str(k) for k in pii_kinds})
+            verdict["new_pii"] = bool(pii_kinds) and not data.get("pii_kinds")
+            verdict["data"] = data
+            return {"text": redacted, "pii_kinds": merged_kinds, "needs_enrichment": False,
+                    **self._edit_fields(m, now)}
+
+        snap = self.store.mutate(MENTIONS, doc_id, decide)
+        if not verdict.get("known"):
+            return False
+        if "data" in verdict and snap is not None:
+            result.edited += 1
+            result.doc_ids.append(doc_id)
+            log.info("post edited", doc_id=doc_id, platform=m.platform.value, pii=len(pii_kinds))
+            if verdict["new_pii"]:
+                self._handoff_after_edit(doc_id, verdict["data"], now)
+        else:
+            result.duplicates += 1
+            log.info("duplicate delivery", doc_id=doc_id, platform=m.platform.value)
+        return True
+
+    def _handoff_after_edit(self, doc_id: str, data: dict[str, Any], now: datetime) -> None:
+        """Personal data added by an edit: the automatic handoff the first version did not need."""
+        due = data.get("due_at")
+        if (not self.policy.handoff.auto or data.get("kind") == Kind.DM.value or not isinstance(due, datetime)
+                or data.get("status") not in ("open", "overdue") or data.get("handoff_pending")):
+            return
+        department = data.get("department") or self.policy.handoff.default_department
+        self.scheduler.schedule(ids.task_id(doc_id, "handoff", 0, due), now + HANDOFF_DELAY,
+                                {"doc_id": doc_id, "platform": data.get("platform"), "post_id": data.get("post_id"),
+                                 "due_at": due.isoformat(), "kind": "handoff", "department": department,
+                                 "reason": "pii", "pii": True}, now)
+        self.store.update(MENTIONS, doc_id, {"handoff_pending": True})
 
     def _fill_answered_stub(self, doc_id: str, doc: dict[str, Any]) -> bool:
         """The brand answered this post before it reached us: complete the stub its reply left.
@@ -229,12 +328,19 @@ class IngestService:
         if not m.in_reply_to:
             return  # the brand's own top-level post: never an item to answer
         target = ids.mention_doc_id(platform, m.in_reply_to)
+        alias_checked = platform != Platform.X.value  # only X gives an edited post a new id
         for _ in range(5):
             if self.answers.mark_answered(target, answered_at=m.created_at, answered_by=answered_by, via=m.post_id):
                 result.answered += 1
                 return
             if self.store.get(MENTIONS, target) is not None:
                 return  # answered already, deleted, or handed off: the first response stands
+            if not alias_checked:
+                alias_checked = True
+                alias = self.store.get(ANSWERS, edit_alias_key(platform, m.in_reply_to))
+                if alias is not None and isinstance(alias.data.get("doc_id"), str):
+                    target = alias.data["doc_id"]  # the brand answered an edited version
+                    continue
             # The customer post has not reached us (out of order, or answered natively on the
             # platform before its webhook came): leave an answered stub its delivery completes.
             stub = {"platform": platform, "post_id": m.in_reply_to, "status": "answered", "stub": True,
@@ -243,6 +349,26 @@ class IngestService:
             if self.store.create(MENTIONS, target, stub):
                 result.answered += 1
                 return
+
+    # -- revoked access --------------------------------------------------------------------
+    def _revoked(self, event: AccessRevoked, brand_ids: frozenset[str], result: IngestResult) -> None:
+        """The platform says an account took back hilft's access: nothing more arrives from it.
+
+        One ERROR line (the log-based alert in infra/ picks it up) and one ``operator_alerts``
+        document the board shows. Only a brand account's id is kept; anyone else's is personal.
+        """
+        now = self.clock()
+        is_brand = bool(event.account_id and event.account_id in brand_ids)
+        account = event.account_id if is_brand else None
+        alert_id = operator_alert_id(event.platform.value, "access_revoked", account or "")
+        self.store.set(OPERATOR_ALERTS, alert_id, {
+            "kind": "access_revoked", "platform": event.platform.value, "account_id": account,
+            "brand_account": is_brand, "source": event.source, "revoked_at": event.revoked_at or now,
+            "received_at": now, "resolved": False, "expire_at": retention(now, self.retention_days)})
+        result.revoked += 1
+        log.error("platform access revoked: hilft no longer receives this account's events",
+                  platform=event.platform.value, account_id=account, brand_account=is_brand, source=event.source,
+                  alert_id=alert_id)
 
     # -- deletions -------------------------------------------------------------------------
     def _delete(self, d: Deletion, result: IngestResult) -> None:
@@ -264,3 +390,25 @@ class IngestService:
                 break
         result.deleted += 1
         log.info("post deleted", doc_id=doc_id, platform=d.platform.value)
+
+
+def enrichment_lookup(m: Mention) -> dict[str, str]:
+    """Where the Graph API has the text of a post Meta sent as ids only (see ``service.enrich``)."""
+    account = m.brand_account_id or ""
+    if m.platform == Platform.INSTAGRAM:
+        if m.in_reply_to:  # a comment mention: the comment is the post
+            return {"type": "ig_comment", "id": m.post_id, "account": account}
+        return {"type": "ig_media", "id": m.post_id, "account": account}
+    if m.in_reply_to:
+        return {"type": "fb_comment", "id": m.post_id, "account": account}
+    return {"type": "fb_post", "id": m.post_id, "account": account}
+
+
+def operator_alert_id(platform: str, kind: str, account: str) -> str:
+    """One document per platform, kind and account: a redelivered revoke updates, never doubles."""
+    return hashlib.sha256("\x1f".join(("operator", platform, kind, account)).encode()).hexdigest()[:40]
+
+
+def edit_alias_key(platform: str, post_id: str) -> str:
+    """Key of the ``answers`` marker that leads a later version's id to its first version's document."""
+    return ids.answer_key(platform, f"edit:{post_id}")
