@@ -26,6 +26,11 @@ from hilft.core.errors import HilftError, TransientError
 
 DEFAULT_BASE_URL = "https://graph.facebook.com/v21.0"
 DEFAULT_COMMENT_FIELDS = ("id", "message", "from", "created_time", "parent")
+POST_FIELDS = ("id", "message", "from", "created_time")
+# Instagram mentions are read through the brand's IG user (IG User "mentioned_comment" and
+# "mentioned_media" fields): the mentioning user's own media and comments are not readable directly.
+IG_MENTIONED_COMMENT_FIELDS = ("id", "text", "timestamp", "username")
+IG_MENTIONED_MEDIA_FIELDS = ("id", "caption", "timestamp", "username")
 DEFAULT_RETRY_AFTER = 60.0  # seconds, when Meta gives no hint
 
 # Graph error codes (developers.facebook.com/docs/graph-api/guides/error-handling and the
@@ -161,6 +166,49 @@ class MetaClient:
                 raise ValueError("invalid Graph field name")
         return self._send("GET", _node(comment_id), params={"fields": ",".join(fields)})
 
+    def get_post(self, post_id: str) -> dict[str, Any]:
+        """Read a Page post (e.g. one that @mentioned the Page): ``message``, ``from``, ``created_time``."""
+        return self._send("GET", _node(post_id), params={"fields": ",".join(POST_FIELDS)})
+
+    def get_ig_mentioned_comment(self, ig_user_id: str, comment_id: str) -> dict[str, Any]:
+        """An Instagram comment that @mentioned the brand: ``text``, ``username``, ``timestamp``."""
+        return self._mentioned(ig_user_id, "mentioned_comment", "comment_id", comment_id,
+                               IG_MENTIONED_COMMENT_FIELDS)
+
+    def get_ig_mentioned_media(self, ig_user_id: str, media_id: str) -> dict[str, Any]:
+        """Instagram media whose caption @mentioned the brand: ``caption``, ``username``, ``timestamp``."""
+        return self._mentioned(ig_user_id, "mentioned_media", "media_id", media_id, IG_MENTIONED_MEDIA_FIELDS)
+
+    def fetch_mention(self, lookup: Mapping[str, str]) -> dict[str, str | None]:
+        """Text and author of a mention Meta sent as ids only, by ``lookup`` (see ``service.ingest``).
+
+        ``{"text", "author_id", "author_handle", "author_name"}``; values Meta does not give are None.
+        """
+        kind, node, account = lookup.get("type"), lookup.get("id") or "", lookup.get("account") or ""
+        if kind == "ig_comment":
+            body = self.get_ig_mentioned_comment(account, node)
+            return {"text": _str(body.get("text")), "author_id": None,
+                    "author_handle": _str(body.get("username")), "author_name": None}
+        if kind == "ig_media":
+            body = self.get_ig_mentioned_media(account, node)
+            return {"text": _str(body.get("caption")), "author_id": None,
+                    "author_handle": _str(body.get("username")), "author_name": None}
+        if kind in ("fb_post", "fb_comment"):
+            body = self.get_post(node) if kind == "fb_post" else self.get_comment(node, POST_FIELDS)
+            raw_author = body.get("from")
+            author: dict[str, Any] = raw_author if isinstance(raw_author, dict) else {}
+            return {"text": _str(body.get("message")), "author_id": _str(author.get("id")),
+                    "author_handle": None, "author_name": _str(author.get("name"))}
+        raise ValueError("unknown mention lookup type")
+
+    def _mentioned(self, ig_user_id: str, edge: str, key: str, node: str, fields: Sequence[str]) -> dict[str, Any]:
+        spec = f"{edge}.{key}({_node(node)}){{{','.join(fields)}}}"
+        body = self._send("GET", _node(ig_user_id), params={"fields": spec})
+        found = body.get(edge)
+        if not isinstance(found, dict):
+            raise MetaApiError(None, None, 200)
+        return found
+
     # -- lifecycle --------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -223,6 +271,10 @@ def _text(text: str) -> str:
     if not text.strip():
         raise ValueError("message text must not be empty")
     return text
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _json_or_none(response: httpx.Response) -> Any:

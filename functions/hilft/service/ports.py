@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -34,3 +34,13 @@ class Scheduler(Protocol):
     def schedule(self, task_id: str, at: datetime, payload: dict[str, Any], now: datetime) -> bool: ...
     def schedule_many(self, tasks: list[tuple[str, datetime, dict[str, Any]]], now: datetime) -> list[bool]: ...
     def delete(self, task_id: str) -> bool: ...
+
+
+class MentionReader(Protocol):
+    """Reads the text and author of a post the platform sent as ids only (Meta's Graph API).
+
+    ``lookup`` is what ingest recorded (``{"type", "id", "account"}``); the answer has ``text``,
+    ``author_id``, ``author_handle``, ``author_name`` (None when unknown). Raises the client's errors.
+    """
+
+    def fetch_mention(self, lookup: Mapping[str, str]) -> dict[str, str | None]: ...

@@ -31,6 +31,10 @@ MESSAGING_TYPES = frozenset({"RESPONSE", "UPDATE", "MESSAGE_TAG"})
 
 _VERSION = r"(?:/v\d+\.\d+)?"
 _NODE = r"/(?P<node>[A-Za-z0-9_-]+)"
+# IG User field expansion for mentions: mentioned_comment.comment_id(ID){f1,f2} / mentioned_media.media_id(ID){…}
+_MENTIONED = re.compile(r"(?P<edge>mentioned_comment|mentioned_media)\.(?P<key>comment_id|media_id)"
+                        r"\((?P<id>[A-Za-z0-9_]+)\)(?:\{(?P<fields>[a-z_,]+)\})?")
+_MENTION_KEYS = {"mentioned_comment": "comment_id", "mentioned_media": "media_id"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,9 @@ class FakeGraphApi(FakeServer):
         self.messages: list[SentMessage] = []
         self.comment_replies: list[CommentReply] = []
         self.comments: dict[str, dict[str, Any]] = {}  # what GET /{comment-id} returns
+        # what GET /{ig-user-id}?fields=mentioned_comment…/mentioned_media… returns, by (edge, id)
+        self.mentioned: dict[tuple[str, str], dict[str, Any]] = {}
+        self.reads: list[str] = []  # node ids (or "edge:id") that were read, in order
         self._state = threading.Lock()
         self._ids = itertools.count(1)
         self._throttled_calls = 0
@@ -94,6 +101,14 @@ class FakeGraphApi(FakeServer):
         with self._state:
             self.comments[comment_id] = {"id": comment_id, **fields}
 
+    def add_mentioned(self, edge: str, node_id: str, **fields: Any) -> None:
+        """Make the IG User's ``mentioned_comment`` (comment) or ``mentioned_media`` (caption) field
+        find this object, e.g. ``add_mentioned("mentioned_media", "1790…", caption=…, username=…)``."""
+        if edge not in _MENTION_KEYS:
+            raise ValueError("edge must be mentioned_comment or mentioned_media")
+        with self._state:
+            self.mentioned[(edge, node_id)] = {"id": node_id, **fields}
+
     def reset(self) -> None:
         super().reset()
         with self._state:
@@ -101,6 +116,8 @@ class FakeGraphApi(FakeServer):
             self.messages.clear()
             self.comment_replies.clear()
             self.comments.clear()
+            self.mentioned.clear()
+            self.reads.clear()
             self._throttled_calls = 0
 
     def start(self) -> FakeGraphApi:
@@ -172,13 +189,31 @@ class FakeGraphApi(FakeServer):
         refusal = self._gate(req)
         if refusal:
             return refusal
+        fields = parse_qs(req.query).get("fields", [""])[0]
+        if match["node"] in self.ig_user_ids and fields.startswith("mentioned_"):
+            return self._get_mentioned(match["node"], fields)
         with self._state:
             node = self.comments.get(match["node"])
+            self.reads.append(match["node"])
         if node is None:
             return _no_such_object(match["node"])
-        fields = parse_qs(req.query).get("fields", [""])[0]
         wanted = {name for name in fields.split(",") if name} | {"id"}
         return Response(200, {key: value for key, value in node.items() if not fields or key in wanted})
+
+    def _get_mentioned(self, ig_user_id: str, fields: str) -> Response:
+        """``GET /{ig-user-id}?fields=mentioned_comment.comment_id({id}){…}`` as Graph answers it."""
+        spec = _MENTIONED.fullmatch(fields)
+        if spec is None or _MENTION_KEYS[spec["edge"]] != spec["key"]:
+            return _graph_error(400, 100, "(#100) Tried accessing nonexisting field (mentioned_*)")
+        with self._state:
+            found = self.mentioned.get((spec["edge"], spec["id"]))
+            self.reads.append(f"{spec['edge']}:{spec['id']}")
+        if found is None:
+            return _graph_error(400, 100, "(#100) The mentioned object does not exist or is not accessible",
+                                subcode=33)
+        wanted = {name for name in (spec["fields"] or "").split(",") if name} | {"id"}
+        body = {k: v for k, v in found.items() if not spec["fields"] or k in wanted}
+        return Response(200, {spec["edge"]: body, "id": ig_user_id})
 
     # -- checks ------------------------------------------------------------------------------
 
