@@ -99,6 +99,17 @@ class App:
                               claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds))
 
     @cached_property
+    def enrich_service(self) -> Any:
+        from hilft.adapters.meta_client import MetaClient
+        from hilft.service.enrich import EnrichService
+
+        s = self.settings
+        reader = (MetaClient(s.meta_graph_base_url, s.meta_page_access_token, http=self.http,
+                             app_secret=s.meta_app_secret) if s.meta_page_access_token else None)
+        return EnrichService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
+                             reader=reader)
+
+    @cached_property
     def oidc(self) -> Any:
         from hilft.adapters.oidc import OidcVerifier
 
@@ -137,26 +148,45 @@ class App:
         result = self.ingest_service.ingest(batch, s.meta_page_ids | s.meta_ig_user_ids)
         return web.json_response({"ok": True, **result.as_dict()})
 
-    def _verify_caller(self, request: flask.Request, audience: str | None, email: str | None) -> None:
+    def _verify_caller(self, request: flask.Request, audience: tuple[str, str | None],
+                       email: tuple[str, str | None]) -> None:
+        """OIDC of Cloud Tasks / Cloud Scheduler. Fails closed: with OIDC required, an unset
+        audience or caller e-mail is a configuration error (500 naming the variable), never
+        "any audience, any caller"."""
         if not self.settings.oidc_required:
             return
-        self.oidc.verify(request.headers.get("Authorization"), audience=audience,
-                         allowed_emails=[email] if email else None)
+        for variable, value in (audience, email):
+            if not value:
+                from hilft.core.errors import MissingSecret
+
+                log.error("OIDC required but not configured", variable=variable)
+                raise MissingSecret(f"{variable} must be set while OIDC is required")
+        self.oidc.verify(request.headers.get("Authorization"), audience=audience[1],
+                         allowed_emails=[str(email[1])])
 
     def deadline(self, request: flask.Request) -> flask.Response:
         web.require_method(request, "POST")
         s = self.settings
-        self._verify_caller(request, s.deadline_url, s.tasks_service_account)
+        self._verify_caller(request, ("HILFT_DEADLINE_URL", s.deadline_url),
+                            ("HILFT_TASKS_SERVICE_ACCOUNT", s.tasks_service_account))
         payload = web.parse_json_object(web.read_body(request, 64 * 1024, require_json=False))
+        self._doc_id_from({"doc_id": payload.get("doc_id")})  # ours before it touches a Firestore path
         log.info("task received", kind=payload.get("kind"), doc_id=payload.get("doc_id"),
                  task=request.headers.get("X-CloudTasks-TaskName"),
                  retry=request.headers.get("X-CloudTasks-TaskRetryCount"))
+        if payload.get("kind") == "enrich":  # text and author of a post Meta sent as ids only
+            retries = int(request.headers.get("X-CloudTasks-TaskRetryCount") or 0)
+            return web.json_response({"outcome": self.enrich_service.run(payload, retries=retries).outcome})
         if payload.get("kind") == "handoff":
             try:
+                text = payload.get("text")
+                requested_by = payload.get("requested_by")
                 result = self.handoff_service.handoff(
                     str(payload.get("doc_id")), department=payload.get("department"),
                     reason=str(payload.get("reason") or "auto"), pii=bool(payload.get("pii")),
-                    requested_by="hilft:auto", attempt=int(payload.get("attempt") or 0))
+                    text=text if isinstance(text, str) else None,
+                    requested_by=requested_by if isinstance(requested_by, str) else "hilft:auto",
+                    attempt=int(payload.get("attempt") or 0))
             except NotFound:
                 # The task is enqueued before the post's document is committed, so it may fire
                 # first: let Cloud Tasks retry for a while before calling the post lost.
@@ -177,7 +207,8 @@ class App:
     def sweep(self, request: flask.Request) -> flask.Response:
         web.require_method(request, "POST", "GET")
         s = self.settings
-        self._verify_caller(request, s.sweep_url, s.scheduler_service_account)
+        self._verify_caller(request, ("HILFT_SWEEP_URL", s.sweep_url),
+                            ("HILFT_SCHEDULER_SERVICE_ACCOUNT", s.scheduler_service_account))
         return web.json_response(self.deadline_service.sweep())
 
     def _doc_id_from(self, payload: dict[str, Any]) -> str:
@@ -193,25 +224,27 @@ class App:
         raise MalformedPayload("give doc_id, or platform and post_id")
 
     def handoff(self, request: flask.Request) -> flask.Response:
-        s = self.settings
-        who = web.staff_identity(request, s.staff_auth, s.staff_token)
+        who = self.staff(request)
         if request.method == "GET":
             return web.json_response({"departments": self.handoff_service.department_names()})
         web.require_method(request, "POST")
-        payload = web.parse_json_object(web.read_body(request, 64 * 1024, require_json=False))
+        web.refuse_foreign_origin(request)
+        payload = web.parse_json_object(web.read_body(request, 64 * 1024))
         text = payload.get("text")
         if text is not None and (not isinstance(text, str) or not text.strip() or len(text) > 2000):
             raise MalformedPayload("text must be a non-empty string of at most 2000 characters")
-        result = self.handoff_service.handoff(self._doc_id_from(payload), department=payload.get("department"),
-                                              reason="manual", text=text, requested_by=who)
+        result = self.handoff_service.request(self._doc_id_from(payload), department=payload.get("department"),
+                                              text=text, requested_by=who)
         return web.json_response({"outcome": result.outcome, "handoff_id": result.handoff_id,
-                                  "dm_id": result.dm_id, "public_reply_id": result.public_reply_id})
+                                  "dm_id": result.dm_id, "public_reply_id": result.public_reply_id},
+                                 202 if result.outcome == "queued" else 200)
 
     def ack(self, request: flask.Request) -> flask.Response:
         s = self.settings
         web.require_method(request, "POST")
-        who = web.staff_identity(request, s.staff_auth, s.staff_token)
-        payload = web.parse_json_object(web.read_body(request, 64 * 1024, require_json=False))
+        who = self.staff(request)
+        web.refuse_foreign_origin(request)
+        payload = web.parse_json_object(web.read_body(request, 64 * 1024))
         by = payload.get("by")
         if s.staff_auth == "iam" or not isinstance(by, str) or not 0 < len(by) <= 120:
             by = who  # behind IAM the verified identity is recorded, never a claimed one
@@ -243,8 +276,15 @@ class App:
         from hilft import board
 
         web.require_method(request, "GET", "POST")  # POST: the page's own ack / handoff buttons
-        web.staff_identity(request, self.settings.staff_auth, self.settings.staff_token)
+        self.staff(request)
         return board.render(self, request)
+
+    def staff(self, request: flask.Request) -> str:
+        """The verified identity of a staff caller (board, ack, handoff)."""
+        s = self.settings
+        return web.staff_identity(request, s.staff_auth, s.staff_token,
+                                  verifier=self.oidc if s.staff_auth == "iam" else None,
+                                  audiences=s.staff_audiences)
 
 
 _app: App | None = None

@@ -76,6 +76,8 @@ def _window(raw: str | None) -> timedelta:
         return board_view.DEFAULT_WINDOW
     try:
         window = parse_duration(raw)
+    except OverflowError:  # beyond what a timedelta holds: the longest window there is
+        return board_view.MAX_WINDOW
     except ValueError as exc:
         raise MalformedPayload("window must be a duration such as 30m or 24h") from exc
     return min(max(window, board_view.MIN_WINDOW), board_view.MAX_WINDOW)
@@ -90,7 +92,7 @@ def _same_origin(request: flask.Request) -> None:
 
 
 def _act(app: App, request: flask.Request) -> flask.Response:
-    who = web.staff_identity(request, app.settings.staff_auth, app.settings.staff_token)
+    who = app.staff(request)
     _same_origin(request)
     payload = web.parse_json_object(web.read_body(request, 16 * 1024))
     doc_id = payload.get("doc_id")
@@ -107,8 +109,7 @@ def _act(app: App, request: flask.Request) -> flask.Response:
         text = payload.get("text")
         if text is not None and (not isinstance(text, str) or not text.strip() or len(text) > 2000):
             raise MalformedPayload("text must be a non-empty string of at most 2000 characters")
-        result = app.handoff_service.handoff(doc_id, department=department, reason="manual", text=text,
-                                             requested_by=who)
+        result = app.handoff_service.request(doc_id, department=department, text=text, requested_by=who)
         return web.json_response({"outcome": result.outcome, "handoff_id": result.handoff_id},
-                                 headers=_COMMON_HEADERS)
+                                 202 if result.outcome == "queued" else 200, headers=_COMMON_HEADERS)
     raise MalformedPayload("action must be ack or handoff")

@@ -54,6 +54,8 @@ class Settings(BaseModel):
     # Staff-facing entry points (handoff, ack, board).
     staff_auth: str = "token"  # "iam" (Cloud Run IAM in front), "token" (shared bearer), "off" (local demo)
     staff_token: str | None = None
+    # Extra ID-token audiences accepted from staff under IAM (the function's own URL always is).
+    staff_audiences: frozenset[str] = Field(default_factory=frozenset)
 
     max_body_bytes: int = 1024 * 1024
     claim_ttl_seconds: float = 120.0
@@ -119,6 +121,7 @@ class Settings(BaseModel):
             "oidc_required": (get("HILFT_OIDC_REQUIRED") or "true").lower() not in {"0", "false", "no"},
             "staff_auth": (get("HILFT_STAFF_AUTH") or "token").lower(),
             "staff_token": get("HILFT_STAFF_TOKEN"),
+            "staff_audiences": _csv(get("HILFT_STAFF_AUDIENCES")),
             "x_consumer_secret": get("X_CONSUMER_SECRET"),
             "x_client_secret": get("X_CLIENT_SECRET"),
             "x_user_access_token": get("X_USER_ACCESS_TOKEN"),

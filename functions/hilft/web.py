@@ -10,11 +10,13 @@ import hmac
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import flask
 
 from hilft.core import jsonbody
 from hilft.core.errors import (
+    Forbidden,
     HilftError,
     MalformedPayload,
     MethodNotAllowed,
@@ -71,11 +73,31 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     return value
 
 
-def staff_identity(request: flask.Request, mode: str, token: str | None) -> str:
-    """Who is calling a staff entry point (handoff, ack, board). Fails closed."""
+def refuse_foreign_origin(request: flask.Request) -> None:
+    """Staff POSTs (ack, handoff) are for tools and the board, never for another site's page.
+
+    A browser names the page's ``Origin`` on every cross-site POST; a page the staff member visits
+    while ``gcloud run services proxy`` serves on localhost must not be able to act for them. With
+    ``read_body``'s JSON requirement, a simple (preflight-free) cross-site form post is impossible.
+    """
+    origin = request.headers.get("Origin")
+    if origin and urlsplit(origin).netloc != request.host:
+        raise Forbidden("requests from another origin are not accepted")
+
+
+def staff_identity(request: flask.Request, mode: str, token: str | None, *,
+                   verifier: Any = None, audiences: frozenset[str] = frozenset()) -> str:
+    """Who is calling a staff entry point (handoff, ack, board). Fails closed.
+
+    ``iam``: Cloud Run IAM verified a Google ID token before the request got here and forwards it
+    (in ``X-Serverless-Authorization`` when the caller used that header, else ``Authorization``).
+    hilft verifies it again — signature against Google's keys, issuer, audience, expiry — before
+    it records a name: a decoded-but-unverified token would let anyone claim to be anyone.
+    """
     if mode == "off":
         return request.headers.get("X-Hilft-User") or "local"
-    header = request.headers.get("Authorization") or ""
+    header = request.headers.get("X-Serverless-Authorization") if mode == "iam" else None
+    header = header or request.headers.get("Authorization") or ""
     if not header.lower().startswith("bearer "):
         raise Unauthorized("missing bearer token")
     presented = header.split(" ", 1)[1].strip()
@@ -83,11 +105,12 @@ def staff_identity(request: flask.Request, mode: str, token: str | None) -> str:
         if not token or not hmac.compare_digest(presented.encode(), token.encode()):
             raise Unauthorized("invalid staff token")
         return request.headers.get("X-Hilft-User") or "staff"
-    # mode == "iam": Cloud Run IAM verified the Google ID token before the request got here.
-    import jwt
-
-    try:
-        claims = jwt.decode(presented, options={"verify_signature": False})
-    except jwt.PyJWTError as exc:
-        raise Unauthorized("invalid identity token") from exc
-    return str(claims.get("email") or "staff")
+    if verifier is None:
+        raise Unauthorized("identity verification is not configured")
+    own = request.base_url.rstrip("/")
+    accepted = set(audiences) | {own, request.host_url.rstrip("/")}
+    claims = verifier.verify_any_audience(f"Bearer {presented}", audiences=accepted)
+    email = claims.get("email")
+    if not isinstance(email, str) or not email or not claims.get("email_verified", False):
+        raise Unauthorized("identity token carries no verified e-mail")
+    return email

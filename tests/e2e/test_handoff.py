@@ -101,12 +101,15 @@ def test_staff_hand_a_post_off_to_a_department(e2e):
     post_id, body = aaa_tweet("Mein Router verliert ständig die Verbindung.")
     assert e2e.post_x(body).status_code == 200
     response = e2e.staff("handoff", {"platform": "x", "post_id": post_id, "department": "festnetz"})
-    assert response.status_code == 200, response.text
-    assert response.json()["outcome"] == "dm_sent"
-    assert e2e.mention("x", post_id)["status"] == "handed_off"
+    # The handoff function holds no platform token: it queues, and ``deadline`` sends the DM.
+    assert response.status_code == 202, response.text
+    assert response.json()["outcome"] == "queued"
+    e2e.wait(lambda: (e2e.mention("x", post_id) or {}).get("status") == "handed_off", what="handed off")
     assert e2e.fakes.department.wait_for(lambda reqs: any(r.path.endswith("/festnetz") for r in reqs), 5)
+    record = handoffs(e2e)[0]
+    assert record["requested_by"] == "staff" and record["reason"] == "manual"
     again = e2e.staff("handoff", {"platform": "x", "post_id": post_id, "department": "festnetz"})
-    assert again.json()["outcome"] == "already_handed_off"
+    assert again.status_code == 200 and again.json()["outcome"] == "already_handed_off"
     assert len(e2e.fakes.x.dms) == 1
 
 

@@ -138,7 +138,7 @@ def run_a_representative_day(e2e: Any) -> list[str]:
     assert e2e.post_x(plain, signature="sha256=bm90IHRoZSBzaWduYXR1cmU=").status_code == 401
     manual_id, manual = aaa_tweet("Bitte ruft mich zurück wegen meines Anschlusses, DSL fällt ständig aus.")
     assert e2e.post_x(manual).status_code == 200
-    assert e2e.staff("handoff", {"platform": "x", "post_id": manual_id, "department": "festnetz"}).status_code == 200
+    assert e2e.staff("handoff", {"platform": "x", "post_id": manual_id, "department": "festnetz"}).status_code == 202
 
     e2e.wait(lambda: any(m.get("level") == 1 and m["post_id"] == plain_id for m in e2e.fakes.webhook.messages),
              timeout=20, what="an overdue alert")

@@ -170,9 +170,24 @@ def test_acknowledged_post_gets_no_realert():
     world.clock.advance(minutes=60)
     world.run_due_tasks()
     assert world.deadlines.acknowledge(mention_doc_id("x", "1"), "anna").outcome == "acknowledged"
-    world.clock.advance(minutes=31)
+    # The staff function holds no PagerDuty key: a task tells PagerDuty, from ``deadline``.
     assert world.run_due_tasks() == ["acknowledged"]
+    assert world.sinks["pagerduty"].sent[-1].action.value == "acknowledge"
+    world.clock.advance(minutes=31)
+    assert world.run_due_tasks() == ["acknowledged"]  # the level-2 escalation stops
     assert world.deadlines.sweep()["realerted"] == 0
+
+
+def test_an_acknowledgement_from_pagerduty_is_not_sent_back_to_it():
+    world = World()
+    world.deliver(world.mention())
+    world.clock.advance(minutes=60)
+    world.run_due_tasks()
+    sent_before = len(world.sinks["pagerduty"].sent)
+    assert world.deadlines.acknowledge(mention_doc_id("x", "1"), "pagerduty").outcome == "acknowledged"
+    world.clock.advance(minutes=31)
+    assert world.run_due_tasks() == ["acknowledged"]  # only the escalation, no acknowledge task
+    assert len(world.sinks["pagerduty"].sent) == sent_before
 
 
 def test_claim_in_progress_blocks_a_concurrent_delivery_until_it_expires():

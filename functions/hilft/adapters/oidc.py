@@ -29,15 +29,29 @@ class OidcVerifier:
                     self._client = jwt.PyJWKClient(self._jwks_url, cache_keys=True, lifespan=3600, timeout=5)
         return self._client
 
+    def verify_any_audience(self, authorization: str | None, *, audiences: Iterable[str]) -> dict:
+        """Verify a Google ID token addressed to one of ``audiences`` (a staff caller's token)."""
+        accepted = sorted(set(audiences))
+        if not accepted:
+            raise Unauthorized("no audience configured")
+        return self._decode(authorization, accepted)
+
     def verify(self, authorization: str | None, *, audience: str | None,
                allowed_emails: Iterable[str] | None) -> dict:
         """Return the verified claims, or raise Unauthorized / Forbidden."""
+        claims = self._decode(authorization, audience)
+        allowed = set(allowed_emails or ())
+        if allowed and (claims.get("email") not in allowed or not claims.get("email_verified", False)):
+            raise Forbidden("caller identity not allowed")
+        return claims
+
+    def _decode(self, authorization: str | None, audience: str | list[str] | None) -> dict:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise Unauthorized("missing bearer token")
         token = authorization.split(" ", 1)[1].strip()
         try:
             key = self.jwks.get_signing_key_from_jwt(token)
-            claims = jwt.decode(
+            claims: dict = jwt.decode(
                 token, key.key, algorithms=["RS256"], audience=audience,
                 issuer=self._issuers, options={"require": ["exp", "iat", "iss", "aud"],
                                                "verify_aud": audience is not None},
@@ -47,7 +61,4 @@ class OidcVerifier:
             raise TransientError("token keys unavailable") from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized("invalid token") from exc
-        allowed = set(allowed_emails or ())
-        if allowed and (claims.get("email") not in allowed or not claims.get("email_verified", False)):
-            raise Forbidden("caller identity not allowed")
         return claims

@@ -39,7 +39,10 @@ def loads(body: bytes) -> Any:
         try:
             json.dumps(document, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
-            return _clean(document)
+            try:
+                return _clean(document)
+            except RecursionError as exc:  # garbage nested deeper than any platform sends
+                raise MalformedPayload("body nests too deeply") from exc
         except RecursionError as exc:
             raise MalformedPayload("body nests too deeply") from exc
     return document

@@ -63,8 +63,10 @@ class DeadlineService:
     def fire(self, payload: Mapping[str, Any]) -> FireResult:
         kind = payload.get("kind")
         doc_id = payload.get("doc_id")
-        if not isinstance(doc_id, str) or kind not in {"warning", "due", "escalate", "resolve"}:
+        if not isinstance(doc_id, str) or kind not in {"warning", "due", "escalate", "resolve", "acknowledged"}:
             return FireResult("ignored")
+        if kind == "acknowledged":
+            return self.tell_acknowledged(doc_id)
         now = self.clock()
         not_before = _parse_time(payload.get("not_before"))
         if not_before and now < not_before - timedelta(seconds=1):
@@ -220,11 +222,26 @@ class DeadlineService:
         if not changed:
             return FireResult("already_acknowledged")
         data = snap.data
-        if data.get("alert_level") and "pagerduty" in self.sinks and by != "pagerduty":
-            alert = self._alert_for(doc_id, data, int(data["alert_level"]), AlertAction.ACKNOWLEDGE, now)
-            self._send(alert, ["pagerduty"])
+        if data.get("alert_level") and by != "pagerduty":
+            # Staff functions hold no sink secrets: ``deadline`` tells PagerDuty, by task.
+            self.scheduler.schedule(ids.task_id(doc_id, "acknowledged", int(data["alert_level"]), now), now,
+                                    {"doc_id": doc_id, "kind": "acknowledged"}, now)
         log.info("alert acknowledged", doc_id=doc_id)
         return FireResult("acknowledged")
+
+    def tell_acknowledged(self, doc_id: str) -> FireResult:
+        """Acknowledge the post's open PagerDuty incident (run by ``deadline``, which has the key)."""
+        snap = self.store.get(MENTIONS, doc_id)
+        if snap is None or not snap.data.get("acknowledged") or not snap.data.get("alert_level"):
+            return FireResult("ignored")
+        if "pagerduty" not in self.sinks:
+            return FireResult("no_sink")
+        alert = self._alert_for(doc_id, snap.data, int(snap.data["alert_level"]), AlertAction.ACKNOWLEDGE,
+                                self.clock())
+        sent, failed = self._send(alert, ["pagerduty"])
+        if failed:
+            raise TransientError("pagerduty unavailable")  # Cloud Tasks retries the task
+        return FireResult("acknowledged", tuple(sent))
 
     # -- sweep -------------------------------------------------------------------------------
     def sweep(self, limit: int = 200) -> dict[str, int]:

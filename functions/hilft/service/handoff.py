@@ -22,6 +22,7 @@ from hilft.core.errors import (
     TransientError,
 )
 from hilft.core.policy import Policy
+from hilft.core.promise_phrase import promise_phrase
 from hilft.logs import get_logger
 from hilft.service.answers import AnswerRecorder
 from hilft.service.ports import Clock, Scheduler, Store
@@ -64,6 +65,36 @@ class HandoffService:
     def department_names(self) -> list[str]:
         return list(self.policy.departments)
 
+    def request(self, doc_id: str, *, department: str | None, text: str | None,
+                requested_by: str) -> HandoffResult:
+        """A staff member asks for a handoff: check it, then leave the sending to ``deadline``.
+
+        Staff-facing functions hold no platform tokens (least privilege): they validate, and a
+        Cloud Task carries the request to ``deadline``, which has the tokens and runs ``handoff``
+        with the same exactly-once claim as an automatic handoff.
+        """
+        post_snap = self.store.get(MENTIONS, doc_id)
+        if post_snap is None:
+            raise NotFound("no such post")
+        post = post_snap.data
+        if post.get("status") == "deleted":
+            return HandoffResult("post_deleted")
+        department = department or post.get("department") or self.policy.handoff.default_department
+        if department not in self.policy.departments and department != self.policy.handoff.default_department:
+            raise NotFound("no such department")
+        hid = ids.handoff_id(doc_id, department)
+        existing = self.store.get(HANDOFFS, hid)
+        if existing is not None and existing.data.get("state") == "sent":
+            return HandoffResult("already_handed_off", hid, existing.data.get("dm_id"),
+                                 existing.data.get("public_reply_id"))
+        now = self.clock()
+        self.scheduler.schedule(ids.task_id(doc_id, f"manual-handoff:{department}", 0, now), now,
+                                {"doc_id": doc_id, "kind": "handoff", "department": department,
+                                 "reason": "manual", "text": text, "requested_by": requested_by,
+                                 "attempt": 0}, now)
+        log.info("handoff requested", doc_id=doc_id)
+        return HandoffResult("queued", hid)
+
     def handoff(self, doc_id: str, *, department: str | None, reason: str, pii: bool = False,
                 text: str | None = None, requested_by: str | None = None, attempt: int = 0) -> HandoffResult:
         post_snap = self.store.get(MENTIONS, doc_id)
@@ -90,12 +121,13 @@ class HandoffService:
         form = self.policy.brand.address_form
         overrides = self.policy.template_overrides(language, form)
         values = {
-            "name": post.get("author_name") or (f"@{post['author_handle']}" if post.get("author_handle") else ""),
+            "name": templates.customer_name(post.get("author_name"), post.get("author_handle"), public=False),
             "case_ref": templates.case_reference(str(post.get("post_id")), str(post.get("platform"))),
-            "promise": templates.promise_phrase(timedelta(seconds=float(post.get("promise_seconds") or 3600)),
-                                                language, form),
+            "promise": self._promise(post, now, language, form),
             "department": self._label(department),
         }
+        # Public texts name only the author's plain handle, never the display name (issue #12).
+        public_values = {**values, "name": templates.customer_name(None, post.get("author_handle"), public=True)}
         dm_text = text or templates.render("handoff_dm", language=language, address_form=form,
                                            overrides=overrides, **values)
         record: dict[str, Any] = {"case_ref": values["case_ref"], "language": language}
@@ -105,7 +137,7 @@ class HandoffService:
         except PrivateChannelRefused as exc:
             log.info("private message refused, replying publicly", doc_id=doc_id, why=exc.message)
             reply = templates.render("dm_closed_reply", language=language, address_form=form,
-                                     overrides=overrides, **values)
+                                     overrides=overrides, **public_values)
             record["status"] = "dm_refused"
             record["refusal"] = exc.message
             try:
@@ -119,6 +151,7 @@ class HandoffService:
             self.scheduler.schedule(ids.task_id(doc_id, "handoff", attempt + 1, due), max(retry_at, now),
                                     {"doc_id": doc_id, "kind": "handoff", "department": department,
                                      "reason": reason, "pii": pii, "attempt": attempt + 1,
+                                     "text": text, "requested_by": requested_by,
                                      "due_at": due.isoformat() if isinstance(due, datetime) else None}, now)
             log.warning("platform rate limit: handoff rescheduled", doc_id=doc_id, attempt=attempt + 1)
             return HandoffResult("rate_limited", hid)
@@ -128,7 +161,7 @@ class HandoffService:
 
         if pii and self.policy.handoff.public_reply and record["status"] == "dm_sent":
             reply = templates.render("public_reply", language=language, address_form=form,
-                                     overrides=overrides, **values)
+                                     overrides=overrides, **public_values)
             try:
                 record["public_reply_id"] = gateway.public_reply(post, reply)
             except (PrivateChannelRefused, TransientError, PlatformConfigError) as exc:
@@ -155,6 +188,14 @@ class HandoffService:
                                           "private_reply_id": record.get("dm_id")})
         log.info("handed off", doc_id=doc_id, handoff_id=hid, department=department, status=record["status"])
         return HandoffResult(record["status"], hid, record.get("dm_id"), record.get("public_reply_id"))
+
+    def _promise(self, post: Mapping[str, Any], now: datetime, language: str, form: str) -> str:
+        """The real time the customer can expect an answer: from the post's own ``due_at``."""
+        due = post.get("due_at")
+        if isinstance(due, datetime):
+            return promise_phrase(due, now, self.policy.calendar.tz, language, form).text
+        return templates.promise_phrase(timedelta(seconds=float(post.get("promise_seconds") or 3600)),
+                                        language, form)
 
     def _label(self, department: str) -> str:
         dept = self.policy.departments.get(department)

@@ -1,0 +1,96 @@
+"""Attack: claim to be someone else on a staff door behind Cloud Run IAM (``HILFT_STAFF_AUTH=iam``).
+
+The recorded name (``acknowledged_by``, ``requested_by``) must come from a Google ID token whose
+signature, issuer, audience and expiry hilft verified itself — an ``alg: none`` token, a token
+signed by the attacker's own key, an expired one or one minted for another service records nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import flask
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from fakes.base import FakeServer, Response
+from hilft import web
+from hilft.adapters.oidc import OidcVerifier
+from hilft.core.errors import HilftError, Unauthorized
+
+ISSUER = "https://accounts.google.com"
+BOARD = "https://board-abc-ew.a.run.app"
+GOOGLE_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+ATTACKER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def google_keys() -> Iterator[str]:
+    """Google's JWKS endpoint, on loopback, publishing only GOOGLE_KEY."""
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(GOOGLE_KEY.public_key()))
+    server = FakeServer()
+    server.route("GET", r"/certs", lambda req, m: Response(200, {"keys": [{**jwk, "kid": "google-1",
+                                                                            "alg": "RS256", "use": "sig"}]}))
+    server.start()
+    yield f"{server.url}/certs"
+    server.stop()
+
+
+def _token(key: Any = GOOGLE_KEY, kid: str = "google-1", **overrides: Any) -> str:
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": BOARD, "iat": now, "exp": now + 600, "email": "anna@brand.example",
+              "email_verified": True, "sub": "1234"} | overrides
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+
+
+def _unsigned(**overrides: Any) -> str:
+    def b64(part: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": BOARD, "iat": now, "exp": now + 600, "email": "ciso@brand.example",
+              "email_verified": True} | overrides
+    return f"{b64({'alg': 'none', 'typ': 'JWT', 'kid': 'google-1'})}.{b64(claims)}."
+
+
+def _identify(jwks_url: str, headers: dict[str, str]) -> str:
+    app = flask.Flask(__name__)
+    with app.test_request_context("/", base_url=BOARD, headers=headers):
+        return web.staff_identity(flask.request, "iam", None, verifier=OidcVerifier(jwks_url, [ISSUER]))
+
+
+def test_a_verified_google_identity_is_recorded(google_keys):
+    assert _identify(google_keys, {"Authorization": f"Bearer {_token()}"}) == "anna@brand.example"
+
+
+def test_the_header_cloud_run_validated_wins_over_authorization(google_keys):
+    headers = {"X-Serverless-Authorization": f"Bearer {_token()}", "Authorization": "Bearer app-level"}
+    assert _identify(google_keys, headers) == "anna@brand.example"
+
+
+@pytest.mark.parametrize("forged", [
+    pytest.param(lambda: _unsigned(), id="alg-none"),
+    pytest.param(lambda: _token(key=ATTACKER_KEY), id="attacker-key-same-kid"),
+    pytest.param(lambda: _token(exp=int(time.time()) - 3600), id="expired"),
+    pytest.param(lambda: _token(aud="https://other-service.a.run.app"), id="other-audience"),
+    pytest.param(lambda: _token(iss="https://evil.example"), id="other-issuer"),
+    pytest.param(lambda: _token(email_verified=False), id="unverified-email"),
+    pytest.param(lambda: _token(email=None), id="no-email"),
+    pytest.param(lambda: "not-a-jwt", id="garbage"),
+])
+@pytest.mark.parametrize("header", ["Authorization", "X-Serverless-Authorization"])
+def test_forged_or_foreign_tokens_record_no_name(google_keys, forged, header):
+    with pytest.raises(Unauthorized):
+        _identify(google_keys, {header: f"Bearer {forged()}"})
+
+
+def test_without_a_verifier_iam_mode_fails_closed():
+    app = flask.Flask(__name__)
+    with app.test_request_context("/", base_url=BOARD, headers={"Authorization": f"Bearer {_token()}"}):
+        with pytest.raises(HilftError):
+            web.staff_identity(flask.request, "iam", None)
