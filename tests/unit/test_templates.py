@@ -10,9 +10,12 @@ from hilft.core.templates import (
     LANGUAGES,
     PLACEHOLDERS,
     case_reference,
+    customer_name,
     pick_language,
     placeholders_of,
+    private_name,
     promise_phrase,
+    public_handle,
     render,
 )
 
@@ -109,7 +112,7 @@ def test_the_sign_off_follows_a_blank_line_in_a_dm_and_a_space_in_public() -> No
     dm = render("handoff_dm", language="de", address_form="sie", overrides=overrides, **VALUES)
     public = render("public_reply", language="de", address_form="sie", overrides=overrides, **VALUES)
     assert dm.endswith("Stunde.\n\n^an")
-    assert public.endswith("weiter. ^an")
+    assert public.endswith("Stunde. ^an")
     assert not render("public_reply", language="de", address_form="sie", **VALUES).endswith("^an")
 
 
@@ -192,3 +195,53 @@ def test_case_references_of_consecutive_posts_reveal_no_sequence() -> None:
     assert len(set(references)) == len(references)
     assert references != sorted(references)
     assert all("1000" not in reference for reference in references[:10])
+
+
+@pytest.mark.parametrize(
+    ("handle", "shown"),
+    [("anna_k", "anna_k"), ("@anna_k", "anna_k"), ("Jana", "Jana"), ("evil.com", ""), ("a b", ""), ("_", ""),
+     ("x" * 31, ""), ("ａｎｎａ", ""), (None, ""), ("", "")],
+)
+def test_a_public_text_names_only_a_plain_handle(handle: str | None, shown: str) -> None:
+    assert public_handle(handle) == shown
+
+
+@pytest.mark.parametrize(
+    ("name", "greeting"),
+    [
+        ("Jana K.", "Jana K."),
+        ("Jürgen Müller-Lüdenscheidt", "Jürgen Müller-Lüdenscheidt"),
+        ("Anna 🌸 https://evil.example/x", "Anna"),
+        ("Anna www.evil.com", "Anna"),
+        ("Anna ｅｖｉｌ．ｃｏｍ", "Anna"),
+        ("Anna @elonmusk", "Anna elonmusk"),
+        ("**Anna**", "Anna"),
+        ("<b>Anna</b>", ""),
+        ("Anna \u202egnp.exe", "Anna"),
+        ("Anna\nPS: call 0800", "Anna call 0800"),
+        ("O'Brien", "O'Brien"),
+        ("\u200b", ""),
+    ],
+)
+def test_a_dm_greets_with_the_name_cleaned_of_links_mentions_and_markup(name: str, greeting: str) -> None:
+    assert private_name(name) == greeting
+
+
+def test_a_long_name_is_cut_on_a_word_boundary() -> None:
+    cut = private_name("Maximilian " * 20)
+    assert len(cut) <= 50 and cut.endswith("Maximilian") and "  " not in cut
+
+
+@pytest.mark.parametrize(("language", "form"), EVERY_FORM)
+def test_render_itself_keeps_display_names_out_of_public_texts(language: str, form: str) -> None:
+    text = render("public_reply", language=language, address_form=form, **{**VALUES, "name": "Anna evil.com"})
+    assert "evil" not in text and "Anna" not in text
+    dm = render("handoff_dm", language=language, address_form=form, **{**VALUES, "name": "Anna evil.com"})
+    assert "Anna" in dm and "evil" not in dm
+
+
+def test_the_customer_name_falls_back_to_the_handle_in_a_dm_and_is_only_the_handle_in_public() -> None:
+    assert customer_name("Jana K.", "jana_k", public=False) == "Jana K."
+    assert customer_name("https://evil.example", "jana_k", public=False) == "jana_k"
+    assert customer_name("Jana K.", "jana_k", public=True) == "jana_k"
+    assert customer_name("Jana K.", None, public=True) == ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import string
+import unicodedata
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Literal
@@ -22,8 +23,14 @@ ADDRESS_FORMS: tuple[AddressForm, ...] = ("sie", "du")
 
 TEMPLATE_NAMES = ("handoff_dm", "public_reply", "dm_closed_reply", "sign_off")
 PLACEHOLDERS = frozenset({"name", "case_ref", "promise", "department"})
-"""What a template may use: the customer's display name (may be empty), the case reference,
-the promise phrase ("innerhalb der nächsten Stunde") and the department's label."""
+"""What a template may use: the customer's name (may be empty; see below), the case reference,
+the promise phrase ("innerhalb der nächsten Stunde", "bis Montag, 8:55 Uhr") and the department's
+label.
+
+``{name}`` is never the display name as the customer typed it: in a public text (posted under the
+brand's account) it is only the author's handle, and only if it is a plain handle
+(``public_handle``); in a DM it is the display name without links, @, markup or control
+characters (``private_name``). ``render`` enforces both, whatever the caller passes."""
 
 _PUBLIC = frozenset({"public_reply", "dm_closed_reply"})
 
@@ -38,7 +45,7 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
             ),
             "public_reply": (
                 "Hallo {name}, das schauen wir uns gern genauer an. Wir haben Ihnen eine "
-                "Direktnachricht geschickt, dort geht es weiter."
+                "Direktnachricht geschickt und melden uns dort {promise}."
             ),
             "dm_closed_reply": (
                 "Hallo {name}, wir möchten Ihnen gern privat weiterhelfen. Bitte öffnen Sie Ihre "
@@ -55,7 +62,7 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
             ),
             "public_reply": (
                 "Hallo {name}, das schauen wir uns gern genauer an. Wir haben dir eine "
-                "Direktnachricht geschickt, dort geht es weiter."
+                "Direktnachricht geschickt und melden uns dort {promise}."
             ),
             "dm_closed_reply": (
                 "Hallo {name}, wir möchten dir gern privat weiterhelfen. Bitte öffne deine "
@@ -73,8 +80,8 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "get back to you {promise}."
             ),
             "public_reply": (
-                "Hello {name}, we are happy to look into this. We have sent you a direct message, "
-                "let's continue there."
+                "Hello {name}, we are happy to look into this. We have sent you a direct message "
+                "and will get back to you there {promise}."
             ),
             "dm_closed_reply": (
                 "Hello {name}, we would like to help you in private. Please open your direct "
@@ -90,7 +97,8 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "back to you {promise}."
             ),
             "public_reply": (
-                "Hi {name}, happy to look into this! We've sent you a direct message, let's continue there."
+                "Hi {name}, happy to look into this! We've sent you a direct message and will get "
+                "back to you there {promise}."
             ),
             "dm_closed_reply": (
                 "Hi {name}, we'd like to help you in private. Please open your DMs to us or follow "
@@ -149,6 +157,8 @@ def render(
         raise ValueError(f"unknown template {template!r}")
     if language not in LANGUAGES or address_form not in ADDRESS_FORMS:
         raise ValueError(f"no templates for language {language!r} and address form {address_form!r}")
+    if "name" in values:  # whatever the caller passed: only what may be said where the text goes
+        values["name"] = public_handle(values["name"]) if template in _PUBLIC else private_name(values["name"])
     text = _fill(_template(template, language, address_form, overrides), values, template)
     if template != "sign_off":
         sign_off = _fill(_template("sign_off", language, address_form, overrides), values, "sign_off")
@@ -172,6 +182,64 @@ def _fill(template: str, values: Mapping[str, str | None], name: str) -> str:
     text = re.sub(r"[ \t]+([,.!?)])", r"\1", text)  # an empty value must not leave "Hallo ,"
     text = re.sub(r"\( *\)", "", text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+NAME_LIMIT = 50
+"""A name in a DM is cut to this many characters (on a word boundary where possible)."""
+_SAFE_HANDLE = re.compile(r"(?=.*[A-Za-z0-9])[A-Za-z0-9_]{1,30}", re.ASCII)
+_NAME_PUNCTUATION = frozenset("-'’._")
+_DOMAINISH = re.compile(r"\w\.\w")  # "evil.com", "bit.ly", "192.168": a dot between two word characters
+_URLISH = re.compile(r"(?i)[a-z][a-z0-9+.-]*:|www\.|\w\.\w|/")  # a scheme ("https:", "javascript:"), a path
+
+
+def public_handle(handle: str | None) -> str:
+    """The author's handle as a public text may name it: letters, digits and "_" only, else "".
+
+    X handles are exactly that alphabet; an Instagram handle with a dot ("evil.com" is a valid
+    one) or anything else is left out, so a public text can never carry a link, a mention of
+    someone else or markup. Written without "@": the platform's reply already addresses the author.
+    """
+    if not isinstance(handle, str):
+        return ""
+    handle = handle.removeprefix("@")
+    return handle if _SAFE_HANDLE.fullmatch(handle) else ""
+
+
+def private_name(name: str | None) -> str:
+    """A display name fit for a DM greeting: no links, no @, no markup, nothing invisible, short.
+
+    NFKC first (so "ｅｖｉｌ．ｃｏｍ" and "＠x" are caught as what they look like); format and
+    control characters (right-to-left overrides, zero-width spaces, line breaks) go; anything but
+    letters, marks, digits and ``-'’._`` becomes a space; a word with a dot inside ("evil.com",
+    "K.Müller") is left out; the rest is cut to ``NAME_LIMIT`` characters.
+    """
+    if not isinstance(name, str):
+        return ""
+    text = unicodedata.normalize("NFKC", name)
+    # Bidi overrides, zero-width joiners, soft hyphens (format characters) go without a gap.
+    text = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    kept = []
+    for token in text.split():  # every line break and odd space splits too
+        if _URLISH.search(token):
+            continue  # "https://…", "www.…", "evil.com/x", "javascript:…": the whole word goes
+        kept.append("".join(char if unicodedata.category(char)[0] in "LMN" or char in _NAME_PUNCTUATION
+                            else " " for char in token))
+    words = [word for word in " ".join(kept).split()
+             if not _DOMAINISH.search(word) and any(unicodedata.category(c)[0] in "LN" for c in word)]
+    result = " ".join(words)
+    if len(result) > NAME_LIMIT:
+        cut = result[: NAME_LIMIT + 1]
+        space = cut.rfind(" ")
+        result = cut[:space] if space >= NAME_LIMIT // 2 else result[:NAME_LIMIT]
+    return result.strip(" -'’")
+
+
+def customer_name(display_name: str | None, handle: str | None, *, public: bool) -> str:
+    """What ``{name}`` becomes: the plain handle in public; in a DM the cleaned display name,
+    else the plain handle, else "" (the greeting then reads "Hallo," without a gap)."""
+    if public:
+        return public_handle(handle)
+    return private_name(display_name) or public_handle(handle)
 
 
 def promise_phrase(duration: timedelta, language: str, address_form: str = "sie") -> str:
