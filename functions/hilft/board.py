@@ -54,14 +54,17 @@ def render(app: App, request: flask.Request) -> flask.Response:
 
 
 def build(app: App, *, window: timedelta = board_view.DEFAULT_WINDOW) -> board_view.Board:
-    """The board's data at the app's ``now``: two queries (open posts, posts received in the window)."""
+    """The board's data at the app's ``now``: open posts, posts received in the window, operator alerts."""
     now = app.clock()
     policy = app.policy
     open_docs = [(snap.id, snap.data) for snap in app.store.board_items(ROW_LIMIT)]
     recent = [snap.data for snap in app.store.received_since(now - window)]
+    open_alerts = getattr(app.store, "open_operator_alerts", None)  # test stores may not keep them
+    alert_docs = [snap.data for snap in open_alerts()] if open_alerts else []
     return board_view.build_board(open_docs=open_docs, recent_docs=recent, now=now, window=window,
                                   promise=policy.promise.first_response, departments=departments(app),
-                                  tz=ZoneInfo(policy.promise.timezone), brand=policy.brand.name)
+                                  tz=ZoneInfo(policy.promise.timezone), brand=policy.brand.name,
+                                  alert_docs=alert_docs)
 
 
 def departments(app: App) -> list[board_view.Department]:

@@ -97,6 +97,44 @@ def _clip(text: str, limit: int = TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _placeholder(data: Mapping[str, Any]) -> str:
+    """Why a post shows no text: encrypted on the platform, or still being read from Meta's Graph API."""
+    if data.get("encrypted"):
+        return "[encrypted message: open it on the platform]"
+    if data.get("needs_enrichment"):
+        return ("[text unavailable from the Graph API: open the post]" if data.get("enrichment") == "unreadable"
+                else "[text being fetched from the Graph API]")
+    return ""
+
+
+@dataclass(frozen=True)
+class OperatorAlert:
+    """Something only an operator can fix, e.g. a platform account that revoked hilft's access."""
+
+    kind: str
+    platform: str
+    account_id: str | None
+    since: datetime | None
+
+    def message(self) -> str:
+        if self.kind == "access_revoked":
+            who = f"account {self.account_id}" if self.account_id else "an account"
+            return f"{self.platform}: {who} revoked hilft's access, so its posts no longer arrive. Reconnect it."
+        return f"{self.platform}: {self.kind}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "platform": self.platform, "account_id": self.account_id,
+                "since": self.since.isoformat() if self.since else None, "message": self.message()}
+
+
+def operator_alerts(docs: Iterable[Mapping[str, Any]]) -> list[OperatorAlert]:
+    alerts = [OperatorAlert(kind=str(d.get("kind") or "?"), platform=str(d.get("platform") or "?"),
+                            account_id=d.get("account_id") if isinstance(d.get("account_id"), str) else None,
+                            since=_aware(d.get("revoked_at")) or _aware(d.get("received_at")))
+              for d in docs if not d.get("resolved")]
+    return sorted(alerts, key=lambda a: (a.platform, a.account_id or "", a.kind))
+
+
 def board_rows(docs: Iterable[tuple[str, Mapping[str, Any]]], now: datetime) -> list[BoardRow]:
     """Unanswered posts, the latest first (earliest due time), with their state at ``now``."""
     rows = []
@@ -110,7 +148,8 @@ def board_rows(docs: Iterable[tuple[str, Mapping[str, Any]]], now: datetime) -> 
             "at_risk" if now >= warn else "open")
         rows.append(BoardRow(
             doc_id=doc_id, platform=str(data.get("platform") or ""), author=_author(data),
-            text=_clip(str(data.get("text") or "")), url=safe_link(data.get("url")), status=status,
+            text=_clip(str(data.get("text") or "") or _placeholder(data)), url=safe_link(data.get("url")),
+            status=status,
             state=state, due_at=due, seconds_left=(due - now).total_seconds(),
             alert_level=int(data.get("alert_level") or 0),
             acknowledged=bool(data.get("acknowledged")), acknowledged_by=data.get("acknowledged_by"),
@@ -311,6 +350,7 @@ class Board:
     departments: list[Department]
     tz: ZoneInfo
     brand: str = "hilft"
+    alerts: tuple[OperatorAlert, ...] = ()
 
     def counts(self) -> dict[str, int]:
         states = ("overdue", "at_risk", "open")
@@ -321,7 +361,8 @@ class Board:
                 "promise_seconds": self.promise.total_seconds(), "counts": self.counts(),
                 "items": [row.as_json() for row in self.rows], "stats": self.stats.as_json(),
                 "chart": [{"start": b.start.isoformat(), **b.stats.as_json()} for b in self.buckets],
-                "departments": [{"name": d.name, "label": d.label} for d in self.departments]}
+                "departments": [{"name": d.name, "label": d.label} for d in self.departments],
+                "operator_alerts": [a.as_json() for a in self.alerts]}
 
     def svg(self) -> str:
         return chart_svg(self.buckets, promise=self.promise, window=self.window, tz=self.tz)
@@ -330,11 +371,11 @@ class Board:
 def build_board(*, open_docs: Iterable[tuple[str, Mapping[str, Any]]],
                 recent_docs: Iterable[Mapping[str, Any]], now: datetime, window: timedelta,
                 promise: timedelta, departments: Sequence[Department], tz: ZoneInfo,
-                brand: str = "hilft") -> Board:
+                brand: str = "hilft", alert_docs: Iterable[Mapping[str, Any]] = ()) -> Board:
     recent = [doc for doc in recent_docs if (_aware(doc.get("received_at")) or now) >= now - window]
     return Board(now=now, rows=board_rows(open_docs, now), stats=response_stats(recent, now),
                  buckets=chart_buckets(recent, now, window), window=window, promise=promise,
-                 departments=list(departments), tz=tz, brand=brand)
+                 departments=list(departments), tz=tz, brand=brand, alerts=tuple(operator_alerts(alert_docs)))
 
 
 def content_security_policy(nonce: str) -> str:
@@ -404,6 +445,8 @@ section.chart{background:#fff;border:1px solid var(--line);border-radius:8px;pad
 section.chart svg{max-width:980px;height:auto;display:block}td.handoff{white-space:nowrap}
 h2{font-size:15px;margin:0 0 8px}.empty{padding:24px;text-align:center;color:var(--muted)}
 #status{margin-left:auto;color:#aeb6c2;font-size:12px}
+.operator{background:#fff5f5;border:1px solid var(--late);color:var(--late);border-radius:8px;padding:8px 12px;
+margin-bottom:12px;font-weight:600}
 """
 
 # The script builds rows with createElement/textContent only: no markup from data, ever.
@@ -547,6 +590,10 @@ _SCRIPT = r"""
 """
 
 
+def _operator_html(alerts: Sequence[OperatorAlert]) -> str:
+    return "".join(f'<div class="operator" role="alert">{html.escape(a.message())}</div>' for a in alerts)
+
+
 def render_page(board: Board, *, nonce: str) -> str:
     """The whole page; user text is escaped, the script carries ``nonce`` (see the CSP)."""
     e = html.escape
@@ -565,7 +612,7 @@ def render_page(board: Board, *, nonce: str) -> str:
 <body><header><h1>{e(board.brand)} · on-call board</h1>
 <span class="sub">promise: first answer within {e(_seconds_label(board.promise.total_seconds()))}</span>
 <span id="status">as of {board.now.astimezone(board.tz):%H:%M:%S}</span></header>
-<main>
+<main>{_operator_html(board.alerts)}
 <div class="tiles">
 <div class="tile"><b id="n-overdue">{counts["overdue"]}</b><span>overdue</span></div>
 <div class="tile"><b id="n-at-risk">{counts["at_risk"]}</b><span>at risk (warned)</span></div>
