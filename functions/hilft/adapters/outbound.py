@@ -98,6 +98,10 @@ def gateway_factory(settings: Settings, http: httpx.Client) -> Callable[[str], A
         elif platform in {"facebook", "instagram", "messenger"} and settings.meta_page_access_token:
             made = MetaGateway(mc.MetaClient(settings.meta_graph_base_url, settings.meta_page_access_token,
                                              http=http, app_secret=settings.meta_app_secret))
+        elif platform not in {"x", "facebook", "instagram", "messenger"}:
+            from hilft import channels
+
+            made = channels.build_gateway(platform, settings, http)
         cache[platform] = made
         return made
 

@@ -16,6 +16,9 @@ class Platform(StrEnum):
     FACEBOOK = "facebook"
     INSTAGRAM = "instagram"
     MESSENGER = "messenger"
+    THREADS = "threads"
+    BLUESKY = "bluesky"
+    MASTODON = "mastodon"
 
 
 class Kind(StrEnum):

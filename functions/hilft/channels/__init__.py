@@ -1,0 +1,63 @@
+"""One folder per channel: ``hilft/channels/<name>/`` holds a pure part (verify, parse into the
+core models; no I/O) and a client part (reply, DM, fetch) behind the small protocol below.
+
+The services talk to a channel only through ``Gateway`` (outbound) and the core models (inbound);
+adding a channel touches its folder, a settings block, the Terraform functions map and the docs.
+A channel's package registers its gateway builder with ``register`` when it is imported; the
+composition root imports the channels it wires (``CHANNEL_MODULES``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    import httpx
+
+    from hilft.settings import Settings
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a channel can do; the services decide by these, never by the channel's name."""
+
+    delivery: Literal["webhook", "poll"]
+    can_reply: bool = True
+    can_dm: bool = True  # False: the handoff is a public pointer to the private channel the policy names
+    can_fetch: bool = False  # can read a post by id (enrichment, deleted-post checks)
+
+
+class Gateway(Protocol):
+    """Outbound calls a service makes on a channel. Errors are hilft's ``Platform*`` errors."""
+
+    capabilities: Capabilities
+
+    def send_private(self, post: Mapping[str, Any], text: str, now: datetime) -> str: ...
+
+    def public_reply(self, post: Mapping[str, Any], text: str) -> str: ...
+
+
+GatewayBuilder = Callable[["Settings", "httpx.Client"], Gateway | None]
+
+_BUILDERS: dict[str, GatewayBuilder] = {}
+
+# Channel packages imported (lazily, on first use) by the composition root.
+CHANNEL_MODULES: tuple[str, ...] = ()
+
+
+def register(platforms: tuple[str, ...], builder: GatewayBuilder) -> None:
+    """Called by a channel package at import: ``builder`` makes its gateway (None if unconfigured)."""
+    for platform in platforms:
+        _BUILDERS[platform] = builder
+
+
+def build_gateway(platform: str, settings: Settings, http: httpx.Client) -> Gateway | None:
+    if platform not in _BUILDERS:
+        for module in CHANNEL_MODULES:
+            importlib.import_module(module)
+    builder = _BUILDERS.get(platform)
+    return builder(settings, http) if builder else None
