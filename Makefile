@@ -39,14 +39,15 @@ fuzz: setup ## long fuzzing run of both webhooks (10,000 cases each)
 requirements: ## regenerate functions/requirements.txt from pyproject.toml
 	$(PY) infra/local/gen_requirements.py
 
-plan: requirements ## terraform plan against infra/terraform.tfvars
-	bash infra/scripts/preflight.sh && bash infra/scripts/tf.sh plan
+# plan/deploy/destroy need terraform, gcloud and python3, not .venv (tf.sh runs preflight.sh first).
+plan: ## terraform plan against infra/terraform.tfvars
+	bash infra/scripts/tf.sh plan
 
-deploy: requirements ## terraform apply: the whole stack into your GCP project
-	bash infra/scripts/preflight.sh && bash infra/scripts/tf.sh apply
+deploy: ## terraform apply: the whole stack into your GCP project
+	bash infra/scripts/tf.sh apply
 
-destroy: ## terraform destroy (Firestore keeps its delete protection unless you turn it off)
-	bash infra/scripts/preflight.sh && bash infra/scripts/tf.sh destroy
+destroy: ## terraform destroy; with deletion protection Firestore (data, indexes, TTL) is kept, see infra/README.md
+	bash infra/scripts/tf.sh destroy
 
 register-webhooks: ## register the X webhook and print Meta's settings (dry run unless CONFIRM=1)
 	$(PY) infra/scripts/register_webhooks.py

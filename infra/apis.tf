@@ -21,9 +21,10 @@ resource "google_project_service" "enabled" {
   disable_on_destroy = false
 }
 
-# The project number is part of every function's deterministic URL (locals.tf).
+# The project number is part of every function's deterministic URL (locals.tf). No depends_on: a
+# data source that depends on a resource is read only at apply time, which would make every URL,
+# and so every function, show as changed in each plan. Reading it needs the Cloud Resource Manager
+# API, which new projects have enabled (README, "Prerequisites").
 data "google_project" "this" {
   project_id = var.project_id
-
-  depends_on = [google_project_service.enabled]
 }

@@ -1,11 +1,11 @@
 # One Cloud Run function (2nd gen) per entry point in local.functions, all built from one zip.
 resource "google_cloudfunctions2_function" "entry_point" {
-  #checkov:skip=CKV_GCP_124:X and Meta call the webhooks from the internet; every other function is guarded by Cloud Run IAM (iam.tf) and verifies its caller's token itself
+  #checkov:skip=CKV_GCP_124:X, Meta, PagerDuty and the staff's browsers call from the internet; deadline and sweep are internal-only, every function is guarded by Cloud Run IAM or its sender's signature
   for_each = local.functions
 
   name        = local.function_names[each.key]
   location    = var.region
-  description = "hilft ${each.key} (CONTRACT.md)"
+  description = "hilft ${each.key}: ${local.spec.functions[each.key].does}"
 
   build_config {
     runtime         = var.python_runtime
@@ -21,16 +21,18 @@ resource "google_cloudfunctions2_function" "entry_point" {
   }
 
   service_config {
-    service_account_email            = local.service_account_emails[each.value.identity]
+    service_account_email            = local.service_account_emails[each.value.identity] # its own identity
     available_memory                 = var.function_memory
     available_cpu                    = local.function_cpu
     max_instance_request_concurrency = var.function_concurrency
     min_instance_count               = each.value.min_instances
     max_instance_count               = var.max_instances
     timeout_seconds                  = each.value.timeout_seconds
-    ingress_settings                 = "ALLOW_ALL" # X and Meta call from the internet; IAM guards the rest
-    all_traffic_on_latest_revision   = true
-    environment_variables            = local.function_env
+    # deadline and sweep: internal only. Cloud Tasks and Cloud Scheduler of the same project calling
+    # the run.app URL count as internal (infra/README.md, "Ingress"); the internet does not.
+    ingress_settings               = each.value.ingress
+    all_traffic_on_latest_revision = true
+    environment_variables          = local.function_env
 
     dynamic "secret_environment_variables" {
       for_each = toset(local.function_secrets[each.key])
@@ -50,10 +52,12 @@ resource "google_cloudfunctions2_function" "entry_point" {
     }
   }
 
-  # A revision only starts once its identity can read its secrets and the build identity can build.
+  # A revision only starts once its identity can read its secrets and the build identity can build:
+  # after every grant, and after the grants had time to propagate.
   depends_on = [
     google_project_iam_member.runtime,
     google_secret_manager_secret_iam_member.accessor,
     google_storage_bucket_iam_member.build_reads_sources,
+    time_sleep.iam_propagation,
   ]
 }

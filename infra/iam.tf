@@ -1,8 +1,9 @@
 resource "google_service_account" "identity" {
   for_each = local.service_accounts
 
-  account_id   = "${var.prefix}-${each.key}"
-  display_name = each.value
+  account_id   = "${var.prefix}-${replace(each.key, "_", "-")}"
+  display_name = each.value.display_name
+  description  = each.value.description
 
   depends_on = [google_project_service.enabled]
 }
@@ -37,6 +38,7 @@ resource "google_cloud_tasks_queue_iam_member" "runtime" {
 }
 
 # A task carries an OIDC token of the tasks identity; whoever creates it must be allowed to act as it.
+# Granted on the tasks identity only, never project-wide.
 resource "google_service_account_iam_member" "act_as_tasks" {
   for_each = toset(local.task_enqueuers)
 
@@ -46,7 +48,8 @@ resource "google_service_account_iam_member" "act_as_tasks" {
 }
 
 # Who may call which function: the complete list per function lives in local.functions.invokers.
-# allUsers only on the three webhooks (X, Meta, PagerDuty); each verifies its sender's signature itself.
+# allUsers only on the three webhooks (X, Meta, PagerDuty), each verifying its sender's signature itself,
+# and on the staff functions only when staff_auth = "token" (they check the shared token themselves).
 resource "google_cloud_run_service_iam_member" "invoker" {
   for_each = { for binding in local.invoker_bindings : "${binding.entry_point}:${binding.member}" => binding }
 
@@ -56,4 +59,21 @@ resource "google_cloud_run_service_iam_member" "invoker" {
   member   = each.value.member
 
   depends_on = [google_service_account.identity]
+}
+
+# IAM grants take a while to reach every Google service: without a pause, the first build can fail
+# because the build identity cannot read the sources yet, and a first revision because its identity
+# cannot read its secrets yet (the wait the google provider's own Cloud Run functions examples use).
+resource "time_sleep" "iam_propagation" {
+  create_duration = "60s"
+
+  triggers = {
+    grants = sha256(jsonencode([
+      keys(google_project_iam_member.runtime),
+      keys(google_secret_manager_secret_iam_member.accessor),
+      keys(google_cloud_tasks_queue_iam_member.runtime),
+      keys(google_service_account_iam_member.act_as_tasks),
+      google_storage_bucket_iam_member.build_reads_sources.member,
+    ]))
+  }
 }

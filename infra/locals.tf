@@ -7,27 +7,37 @@ locals {
   x_enabled    = length(var.x_brand_user_ids) > 0
   meta_enabled = length(var.meta_page_ids) + length(var.meta_ig_user_ids) > 0
 
-  # Identities, least privilege: each runtime gets only its own secrets and roles (iam.tf).
-  service_accounts = {
-    alerter   = "hilft deadline and sweep: alerts on-call, re-schedules re-alerts"
-    build     = "hilft function builds (Cloud Build)"
-    scheduler = "hilft Cloud Scheduler: the only caller of sweep"
-    staff     = "hilft handoff, ack and board, behind Cloud Run IAM"
-    tasks     = "hilft Cloud Tasks: the only caller of deadline"
-    webhook   = "hilft x_webhook and meta_webhook"
-  }
+  # The entry-point table (infra/functions.json), read by the local stack too (infra/local/stack.py),
+  # so `make dev` and the e2e suite run each function with the environment given here.
+  spec = jsondecode(file("${path.module}/functions.json"))
+
+  # Identities, least privilege: one per function, plus the build and the two OIDC callers. A
+  # function's identity reads only that function's secrets and holds only its roles (iam.tf).
+  service_accounts = merge(
+    {
+      build     = { display_name = "hilft function builds (Cloud Build)", description = "builds the functions' images" }
+      scheduler = { display_name = "hilft Cloud Scheduler", description = "the only caller of sweep (OIDC)" }
+      tasks     = { display_name = "hilft Cloud Tasks", description = "the only caller of deadline (OIDC token of every task)" }
+    },
+    { for entry_point, function in local.spec.functions : entry_point => {
+      display_name = "hilft ${entry_point}"
+      description  = substr(function.does, 0, 256)
+    } },
+  )
   # Emails are derived, not read from the resources, so they are known at plan time and can key
   # for_each maps (IAM bindings) and be baked into environment variables without a cycle.
   service_account_emails = {
-    for name, _ in local.service_accounts : name => "${var.prefix}-${name}@${var.project_id}.iam.gserviceaccount.com"
+    for name, _ in local.service_accounts : name => "${var.prefix}-${replace(name, "_", "-")}@${var.project_id}.iam.gserviceaccount.com"
   }
 
-  # Secret environment variables (CONTRACT.md) => whether this deployment uses them. Only used ones
-  # are created and wired: a Cloud Run revision does not start when a secret it names has no version.
+  # Secret environment variables (their meaning: functions.json "secrets") => whether this
+  # deployment uses them. Only used ones are created and wired: a Cloud Run revision does not
+  # start when a secret it names has no version.
   secrets = {
     ALERT_WEBHOOK_SECRET     = var.alert_sinks.webhook
     ALERT_WEBHOOK_URL        = var.alert_sinks.webhook # may embed a token, so treated as a secret
     GOOGLE_CHAT_WEBHOOK_URL  = var.alert_sinks.google_chat
+    HILFT_STAFF_TOKEN        = var.staff_auth == "token"
     META_APP_SECRET          = local.meta_enabled
     META_PAGE_ACCESS_TOKEN   = local.meta_enabled
     META_VERIFY_TOKEN        = local.meta_enabled
@@ -39,28 +49,32 @@ locals {
     X_USER_ACCESS_TOKEN      = local.x_enabled
   }
   enabled_secrets = toset([for name, used in local.secrets : name if used])
-  alert_secrets   = ["ALERT_WEBHOOK_SECRET", "ALERT_WEBHOOK_URL", "GOOGLE_CHAT_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY", "SLACK_WEBHOOK_URL"]
-  # Sending DMs and replies (handoff, and deadline's automatic handoff); Meta calls carry an appsecret_proof.
-  reply_secrets = ["META_APP_SECRET", "META_PAGE_ACCESS_TOKEN", "X_USER_ACCESS_TOKEN"]
 
-  # One entry per entry point of CONTRACT.md (the key is the Python function in functions/main.py).
-  # Adding an entry point is one line here. `invokers` is the complete Cloud Run invoker list;
-  # `secrets` the only secrets its environment gets (those of disabled platforms/sinks are dropped).
-  functions = {
-    x_webhook    = { identity = "webhook", invokers = ["allUsers"], min_instances = var.min_instances, timeout_seconds = 60, secrets = ["X_CLIENT_SECRET", "X_CONSUMER_SECRET"] }
-    meta_webhook = { identity = "webhook", invokers = ["allUsers"], min_instances = var.min_instances, timeout_seconds = 60, secrets = ["META_APP_SECRET", "META_VERIFY_TOKEN"] }
-    deadline     = { identity = "alerter", invokers = ["serviceAccount:${local.service_account_emails.tasks}"], min_instances = 0, timeout_seconds = 120, secrets = concat(local.alert_secrets, local.reply_secrets) }
-    sweep        = { identity = "alerter", invokers = ["serviceAccount:${local.service_account_emails.scheduler}"], min_instances = 0, timeout_seconds = 300, secrets = local.alert_secrets }
-    handoff      = { identity = "staff", invokers = var.oncall_members, min_instances = 0, timeout_seconds = 60, secrets = local.reply_secrets }
-    ack          = { identity = "staff", invokers = var.oncall_members, min_instances = 0, timeout_seconds = 60, secrets = local.alert_secrets }
-    board        = { identity = "staff", invokers = var.oncall_members, min_instances = 0, timeout_seconds = 60, secrets = [] }
-    # Public like the platform webhooks: PagerDuty carries no Google identity; the function
-    # fails closed without PAGERDUTY_WEBHOOK_SECRET and checks X-PagerDuty-Signature itself.
-    pagerduty_webhook = { identity = "staff", invokers = ["allUsers"], min_instances = 0, timeout_seconds = 60, secrets = ["PAGERDUTY_WEBHOOK_SECRET"] }
+  # Who may invoke a function, by its caller in functions.json. Staff: Cloud Run IAM for the
+  # on-call members; with staff_auth = "token" the function checks the shared token itself.
+  invokers_by_caller = {
+    public    = ["allUsers"]
+    scheduler = ["serviceAccount:${local.service_account_emails.scheduler}"]
+    staff     = var.staff_auth == "iam" ? var.oncall_members : ["allUsers"]
+    tasks     = ["serviceAccount:${local.service_account_emails.tasks}"]
   }
 
-  # Runtime identities that create Cloud Tasks (with the tasks identity's OIDC token) and delete them.
-  task_enqueuers = ["alerter", "staff", "webhook"]
+  # One entry per entry point (the key is the Python function in functions/main.py). Adding an
+  # entry point is one entry in functions.json. `invokers` is the complete Cloud Run invoker list;
+  # `secrets` the only secrets its environment gets (those of disabled platforms/sinks are dropped).
+  functions = {
+    for entry_point, function in local.spec.functions : entry_point => {
+      identity        = entry_point
+      invokers        = local.invokers_by_caller[function.caller]
+      ingress         = function.ingress == "internal" ? "ALLOW_INTERNAL_ONLY" : "ALLOW_ALL"
+      min_instances   = function.warm ? var.min_instances : 0
+      timeout_seconds = function.timeout_seconds
+      secrets         = function.secrets
+    }
+  }
+
+  # Identities that create Cloud Tasks (with the tasks identity's OIDC token, hence actAs on it).
+  task_enqueuers = sort([for entry_point, function in local.spec.functions : entry_point if contains(function.queue, "enqueuer")])
 
   # The secrets each function's environment actually gets: its own, minus disabled platforms/sinks.
   function_secrets = {
@@ -85,7 +99,7 @@ locals {
   # Cloud Run functions serve more than one request per instance only with at least one vCPU.
   function_cpu = var.function_concurrency > 1 ? "1" : null
 
-  # Non-secret configuration, the same for every function (CONTRACT.md "Configuration").
+  # Non-secret configuration, the same for every function (each variable: README, "Configuration").
   function_env = {
     GOOGLE_CLOUD_PROJECT            = var.project_id
     HILFT_BOARD_URL                 = local.function_urls.board
@@ -93,7 +107,7 @@ locals {
     HILFT_DEADLINE_URL              = local.function_urls.deadline
     HILFT_RETENTION_DAYS            = tostring(var.retention_days)
     HILFT_SCHEDULER_SERVICE_ACCOUNT = local.service_account_emails.scheduler
-    HILFT_STAFF_AUTH                = "iam" # handoff, ack and board sit behind Cloud Run IAM (iam.tf)
+    HILFT_STAFF_AUTH                = var.staff_auth # iam: handoff, ack and board sit behind Cloud Run IAM
     HILFT_SWEEP_URL                 = local.function_urls.sweep
     HILFT_TASKS_QUEUE               = local.tasks_queue_path
     HILFT_TASKS_SERVICE_ACCOUNT     = local.service_account_emails.tasks
@@ -106,7 +120,7 @@ locals {
     X_BRAND_USER_IDS                = join(",", var.x_brand_user_ids)
   }
 
-  # (secret, identity) pairs: an identity may read a secret only if one of its functions is wired to it.
+  # (secret, identity) pairs: an identity may read a secret only if its function is wired to it.
   secret_accessors = distinct(flatten([
     for entry_point, secrets in local.function_secrets : [
       for secret in secrets : { secret = secret, identity = local.functions[entry_point].identity }
@@ -115,18 +129,17 @@ locals {
 
   project_roles = concat(
     # Firestore has no per-collection IAM; datastore.user is its narrowest read/write role.
-    [for identity in ["alerter", "staff", "webhook"] : { identity = identity, role = "roles/datastore.user" }],
+    [for entry_point, function in local.spec.functions : { identity = entry_point, role = "roles/datastore.user" } if function.firestore],
     # Cloud Build, as documented for a custom build service account of Cloud Run functions: logs,
     # the built image, and the function sources GCF stages in its own gcf-v2-* buckets.
     [for role in ["roles/artifactregistry.writer", "roles/logging.logWriter", "roles/storage.objectAdmin"] :
     { identity = "build", role = role }],
   )
 
+  # Roles on the deadlines queue only: creating tasks, and cancelling those no longer needed.
   queue_roles = flatten([
-    for identity in local.task_enqueuers : [
-      { identity = identity, role = "roles/cloudtasks.enqueuer" },
-      # Cancelling a task that is no longer needed (answered, acknowledged) is best effort but saves a call.
-      { identity = identity, role = "roles/cloudtasks.taskDeleter" },
+    for entry_point, function in local.spec.functions : [
+      for role in function.queue : { identity = entry_point, role = "roles/cloudtasks.${role}" }
     ]
   ])
 
@@ -146,7 +159,7 @@ locals {
 
   # Documents carrying `expire_at` are deleted by Firestore's TTL once it has passed (retention_days).
   ttl_field       = "expire_at"
-  ttl_collections = ["answers", "handoffs", "mentions"]
+  ttl_collections = ["answers", "handoffs", "mentions", "operator_alerts"]
 
   # Fields written but never queried whose values only grow: an automatic single-field index on them
   # limits write throughput (hotspot on the last index range) and costs storage for nothing.

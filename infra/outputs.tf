@@ -8,6 +8,11 @@ output "deadline_url" {
   value       = local.function_urls.deadline
 }
 
+output "firestore_kept_on_destroy" {
+  description = "Whether `make destroy` keeps the Firestore database with its data, indexes and TTL policies (deletion_protection as deployed)."
+  value       = var.deletion_protection
+}
+
 output "function_urls" {
   description = "Every entry point's URL (Cloud Run deterministic URLs)."
   value       = local.function_urls

@@ -19,7 +19,9 @@ resource "google_cloud_tasks_queue" "deadlines" {
   }
 
   stackdriver_logging_config {
-    # Failed dispatches are what matters; 10% of the rest is enough to see the traffic.
+    # The ratio samples every task operation log alike, failed dispatches included: 10% shows the
+    # traffic at a tenth of the log volume. Failures are not lost with it: deadline logs each
+    # attempt it answers with an error, and the queue's metrics count every failed attempt.
     sampling_ratio = 0.1
   }
 

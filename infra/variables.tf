@@ -128,7 +128,7 @@ variable "oncall_members" {
 }
 
 variable "policy_file" {
-  description = "Policy file (TOML, see CONTRACT.md), relative to infra/. It must live inside functions/ so it ships in the zip; HILFT_CONFIG is set to its path there."
+  description = "Policy file (TOML, see functions/policy.toml), relative to infra/. It must live inside functions/ so it ships in the zip; HILFT_CONFIG is set to its path there."
   type        = string
   default     = "../functions/policy.toml"
 
@@ -189,6 +189,17 @@ variable "retention_days" {
   validation {
     condition     = var.retention_days >= 1 && var.retention_days <= 3650 && floor(var.retention_days) == var.retention_days
     error_message = "retention_days must be a whole number from 1 to 3650."
+  }
+}
+
+variable "staff_auth" {
+  description = "How handoff, ack and board know the on-call staff (HILFT_STAFF_AUTH): \"iam\" puts them behind Cloud Run IAM for oncall_members (recommended); \"token\" makes them public and has them check one shared bearer token (HILFT_STAFF_TOKEN, a secret you add) instead."
+  type        = string
+  default     = "iam"
+
+  validation {
+    condition     = contains(["iam", "token"], var.staff_auth)
+    error_message = "staff_auth must be \"iam\" or \"token\" (\"off\" exists for the local demo only)."
   }
 }
 

@@ -10,8 +10,14 @@ terraform {
       version = ">= 5.40, < 7"
     }
     archive = {
-      source  = "hashicorp/archive"
-      version = ">= 2.4, < 3"
+      source = "hashicorp/archive"
+      # 2.5 is the first release whose archive_file honours glob patterns in `excludes` (storage.tf).
+      version = ">= 2.5, < 3"
+    }
+    time = {
+      source = "hashicorp/time"
+      # time_sleep: waiting for IAM propagation before the first build (iam.tf).
+      version = ">= 0.9, < 1"
     }
   }
 }

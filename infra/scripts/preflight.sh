@@ -56,7 +56,11 @@ elif [[ ! "$project" =~ ^[a-z][a-z0-9-]{4,28}[a-z0-9]$ ]]; then
 fi
 
 if [[ ! -f "$INFRA_DIR/../functions/requirements.txt" ]]; then
-  fail "functions/requirements.txt missing: run 'make requirements'"
+  fail "functions/requirements.txt missing: restore it from git, or run 'make requirements'"
+fi
+
+if ! command -v python3 >/dev/null 2>&1; then
+  fail "python3 not found: scripts/tf.sh reads terraform's JSON output with it"
 fi
 
 if (( problems > 0 )); then

@@ -9,6 +9,14 @@
 # apply runs in two steps, because a function does not start while a secret it reads has no
 # version: first the APIs and the (empty) secrets, then a check that each secret has a version
 # (printing the commands to add the missing ones), then everything.
+#
+# destroy with deletion protection (the default) keeps Firestore: the database, and with it its
+# indexes and TTL policies, are removed from the state first (terraform state rm), so Terraform
+# forgets them instead of deleting the indexes and TTL policies of data that stays.
+#
+# Needs terraform, gcloud, bash and python3 (apply only), not the project's .venv. Arrays that may
+# be empty expand as ${a[@]+"${a[@]}"}: bash before 4.4 treats "${a[@]}" of an empty array as
+# unset under `set -u`.
 set -euo pipefail
 
 INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -66,7 +74,7 @@ case "$command" in
     tf plan -input=false "${var_args[@]}" -out="$INFRA_DIR/.build/tfplan"
     ;;
   apply)
-    tf apply -input=false "${var_args[@]}" "${approve[@]}" \
+    tf apply -input=false "${var_args[@]}" ${approve[@]+"${approve[@]}"} \
       -target=google_project_service.enabled -target=google_secret_manager_secret.managed
     missing="$(secrets_without_version)"
     if [[ -n "$missing" ]]; then
@@ -76,12 +84,23 @@ case "$command" in
       done
       exit 3
     fi
-    tf apply -input=false "${var_args[@]}" "${approve[@]}"
+    tf apply -input=false "${var_args[@]}" ${approve[@]+"${approve[@]}"}
     echo
     echo "Deployed. Next: make register-webhooks (X) and the Meta steps it prints."
     ;;
   destroy)
-    echo "Note: with deletion_protection = true the Firestore database and its data are kept." >&2
-    tf destroy -input=false "${var_args[@]}" "${approve[@]}"
+    # The deployed value, not the tfvars file's: protection is only off once an apply turned it off.
+    # Unknown (no state, or a stack from before this output) counts as protected.
+    kept="$(tf output -raw firestore_kept_on_destroy 2>/dev/null || echo true)"
+    if [[ "$kept" != "false" ]]; then
+      echo "deletion_protection is on: the Firestore database, its data, indexes and TTL policies are kept;" >&2
+      echo "terraform forgets them first (state rm). Import them before deploying into this project again." >&2
+      for address in google_firestore_field.unindexed google_firestore_index.composite google_firestore_database.main; do
+        if [[ -n "$(tf state list "$address" 2>/dev/null)" ]]; then
+          tf state rm "$address"
+        fi
+      done
+    fi
+    tf destroy -input=false "${var_args[@]}" ${approve[@]+"${approve[@]}"}
     ;;
 esac

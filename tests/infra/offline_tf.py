@@ -1,8 +1,8 @@
 """Evaluate the stack's variables and locals with the real terraform binary, offline.
 
 infra/locals.tf holds every decision of the stack and refers to no resource except the project
-number, so a scratch module made of variables.tf + locals.tf (project number stubbed) needs no
-provider: ``terraform init`` works without a registry. Each resource's ``for_each`` expression is
+number, so a scratch module made of variables.tf + locals.tf + functions.json (project number
+stubbed) needs no provider: ``terraform init`` works without a registry. Each resource's ``for_each`` expression is
 replayed on a ``terraform_data`` resource (built into terraform), which proves the keys are unique
 and known at plan time. Variable validation blocks run for real.
 """
@@ -17,12 +17,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.infra.stack import FUNCTIONS, INFRA, expression, load_stack
 
 PROJECT_NUMBER = "123456789012"
 PROJECT_NUMBER_LINE = "  project_number = data.google_project.this.number\n"
 
 TERRAFORM = shutil.which("terraform")
+SKIPPED_TOOLS: dict[str, str] = {}  # tool -> why its checks did not run (tests/infra/conftest.py prints it)
+
+
+def require_tool(tool: str, path: str | None, install: str) -> str:
+    """The tool's path; without it, a failure in CI (CI=true) and a visible skip elsewhere.
+
+    An infra check that silently skips proves nothing: CI must run them all.
+    """
+    if path is not None:
+        return path
+    reason = f"{tool} is not installed ({install})"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}: CI runs every infra check, so a missing tool is a failure", pytrace=False)
+    SKIPPED_TOOLS[tool] = reason
+    pytest.skip(reason)
+
+
+def require_terraform() -> str:
+    return require_tool("terraform", TERRAFORM, "Terraform >= 1.6: https://developer.hashicorp.com/terraform/install")
 
 
 def terraform_env() -> dict[str, str]:
@@ -45,6 +66,7 @@ class ScratchModule:
         self.dir.mkdir(parents=True)
         (root / "functions").symlink_to(FUNCTIONS, target_is_directory=True)
         shutil.copy(INFRA / "variables.tf", self.dir / "variables.tf")
+        shutil.copy(INFRA / "functions.json", self.dir / "functions.json")
         locals_tf = (INFRA / "locals.tf").read_text()
         if PROJECT_NUMBER_LINE not in locals_tf:
             raise AssertionError("infra/locals.tf must read the project number in exactly this line: "
@@ -77,8 +99,7 @@ class ScratchModule:
         return "".join(blocks)
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        assert TERRAFORM is not None
-        return subprocess.run([TERRAFORM, f"-chdir={self.dir}", *args], capture_output=True, text=True,
+        return subprocess.run([require_terraform(), f"-chdir={self.dir}", *args], capture_output=True, text=True,
                               env=terraform_env(), timeout=120, check=False)
 
     def apply(self, tfvars: dict[str, Any]) -> Outcome:

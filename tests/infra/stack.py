@@ -22,9 +22,7 @@ FUNCTIONS = ROOT / "functions"
 MAIN_PY = FUNCTIONS / "main.py"
 SETTINGS_PY = FUNCTIONS / "hilft" / "settings.py"
 FIRESTORE_STORE_PY = FUNCTIONS / "hilft" / "adapters" / "firestore_store.py"
-
-# CONTRACT.md's entry points, the fallback while functions/main.py does not exist.
-CONTRACT_ENTRY_POINTS = frozenset({"x_webhook", "meta_webhook", "deadline", "sweep", "handoff", "ack", "board"})
+FUNCTION_SPEC = INFRA / "functions.json"  # the entry-point table Terraform and the local stack read
 
 _BOOKKEEPING_KEYS = {"__is_block__", "__comments__", "__inline_comments__", "__start_line__", "__end_line__"}
 
@@ -72,6 +70,12 @@ class Stack:
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {name: body for (rtype, name), body in self.resources.items() if rtype == resource_type}
+
+
+@cache
+def function_spec() -> dict[str, Any]:
+    """infra/functions.json: {"secrets": {NAME: meaning}, "functions": {entry_point: {...}}}."""
+    return json.loads(FUNCTION_SPEC.read_text())  # type: ignore[no-any-return]
 
 
 @cache

@@ -13,8 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
+from tests.infra.offline_tf import require_tool
 from tests.infra.stack import INFRA
 
 VENV_BIN = Path("/tmp/checkov-venv/bin/checkov")
@@ -42,10 +41,7 @@ def test_every_inline_skip_gives_a_reason() -> None:
 
 
 def test_checkov_finds_nothing(tmp_path: Path) -> None:
-    binary = checkov_binary()
-    if binary is None:
-        print("checkov not installed (set CHECKOV_BIN or install it in /tmp/checkov-venv): skipped")
-        pytest.skip("checkov is not installed")
+    binary = require_tool("checkov", checkov_binary(), "make setup puts it in .venv-checkov; or set CHECKOV_BIN")
     report = tmp_path / "report"
     ran = subprocess.run(
         [binary, "--directory", str(INFRA), "--framework", "terraform", "--quiet", "--compact",

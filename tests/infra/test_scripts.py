@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
+import re
 import stat
 import subprocess
 from pathlib import Path
@@ -36,7 +37,7 @@ def world(tmp_path: Path) -> dict[str, Path]:
     """A PATH with only basic tools, a HOME with application default credentials, a tfvars file."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in ("bash", "sed", "head", "dirname", "cat"):
+    for tool in ("bash", "sed", "head", "dirname", "cat", "python3", "rm", "mkdir"):
         found = subprocess.run(["bash", "-c", f"command -v {tool}"], capture_output=True, text=True, check=True)
         (bin_dir / tool).symlink_to(found.stdout.strip())
     home = tmp_path / "home"
@@ -150,6 +151,103 @@ def test_preflight_reports_every_problem_at_once(world: dict[str, Path]) -> None
 
     assert ran.returncode == 1
     assert len(ran.stderr.strip().splitlines()) == 2
+
+
+def test_preflight_names_a_missing_python3(world: dict[str, Path]) -> None:
+    (world["bin"] / "python3").unlink()
+
+    ran = preflight(world)
+
+    assert ran.returncode == 1
+    assert ran.stderr.startswith("preflight: python3 not found")
+
+
+# -- tf.sh ---------------------------------------------------------------------------------------
+
+# Records every call; answers `output -raw firestore_kept_on_destroy` with $KEPT and `state list X`
+# with X when X is in $IN_STATE (space separated).
+TERRAFORM_RECORDER = """
+case " $* " in
+  *" version -json "*) echo '{"terraform_version":"1.9.8"}'; exit 0 ;;
+esac
+echo "$*" >>"$TF_CALLS"
+case " $* " in
+  *" output -raw firestore_kept_on_destroy "*) [[ -n "${KEPT:-}" ]] && printf '%s' "$KEPT" && exit 0; exit 1 ;;
+  *" state list "*) for a in ${IN_STATE:-}; do [[ " $* " == *" $a "* ]] && echo "$a"; done; exit 0 ;;
+esac
+exit 0
+"""
+
+
+def tf_sh(world: dict[str, Path], command: str, **env: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    calls = world["home"] / "tf-calls"
+    stub(world["bin"], "terraform", TERRAFORM_RECORDER)
+    base = {"PATH": str(world["bin"]), "HOME": str(world["home"]), "HILFT_TFVARS": str(world["tfvars"]),
+            "TF_CALLS": str(calls)}
+    ran = subprocess.run(["bash", str(SCRIPTS / "tf.sh"), command], capture_output=True, text=True,
+                         env={**base, **env}, timeout=60, check=False)
+    recorded = calls.read_text().splitlines() if calls.exists() else []
+    return ran, [line.split(" ", 1)[1] for line in recorded]  # drop -chdir=...
+
+
+FIRESTORE_KEPT = ["google_firestore_field.unindexed", "google_firestore_index.composite",
+                  "google_firestore_database.main"]
+
+
+def test_destroy_with_protection_forgets_firestore_before_destroying(world: dict[str, Path]) -> None:
+    ran, calls = tf_sh(world, "destroy", KEPT="true", IN_STATE=" ".join(FIRESTORE_KEPT), AUTO_APPROVE="1")
+
+    assert ran.returncode == 0, ran.stderr
+    removed = [call.removeprefix("state rm ") for call in calls if call.startswith("state rm ")]
+    assert removed == FIRESTORE_KEPT
+    assert calls[-1].startswith("destroy -input=false")
+    assert calls.index(f"state rm {FIRESTORE_KEPT[-1]}") < len(calls) - 1
+    assert "-auto-approve" in calls[-1]
+
+
+def test_destroy_without_a_known_setting_counts_as_protected(world: dict[str, Path]) -> None:
+    ran, calls = tf_sh(world, "destroy", IN_STATE="google_firestore_index.composite")
+
+    assert ran.returncode == 0, ran.stderr
+    assert [call for call in calls if call.startswith("state rm")] == ["state rm google_firestore_index.composite"]
+
+
+def test_destroy_without_protection_destroys_everything(world: dict[str, Path]) -> None:
+    ran, calls = tf_sh(world, "destroy", KEPT="false", IN_STATE=" ".join(FIRESTORE_KEPT))
+
+    assert ran.returncode == 0, ran.stderr
+    assert not [call for call in calls if call.startswith("state rm")]
+    assert calls[-1].startswith("destroy -input=false") and "-auto-approve" not in calls[-1]
+
+
+def test_plan_runs_without_optional_arguments(world: dict[str, Path]) -> None:
+    """No AUTO_APPROVE, no PROJECT_ID, no state bucket: the empty arrays must not trip `set -u`."""
+    ran, calls = tf_sh(world, "plan")
+
+    assert ran.returncode == 0, ran.stderr
+    assert calls[-1].startswith("plan -input=false -var-file=")
+
+
+def test_arrays_that_may_be_empty_expand_safely_on_old_bash() -> None:
+    """bash < 4.4 treats "${a[@]}" of an empty array as unset under `set -u` (macOS ships 3.2)."""
+    text = (SCRIPTS / "tf.sh").read_text()
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+    bare = re.findall(r'(?<!\+)"\$\{(\w+)\[@\]\}"', code)
+    never_empty = {"var_args"}  # always holds -var-file
+
+    assert set(bare) <= never_empty, f"guard these with ${{a[@]+\"${{a[@]}}\"}}: {set(bare) - never_empty}"
+
+
+def test_make_plan_deploy_destroy_need_no_virtualenv() -> None:
+    makefile = (INFRA.parent / "Makefile").read_text()
+
+    for target in ("plan", "deploy", "destroy"):
+        rule = re.search(rf"^{target}:([^#\n]*)(?:##[^\n]*)?\n((?:\t[^\n]*\n)+)", makefile, re.M)
+        assert rule, f"no {target} target"
+        prerequisites, recipe = rule.group(1).split(), rule.group(2)
+        assert not set(prerequisites) & {"setup", "requirements"}, f"{target} depends on {prerequisites}"
+        assert "$(PY)" not in recipe and ".venv" not in recipe, f"{target} runs the virtualenv"
 
 
 def test_tf_sh_rejects_an_unknown_command() -> None:

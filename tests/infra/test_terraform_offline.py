@@ -6,13 +6,14 @@ block that lets a bad value through or rejects a good one, wiring that depends o
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
-from tests.infra.offline_tf import PROJECT_NUMBER, TERRAFORM, ScratchModule
-
-pytestmark = pytest.mark.skipif(TERRAFORM is None, reason="terraform is not installed")
+from tests.infra.grants import GRANTING_RESOURCES, Access, access_by_function, identities_with_grants
+from tests.infra.offline_tf import PROJECT_NUMBER, ScratchModule, require_terraform
+from tests.infra.stack import INFRA
 
 MINIMAL: dict[str, Any] = {
     "project_id": "acme-care-prod",
@@ -24,6 +25,7 @@ MINIMAL: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> ScratchModule:
+    require_terraform()
     return ScratchModule(tmp_path_factory.mktemp("stack"))
 
 
@@ -97,16 +99,126 @@ def test_only_enabled_platforms_and_sinks_get_secrets(scratch: ScratchModule) ->
 
 
 def test_secret_access_follows_wiring_exactly(scratch: ScratchModule) -> None:
-    decisions = scratch_locals(scratch, alert_sinks={"slack": True, "webhook": True}, meta_ig_user_ids=["7"])
-    identity_of = {name: function["identity"] for name, function in decisions["functions"].items()}
+    output = evaluate(scratch, alert_sinks={"slack": True, "webhook": True}, meta_ig_user_ids=["7"])
+    wired = output["locals"]["function_secrets"]
 
-    expected = {(secret, identity_of[name]) for name, secrets in decisions["function_secrets"].items()
-                for secret in secrets}
-    granted = {(pair["secret"], pair["identity"]) for pair in decisions["secret_accessors"]}
+    for name, access in access_by_function(output).items():
+        assert access.secrets == set(wired[name]), name
+    assert not identities_with_grants(output) & {"tasks", "scheduler"}  # callers only, never readers
 
-    assert granted == expected
-    assert not any(identity in {"tasks", "scheduler", "build"} for _, identity in granted)
-    assert ("X_CONSUMER_SECRET", "staff") not in granted  # staff never sees webhook signing secrets
+
+EVERYTHING_ON: dict[str, Any] = {
+    "alert_sinks": {"slack": True, "google_chat": True, "pagerduty": True, "webhook": True},
+    "x_brand_user_ids": ["783214"], "meta_page_ids": ["1029384756"], "meta_ig_user_ids": ["17841400000000000"],
+}
+ALERT_SECRETS = {"ALERT_WEBHOOK_SECRET", "ALERT_WEBHOOK_URL", "GOOGLE_CHAT_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY",
+                 "SLACK_WEBHOOK_URL"}
+FIRESTORE = ("roles/datastore.user", "project")
+ENQUEUE = {("roles/cloudtasks.enqueuer", "queue"), ("roles/iam.serviceAccountUser", "tasks identity")}
+CANCEL = ("roles/cloudtasks.taskDeleter", "queue")
+
+# The whole answer to "who can read what and do what", everything enabled, staff behind IAM.
+EXPECTED_ACCESS: dict[str, tuple[set[str], set[tuple[str, str]]]] = {
+    "x_webhook": ({"X_CLIENT_SECRET", "X_CONSUMER_SECRET"}, {FIRESTORE, *ENQUEUE, CANCEL}),
+    "meta_webhook": ({"META_APP_SECRET", "META_VERIFY_TOKEN"}, {FIRESTORE, *ENQUEUE, CANCEL}),
+    "pagerduty_webhook": ({"PAGERDUTY_WEBHOOK_SECRET"}, {FIRESTORE}),
+    "deadline": (ALERT_SECRETS | {"META_APP_SECRET", "META_PAGE_ACCESS_TOKEN", "X_USER_ACCESS_TOKEN"},
+                 {FIRESTORE, *ENQUEUE}),
+    "sweep": (ALERT_SECRETS, {FIRESTORE, *ENQUEUE}),
+    "handoff": (set(), {FIRESTORE, *ENQUEUE}),
+    "ack": (set(), {FIRESTORE, *ENQUEUE}),
+    "board": (set(), {FIRESTORE, *ENQUEUE}),
+}
+
+
+def test_every_function_identity_reads_exactly_its_secrets_and_holds_exactly_its_roles(
+        scratch: ScratchModule) -> None:
+    output = evaluate(scratch, **EVERYTHING_ON)
+
+    access = access_by_function(output)
+
+    assert set(access) == set(EXPECTED_ACCESS)
+    for name, (secrets, roles) in EXPECTED_ACCESS.items():
+        assert access[name].secrets == secrets, name
+        assert access[name].roles == roles, name
+
+
+def test_no_two_functions_share_an_identity(scratch: ScratchModule) -> None:
+    output = evaluate(scratch, **EVERYTHING_ON)
+    identities = [access.identity for access in access_by_function(output).values()]
+
+    assert len(set(identities)) == len(identities) == 8
+    assert identities_with_grants(output) <= set(identities) | {"build"}
+
+
+def test_every_granting_resource_is_read_by_the_access_table(scratch: ScratchModule) -> None:
+    keys = evaluate(scratch, **EVERYTHING_ON)["for_each_keys"]
+    iam_resources = {name for name in keys if "_iam_" in name}
+
+    assert iam_resources == GRANTING_RESOURCES
+
+
+def test_staff_token_mode_gives_only_the_staff_functions_the_token(scratch: ScratchModule) -> None:
+    output = evaluate(scratch, **EVERYTHING_ON, staff_auth="token")
+    access = access_by_function(output)
+
+    for name, (secrets, roles) in EXPECTED_ACCESS.items():
+        staff = name in {"handoff", "ack", "board"}
+        assert access[name].secrets == (secrets | {"HILFT_STAFF_TOKEN"} if staff else secrets), name
+        assert access[name].roles == roles, name
+        if staff:
+            assert access[name].invokers == {"allUsers"}, name
+    assert output["locals"]["function_env"]["HILFT_STAFF_AUTH"] == "token"
+
+
+def test_only_google_services_reach_deadline_and_sweep(scratch: ScratchModule) -> None:
+    ingress = {name: access.ingress for name, access in access_by_function(evaluate(scratch)).items()}
+
+    assert ingress.pop("deadline") == ingress.pop("sweep") == "ALLOW_INTERNAL_ONLY"
+    assert set(ingress.values()) == {"ALLOW_ALL"}
+
+
+# -- the table in infra/README.md ---------------------------------------------------------------
+
+def invoked_by(access: Access, oncall: list[str], emails: dict[str, str]) -> str:
+    members = access.invokers
+    if members == {"allUsers"}:
+        return "`allUsers`"
+    if members == set(oncall):
+        return "`oncall_members`"
+    for caller in ("tasks", "scheduler"):
+        if members == {f"serviceAccount:{emails[caller]}"}:
+            return f"the `{caller}` identity (OIDC)"
+    raise AssertionError(f"no words for invokers {members}")
+
+
+def readme_row(name: str, iam: Access, token: Access, oncall: list[str], emails: dict[str, str]) -> str:
+    def names(items: set[str]) -> str:
+        return ", ".join(f"`{item}`" for item in sorted(items)) or "none"
+
+    secrets = names(iam.secrets)
+    if token.secrets != iam.secrets:
+        secrets += f"; with `staff_auth = \"token\"` also {names(token.secrets - iam.secrets)}"
+    roles = ", ".join(f"`{role.removeprefix('roles/')}` ({where})" for role, where in sorted(iam.roles))
+    ingress = {"ALLOW_ALL": "all", "ALLOW_INTERNAL_ONLY": "internal"}[iam.ingress]
+    return f"| `{name}` | {invoked_by(iam, oncall, emails)} | {ingress} | {secrets} | {roles} |"
+
+
+def test_readme_table_is_what_terraform_grants(scratch: ScratchModule) -> None:
+    iam = evaluate(scratch, **EVERYTHING_ON)
+    token = evaluate(scratch, **EVERYTHING_ON, staff_auth="token")
+    emails = iam["locals"]["service_account_emails"]
+    by_iam, by_token = access_by_function(iam), access_by_function(token)
+    readme = (INFRA / "README.md").read_text()
+    section = readme.split("\n## Who may call what\n", 1)[1].split("\n## ", 1)[0]
+    table_rows = [line for line in section.splitlines() if re.match(r"\| `[a-z_]+` \| ", line)]
+
+    expected = [readme_row(name, by_iam[name], by_token[name], MINIMAL["oncall_members"], emails)
+                for name in by_iam]
+
+    missing = [row for row in expected if row not in table_rows]
+    assert not missing, "infra/README.md, \"Who may call what\", should have these rows:\n" + "\n".join(missing)
+    assert len(table_rows) == len(expected), "a row in infra/README.md names no deployed function"
 
 
 def test_urls_and_queue_are_deterministic_and_consistent(scratch: ScratchModule) -> None:
@@ -170,6 +282,7 @@ def test_concurrency_above_one_gets_a_full_cpu(scratch: ScratchModule) -> None:
     ({"firestore_location": "Europe"}, "firestore_location must be"),
     ({"region": "europe west3"}, "region must be"),
     ({"policy_file": "../functions/policy.yaml"}, "policy_file must be a .toml"),
+    ({"staff_auth": "off"}, "staff_auth must be"),
 ])
 def test_validation_rejects_bad_values(scratch: ScratchModule, override: dict[str, Any], message: str) -> None:
     log = " ".join(rejection(scratch, **override).split())

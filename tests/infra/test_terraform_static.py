@@ -12,14 +12,13 @@ from typing import Any
 import pytest
 
 from tests.infra.stack import (
-    CONTRACT_ENTRY_POINTS,
     ENV_NAME,
     FIRESTORE_STORE_PY,
     FUNCTIONS,
     INFRA,
-    MAIN_PY,
     SETTINGS_PY,
     expression,
+    function_spec,
     http_entry_points,
     load_stack,
     module_constants,
@@ -40,7 +39,7 @@ LOCAL_ONLY = frozenset({
 })
 # Read by the settings module, left to the code's default on purpose (with the reason).
 CODE_DEFAULT_ON_PURPOSE = {
-    "HILFT_STAFF_TOKEN": "the deployment uses HILFT_STAFF_AUTH=iam (Cloud Run IAM), not a shared token",
+    "HILFT_STAFF_AUDIENCES": "extra ID-token audiences (a custom domain); the function's own URL is always accepted",
     "HILFT_MAX_BODY_BYTES": "tuning knob, the code's default fits both platforms",
     "HILFT_CLAIM_TTL_SECONDS": "tuning knob, the code's default is the designed value",
     "HILFT_SWEEP_GRACE_SECONDS": "tuning knob, the code's default is the designed value",
@@ -50,7 +49,8 @@ FUNCTION_RESOURCE = "google_cloudfunctions2_function"
 
 
 def functions_map() -> dict[str, dict[str, Any]]:
-    return load_stack().locals["functions"]
+    """The entry-point table (infra/functions.json) that local.functions is built from."""
+    return function_spec()["functions"]
 
 
 def function_resource() -> dict[str, Any]:
@@ -72,20 +72,35 @@ def tf_text_without_comments() -> str:
 # -- entry points --------------------------------------------------------------------------------
 
 def test_every_entry_point_has_exactly_one_function() -> None:
-    if MAIN_PY.exists():
-        entry_points = http_entry_points()
-        assert entry_points, "functions/main.py defines no @functions_framework.http function"
-    else:
-        pytest.skip("functions/main.py does not exist yet: compared with CONTRACT.md's names only")
+    entry_points = http_entry_points()
+    assert entry_points, "functions/main.py defines no @functions_framework.http function"
     body = function_resource()
+    locals_tf = load_stack().sources["locals.tf"]
 
     assert expression(body["for_each"]) == "local.functions"
     assert expression(only_block(body["build_config"])["entry_point"]) == "each.key"
+    assert 'spec = jsondecode(file("${path.module}/functions.json"))' in locals_tf
+    assert "for entry_point, function in local.spec.functions : entry_point => {" in locals_tf
     assert set(functions_map()) == entry_points
 
 
-def test_function_map_covers_the_contract() -> None:
-    assert set(functions_map()) >= CONTRACT_ENTRY_POINTS
+def test_the_local_stack_runs_every_function_terraform_deploys() -> None:
+    import stack as local_stack
+
+    assert set(local_stack.ENTRY_POINTS) == set(functions_map())
+    assert local_stack.FUNCTION_SPEC.resolve() == (INFRA / "functions.json").resolve()
+
+
+def test_function_table_is_complete_and_well_formed() -> None:
+    keys = {"does", "caller", "ingress", "warm", "timeout_seconds", "secrets", "firestore", "queue"}
+
+    for name, function in functions_map().items():
+        assert set(function) == keys, f"{name}: {set(function) ^ keys}"
+        assert function["caller"] in {"public", "tasks", "scheduler", "staff"}, name
+        assert function["ingress"] in {"all", "internal"}, name
+        assert set(function["queue"]) <= {"enqueuer", "taskDeleter"}, name
+        assert isinstance(function["warm"], bool) and isinstance(function["firestore"], bool), name
+        assert len(function["does"]) > 15, f"{name}: say what it does"
 
 
 def test_all_functions_build_from_one_zip_named_by_its_hash() -> None:
@@ -169,24 +184,24 @@ def test_secret_values_never_pass_through_terraform() -> None:
 
 
 def test_each_function_only_names_known_secrets() -> None:
-    stack = load_stack()
-    declared = set(stack.locals["secrets"])
-    lists = {"local.alert_secrets": stack.locals["alert_secrets"], "local.reply_secrets": stack.locals["reply_secrets"]}
+    declared = set(load_stack().locals["secrets"])
 
+    assert set(function_spec()["secrets"]) == declared, "functions.json and local.secrets name other secrets"
     for name, function in functions_map().items():
         secrets = function["secrets"]
-        if isinstance(secrets, str):  # an expression such as concat(local.alert_secrets, ...)
-            secrets = [item for ref, items in lists.items() if ref in secrets for item in items]
+        assert secrets == sorted(set(secrets), key=secrets.index), f"{name} names a secret twice"
         assert set(secrets) <= declared, f"{name} names undeclared secrets {set(secrets) - declared}"
 
 
 # -- IAM -----------------------------------------------------------------------------------------
 
 def test_public_invocation_only_on_the_signature_checked_webhooks() -> None:
-    public = {name for name, function in functions_map().items() if "allUsers" in function["invokers"]}
-    anywhere_else = [line for line in tf_text_without_comments().splitlines()
+    public = {name for name, function in functions_map().items() if function["caller"] == "public"}
+    anywhere_else = [line.strip() for line in tf_text_without_comments().splitlines()
                      if ("allUsers" in line or "allAuthenticatedUsers" in line)
-                     and not re.match(r"\s*(x_webhook|meta_webhook|pagerduty_webhook)\s*=", line)]
+                     and not re.match(r"\s*public\s*=\s*\[\"allUsers\"\]$", line)
+                     and not re.match(r'\s*staff\s*=\s*var\.staff_auth == "iam" \? var\.oncall_members : \["allUsers"\]$',
+                                      line)]
 
     assert public == {"x_webhook", "meta_webhook", "pagerduty_webhook"}
     assert not anywhere_else, f"public members outside the webhooks: {anywhere_else}"
@@ -194,11 +209,29 @@ def test_public_invocation_only_on_the_signature_checked_webhooks() -> None:
 
 def test_oidc_targets_are_invoked_only_by_their_identity() -> None:
     functions = functions_map()
+    invokers = load_stack().locals["invokers_by_caller"]
 
-    assert functions["deadline"]["invokers"] == ["serviceAccount:${local.service_account_emails.tasks}"]
-    assert functions["sweep"]["invokers"] == ["serviceAccount:${local.service_account_emails.scheduler}"]
-    for name in ("handoff", "ack", "board"):
-        assert functions[name]["invokers"] == "${var.oncall_members}"
+    assert functions["deadline"]["caller"] == "tasks"
+    assert functions["sweep"]["caller"] == "scheduler"
+    assert {name for name, function in functions.items() if function["caller"] == "staff"} == {"handoff", "ack", "board"}
+    assert invokers["tasks"] == ["serviceAccount:${local.service_account_emails.tasks}"]
+    assert invokers["scheduler"] == ["serviceAccount:${local.service_account_emails.scheduler}"]
+
+
+def test_functions_only_google_calls_are_internal_only() -> None:
+    ingress = {name: function["ingress"] for name, function in functions_map().items()}
+    service = only_block(function_resource()["service_config"])
+
+    assert {name for name, value in ingress.items() if value == "internal"} == {"deadline", "sweep"}
+    assert expression(service["ingress_settings"]) == "each.value.ingress"
+
+
+def test_every_function_runs_as_its_own_identity() -> None:
+    service = only_block(function_resource()["service_config"])
+    functions_local = load_stack().sources["locals.tf"]
+
+    assert expression(service["service_account_email"]) == "local.service_account_emails[each.value.identity]"
+    assert "      identity        = entry_point\n" in functions_local
 
 
 def test_invoker_bindings_cover_every_function_and_nothing_else() -> None:
@@ -397,6 +430,32 @@ def test_example_tfvars_names_real_variables_and_sets_the_required_ones() -> Non
 
     assert set(example) <= set(variables), set(example) - set(variables)
     assert required <= set(example)
+
+
+def test_archive_provider_honours_glob_excludes() -> None:
+    versions = unquote(__import__("hcl2").loads(load_stack().sources["versions.tf"]))
+    archive = versions["terraform"][0]["required_providers"][0]["archive"]
+
+    assert archive["version"].startswith(">= 2.5,"), "archive_file's glob excludes need hashicorp/archive 2.5"
+    assert any("*" in pattern for pattern in load_stack().data[("archive_file", "functions")]["excludes"])
+
+
+def test_first_build_waits_for_iam_propagation() -> None:
+    stack = load_stack()
+    sleep = stack.resources[("time_sleep", "iam_propagation")]
+
+    assert sleep["create_duration"] == "60s"
+    assert "${time_sleep.iam_propagation}" in function_resource()["depends_on"]
+
+
+def test_project_number_is_read_without_depends_on() -> None:
+    """A data source with depends_on is read at apply time: every URL, so every function, shows as changed."""
+    assert "depends_on" not in load_stack().data[("google_project", "this")]
+
+
+def test_no_reference_outside_the_repository() -> None:
+    for path in [*INFRA.glob("*.tf"), INFRA / "README.md", INFRA / "functions.json"]:
+        assert "CONTRACT.md" not in path.read_text(), path.name
 
 
 def test_versions_are_pinned_to_a_range() -> None:
