@@ -1,76 +1,108 @@
 """Personal data in public posts: find it, redact it.
 
-A brand must never discuss phone numbers, bank details, contract numbers or addresses in public; a post
-that carries them is handed off to a private message and shown to staff only in redacted form. Precision
-matters as much as recall: every false alarm turns a quick public answer into a DM hand-off, so prices,
-bandwidths, outage dates, times, ticket numbers and bare street names must not count.
+A brand must never discuss phone numbers, bank or card details, contract numbers or addresses in public; a
+post that carries them is handed off to a private message and shown to staff only in redacted form.
+Precision matters as much as recall: every false alarm turns a quick public answer into a DM hand-off, so
+prices, bandwidths, counts, outage dates and times, calendar weeks, firmware versions, the brand's own
+hotline, address, e-mail domain and ticket numbers, and a postcode with a city alone must not count.
 
-Detectors (all pure, no I/O):
+Detectors (all pure, no I/O, each linear in the length of the text):
 
-- phone: ``phonenumbers.PhoneNumberMatcher`` at ``Leniency.VALID`` in ``PiiConfig.default_region``.
-  Service numbers (toll-free 0800, shared-cost 0180, premium 0900) are hotlines, not personal data.
-- iban: a candidate with or without spaces, kept only if the checksum is right (``stdnum.iban``).
-- email: a plain address (obfuscated forms like "name [at] host" are not recognised).
+- phone: digit groups (with spaces, dashes, slashes, dots, brackets) parsed by ``phonenumbers`` and kept if
+  valid and not a service number (toll-free 0800, shared-cost 0180, premium 0900). National numbers are
+  read in ``PiiConfig.default_region`` and in the configured ``regions`` whose language is the post's (an
+  English post: GB, US; a German one: AT, CH). When a run of groups is no valid number ("0170 1234567 5G",
+  "+49 170 1234567 50 Mbit", two numbers in a row), shorter runs are tried. Dates, times, prices and
+  version numbers are masked first.
+- iban: two letters, two check digits and the account, with spaces, dashes, dots or non-breaking spaces,
+  kept only if the checksum is right (``stdnum.iban``).
+- card: 13-19 digits (compact or grouped) with a card-issuer prefix and a valid Luhn check digit.
+- email: an address with any letters in the local part, or obfuscated ("name[at]host.de",
+  "name (at) host (dot) de", "name at host dot de"); not at one of the brand's own domains.
 - customer_number: ``PiiConfig.customer_number_patterns``; the span is the regex group ``number`` when the
-  pattern has one (the default patterns do: the label "Kundennummer" stays readable), else the whole match.
-- address: a German street with house number and/or a postcode with city; adjacent parts are one span.
-  Prepositional streets ("Am Markt 3a") count only next to a postcode or after an address cue ("wohne"),
-  because "Im Jahr 2024" has the same shape.
-- birthdate: a date with a year next to a birth cue ("geb.", "geboren am", "DOB", "… geboren"); the span is
-  the date.
+  pattern has one (the default patterns do: the label "Kundennummer" stays readable), else the number inside
+  the match. The defaults read the label before ("Kundennummer ist die 193 017 6630") or after the number
+  ("2031402085 = meine Vertragsnummer", "(account number)").
+- address: a street line with house number (German or English shape), see ``hilft.core.pii_address``; a
+  postcode with city alone is no personal data.
+- birthdate: a date with a year next to a birth cue ("geb.", "*", "geboren am", "DOB", "… geboren"), in
+  digits or words ("neunten Dezember 1967"); the span is the date.
 
-A span inside a match of ``PiiConfig.ignore_patterns`` (e.g. the brand's own ticket numbers) is never PII.
-Overlaps resolve to the longest span, ties to the most specific kind. Finally every other occurrence of a
-detected text is detected too (even inside an ignored match), so a number written twice is redacted twice.
+A span inside a match of ``PiiConfig.ignore_patterns`` (the brand's own ticket numbers) and the brand's own
+phone numbers, addresses and e-mail domains are never PII. Overlaps resolve to the longest span, ties to
+the most specific kind. Finally every other occurrence of a detected text is detected too (even inside an
+ignored match), so a number written twice is redacted twice.
+
+Only the first ``MAX_TEXT_CHARS`` characters are examined; ``redact_text`` cuts the rest off.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import Leniency, PhoneNumberMatcher, PhoneNumberType
+from phonenumbers import NumberParseException, PhoneNumberType
 from stdnum import iban as stdnum_iban
+from stdnum import luhn
 
 from hilft.core.errors import PolicyError
+from hilft.core.pii_address import find_addresses, own_street_keys
 
-# Customer, contract and order numbers: a label, an optional "ist"/"is"/":" and a number of at least five
-# digits (compact, or written in groups of 2-4 digits), optionally with a short letter prefix ("AB-12345").
+# X allows 25,000 characters in a post, Facebook 63,206; the rest of a longer text is neither examined nor
+# stored. Every detector is linear, so this bounds the worst case (see bench/pii.py).
+MAX_TEXT_CHARS = 64_000
+
+# Customer, contract and order numbers: a label, an optional "ist (die)"/"is"/":" and a number of at least
+# five digits (compact, or written in groups of 2-4 digits), optionally with a short letter prefix
+# ("AB-12345"); or the number first and the label after it ("2031402085 = meine Vertragsnummer").
 _NUMBER_LABEL = (
-    r"(?:kunden|vertrags|vertragskonto|auftrags|bestell|rechnungs|kundenkonto)[-\s]?(?:nummer|nr\.?|no\.?)"
-    r"|kd\.?[-\s]?nr\.?|knr\.?|buchungskonto(?:nummer)?|anschlusskennung|zugangsnummer"
-    r"|(?:customer|client|account|acct\.?|contract|order|invoice)[-\s]?(?:number|no\.?|nr\.?|id|#)"
+    r"(?:kunden|vertrags|vertragskonto|auftrags|bestell|rechnungs|kundenkonto|mitglieds)[-\s]?"
+    r"(?:nummer|nr\.?|no\.?|id)|kd\.?[-\s]?nr\.?|knr\.?|buchungskonto(?:nummer)?|anschlusskennung|zugangsnummer"
+    r"|(?:customer|client|account|acct\.?|contract|order|invoice|membership)[-\s]?(?:number|no\.?|nr\.?|id|#)"
 )
 _NUMBER_VALUE = (
     r"(?<![0-9A-Za-z])(?P<number>(?:[A-Z]{1,4}[-/]?)?"
-    r"(?:[0-9]{2,4}(?:\s[0-9]{2,4}){2,5}|[0-9](?:[./-]?[0-9]){4,24})(?![0-9]))"
+    r"(?:[0-9]{2,5}(?:\s[0-9]{2,5}){1,5}|[0-9](?:[./-]?[0-9]){4,24})(?![0-9]))"
 )
 DEFAULT_CUSTOMER_NUMBER_PATTERNS: tuple[str, ...] = (
     r"(?i)\b(?:" + _NUMBER_LABEL + r")\s{0,3}[:#=(.-]{0,3}\s{0,3}"
-    r"(?:(?:ist|lautet|wäre|is|was)\s{1,3}[:#]?\s{0,3})?" + _NUMBER_VALUE,
+    r"(?:(?:ist|lautet|wäre|is|was)\s{1,3}(?:(?:die|der|the)\s{1,3})?[:#]?\s{0,3})?" + _NUMBER_VALUE,
+    r"(?i)" + _NUMBER_VALUE + r"\s{0,3}(?:[=:(-]\s{0,3})?(?:(?:ist|is|=|als)\s{1,3})?"
+    r"(?:(?:meine|mein|my|die|der|unsere|our|the)\s{1,3})?(?:" + _NUMBER_LABEL + r")(?![a-z])",
 )
+# Which language a country's national numbers are written in: a national number valid in one of the
+# configured regions counts only in a post of that language (unknown regions count in every post).
+_REGION_LANGUAGE = {
+    "DE": "de", "AT": "de", "CH": "de", "LI": "de", "LU": "de",
+    "GB": "en", "US": "en", "IE": "en", "CA": "en", "AU": "en", "NZ": "en",
+}
 
 
 @dataclass(frozen=True)
 class PiiConfig:
     """What counts as personal data for one brand; hashable, so compiled patterns are cached per config.
 
-    Patterns are Python regexes used as given (write ``(?i)`` for case-insensitive). A bad pattern or region
-    raises ``PolicyError`` here, when the policy is loaded, not on the first post.
+    Patterns are Python regexes used as given (write ``(?i)`` for case-insensitive). A bad pattern, region
+    or own phone number raises ``PolicyError`` here, when the policy is loaded, not on the first post.
     """
 
     default_region: str = "DE"
     customer_number_patterns: tuple[str, ...] = DEFAULT_CUSTOMER_NUMBER_PATTERNS
     ignore_patterns: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()  # more countries whose national numbers count (in posts of their language)
+    own_phone_numbers: tuple[str, ...] = ()  # the brand's hotlines and switchboards, any format
+    own_addresses: tuple[str, ...] = ()  # "Friedrich-Ebert-Allee 140, 53113 Bonn"
+    own_email_domains: tuple[str, ...] = ()  # "telekom.de" (subdomains too)
 
     def __post_init__(self) -> None:
-        if self.default_region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-            raise PolicyError(f"pii.default_region: unknown region {self.default_region!r}")
+        for region in (self.default_region, *self.regions):
+            if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+                key = "default_region" if region == self.default_region else "regions"
+                raise PolicyError(f"pii.{key}: unknown region {region!r}")
         for key, patterns in (
             ("customer_number_patterns", self.customer_number_patterns),
             ("ignore_patterns", self.ignore_patterns),
@@ -80,6 +112,9 @@ class PiiConfig:
                     re.compile(pattern)
                 except re.error as error:
                     raise PolicyError(f"pii.{key}: invalid regex {pattern!r}: {error}") from error
+        for number in self.own_phone_numbers:
+            if _parse_own_number(number, self.default_region) is None:
+                raise PolicyError(f"pii.own.phone_numbers: not a phone number: {number!r}")
 
 
 class PiiKind(StrEnum):
@@ -89,6 +124,7 @@ class PiiKind(StrEnum):
     CUSTOMER_NUMBER = "customer_number"
     ADDRESS = "address"
     BIRTHDATE = "birthdate"
+    CARD = "card"
 
 
 @dataclass(frozen=True)
@@ -102,6 +138,7 @@ class PiiSpan:
 
 # Higher wins a tie between overlapping spans of equal length: checksummed and labelled finds are surer.
 _SPECIFICITY = {
+    PiiKind.CARD: 7,
     PiiKind.IBAN: 6,
     PiiKind.EMAIL: 5,
     PiiKind.CUSTOMER_NUMBER: 4,
@@ -111,125 +148,95 @@ _SPECIFICITY = {
 }
 
 _SERVICE_NUMBER_TYPES = frozenset(
-    {PhoneNumberType.TOLL_FREE, PhoneNumberType.SHARED_COST, PhoneNumberType.PREMIUM_RATE}
+    {PhoneNumberType.TOLL_FREE, PhoneNumberType.SHARED_COST, PhoneNumberType.PREMIUM_RATE, PhoneNumberType.UAN,
+     PhoneNumberType.VOICEMAIL}
 )
 
-# "02.03.2026" is a valid number in Duisburg (0203) to phonenumbers; in a post it is a date.
-_DATE_SHAPED = re.compile(
-    r"[0-3]?[0-9]\s?([./-])\s?[01]?[0-9]\s?\1\s?(?:[0-9]{2}|[0-9]{4})\.?|(?:19|20)[0-9]{2}-[01][0-9]-[0-3][0-9]"
+# Numbers that are not phone or card numbers, masked before those are looked for: dates ("04.12.2024",
+# "02.09.", "2025-09-02", "14/02/1990"), times, prices and decimals, calendar weeks ("KW 37/2025"), version
+# and IP numbers ("029593.5.9.440") except the US way of writing a phone number ("206.269.0743").
+_NOT_A_NUMBER = re.compile(
+    r"(?<![0-9])(?:"
+    r"[0-3]?[0-9]\.\s?[01]?[0-9]\.(?:\s?(?:19|20)?[0-9]{2}(?![0-9]))?"
+    r"|(?:19|20)[0-9]{2}-[01]?[0-9]-[0-3]?[0-9]"
+    r"|[0-3]?[0-9][/-][01]?[0-9][/-](?:19|20)?[0-9]{2}(?![0-9])"
+    r"|[01]?[0-9][/-][0-3]?[0-9][/-](?:19|20)[0-9]{2}(?![0-9])"
+    r"|[0-2]?[0-9]:[0-5][0-9](?::[0-5][0-9])?"
+    r"|[0-9]{1,6}[.,][0-9]{1,2}(?![0-9.,])"
+    r"|(?!(?:1\.)?[0-9]{3}\.[0-9]{3}\.[0-9]{4}(?![0-9.]))[0-9]{1,8}(?:\.[0-9]{1,8}){2,6}"
+    r")(?![0-9])"
+    r"|(?i:\b(?:kw|week|woche)\s?[0-9]{1,2}(?:\s?/\s?(?:19|20)?[0-9]{2})?)"
 )
+_PHONE_CANDIDATE = re.compile(
+    r"(?<![\w+])(?:\+|(?<![0-9])\(?(?=[0-9]))[0-9(][0-9 \t\u00a0\u202f()./-]{3,38}[0-9](?![\w])"
+)
+_PHONE_GROUP = re.compile(r"\+?\(?[0-9]+\)?")
+_MAX_PHONE_DIGITS = 17  # 15 of E.164 and an international prefix
+_MAX_ENDS_PER_START = 4
 
 _IBAN_CANDIDATE = re.compile(
-    r"(?<![0-9A-Za-z])[A-Za-z]{2}[0-9]{2}(?:[ ]?[0-9A-Za-z]{4}){2,7}(?:[ ]?[0-9A-Za-z]{1,3})?(?![0-9A-Za-z])"
+    r"(?<![0-9A-Za-z])[A-Za-z]{2}[ \u00a0.-]?[0-9]{2}(?:[ \u00a0.-]?[0-9A-Za-z]){10,30}"
 )
+_IBAN_SEPARATORS = " \u00a0.-"
+_CARD_CANDIDATE = re.compile(r"(?<![\w.,])[1-6][0-9]{3}(?:[ -]?[0-9]){8,15}(?![\w]|[.,][0-9])")
+# Issuer prefixes: Visa 4, Mastercard 51-55 and 2221-2720, Amex 34/37, Diners 300-305/36/38, Discover 6011/64/65,
+# JCB 35/2131/1800, Maestro 50/56-69 (Maestro also 12 digits).
+_CARD_PREFIX = re.compile(r"4|5[0-9]|2(?:2[2-9]|[3-6][0-9]|7[01]|720)|3[4578]|30[0-5]|36|6[0-9]|2131|1800")
 
 _EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9_%+-](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?"
-    r"@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])"
+    r"(?<![\w.%+-])[\w%+-](?:[\w.%+-]{0,62}[\w%+-])?"
+    r"\s?@\s?(?:[\w-]{1,63}\.){1,8}[^\W\d_]{2,24}(?![\w-])"
 )
+_AT = r"(?:\s?[\[({<]\s?(?:at|ät|@)\s?[\])}>]\s?)"
+_DOT = r"(?:\s?[\[({<]\s?(?:dot|punkt|\.)\s?[\])}>]\s?|\s(?:dot|punkt)\s)"
+_OBFUSCATED_EMAIL = re.compile(
+    rf"(?i)(?<![\w.%+-])[\w%+-](?:[\w.%+-]{{0,62}}[\w%+-])?"
+    rf"(?:{_AT}(?:[\w-]{{1,63}}(?:\.|{_DOT})){{1,4}}[^\W\d_]{{2,24}}"
+    rf"|\s(?:at|ät)\s(?:[\w-]{{1,63}}\.){{0,3}}[\w-]{{1,63}}{_DOT}[^\W\d_]{{2,24}})(?![\w-])"
+)
+_DOMAIN_DOTS = re.compile(rf"(?i){_DOT}|\.")
 
-_UPPER = "A-ZÄÖÜ"
-_LOWER = "a-zäöüß"
-_WORD = rf"[{_UPPER}][{_LOWER}]+"
-_STREET_SUFFIX = (
-    r"(?:straße|strasse|str\.|weg|platz|gasse|ring|damm|ufer|allee|chaussee|steig|pfad|kamp|wall|graben"
-    r"|zeile|promenade|gürtel|twiete)"
-)
-_STREET_WORD = (
-    r"(?:Straße|Strasse|Str\.|Weg|Platz|Gasse|Ring|Damm|Ufer|Allee|Chaussee|Steig|Pfad|Kamp|Wall|Graben"
-    r"|Markt|Tor|Brücke|Berg|Hof|Garten|Park|Promenade|Zeile|Gürtel)"
-)
-# "Hauptstraße", "Konrad-Adenauer-Straße", "Berliner Str.", "Alter Markt", "Am Markt", "Unter den Linden".
-_SUFFIX_STREET = (
-    rf"{_WORD}(?:-{_WORD})*(?:{_STREET_SUFFIX}|-{_STREET_WORD})"
-    rf"|(?:[{_UPPER}][{_LOWER}]{{2,}}er|[{_UPPER}][{_LOWER}]+-[{_UPPER}][{_LOWER}]+er"
-    rf"|Alte|Neue|Große|Kleine|Lange|Hohe|Obere|Untere|Sankt|St\.)\s{_STREET_WORD}"
-)
-_PREPOSITION_STREET = (
-    rf"(?:Am|An\sder|An\sden|Auf\sdem|Auf\sder|Im|In\sder|In\sden|Unter\sden|Zum|Zur|Hinter\sder"
-    rf"|Hinter\sdem|Vor\sdem|Beim|Alt)\s(?P<weak_name>{_WORD})(?:-{_WORD})?"
-)
-_HOUSE_NUMBER = r"[1-9][0-9]{0,3}(?:\s?[a-zA-Z](?![a-zA-Zäöüß]))?(?:\s?[-/]\s?[1-9][0-9]{0,3}[a-z]?)?"
-# A number followed by a unit or a time is a quantity, not a house number ("Speicherplatz 50 GB").
-_NOT_A_HOUSE_NUMBER_AFTER = (
-    r"(?![0-9]|[.,:][0-9]|\s?(?:%|€|\$|x\b|GB|MB|KB|TB|GHz|Mbit|MBit|Kbit|Gbit|Euro|EUR|Uhr|h\b|min\b|mal\b"
-    r"|Mal\b|Tage|Stunden|Minuten|Sekunden|Wochen|Monate|Jahre|Balken|Leute|Kunden|Geräte|Prozent))"
-)
-_STREET = re.compile(
-    rf"(?<![{_UPPER}{_LOWER}0-9-])(?:(?P<strong>{_SUFFIX_STREET})|(?P<weak>{_PREPOSITION_STREET}))"
-    rf"\s{{1,2}}{_HOUSE_NUMBER}{_NOT_A_HOUSE_NUMBER_AFTER}"
-)
-# Compound nouns that end like a street but are not one ("Speicherplatz 2", "Firewall 3").
-_NOT_STREETS = frozenset(
-    (
-        "Arbeitsplatz Speicherplatz Parkplatz Sitzplatz Stellplatz Spielplatz Marktplatz Firewall Umweg "
-        "Rückweg Heimweg Ausweg Hinweg Lösungsweg Rechtsweg Postweg Übertragungsweg Dienstweg Arbeitsweg "
-        "Schulweg Datenweg Vertriebsweg Leitweg"
-    ).split()
-)
-# Time and other nouns after "Am"/"Im"/"Zum" that make "Im Jahr 2024" look like "Am Markt 3".
-_NOT_PREPOSITION_STREETS = frozenset(
-    (
-        "Jahr Monat Moment Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag Wochenende Januar "
-        "Februar März April Mai Juni Juli August September Oktober November Dezember Sommer Winter Herbst "
-        "Frühjahr Ende Anfang Schnitt Durchschnitt Prinzip Grunde Vergleich Vertrag Tarif Netz Glück "
-        "Schluss Beispiel Test Speedtest Router Handy Telefon Abend Morgen Mittag Vormittag Nachmittag "
-        "Tag Tage Stück"
-    ).split()
-)
-_CITY = (
-    rf"(?:(?:Bad|Sankt|St\.)\s)?(?P<city_head>{_WORD})(?:-{_WORD})*"
-    rf"(?:\s(?:am\s(?:Main|Rhein|Neckar|Inn|Lech|See)|an\sder\s{_WORD}|ob\sder\sTauber"
-    rf"|im\s(?:Breisgau|Allgäu|Taunus|Schwarzwald|Odenwald|Harz|Sauerland|Rheinland)))?(?:\s\({_WORD}\))?"
-)
-_POSTCODE_CITY = re.compile(
-    rf"(?<![0-9.,])(?P<postcode>0[1-9][0-9]{{3}}|[1-9][0-9]{{4}})\s{{1,2}}(?P<city>{_CITY})"
-)
-# Capitalised nouns that follow a count, not a postcode ("50000 Haushalte", "10000 Euro").
-_NOT_CITIES = frozenset(
-    (
-        "Euro Eur Dollar Pfund Kunden Haushalte Haushalten Nutzer Nutzern User Usern Menschen Leute "
-        "Follower Followern Tweets Posts Anschlüsse Anschlüssen Mal Jahre Jahren Tage Tagen Stunden "
-        "Minuten Sekunden Mbit Kbit Gbit Meter Metern Kilometer Punkte Seiten Zeichen Anrufe Mails "
-        "Einwohner Einwohnern Bytes Fragen Beschwerden Stück Likes Views Retweets Downloads Geräte "
-        "Geräten Router Leitungen Mitarbeiter Mitarbeitern Kilobyte Megabyte Gigabyte Nachrichten Tickets "
-        "Fälle Fällen Orte Orten Schritte Customers Users People Homes Households Days Hours Minutes "
-        "Years Times"
-    ).split()
-)
-_QUANTITY_BEFORE = re.compile(
-    r"(?i)(?:über|ueber|rund|ca\.|circa|etwa|fast|knapp|mehr\sals|bis\szu|mindestens|nur|only|about|over"
-    r"|nearly|almost|more\sthan|up\sto|€|\$)\s*$"
-)
-_ADDRESS_CUE_BEFORE = re.compile(
-    r"(?i)(?:wohne|wohnen|wohnt|wohnhaft|adresse|anschrift|umgezogen|umzug|zuhause|zu\shause|daheim"
-    r"|address|live\s(?:at|in)|lives\s(?:at|in)|moved\sto)\b[^.!?\n0-9]{0,40}$"
-)
-_ADDRESS_JOINER = re.compile(r"[\s,;/–-]{0,4}(?:in\s)?\s?")
-
+_MONTHS_DE = "Januar|Jänner|Februar|März|Maerz|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
 _MONTH = (
-    r"(?:Januar|Jänner|Februar|März|Maerz|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
-    r"|January|February|March|May|June|July|October|December"
+    rf"(?:{_MONTHS_DE}|January|February|March|May|June|July|October|December"
     r"|Jan|Feb|Mär|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Okt|Oct|Nov|Dez|Dec)"
+)
+_DAY_WORD = (
+    r"(?:(?:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun)und)?(?:zwanzig|dreißig)sten"
+    r"|erst|zweit|dritt|viert|fünft|sechst|siebt|acht|neunt|zehnt|elft|zwölft"
+    r"|(?:drei|vier|fünf|sech|sieb|acht|neun)zehnt"
 )
 _DATE_WITH_YEAR = (
     r"(?:[0-3]?[0-9]\s?[./-]\s?[01]?[0-9]\s?[./-]\s?(?:19|20)?[0-9]{2}(?![0-9])"
+    r"|[01]?[0-9]/[0-3]?[0-9]/(?:19|20)[0-9]{2}(?![0-9])"
     r"|(?:19|20)[0-9]{2}-[01][0-9]-[0-3][0-9](?![0-9])"
-    rf"|[0-3]?[0-9](?:\.|st|nd|rd|th)?\s(?:of\s)?{_MONTH}\.?,?\s(?:19|20)[0-9]{{2}}(?![0-9])"
+    rf"|[0-3]?[0-9](?:\.|st|nd|rd|th)?\s?(?:of\s)?{_MONTH}\.?,?\s(?:19|20)[0-9]{{2}}(?![0-9])"
+    rf"|(?:{_DAY_WORD})(?:en|er|e)?\s(?:{_MONTH})\s(?:19|20)[0-9]{{2}}(?![0-9])"
+    rf"|(?:the\s)?(?:[0-3]?[0-9](?:st|nd|rd|th))\sof\s{_MONTH}\s(?:19|20)[0-9]{{2}}(?![0-9])"
     rf"|{_MONTH}\.?\s[0-3]?[0-9](?:st|nd|rd|th)?,?\s(?:19|20)[0-9]{{2}}(?![0-9]))"
 )
 _BIRTHDATE = re.compile(
-    r"(?i)\b(?:geb\.?|geboren|geburtsdatum|geb\.?-?datum|geburtstag|born|date\sof\sbirth|birth\s?date"
+    r"(?i)(?:\b(?:geb\.?|geboren|geburtsdatum|geb\.?-?datum|geburtstag|born|date\sof\sbirth|birth\s?date"
     r"|birthday|d\.o\.b\.?|dob)(?![a-z])"
     r"(?:\s{0,3}(?:[:=-]|am|on|ist|is|was|der|den|the|lautet|bin\sich|ich)){0,3}\s{0,3}"
+    r"|(?<![\w*])\*\s?)"
     rf"(?P<date>{_DATE_WITH_YEAR})"
     # or the cue right after the date: "am 12.03.1985 geboren"
     rf"|(?<![0-9])(?P<date_before_cue>{_DATE_WITH_YEAR})\s{{0,3}}\(?\s{{0,2}}(?:geboren|geb\.|born)(?![a-z])"
 )
 
-
-_BIRTH_CUE = re.compile(r"(?i)geb|born|birth|dob|d\.o\.b")
-_ANY_DIGIT = re.compile(r"\d")  # any script: phonenumbers reads "０１７１ …" too
+_BIRTH_CUE = re.compile(r"(?i)geb|born|birth|dob|d\.o\.b|\*")
+_ANY_DIGIT = re.compile(r"\d")  # any script: "０１７１ …" is a number too
+_NUMBER_IN_MATCH = re.compile(r"(?:[A-Za-z]{1,4}[-/])?[0-9](?:[0-9 ./-]*[0-9])?")
+_ENGLISH_WORDS = frozenset(
+    "the and my is to you your for since please not on at of with it i me this that have has was no can why "
+    "what when still just".split()
+)
+_GERMAN_WORDS = frozenset(
+    "der die das und ist nicht mein meine ich seit bitte mit von für auf ein eine euch ihr wir uns noch schon "
+    "warum wann kein keine habe hab geht".split()
+)
+_WORDS = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True)
@@ -245,36 +252,68 @@ class _Candidate:
 
 @dataclass(frozen=True)
 class _CompiledConfig:
-    region: str
+    regions: dict[str | None, tuple[str, ...]]  # post language -> regions for national numbers, default first
     customer_numbers: tuple[re.Pattern[str], ...]
     ignore: tuple[re.Pattern[str], ...]
+    own_numbers: frozenset[tuple[int, int]]
+    own_streets: frozenset[str]
+    own_domains: tuple[str, ...]
+
+
+def _parse_own_number(number: str, region: str) -> tuple[int, int] | None:
+    try:
+        parsed = phonenumbers.parse(number, region.upper())
+    except NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed) or parsed.country_code is None or parsed.national_number is None:
+        return None
+    return parsed.country_code, parsed.national_number
 
 
 @lru_cache(maxsize=64)
 def _compile(config: PiiConfig) -> _CompiledConfig:
+    default = config.default_region.upper()
+    others = [region.upper() for region in config.regions if region.upper() != default]
+
+    def for_language(language: str | None) -> tuple[str, ...]:
+        chosen = [r for r in others if language is None or _REGION_LANGUAGE.get(r, language) == language]
+        return (default, *dict.fromkeys(chosen))
+
+    own_numbers = {_parse_own_number(number, default) for number in config.own_phone_numbers}
     return _CompiledConfig(
-        region=config.default_region.upper(),
+        # a post whose language is unknown is read as one in the default region's language
+        regions={None: for_language(_REGION_LANGUAGE.get(default)), "de": for_language("de"), "en": for_language("en")},
         customer_numbers=tuple(re.compile(pattern) for pattern in config.customer_number_patterns),
         ignore=tuple(re.compile(pattern) for pattern in config.ignore_patterns),
+        own_numbers=frozenset(number for number in own_numbers if number is not None),
+        own_streets=own_street_keys(config.own_addresses),
+        own_domains=tuple(domain.casefold().strip(".") for domain in config.own_email_domains),
     )
 
 
-def detect(text: str, config: PiiConfig = PiiConfig()) -> list[PiiSpan]:
-    """Personal data in ``text``: sorted, non-overlapping spans."""
+def detect(text: str, config: PiiConfig = PiiConfig(), language: str | None = None) -> list[PiiSpan]:
+    """Personal data in ``text`` (its first ``MAX_TEXT_CHARS`` characters): sorted, non-overlapping spans.
+
+    ``language`` ("de", "en", …) picks the regions national phone numbers are read in; without it the
+    language is guessed from common words.
+    """
+    text = text[:MAX_TEXT_CHARS]
     compiled = _compile(config)
-    candidates = list(_emails(text))
+    candidates = list(_emails(text, compiled.own_domains))
     if _ANY_DIGIT.search(text):  # every other kind contains a digit; most posts have none
+        masked = _NOT_A_NUMBER.sub(lambda m: "\x00" * (m.end() - m.start()), text)
+        post_language = _language(text, language)
         candidates += [
-            *_phones(text, compiled.region),
+            *_phones(masked, compiled.regions.get(post_language, compiled.regions[None]), compiled.own_numbers),
             *_ibans(text),
+            *_cards(masked),
             *_customer_numbers(text, compiled.customer_numbers),
-            *_addresses(text),
+            *(_Candidate(PiiKind.ADDRESS, s, e) for s, e in find_addresses(text, compiled.own_streets)),
             *_birthdates(text),
         ]
     if compiled.ignore and candidates:
-        ignored = [match.span() for pattern in compiled.ignore for match in pattern.finditer(text)]
-        candidates = [c for c in candidates if not any(s <= c.start and c.end <= e for s, e in ignored)]
-    chosen = _resolve_overlaps(candidates)
+        candidates = _drop_ignored(text, candidates, compiled.ignore)
+    chosen = _resolve_overlaps(candidates, len(text))
     chosen = _add_repeated_occurrences(text, chosen)
     return [PiiSpan(c.kind, c.start, c.end) for c in chosen]
 
@@ -298,37 +337,144 @@ def redact(text: str, spans: Sequence[PiiSpan]) -> str:
     return "".join(pieces)
 
 
-def redact_text(text: str, config: PiiConfig = PiiConfig()) -> tuple[str, tuple[PiiKind, ...]]:
-    """Redacted text and the kinds found (each once, in order of first appearance)."""
-    spans = detect(text, config)
-    return redact(text, spans), tuple(dict.fromkeys(span.kind for span in spans))
+TRUNCATED_MARKER = "⟨…⟩"
 
 
-def _phones(text: str, region: str) -> Iterator[_Candidate]:
-    for match in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
-        if _DATE_SHAPED.fullmatch(match.raw_string):
+def redact_text(
+    text: str, config: PiiConfig = PiiConfig(), language: str | None = None
+) -> tuple[str, tuple[PiiKind, ...]]:
+    """Redacted text and the kinds found (each once, in order of first appearance).
+
+    A text longer than ``MAX_TEXT_CHARS`` (longer than any platform allows) is cut there: what was not
+    examined is not kept.
+    """
+    examined = text[:MAX_TEXT_CHARS]
+    spans = detect(examined, config, language)
+    redacted = redact(examined, spans)
+    if len(text) > MAX_TEXT_CHARS:
+        redacted += TRUNCATED_MARKER
+    return redacted, tuple(dict.fromkeys(span.kind for span in spans))
+
+
+def _language(text: str, language: str | None) -> str | None:
+    if language:
+        return language.replace("_", "-").split("-")[0].lower()
+    english = german = 0
+    for word in _WORDS.findall(text[:2000].casefold()):
+        english += word in _ENGLISH_WORDS
+        german += word in _GERMAN_WORDS
+    if english == german:
+        return None
+    return "en" if english > german else "de"
+
+
+def _phones(masked: str, regions: tuple[str, ...], own: frozenset[tuple[int, int]]) -> Iterator[_Candidate]:
+    """Valid phone numbers among runs of digit groups; when a run is no number, shorter runs are tried."""
+    for match in _PHONE_CANDIDATE.finditer(masked):
+        base = match.start()
+        groups = [(base + g.start(), base + g.end(), sum(ch.isdigit() for ch in g.group()))
+                  for g in _PHONE_GROUP.finditer(match.group())]
+        index = 0
+        while index < len(groups):
+            start = groups[index][0]
+            if not _may_start_a_number(masked[start : groups[index][1]], regions):
+                index += 1
+                continue
+            ends, digits = [], 0
+            for last in range(index, len(groups)):
+                digits += groups[last][2]
+                if digits > _MAX_PHONE_DIGITS:
+                    break
+                if digits >= 6:
+                    ends.append(last)
+            found = None
+            for last in reversed(ends[-_MAX_ENDS_PER_START:]):
+                number = _valid_number(masked[start : groups[last][1]], regions)
+                if number is not None:
+                    found = last, number
+                    break
+            if found is None:
+                index += 1
+                continue
+            last, number = found
+            end = groups[last][1]
+            if masked[start] == "(" and ")" not in masked[start:end]:
+                start += 1
+            if masked[end - 1] == ")" and "(" not in masked[start:end]:
+                end -= 1
+            service = phonenumbers.number_type(number) in _SERVICE_NUMBER_TYPES
+            if not service and (number.country_code, number.national_number) not in own:
+                yield _Candidate(PiiKind.PHONE, start, end)
+            index = last + 1
+
+
+def _may_start_a_number(group: str, regions: tuple[str, ...]) -> bool:
+    digits = group.lstrip("+(")
+    if group.startswith("+") or digits.startswith("0"):
+        return True
+    return any(_trunk_prefix(region) != "0" for region in regions)
+
+
+@lru_cache(maxsize=256)
+def _trunk_prefix(region: str) -> str:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    return (metadata.national_prefix or "") if metadata is not None else ""
+
+
+def _valid_number(raw: str, regions: tuple[str, ...]) -> phonenumbers.PhoneNumber | None:
+    digits = raw.lstrip("(")
+    international = digits.startswith(("+", "00"))
+    for region in regions[:1] if international else regions:
+        if not international and _trunk_prefix(region) == "0" and not digits.startswith("0"):
             continue
-        if phonenumbers.number_type(match.number) in _SERVICE_NUMBER_TYPES:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except NumberParseException:
             continue
-        yield _Candidate(PiiKind.PHONE, match.start, match.end)
+        if phonenumbers.is_valid_number(number):
+            return number
+    return None
 
 
 def _ibans(text: str) -> Iterator[_Candidate]:
     for match in _IBAN_CANDIDATE.finditer(text):
-        candidate = match.group()
-        # The candidate may have swallowed a following word ("... 3201 bitte"): retry up to each space.
-        ends = [len(candidate), *(i for i in range(len(candidate) - 1, 14, -1) if candidate[i] == " ")]
-        for end in ends:
-            if stdnum_iban.is_valid(candidate[:end].upper()):
-                yield _Candidate(PiiKind.IBAN, match.start(), match.start() + end)
+        raw = match.group()
+        positions = [i for i, ch in enumerate(raw) if ch not in _IBAN_SEPARATORS]
+        compact = "".join(raw[i] for i in positions).upper()
+        # The candidate may have swallowed a following word ("... 3201 bitte"): retry shorter.
+        for length in range(min(len(compact), 34), 14, -1):
+            if stdnum_iban.is_valid(compact[:length]):
+                yield _Candidate(PiiKind.IBAN, match.start(), match.start() + positions[length - 1] + 1)
                 break
 
 
-def _emails(text: str) -> Iterator[_Candidate]:
-    if "@" not in text:
+def _cards(masked: str) -> Iterator[_Candidate]:
+    for match in _CARD_CANDIDATE.finditer(masked):
+        digits = match.group().replace(" ", "").replace("-", "")
+        shortest = 12 if digits[0] in "56" else 13
+        if shortest <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and luhn.is_valid(digits):
+            yield _Candidate(PiiKind.CARD, match.start(), match.end())
+
+
+def _emails(text: str, own_domains: tuple[str, ...]) -> Iterator[_Candidate]:
+    folded = text.casefold()
+    plain = "@" in text
+    obfuscated = " at " in folded or "at]" in folded or "at)" in folded or "ät" in folded
+    if not (plain or obfuscated):
         return
-    for match in _EMAIL.finditer(text):
-        yield _Candidate(PiiKind.EMAIL, match.start(), match.end())
+    for pattern, needed in ((_EMAIL, plain), (_OBFUSCATED_EMAIL, obfuscated)):
+        if not needed:
+            continue
+        for match in pattern.finditer(text):
+            if own_domains and _is_own_domain(match.group(), own_domains):
+                continue
+            yield _Candidate(PiiKind.EMAIL, match.start(), match.end())
+
+
+def _is_own_domain(address: str, own_domains: tuple[str, ...]) -> bool:
+    tail = re.split(rf"(?i)@|{_AT}|\s(?:at|ät)\s", address, maxsplit=1)[-1]
+    domain = _DOMAIN_DOTS.sub(".", tail).replace(" ", "").casefold()
+    return any(domain == own or domain.endswith("." + own) for own in own_domains)
 
 
 def _customer_numbers(text: str, patterns: Sequence[re.Pattern[str]]) -> Iterator[_Candidate]:
@@ -336,56 +482,14 @@ def _customer_numbers(text: str, patterns: Sequence[re.Pattern[str]]) -> Iterato
         use_group = "number" in pattern.groupindex
         for match in pattern.finditer(text):
             start, end = match.span("number") if use_group else match.span()
+            if not use_group:
+                # the span is the number inside the match, so its repeats elsewhere are found too
+                numbers = list(_NUMBER_IN_MATCH.finditer(text, start, end))
+                if numbers:
+                    longest = max(numbers, key=lambda m: m.end() - m.start())
+                    start, end = longest.span()
             if start >= 0 and end > start:
                 yield _Candidate(PiiKind.CUSTOMER_NUMBER, start, end)
-
-
-@dataclass
-class _AddressPart:
-    start: int
-    end: int
-    has_street: bool
-    has_postcode: bool
-    weak: bool  # a prepositional street alone: needs a postcode or an address cue to count
-
-
-def _addresses(text: str) -> list[_Candidate]:
-    """Streets with house number and postcodes with city; a street and a postcode that touch are one span."""
-    parts: list[_AddressPart] = []
-    for match in _STREET.finditer(text):
-        strong = match.group("strong")
-        if strong is not None and strong in _NOT_STREETS:
-            continue
-        if match.group("weak_name") in _NOT_PREPOSITION_STREETS:
-            continue
-        parts.append(_AddressPart(match.start(), match.end(), True, False, weak=strong is None))
-    for match in _POSTCODE_CITY.finditer(text):
-        if match.group("city_head") in _NOT_CITIES:
-            continue
-        if _QUANTITY_BEFORE.search(text, max(0, match.start() - 12), match.start()):
-            continue
-        parts.append(_AddressPart(match.start(), match.end(), False, True, weak=False))
-    if not parts:
-        return []
-    parts.sort(key=lambda part: part.start)
-    merged: list[_AddressPart] = []
-    for part in parts:
-        last = merged[-1] if merged else None
-        if (
-            last is not None
-            and last.has_street != part.has_street
-            and last.has_postcode != part.has_postcode
-            and (part.start < last.end or _ADDRESS_JOINER.fullmatch(text, last.end, part.start))
-        ):
-            end = max(last.end, part.end)
-            merged[-1] = _AddressPart(last.start, end, True, True, weak=last.weak and part.weak)
-            continue
-        merged.append(part)
-    return [
-        _Candidate(PiiKind.ADDRESS, part.start, part.end)
-        for part in merged
-        if not part.weak or _ADDRESS_CUE_BEFORE.search(text, max(0, part.start - 60), part.start)
-    ]
 
 
 def _birthdates(text: str) -> Iterator[_Candidate]:
@@ -396,34 +500,69 @@ def _birthdates(text: str) -> Iterator[_Candidate]:
         yield _Candidate(PiiKind.BIRTHDATE, start, end)
 
 
-def _resolve_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
+def _drop_ignored(text: str, candidates: list[_Candidate], patterns: Sequence[re.Pattern[str]]) -> list[_Candidate]:
+    """Drop candidates that lie inside one match of an ignore pattern (linear: a running furthest end)."""
+    furthest = [0] * (len(text) + 1)  # furthest[i]: the end of the longest ignored match starting at i
+    any_match = False
+    for pattern in patterns:
+        for match in pattern.finditer(text):
+            if match.end() > match.start():
+                furthest[match.start()] = max(furthest[match.start()], match.end())
+                any_match = True
+    if not any_match:
+        return candidates
+    reach = 0
+    for i in range(len(furthest)):  # reach: the furthest end of a match starting at or before i
+        reach = furthest[i] = max(reach, furthest[i])
+    return [c for c in candidates if furthest[c.start] < c.end]
+
+
+def _resolve_overlaps(candidates: list[_Candidate], length: int) -> list[_Candidate]:
     """Longest first, then most specific; a candidate overlapping one already chosen is dropped."""
-    starts: list[int] = []
-    chosen: list[_Candidate] = []  # kept sorted by start, non-overlapping
+    taken = bytearray(length)
+    chosen: list[_Candidate] = []
     for candidate in sorted(candidates, key=lambda c: (-c.length, -_SPECIFICITY[c.kind], c.start)):
-        if candidate.length == 0:
+        if candidate.length == 0 or any(taken[candidate.start : candidate.end]):
             continue
-        index = bisect_left(starts, candidate.start)
-        if index > 0 and chosen[index - 1].end > candidate.start:
-            continue
-        if index < len(chosen) and chosen[index].start < candidate.end:
-            continue
-        starts.insert(index, candidate.start)
-        chosen.insert(index, candidate)
+        taken[candidate.start : candidate.end] = b"\x01" * candidate.length
+        chosen.append(candidate)
+    chosen.sort(key=lambda c: c.start)
     return chosen
 
 
+_FEW_NEEDLES = 8
+
+
 def _add_repeated_occurrences(text: str, chosen: list[_Candidate]) -> list[_Candidate]:
-    """A text that is PII once is PII wherever else it appears in the post (even where context is missing)."""
+    """A text that is PII once is PII wherever else it appears in the post (even where context is missing).
+
+    Linear: a handful of needles are searched one by one; many are found in one pass over the text,
+    looking up each position's first characters in a table of needles.
+    """
     if not chosen:
         return chosen
-    extra: list[_Candidate] = []
     kinds_by_text = {text[c.start : c.end]: c.kind for c in reversed(chosen)}
-    for needle, kind in kinds_by_text.items():
-        position = text.find(needle)
-        while position != -1:
-            extra.append(_Candidate(kind, position, position + len(needle)))
-            position = text.find(needle, position + 1)
-    if len(extra) == len(chosen):
+    extra: list[_Candidate] = []
+    if len(kinds_by_text) <= _FEW_NEEDLES:
+        for needle, kind in kinds_by_text.items():
+            position = text.find(needle)
+            while position != -1:
+                extra.append(_Candidate(kind, position, position + len(needle)))
+                position = text.find(needle, position + 1)
+    else:
+        # needles by their first characters, then by length: each position costs a few dictionary lookups
+        prefix = min(4, *(len(needle) for needle in kinds_by_text))
+        table: dict[str, dict[int, set[str]]] = {}
+        for needle in kinds_by_text:
+            table.setdefault(needle[:prefix], {}).setdefault(len(needle), set()).add(needle)
+        for position in range(len(text) - prefix + 1):
+            by_length = table.get(text[position : position + prefix])
+            if by_length is None:
+                continue
+            for length, needles in by_length.items():
+                if text[position : position + length] in needles:
+                    kind = kinds_by_text[text[position : position + length]]
+                    extra.append(_Candidate(kind, position, position + length))
+    if set(extra) <= set(chosen):
         return chosen
-    return _resolve_overlaps([*chosen, *extra])
+    return _resolve_overlaps([*chosen, *extra], len(text))

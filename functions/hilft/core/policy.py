@@ -36,6 +36,7 @@ from pydantic_core import ErrorDetails
 from hilft.core.business_time import MIDNIGHT, BusinessCalendar, check_holiday_region
 from hilft.core.durations import format_duration, parse_duration
 from hilft.core.errors import PolicyError
+from hilft.core.pii import DEFAULT_CUSTOMER_NUMBER_PATTERNS, PiiConfig
 from hilft.core.routing import fold
 from hilft.core.templates import AddressForm, Language, placeholders_of
 
@@ -343,10 +344,55 @@ class Radar(_Section):
     exclude: tuple[Keyword, ...] = ()
 
 
+def _phone_region(value: str) -> str:
+    try:
+        PiiConfig(default_region=value)
+    except PolicyError:
+        raise ValueError(f"unknown region {value!r}") from None
+    return value
+
+
+Region = Annotated[StrictStr, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_phone_region)]
+EmailDomain = Annotated[
+    StrictStr, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[\w-]+(?:\.[\w-]+)+$")
+]
+
+
+def _own_phone_number(value: str) -> str:
+    try:
+        PiiConfig(own_phone_numbers=(value,))
+    except PolicyError:
+        raise ValueError(f"not a phone number: {value!r}") from None
+    return value
+
+
+class PiiOwn(_Section):
+    """The brand's own public data: never personal data, wherever a customer quotes it."""
+
+    phone_numbers: tuple[Annotated[StrictStr, AfterValidator(_own_phone_number)], ...] = ()  # any format
+    addresses: tuple[NonEmptyText, ...] = ()  # "Friedrich-Ebert-Allee 140, 53113 Bonn": the street line counts
+    email_domains: tuple[EmailDomain, ...] = ()  # "telekom.de" (and its subdomains)
+    ticket_patterns: tuple[Regex, ...] = ()  # the brand's ticket/case numbers: matches are never personal data
+
+
 class Pii(_Section):
-    default_region: Annotated[StrictStr, StringConstraints(pattern=r"^[A-Z]{2}$")] = "DE"
+    default_region: Region = "DE"
+    regions: tuple[Region, ...] = ()  # more countries whose national phone numbers count (posts of their language)
     customer_number_patterns: tuple[Regex, ...] = ()
     ignore_patterns: tuple[Regex, ...] = ()
+    own: PiiOwn = PiiOwn()
+
+    def config(self) -> PiiConfig:
+        """The detector's configuration: the built-in customer-number patterns plus this policy's."""
+        return PiiConfig(
+            default_region=self.default_region,
+            regions=self.regions,
+            customer_number_patterns=(*DEFAULT_CUSTOMER_NUMBER_PATTERNS, *self.customer_number_patterns),
+            ignore_patterns=(*self.ignore_patterns, *self.own.ticket_patterns),
+            own_phone_numbers=self.own.phone_numbers,
+            own_addresses=self.own.addresses,
+            own_email_domains=self.own.email_domains,
+        )
 
 
 class Handoff(_Section):

@@ -1,0 +1,243 @@
+"""Street addresses in a post: a street with its house number, in German or English shape.
+
+An address is personal data because the street and house number lead to one household. A postcode with a
+city alone ("in 53113 Bonn ist Störung") identifies nobody: it is the location the outage radar needs, so it
+is never reported on its own; next to a street line it becomes part of the address span.
+
+Street lines:
+
+- German, Austrian, Swiss: a street name then a house number ("Hauptstraße 5", "Konrad-Adenauer-Str. 7",
+  "Lange Reihe 24b", "Platz der Einheit 16 b", "Weg am Hang 31a", "van der Dussenplatz 5", "Am Markt 3").
+  Names ending in a street word that also ends ordinary compounds ("-platz", "-markt", "-hof", "-berg", …)
+  and prepositional names ("Am Markt") are *weak*: they count only next to a postcode or after an address
+  cue ("wohne", "Adresse", "geliefert an", "live at"), because "Programmplatz 162" and "Im Jahr 2024" have
+  the same shape. A number followed by a unit ("Speicherplatz 50 GB", "Frankfurter Allee 5G") is no house
+  number.
+- English: a house number then a name ending in a street type ("221B Baker Street", "786 Timothy Summit
+  Suite 625", "Flat 3, Bradley Roads").
+
+All patterns are bounded (no nested unbounded repetition), so the cost is linear in the text length.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+_UP = "A-ZÄÖÜ"
+_LO = "a-zäöüßéèêëàâáôóòûúùîíìçñ"
+_W = rf"[{_UP}][{_LO}]{{1,30}}"
+# Street words as a compound ending: strong ones end almost only street names.
+_STRONG_SUFFIX = (
+    r"straße|strasse|str\.|gasse|allee|chaussee|damm|ufer|weg|ring|steig|stieg|pfad|promenade|gürtel|twiete"
+    r"|zeile|reihe|kai|gässle|gässli"
+)
+_WEAK_SUFFIX = (
+    r"platz|markt|hof|berg|garten|park|tor|brücke|feld|wiese|höhe|bogen|winkel|anger|kamp|wall|graben|grund"
+    r"|hang|siedlung|hain|tal|leite|halde|rain|acker|heide|au|aue"
+)
+_TYPE_WORD = (
+    r"Straße|Strasse|Str\.|Gasse|Allee|Chaussee|Damm|Ufer|Weg|Ring|Steig|Stieg|Pfad|Promenade|Gürtel|Zeile"
+    r"|Reihe|Kai|Platz|Markt|Hof|Berg|Garten|Park|Tor|Brücke|Feld|Wiese|Höhe|Bogen|Winkel|Anger|Kamp|Wall"
+    r"|Graben|Twiete"
+)
+_STRONG_TYPE_WORDS = frozenset(
+    "straße strasse str. gasse allee chaussee damm ufer weg ring steig stieg pfad promenade gürtel zeile reihe "
+    "kai twiete".split()
+)
+_PARTICLE = r"(?:(?:van|von|de|zu|vom)\s(?:(?:der|den|dem)\s)?)"
+_ARTICLE = (
+    r"(?:der|des|dem|den|am|an\sder|an\sden|im|zum|zur|vor\sdem|hinter\sdem|auf\sdem|auf\sder|unter\sden|in\sder)"
+)
+_PREPOSITION = (
+    r"(?:Am|An\sder|An\sden|Auf\sdem|Auf\sder|Im|In\sder|In\sden|Unter\sden|Zum|Zur|Hinter\sder|Hinter\sdem"
+    r"|Vor\sdem|Beim|Alt|An\sdem|Bei\sder)"
+)
+_HOUSE_NUMBER = (
+    r"(?![2-6]\s?G(?![\w]))[1-9][0-9]{0,3}(?:\s?[a-zA-Z](?![\w]))?(?:\s?[-/]\s?[1-9][0-9]{0,3}[a-zA-Z]?(?![\w]))?"
+)
+_NOT_A_HOUSE_NUMBER_AFTER = (
+    r"(?![0-9]|[.,:][0-9]|\s?(?:%|€|\$|£|x\b|GB|MB|KB|TB|GHz|MHz|Mbit|MBit|Mbps|Kbit|Gbit|Euro|EUR|Uhr|h\b|min\b"
+    r"|Min\b|mal\b|Mal\b|Tage|Stunden|Minuten|Sekunden|Wochen|Monate|Jahre|Balken|Leute|Kunden|Geräte|Prozent"
+    r"|Meter|km\b|m\b|ms\b|Grad|°|Punkte|Sterne|Stück|Stk))"
+)
+_GERMAN_NAME = (
+    # F1: a compound ending in a street word: Hauptstraße, Konrad-Adenauer-Straße, van der Dussenplatz
+    rf"(?P<compound>{_PARTICLE}{{0,2}}{_W}(?:-{_W}){{0,3}}(?:-?(?P<suffix>{_STRONG_SUFFIX}|{_WEAK_SUFFIX})"
+    rf"|-(?P<hyphen_type>{_TYPE_WORD})))"
+    # F2: an adjective and a street word: Berliner Str., Lange Reihe, Alter Markt, Schöneberger Ufer
+    rf"|(?P<adjective>{_W}(?:-{_W})?)\s(?P<adjective_type>{_TYPE_WORD})"
+    # F3: a street word first: Platz der Einheit, Weg am Hang
+    rf"|(?P<type_first>{_TYPE_WORD})\s{_ARTICLE}\s(?:[0-9]{{1,2}}\.\s)?{_W}(?:\s{_W})?"
+    # F4: a preposition first: Am Markt, Unter den Linden
+    rf"|(?P<preposition>{_PREPOSITION})\s(?P<weak_name>{_W})(?:-{_W})?"
+)
+_GERMAN_STREET = re.compile(
+    rf"(?<![\w-])(?:{_GERMAN_NAME})\s{{1,2}}(?P<number>{_HOUSE_NUMBER}){_NOT_A_HOUSE_NUMBER_AFTER}"
+)
+_GERMAN_STREET_ANY_CASE = re.compile(_GERMAN_STREET.pattern, re.IGNORECASE)
+
+# English street types (the usual USPS and Royal Mail thoroughfare words).
+_EN_TYPES = (
+    "Street St Road Rd Avenue Ave Lane Ln Drive Dr Court Ct Close Way Place Pl Terrace Crescent Cres Boulevard "
+    "Blvd Square Sq Gardens Park Hill Hills Row Mews Grove Parkway Pkwy Circle Cir Trail Trl Highway Hwy Walk Green "
+    "Rise Vale View Estate Parade Wharf Yard Alley Bypass Causeway Centre Center Common Corner Cove Creek Crossing "
+    "Dale Dam Divide Expressway Extension Falls Ferry Field Fields Flat Flats Ford Forest Forge Fork Fort Freeway "
+    "Garden Gateway Glen Glens Harbor Harbour Haven Heights Hollow Inlet Island Isle Junction Key Keys Knoll Knolls "
+    "Lake Lakes Landing Light Lights Loaf Lock Locks Lodge Loop Mall Manor Manors Meadow Meadows Mill Mills Mission "
+    "Motorway Mount Mountain Mountains Neck Orchard Oval Overpass Pass Passage Path Pike Pine Pines Plain Plains "
+    "Plaza Point Points Port Ports Prairie Radial Ramp Ranch Rapid Rapids Rest Ridge Ridges River Roads Route Shoal "
+    "Shoals Shore Shores Skyway Spring Springs Spur Spurs Squares Station Stravenue Stream Streets Summit Throughway "
+    "Trace Track Trafficway Tunnel Turnpike Underpass Union Unions Valley Valleys Viaduct Views Village Villages "
+    "Ville Vista Ways Well Wells Brook Brooks Burg Burgs Bluff Bluffs Bottom Branch Bridge Bridges Camp Canyon Cape "
+    "Cliff Cliffs Club Courts Coves Crest Curve Drives Greens Grove Groves Harbors Estates Parks Ridge Run Shoal "
+    "Fall Gardens Gateway Heights Highway Villas Close Croft Chase Drove Corner Fork Rue Crossroad Loop Byway"
+).split()
+_EN_TYPE = "(?:" + "|".join(sorted({re.escape(t) for t in _EN_TYPES}, key=len, reverse=True)) + r")s?\.?"
+_EN_UNIT = r"(?:Flat|Apt\.?|Apartment|Unit|Studio|Suite|Ste\.?|Room)\s[0-9]{1,4}[A-Za-z]?"
+_ENGLISH_STREET = re.compile(
+    rf"(?<![\w-])(?:(?:{_EN_UNIT}),?\s)?"
+    rf"(?:(?P<number>[1-9][0-9]{{0,4}}[A-Za-z]?)\s(?:{_W}\s){{1,3}}{_EN_TYPE}"
+    rf"|(?P<flat>{_EN_UNIT}),?\s(?:{_W}\s){{1,3}}{_EN_TYPE})"
+    rf"(?![\w-])(?:,?\s{_EN_UNIT}(?![\w]))?"
+)
+_ENGLISH_STREET_ANY_CASE = re.compile(_ENGLISH_STREET.pattern, re.IGNORECASE)
+
+# Compound nouns that end like a street but are not one.
+_NOT_STREETS = frozenset(
+    (
+        "arbeitsplatz speicherplatz parkplatz sitzplatz stellplatz spielplatz firewall umweg rückweg heimweg "
+        "ausweg hinweg lösungsweg rechtsweg postweg übertragungsweg dienstweg arbeitsweg schulweg datenweg "
+        "vertriebsweg leitweg programmplatz sendeplatz steckplatz ladeplatz testsieger-platz bahnhof flughafen "
+        "friedhof innenhof hinterhof stadtpark freizeitpark windpark serverpark fuhrpark"
+    ).split()
+)
+_NOT_PREPOSITION_NAMES = frozenset(
+    (
+        "Jahr Monat Moment Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag Wochenende Januar "
+        "Februar März April Mai Juni Juli August September Oktober November Dezember Sommer Winter Herbst "
+        "Frühjahr Ende Anfang Schnitt Durchschnitt Prinzip Grunde Vergleich Vertrag Tarif Netz Glück "
+        "Schluss Beispiel Test Speedtest Router Handy Telefon Abend Morgen Mittag Vormittag Nachmittag "
+        "Tag Tage Stück Haus Keller Büro Kundencenter Portal Shop Laden"
+    ).split()
+)
+
+_CITY = (
+    rf"(?:(?:Bad|Sankt|St\.)\s)?{_W}(?:-{_W})*"
+    rf"(?:\s(?:am|an\sder|ob\sder|im|in|bei)\s{_W})?(?:\s\({_W}\))?"
+)
+_POSTCODE_CITY = re.compile(rf"(?<![\w.,])(?:[A-Z]{{1,2}}-)?(?:[0-9]{{4,5}})\s{{1,2}}{_CITY}")
+_UK_POSTCODE = re.compile(r"(?<![\w])[A-Z]{1,2}[0-9][A-Z0-9]?\s?[0-9][A-Z]{2}(?![\w])")
+_US_STATE_ZIP = re.compile(rf"(?<![\w])(?:{_W}\s){{0,2}}{_W},?\s[A-Z]{{2}}\s[0-9]{{5}}(?:-[0-9]{{4}})?(?![\w])")
+_TAIL_JOINER = re.compile(r"[\s,;/–-]{0,4}(?:in\s)?\s?")
+_ADDRESS_CUE_BEFORE = re.compile(
+    r"(?i)(?:wohne|wohnen|wohnt|wohnhaft|adresse|anschrift|umgezogen|umzug|ziehe|zuhause|zu\shause|daheim"
+    r"|geliefert|liefern|lieferung|zugestellt|zustellung|hausnummer|wohnung|bei\s(?:mir|uns)|anschluss"
+    r"|address|live\s(?:at|in)|living\sat|lives\s(?:at|in)|moved\sto|moving\sto|deliver(?:ed|y)?\sto|my\s(?:house|flat)"
+    r"|sent\sto|line\sat|located\sat)\b[^.!?\n0-9]{0,40}$"
+)
+
+
+@dataclass
+class _Part:
+    start: int
+    end: int
+    street: bool
+    weak: bool = False
+
+
+def _normalise(text: str) -> str:
+    text = text.casefold().replace("ß", "ss").replace("strasse", "str").replace("str.", "str")
+    return re.sub(r"[^0-9a-zäöüéèêàâôûîç]", "", text)
+
+
+def _is_own(street: str, own_streets: frozenset[str]) -> bool:
+    return any(own in street for own in own_streets)
+
+
+def own_street_keys(addresses: Sequence[str]) -> frozenset[str]:
+    """The normalised street lines of the brand's own addresses ("Friedrich-Ebert-Allee 140, 53113 Bonn")."""
+    keys = set()
+    for address in addresses:
+        for pattern in (_GERMAN_STREET_ANY_CASE, _ENGLISH_STREET_ANY_CASE):
+            match = pattern.search(address)
+            if match:
+                keys.add(_normalise(match.group()))
+        keys.add(_normalise(address.split(",")[0]))
+    return frozenset(keys)
+
+
+def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+    """(start, end) of each address: a street line, merged with an adjacent postcode and city."""
+    any_case = not any(ch.isupper() for ch in text)
+    german = _GERMAN_STREET_ANY_CASE if any_case else _GERMAN_STREET
+    english = _ENGLISH_STREET_ANY_CASE if any_case else _ENGLISH_STREET
+    streets: list[_Part] = []
+    for match in german.finditer(text):
+        weak = _german_weakness(match)
+        if weak is None:
+            continue
+        streets.append(_Part(match.start(), match.end(), True, weak))
+    for match in english.finditer(text):
+        streets.append(_Part(match.start(), match.end(), True, False))
+    if not streets:
+        return []
+    if own_streets:
+        streets = [s for s in streets if not _is_own(_normalise(text[s.start : s.end]), own_streets)]
+    tails = [
+        _Part(m.start(), m.end(), False)
+        for pattern in (_POSTCODE_CITY, _UK_POSTCODE, _US_STATE_ZIP)
+        for m in pattern.finditer(text)
+    ]
+    parts = sorted([*streets, *tails], key=lambda p: (p.start, -p.end))
+    addresses: list[tuple[int, int]] = []
+    previous_tail_end = -10
+    index = 0
+    while index < len(parts):
+        part = parts[index]
+        index += 1
+        if not part.street:
+            previous_tail_end = part.end
+            continue
+        start, end, near_postcode = part.start, part.end, False
+        # a postcode and city right before ("53113 Bonn, Hauptstraße 5")
+        if 0 <= start - previous_tail_end <= 4 and _TAIL_JOINER.fullmatch(text, previous_tail_end, start):
+            near_postcode = True
+        # tails right after, e.g. ", 53113 Bonn" or ", Springfield, IL 62704"
+        while index < len(parts) and not parts[index].street and parts[index].start < end + 6:
+            tail = parts[index]
+            if tail.start >= end and not _TAIL_JOINER.fullmatch(text, end, tail.start):
+                break
+            end = max(end, tail.end)
+            near_postcode = True
+            index += 1
+        if part.weak and not near_postcode and not _ADDRESS_CUE_BEFORE.search(text, max(0, start - 60), start):
+            continue
+        if addresses and start < addresses[-1][1]:
+            addresses[-1] = (addresses[-1][0], max(end, addresses[-1][1]))
+        else:
+            addresses.append((start, end))
+    return addresses
+
+
+def _german_weakness(match: re.Match[str]) -> bool | None:
+    """False for a strong street name, True for a weak one, None for no street at all."""
+    name = match.group()[: match.start("number") - match.start()].strip()
+    if name.casefold() in _NOT_STREETS:
+        return None
+    if match.group("compound") is not None:
+        suffix = (match.group("suffix") or match.group("hyphen_type") or "").casefold()
+        if suffix in _STRONG_TYPE_WORDS or re.fullmatch(_STRONG_SUFFIX, suffix):
+            return False
+        # named after someone: "Marion-Hartung-Platz", "van der Dussenplatz"
+        return not (name.count("-") >= 2 or name[:1].islower())
+    if match.group("adjective") is not None:
+        if match.group("adjective").casefold() in {"der", "die", "das", "ein", "eine", "mein", "meine", "unser"}:
+            return None
+        return match.group("adjective_type").casefold() not in _STRONG_TYPE_WORDS
+    if match.group("type_first") is not None:
+        return False
+    if match.group("weak_name") in _NOT_PREPOSITION_NAMES:
+        return None
+    return True
