@@ -1,15 +1,22 @@
 """The local stack on real parts: Firestore emulator, Cloud Tasks emulator, every entry point
-under functions-framework (one process per target), wired with CONTRACT.md's variables.
+under functions-framework (one process per target), each wired like its Cloud Run function.
 
-``python -m stack`` (what ``make dev`` runs) uses the ports of CONTRACT.md (HILFT_PORT_BASE,
-default 8700); tests and the demo use ``LocalStack`` with free ports. Every child runs in its
-own process group and is killed with it, so nothing is left running after stop or Ctrl-C.
+Production wiring: each function gets the secrets Terraform gives it and no other. Both read the
+entry-point table ``infra/functions.json`` (Terraform through ``jsondecode`` in infra/locals.tf),
+so a function that would lack a secret in production lacks it here too, and the e2e suite sees
+it. Plain (non-secret) variables go to every function, as in Terraform, plus the local-only ones
+(emulator hosts, the fake JWKS). A secret is never inherited from the calling shell.
+
+``python -m stack`` (what ``make dev`` runs) uses fixed ports from HILFT_PORT_BASE (default
+8700); tests and the demo use ``LocalStack`` with free ports. Every child runs in its own
+process group and is killed with it, so nothing is left running after stop or Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -18,6 +25,7 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import IO
 
@@ -25,13 +33,39 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "functions"
+FUNCTION_SPEC = ROOT / "infra" / "functions.json"  # Terraform's entry-point table (infra/locals.tf)
 ENTRY_POINTS = ("x_webhook", "meta_webhook", "deadline", "sweep", "handoff", "ack", "board", "pagerduty_webhook")
-# CONTRACT.md's ports: base+0 Firestore, base+1 Cloud Tasks, base+2..8 its seven entry points in
-# table order. Additions: base+9 the Tasks emulator's JWKS, base+10 pagerduty_webhook.
+# Ports of `make dev`: base+0 Firestore, base+1 Cloud Tasks, base+2..8 the first seven entry points
+# in ENTRY_POINTS order, base+9 the Tasks emulator's JWKS, base+10 pagerduty_webhook.
 PROJECT = "hilft-local"
 QUEUE = f"projects/{PROJECT}/locations/europe-west3/queues/deadlines"
 TASKS_SA = f"hilft-tasks@{PROJECT}.iam.gserviceaccount.com"
 SCHEDULER_SA = f"hilft-scheduler@{PROJECT}.iam.gserviceaccount.com"
+
+
+@cache
+def function_spec() -> dict[str, dict[str, object]]:
+    """infra/functions.json: {"secrets": {NAME: meaning}, "functions": {entry_point: {...}}}."""
+    return json.loads(FUNCTION_SPEC.read_text())  # type: ignore[no-any-return]
+
+
+def secret_names() -> frozenset[str]:
+    """Every variable Terraform treats as a secret (Secret Manager, never a plain variable)."""
+    return frozenset(function_spec()["secrets"])
+
+
+def secrets_of(target: str) -> frozenset[str]:
+    """The secrets Terraform wires to this entry point (when its platform or sink is enabled)."""
+    functions = function_spec()["functions"]
+    if target not in functions:
+        raise KeyError(f"{target} is not in infra/functions.json")
+    return frozenset(functions[target]["secrets"])  # type: ignore[index]
+
+
+def without_foreign_secrets(env: Mapping[str, str], target: str) -> dict[str, str]:
+    """``env`` as ``target`` may see it: plain variables, and only its own secrets."""
+    own = secrets_of(target)
+    return {name: value for name, value in env.items() if name not in secret_names() or name in own}
 
 
 def free_port() -> int:
@@ -96,7 +130,9 @@ class LocalStack:
     def jwks_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.jwks}/jwks"
 
-    def function_env(self) -> dict[str, str]:
+    def function_env(self, target: str | None = None) -> dict[str, str]:
+        """The environment of ``target`` exactly as Terraform wires it, plus the local-only
+        variables; without a target, everything given to any function (for in-process Settings)."""
         env = {
             "GOOGLE_CLOUD_PROJECT": PROJECT,
             "FIRESTORE_EMULATOR_HOST": self.firestore_host,
@@ -111,16 +147,18 @@ class LocalStack:
             "HILFT_STAFF_AUTH": "off",
         }
         env.update(self.env)
-        return env
+        return env if target is None else without_foreign_secrets(env, target)
 
     # -- lifecycle -----------------------------------------------------------------------------
     def _spawn(self, name: str, argv: list[str], env: Mapping[str, str] | None = None) -> subprocess.Popen:
+        # Nothing secret is inherited from the shell: a child sees only the secrets given to it here.
+        inherited = {k: v for k, v in os.environ.items() if k not in secret_names()}
         with contextlib.ExitStack() as files:
             out: int | IO[bytes] = subprocess.DEVNULL
             if self.log_dir is not None:
                 self.log_dir.mkdir(parents=True, exist_ok=True)
                 out = files.enter_context(open(self.log_dir / f"{name}.log", "ab"))  # the child keeps its copy
-            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env={**inherited, **(env or {})},
                                     start_new_session=True, cwd=ROOT)
         self.procs[name] = proc
         return proc
@@ -139,10 +177,10 @@ class LocalStack:
         wait_until(lambda: httpx.get(self.jwks_url, timeout=1).status_code == 200, 30, "Cloud Tasks emulator", proc)
 
     def start_functions(self) -> None:
-        env = {**self.function_env(), "PYTHONPATH": str(FUNCTIONS_DIR)}
         started = []
         for target in self.targets:
             port = self.ports.functions[target]
+            env = {**self.function_env(target), "PYTHONPATH": str(FUNCTIONS_DIR)}
             started.append((target, self._spawn(target, [
                 sys.executable, "-m", "functions_framework", "--target", target,
                 "--source", str(FUNCTIONS_DIR / "main.py"), "--host", "127.0.0.1", "--port", str(port)], env)))

@@ -1,0 +1,96 @@
+"""The local stack gives each function the environment Terraform gives it (no emulator needed).
+
+``make dev``, the demo and the e2e suite start every function through ``LocalStack``; if it gave
+every function every secret, a function that lacks a secret in production would work locally
+and no test could notice. Here terraform evaluates the real locals offline and the stack's
+per-function environment is compared with them, name by name.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stack import ENTRY_POINTS, LocalStack, secret_names
+from tests.infra.offline_tf import ScratchModule, require_terraform
+
+EVERYTHING_ON: dict[str, Any] = {
+    "project_id": "acme-care-prod",
+    "alert_sinks": {"slack": True, "google_chat": True, "pagerduty": True, "webhook": True},
+    "x_brand_user_ids": ["783214"], "meta_page_ids": ["1029384756"], "meta_ig_user_ids": ["17841400000000000"],
+    "oncall_members": ["group:oncall@example.com"],
+}
+# Set only by the local stack, for every function: emulators, the fake token keys, fast test timings.
+LOCAL_ONLY = frozenset({
+    "FIRESTORE_EMULATOR_HOST", "CLOUD_TASKS_EMULATOR_HOST", "HILFT_OIDC_JWKS_URL",
+    "HILFT_CLAIM_TTL_SECONDS", "HILFT_SWEEP_GRACE_SECONDS",
+})
+
+
+@pytest.fixture(scope="module")
+def terraform(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Terraform's decisions for a deployment with everything on, staff in both modes."""
+    require_terraform()
+    scratch = ScratchModule(tmp_path_factory.mktemp("stack"))
+    decided = {}
+    for mode in ("iam", "token"):
+        outcome = scratch.apply({**EVERYTHING_ON, "staff_auth": mode})
+        assert outcome.ok, outcome.log
+        decided[mode] = outcome.output["locals"]
+    return decided
+
+
+def every_variable(terraform_env: dict[str, str]) -> dict[str, str]:
+    """What a caller hands the stack when everything is configured: each secret and each plain variable."""
+    return {**{name: f"value-of-{name.lower()}" for name in secret_names()},
+            **{name: f"plain-{name.lower()}" for name in terraform_env}}
+
+
+@pytest.mark.parametrize("mode", ["iam", "token"])
+def test_each_function_gets_exactly_the_secrets_terraform_wires(terraform: dict[str, Any], mode: str) -> None:
+    decided = terraform[mode]
+    given = every_variable(decided["function_env"])
+    if mode == "iam":
+        given.pop("HILFT_STAFF_TOKEN")  # not created, so not given, when staff use Cloud Run IAM
+    stack = LocalStack(env=given)
+
+    for target in ENTRY_POINTS:
+        env = stack.function_env(target)
+        assert set(env) & secret_names() == set(decided["function_secrets"][target]), target
+
+
+def test_every_plain_variable_reaches_every_function(terraform: dict[str, Any]) -> None:
+    decided = terraform["iam"]
+    stack = LocalStack(env=every_variable(decided["function_env"]))
+
+    for target in ENTRY_POINTS:
+        env = stack.function_env(target)
+        plain = set(env) - secret_names()
+        assert set(decided["function_env"]) <= plain, target
+        assert plain <= set(decided["function_env"]) | LOCAL_ONLY, f"{target}: not what Terraform deploys"
+
+
+def test_the_terraform_secret_catalogue_is_the_stacks(terraform: dict[str, Any]) -> None:
+    assert secret_names() == set(terraform["token"]["secrets"])
+
+
+def test_a_secret_in_the_callers_shell_reaches_no_function(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`make dev` from a shell with a token exported must not hand that token to every function."""
+    monkeypatch.setenv("X_USER_ACCESS_TOKEN", "exported-in-the-shell")
+    monkeypatch.setenv("HILFT_SOMETHING_PLAIN", "kept")
+    stack = LocalStack(log_dir=tmp_path)
+    proc = stack._spawn("probe", [sys.executable, "-c", "import json, os; print(json.dumps(dict(os.environ)))"],
+                        {"X_CLIENT_SECRET": "given"})
+    try:
+        proc.wait(timeout=30)
+    finally:
+        stack.stop()
+    seen = json.loads((tmp_path / "probe.log").read_text())
+
+    assert "X_USER_ACCESS_TOKEN" not in seen
+    assert seen["X_CLIENT_SECRET"] == "given"
+    assert seen["HILFT_SOMETHING_PLAIN"] == "kept"
