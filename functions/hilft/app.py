@@ -110,6 +110,12 @@ class App:
                              reader=reader)
 
     @cached_property
+    def report_service(self) -> Any:
+        from hilft.service.report import ReportService
+
+        return ReportService(store=self.store, policy=self.policy, clock=self.clock)
+
+    @cached_property
     def oidc(self) -> Any:
         from hilft.adapters.oidc import OidcVerifier
 
@@ -146,6 +152,21 @@ class App:
         meta.verify_signature(body, request.headers.get("X-Hub-Signature-256"), s.meta_app_secret)
         batch = meta.parse(body, page_ids=s.meta_page_ids, ig_user_ids=s.meta_ig_user_ids)
         result = self.ingest_service.ingest(batch, s.meta_page_ids | s.meta_ig_user_ids)
+        return web.json_response({"ok": True, **result.as_dict()})
+
+    def threads_webhook(self, request: flask.Request) -> flask.Response:
+        """Threads (its own Meta app and secret): GET subscription check, POST signed events."""
+        from hilft.channels.threads import parse as threads
+
+        s = self.settings
+        if request.method == "GET":
+            challenge = threads.verify_subscription(request.args, s.threads_verify_token)
+            return flask.Response(challenge, 200, mimetype="text/plain")
+        web.require_method(request, "POST")
+        body = web.read_body(request, s.max_body_bytes)
+        threads.verify_signature(body, request.headers.get(threads.SIGNATURE_HEADER), s.threads_app_secret)
+        batch = threads.parse(body, brand_user_ids=s.threads_user_ids)
+        result = self.ingest_service.ingest(batch, s.threads_user_ids)
         return web.json_response({"ok": True, **result.as_dict()})
 
     def _verify_caller(self, request: flask.Request, audience: tuple[str, str | None],

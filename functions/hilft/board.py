@@ -37,6 +37,8 @@ def render(app: App, request: flask.Request) -> flask.Response:
     if request.method == "POST":
         return _act(app, request)
     web.require_method(request, "GET")
+    if request.args.get("view") == "report":
+        return _report(app, request)
     fmt = request.args.get("format", "html")
     if fmt not in ("html", "json", "svg"):
         raise MalformedPayload("format must be html, json or svg")
@@ -51,6 +53,26 @@ def render(app: App, request: flask.Request) -> flask.Response:
     return flask.Response(board_view.render_page(board, nonce=nonce), 200, mimetype="text/html",
                           headers={**_COMMON_HEADERS, "Content-Security-Policy":
                                    board_view.content_security_policy(nonce)})
+
+
+def _report(app: App, request: flask.Request) -> flask.Response:
+    """The SLA report for ``from``..``to`` (ISO dates, policy time zone) as HTML or CSV."""
+    from urllib.parse import urlencode
+
+    from hilft import report_page
+    from hilft.core.report import to_csv
+
+    today = app.clock().astimezone(ZoneInfo(app.policy.promise.timezone)).date()
+    start, end = report_page.period(request.args.get("from"), request.args.get("to"), today)
+    report = app.report_service.build(start, end)
+    if request.args.get("format") == "csv":
+        return flask.Response(to_csv(report), 200, mimetype="text/csv", headers={
+            **_COMMON_HEADERS, "Content-Disposition": f'attachment; filename="hilft-sla-{start}-{end}.csv"'})
+    nonce = secrets.token_urlsafe(18)
+    csv_href = "?" + urlencode({"view": "report", "from": start.isoformat(), "to": end.isoformat(), "format": "csv"})
+    page = report_page.render_html(report, lang=request.args.get("lang", "en"), nonce=nonce, csv_href=csv_href)
+    return flask.Response(page, 200, mimetype="text/html", headers={
+        **_COMMON_HEADERS, "Content-Security-Policy": f"default-src 'none'; style-src 'nonce-{nonce}'"})
 
 
 def build(app: App, *, window: timedelta = board_view.DEFAULT_WINDOW) -> board_view.Board:

@@ -113,6 +113,9 @@ class MemoryStore(PreconditionLoop):
     def board_items(self, limit: int = 300) -> list[Snapshot]:
         return self._where(lambda d: d.get("status") in ("open", "overdue"), "due_at")[:limit]
 
+    def received_between(self, start: datetime, end: datetime) -> list[Snapshot]:
+        return self._where(lambda d: d.get("received_at") and start <= d["received_at"] < end, "received_at")
+
     def received_since(self, since: datetime, limit: int = 5000) -> list[Snapshot]:
         return self._where(lambda d: d.get("received_at") and d["received_at"] >= since, "received_at")[:limit]
 

@@ -211,6 +211,26 @@ class FirestoreStore(PreconditionLoop):
                  .order_by("received_at").limit(limit))
         return self._run(query)
 
+    def received_between(self, start: datetime, end: datetime, page: int = 1000) -> list[Snapshot]:
+        """Every post received in [start, end), read in pages (the SLA report's day roll-up)."""
+        out: list[Snapshot] = []
+        last: Any = None
+        while True:
+            query = (self.client.collection(MENTIONS)
+                     .where(filter=FieldFilter("received_at", ">=", start))
+                     .where(filter=FieldFilter("received_at", "<", end))
+                     .order_by("received_at").limit(page))
+            if last is not None:
+                query = query.start_after(last)
+            self.ops["queries"] += 1
+            with _translate():
+                docs = list(query.stream(retry=_RETRY, timeout=_TIMEOUT))
+            self.ops["reads"] += max(1, len(docs))
+            out.extend(Snapshot(d.id, d.to_dict() or {}, d.update_time) for d in docs)
+            if len(docs) < page:
+                return out
+            last = docs[-1]
+
     def open_operator_alerts(self, limit: int = 20) -> list[Snapshot]:
         """Unresolved operator alerts for the board (one equality filter: no composite index)."""
         query = (self.client.collection(OPERATOR_ALERTS)

@@ -1,0 +1,83 @@
+"""The SLA report from the board, against a seeded Firestore emulator: its numbers, its roll-ups."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.stack_fixtures import STAFF_TOKEN
+
+pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
+
+
+def _seed(e2e) -> dict[str, int]:
+    """Three closed days: on each, 6 X posts answered in 5 min, 2 Facebook posts answered after 2 h
+    (breaches), 1 X post handed off in 10 min; their hour is 09:00 UTC (10:00 in Berlin)."""
+    batch = e2e.db.batch()
+    today = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    for days_ago in (3, 4, 5):
+        received = today - timedelta(days=days_ago)
+        due = received + timedelta(hours=1)
+        for n in range(9):
+            platform, answered, status = ("facebook", 7200, "answered") if n < 2 else (
+                ("x", 600, "handed_off") if n == 2 else ("x", 300, "answered"))
+            doc = {"platform": platform, "post_id": f"{days_ago}-{n}", "priority": "normal",
+                   "department": "kundenservice", "status": status, "received_at": received, "created_at": received,
+                   "due_at": due, "answered_at": received + timedelta(seconds=answered),
+                   "first_response_seconds": float(answered), "breached": answered > 3600,
+                   "alert_level": 1 if answered > 3600 else None}
+            batch.set(e2e.db.collection("mentions").document(f"seed{days_ago}n{n}".ljust(40, "0")), doc)
+    batch.commit()
+    return {"days": 3, "posts": 27}
+
+
+def _report(e2e, **params):
+    first = (datetime.now(UTC) - timedelta(days=6)).date().isoformat()
+    last = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
+    return e2e.http.get(e2e.url("board"), params={"view": "report", "from": first, "to": last, **params},
+                        headers={"Authorization": f"Bearer {STAFF_TOKEN}"})
+
+
+def test_report_numbers_match_the_seeded_posts_and_its_rollups_are_stored(e2e):
+    _seed(e2e)
+    response = _report(e2e, format="csv")
+    assert response.status_code == 200, response.text
+    rows = {(r["dimension"], r["key"]): r for r in csv.DictReader(io.StringIO(response.text))}
+    total = rows[("all", "all")]
+    assert (total["posts"], total["hits"], total["misses"]) == ("27", "21", "6")
+    assert total["hit_rate"] == f"{21 / 27:.4f}"
+    assert rows[("platform", "facebook")]["misses"] == "6" and rows[("platform", "x")]["hit_rate"] == "1.0000"
+    assert rows[("platform", "x")]["p50_seconds"] == "300" and rows[("platform", "facebook")]["p90_seconds"] == "7200"
+    stored = list(e2e.db.collection("rollups").stream())
+    assert len(stored) == 5 and all(s.to_dict()["final"] for s in stored)  # one per closed day of the period
+    assert sorted(s.to_dict()["total"]["posts"] for s in stored) == [0, 0, 9, 9, 9]
+
+    page = _report(e2e, lang="de")
+    assert page.status_code == 200
+    assert "77.8 %" in page.text and "Europe/Berlin" in page.text
+    assert "script-src" not in page.headers["Content-Security-Policy"]
+
+
+def test_report_needs_staff_auth_and_valid_dates(e2e):
+    assert e2e.http.get(e2e.url("board"), params={"view": "report"}).status_code == 401
+    bad = e2e.http.get(e2e.url("board"), params={"view": "report", "from": "yesterday"},
+                       headers={"Authorization": f"Bearer {STAFF_TOKEN}"})
+    assert bad.status_code == 400
+    too_long = e2e.http.get(e2e.url("board"), params={"view": "report", "from": "2020-01-01", "to": "2026-01-01"},
+                            headers={"Authorization": f"Bearer {STAFF_TOKEN}"})
+    assert too_long.status_code == 400
+
+
+def test_make_report_writes_the_same_numbers_to_html_and_csv(e2e, tmp_path, monkeypatch):
+    import report_cli
+
+    _seed(e2e)
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", e2e.stack.firestore_host)
+    first = (datetime.now(UTC) - timedelta(days=6)).date().isoformat()
+    assert report_cli.main(["--from", first, "--out", str(tmp_path / "report")]) == 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "report.csv").read_text())))
+    assert rows[0]["posts"] == "27" and rows[0]["misses"] == "6"
+    assert "77.8 %" in (tmp_path / "report.html").read_text()

@@ -1,0 +1,111 @@
+"""The SLA report: roll-ups, percentiles from histograms, the stored-roll-up read budget."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hilft.core.policy import Policy
+from hilft.core.report import BIN_EDGES, Counts, DayRollup, day_bounds, merge, rollup_day, to_csv
+from hilft.report_page import render_html
+from hilft.service.report import ROLLUPS, ReportService
+from tests.unit.memory import FakeClock, MemoryStore
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def post(received: datetime, *, answered_after: float | None, promise: float = 3600, platform: str = "x",
+         priority: str = "normal", department: str = "kundenservice", level: int | None = None) -> dict:
+    due = received + timedelta(seconds=promise)
+    doc = {"platform": platform, "priority": priority, "department": department, "received_at": received,
+           "created_at": received, "due_at": due, "status": "open", "alert_level": level}
+    if answered_after is not None:
+        doc |= {"status": "answered", "answered_at": received + timedelta(seconds=answered_after),
+                "first_response_seconds": answered_after, "breached": answered_after > promise}
+    return doc
+
+
+@given(st.lists(st.floats(min_value=0, max_value=6 * 86400), min_size=1, max_size=200),
+       st.sampled_from([0.5, 0.9]))
+def test_histogram_percentile_is_the_upper_edge_of_the_true_percentiles_bin(values, q):
+    counts = Counts()
+    for value in values:
+        counts.add("hit", value)
+    ordered = sorted(values)
+    exact = ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+    reported = counts.percentile(q)
+    assert reported == min(edge for edge in BIN_EDGES if edge >= exact)  # the bin's upper edge
+
+
+def test_a_day_rolls_up_per_channel_priority_department_and_breach_hour():
+    friday_19 = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # 19:00 in Berlin, due 20:00
+    docs = [post(friday_19, answered_after=600, platform="x"),
+            post(friday_19, answered_after=7200, platform="facebook", level=1),
+            post(friday_19, answered_after=None, platform="x", priority="high", level=2)]
+    rollup = rollup_day(date(2026, 11, 20), docs, tz=BERLIN, now=friday_19 + timedelta(hours=3))
+    assert (rollup.total.posts, rollup.total.hits, rollup.total.misses) == (3, 1, 2)
+    assert rollup.groups["platform"]["x"].hits == 1 and rollup.groups["platform"]["x"].misses == 1
+    assert rollup.groups["priority"]["high"].misses == 1
+    assert rollup.breaches == {"4:20": 2}  # Friday, 20:00 Berlin
+    assert rollup.alerts_by_level == {"1": 1, "2": 1}
+    assert rollup.unresolved == 1 and not rollup.final
+    assert DayRollup.from_json(rollup.as_json()).as_json() == rollup.as_json()
+
+
+def test_day_bounds_follow_daylight_saving_time():
+    start, end = day_bounds(date(2026, 10, 25), BERLIN)  # 25 hours long
+    assert end - start == timedelta(hours=25)
+
+
+def test_the_report_reads_stored_final_rollups_instead_of_posts():
+    store = MemoryStore()
+    clock = FakeClock(datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+    first = date(2026, 11, 1)
+    for offset in range(29):
+        day_start = datetime(2026, 11, 1, 9, tzinfo=UTC) + timedelta(days=offset)
+        for n in range(20):
+            store.create("mentions", f"d{offset}-{n}", post(day_start + timedelta(minutes=n),
+                                                           answered_after=300 if n % 4 else 5400))
+    service = ReportService(store=store, policy=Policy.default(), clock=clock)
+    report = service.build(first, date(2026, 11, 29))
+    assert report.total.posts == 29 * 20 and report.total.hits == 29 * 15 and report.total.misses == 29 * 5
+    assert report.reads == 29 + 29 * 20  # first time: every post once, and a roll-up look-up per day
+    assert len(store.data[ROLLUPS]) == 29
+    again = service.build(first, date(2026, 11, 29))
+    assert again.reads == 29  # then: one roll-up per day
+    assert again.rows() == report.rows()
+
+
+def test_a_day_with_posts_still_waiting_is_recomputed_not_stored():
+    store = MemoryStore()
+    clock = FakeClock(datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+    store.create("mentions", "waiting", post(datetime(2026, 11, 29, 22, 30, tzinfo=UTC), answered_after=None,
+                                             promise=86400))
+    report = ReportService(store=store, policy=Policy.default(), clock=clock).build(date(2026, 11, 29),
+                                                                                     date(2026, 11, 29))
+    assert report.total.pending == 1
+    assert ROLLUPS not in store.data
+
+
+def test_html_and_csv_show_the_same_numbers():
+    friday = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+    rollup = rollup_day(date(2026, 11, 20), [post(friday, answered_after=600), post(friday, answered_after=None)],
+                        tz=BERLIN, now=friday + timedelta(hours=5))
+    report = merge(date(2026, 11, 20), date(2026, 11, 20), [rollup], "Europe/Berlin")
+    csv_text = to_csv(report)
+    assert "all,all,2,1,1,0,0.5000,600,600" in csv_text  # 10 min is a bin edge
+    page = render_html(report, lang="de", nonce="n0nce")
+    assert "50.0 %" in page and "Versprechen gehalten" in page and "Europe/Berlin" in page
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
+
+
+def test_hostile_group_names_are_escaped_in_the_page():
+    friday = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+    rollup = rollup_day(date(2026, 11, 20), [post(friday, answered_after=60, department="<script>x</script>")],
+                        tz=BERLIN, now=friday + timedelta(hours=2))
+    page = render_html(merge(date(2026, 11, 20), date(2026, 11, 20), [rollup], "Europe/Berlin"))
+    assert "<script>x</script>" not in page and "&lt;script&gt;" in page
