@@ -8,6 +8,7 @@ import hmac
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -18,6 +19,9 @@ from hilft.core.alerts import (
     Alert,
     AlertAction,
     alert_key,
+    clean_text,
+    clean_url,
+    due_phrase,
     google_chat_message,
     lateness,
     pagerduty_event,
@@ -239,7 +243,7 @@ def test_pagerduty_trigger_carries_summary_source_component_group_and_links() ->
     assert event["routing_key"] == ROUTING_KEY
     assert event["event_action"] == "trigger"
     payload = event["payload"]
-    assert payload["summary"].startswith("Overdue: X post by @anna_k (25 min overdue)")
+    assert payload["summary"].startswith("Overdue: X post by @anna_k (was due today 09:00 UTC, 25 min ago)")
     assert (payload["source"], payload["component"], payload["group"]) == ("hilft", "x", "social-care")
     assert payload["timestamp"] == "2025-03-14T09:25:00+00:00"
     assert payload["custom_details"]["post_id"] == "1890000000000000001"
@@ -321,3 +325,53 @@ def test_verify_webhook_signature_fails_closed(body: bytes, header: str | None, 
 def test_signing_with_an_empty_secret_is_refused() -> None:
     with pytest.raises(ValueError):
         sign_webhook(b"{}", "", 1000)
+
+
+# -- the due time, in the policy's zone -----------------------------------------------------------
+
+BERLIN = ZoneInfo("Europe/Berlin")
+MONDAY_0855 = datetime(2026, 11, 23, 7, 55, tzinfo=UTC)  # the Friday-evening post's due time
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (datetime(2026, 11, 23, 4, 43, tzinfo=UTC), "due today 08:55 CET, 3 h 12 min from now"),
+        (datetime(2026, 11, 20, 18, 55, tzinfo=UTC), "due Monday 08:55 CET, 2 d 13 h from now"),
+        (datetime(2026, 11, 22, 22, 0, tzinfo=UTC), "due tomorrow 08:55 CET, 9 h 55 min from now"),
+        (datetime(2026, 11, 23, 7, 55, 30, tzinfo=UTC), "due today 08:55 CET, now"),
+        (datetime(2026, 11, 23, 9, 0, tzinfo=UTC), "was due today 08:55 CET, 1 h 5 min ago"),
+        (datetime(2026, 11, 10, 9, 0, tzinfo=UTC), "due Mon 23 Nov 08:55 CET, 12 d 22 h from now"),
+    ],
+)
+def test_the_due_time_is_told_on_the_policy_wall_clock_with_its_distance(now: datetime, expected: str) -> None:
+    assert due_phrase(make_alert(due_at=MONDAY_0855, now=now, timezone=BERLIN)) == expected
+
+
+def test_every_sink_shows_the_due_time_in_the_policy_zone() -> None:
+    alert = make_alert(due_at=MONDAY_0855, now=datetime(2026, 11, 23, 4, 43, tzinfo=UTC), timezone=BERLIN)
+    phrase = "due today 08:55 CET, 3 h 12 min from now"
+    assert {"type": "mrkdwn", "text": f"*Due*\n{phrase}"} in slack_message(alert)["blocks"][1]["fields"]
+    assert phrase in all_text(google_chat_message(alert))
+    assert phrase in pagerduty_event(alert, ROUTING_KEY)["payload"]["summary"]
+    assert webhook_payload(alert)["due"] == phrase
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [("anna\n> fake line", "anna > fake line"), ("\u202eanna", "anna"), ("a\u200bb", "ab"), ("\ud800x", "x"),
+     ("  many   spaces ", "many spaces"), ("tab\there", "tab here")],
+)
+def test_values_from_outside_become_one_visible_line(raw: str, clean: str) -> None:
+    assert clean_text(raw) == clean
+    assert make_alert(author_handle=raw).author_handle == clean
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [("https://x.com/a/status/1", "https://x.com/a/status/1"), ("javascript:alert(1)", None),
+     ("https://evil.example/a|<!channel>", "https://evil.example/a%7C%3C!channel%3E"), ("", None),
+     ("https://ex.example/a b", "https://ex.example/a%20b"), ("//no-scheme.example", None)],
+)
+def test_urls_are_http_and_safe_inside_a_slack_link(raw: str, clean: str | None) -> None:
+    assert clean_url(raw) == clean

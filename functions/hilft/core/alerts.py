@@ -8,6 +8,17 @@ Privacy: the excerpt handed in is already redacted (no phone numbers, e-mail add
 it is cut to ``EXCERPT_LIMIT`` characters here so no alert ever carries a full post. Author
 handles are public and on-call needs them, so alerts show them, but they are never logged.
 
+Escaping: every value from outside (handle, excerpt, department, post id, URLs) is cleaned once
+when the ``Alert`` is made (one line, no control or format characters such as right-to-left
+overrides, no lone surrogates, bounded length; URLs only http(s), percent-encoded) and then
+escaped by each builder for its sink: Slack ``&<>`` in every mrkdwn string *and* the top-level
+``text`` fallback; Google Chat angle brackets defused in ``text`` (no ``<users/all>``) and HTML
+escaped in card widgets; PagerDuty's summary one line of at most 1024 characters; the generic
+webhook plain JSON strings. ``tests/security/test_sink_escaping.py`` attacks each sink.
+
+Time: the due time is shown in the policy's time zone (``Alert.timezone``), labelled, e.g.
+``due Monday 08:55 CET, 3 h 12 min from now`` (``due_phrase``).
+
 Signed generic webhook
 ----------------------
 ``WebhookSink`` sends ``webhook_payload(alert)`` as compact JSON with the header::
@@ -27,14 +38,18 @@ import hashlib
 import hmac
 import html
 import math
+import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from hilft.core.errors import InvalidSignature
 
 EXCERPT_LIMIT = 200
+FIELD_LIMIT = 100  # handle, department, post id: longer is not a real value
+URL_LIMIT = 1000
 PAGERDUTY_SUMMARY_LIMIT = 1024
 PAGERDUTY_SOURCE = "hilft"
 PAGERDUTY_GROUP = "social-care"
@@ -70,6 +85,7 @@ class Alert:
     url: str | None
     board_url: str | None
     department: str | None = None
+    timezone: tzinfo = UTC  # the policy's time zone: due times are shown in it
 
     def __post_init__(self) -> None:
         for name in ("due_at", "now"):
@@ -80,6 +96,52 @@ class Alert:
             raise ValueError("Alert.level must be >= 0")
         if not isinstance(self.action, AlertAction):
             raise ValueError("Alert.action must be an AlertAction")
+        # Values from outside are cleaned once, here, so no builder can forget it.
+        set_ = object.__setattr__
+        set_(self, "post_id", clean_text(str(self.post_id), FIELD_LIMIT))
+        set_(self, "excerpt", clean_text(self.excerpt or ""))
+        for name in ("author_handle", "department"):
+            given: str | None = getattr(self, name)
+            set_(self, name, (clean_text(given, FIELD_LIMIT) or None) if given is not None else None)
+        for name in ("url", "board_url"):
+            set_(self, name, clean_url(getattr(self, name)))
+
+
+# -- cleaning what comes from outside -------------------------------------------------------------
+
+_DROP = frozenset({"Cf", "Cs", "Co", "Cn"})  # format (bidi overrides, zero-width), surrogates, private, unassigned
+
+
+def clean_text(text: str, limit: int | None = None) -> str:
+    """One line of visible text: control characters and line breaks become spaces, format
+    characters (right-to-left overrides, zero-width joiners) and lone surrogates go, whitespace
+    is collapsed, and the result is cut to ``limit`` characters (with "…")."""
+    chars = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category in _DROP:
+            continue
+        chars.append(" " if category in ("Cc", "Zl", "Zp") else char)
+    flat = " ".join("".join(chars).split())
+    return _cut(flat, limit) if limit is not None else flat
+
+
+_URL_SAFE = "/:?#[]@!$&'()*+,;=%~-._"  # RFC 3986 reserved and unreserved; the rest is percent-encoded
+
+
+def clean_url(url: str | None) -> str | None:
+    """An http(s) URL safe inside ``<url|label>`` and JSON, or None (``javascript:``, garbage)."""
+    if not url:
+        return None
+    stripped = "".join(char for char in url if unicodedata.category(char)[0] != "C").strip()
+    try:
+        parts = urlsplit(stripped)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    encoded = quote(stripped, safe=_URL_SAFE)
+    return encoded if len(encoded) <= URL_LIMIT else None
 
 
 # -- small shared pieces --------------------------------------------------------------------------
@@ -132,6 +194,32 @@ def lateness(alert: Alert) -> str:
     if delta < timedelta(minutes=1):
         return "due now"
     return f"{_duration(delta, round_up=False)} overdue"
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def due_time(alert: Alert) -> str:
+    """The due time on the policy's wall clock, labelled: ``"Monday 08:55 CET"``, ``"today 14:30 CET"``."""
+    local = alert.due_at.astimezone(alert.timezone)
+    days = (local.date() - alert.now.astimezone(alert.timezone).date()).days
+    day = {0: "today", 1: "tomorrow", -1: "yesterday"}.get(days)
+    if day is None:
+        weekday = _WEEKDAYS[local.weekday()]
+        day = weekday if -7 < days < 7 else f"{weekday[:3]} {local.day} {_MONTHS[local.month - 1]}"
+    zone = local.tzname() or ""
+    return f"{day} {local:%H:%M}" + (f" {zone}" if zone else "")
+
+
+def due_phrase(alert: Alert) -> str:
+    """``"due Monday 08:55 CET, 3 h 12 min from now"`` / ``"was due today 08:55 CET, 25 min ago"``."""
+    delta = alert.now - alert.due_at
+    if delta < timedelta(0):
+        return f"due {due_time(alert)}, {_duration(-delta, round_up=True)} from now"
+    if delta < timedelta(minutes=1):
+        return f"due {due_time(alert)}, now"
+    return f"was due {due_time(alert)}, {_duration(delta, round_up=False)} ago"
 
 
 def answered_phrase(alert: Alert) -> str:
@@ -204,19 +292,17 @@ def slack_message(alert: Alert) -> dict[str, Any]:
         note = (f"{answered_phrase(alert)}." if alert.action is AlertAction.RESOLVE
                 else "re-alerts stopped until it is answered.")
         link = _slack_link(alert.url, "open post")
-        line = f"*{_slack_escape(title)}*: {note}" + (f" {link}" if link else "")
+        line = f"*{_slack_escape(title)}*: {_slack_escape(note)}" + (f" {link}" if link else "")
         return {
-            "text": f"{title}: {note}",
+            "text": _slack_escape(f"{title}: {note}"),  # the fallback is mrkdwn too: escaped like the blocks
             "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": line}}],
         }
 
-    due_epoch = int(alert.due_at.timestamp())
-    due_text = f"<!date^{due_epoch}^{{date_short_pretty}} {{time}}|{_iso(alert.due_at)}>"
     fields = [
         {"type": "mrkdwn", "text": f"*Platform*\n{_slack_escape(platform_name(alert.platform))}"},
         {"type": "mrkdwn", "text": f"*Author*\n{_slack_escape(display_handle(alert))}"},
-        {"type": "mrkdwn", "text": f"*How late*\n{lateness(alert)}"},
-        {"type": "mrkdwn", "text": f"*Due*\n{due_text}"},
+        {"type": "mrkdwn", "text": f"*How late*\n{_slack_escape(lateness(alert))}"},
+        {"type": "mrkdwn", "text": f"*Due*\n{_slack_escape(due_phrase(alert))}"},
     ]
     if alert.department:
         fields.append({"type": "mrkdwn", "text": f"*Department*\n{_slack_escape(alert.department)}"})
@@ -240,7 +326,7 @@ def slack_message(alert: Alert) -> dict[str, Any]:
                         "text": {"type": "plain_text", "text": _cut("On-call board", _SLACK_BUTTON_LIMIT)}})
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
-    return {"text": f"{title} ({lateness(alert)})", "blocks": blocks}
+    return {"text": _slack_escape(f"{title} ({lateness(alert)})"), "blocks": blocks}
 
 
 # -- Google Chat (incoming webhook) ---------------------------------------------------------------
@@ -263,8 +349,8 @@ def google_chat_message(alert: Alert) -> dict[str, Any]:
     widgets: list[dict[str, Any]] = [
         {"decoratedText": {"topLabel": "Platform", "text": html.escape(platform_name(alert.platform))}},
         {"decoratedText": {"topLabel": "Author", "text": html.escape(display_handle(alert))}},
-        {"decoratedText": {"topLabel": "How late", "text": lateness(alert)}},
-        {"decoratedText": {"topLabel": "Due", "text": _iso(alert.due_at)}},
+        {"decoratedText": {"topLabel": "How late", "text": html.escape(lateness(alert))}},
+        {"decoratedText": {"topLabel": "Due", "text": html.escape(due_phrase(alert))}},
     ]
     if alert.department:
         widgets.append({"decoratedText": {"topLabel": "Department", "text": html.escape(alert.department)}})
@@ -312,12 +398,13 @@ def pagerduty_event(alert: Alert, routing_key: str) -> dict[str, Any]:
     if alert.action is not AlertAction.TRIGGER:
         return event
     excerpt = truncate_excerpt(alert.excerpt)
-    summary = f"{headline(alert)} ({lateness(alert)})" + (f": {excerpt}" if excerpt else "")
+    summary = f"{headline(alert)} ({due_phrase(alert)})" + (f": {excerpt}" if excerpt else "")
     details: dict[str, Any] = {
         "platform": alert.platform,
         "post_id": alert.post_id,
         "author": display_handle(alert),
         "how_late": lateness(alert),
+        "due": due_phrase(alert),
         "due_at": _iso(alert.due_at),
         "level": alert.level,
         "excerpt": excerpt,
@@ -325,7 +412,7 @@ def pagerduty_event(alert: Alert, routing_key: str) -> dict[str, Any]:
     if alert.department:
         details["department"] = alert.department
     event["payload"] = {
-        "summary": _cut(summary, PAGERDUTY_SUMMARY_LIMIT),
+        "summary": clean_text(summary, PAGERDUTY_SUMMARY_LIMIT),  # one plain line, as phones and SMS show it
         "source": PAGERDUTY_SOURCE,
         "severity": pagerduty_severity(alert.level),
         "timestamp": _iso(alert.now),
@@ -367,6 +454,7 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
         "kind": "due_soon" if alert.level == 0 else "overdue",
         "summary": headline(alert),
         "how_late": answered_phrase(alert) if alert.action is AlertAction.RESOLVE else lateness(alert),
+        "due": due_phrase(alert),
         "platform": alert.platform,
         "post_id": alert.post_id,
         "doc_id": alert.doc_id,

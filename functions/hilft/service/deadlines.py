@@ -9,7 +9,9 @@ retry after success sends nothing.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +28,7 @@ from hilft.service.ports import Clock, Scheduler, Store
 log = get_logger("hilft.deadline")
 
 SWEEP_GRACE = timedelta(seconds=60)
+SINK_CONCURRENCY = 4  # sinks one alert is sent to at the same time (there are four kinds)
 
 
 @dataclass
@@ -161,23 +164,33 @@ class DeadlineService:
                      post_id=str(data.get("post_id")), doc_id=doc_id,
                      author_handle=data.get("author_handle"), excerpt=str(data.get("text") or ""),
                      due_at=data["due_at"], now=now, url=data.get("url"), board_url=self.board_url,
-                     department=data.get("department"))
+                     department=data.get("department"), timezone=self.policy.calendar.tz)
 
     def _send(self, alert: Alert, names: list[str]) -> tuple[list[str], list[str]]:
-        sent: list[str] = []
-        failed: list[str] = []
-        for name in names:
-            try:
-                self.sinks[name].send(alert)
-                sent.append(name)
-            except SinkUnavailable:
-                failed.append(name)
-                log.warning("alert sink unavailable, will retry", sink=name, doc_id=alert.doc_id)
-            except SinkMisconfigured:
-                # Not retried forever: a configuration error is logged once per alert and skipped.
-                log.error("alert sink rejected the alert: check its configuration", sink=name,
-                          doc_id=alert.doc_id)
+        """Send one alert to its sinks at once (bounded), so a slow sink delays none of the others;
+        the claim before and the record after stay per alert, as before."""
+        if len(names) <= 1:
+            outcomes = [self._send_one(alert, name) for name in names]
+        else:
+            with ThreadPoolExecutor(max_workers=min(len(names), SINK_CONCURRENCY)) as pool:
+                # Each worker runs in a copy of this request's context: its log lines keep the trace id.
+                outcomes = list(pool.map(lambda name: contextvars.copy_context().run(self._send_one, alert, name),
+                                         names))
+        sent = [name for name, outcome in zip(names, outcomes, strict=True) if outcome == "sent"]
+        failed = [name for name, outcome in zip(names, outcomes, strict=True) if outcome == "failed"]
         return sent, failed
+
+    def _send_one(self, alert: Alert, name: str) -> str:
+        try:
+            self.sinks[name].send(alert)
+            return "sent"
+        except SinkUnavailable:
+            log.warning("alert sink unavailable, will retry", sink=name, doc_id=alert.doc_id)
+            return "failed"
+        except SinkMisconfigured:
+            # Not retried forever: a configuration error is logged once per alert and skipped.
+            log.error("alert sink rejected the alert: check its configuration", sink=name, doc_id=alert.doc_id)
+            return "skipped"
 
     # -- resolve / acknowledge -----------------------------------------------------------------
     def resolve(self, doc_id: str) -> FireResult:
