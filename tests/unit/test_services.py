@@ -323,3 +323,26 @@ def test_doc_ids_from_outside_must_be_ours():
     assert is_doc_id(mention_doc_id("x", "1"))
     for value in ("", "../mentions/x", "A" * 40, mention_doc_id("x", "1") + "/sub", "0" * 39):
         assert not is_doc_id(value)
+
+
+def test_one_alert_goes_to_its_sinks_at_once_so_a_slow_sink_delays_no_other():
+    """Each sink waits until every other sink was called: sent one after another, this deadlocks
+    (and times out); sent at once, every sink gets the alert exactly once."""
+    import threading
+
+    world = World()
+    names = ("slack", "google_chat", "pagerduty", "webhook")
+    arrived = threading.Barrier(len(names), timeout=5)
+
+    class WaitingSink(RecordingSink):
+        def send(self, alert):
+            arrived.wait()
+            return super().send(alert)
+
+    for name in names:
+        world.sinks[name] = WaitingSink(name)
+    world.deadlines.sinks = world.sinks
+    world.deliver(world.mention())
+    world.clock.advance(minutes=61)
+    assert world.deadlines.alert(mention_doc_id("x", "1"), 1).outcome == "alerted"
+    assert [len(world.sinks[n].sent) for n in names] == [1, 1, 1, 1]
