@@ -211,3 +211,50 @@ def test_rounding_up_never_goes_back_and_lands_on_the_step(value: datetime, minu
 
 def test_a_phrase_reads_as_its_text() -> None:
     assert str(PromisePhrase("bis morgen, 9:00 Uhr", None, ABSOLUTE_STEP)) == "bis morgen, 9:00 Uhr"
+
+
+# -- in the messages --------------------------------------------------------------------------------
+
+
+class _Gateway:
+    def __init__(self) -> None:
+        self.dms: list[str] = []
+        self.replies: list[str] = []
+
+    def send_private(self, post, text, now):
+        self.dms.append(text)
+        return "dm1"
+
+    def public_reply(self, post, text):
+        self.replies.append(text)
+        return "r1"
+
+
+@pytest.mark.parametrize(("form", "language", "dm_says", "reply_says"), [
+    ("sie", "de", "Wir melden uns bis Montag, 8:55 Uhr.", "melden uns dort bis Montag, 8:55 Uhr."),
+    ("du", "de", "Wir melden uns bis Montag, 8:55 Uhr.", "melden uns dort bis Montag, 8:55 Uhr."),
+    ("sie", "en", "We will get back to you by Monday, 8:55 am.", "get back to you there by Monday, 8:55 am."),
+    ("du", "en", "We'll get back to you by Monday, 8:55 am.", "get back to you there by Monday, 8:55 am."),
+])
+def test_the_friday_evening_handoff_promises_monday_in_the_dm_and_the_public_note(form, language, dm_says,
+                                                                                  reply_says) -> None:
+    from hilft.core.ids import mention_doc_id
+    from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
+    from hilft.service.handoff import HandoffService
+    from hilft.service.ingest import IngestService
+    from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore
+
+    policy = parse_policy(WEEKDAY_HOURS + f'\n[brand]\naddress_form = "{form}"\n')
+    clock, store, scheduler = FakeClock(FRIDAY_1955), MemoryStore(), MemoryScheduler()
+    IngestService(store=store, scheduler=scheduler, policy=policy, clock=clock).ingest(ParsedBatch(events=(
+        Mention(platform=Platform.X, post_id="1", kind=Kind.MENTION, author=Author(id="42", handle="jana"),
+                text="@Telekom_hilft ruft mich an: 0171 2345678", created_at=clock(), lang=language,
+                mentioned_user_ids=("1000000001",)),
+    )), frozenset({"1000000001"}))
+    gateway = _Gateway()
+    clock.advance(seconds=20)  # the automatic handoff runs a moment later
+    HandoffService(store=store, scheduler=scheduler, policy=policy, clock=clock, gateways=lambda _: gateway,
+                   notifier=None).handoff(mention_doc_id("x", "1"), department=None, reason="pii", pii=True)
+    assert dm_says in gateway.dms[0]
+    assert "nächsten Stunde" not in gateway.dms[0] and "next hour" not in gateway.dms[0]
+    assert reply_says in gateway.replies[0]

@@ -77,7 +77,7 @@ def test_public_texts_are_short_enough_for_any_platform(name: str, language: str
 
 
 def test_templates_see_nothing_of_the_post_itself() -> None:
-    assert PLACEHOLDERS == {"name", "case_ref", "promise", "department"}
+    assert PLACEHOLDERS == {"name", "case_ref", "promise", "department", "private_channel"}
 
 
 @pytest.mark.parametrize("name", ["handoff_dm", "public_reply", "dm_closed_reply"])
@@ -245,3 +245,13 @@ def test_the_customer_name_falls_back_to_the_handle_in_a_dm_and_is_only_the_hand
     assert customer_name("https://evil.example", "jana_k", public=False) == "jana_k"
     assert customer_name("Jana K.", "jana_k", public=True) == "jana_k"
     assert customer_name("Jana K.", None, public=True) == ""
+
+
+@pytest.mark.parametrize("promise", ["bis Donnerstag, 31.12., 23:55 Uhr", "by Wednesday 30 September, 12:55 pm",
+                                     "innerhalb der nächsten 45 Minuten", "so schnell wie möglich"])
+@pytest.mark.parametrize(("language", "form"), EVERY_FORM)
+def test_the_public_note_with_the_longest_promise_and_handle_still_fits_a_post(promise: str, language: str,
+                                                                                 form: str) -> None:
+    text = render("public_reply", language=language, address_form=form,
+                  **{**VALUES, "promise": promise, "name": "h" * 30})
+    assert promise in text and len("@" + "h" * 30 + " " + text) <= 280
