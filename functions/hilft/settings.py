@@ -83,6 +83,13 @@ class Settings(BaseModel):
     pagerduty_webhook_secret: str | None = None  # V3 webhook signing secret (acks from PagerDuty)
     alert_webhook_secret: str | None = None
 
+    # Threads (its own Meta app): ``threads_webhook`` in, public replies out through the Threads API.
+    threads_app_secret: str | None = None  # X-Hub-Signature-256 key of the Threads app
+    threads_verify_token: str | None = None  # the subscription check's hub.verify_token
+    threads_access_token: str | None = None  # the brand's Threads user token (replies)
+    threads_user_ids: frozenset[str] = Field(default_factory=frozenset)  # the brand's Threads accounts
+    threads_api_base_url: str = "https://graph.threads.net/v1.0"
+
     @field_validator("staff_auth")
     @classmethod
     def _staff_auth(cls, value: str) -> str:
@@ -140,6 +147,11 @@ class Settings(BaseModel):
             "alert_webhook_url": get("ALERT_WEBHOOK_URL"),
             "pagerduty_webhook_secret": get("PAGERDUTY_WEBHOOK_SECRET"),
             "alert_webhook_secret": get("ALERT_WEBHOOK_SECRET"),
+            "threads_app_secret": get("THREADS_APP_SECRET"),
+            "threads_verify_token": get("THREADS_VERIFY_TOKEN"),
+            "threads_access_token": get("THREADS_ACCESS_TOKEN"),
+            "threads_user_ids": _csv(get("THREADS_USER_IDS")),
+            "threads_api_base_url": (get("THREADS_API_BASE_URL") or "https://graph.threads.net/v1.0").rstrip("/"),
         }
         for key, name in (("max_body_bytes", "HILFT_MAX_BODY_BYTES"),
                           ("claim_ttl_seconds", "HILFT_CLAIM_TTL_SECONDS"),

@@ -186,6 +186,7 @@ class ChannelPromises(_Section):
     facebook: PositiveDuration | None = None
     instagram: PositiveDuration | None = None
     messenger: PositiveDuration | None = None
+    threads: PositiveDuration | None = None
 
 
 class PriorityRule(_Section):
@@ -425,6 +426,20 @@ class Department(_Section):
     sink: Annotated[WebhookSink | EmailSink, Field(discriminator="type")] | None = None
 
 
+# --- [channels.<platform>] -------------------------------------------------------------------------
+
+PrivateChannelText = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=150,
+                                                            pattern=r"^[^\x00-\x1f\x7f{}]+$")]
+
+
+class ChannelOptions(_Section):
+    """[channels.<platform>]: ``private_channel`` names where a customer continues privately on a
+    channel without DMs (Threads), in the public handoff reply: one text, or ``{de = "…", en = "…"}``,
+    e.g. "per Direktnachricht an @brand auf Instagram" or "über unser Kontaktformular auf brand.de"."""
+
+    private_channel: PrivateChannelText | dict[Literal["de", "en"], PrivateChannelText] | None = None
+
+
 # --- [templates] ------------------------------------------------------------------------------------
 
 
@@ -432,6 +447,7 @@ class TemplateSet(_Section):
     handoff_dm: TemplateText | None = None
     public_reply: TemplateText | None = None
     dm_closed_reply: TemplateText | None = None
+    private_pointer: TemplateText | None = None
     sign_off: TemplateText | None = None
 
 
@@ -457,6 +473,8 @@ class Policy(_Section):
     handoff: Handoff = Handoff()
     departments: dict[Name, Department] = {}
     templates: Templates = Templates()
+    channels: dict[Literal["x", "facebook", "instagram", "messenger", "threads", "bluesky", "mastodon"],
+                   ChannelOptions] = {}
 
     @model_validator(mode="after")
     def _default_department_exists(self) -> Self:
@@ -499,6 +517,14 @@ class Policy(_Section):
             if rule.matches(text, followers):
                 return rule.priority
         return None
+
+    def private_channel(self, platform: str, language: str) -> str | None:
+        """Where a customer of ``platform`` continues privately ([channels.<platform>] private_channel)."""
+        options = self.channels.get(platform)  # type: ignore[call-overload]
+        chosen = options.private_channel if options is not None else None
+        if isinstance(chosen, dict):
+            return chosen.get(language) or next(iter(chosen.values()), None)  # type: ignore[call-overload]
+        return chosen
 
     def template_overrides(self, language: str, address_form: str) -> dict[str, str]:
         """The [templates.<language>.<address_form>] texts set in this policy, for templates.render."""

@@ -21,18 +21,19 @@ AddressForm = Literal["sie", "du"]
 LANGUAGES: tuple[Language, ...] = ("de", "en")
 ADDRESS_FORMS: tuple[AddressForm, ...] = ("sie", "du")
 
-TEMPLATE_NAMES = ("handoff_dm", "public_reply", "dm_closed_reply", "sign_off")
-PLACEHOLDERS = frozenset({"name", "case_ref", "promise", "department"})
+TEMPLATE_NAMES = ("handoff_dm", "public_reply", "dm_closed_reply", "private_pointer", "sign_off")
+PLACEHOLDERS = frozenset({"name", "case_ref", "promise", "department", "private_channel"})
 """What a template may use: the customer's name (may be empty; see below), the case reference,
 the promise phrase ("innerhalb der nächsten Stunde", "bis Montag, 8:55 Uhr") and the department's
-label.
+label; ``{private_channel}`` is where to continue privately on a channel without DMs (the policy's
+``[channels.<platform>] private_channel``, e.g. "per Direktnachricht an @brand auf Instagram").
 
 ``{name}`` is never the display name as the customer typed it: in a public text (posted under the
 brand's account) it is only the author's handle, and only if it is a plain handle
 (``public_handle``); in a DM it is the display name without links, @, markup or control
 characters (``private_name``). ``render`` enforces both, whatever the caller passes."""
 
-_PUBLIC = frozenset({"public_reply", "dm_closed_reply"})
+_PUBLIC = frozenset({"public_reply", "dm_closed_reply", "private_pointer"})
 
 BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
     "de": {
@@ -51,6 +52,11 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "Hallo {name}, wir möchten Ihnen gern privat weiterhelfen. Bitte öffnen Sie Ihre "
                 "Direktnachrichten für uns oder folgen Sie uns kurz, dann schreiben wir Ihnen."
             ),
+            "private_pointer": (
+                "Hallo {name}, das schauen wir uns gern genauer an. Damit persönliche Daten nicht "
+                "öffentlich stehen, schreiben Sie uns bitte privat {private_channel} und nennen Sie dabei "
+                "Ihre Vorgangsnummer {case_ref}. Wir antworten Ihnen dort {promise}."
+            ),
             "sign_off": "",
         },
         "du": {
@@ -67,6 +73,11 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
             "dm_closed_reply": (
                 "Hallo {name}, wir möchten dir gern privat weiterhelfen. Bitte öffne deine "
                 "Direktnachrichten für uns oder folge uns kurz, dann schreiben wir dir."
+            ),
+            "private_pointer": (
+                "Hallo {name}, das schauen wir uns gern genauer an. Damit persönliche Daten nicht "
+                "öffentlich stehen, schreib uns bitte privat {private_channel} und nenn dabei deine "
+                "Vorgangsnummer {case_ref}. Wir antworten dir dort {promise}."
             ),
             "sign_off": "",
         },
@@ -87,6 +98,11 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "Hello {name}, we would like to help you in private. Please open your direct "
                 "messages to us or follow us for a moment, and we will write to you."
             ),
+            "private_pointer": (
+                "Hello {name}, we are happy to look into this. So that personal details are not shared "
+                "in public, please write to us privately {private_channel} and quote your case reference "
+                "{case_ref}. We will answer you there {promise}."
+            ),
             "sign_off": "",
         },
         "du": {
@@ -103,6 +119,11 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
             "dm_closed_reply": (
                 "Hi {name}, we'd like to help you in private. Please open your DMs to us or follow "
                 "us for a moment, and we'll write to you."
+            ),
+            "private_pointer": (
+                "Hi {name}, happy to look into this! So your personal details stay out of public view, "
+                "please message us privately {private_channel} and mention your case reference "
+                "{case_ref}. We'll answer you there {promise}."
             ),
             "sign_off": "",
         },

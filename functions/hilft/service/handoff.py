@@ -125,15 +125,28 @@ class HandoffService:
             "case_ref": templates.case_reference(str(post.get("post_id")), str(post.get("platform"))),
             "promise": self._promise(post, now, language, form),
             "department": self._label(department),
+            "private_channel": self.policy.private_channel(str(post.get("platform")), language) or "",
         }
         # Public texts name only the author's plain handle, never the display name (issue #12).
         public_values = {**values, "name": templates.customer_name(None, post.get("author_handle"), public=True)}
         dm_text = text or templates.render("handoff_dm", language=language, address_form=form,
                                            overrides=overrides, **values)
         record: dict[str, Any] = {"case_ref": values["case_ref"], "language": language}
+        can_dm = getattr(getattr(gateway, "capabilities", None), "can_dm", True)
         try:
-            record["dm_id"] = gateway.send_private(post, dm_text, now)
-            record["status"] = "dm_sent"
+            if can_dm:
+                record["dm_id"] = gateway.send_private(post, dm_text, now)
+                record["status"] = "dm_sent"
+            else:
+                # No DMs on this channel (Threads): a public reply pointing to the private channel the
+                # policy names. A staff member's own text is meant for a DM: never posted publicly.
+                record["status"] = "public_pointer"
+                pointer = templates.render("private_pointer", language=language, address_form=form,
+                                           overrides=overrides, **public_values)
+                try:
+                    record["public_reply_id"] = gateway.public_reply(post, pointer)
+                except PrivateChannelRefused as refused:
+                    record["public_reply_error"] = refused.message
         except PrivateChannelRefused as exc:
             log.info("private message refused, replying publicly", doc_id=doc_id, why=exc.message)
             reply = templates.render("dm_closed_reply", language=language, address_form=form,

@@ -1,0 +1,148 @@
+"""Outbound Threads API client: a public reply, the only thing hilft sends on Threads.
+
+Threads publishes in two steps: ``POST /me/threads`` creates a container (``media_type=TEXT``,
+``text``, ``reply_to_id``), ``POST /me/threads_publish`` (``creation_id``) publishes it. Replies
+are capped per profile (Meta: 1,000 API-published replies in a moving 24-hour window); the quota
+is read first (``GET /me/threads_publishing_limit``), so a spent quota costs no container and
+becomes ``PlatformRateLimited``. The access token goes in an ``Authorization: Bearer`` header,
+never in a URL; parameters go form-encoded in the body, never in a URL.
+
+Errors become hilft's (via ``channels.http_errors`` for the retry time): a rejected token or
+missing permission → ``PlatformConfigError``; throttling (HTTP 429 or Graph codes 4, 17, 32, 613,
+80000–80099) → ``PlatformRateLimited``; 5xx, Graph's transient codes and transport faults →
+``PlatformUnavailable``; any other refusal (post deleted, replies restricted) →
+``PrivateChannelRefused`` (the reply will never be taken: do not retry). Messages carry status
+and codes only, never the token or the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from hilft.channels.http_errors import retry_at
+from hilft.core.errors import (
+    PlatformConfigError,
+    PlatformRateLimited,
+    PlatformUnavailable,
+    PrivateChannelRefused,
+)
+
+DEFAULT_BASE_URL = "https://graph.threads.net/v1.0"
+TEXT_LIMIT = 500  # characters per Threads post
+TOKEN_ERROR_CODES = frozenset({102, 190})
+PERMISSION_ERROR_CODES = frozenset({10, 200})
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 613})
+_BUSINESS_RATE_LIMITS = range(80000, 80100)
+TRANSIENT_CODES = frozenset({1, 2})
+# "The media is not ready for publishing" (Graph 9007 / 2207027): the container is still being
+# processed; publishing again later works.
+NOT_READY_CODES = frozenset({9007})
+# The quota is a moving window: Meta does not say when the oldest reply leaves it. Look again
+# after this long (or at the time a Retry-After header names).
+QUOTA_RETRY = timedelta(hours=1)
+_NODE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+class ThreadsClient:
+    """A thin, synchronous Threads API client; create once per instance and reuse."""
+
+    def __init__(self, base_url: str, access_token: str, *, http: httpx.Client,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        if not access_token:
+            raise ValueError("a Threads access token is required")
+        self._base_url = base_url.rstrip("/")
+        self._token = access_token
+        self._http = http
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def __repr__(self) -> str:  # never show the token
+        return f"ThreadsClient(base_url={self._base_url!r})"
+
+    def reply(self, reply_to_id: str, text: str) -> str:
+        """Publish ``text`` as the brand's public reply to post ``reply_to_id``; the new post's id."""
+        if not _NODE_ID.fullmatch(reply_to_id):
+            raise PrivateChannelRefused("threads: not a Threads post id")
+        body = _text(text)
+        self._check_quota()
+        container = self._call("POST", "me/threads", data={"media_type": "TEXT", "text": body,
+                                                          "reply_to_id": reply_to_id})
+        creation_id = _id_of(container)
+        published = self._call("POST", "me/threads_publish", data={"creation_id": creation_id})
+        return _id_of(published)
+
+    def reply_quota(self) -> tuple[int, int] | None:
+        """``(used, total)`` of the 24-hour reply quota, or None if Meta does not say."""
+        answer = self._call("GET", "me/threads_publishing_limit",
+                            params={"fields": "reply_quota_usage,reply_config"})
+        rows = answer.get("data")
+        row = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else {}
+        used, config = row.get("reply_quota_usage"), row.get("reply_config")
+        total = config.get("quota_total") if isinstance(config, dict) else None
+        if isinstance(used, int) and isinstance(total, int) and not isinstance(used, bool):
+            return used, total
+        return None
+
+    def _check_quota(self) -> None:
+        quota = self.reply_quota()
+        if quota is not None and quota[0] >= quota[1]:
+            raise PlatformRateLimited(self._clock() + QUOTA_RETRY, "threads: 24-hour reply quota used up")
+
+    def _call(self, method: str, path: str, *, data: Mapping[str, str] | None = None,
+              params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        try:
+            response = self._http.request(method, f"{self._base_url}/{path}", data=data, params=params,
+                                          headers={"Authorization": f"Bearer {self._token}"})
+        except httpx.HTTPError as exc:
+            raise PlatformUnavailable(f"threads: {type(exc).__name__}") from None
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if response.is_success and isinstance(answer, dict):
+            return answer
+        raise self._error(response, answer if isinstance(answer, dict) else {})
+
+    def _error(self, response: httpx.Response, answer: Mapping[str, Any]) -> Exception:
+        raw = answer.get("error")
+        error: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
+        code = _int(error.get("code"))
+        subcode = _int(error.get("error_subcode"))
+        status = response.status_code
+        where = f"status={status}, code={code}, subcode={subcode}"
+        if code in TOKEN_ERROR_CODES or status == 401:
+            return PlatformConfigError(f"threads: access token rejected ({where})")
+        if code in PERMISSION_ERROR_CODES and status == 403:
+            return PlatformConfigError(f"threads: permission missing ({where})")
+        if status == 429 or code in RATE_LIMIT_CODES or (code is not None and code in _BUSINESS_RATE_LIMITS):
+            return PlatformRateLimited(retry_at(response.headers, self._clock()), f"threads: rate limited ({where})")
+        if (status >= 500 or code in TRANSIENT_CODES or code in NOT_READY_CODES
+                or error.get("is_transient") is True):
+            return PlatformUnavailable(f"threads: unavailable ({where})")
+        if response.is_success:  # 2xx without an id: Threads answered something we cannot use
+            return PlatformUnavailable(f"threads: unexpected answer ({where})")
+        return PrivateChannelRefused(f"threads: reply refused ({where})")
+
+
+def _text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ValueError("empty reply text")
+    return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1].rstrip() + "…"
+
+
+def _id_of(answer: Mapping[str, Any]) -> str:
+    value = answer.get("id")
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not _NODE_ID.fullmatch(value):
+        raise PlatformUnavailable("threads: answer without an id")
+    return value
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

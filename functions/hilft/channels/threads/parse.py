@@ -1,0 +1,315 @@
+"""Threads webhooks: verification and parsing, sans-I/O.
+
+Bytes and query parameters in, core models or exceptions out: no HTTP, no clock, no Firestore.
+
+Threads has its own Meta app (its own app secret and verify token, distinct from the Facebook
+Page app's). A delivery is signed like every Meta webhook (``X-Hub-Signature-256``: hex
+HMAC-SHA256 of the raw body with the Threads app secret) and carries one change::
+
+    {"app_id", "topic": "moderate" | "interaction", "target_id", "time", "subscription_id",
+     "has_uid_field", "values": {"value": {...}, "field": "replies" | "mentions" | "delete" | "publish"}}
+
+* ``replies`` (moderate): a reply in a thread whose root post the brand owns. The payload names
+  the author by ``username`` only and the root post's owner (``root_post.owner_id``); a reply
+  written by the root post's owner itself is the brand answering (``is_brand``).
+* ``mentions`` (interaction): a public post tagging the brand (``target_id`` is the brand's id).
+* ``publish`` (interaction): a post or reply the brand's own account published, from any tool:
+  a brand answer (``is_brand``), which stops the clock of the post it replies to.
+* ``delete`` (moderate): a post the authenticated (brand) account deleted.
+
+Anything else (other fields) is named in ``ParsedBatch.ignored``; a body not shaped like Meta's
+documented payloads raises ``MalformedPayload`` and only that. Meta's documentation shows
+``values`` as one object; a list of such objects is accepted alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from hilft.core import jsonbody
+from hilft.core.errors import Forbidden, InvalidSignature, MalformedPayload, MissingSecret
+from hilft.core.models import AccessRevoked, Author, Deletion, Kind, Mention, ParsedBatch, Platform
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+_SIGNATURE_PREFIX = "sha256="
+_CHALLENGE = re.compile(r"[A-Za-z0-9._-]{1,512}")  # never echo markup back
+UNKNOWN_AUTHOR_ID = "unknown"
+_MAX_EPOCH_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z
+# Permalinks the board may link to: Threads' own hosts only (a payload-chosen URL is never trusted).
+_PERMALINK = re.compile(r"https://(?:www\.)?threads\.(?:net|com)/[A-Za-z0-9@._/-]{1,200}")
+
+
+# -- verification -------------------------------------------------------------------------
+
+
+def verify_subscription(params: Mapping[str, str], verify_token: str | None) -> str:
+    """Answer Meta's subscription check (GET ``hub.mode``/``hub.verify_token``/``hub.challenge``).
+
+    Returns the challenge to echo. Fails closed: no configured token is a server error, a wrong
+    token, mode or challenge is ``Forbidden``.
+    """
+    if not verify_token:
+        raise MissingSecret("THREADS_VERIFY_TOKEN is not configured")
+    offered = params.get("hub.verify_token") or ""
+    challenge = params.get("hub.challenge") or ""
+    token_matches = hmac.compare_digest(offered.encode(), verify_token.encode())
+    if params.get("hub.mode") != "subscribe" or not token_matches or not _CHALLENGE.fullmatch(challenge):
+        raise Forbidden("subscription verification failed")
+    return challenge
+
+
+def sign(body: bytes, app_secret: str) -> str:
+    """The ``X-Hub-Signature-256`` value Meta sends for ``body`` (used by tests and fakes)."""
+    return _SIGNATURE_PREFIX + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(body: bytes, header_value: str | None, app_secret: str | None) -> None:
+    """Check ``X-Hub-Signature-256`` over the raw request bytes with the Threads app secret.
+
+    Hash exactly the bytes received (Meta escapes slashes and non-ASCII; a re-serialised
+    document would not match). No secret configured: ``MissingSecret`` (fail closed).
+    """
+    if not app_secret:
+        raise MissingSecret("THREADS_APP_SECRET is not configured")
+    if not header_value:
+        raise InvalidSignature("missing X-Hub-Signature-256")
+    expected = sign(body, app_secret).encode()
+    offered = header_value.strip().encode("utf-8", "replace")
+    if not hmac.compare_digest(expected, offered.lower()):
+        raise InvalidSignature()
+
+
+# -- envelope models, pinned to Meta's documented shapes ----------------------------------
+
+
+def _numeric_id(value: Any) -> Any:
+    """An id sent as a JSON number is accepted as its digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**30:
+        return str(value)
+    return value
+
+
+_Id = Annotated[str, BeforeValidator(_numeric_id), Field(min_length=1, max_length=128,
+                                                         pattern=r"^[A-Za-z0-9_-]+$")]
+_Text = Annotated[str, Field(max_length=100_000)]
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+ShapeT = TypeVar("ShapeT", bound=_Shape)
+
+
+class _Ref(_Shape):
+    id: _Id
+
+
+class _RootPost(_Shape):
+    id: _Id
+    owner_id: _Id | None = None
+    username: _Text | None = None
+
+
+class _Owner(_Shape):
+    owner_id: _Id
+
+
+class _Media(_Shape):
+    """A Threads media object as ``replies``, ``mentions`` and ``publish`` carry it."""
+
+    id: _Id
+    username: _Text | None = None
+    text: _Text | None = None
+    timestamp: _Text | None = None
+    permalink: _Text | None = None
+    media_type: _Text | None = None
+    is_reply: bool | None = None
+    replied_to: _Ref | None = None
+    root_post: _RootPost | None = None
+
+
+class _Deleted(_Shape):
+    id: _Id
+    owner: _Owner | None = None
+    deleted_at: _Text | None = None
+    username: _Text | None = None
+
+
+class _Values(_Shape):
+    field: Annotated[str, Field(max_length=200)]
+    value: Any = None
+
+
+class _Envelope(_Shape):
+    app_id: _Id
+    topic: Annotated[str, Field(max_length=200)]
+    target_id: _Id
+    time: Annotated[int, Field(ge=0, le=_MAX_EPOCH_SECONDS)]
+    values: _Values | list[_Values]
+
+
+# -- parsing ------------------------------------------------------------------------------
+
+
+def parse(body: bytes, *, brand_user_ids: frozenset[str]) -> ParsedBatch:
+    """Turn one Threads webhook body into events. ``brand_user_ids``: the brand's Threads accounts."""
+    envelope = _validate(_Envelope, jsonbody.loads(body), "")
+    sent_at = datetime.fromtimestamp(envelope.time, tz=UTC)
+    changes = envelope.values if isinstance(envelope.values, list) else [envelope.values]
+    events: list[Mention | Deletion | AccessRevoked] = []
+    ignored: list[str] = []
+    if not changes:
+        ignored.append("threads:empty")
+    for number, change in enumerate(changes):
+        where = f"values.{number}.value" if isinstance(envelope.values, list) else "values.value"
+        if change.field == "replies":
+            events.append(_reply(_validate(_Media, change.value, where), brand_user_ids, sent_at, where))
+        elif change.field == "mentions":
+            events.append(_mention(_validate(_Media, change.value, where), envelope.target_id, brand_user_ids,
+                                   sent_at, where))
+        elif change.field == "publish":
+            events.append(_published(_validate(_Media, change.value, where), envelope.target_id, sent_at, where))
+        elif change.field == "delete":
+            events.append(_deleted(_validate(_Deleted, change.value, where), sent_at, where))
+        else:
+            ignored.append(f"threads:{_name(change.field)}")
+    return ParsedBatch(events=tuple(events), ignored=tuple(dict.fromkeys(ignored)))
+
+
+def _reply(media: _Media, brand_ids: frozenset[str], sent_at: datetime, where: str) -> Mention:
+    """A reply in a thread the brand's post started. The root post's owner replying is the brand."""
+    root = media.root_post
+    owner = root.owner_id if root else None
+    by_owner = bool(root and owner in brand_ids and media.username and media.username == root.username)
+    parent = media.replied_to.id if media.replied_to else (root.id if root else None)
+    # A direct answer to the root post is addressed to its owner; deeper replies answer someone else.
+    direct = root is not None and parent == root.id
+    return Mention(
+        platform=Platform.THREADS,
+        post_id=media.id,
+        kind=Kind.REPLY,
+        author=_author(media.username, brand_id=owner if by_owner else None),
+        text=_clean(media.text),
+        created_at=_when(media.timestamp, sent_at, where),
+        conversation_id=root.id if root else None,
+        in_reply_to=parent,
+        in_reply_to_author_id=owner if direct else None,
+        is_brand=by_owner,
+        brand_account_id=owner if owner in brand_ids else None,
+        url=_permalink(media.permalink),
+    )
+
+
+def _mention(media: _Media, target_id: str, brand_ids: frozenset[str], sent_at: datetime,
+             where: str) -> Mention:
+    """A public post tagging the brand (``target_id``: the mentioned brand account)."""
+    root = media.root_post
+    parent = media.replied_to.id if media.replied_to else None
+    direct = root is not None and parent == root.id
+    return Mention(
+        platform=Platform.THREADS,
+        post_id=media.id,
+        kind=Kind.REPLY if (media.is_reply or parent) else Kind.MENTION,
+        author=_author(media.username),
+        text=_clean(media.text),
+        created_at=_when(media.timestamp, sent_at, where),
+        conversation_id=root.id if root else media.id,
+        in_reply_to=parent,
+        in_reply_to_author_id=root.owner_id if (direct and root) else None,
+        brand_account_id=target_id if target_id in brand_ids else None,
+        mentioned_user_ids=(target_id,),
+        url=_permalink(media.permalink),
+    )
+
+
+def _published(media: _Media, target_id: str, sent_at: datetime, where: str) -> Mention:
+    """The brand's own account published this (a post, or a reply to a customer): a brand answer.
+
+    Meta's sample carries no ``replied_to``; Threads media objects have one on replies, and when
+    it is there the post it answers stops its clock. A top-level brand post answers nothing.
+    """
+    parent = media.replied_to.id if media.replied_to else None
+    return Mention(
+        platform=Platform.THREADS,
+        post_id=media.id,
+        kind=Kind.REPLY if parent else Kind.MENTION,
+        author=Author(id=target_id, handle=_clean_optional(media.username)),
+        text=_clean(media.text),
+        created_at=_when(media.timestamp, sent_at, where),
+        conversation_id=media.root_post.id if media.root_post else None,
+        in_reply_to=parent,
+        is_brand=True,
+        brand_account_id=target_id,
+        url=_permalink(media.permalink),
+    )
+
+
+def _deleted(value: _Deleted, sent_at: datetime, where: str) -> Deletion:
+    return Deletion(platform=Platform.THREADS, post_id=value.id,
+                    author_id=value.owner.owner_id if value.owner else None,
+                    deleted_at=_when(value.deleted_at, sent_at, where))
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _validate(model: type[ShapeT], raw: Any, where: str) -> ShapeT:
+    """Validate against a shape; the error names locations and types, never payload values."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False, include_context=False)[0]
+        place = ".".join([where, *(str(part) for part in first["loc"])] if where else map(str, first["loc"]))
+        raise MalformedPayload(f"malformed Threads payload at {place or 'top level'}: {first['type']}") from None
+
+
+def _when(value: str | None, fallback: datetime, where: str) -> datetime:
+    """Threads writes ISO 8601 with a numeric offset ("2024-08-07T10:33:16+0000")."""
+    if value is None:
+        return fallback
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise MalformedPayload(f"malformed Threads payload at {where}: timestamp is not ISO 8601") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise MalformedPayload(f"malformed Threads payload at {where}: timestamp without offset")
+    return parsed.astimezone(UTC)
+
+
+def _author(username: str | None, *, brand_id: str | None = None) -> Author:
+    """Threads names authors by username only; the username is their id here (unique on Threads)."""
+    handle = _clean_optional(username)
+    if brand_id is not None:
+        return Author(id=brand_id, handle=handle)
+    return Author(id=handle or UNKNOWN_AUTHOR_ID, handle=handle)
+
+
+def _permalink(value: str | None) -> str | None:
+    if value is None:
+        return None
+    url = value.replace("http://", "https://", 1) if value.startswith("http://") else value
+    return url if _PERMALINK.fullmatch(url) else None
+
+
+def _clean(text: str | None) -> str:
+    """Drop lone surrogates so the text encodes as UTF-8."""
+    if not text:
+        return ""
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _clean_optional(text: str | None) -> str | None:
+    return None if text is None else _clean(text)
+
+
+def _name(value: str) -> str:
+    """A field name safe to log: payload-chosen, so bounded and limited to a plain alphabet."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "?", value[:64]) or "?"
