@@ -18,9 +18,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.harness import ROOT, Rig, quiet_hilft_logs
+from bench.harness import ROOT, Rig, emulator_env, quiet_hilft_logs
 
-SECTIONS = ("ingest", "alert_lag", "cost", "cold_start", "emulator", "burst")
+SECTIONS = ("ingest", "alert_lag", "cost", "cold_start", "emulator", "burst", "report")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -102,9 +102,16 @@ def run_burst(args: argparse.Namespace) -> dict[str, Any]:
     return {**result.as_dict(), "runs": 1}
 
 
+def run_report(args: argparse.Namespace) -> dict[str, Any]:
+    from bench import report
+
+    with Rig(targets=()) as rig, emulator_env(rig.stack.firestore_host):
+        return report.measure(rig, runs=args.runs, posts_per_day=10 if args.quick else 40)
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "ingest": run_ingest, "alert_lag": run_alert_lag, "cost": run_cost, "cold_start": run_cold_start,
-    "emulator": run_emulator, "burst": run_burst,
+    "emulator": run_emulator, "burst": run_burst, "report": run_report,
 }
 
 
@@ -170,6 +177,10 @@ def table(results: dict[str, Any]) -> list[dict[str, str]]:
             f"{r['seconds']} s ({r['rate_per_s']}/s), p99 {r['p99_ms']} ms", "<= 60 s", r["seconds"] <= 60)
         row("burst: documents / tasks / stored / statuses",
             f"{r['documents']} / {r['tasks']} / {r['stored']} / {r['statuses']}", "N / 2N / N / all 200", whole)
+    if (r := results.get("report")) and "error" not in r:
+        row(f"SLA report, {r['days']} days: documents read, first build / from roll-ups",
+            f"{r['first_reads']} / {r['later_reads']} ({r['posts']} posts; {r['first_ms']} ms / {r['later_ms']} ms)",
+            f"roll-ups: <= {r['days']} reads", r["later_reads"] <= r["days"])
     for name, r in results.items():
         if "error" in r:
             row(f"{name}", f"FAILED: {r['error']}", "", False)

@@ -69,6 +69,10 @@ class MemoryStore(PreconditionLoop):
             return None
         return Snapshot(doc_id, copy.deepcopy(doc), self.versions[(collection, doc_id)])
 
+    def get_many(self, collection: str, doc_ids: list[str]) -> dict[str, Snapshot]:
+        found = {doc_id: self.get(collection, doc_id) for doc_id in doc_ids}
+        return {doc_id: snap for doc_id, snap in found.items() if snap is not None}
+
     def update(self, collection: str, doc_id: str, updates: dict[str, Any]) -> bool:
         self._check()
         self.ops["writes"] += 1

@@ -36,27 +36,27 @@ class ReportService:
         if (end - start).days + 1 > MAX_DAYS:
             raise MalformedPayload(f"a report covers at most {MAX_DAYS} days")
         now = self.clock()
-        reads = 0
+        days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+        days = [d for d in days if day_bounds(d, self.tz)[0] <= now]
+        stored = self.store.get_many(ROLLUPS, [d.isoformat() for d in days])  # one round trip
+        reads = len(days)
         rollups: list[DayRollup] = []
-        day = start
-        while day <= end:
-            rollup, used = self._day(day, now)
+        for day in days:
+            snap = stored.get(day.isoformat())
+            if snap is not None and snap.data.get("final"):
+                rollups.append(DayRollup.from_json(snap.data))
+                continue
+            rollup, used = self._compute(day, now)
             reads += used
-            if rollup is not None:
-                rollups.append(rollup)
-            day += timedelta(days=1)
+            rollups.append(rollup)
         report = merge(start, end, rollups, self.policy.promise.timezone)
         report.reads = reads
         log.info("report built", days=len(rollups), reads=reads)
         return report
 
-    def _day(self, day: date, now: datetime) -> tuple[DayRollup | None, int]:
+    def _compute(self, day: date, now: datetime) -> tuple[DayRollup, int]:
+        """Roll the day up from its posts; store it once it can no longer change."""
         first, after = day_bounds(day, self.tz)
-        if first > now:
-            return None, 0
-        stored = self.store.get(ROLLUPS, day.isoformat())
-        if stored is not None and stored.data.get("final"):
-            return DayRollup.from_json(stored.data), 1
         docs = [snap.data for snap in self.store.received_between(first, min(after, now))]
         rollup = rollup_day(day, docs, tz=self.tz, now=now)
         settled = now >= after + SETTLED_AFTER
@@ -64,4 +64,4 @@ class ReportService:
             if not rollup.final:
                 rollup.unresolved = 0  # what is still unanswered now counts as a miss for good
             self.store.set(ROLLUPS, day.isoformat(), rollup.as_json(), merge=False)
-        return rollup, 1 + len(docs)
+        return rollup, len(docs)
