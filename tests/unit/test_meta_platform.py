@@ -604,3 +604,58 @@ def test_arbitrary_bytes_parse_or_are_malformed_and_nothing_else(body):
         parse_bytes(body)
     except MalformedPayload:
         pass
+
+
+# -- events beyond comments and messages (issue: every real event the platforms send) ------------
+
+
+def test_a_feed_comment_added_is_not_an_edit():
+    comment = only_mention("page_feed_comment.json")
+    assert comment.edit_of is None and comment.edited_at is None
+
+
+def test_an_edited_mention_edits_its_own_document():
+    body = page_body({"field": "mention", "value": {"item": "comment", "verb": "edited", "post_id": "9_8",
+                                                    "comment_id": "8_7", "sender_id": "7300000000000105"}},
+                     time=1786528900)
+    (mention,) = parse_bytes(body).events
+    assert isinstance(mention, Mention)
+    assert mention.edit_of == "8_7" and mention.edit_rank == 1786528900000
+
+
+def test_a_standby_item_that_is_not_a_message_is_counted_under_its_channel():
+    body = json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": 1786528800123, "standby": [
+        {"sender": {"id": "24000000000000101"}, "recipient": {"id": PAGE_ID}, "timestamp": 1786528800000,
+         "read": {"watermark": 1786528800000}}]}]}).encode()
+    batch = parse_bytes(body)
+    assert batch.events == () and batch.ignored == ("standby:read",)
+
+
+def test_a_flat_instagram_login_change_hilft_does_not_handle_is_counted():
+    body = json.dumps({"object": "instagram", "entry": [{"id": IG_USER_ID, "time": 1786528800,
+                                                         "field": "story_insights", "value": {"media_id": "1"}}]})
+    assert parse_bytes(body.encode()).ignored == ("instagram:story_insights",)
+
+
+def test_an_entry_key_hilft_does_not_know_is_named_and_an_empty_entry_is_counted():
+    body = json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": 1, "hop_context": []},
+                                                   {"id": PAGE_ID, "time": 1}]})
+    assert parse_bytes(body.encode()).ignored == ("page:entry.hop_context", "page:empty-entry")
+
+
+@pytest.mark.parametrize("bad_id", [True, -1, 1.5, "", 10**40])
+def test_only_non_negative_whole_numbers_pass_as_numeric_ids(bad_id):
+    body = json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": 1786528800123, "messaging": [
+        {"sender": {"id": bad_id}, "recipient": {"id": PAGE_ID}, "timestamp": 1786528800000,
+         "message": {"mid": "m_1", "text": "Hallo"}}]}]}).encode()
+    with pytest.raises(MalformedPayload):
+        parse_bytes(body)
+
+
+def test_mentions_without_text_ask_for_enrichment_and_mentions_with_text_do_not():
+    with_text = page_body({"field": "mention", "value": {"item": "post", "verb": "add", "post_id": "9_8",
+                                                         "sender_id": "7300000000000105", "message": "Hallo"}})
+    (mention,) = parse_bytes(with_text).events
+    assert isinstance(mention, Mention) and mention.needs_enrichment is False
+    assert only_mention("page_mention.json").needs_enrichment is True
+    assert only_mention("ig_mention_caption.json").needs_enrichment is True

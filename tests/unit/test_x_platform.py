@@ -509,3 +509,82 @@ def test_parse_never_raises_anything_but_malformed_payload_on_mutated_fixtures(d
         target = target[key]
     target[path[-1]] = data.draw(json_values)
     _parses_or_is_malformed(encode(body))
+
+
+# -- events beyond mentions and DMs (issue: every real event the platforms send) -----------------
+
+DOCUMENTED = FIXTURES / "documented"
+
+
+def documented(name: str) -> dict[str, Any]:
+    return json.loads((DOCUMENTED / name).read_bytes())
+
+
+def test_documented_payloads_also_survive_mutation_as_malformed_or_parsed() -> None:
+    for path in sorted(DOCUMENTED.glob("*.json")):
+        body = json.loads(path.read_bytes())
+        for target in _paths(body)[:60]:
+            mutated = copy.deepcopy(body)
+            node = mutated
+            for key in target[:-1]:
+                node = node[key]
+            node[target[-1]] = None
+            _parses_or_is_malformed(encode(mutated))
+
+
+def test_a_reply_event_without_in_reply_to_user_id_is_addressed_to_the_filtered_user() -> None:
+    body = documented("xaa_post_reply_create.json")
+    del body["data"]["payload"]["in_reply_to_user_id"]
+    post = only_mention(encode(body))
+    assert post.kind is Kind.REPLY and post.in_reply_to_author_id == BRAND
+
+
+def test_a_quote_in_post_create_finds_the_quoted_author_in_includes() -> None:
+    body = documented("xaa_post_mention_create.json")
+    payload = body["data"]["payload"]
+    payload["referenced_tweets"] = [{"type": "quoted", "id": "2080761390344937796"}]
+    body["data"]["includes"]["tweets"] = [{"id": "2080761390344937796", "author_id": BRAND, "text": "Wartung"}]
+    assert only_mention(encode(body)).quoted_author_id == BRAND
+
+
+def test_an_aaa_quote_of_someone_elses_post_names_that_author() -> None:
+    body = documented("aaa_tweet_create_quote.json")
+    body["tweet_create_events"][0]["quoted_status"]["user"]["id_str"] = "555"
+    assert only_mention(encode(body)).quoted_author_id == "555"
+
+
+def test_an_original_post_is_not_an_edit() -> None:
+    post = only_mention(raw("xaa_mention.json"))
+    assert post.edit_of is None and post.edit_rank == 0
+
+
+def test_a_later_edit_ranks_above_an_earlier_one() -> None:
+    body = documented("xaa_post_mention_create_edited.json")
+    payload = body["data"]["payload"]
+    first = payload["edit_history_tweet_ids"][0]
+    payload["edit_history_tweet_ids"] = [first, "2080765999999999998", payload["id"]]
+    assert only_mention(encode(body)).edit_rank == 2
+
+
+def test_a_chat_with_a_conversation_id_not_made_of_user_ids_is_malformed() -> None:
+    body = documented("xaa_chat_received.json")
+    body["data"]["payload"]["conversation_id"] = "../../admin"
+    with pytest.raises(MalformedPayload):
+        parse(encode(body))
+
+
+def test_a_user_event_without_a_revoke_is_counted_as_ignored() -> None:
+    batch = parse(encode({"user_event": {"something_new": {}}}))
+    assert batch.events == () and batch.ignored == ("user_event.something_new",)
+
+
+def test_an_oauth_revoke_with_an_unreadable_time_still_counts() -> None:
+    body = documented("xaa_oauth_revoke.json")
+    body["data"]["payload"]["date_time"] = "gestern"
+    (revoked,) = parse(encode(body)).events
+    assert revoked.account_id == BRAND and revoked.revoked_at is None
+
+
+def test_a_revoke_body_that_is_not_shaped_like_xs_is_malformed() -> None:
+    with pytest.raises(MalformedPayload):
+        parse(encode({"user_event": {"revoke": {"source": {"user_id": 63046977}}}}))

@@ -1,0 +1,172 @@
+"""The enrich task without emulators: ingest stores a Meta mention sent as ids only and enqueues
+``enrich``; the service fills it from a scripted Graph reader. The failure rules are pinned here
+(rate limit → rescheduled at Meta's reset, outage → retry, refusal → the promise runs on)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from hilft.adapters import meta_client as mc
+from hilft.core.errors import TransientError
+from hilft.core.ids import mention_doc_id
+from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
+from hilft.core.policy import parse_policy
+from hilft.service.enrich import MISSING_POST_RETRIES, EnrichService
+from hilft.service.ingest import IngestService
+from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore
+
+PAGE = "110000000000001"
+POLICY = """
+[promise]
+first_response = "60m"
+warning_before = "15m"
+[handoff]
+auto = true
+default_department = "kundenservice"
+[departments.kundenservice]
+label = "Kundenservice"
+[departments.rechnung]
+label = "Rechnung"
+keywords = ["rechnung"]
+private = true
+"""
+
+
+class Reader:
+    """Answers ``fetch_mention`` from a script: a dict, or an exception to raise."""
+
+    def __init__(self, *answers: object) -> None:
+        self.answers = list(answers)
+        self.lookups: list[Mapping[str, str]] = []
+
+    def fetch_mention(self, lookup: Mapping[str, str]) -> dict[str, str | None]:
+        self.lookups.append(dict(lookup))
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        assert isinstance(answer, dict)
+        return answer
+
+
+class World:
+    def __init__(self, *answers: object) -> None:
+        self.policy = parse_policy(POLICY)
+        self.clock = FakeClock(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+        self.store = MemoryStore()
+        self.scheduler = MemoryScheduler()
+        self.reader = Reader(*answers)
+        self.ingest = IngestService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock)
+        self.enrich = EnrichService(store=self.store, scheduler=self.scheduler, policy=self.policy,
+                                    clock=self.clock, reader=self.reader)
+
+    def page_mention(self, post_id: str = "7300000000000104_840000000000001") -> str:
+        mention = Mention(platform=Platform.FACEBOOK, post_id=post_id, kind=Kind.MENTION,
+                          author=Author(id="7300000000000104"), text="", created_at=self.clock(),
+                          brand_account_id=PAGE, mentioned_user_ids=(PAGE,), needs_enrichment=True)
+        assert self.ingest.ingest(ParsedBatch(events=(mention,)), frozenset({PAGE})).stored == 1
+        return mention_doc_id("facebook", post_id)
+
+    def task(self, kind: str) -> dict:
+        (found,) = [t.payload for t in self.scheduler.tasks.values() if t.payload["kind"] == kind]
+        return found
+
+    def doc(self, doc_id: str) -> dict:
+        snap = self.store.get("mentions", doc_id)
+        assert snap is not None
+        return snap.data
+
+
+FOUND = {"text": "Meine Rechnung ist doppelt, IBAN DE02120300000000202051", "author_id": "7300000000000104",
+         "author_handle": None, "author_name": "Kai Müller"}
+
+
+def test_ingest_enqueues_one_enrich_task_with_the_graph_lookup_and_keeps_the_promise_tasks():
+    world = World()
+    doc_id = world.page_mention()
+    task = world.task("enrich")
+    assert task["doc_id"] == doc_id
+    assert task["lookup"] == {"type": "fb_post", "id": "7300000000000104_840000000000001", "account": PAGE}
+    assert {t.payload["kind"] for t in world.scheduler.tasks.values()} == {"warning", "due", "enrich"}
+    assert world.doc(doc_id)["needs_enrichment"] is True
+
+
+def test_enrichment_fills_redacts_routes_and_schedules_the_handoff_once():
+    world = World(FOUND, FOUND)
+    doc_id = world.page_mention()
+    task = world.task("enrich")
+    assert world.enrich.run(task).outcome == "enriched"
+    doc = world.doc(doc_id)
+    assert "DE0212" not in doc["text"] and doc["pii_kinds"] == ["iban"]
+    assert doc["author_name"] == "Kai Müller" and doc["department"] == "rechnung"
+    assert doc["needs_enrichment"] is False and doc["handoff_pending"] is True
+    handoff = world.task("handoff")
+    assert handoff["department"] == "rechnung" and handoff["reason"] == "pii"
+    # Cloud Tasks delivers at least once: a second delivery reads nothing and schedules nothing.
+    assert world.enrich.run(task).outcome == "nothing_to_do"
+    assert len(world.reader.lookups) == 1
+
+
+def test_a_rate_limit_reschedules_at_metas_reset_and_changes_nothing_else():
+    world = World(mc.MetaRateLimited(613, None, 400, retry_after=120.0))
+    doc_id = world.page_mention()
+    task = world.task("enrich")
+    assert world.enrich.run(task).outcome == "rate_limited"
+    retry = [t for t in world.scheduler.tasks.values() if t.payload["kind"] == "enrich" and t.payload.get("attempt")]
+    assert len(retry) == 1 and retry[0].payload["attempt"] == 1
+    assert retry[0].at == world.clock() + timedelta(seconds=120)
+    assert world.doc(doc_id)["needs_enrichment"] is True and world.doc(doc_id)["status"] == "open"
+
+
+def test_a_graph_outage_is_a_transient_error_so_cloud_tasks_retries():
+    world = World(mc.RetryableMetaError(2, None, 503))
+    world.page_mention()
+    with pytest.raises(TransientError):
+        world.enrich.run(world.task("enrich"))
+
+
+@pytest.mark.parametrize(("error", "outcome"), [
+    (mc.MetaTokenError(190, None, 400), "config_error"),
+    (mc.MetaApiError(100, 33, 400), "unreadable"),
+])
+def test_a_refused_read_leaves_the_post_open_with_its_promise(error, outcome):
+    world = World(error)
+    doc_id = world.page_mention()
+    assert world.enrich.run(world.task("enrich")).outcome == outcome
+    doc = world.doc(doc_id)
+    assert doc["status"] == "open" and doc["enrichment"] == "unreadable" and doc["text"] == ""
+    assert {t.payload["kind"] for t in world.scheduler.tasks.values()} >= {"warning", "due"}
+
+
+def test_a_task_before_its_document_retries_then_gives_up():
+    world = World()
+    payload = {"doc_id": mention_doc_id("facebook", "1_2"), "kind": "enrich",
+               "lookup": {"type": "fb_post", "id": "1_2", "account": PAGE}}
+    with pytest.raises(TransientError):
+        world.enrich.run(payload, retries=0)
+    assert world.enrich.run(payload, retries=MISSING_POST_RETRIES).outcome == "missing"
+
+
+def test_a_deleted_post_is_never_filled_again():
+    world = World(FOUND)
+    doc_id = world.page_mention()
+    world.store.update("mentions", doc_id, {"status": "deleted"})
+    assert world.enrich.run(world.task("enrich")).outcome == "nothing_to_do"
+    assert world.reader.lookups == []
+
+
+def test_without_a_page_token_the_enrichment_is_an_operator_problem_not_a_retry():
+    world = World()
+    doc_id = world.page_mention()
+    service = EnrichService(store=world.store, scheduler=world.scheduler, policy=world.policy, clock=world.clock,
+                            reader=None)
+    assert service.run(world.task("enrich")).outcome == "config_error"
+    assert world.doc(doc_id)["status"] == "open"
+
+
+def test_a_payload_that_is_not_ours_does_nothing():
+    world = World()
+    assert world.enrich.run({"doc_id": "../etc", "lookup": {}}).outcome == "nothing_to_do"
+    assert world.enrich.run({"doc_id": "a" * 40, "lookup": "x"}).outcome == "nothing_to_do"
