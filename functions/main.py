@@ -25,6 +25,12 @@ def meta_webhook(request: flask.Request) -> flask.Response:
 
 
 @functions_framework.http
+def threads_webhook(request: flask.Request) -> flask.Response:
+    """Threads (its own Meta app): GET subscription check, POST signed events."""
+    return web.handle("threads_webhook", request, lambda: get_app().threads_webhook(request))
+
+
+@functions_framework.http
 def deadline(request: flask.Request) -> flask.Response:
     """Cloud Tasks (OIDC): a promised time has come (warning, due, escalation, handoff, resolve)."""
     return web.handle("deadline", request, lambda: get_app().deadline(request))
