@@ -64,3 +64,9 @@ def board(request: flask.Request) -> flask.Response:
 def pagerduty_webhook(request: flask.Request) -> flask.Response:
     """PagerDuty V3 webhook (signed): acknowledging the incident there acknowledges the post."""
     return web.handle("pagerduty_webhook", request, lambda: get_app().pagerduty_webhook(request))
+
+
+@functions_framework.http
+def poll(request: flask.Request) -> flask.Response:
+    """Cloud Scheduler (OIDC): fetch new Bluesky and Mastodon posts (channels without webhooks)."""
+    return web.handle("poll", request, lambda: get_app().poll(request))

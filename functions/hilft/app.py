@@ -307,6 +307,34 @@ class App:
                                   verifier=self.oidc if s.staff_auth == "iam" else None,
                                   audiences=s.staff_audiences)
 
+    # -- poll (Bluesky, Mastodon: channels without usable webhooks) ---------------------------
+    @cached_property
+    def poll_service(self) -> Any:
+        from hilft.adapters.poll_queries import open_posts_query
+        from hilft.channels.polling import build_pollers
+        from hilft.service.poll import PollService
+
+        pollers: list[Any] = []
+
+        def configured() -> list[Any]:
+            if not pollers:
+                pollers.extend(build_pollers(self.settings, self.http))
+            return pollers
+
+        return PollService(store=self.store, ingest=self.ingest_service, pollers=configured, clock=self.clock,
+                           open_posts=open_posts_query(self.store), radar_keywords=tuple(self.policy.radar.keywords))
+
+    def poll(self, request: flask.Request) -> flask.Response:
+        """Cloud Scheduler (OIDC, audience ``HILFT_POLL_URL``): fetch what the polled channels have new."""
+        web.require_method(request, "POST", "GET")
+        s = self.settings
+        self._verify_caller(request, ("HILFT_POLL_URL", s.poll_url),
+                            ("HILFT_SCHEDULER_SERVICE_ACCOUNT", s.scheduler_service_account))
+        result = self.poll_service.run()
+        # Every source failed on a platform outage: 503, so the job's failure is visible and retried.
+        failed_all = bool(result.errors) and result.progressed == 0 and result.sources > 0
+        return web.json_response({"ok": not failed_all, **result.as_dict()}, 503 if failed_all else 200)
+
 
 _app: App | None = None
 _lock = threading.Lock()

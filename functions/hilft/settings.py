@@ -83,6 +83,17 @@ class Settings(BaseModel):
     pagerduty_webhook_secret: str | None = None  # V3 webhook signing secret (acks from PagerDuty)
     alert_webhook_secret: str | None = None
 
+    # Bluesky and Mastodon (no usable webhooks: the ``poll`` entry point fetches them).
+    poll_url: str | None = None  # audience ``poll`` checks (Cloud Scheduler's OIDC token)
+    bluesky_handle: str | None = None
+    bluesky_app_password: str | None = None  # an app password allowed to send DMs
+    bluesky_pds_url: str = "https://bsky.social"
+    bluesky_appview_url: str = "https://public.api.bsky.app"
+    bluesky_chat_url: str | None = None  # where chat.bsky.* calls go (with atproto-proxy); default the PDS
+    mastodon_base_url: str | None = None
+    mastodon_access_token: str | None = None
+    mastodon_account_ids: frozenset[str] = Field(default_factory=frozenset)
+
     # Threads (its own Meta app): ``threads_webhook`` in, public replies out through the Threads API.
     threads_app_secret: str | None = None  # X-Hub-Signature-256 key of the Threads app
     threads_verify_token: str | None = None  # the subscription check's hub.verify_token
@@ -147,6 +158,15 @@ class Settings(BaseModel):
             "alert_webhook_url": get("ALERT_WEBHOOK_URL"),
             "pagerduty_webhook_secret": get("PAGERDUTY_WEBHOOK_SECRET"),
             "alert_webhook_secret": get("ALERT_WEBHOOK_SECRET"),
+            "poll_url": get("HILFT_POLL_URL"),
+            "bluesky_handle": get("BLUESKY_HANDLE"),
+            "bluesky_app_password": get("BLUESKY_APP_PASSWORD"),
+            "bluesky_pds_url": (get("BLUESKY_PDS_URL") or "https://bsky.social").rstrip("/"),
+            "bluesky_appview_url": (get("BLUESKY_APPVIEW_URL") or "https://public.api.bsky.app").rstrip("/"),
+            "bluesky_chat_url": (get("BLUESKY_CHAT_URL") or "").rstrip("/") or None,
+            "mastodon_base_url": (get("MASTODON_BASE_URL") or "").rstrip("/") or None,
+            "mastodon_access_token": get("MASTODON_ACCESS_TOKEN"),
+            "mastodon_account_ids": _csv(get("MASTODON_ACCOUNT_IDS")),
             "threads_app_secret": get("THREADS_APP_SECRET"),
             "threads_verify_token": get("THREADS_VERIFY_TOKEN"),
             "threads_access_token": get("THREADS_ACCESS_TOKEN"),

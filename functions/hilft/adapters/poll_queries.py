@@ -1,0 +1,40 @@
+"""The one Firestore query the poll service adds: a platform's open posts, page by document id.
+
+Equality filters (``platform``, ``status in [open, overdue]``) ordered by document id need no
+composite index (Firestore merges the single-field indexes, which all end in ``__name__``); if a
+project's Firestore asks for one anyway, it is ``mentions(platform, status, __name__)``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from google.api_core import exceptions as gexc
+from google.cloud.firestore_v1.base_query import FieldFilter
+from google.cloud.firestore_v1.field_path import FieldPath
+
+from hilft.adapters.firestore_store import MENTIONS, Snapshot
+from hilft.core.errors import TransientStoreError
+
+if TYPE_CHECKING:
+    from hilft.adapters.firestore_store import FirestoreStore
+    from hilft.service.poll import OpenPosts
+
+
+def open_posts_query(store: FirestoreStore) -> OpenPosts:
+    def open_posts(platform: str, after: str | None, limit: int) -> list[Snapshot]:
+        collection = store.client.collection(MENTIONS)
+        query = (collection.where(filter=FieldFilter("platform", "==", platform))
+                 .where(filter=FieldFilter("status", "in", ["open", "overdue"])))
+        if after:
+            query = query.where(filter=FieldFilter(FieldPath.document_id(), ">", collection.document(after)))
+        query = query.order_by(FieldPath.document_id()).limit(limit)
+        store.ops["queries"] += 1
+        try:
+            docs = list(query.stream(timeout=5.0))
+        except gexc.GoogleAPICallError as exc:
+            raise TransientStoreError(f"firestore unavailable ({type(exc).__name__})") from exc
+        store.ops["reads"] += max(1, len(docs))
+        return [Snapshot(d.id, d.to_dict() or {}, d.update_time) for d in docs]
+
+    return open_posts

@@ -1,0 +1,232 @@
+"""Bluesky (AT Protocol) answers → hilft's core models. Pure: no I/O.
+
+Shapes follow the lexicons: ``app.bsky.notification.listNotifications`` (notifications with a
+``reason`` and the post ``record``), ``app.bsky.feed.searchPosts`` and ``app.bsky.feed.getPosts``
+(``postView``s), ``com.atproto.repo.listRecords`` (the brand's own ``app.bsky.feed.post`` records).
+
+A post's id is its AT URI (``at://did/app.bsky.feed.post/rkey``); its author's id is the DID in
+that URI. A reply's ``in_reply_to`` is the parent's URI, ``conversation_id`` the thread root's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from hilft.core.models import Author, Deletion, Kind, Mention, ParsedBatch, Platform
+
+POST_COLLECTION = "app.bsky.feed.post"
+ADDRESSED_REASONS = ("mention", "reply", "quote")  # the notifications that are a customer's post
+_MENTION_FACET = "app.bsky.richtext.facet#mention"
+_TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable
+
+
+# -- ids -----------------------------------------------------------------------------------------
+def uri_parts(uri: str) -> tuple[str, str, str] | None:
+    """``at://did/collection/rkey`` → (did, collection, rkey); None for anything else."""
+    if not isinstance(uri, str) or not uri.startswith("at://"):
+        return None
+    parts = uri[5:].split("/")
+    if len(parts) != 3 or not all(parts):
+        return None
+    return parts[0], parts[1], parts[2]
+
+
+def author_of(uri: str | None) -> str | None:
+    parts = uri_parts(uri or "")
+    return parts[0] if parts else None
+
+
+def post_url(uri: str, handle: str | None = None) -> str | None:
+    parts = uri_parts(uri)
+    if parts is None or parts[1] != POST_COLLECTION:
+        return None
+    return f"https://bsky.app/profile/{handle or parts[0]}/post/{parts[2]}"
+
+
+def tid(microseconds: int, clock_id: int = 0) -> str:
+    """A record key in the TID format: 53 bits of microseconds since 1970, 10 bits of clock id."""
+    value = ((microseconds & ((1 << 53) - 1)) << 10) | (clock_id & 0x3FF)
+    return "".join(_TID_ALPHABET[(value >> shift) & 0x1F] for shift in range(60, -1, -5))
+
+
+def tid_at(when: datetime, clock_id: int = 0) -> str:
+    return tid(int(when.timestamp() * 1_000_000), clock_id)
+
+
+# -- times ---------------------------------------------------------------------------------------
+def parse_time(value: Any) -> datetime | None:
+    """An AT Protocol datetime (RFC 3339, any fraction length, ``Z`` or an offset) → aware UTC."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().replace("z", "Z")
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    main, sep, rest = text.partition(".")
+    if sep:  # Python before 3.11 reads at most 6 fraction digits; keep that many
+        count = len(rest) - len(rest.lstrip("0123456789"))
+        digits, rest = rest[:count], rest[count:]
+        text = f"{main}.{(digits + '000000')[:6]}{rest}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return parsed.astimezone(UTC)
+
+
+def sort_key(value: Any) -> str:
+    """A time as a string that sorts like the time (fixed width, UTC, microseconds)."""
+    parsed = parse_time(value)
+    return parsed.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if parsed else ""
+
+
+# -- posts ---------------------------------------------------------------------------------------
+def _mentioned_dids(record: Mapping[str, Any]) -> tuple[str, ...]:
+    found: list[str] = []
+    for facet in record.get("facets") or ():
+        if not isinstance(facet, Mapping):
+            continue
+        for feature in facet.get("features") or ():
+            if isinstance(feature, Mapping) and feature.get("$type") == _MENTION_FACET:
+                did = feature.get("did")
+                if isinstance(did, str) and did not in found:
+                    found.append(did)
+    return tuple(found)
+
+
+def _quoted_uri(record: Mapping[str, Any]) -> str | None:
+    embed = record.get("embed")
+    if not isinstance(embed, Mapping):
+        return None
+    inner = embed.get("record")
+    if embed.get("$type") == "app.bsky.embed.recordWithMedia" and isinstance(inner, Mapping):
+        inner = inner.get("record")
+    if isinstance(inner, Mapping) and isinstance(inner.get("uri"), str):
+        return str(inner["uri"])
+    return None
+
+
+def _reply_refs(record: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    reply = record.get("reply")
+    if not isinstance(reply, Mapping):
+        return None, None
+    parent = _obj(reply.get("parent"))
+    root = _obj(reply.get("root"))
+    parent_uri = parent.get("uri") if isinstance(parent.get("uri"), str) else None
+    root_uri = root.get("uri") if isinstance(root.get("uri"), str) else None
+    return parent_uri, root_uri or parent_uri
+
+
+def post_mention(uri: str, author: Mapping[str, Any], record: Mapping[str, Any], *, indexed_at: Any,
+                 brand_dids: frozenset[str], brand_account_id: str | None = None) -> Mention | None:
+    """One post record (from a notification, a search hit or the brand's repo) as a Mention."""
+    parts = uri_parts(uri)
+    if parts is None or parts[1] != POST_COLLECTION or not isinstance(record, Mapping):
+        return None
+    did = str(author.get("did") or parts[0])
+    created = parse_time(record.get("createdAt")) or parse_time(indexed_at)
+    if created is None:
+        return None
+    parent_uri, root_uri = _reply_refs(record)
+    langs = record.get("langs")
+    lang = langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None
+    text = record.get("text")
+    handle = author.get("handle") if isinstance(author.get("handle"), str) else None
+    name = author.get("displayName") if isinstance(author.get("displayName"), str) else None
+    followers = author.get("followersCount")
+    return Mention(
+        platform=Platform.BLUESKY,
+        post_id=uri,
+        kind=Kind.REPLY if parent_uri else Kind.MENTION,
+        author=Author(id=did, handle=handle, name=name or None,
+                      followers=followers if isinstance(followers, int) else None),
+        text=text if isinstance(text, str) else "",
+        created_at=created,
+        conversation_id=root_uri or uri,
+        in_reply_to=parent_uri,
+        in_reply_to_author_id=author_of(parent_uri),
+        is_brand=did in brand_dids,
+        brand_account_id=brand_account_id,
+        lang=lang[:2].lower() if lang else None,
+        url=post_url(uri, handle),
+        mentioned_user_ids=_mentioned_dids(record),
+        quoted_author_id=author_of(_quoted_uri(record)),
+    )
+
+
+def parse_notifications(body: Mapping[str, Any], brand_dids: frozenset[str],
+                        brand_account_id: str | None = None) -> ParsedBatch:
+    """``listNotifications``: mentions, replies and quotes are posts; other reasons are ignored."""
+    events: list[Mention] = []
+    ignored: list[str] = []
+    for item in notifications_of(body):
+        reason = item.get("reason")
+        if reason not in ADDRESSED_REASONS:
+            ignored.append(f"notification:{reason}")
+            continue
+        author = _obj(item.get("author"))
+        mention = post_mention(str(item.get("uri") or ""), author, item.get("record") or {},
+                               indexed_at=item.get("indexedAt"), brand_dids=brand_dids,
+                               brand_account_id=brand_account_id)
+        if mention is None:
+            ignored.append(f"notification:{reason}:unreadable")
+        else:
+            events.append(mention)
+    return ParsedBatch(events=tuple(events), ignored=tuple(ignored))
+
+
+def notifications_of(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    items = body.get("notifications") if isinstance(body, Mapping) else None
+    return [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+
+
+def posts_of(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The ``postView``s of a ``searchPosts`` or ``getPosts`` answer."""
+    items = body.get("posts") if isinstance(body, Mapping) else None
+    return [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+
+
+def parse_post_views(posts: Iterable[Mapping[str, Any]], brand_dids: frozenset[str],
+                     brand_account_id: str | None = None) -> ParsedBatch:
+    """Search hits (the radar): ingest keeps those that match the policy's keywords."""
+    events: list[Mention] = []
+    for view in posts:
+        author = _obj(view.get("author"))
+        mention = post_mention(str(view.get("uri") or ""), author, view.get("record") or {},
+                               indexed_at=view.get("indexedAt"), brand_dids=brand_dids,
+                               brand_account_id=brand_account_id)
+        if mention is not None:
+            events.append(mention)
+    return ParsedBatch(events=tuple(events))
+
+
+def records_of(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    items = body.get("records") if isinstance(body, Mapping) else None
+    return [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+
+
+def parse_own_records(records: Iterable[Mapping[str, Any]], brand_did: str,
+                      brand_handle: str | None = None) -> ParsedBatch:
+    """``listRecords`` of the brand's own posts: its replies (written here or natively) stop clocks."""
+    author = {"did": brand_did, "handle": brand_handle}
+    events: list[Mention] = []
+    for item in records:
+        mention = post_mention(str(item.get("uri") or ""), author, item.get("value") or {},
+                               indexed_at=None, brand_dids=frozenset({brand_did}), brand_account_id=brand_did)
+        if mention is not None:
+            events.append(mention)
+    return ParsedBatch(events=tuple(events))
+
+
+def deletions(asked: Sequence[str], body: Mapping[str, Any], now: datetime) -> list[Deletion]:
+    """``getPosts`` leaves out posts that no longer exist: each asked-for URI missing is a delete."""
+    present = {str(view.get("uri")) for view in posts_of(body)}
+    return [Deletion(platform=Platform.BLUESKY, post_id=uri, author_id=author_of(uri), deleted_at=now)
+            for uri in asked if uri not in present]
+
+
+def _obj(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}

@@ -1,0 +1,180 @@
+"""Mastodon: polled (no webhooks). Customers' mentions (``visibility: direct`` ones are DMs) come
+from the brand's notifications, the brand's own replies from its accounts' statuses, radar hits
+from hashtag timelines and, where the instance has full-text search, ``/api/v2/search``. The
+handoff is a direct status, the public note a reply; both carry an ``Idempotency-Key``.
+Configured by ``MASTODON_BASE_URL``, ``MASTODON_ACCESS_TOKEN``, ``MASTODON_ACCOUNT_IDS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from hilft.channels import Capabilities, register
+from hilft.channels.mastodon import parse
+from hilft.channels.mastodon.client import PAGE_LIMIT, MastodonClient, NotSupported
+from hilft.channels.polling import PolledPage, id_newer, newest_id, register_poller
+from hilft.core.errors import PrivateChannelRefused
+from hilft.core.models import Deletion, ParsedBatch, Platform
+
+if TYPE_CHECKING:
+    import httpx
+
+    from hilft.settings import Settings
+
+PLATFORM = Platform.MASTODON.value
+FIRST_RUN_LOOKBACK = timedelta(days=1)
+SEARCH_RETRY = timedelta(hours=6)  # an instance without full-text search is asked again this much later
+CAPABILITIES = Capabilities(delivery="poll", can_reply=True, can_dm=True, can_fetch=True)
+_TAG = re.compile(r"#?([^\W_][\w]{0,99})")
+
+
+def idempotency_key(purpose: str, post_id: str) -> str:
+    """One key per post and purpose: a retried handoff (same post) repeats the key, so Mastodon
+    answers with the status it already posted instead of posting a second one."""
+    return hashlib.sha256(f"hilft\x1fmastodon\x1f{purpose}\x1f{post_id}".encode()).hexdigest()
+
+
+class MastodonGateway:
+    capabilities = CAPABILITIES
+
+    def __init__(self, client: MastodonClient) -> None:
+        self.client = client
+
+    def send_private(self, post: Mapping[str, Any], text: str, now: datetime) -> str:
+        acct = parse.safe_acct(post.get("author_handle"))
+        if acct is None:  # a direct status reaches only the accounts it mentions
+            raise PrivateChannelRefused("mastodon: author's account name unknown")
+        return self.client.post_status(f"@{acct} {text}", in_reply_to_id=str(post["post_id"]), visibility="direct",
+                                       idempotency_key=idempotency_key("private", str(post["post_id"])))
+
+    def public_reply(self, post: Mapping[str, Any], text: str) -> str:
+        acct = parse.safe_acct(post.get("author_handle"))
+        body = f"@{acct} {text}" if acct else text
+        visibility = "direct" if post.get("kind") == "dm" else "public"
+        return self.client.post_status(body, in_reply_to_id=str(post["post_id"]), visibility=visibility,
+                                       idempotency_key=idempotency_key("public", str(post["post_id"])))
+
+
+class MastodonPoller:
+    platform = PLATFORM
+
+    def __init__(self, client: MastodonClient, account_ids: frozenset[str]) -> None:
+        self.client = client
+        self._accounts = account_ids
+
+    def brand_ids(self) -> frozenset[str]:
+        if not self._accounts:
+            self._accounts = frozenset({self.client.own_account_id()})
+        return self._accounts
+
+    def sources(self, radar_keywords: Sequence[str]) -> list[str]:
+        found = ["notifications", *(f"account:{a}" for a in sorted(self.brand_ids()))]
+        for keyword in radar_keywords:
+            keyword = keyword.strip()
+            if not keyword:
+                continue
+            tag = _TAG.fullmatch(keyword)
+            if tag:
+                found.append(f"tag:{tag.group(1)}")
+            found.append(f"search:{keyword}")
+        return found
+
+    def walk(self, source: str, state: Mapping[str, Any] | None, now: datetime) -> Iterator[PolledPage]:
+        brand = self.brand_ids()
+        account = sorted(brand)[0] if brand else None
+        to_batch: Callable[[list[Any]], ParsedBatch]
+        fetch: Callable[[str | None], list[Any]]
+        cursor_of: Callable[[Mapping[str, Any]], str]
+        if source == "notifications":
+            fetch = self.client.notifications
+            to_batch = lambda items: parse.parse_notifications(items, brand, account)  # noqa: E731
+            cursor_of = lambda n: str(n.get("id") or "")  # noqa: E731  # notification ids, not status ids
+        elif source.startswith("account:"):
+            own = source.removeprefix("account:")
+            fetch = lambda min_id: self.client.account_statuses(own, min_id)  # noqa: E731
+            to_batch = lambda items: parse.parse_statuses(items, brand, own)  # noqa: E731
+            cursor_of = lambda s: str(s.get("id") or "")  # noqa: E731
+        elif source.startswith("tag:"):
+            tag = source.removeprefix("tag:")
+            fetch = lambda min_id: self.client.tag_timeline(tag, min_id)  # noqa: E731
+            to_batch = lambda items: parse.parse_statuses(items, brand, account)  # noqa: E731
+            cursor_of = lambda s: str(s.get("id") or "")  # noqa: E731
+        elif source.startswith("search:"):
+            yield from self._search(source.removeprefix("search:"), state or {}, now, brand, account)
+            return
+        else:
+            raise ValueError(f"unknown mastodon source {source!r}")
+        yield from _walk_forward(fetch, to_batch, cursor_of, state or {}, now)
+
+    def _search(self, query: str, state: Mapping[str, Any], now: datetime, brand: frozenset[str],
+                account: str | None) -> Iterator[PolledPage]:
+        until = parse.parse_time(state.get("unsupported_until"))
+        if until is not None and until > now:
+            return
+
+        def fetch(min_id: str | None) -> list[Any]:
+            return parse.statuses_of_search(self.client.search_statuses(query, min_id))
+
+        try:
+            yield from _walk_forward(fetch, lambda items: parse.parse_statuses(items, brand, account),
+                                     lambda s: str(s.get("id") or ""), state, now)
+        except NotSupported:
+            later = (now + SEARCH_RETRY).astimezone(UTC).isoformat()
+            yield PolledPage(ParsedBatch(), {**state, "unsupported_until": later})
+
+    def deleted(self, post_ids: Sequence[str]) -> list[Deletion]:
+        now = datetime.now(UTC)
+        return [Deletion(platform=Platform.MASTODON, post_id=p, deleted_at=now)
+                for p in post_ids if p.isdigit() and not self.client.status_exists(p)]
+
+
+def _walk_forward(fetch: Callable[[str | None], list[Any]], to_batch: Callable[[list[Any]], ParsedBatch],
+                  cursor_of: Callable[[Mapping[str, Any]], str], state: Mapping[str, Any],
+                  now: datetime) -> Iterator[PolledPage]:
+    """Page forward from ``state["min_id"]`` until a page comes back short.
+
+    The first poll of a source (no cursor yet) takes the newest page, keeps what is younger than
+    ``FIRST_RUN_LOOKBACK`` and starts its cursor there.
+    """
+    min_id = state.get("min_id") if isinstance(state.get("min_id"), str) else None
+    while True:
+        page = parse.items_of(fetch(min_id))
+        ids = [cursor_of(item) for item in page]
+        newest = newest_id(ids)
+        fresh = [item for item in page if id_newer(cursor_of(item), min_id)]
+        if min_id is None:
+            floor = now - FIRST_RUN_LOOKBACK
+            fresh = [item for item in fresh if (parse.parse_time(item.get("created_at")) or now) >= floor]
+        fresh.sort(key=lambda item: (len(cursor_of(item)), cursor_of(item)))  # oldest first
+        first_run = min_id is None
+        if newest is not None and id_newer(newest, min_id):
+            min_id = newest
+        new_state = {k: v for k, v in state.items() if k != "unsupported_until"}
+        new_state["min_id"] = min_id
+        yield PolledPage(to_batch(fresh), new_state, len(page))
+        if first_run or len(page) < PAGE_LIMIT:
+            return
+
+
+def _client(settings: Settings, http: httpx.Client) -> MastodonClient | None:
+    if not settings.mastodon_base_url or not settings.mastodon_access_token:
+        return None
+    return MastodonClient(settings.mastodon_base_url, settings.mastodon_access_token, http=http)
+
+
+def _gateway(settings: Settings, http: httpx.Client) -> MastodonGateway | None:
+    client = _client(settings, http)
+    return MastodonGateway(client) if client else None
+
+
+def _poller(settings: Settings, http: httpx.Client) -> MastodonPoller | None:
+    client = _client(settings, http)
+    return MastodonPoller(client, settings.mastodon_account_ids) if client else None
+
+
+register((PLATFORM,), _gateway)
+register_poller(PLATFORM, _poller)

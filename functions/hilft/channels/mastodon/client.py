@@ -1,0 +1,135 @@
+"""Mastodon's REST API with httpx: the calls hilft makes, with the brand's access token.
+
+Reads page forward with ``min_id`` ("results immediately newer than this id"), so a poll after
+downtime walks from its cursor up to now without a gap (``since_id`` would skip to the newest
+page). Writes are ``POST /api/v1/statuses`` with an ``Idempotency-Key``: Mastodon keeps the key
+for an hour and answers a repeated request with the first status instead of posting again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from hilft.channels.http_errors import MAX_BACKOFF, retry_at
+from hilft.channels.mastodon.parse import parse_time
+from hilft.core.errors import (
+    PlatformConfigError,
+    PlatformRateLimited,
+    PlatformUnavailable,
+    PrivateChannelRefused,
+)
+
+PAGE_LIMIT = 40  # the notifications default; statuses allow 40 as well
+MAX_STATUS_CHARS = 500
+
+
+class NotSupported(Exception):
+    """The instance does not offer this call (e.g. full-text search without a search backend)."""
+
+
+class MastodonClient:
+    def __init__(self, base_url: str, access_token: str, *, http: httpx.Client) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = access_token
+        self.http = http
+
+    def _request(self, method: str, path: str, *, params: Any = None, data: Any = None,
+                 headers: Mapping[str, str] | None = None) -> httpx.Response:
+        hdrs = {"Authorization": f"Bearer {self._token}", **(headers or {})}
+        try:
+            response = self.http.request(method, self.base_url + path, params=params, data=data, headers=hdrs)
+        except httpx.HTTPError as exc:
+            raise PlatformUnavailable(f"mastodon: {type(exc).__name__}") from exc
+        status = response.status_code
+        if status == 429:
+            raise PlatformRateLimited(_retry_at(response.headers), "mastodon rate limit")
+        if status >= 500:
+            raise PlatformUnavailable(f"mastodon answered {status}")
+        if status == 401:
+            raise PlatformConfigError("mastodon refused the access token")
+        return response
+
+    @staticmethod
+    def _json(response: httpx.Response, what: str) -> Any:
+        if response.status_code >= 400:
+            raise PlatformUnavailable(f"mastodon: {what} refused ({response.status_code})")
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise PlatformUnavailable(f"mastodon: {what} answered no JSON") from exc
+
+    @staticmethod
+    def _page(min_id: str | None, limit: int) -> list[tuple[str, str | int]]:
+        params: list[tuple[str, str | int]] = [("limit", limit)]
+        if min_id:
+            params.append(("min_id", min_id))
+        return params
+
+    # -- reads -----------------------------------------------------------------------------
+    def own_account_id(self) -> str:
+        body = self._json(self._request("GET", "/api/v1/accounts/verify_credentials"), "verify_credentials")
+        if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+            raise PlatformUnavailable("mastodon: verify_credentials without id")
+        return str(body["id"])
+
+    def notifications(self, min_id: str | None, limit: int = PAGE_LIMIT) -> list[Any]:
+        params = [("types[]", "mention"), *self._page(min_id, limit)]
+        return list(self._json(self._request("GET", "/api/v1/notifications", params=params), "notifications") or [])
+
+    def account_statuses(self, account_id: str, min_id: str | None, limit: int = PAGE_LIMIT) -> list[Any]:
+        params = [("exclude_reblogs", "true"), *self._page(min_id, limit)]
+        path = f"/api/v1/accounts/{_segment(account_id)}/statuses"
+        return list(self._json(self._request("GET", path, params=params), "account statuses") or [])
+
+    def tag_timeline(self, tag: str, min_id: str | None, limit: int = PAGE_LIMIT) -> list[Any]:
+        path = f"/api/v1/timelines/tag/{_segment(tag)}"
+        return list(self._json(self._request("GET", path, params=self._page(min_id, limit)), "tag timeline") or [])
+
+    def search_statuses(self, query: str, min_id: str | None, limit: int = PAGE_LIMIT) -> Any:
+        params = [("q", query), ("type", "statuses"), *self._page(min_id, limit)]
+        response = self._request("GET", "/api/v2/search", params=params)
+        if response.status_code in (400, 403, 404, 422):
+            raise NotSupported(f"search answered {response.status_code}")
+        return self._json(response, "search")
+
+    def status_exists(self, status_id: str) -> bool:
+        response = self._request("GET", f"/api/v1/statuses/{_segment(status_id)}")
+        if response.status_code in (404, 410):
+            return False
+        self._json(response, "status")
+        return True
+
+    # -- writes ----------------------------------------------------------------------------
+    def post_status(self, text: str, *, in_reply_to_id: str | None, visibility: str, idempotency_key: str) -> str:
+        form: dict[str, str] = {"status": text[:MAX_STATUS_CHARS], "visibility": visibility}
+        if in_reply_to_id:
+            form["in_reply_to_id"] = in_reply_to_id
+        response = self._request("POST", "/api/v1/statuses", data=form,
+                                 headers={"Idempotency-Key": idempotency_key})
+        if response.status_code in (403, 404, 422):
+            raise PrivateChannelRefused(f"mastodon: status refused ({response.status_code})")
+        body = self._json(response, "post status")
+        if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+            raise PlatformUnavailable("mastodon: posted status without id")
+        return str(body["id"])
+
+
+def _segment(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+def _retry_at(headers: httpx.Headers) -> datetime:
+    """Retry-After when given, else ``X-RateLimit-Reset`` (Mastodon sends an ISO 8601 time)."""
+    now = datetime.now(UTC)
+    if headers.get("Retry-After"):
+        return retry_at(headers, now)
+    reset = parse_time(headers.get("X-RateLimit-Reset"))
+    if reset is not None:
+        return min(max(reset, now), now + MAX_BACKOFF)
+    return now + timedelta(seconds=60)

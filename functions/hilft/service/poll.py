@@ -1,0 +1,235 @@
+"""Channels without usable webhooks (Bluesky, Mastodon), fetched on Cloud Scheduler's beat.
+
+One run: for every configured channel and each of its sources (notifications, the brand's own
+posts, one per radar keyword), read the source's cursor (``poll_cursors/{id}``), fetch at most
+``max_pages`` pages within the run's time budget, hand each page to the same ``IngestService``
+as the webhooks, and save the cursor only after the page's items are stored. So:
+
+* a crash between storing and saving re-reads that page next minute; ``create()`` dedupes;
+* a run stopped by its bounds continues from its cursor next time; after downtime it catches up;
+* overlapping runs are harmless: each source is leased to one run (``lease_until``), a cursor is
+  saved only under the run's own lease, and everything a second reader stored would dedupe anyway;
+* a platform's rate limit parks the source until the time it names; an outage is retried next run.
+
+Deleted posts (no webhook tells): each run asks the platform about a batch of the channel's open
+posts, rotating through them by document id, and ingests a ``Deletion`` for those gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from hilft.adapters.firestore_store import Snapshot
+from hilft.channels.polling import Poller
+from hilft.core.errors import PlatformConfigError, PlatformRateLimited, PlatformUnavailable
+from hilft.core.models import ParsedBatch
+from hilft.logs import get_logger
+from hilft.service.ingest import IngestService
+from hilft.service.ports import Clock, Store
+
+log = get_logger("hilft.poll")
+
+POLL_CURSORS = "poll_cursors"
+DELETE_CHECK_SOURCE = "deleted-check"
+
+
+class OpenPosts(Protocol):
+    """Open or overdue posts of one platform, ordered by document id, after ``after`` (exclusive)."""
+
+    def __call__(self, platform: str, after: str | None, limit: int) -> list[Snapshot]: ...
+
+
+def cursor_doc_id(platform: str, source: str) -> str:
+    return hashlib.sha256(f"poll\x1f{platform}\x1f{source}".encode()).hexdigest()[:40]
+
+
+@dataclass
+class PollResult:
+    sources: int = 0
+    pages: int = 0
+    fetched: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    answered: int = 0
+    deleted: int = 0
+    brand: int = 0
+    ignored: int = 0
+    skipped: int = 0  # leased by an overlapping run, or parked by a rate limit
+    checked: int = 0  # open posts asked about (deleted-post check)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    progressed: int = 0  # sources whose run ended without an error
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def add(self, ingested: Any) -> None:
+        for name in ("stored", "duplicates", "answered", "deleted", "brand", "ignored"):
+            setattr(self, name, getattr(self, name) + int(getattr(ingested, name, 0)))
+
+
+class PollService:
+    def __init__(self, *, store: Store, ingest: IngestService, pollers: Callable[[], Sequence[Poller]],
+                 clock: Clock, open_posts: OpenPosts, radar_keywords: Sequence[str] = (),
+                 max_pages: int = 10, time_budget: timedelta = timedelta(seconds=45),
+                 lease: timedelta = timedelta(seconds=120), delete_check_batch: int = 50,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.ingest = ingest
+        self.pollers = pollers
+        self.clock = clock
+        self.open_posts = open_posts
+        self.radar_keywords = tuple(radar_keywords)
+        self.max_pages = max_pages
+        self.time_budget = time_budget.total_seconds()
+        self.lease = lease
+        self.delete_check_batch = delete_check_batch
+        self.monotonic = monotonic
+
+    def run(self) -> PollResult:
+        result = PollResult()
+        started = self.monotonic()
+        owner = uuid.uuid4().hex
+        for poller in self.pollers():
+            try:
+                brand_ids = poller.brand_ids()
+                sources = poller.sources(self.radar_keywords)
+            except (PlatformConfigError, PlatformRateLimited, PlatformUnavailable) as exc:
+                self._failed(result, poller.platform, "*", exc)
+                continue
+            for source in sources:
+                if self._out_of_time(started):
+                    break
+                result.sources += 1
+                self._poll_source(poller, source, brand_ids, owner, started, result)
+            if not self._out_of_time(started):
+                self._check_deleted(poller, brand_ids, owner, result)
+        log.info("poll run", **{k: v for k, v in result.as_dict().items() if k != "errors"},
+                 errors=len(result.errors))
+        return result
+
+    # -- one source ------------------------------------------------------------------------
+    def _poll_source(self, poller: Poller, source: str, brand_ids: frozenset[str], owner: str,
+                     started: float, result: PollResult) -> None:
+        platform = poller.platform
+        doc_id = cursor_doc_id(platform, source)
+        now = self.clock()
+        snap = self._take_lease(doc_id, platform, source, owner, now)
+        if snap is None:
+            result.skipped += 1
+            return
+        parked = snap.data.get("retry_at")
+        if isinstance(parked, datetime) and parked > now:
+            result.skipped += 1
+            self._release(doc_id, owner, {})
+            return
+        state = snap.data.get("state") if isinstance(snap.data.get("state"), dict) else None
+        pages = 0
+        after: dict[str, Any] = {"retry_at": None, "last_error": None}
+        try:
+            with contextlib.closing(poller.walk(source, state, now)) as walk:  # type: ignore[type-var]
+                for page in walk:
+                    ingested = self.ingest.ingest(page.batch, brand_ids)  # 1. store the items
+                    result.add(ingested)
+                    if not self._save(doc_id, owner, {"state": page.state}):  # 2. then the cursor
+                        log.warning("poll lease lost, stopping this source", platform=platform, source_id=doc_id)
+                        return
+                    pages += 1
+                    result.pages += 1
+                    result.fetched += page.fetched
+                    if pages >= self.max_pages or self._out_of_time(started):
+                        break
+            result.progressed += 1
+        except PlatformRateLimited as exc:
+            after = {"retry_at": exc.retry_at, "last_error": "rate_limited"}
+            self._failed(result, platform, source, exc)
+        except (PlatformConfigError, PlatformUnavailable) as exc:  # store and queue faults propagate: 503
+            after = {"last_error": type(exc).__name__}
+            self._failed(result, platform, source, exc)
+        finally:
+            self._release(doc_id, owner, {**after, "polled_at": self.clock(), "pages": pages})
+
+    def _failed(self, result: PollResult, platform: str, source: str, exc: Exception) -> None:
+        kind = type(exc).__name__
+        result.errors.append({"platform": platform, "source_id": cursor_doc_id(platform, source), "error": kind})
+        if isinstance(exc, PlatformConfigError):
+            # An operator must act (app password revoked, token expired); this line feeds the log alert.
+            log.error("poll impossible: platform configuration error", platform=platform, reason=exc.message)
+        else:
+            log.warning("poll source failed, next run retries", platform=platform, error=kind)
+
+    # -- deleted posts ---------------------------------------------------------------------
+    def _check_deleted(self, poller: Poller, brand_ids: frozenset[str], owner: str, result: PollResult) -> None:
+        doc_id = cursor_doc_id(poller.platform, DELETE_CHECK_SOURCE)
+        now = self.clock()
+        snap = self._take_lease(doc_id, poller.platform, DELETE_CHECK_SOURCE, owner, now)
+        if snap is None:
+            return
+        raw = snap.data.get("state")
+        state: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        after = state.get("after") if isinstance(state.get("after"), str) else None
+        fields: dict[str, Any] = {}
+        try:
+            posts = self.open_posts(poller.platform, after, self.delete_check_batch)
+            ids = [str(p.data.get("post_id")) for p in posts if p.data.get("post_id")]
+            if ids:
+                gone = poller.deleted(ids)
+                result.checked += len(ids)
+                if gone:
+                    result.add(self.ingest.ingest(ParsedBatch(events=tuple(gone)), brand_ids))
+            # Rotate through the open posts; a short batch means the end: start over next run.
+            fields["state"] = {"after": posts[-1].id if len(posts) >= self.delete_check_batch else None}
+        except PlatformRateLimited as exc:
+            fields = {"retry_at": exc.retry_at}
+            self._failed(result, poller.platform, DELETE_CHECK_SOURCE, exc)
+        except (PlatformConfigError, PlatformUnavailable) as exc:
+            self._failed(result, poller.platform, DELETE_CHECK_SOURCE, exc)
+        finally:
+            self._release(doc_id, owner, {**fields, "polled_at": self.clock()})
+
+    # -- lease and cursor ------------------------------------------------------------------
+    def _take_lease(self, doc_id: str, platform: str, source: str, owner: str, now: datetime) -> Snapshot | None:
+        """The cursor document, leased to this run; None while another run holds it."""
+        fresh = {"platform": platform, "source": source, "state": None, "lease_owner": owner,
+                 "lease_until": now + self.lease, "created_at": now}
+        if self.store.create(POLL_CURSORS, doc_id, fresh):
+            return Snapshot(doc_id, fresh, None)
+        verdict: dict[str, bool] = {}
+
+        def decide(snap: Snapshot | None) -> dict[str, Any] | None:
+            verdict.clear()
+            if snap is None:
+                return None
+            until = snap.data.get("lease_until")
+            if snap.data.get("lease_owner") not in (None, owner) and isinstance(until, datetime) and until > now:
+                return None
+            verdict["mine"] = True
+            return {"lease_owner": owner, "lease_until": now + self.lease}
+
+        snap = self.store.mutate(POLL_CURSORS, doc_id, decide)
+        return snap if snap is not None and verdict.get("mine") else None
+
+    def _save(self, doc_id: str, owner: str, fields: dict[str, Any]) -> bool:
+        saved: dict[str, bool] = {}
+
+        def decide(snap: Snapshot | None) -> dict[str, Any] | None:
+            saved.clear()
+            if snap is None or snap.data.get("lease_owner") != owner:
+                return None
+            saved["yes"] = True
+            return fields
+
+        self.store.mutate(POLL_CURSORS, doc_id, decide)
+        return bool(saved)
+
+    def _release(self, doc_id: str, owner: str, fields: dict[str, Any]) -> None:
+        self._save(doc_id, owner, {**fields, "lease_owner": None, "lease_until": None})
+
+    def _out_of_time(self, started: float) -> bool:
+        return self.monotonic() - started >= self.time_budget
