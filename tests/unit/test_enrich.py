@@ -22,7 +22,12 @@ PAGE = "110000000000001"
 POLICY = """
 [promise]
 first_response = "60m"
-warning_before = "15m"
+warning_before = "5m"
+[promise.priorities]
+high = "15m"
+[[promise.priority_rules]]
+priority = "high"
+keywords = ["störung"]
 [handoff]
 auto = true
 default_department = "kundenservice"
@@ -170,3 +175,24 @@ def test_a_payload_that_is_not_ours_does_nothing():
     world = World()
     assert world.enrich.run({"doc_id": "../etc", "lookup": {}}).outcome == "nothing_to_do"
     assert world.enrich.run({"doc_id": "a" * 40, "lookup": "x"}).outcome == "nothing_to_do"
+
+
+def test_an_outage_found_in_the_fetched_text_brings_the_due_time_forward_never_back():
+    world = World({"text": "Großstörung in Köln, seit Stunden nichts", "author_id": None, "author_handle": None,
+                   "author_name": None})
+    doc_id = world.page_mention()
+    before = world.doc(doc_id)["due_at"]
+    assert world.enrich.run(world.task("enrich")).outcome == "enriched"
+    doc = world.doc(doc_id)
+    assert doc["priority"] == "high" and doc["due_at"] == world.clock() + timedelta(minutes=15) < before
+    due_tasks = [t for t in world.scheduler.tasks.values() if t.payload["kind"] == "due"]
+    assert {t.payload["due_at"] for t in due_tasks} == {before.isoformat(), doc["due_at"].isoformat()}
+
+
+def test_a_post_already_alerted_keeps_its_due_time():
+    world = World({"text": "Störung!", "author_id": None, "author_handle": None, "author_name": None})
+    doc_id = world.page_mention()
+    world.store.update("mentions", doc_id, {"alert_level": 0})
+    before = world.doc(doc_id)["due_at"]
+    assert world.enrich.run(world.task("enrich")).outcome == "enriched"
+    assert world.doc(doc_id)["due_at"] == before and world.doc(doc_id).get("priority") is None

@@ -96,7 +96,7 @@ class EnrichService:
     def _fill(self, doc_id: str, fetched: Mapping[str, str | None], now: datetime) -> EnrichResult:
         text = fetched.get("text") or ""
         redacted, pii_kinds = redact_text(text, self.pii_config)
-        handoff: dict[str, Any] = {}
+        handoff: dict[str, Any] = {}  # what to enqueue once the document holds the text
         applied: dict[str, bool] = {}
 
         def decide(snap: Snapshot | None) -> dict[str, Any] | None:
@@ -114,6 +114,10 @@ class EnrichService:
             for field in ("author_id", "author_handle", "author_name"):
                 if fetched.get(field):
                     updates[field] = fetched[field]
+            sooner, promise_tasks = self._tighter_promise(doc_id, data, text, now)
+            updates.update(sooner)
+            if promise_tasks:
+                handoff["promise_tasks"] = promise_tasks
             wants = bool(self.policy.handoff.auto and data.get("kind") != "dm"
                          and data.get("status") in ("open", "overdue") and not data.get("handoff_pending")
                          and (pii_kinds or decision.requires_private))
@@ -127,8 +131,11 @@ class EnrichService:
         self.store.mutate(MENTIONS, doc_id, decide)
         if not applied:
             return EnrichResult("nothing_to_do")
-        log.info("mention enriched", doc_id=doc_id, pii=len(pii_kinds), handoff=bool(handoff))
-        if handoff:
+        log.info("mention enriched", doc_id=doc_id, pii=len(pii_kinds), handoff="data" in handoff)
+        if "promise_tasks" in handoff:
+            # After the commit: a crash in between leaves a past-due open post, which the sweep alerts.
+            self.scheduler.schedule_many(handoff["promise_tasks"], now)
+        if "data" in handoff:
             data = handoff["data"]
             raw_due = data.get("due_at")
             due = raw_due if isinstance(raw_due, datetime) else now
@@ -138,6 +145,32 @@ class EnrichService:
                                      "kind": "handoff", "department": handoff["department"],
                                      "reason": handoff["reason"], "pii": handoff["reason"] == "pii"}, now)
         return EnrichResult("enriched")
+
+    def _tighter_promise(self, doc_id: str, data: Mapping[str, Any], text: str,
+                         now: datetime) -> tuple[dict[str, Any], list[tuple[str, datetime, dict[str, Any]]]]:
+        """A priority the text calls for (an outage, say) may promise a sooner answer: move the due
+        time earlier, never later, and only while nothing was alerted yet. The old tasks go stale
+        (``deadline`` ignores a task whose due time is not the document's)."""
+        due, created = data.get("due_at"), data.get("created_at") or data.get("received_at")
+        if (data.get("status") != "open" or data.get("alert_level") is not None
+                or not isinstance(due, datetime) or not isinstance(created, datetime)):
+            return {}, []
+        priority = self.policy.priority_for(text, data.get("author_followers"))
+        if priority is None or priority == data.get("priority"):
+            return {}, []
+        promise = self.policy.promise_for(str(data.get("platform")), priority)
+        new_due = self.policy.calendar.add_business_time(min(created, now), promise)
+        if new_due >= due:
+            return {}, []
+        warn_at = new_due - self.policy.promise.warning_before
+        base = {"doc_id": doc_id, "platform": data.get("platform"), "post_id": data.get("post_id"),
+                "due_at": new_due.isoformat()}
+        tasks: list[tuple[str, datetime, dict[str, Any]]] = []
+        if warn_at > now:
+            tasks.append((ids.task_id(doc_id, "warning", 0, new_due), warn_at, {**base, "kind": "warning", "level": 0}))
+        tasks.append((ids.task_id(doc_id, "due", 1, new_due), max(new_due, now), {**base, "kind": "due", "level": 1}))
+        return ({"priority": priority, "promise_seconds": promise.total_seconds(), "due_at": new_due,
+                 "warn_at": warn_at}, tasks)
 
     def _retry_later(self, doc_id: str, payload: Mapping[str, Any], data: Mapping[str, Any], attempt: int,
                      at: datetime, now: datetime) -> None:
