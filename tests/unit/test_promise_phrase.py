@@ -258,3 +258,92 @@ def test_the_friday_evening_handoff_promises_monday_in_the_dm_and_the_public_not
     assert dm_says in gateway.dms[0]
     assert "nächsten Stunde" not in gateway.dms[0] and "next hour" not in gateway.dms[0]
     assert reply_says in gateway.replies[0]
+
+
+# -- out of hours ---------------------------------------------------------------------------------
+
+from hilft.core.promise_phrase import out_of_hours_answer, out_of_hours_phrases, reopens_phrase  # noqa: E402
+from hilft.core.templates import render  # noqa: E402
+
+
+@pytest.mark.parametrize(("now_local", "german", "english"), [
+    (datetime(2026, 11, 20, 20, 5), "ab Montag, 8:00 Uhr", "on Monday at 8:00 am"),
+    (datetime(2026, 11, 23, 6, 30), "ab 8:00 Uhr", "at 8:00 am today"),
+    (datetime(2026, 11, 23, 21, 0), "ab morgen, 8:00 Uhr", "at 8:00 am tomorrow"),
+])
+def test_the_team_is_back_at_the_next_opening_on_the_policy_wall_clock(now_local, german, english) -> None:
+    calendar = parse_policy(WEEKDAY_HOURS).calendar
+    now = now_local.replace(tzinfo=BERLIN)
+    reopens = calendar.next_open(now)
+    assert reopens_phrase(reopens, now, BERLIN, "de") == german
+    assert reopens_phrase(reopens, now, BERLIN, "en") == english
+
+
+def test_the_out_of_hours_answer_tells_when_the_team_is_back_and_by_when_it_answers() -> None:
+    calendar = parse_policy(WEEKDAY_HOURS).calendar
+    due = calendar.add_business_time(FRIDAY_1955 + timedelta(minutes=10), timedelta(minutes=60))  # 20:05: closed
+    reopens = calendar.next_open(FRIDAY_1955 + timedelta(minutes=10))
+    now = FRIDAY_1955 + timedelta(minutes=10)
+    assert out_of_hours_phrases(reopens, due, now, BERLIN, "de") == ("ab Montag, 8:00 Uhr", "bis 9:00 Uhr")
+    assert out_of_hours_phrases(reopens, due, now, BERLIN, "en") == ("on Monday at 8:00 am", "by 9:00 am")
+    reopens_text, promise = out_of_hours_phrases(reopens, due, now, BERLIN, "de")
+    text = render("out_of_hours_reply", language="de", address_form="sie", name="jana", reopens=reopens_text,
+                  promise=promise)
+    assert text == ("Hallo jana, danke für Ihre Nachricht! Unser Team ist ab Montag, 8:00 Uhr wieder für Sie da "
+                    "und meldet sich bis 9:00 Uhr.")
+    informal = render("out_of_hours_dm", language="de", address_form="du", name="Jana K.", reopens=reopens_text,
+                      promise=promise)
+    assert "wieder für dich da" in informal and informal.startswith("Hallo Jana K.,")
+
+
+def test_the_promise_keeps_its_day_when_it_is_not_the_day_the_team_is_back() -> None:
+    policy = parse_policy(WEEKDAY_HOURS.replace('first_response = "60m"', 'first_response = "13h"'))
+    sunday = datetime(2026, 11, 22, 15, 0, tzinfo=BERLIN)
+    reopens = policy.calendar.next_open(sunday)
+    due = policy.calendar.add_business_time(sunday, timedelta(hours=13))  # 12 h on Monday, 1 h on Tuesday
+    assert out_of_hours_phrases(reopens, due, sunday, BERLIN, "de") == ("ab morgen, 8:00 Uhr",
+                                                                         "bis Dienstag, 9:00 Uhr")
+    early = datetime(2026, 11, 20, 6, 0, tzinfo=BERLIN)  # Friday before opening: back today
+    due_early = policy.calendar.add_business_time(early, timedelta(hours=1))
+    assert out_of_hours_phrases(policy.calendar.next_open(early), due_early, early, BERLIN, "en") == (
+        "at 8:00 am today", "by 9:00 am")
+
+
+BASE = dict(is_open=False, reopens_at=datetime(2026, 11, 23, 7, 0, tzinfo=UTC), enabled=True, public=True,
+            private=True, platform="x", author_id="42", private_kind=False, is_brand=False, radar=False,
+            handoff_pending=False)
+
+
+def test_a_public_post_while_closed_gets_a_public_answer_and_a_dm_a_dm() -> None:
+    public = out_of_hours_answer(**BASE)
+    assert public is not None and public.template == "out_of_hours_reply"
+    dm = out_of_hours_answer(**{**BASE, "private_kind": True})
+    assert dm is not None and dm.template == "out_of_hours_dm"
+
+
+@pytest.mark.parametrize("change", [
+    {"is_open": True}, {"enabled": False}, {"radar": True}, {"handoff_pending": True}, {"is_brand": True},
+    {"author_id": None}, {"public": False}, {"private": False, "private_kind": True},
+])
+def test_no_out_of_hours_answer_when_open_disabled_radar_handed_off_or_not_allowed(change) -> None:
+    assert out_of_hours_answer(**{**BASE, **change}) is None
+
+
+def test_one_answer_per_author_per_closed_period() -> None:
+    first = out_of_hours_answer(**BASE)
+    again = out_of_hours_answer(**BASE)  # a second post by the same author in the same night
+    other_author = out_of_hours_answer(**{**BASE, "author_id": "43"})
+    next_night = out_of_hours_answer(**{**BASE, "reopens_at": BASE["reopens_at"] + timedelta(days=1)})
+    assert first is not None and again is not None and other_author is not None and next_night is not None
+    assert first.key == again.key
+    assert len({first.key, other_author.key, next_night.key}) == 3
+    assert "42" not in first.key  # a hash: no author id in a document id
+
+
+def test_the_policy_switches_the_out_of_hours_answer_on_and_offers_the_templates() -> None:
+    policy = parse_policy(WEEKDAY_HOURS.replace("[promise.hours]", "[promise.out_of_hours]\nenabled = true\n"
+                                                "dm = false\n[promise.hours]")
+                          + '\n[templates.de.sie]\nout_of_hours_reply = "Wir sind {reopens} zurück."\n')
+    assert policy.promise.out_of_hours.enabled and not policy.promise.out_of_hours.dm
+    assert policy.template_overrides("de", "sie")["out_of_hours_reply"] == "Wir sind {reopens} zurück."
+    assert not parse_policy(WEEKDAY_HOURS).promise.out_of_hours.enabled

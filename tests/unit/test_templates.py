@@ -77,7 +77,7 @@ def test_public_texts_are_short_enough_for_any_platform(name: str, language: str
 
 
 def test_templates_see_nothing_of_the_post_itself() -> None:
-    assert PLACEHOLDERS == {"name", "case_ref", "promise", "department", "private_channel"}
+    assert PLACEHOLDERS == {"name", "case_ref", "promise", "department", "private_channel", "reopens"}
 
 
 @pytest.mark.parametrize("name", ["handoff_dm", "public_reply", "dm_closed_reply"])

@@ -24,6 +24,7 @@ same on every machine. Pure: no I/O, no clock of its own (``now`` is passed in).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -122,3 +123,76 @@ def english_clock(local: datetime) -> str:
     """ "8:55 am", "2:30 pm", "12:00 pm" (noon), "12:05 am" (just after midnight)."""
     hour = local.hour % 12 or 12
     return f"{hour}:{local.minute:02d} {'am' if local.hour < 12 else 'pm'}"
+
+
+# -- out of hours: say so, once -------------------------------------------------------------------
+
+
+def reopens_phrase(reopens_at: datetime, now: datetime, tz: tzinfo, language: str) -> str:
+    """When the team is back, on the wall clock: "ab Montag, 8:00 Uhr" / "on Monday at 8:00 am".
+
+    Opening times are the policy's own wall-clock times, so they are shown exactly, not rounded.
+    """
+    local, today = reopens_at.astimezone(tz), now.astimezone(tz)
+    days = (local.date() - today.date()).days
+    weekday = WEEKDAYS[language][local.weekday()]
+    if language == "de":
+        clock = f"{local.hour}:{local.minute:02d} Uhr"
+        if days == 0:
+            return f"ab {clock}"
+        if days == 1:
+            return f"ab morgen, {clock}"
+        return f"ab {weekday}, {clock}" if days < 7 else f"ab {weekday}, {local.day}.{local.month}., {clock}"
+    clock = english_clock(local)
+    if days == 0:
+        return f"at {clock} today"
+    if days == 1:
+        return f"at {clock} tomorrow"
+    if days < 7:
+        return f"on {weekday} at {clock}"
+    return f"on {weekday} {local.day} {MONTHS_EN[local.month - 1]} at {clock}"
+
+
+def out_of_hours_phrases(reopens_at: datetime, due_at: datetime, now: datetime, tz: tzinfo,
+                         language: str) -> tuple[str, str]:
+    """({reopens}, {promise}) for the out-of-hours answer: "ab Montag, 8:00 Uhr", "bis 8:55 Uhr".
+
+    The promise names no day again when it falls on the day the team is back.
+    """
+    reopens = reopens_phrase(reopens_at, now, tz, language)
+    promise = promise_phrase(due_at, now, tz, language)
+    if promise.at is not None and promise.at.astimezone(tz).date() == reopens_at.astimezone(tz).date() \
+            and promise.at - now > RELATIVE_LIMIT:
+        local = promise.at.astimezone(tz)
+        return reopens, (f"bis {local.hour}:{local.minute:02d} Uhr" if language == "de"
+                         else f"by {english_clock(local)}")
+    return reopens, promise.text
+
+
+@dataclass(frozen=True)
+class OutOfHoursAnswer:
+    """One automatic acknowledgment to send: which template, when the team is back, and the key
+    that makes it once per author per closed period (claim it with ``create()`` before sending)."""
+
+    template: str  # "out_of_hours_reply" (public) or "out_of_hours_dm"
+    reopens_at: datetime
+    key: str
+
+
+def out_of_hours_answer(*, is_open: bool, reopens_at: datetime, enabled: bool, public: bool, private: bool,
+                        platform: str, author_id: str | None, private_kind: bool, is_brand: bool, radar: bool,
+                        handoff_pending: bool) -> OutOfHoursAnswer | None:
+    """Whether a post that just arrived gets the out-of-hours acknowledgment, and how.
+
+    Never while open, never for the brand's own posts, radar items (nobody addressed us) or a post
+    a handoff will answer anyway; public posts get a public reply, DMs a DM, each only if the
+    policy allows it. The key is the author and the moment the team is back: one answer per
+    author per closed period, however many posts they send while closed.
+    """
+    if not enabled or is_open or is_brand or radar or handoff_pending or not author_id:
+        return None
+    if (private_kind and not private) or (not private_kind and not public):
+        return None
+    raw = f"{platform}\x1f{author_id}\x1f{reopens_at.astimezone(UTC).isoformat()}"
+    key = hashlib.sha256(raw.encode()).hexdigest()[:40]
+    return OutOfHoursAnswer("out_of_hours_dm" if private_kind else "out_of_hours_reply", reopens_at, key)

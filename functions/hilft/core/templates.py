@@ -21,19 +21,21 @@ AddressForm = Literal["sie", "du"]
 LANGUAGES: tuple[Language, ...] = ("de", "en")
 ADDRESS_FORMS: tuple[AddressForm, ...] = ("sie", "du")
 
-TEMPLATE_NAMES = ("handoff_dm", "public_reply", "dm_closed_reply", "private_pointer", "sign_off")
-PLACEHOLDERS = frozenset({"name", "case_ref", "promise", "department", "private_channel"})
+TEMPLATE_NAMES = ("handoff_dm", "public_reply", "dm_closed_reply", "private_pointer", "out_of_hours_reply",
+                  "out_of_hours_dm", "sign_off")
+PLACEHOLDERS = frozenset({"name", "case_ref", "promise", "department", "private_channel", "reopens"})
 """What a template may use: the customer's name (may be empty; see below), the case reference,
 the promise phrase ("innerhalb der nächsten Stunde", "bis Montag, 8:55 Uhr") and the department's
 label; ``{private_channel}`` is where to continue privately on a channel without DMs (the policy's
-``[channels.<platform>] private_channel``, e.g. "per Direktnachricht an @brand auf Instagram").
+``[channels.<platform>] private_channel``, e.g. "per Direktnachricht an @brand auf Instagram");
+``{reopens}`` is when the team is back, in the out-of-hours answers ("ab Montag, 8:00 Uhr").
 
 ``{name}`` is never the display name as the customer typed it: in a public text (posted under the
 brand's account) it is only the author's handle, and only if it is a plain handle
 (``public_handle``); in a DM it is the display name without links, @, markup or control
 characters (``private_name``). ``render`` enforces both, whatever the caller passes."""
 
-_PUBLIC = frozenset({"public_reply", "dm_closed_reply", "private_pointer"})
+_PUBLIC = frozenset({"public_reply", "dm_closed_reply", "private_pointer", "out_of_hours_reply"})
 
 BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
     "de": {
@@ -57,6 +59,14 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "öffentlich stehen, schreiben Sie uns bitte privat {private_channel} und nennen Sie dabei "
                 "Ihre Vorgangsnummer {case_ref}. Wir antworten Ihnen dort {promise}."
             ),
+            "out_of_hours_reply": (
+                "Hallo {name}, danke für Ihre Nachricht! Unser Team ist {reopens} wieder für Sie da "
+                "und meldet sich {promise}."
+            ),
+            "out_of_hours_dm": (
+                "Hallo {name}, danke für Ihre Nachricht! Unser Team ist {reopens} wieder für Sie da "
+                "und meldet sich {promise}."
+            ),
             "sign_off": "",
         },
         "du": {
@@ -78,6 +88,14 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "Hallo {name}, das schauen wir uns gern genauer an. Damit persönliche Daten nicht "
                 "öffentlich stehen, schreib uns bitte privat {private_channel} und nenn dabei deine "
                 "Vorgangsnummer {case_ref}. Wir antworten dir dort {promise}."
+            ),
+            "out_of_hours_reply": (
+                "Hallo {name}, danke für deine Nachricht! Unser Team ist {reopens} wieder für dich da "
+                "und meldet sich {promise}."
+            ),
+            "out_of_hours_dm": (
+                "Hallo {name}, danke für deine Nachricht! Unser Team ist {reopens} wieder für dich da "
+                "und meldet sich {promise}."
             ),
             "sign_off": "",
         },
@@ -103,6 +121,14 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "in public, please write to us privately {private_channel} and quote your case reference "
                 "{case_ref}. We will answer you there {promise}."
             ),
+            "out_of_hours_reply": (
+                "Hello {name}, thank you for your message. Our team is back {reopens} and will get "
+                "back to you {promise}."
+            ),
+            "out_of_hours_dm": (
+                "Hello {name}, thank you for your message. Our team is back {reopens} and will get "
+                "back to you {promise}."
+            ),
             "sign_off": "",
         },
         "du": {
@@ -124,6 +150,14 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "Hi {name}, happy to look into this! So your personal details stay out of public view, "
                 "please message us privately {private_channel} and mention your case reference "
                 "{case_ref}. We'll answer you there {promise}."
+            ),
+            "out_of_hours_reply": (
+                "Hi {name}, thanks for your message! Our team is back {reopens} and will get back "
+                "to you {promise}."
+            ),
+            "out_of_hours_dm": (
+                "Hi {name}, thanks for your message! Our team is back {reopens} and will get back "
+                "to you {promise}."
             ),
             "sign_off": "",
         },
