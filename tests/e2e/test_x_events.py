@@ -233,3 +233,18 @@ def test_documented_payload_kinds_hilft_does_not_handle_are_200_and_counted(e2e)
         response = e2e.post_x(body)
         assert response.status_code == 200 and response.json()["ignored"] == 1, name
     assert e2e.mentions() == []
+
+
+def test_deleting_the_edited_version_forgets_the_first_versions_document(e2e):
+    original, first = xaa_post("xaa_post_mention_create.json")
+    assert e2e.post_x(first).json()["stored"] == 1
+    edit_id = next_post_id()
+    _, edited = xaa_post("xaa_post_mention_create.json", post_id=edit_id, history=[original, edit_id],
+                         text="@Telekom_hilft Nachtrag: Kundennummer 5566778899")
+    assert e2e.post_x(edited).json()["edited"] == 1
+    deletion = documented("xaa_post_delete.json")
+    deletion["data"]["payload"]["id"] = edit_id
+    assert e2e.post_x(encode(deletion)).json()["deleted"] == 1
+    doc = e2e.mention("x", original)
+    assert doc["status"] == "deleted" and doc["text"] == "" and doc["pii_kinds"] == []
+    assert e2e.mention("x", edit_id) is None

@@ -377,12 +377,20 @@ class IngestService:
         forget: dict[str, Any] = {"text": "", "author_id": None, "author_handle": None, "author_name": None,
                   "author_followers": None, "url": None, "pii_kinds": [], "conversation_id": None,
                   "status": "deleted", "deleted_at": d.deleted_at or now, "next_alert_at": None}
+        alias_checked = d.platform != Platform.X  # only X gives an edited post a new id
         for _ in range(5):
             prior = self.store.mutate(MENTIONS, doc_id, lambda snap: dict(forget) if snap else None)
             if prior is not None:
                 for name in pending_task_ids(doc_id, prior.data):
                     self.scheduler.delete(name)
                 break
+            if not alias_checked:
+                # Deleting any version of an edited post deletes them all: forget the first version's document.
+                alias_checked = True
+                alias = self.store.get(ANSWERS, edit_alias_key(d.platform.value, d.post_id))
+                if alias is not None and isinstance(alias.data.get("doc_id"), str):
+                    doc_id = alias.data["doc_id"]
+                    continue
             # Deleted before we saw it: a tombstone keeps a late delivery from resurrecting it.
             tombstone = {"platform": d.platform.value, "post_id": d.post_id, **forget,
                          "received_at": now, "expire_at": retention(now, self.retention_days)}
