@@ -49,8 +49,12 @@ def render(app: App, request: flask.Request) -> flask.Response:
     if fmt == "svg":
         return flask.Response(board.svg(), 200, mimetype="image/svg+xml",
                               headers={**_COMMON_HEADERS, "Content-Security-Policy": "default-src 'none'"})
+    from hilft import board_page
+
     nonce = secrets.token_urlsafe(18)
-    return flask.Response(board_view.render_page(board, nonce=nonce), 200, mimetype="text/html",
+    lang = board_page.pick_language(request.args.get("lang"))
+    page = board_page.render_page(board, nonce=nonce, lang=lang, report_href=f"?view=report&lang={lang}")
+    return flask.Response(page, 200, mimetype="text/html",
                           headers={**_COMMON_HEADERS, "Content-Security-Policy":
                                    board_view.content_security_policy(nonce)})
 

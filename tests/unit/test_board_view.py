@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hilft.board_page import render_page
 from hilft.core import board_view
-from hilft.core.board_view import Department, build_board, outcome, percentile, render_page, response_stats
+from hilft.core.board_view import Department, build_board, outcome, percentile, response_stats
 
 NOW = datetime(2026, 3, 6, 18, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -45,10 +46,12 @@ def test_script_in_a_post_is_escaped_not_markup():
     attack = '<script>window.pwned = 1</script><img src=x onerror="window.pwned=2">'
     page = render_page(board([("d1", post(-60, text=attack, handle='"><script>x()</script>'))]), nonce="n0nce")
     assert attack not in page
-    assert "&lt;script&gt;window.pwned = 1&lt;/script&gt;&lt;img src=x onerror=&quot;window.pwned=2&quot;&gt;" in page
-    assert "@&quot;&gt;&lt;script&gt;x()&lt;/script&gt;" in page
+    assert "&lt;script&gt;window.pwned = 1&lt;/script&gt;&lt;img src=x onerror=&#34;window.pwned=2&#34;&gt;" in page
+    assert "@&#34;&gt;&lt;script&gt;x()&lt;/script&gt;" in page
     # The only scripts on the page are ours, and they carry the nonce the CSP allows.
-    assert re.findall(r"<script[^>]*>", page) == ['<script nonce="n0nce">']
+    # One executable script, with the nonce; the other tag is a JSON data block browsers never run.
+    assert re.findall(r"<script[^>]*>", page) == ['<script type="application/json" id="board-config">',
+                                                  '<script nonce="n0nce">']
 
 
 def test_only_http_links_become_hrefs():
@@ -129,3 +132,15 @@ def test_acknowledged_rows_show_no_acknowledge_button():
 def test_csp_allows_only_the_nonce():
     csp = board_view.content_security_policy("abc")
     assert "script-src 'nonce-abc'" in csp and "unsafe-inline" not in csp and "default-src 'none'" in csp
+
+
+def test_the_page_speaks_german_and_names_the_policy_zone_everywhere():
+    page = render_page(board([("a", post(-754, status="overdue"))]), nonce="n", lang="de")
+    assert '<html lang="de">' in page and "Bestätigen" in page and "überfällig 12:34" in page
+    assert "Europe/Berlin (CET)" in page  # header clock and chart are labelled with the same zone
+    config = json.loads(re.search(r'<script type="application/json" id="board-config">(.*?)</script>', page, re.S)[1])
+    assert config["tz"] == "Europe/Berlin" and config["lang"] == "de" and config["texts"]["late"] == "überfällig"
+
+
+def test_an_unknown_language_falls_back_to_english():
+    assert '<html lang="en">' in render_page(board([]), nonce="n", lang="xx")

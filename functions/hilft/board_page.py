@@ -1,0 +1,97 @@
+"""The on-call board's HTML: a Jinja2 template (autoescaped) with the script and style from
+static files, inlined under the request's CSP nonce (marked ``|safe`` in the template: they are
+ours, never data; the chart SVG escapes its own text in ``board_view.chart_svg``). Staff read it in English or German
+(``?lang=de``); every time on the page is on the policy's wall clock, and the page says which.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from hilft.core import board_view
+
+LANGUAGES = ("en", "de")
+
+TEXTS: dict[str, dict[str, Any]] = {
+    "en": {
+        "title": "on-call board", "promise": "promise: first answer within", "times_in": "times in",
+        "report": "SLA report", "as_of": "as of", "updated": "updated", "refresh_failed": "refresh failed",
+        "failed": "failed", "at_risk_tile": "at risk (warned)", "open_tile": "open, on time",
+        "hit_rate": "SLA hit rate, last", "first_response": "first response", "clock": "Clock", "state": "State",
+        "platform": "Platform", "author": "Author", "post": "Post (redacted)", "level": "Alert level",
+        "acknowledged_col": "Acknowledged", "hand_off_to": "Hand off to", "open_post": "open post",
+        "acknowledged": "acknowledged", "acknowledge": "Acknowledge", "hand_off": "Hand off",
+        "department": "department", "nothing": "Nothing overdue or at risk.",
+        "chart": "First response and SLA hit rate, last", "late": "late", "in": "in",
+        "states": {"overdue": "overdue", "at_risk": "at risk", "open": "open"},
+        "actions": {"ack": "acknowledge", "handoff": "hand off"},
+        "outcomes": {"queued": "queued, the DM goes out in a moment", "acknowledged": "acknowledged"},
+    },
+    "de": {
+        "title": "Bereitschafts-Board", "promise": "Versprechen: erste Antwort innerhalb von", "times_in": "Zeiten in",
+        "report": "SLA-Bericht", "as_of": "Stand", "updated": "aktualisiert",
+        "refresh_failed": "Aktualisierung fehlgeschlagen",
+        "failed": "fehlgeschlagen", "at_risk_tile": "gefährdet (gewarnt)", "open_tile": "offen, im Plan",
+        "hit_rate": "SLA-Quote, letzte", "first_response": "erste Antwort", "clock": "Uhr", "state": "Zustand",
+        "platform": "Plattform", "author": "Autor", "post": "Beitrag (geschwärzt)", "level": "Alarmstufe",
+        "acknowledged_col": "Bestätigt", "hand_off_to": "Übergeben an", "open_post": "Beitrag öffnen",
+        "acknowledged": "bestätigt", "acknowledge": "Bestätigen", "hand_off": "Übergeben",
+        "department": "Abteilung", "nothing": "Nichts überfällig oder gefährdet.",
+        "chart": "Erste Antwort und SLA-Quote, letzte", "late": "überfällig", "in": "noch",
+        "states": {"overdue": "überfällig", "at_risk": "gefährdet", "open": "offen"},
+        "actions": {"ack": "Bestätigen", "handoff": "Übergabe"},
+        "outcomes": {"queued": "eingereiht, die DM geht gleich raus", "acknowledged": "bestätigt"},
+    },
+}
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.PackageLoader("hilft", "templates"),
+                              autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined)
+
+
+@lru_cache(maxsize=2)
+def _static(name: str) -> str:
+    return resources.files("hilft").joinpath("static", name).read_text(encoding="utf-8")
+
+
+def pick_language(raw: str | None) -> str:
+    return raw if raw in LANGUAGES else "en"
+
+
+def zone_label(tz: Any, at: datetime) -> str:
+    """"Europe/Berlin (CET)": the zone's name and its abbreviation at that instant."""
+    return f"{tz.key} ({at.astimezone(tz):%Z})" if hasattr(tz, "key") else str(tz)
+
+
+def clock_text(seconds_left: float, texts: dict[str, Any]) -> str:
+    magnitude = abs(int(seconds_left))
+    hours, rest = divmod(magnitude, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return f"{texts['late'] if seconds_left < 0 else texts['in']} {text}"
+
+
+def render_page(board: board_view.Board, *, nonce: str, lang: str = "en", report_href: str = "?view=report") -> str:
+    """The whole page; user text is escaped by the template, the script carries ``nonce``."""
+    lang = pick_language(lang)
+    texts = TEXTS[lang]
+    stats = board.stats
+    tz_label = zone_label(board.tz, board.now)
+    config = {"lang": lang, "tz": getattr(board.tz, "key", "UTC"), "tz_label": tz_label,
+              "refresh_ms": board_view.REFRESH_SECONDS * 1000, "texts": texts, "platforms": board_view.PLATFORM_NAMES,
+              "departments": [{"name": d.name, "label": d.label} for d in board.departments]}
+    return _environment().get_template("board.html").render(
+        board=board, lang=lang, t=texts, nonce=nonce, style=_static("board.css"),
+        script=_static("board.js"), chart=board.svg(), counts=board.counts(),
+        promise=board_view.duration_text(board.promise.total_seconds()), tz_label=tz_label,
+        as_of=f"{board.now.astimezone(board.tz):%H:%M:%S}", window=board_view.window_label(board.window),
+        hit_rate=board_view.percent_text(stats.hit_rate), p50=board_view.duration_text(stats.p50_seconds),
+        p90=board_view.duration_text(stats.p90_seconds), platforms=board_view.PLATFORM_NAMES,
+        clock=lambda seconds: clock_text(seconds, texts), config=config, report_href=report_href)
