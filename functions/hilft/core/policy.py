@@ -355,6 +355,14 @@ class Escalation(_Section):
 class Radar(_Section):
     keywords: tuple[Keyword, ...] = ()
     exclude: tuple[Keyword, ...] = ()
+    # X Filtered Stream (core.radar_rules builds the rules; `make register-webhooks` syncs them).
+    languages: tuple[LanguageCode, ...] = ()  # only posts in these languages (empty: any)
+    rule_tag: Name = "hilft-radar"  # tag of hilft's stream rules; rules with other tags are left alone
+    max_rule_length: Annotated[StrictInt, Field(ge=64, le=4096)] = 512  # X: 512 (1,024 on Pro)
+    # Radar items (posts that did not address the brand): the brand chose to reach out, it did not
+    # promise, so a longer first response and no warning before it.
+    first_response: PositiveDuration = timedelta(hours=4)
+    warning: StrictBool = False
 
 
 def _phone_region(value: str) -> str:
@@ -478,11 +486,52 @@ class Templates(_Section):
 # --- the policy ------------------------------------------------------------------------------------
 
 
+# --- [outage] (issue 17: spikes become incidents; the method is described in core/outage.py) ------
+
+
+class OutageTopic(_Section):
+    """[outage.topics.<name>]: a topic the detector keys its counts by ("Störung <label>")."""
+
+    label: NonEmptyText
+    keywords: tuple[Keyword, ...] = Field(min_length=1)
+
+
+class Outage(_Section):
+    enabled: StrictBool = True
+    method: Literal["poisson"] = "poisson"
+    words: tuple[Keyword, ...] = ()  # outage words; empty: the built-in list (core.outage)
+    topics: dict[Name, OutageTopic] = {}  # empty: one topic per department that has keywords
+    slot: PositiveDuration = timedelta(seconds=20)
+    window: PositiveDuration = timedelta(minutes=5)
+    min_count: Annotated[StrictInt, Field(ge=1)] = 8
+    min_ratio: Annotated[float, Field(ge=1.0)] = 3.0
+    p_value: Annotated[float, Field(gt=0.0, le=0.5)] = 1e-6
+    baseline_floor: Annotated[float, Field(gt=0.0)] = 0.02  # posts per minute for a key without history
+    baseline_half_life: PositiveDuration = timedelta(days=7)
+    resolve_after: PositiveDuration = timedelta(minutes=30)
+    update_every: PositiveDuration = timedelta(minutes=10)
+    fold_alerts: StrictBool = True  # overdue alerts of an incident's posts go into the incident's alert
+    fold_window: NonNegativeDuration = timedelta(seconds=30)
+    sample_posts: Annotated[StrictInt, Field(ge=0, le=20)] = 5
+    nationwide: StrictBool = True
+
+    @model_validator(mode="after")
+    def _slots(self) -> Self:
+        slot = self.slot.total_seconds()
+        if slot != int(slot) or 3600 % int(slot):
+            raise _KeyedError(("slot",), "must be whole seconds that divide an hour (e.g. 10s, 20s, 1m)")
+        for name in ("window", "resolve_after"):
+            if getattr(self, name).total_seconds() % slot:
+                raise _KeyedError((name,), f"must be a multiple of slot ({format_duration(self.slot)})")
+        return self
+
+
 class Policy(_Section):
     brand: Brand = Brand()
     promise: Promise = Promise()
     escalation: Escalation = Escalation()
     radar: Radar = Radar()
+    outage: Outage = Outage()
     pii: Pii = Pii()
     handoff: Handoff = Handoff()
     departments: dict[Name, Department] = {}

@@ -1,0 +1,194 @@
+"""The pure outage detector: signals from texts, the Poisson spike test, incidents open and resolve.
+
+Synthetic traffic comes from bench/outage.py (the same model ``make bench`` reports on): a
+normal day/week with daily and weekly rhythm and extra-Poisson noise, and an injected burst.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from bench import outage as traffic
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hilft.core import outage
+from hilft.core.errors import PolicyError
+from hilft.core.outage import DetectorParams, DetectorState, Topic, poisson_tail, signal_of
+from hilft.core.policy import parse_policy
+
+TOPICS = (Topic("festnetz", "Festnetz", ("festnetz", "dsl", "internet", "router")),
+          Topic("mobilfunk", "Mobilfunk", ("handy", "lte", "5g", "mobilfunk")),
+          Topic("tv", "MagentaTV", ("magentatv", "magenta tv")))
+PARAMS = DetectorParams()
+
+
+# -- signals ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "key", "place_label"), [
+    ("Seit heute früh kein Internet in 53113 Bonn", "festnetz|de-53", "53113 Bonn"),
+    ("Köln: Internet weg!!", "festnetz|de-50", "Köln"),
+    ("@telekom LTE geht nicht, Raum Essen", "mobilfunk|de-45", "Essen"),
+    ("MagentaTV Störung schon wieder", "tv|*", ""),
+    ("kein Netz in Bonn", "allgemein|de-53", "Bonn"),
+])
+def test_signal_topic_and_place(text: str, key: str, place_label: str) -> None:
+    signal = signal_of(text, TOPICS, outage.DEFAULT_OUTAGE_WORDS)
+    assert signal is not None
+    assert (signal.key, signal.place_label) == (key, place_label)
+    topic = key.split("|")[0]
+    assert signal.keys == ((key,) if key.endswith("|*") else (key, f"{topic}|*"))
+
+
+@pytest.mark.parametrize("text", ["Danke für die schnelle Hilfe in Bonn!", "Wie ändere ich meinen Tarif?", ""])
+def test_no_outage_word_no_signal(text: str) -> None:
+    assert signal_of(text, TOPICS, outage.DEFAULT_OUTAGE_WORDS) is None
+
+
+def test_describe_reads_like_the_board_row() -> None:
+    from datetime import UTC, datetime, timedelta
+    now = datetime(2026, 11, 20, 10, 12, tzinfo=UTC)
+    assert outage.describe("Störung Festnetz", "53113 Bonn", 37, now - timedelta(minutes=12), now) == (
+        "Störung Festnetz, 53113 Bonn — 37 posts in 12 min")
+    assert outage.describe("Störung", "", 1, now, now) == "Störung, bundesweit — 1 post in 1 min"
+
+
+# -- the Poisson tail --------------------------------------------------------------------------------
+
+
+@given(count=st.integers(min_value=0, max_value=60), expected=st.floats(min_value=0.01, max_value=40))
+def test_poisson_tail_matches_the_direct_sum(count: int, expected: float) -> None:
+    direct = 1.0 - sum(math.exp(-expected) * expected ** k / math.factorial(k) for k in range(count))
+    assert poisson_tail(count, expected) == pytest.approx(max(direct, 0.0), rel=1e-6, abs=1e-12)
+
+
+def test_poisson_tail_far_tail_is_not_rounded_to_zero() -> None:
+    assert 0 < poisson_tail(40, 0.1) < 1e-60
+    assert poisson_tail(8, 0.6) == pytest.approx(2.448e-7, rel=1e-3)
+
+
+# -- spikes and incidents ----------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(posts=st.lists(st.tuples(st.integers(0, 60), st.sampled_from(["festnetz|de-53", "tv|*", "mobilfunk|de-10"])),
+                      max_size=PARAMS.min_count - 1))
+def test_fewer_than_min_count_posts_never_open_an_incident(posts: list[tuple[int, str]]) -> None:
+    state = DetectorState(last_slot=999)
+    counts: dict[int, dict[str, int]] = {}
+    for offset, key in posts:
+        counts.setdefault(1000 + offset, {})[key] = counts.get(1000 + offset, {}).get(key, 0) + 1
+    verdicts = outage.advance(state, counts, 1100, PARAMS)
+    assert [v for v in verdicts if v.action == "open"] == []
+
+
+def test_a_burst_opens_one_incident_that_grows_then_resolves_after_the_quiet_period() -> None:
+    state = DetectorState(last_slot=999)
+    counts = {1000 + i: {"festnetz|de-53": 3, "festnetz|*": 3} for i in range(10)}
+    verdicts = outage.advance(state, counts, 1000 + 9 + PARAMS.resolve_after_slots + PARAMS.window_slots, PARAMS)
+    actions = [(v.action, v.key) for v in verdicts]
+    assert actions[0] == ("open", "festnetz|de-53")
+    assert ("open", "festnetz|*") not in actions  # the region explains the nationwide count
+    assert {a for a, _ in actions} == {"open", "grow", "resolve"}
+    opened = verdicts[0]
+    assert opened.slot == 1002 and opened.count == 9  # the third slot: 9 posts ≥ min_count 8
+    grown = sum(v.count for v in verdicts if v.action == "grow")
+    assert opened.count + grown == 30
+    resolved = [v for v in verdicts if v.action == "resolve"]
+    assert len(resolved) == 1 and resolved[0].incident == opened.incident
+    # quiet = no elevated window for resolve_after: the last posts leave the window after 15 slots
+    assert resolved[0].slot == 1009 + PARAMS.window_slots - 1 + PARAMS.resolve_after_slots
+    assert state.keys["festnetz|de-53"].incident is None
+
+
+def test_state_survives_a_round_trip_through_a_document() -> None:
+    state = DetectorState(last_slot=999)
+    outage.advance(state, {1000 + i: {"tv|*": 4} for i in range(5)}, 1010, PARAMS)
+    copy = DetectorState.from_dict(state.as_dict())
+    assert copy.as_dict() == state.as_dict()
+    assert copy.keys["tv|*"].incident is not None
+    # and it goes on from where it was: the incident grows rather than reopening
+    verdicts = outage.advance(copy, {1011: {"tv|*": 2}}, 1011, PARAMS)
+    assert [v.action for v in verdicts] == ["grow"]
+
+
+def test_a_nationwide_outage_without_places_opens_the_nationwide_key() -> None:
+    state = DetectorState(last_slot=999)
+    verdicts = outage.advance(state, {1000 + i: {"mobilfunk|*": 3} for i in range(6)}, 1006, PARAMS)
+    assert [(v.action, v.key) for v in verdicts if v.action == "open"] == [("open", "mobilfunk|*")]
+
+
+def test_the_same_volume_is_no_spike_at_an_hour_that_always_has_it() -> None:
+    """A key that sees ~3 posts a minute every evening learns it; the same volume at night spikes."""
+    state = DetectorState()
+    params = PARAMS
+    first = outage.slot_of(traffic.START, params.slot_seconds)
+    counts: dict[int, dict[str, int]] = {}
+    for day in range(10):
+        evening = first + (day * 24 + 19) * 180  # 19:00-20:00 local (UTC+1 in November: 18-19 UTC slots)
+        for slot in range(evening, evening + 180):
+            counts[slot] = {"tv|*": 1}
+    last = first + 10 * 24 * 180 - 1
+    verdicts = traffic.replay(state, counts, first, last, params)
+    opened_days = sorted({(v.slot - first) // (24 * 180) for v in verdicts if v.action == "open"})
+    assert opened_days and opened_days[0] == 0 and len(opened_days) <= 2  # learned after a day or two
+    night = last + 1 + 3 * 180  # 03:00 the next day
+    verdicts = outage.advance(state, {night + i: {"tv|*": 1} for i in range(15)}, night + 15, params)
+    assert [v.action for v in verdicts if v.action == "open"] == ["open"]
+
+
+# -- the measured figures on synthetic days (the same replay make bench reports) ---------------------
+
+
+@pytest.mark.parametrize("seed", [17, 18, 19])
+def test_an_injected_ten_minute_ramp_opens_its_incident_within_two_minutes(seed: int) -> None:
+    state, next_slot = traffic.learned_state(PARAMS, seed=seed, days=7)
+    result = traffic.detection(PARAMS, seed=seed, state=state, next_slot=next_slot)
+    assert result["ours"] == 1
+    assert result["delay_s"] <= 120
+    assert result["opened"] == 1  # nothing else opened that day, not even the nationwide key
+    assert result["resolved"]
+
+
+@pytest.mark.parametrize("seed", [17, 18, 19])
+def test_a_normal_week_opens_no_incident(seed: int) -> None:
+    assert traffic.false_incidents(PARAMS, seed=seed, learn_days=7, days=7) == 0
+
+
+def test_a_normal_week_from_a_cold_start_opens_no_incident() -> None:
+    assert traffic.false_incidents(PARAMS, seed=23, learn_days=0, days=7) == 0
+
+
+def test_the_detector_is_not_blind_without_the_burst() -> None:
+    """Guard against a test that cannot fail: a smaller threshold does open incidents in a normal week."""
+    loose = DetectorParams(min_count=2, min_ratio=1.0, p_value=0.05)
+    assert traffic.false_incidents(loose, seed=17, learn_days=1, days=2) > 0
+
+
+# -- the policy section ------------------------------------------------------------------------------
+
+
+def test_policy_outage_section_defaults_and_checks() -> None:
+    policy = parse_policy("")
+    params = outage.params_from_policy(policy)
+    assert params == DetectorParams(timezone="Europe/Berlin")
+    assert outage.words_from_policy(policy) == outage.DEFAULT_OUTAGE_WORDS
+    with pytest.raises(PolicyError, match=r"outage.window: must be a multiple of slot"):
+        parse_policy('[outage]\nslot = "20s"\nwindow = "50s"\n')
+    with pytest.raises(PolicyError, match=r"outage.slot"):
+        parse_policy('[outage]\nslot = "7s"\n')
+    with pytest.raises(PolicyError, match=r"outage.p_value"):
+        parse_policy("[outage]\np_value = 0.9\n")
+    custom = parse_policy('[outage]\nwords = ["kaputt"]\n[outage.topics.tv]\nlabel = "TV"\nkeywords = ["tv"]\n')
+    assert outage.topics_from_policy(custom) == (Topic("tv", "TV", ("tv",)),)
+    assert outage.words_from_policy(custom) == ("kaputt",)
+
+
+def test_topics_default_to_the_departments_with_keywords() -> None:
+    from pathlib import Path
+    policy = parse_policy(Path("functions/policy.toml").read_text(encoding="utf-8"))
+    names = [t.name for t in outage.topics_from_policy(policy)]
+    assert names[:4] == ["rechnung", "festnetz", "mobilfunk", "tv"]
+    assert "international" not in names  # no keywords
