@@ -196,3 +196,47 @@ def test_a_post_already_alerted_keeps_its_due_time():
     before = world.doc(doc_id)["due_at"]
     assert world.enrich.run(world.task("enrich")).outcome == "enriched"
     assert world.doc(doc_id)["due_at"] == before and world.doc(doc_id).get("priority") is None
+
+
+# -- the Graph reads themselves, against the fake Graph API (token, field expansion, errors) ------
+
+
+@pytest.fixture
+def graph():
+    from fakes.graph_api import make_graph_api
+
+    with make_graph_api("page-token", ig_user_ids=["17841400000000001"]) as fake:
+        yield fake
+
+
+def client(graph, token: str = "page-token") -> mc.MetaClient:
+    return mc.MetaClient(graph.url + "/v21.0", token, app_secret="app-secret")
+
+
+def test_fetch_mention_reads_each_kind_of_mention(graph):
+    graph.add_comment("9_8", message="Festnetz tot", **{"from": {"id": "73", "name": "Kai"}}, created_time="x")
+    graph.add_comment("8_7", message="Kommentar", **{"from": {"id": "74", "name": "Grit"}})
+    graph.add_mentioned("mentioned_comment", "1795", text="@telkohilft SIM gesperrt", username="lena")
+    graph.add_mentioned("mentioned_media", "1790", caption="Hotspot geht nicht", username="tom")
+    api = client(graph)
+    ig = "17841400000000001"
+    assert api.fetch_mention({"type": "fb_post", "id": "9_8", "account": PAGE}) == {
+        "text": "Festnetz tot", "author_id": "73", "author_handle": None, "author_name": "Kai"}
+    assert api.fetch_mention({"type": "fb_comment", "id": "8_7", "account": PAGE})["author_name"] == "Grit"
+    assert api.fetch_mention({"type": "ig_comment", "id": "1795", "account": ig}) == {
+        "text": "@telkohilft SIM gesperrt", "author_id": None, "author_handle": "lena", "author_name": None}
+    assert api.fetch_mention({"type": "ig_media", "id": "1790", "account": ig})["text"] == "Hotspot geht nicht"
+    assert graph.reads == ["9_8", "8_7", "mentioned_comment:1795", "mentioned_media:1790"]
+
+
+def test_fetch_mention_errors_are_the_clients_error_classes(graph):
+    with pytest.raises(mc.MetaTokenError):
+        client(graph, "wrong-token").fetch_mention({"type": "fb_post", "id": "9_8", "account": PAGE})
+    with pytest.raises(mc.MetaApiError) as unknown:
+        client(graph).fetch_mention({"type": "ig_media", "id": "404", "account": "17841400000000001"})
+    assert not isinstance(unknown.value, mc.RetryableMetaError)
+    graph.rate_limit_next(1)
+    with pytest.raises(mc.MetaRateLimited):
+        client(graph).fetch_mention({"type": "fb_post", "id": "9_8", "account": PAGE})
+    with pytest.raises(ValueError):
+        client(graph).fetch_mention({"type": "fb_post", "id": "../me", "account": PAGE})
