@@ -333,7 +333,8 @@ class _ChatPayload(_Shape):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,64}$")]
     created_at_msec: str
     sender_id: _Id
-    conversation_id: Annotated[str, Field(pattern=r"^[0-9]{1,20}(?:[:-][0-9]{1,20})*$", max_length=200)]
+    # "<user>:<user>" for one-to-one chats; group conversations have other ids (never path characters).
+    conversation_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_:-]{1,200}$")]
 
 
 class _OAuthRevokePayload(_Shape):
@@ -545,7 +546,7 @@ def _mention_from_v2_post(post: _V2Post, users: Mapping[str, Author], subscribed
 def _mention_from_chat(activity: _Activity, subscribed: str | None, brand_user_ids: frozenset[str]) -> Mention:
     """An XChat message: its text is end-to-end encrypted, so hilft stores who, when and where only."""
     chat = _ChatPayload.model_validate(activity.payload)
-    participants = [uid for uid in re.split(r"[:-]", chat.conversation_id) if uid]
+    participants = [uid for uid in re.split(r"[:-]", chat.conversation_id) if uid.isdigit()]
     others = [uid for uid in participants if uid != chat.sender_id]
     recipient = others[0] if others else (subscribed if subscribed != chat.sender_id else None)
     return Mention(
