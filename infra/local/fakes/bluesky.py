@@ -189,6 +189,7 @@ class FakeBluesky(FakeServer):
             self.messages.clear()
             self.replies.clear()
             self.sessions_created = 0
+            self._clock_ms = 0
 
     def start(self) -> FakeBluesky:
         super().start()

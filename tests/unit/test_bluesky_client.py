@@ -1,0 +1,230 @@
+"""hilft's Bluesky client and poller against the fake Bluesky (which checks what Bluesky checks)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+
+from fakes.bluesky import BRAND_DID, BRAND_HANDLE, CHAT_PROXY, FakeBluesky, make_bluesky
+from hilft.channels.bluesky import BlueskyGateway, BlueskyPoller
+from hilft.channels.bluesky.client import BlueskyClient
+from hilft.core.errors import PlatformConfigError, PlatformRateLimited, PlatformUnavailable, PrivateChannelRefused
+
+PASSWORD = "abcd-efgh-ijkl-mnop"  # noqa: S105 - the fake's app password
+CUSTOMER = "did:plc:k7q3m2xw5vn4r6tb2yz3hc4a"
+
+
+@pytest.fixture(scope="module")
+def running() -> Iterator[FakeBluesky]:
+    with make_bluesky(PASSWORD) as server:
+        yield server
+
+
+@pytest.fixture
+def sky(running: FakeBluesky) -> FakeBluesky:
+    running.reset()
+    return running
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=5) as client:
+        yield client
+
+
+def client_for(sky: FakeBluesky, http: httpx.Client, password: str = PASSWORD) -> BlueskyClient:
+    return BlueskyClient(handle=BRAND_HANDLE, app_password=password, pds_url=sky.url, appview_url=sky.url,
+                         http=http)
+
+
+def customer_post(sky: FakeBluesky, text: str = f"@{BRAND_HANDLE} kein Netz in Kiel", **kw: object) -> str:
+    return sky.add_post(text, author_did=CUSTOMER, handle="kabelsalat.bsky.social", **kw)  # type: ignore[arg-type]
+
+
+def test_session_from_the_app_password_once_per_instance(sky: FakeBluesky, http: httpx.Client) -> None:
+    client = client_for(sky, http)
+    assert client.session_did() == BRAND_DID
+    client.list_notifications(None)
+    client.list_notifications(None)
+    assert sky.sessions_created == 1
+    auth = [r.header("authorization") for r in sky.requests if "listNotifications" in r.path]
+    assert len(auth) == 2 and all(a and a.startswith("Bearer fake-access-") for a in auth)
+
+
+def test_a_wrong_app_password_is_a_configuration_error(sky: FakeBluesky, http: httpx.Client) -> None:
+    with pytest.raises(PlatformConfigError):
+        client_for(sky, http, "wrong-pass-word-xxxx").session_did()
+
+
+def test_an_expired_access_token_is_refreshed_with_the_refresh_token(sky: FakeBluesky, http: httpx.Client) -> None:
+    client = client_for(sky, http)
+    client.session_did()
+    sky.expire_sessions()
+    customer_post(sky)
+    body = client.list_notifications(None)
+    assert len(body["notifications"]) == 1
+    assert sky.sessions_created == 1  # refreshed, not logged in again
+    refresh = [r for r in sky.accepted if r.path.endswith("com.atproto.server.refreshSession")]
+    assert len(refresh) == 1 and refresh[0].header("authorization", ).startswith("Bearer fake-refresh-")  # type: ignore[union-attr]
+
+
+def test_notifications_ask_only_for_mentions_replies_and_quotes(sky: FakeBluesky, http: httpx.Client) -> None:
+    customer_post(sky)
+    customer_post(sky, "mag ich", reason="like")
+    body = client_for(sky, http).list_notifications(None)
+    assert [n["reason"] for n in body["notifications"]] == ["mention"]
+    query = parse_qs(next(r for r in sky.accepted if "listNotifications" in r.path).query)
+    assert sorted(query["reasons"]) == ["mention", "quote", "reply"]
+
+
+def test_rate_limit_names_the_reset_time(sky: FakeBluesky, http: httpx.Client) -> None:
+    client = client_for(sky, http)
+    client.session_did()
+    reset = int(time.time()) + 300
+    sky.fail_next(1, 429, {"ratelimit-reset": str(reset)}, body={"error": "RateLimitExceeded"},
+                  path_contains="listNotifications")
+    with pytest.raises(PlatformRateLimited) as caught:
+        client.list_notifications(None)
+    assert caught.value.retry_at == datetime.fromtimestamp(reset, UTC)
+
+
+def test_an_outage_is_retryable(sky: FakeBluesky, http: httpx.Client) -> None:
+    client = client_for(sky, http)
+    client.session_did()
+    sky.fail_next(1, 502, path_contains="searchPosts")
+    with pytest.raises(PlatformUnavailable):
+        client.search_posts("Telko", None)
+
+
+def test_reply_carries_root_and_parent_refs_and_a_retry_never_posts_twice(sky: FakeBluesky,
+                                                                          http: httpx.Client) -> None:
+    root = customer_post(sky)
+    parent = customer_post(sky, "und jetzt?", reply_to=root, reason="reply")
+    gateway = BlueskyGateway(client_for(sky, http))
+    post = {"post_id": parent, "created_at": datetime(2024, 11, 20, 8, tzinfo=UTC)}
+    first = gateway.public_reply(post, "Wir kümmern uns.")
+    second = gateway.public_reply(post, "Wir kümmern uns.")
+    assert first == second
+    assert len(sky.replies) == 1
+    reply = sky.replies[0]["reply"]
+    assert reply["parent"]["uri"] == parent and reply["root"]["uri"] == root
+    assert reply["parent"]["cid"] == sky.posts[parent].cid and reply["root"]["cid"] == sky.posts[root].cid
+
+
+def test_reply_to_a_deleted_post_is_refused(sky: FakeBluesky, http: httpx.Client) -> None:
+    uri = customer_post(sky)
+    sky.delete_post(uri)
+    with pytest.raises(PrivateChannelRefused):
+        BlueskyGateway(client_for(sky, http)).public_reply({"post_id": uri}, "Hallo")
+
+
+def test_dm_goes_through_the_pds_with_the_chat_proxy_header(sky: FakeBluesky, http: httpx.Client) -> None:
+    message_id = BlueskyGateway(client_for(sky, http)).send_private({"author_id": CUSTOMER}, "Hallo, Ihr Fall HX-1",
+                                                                    datetime.now(UTC))
+    assert message_id.startswith("msg")
+    assert sky.messages[0]["to"] == [CUSTOMER] and sky.messages[0]["text"] == "Hallo, Ihr Fall HX-1"
+    chat = [r for r in sky.accepted if "/xrpc/chat.bsky." in r.path]
+    assert len(chat) == 2 and all(r.header("atproto-proxy") == CHAT_PROXY for r in chat)
+
+
+def test_closed_dms_are_a_refusal_not_an_error(sky: FakeBluesky, http: httpx.Client) -> None:
+    sky.closed_dms.add(CUSTOMER)
+    with pytest.raises(PrivateChannelRefused):
+        BlueskyGateway(client_for(sky, http)).send_private({"author_id": CUSTOMER}, "Hallo", datetime.now(UTC))
+    assert sky.messages == []
+
+
+def test_the_fake_refuses_chat_calls_without_the_proxy_header(sky: FakeBluesky, http: httpx.Client) -> None:
+    client = client_for(sky, http)
+    response = client.call("GET", "chat.bsky.convo.getConvoForMembers", params={"members": CUSTOMER})
+    assert response.status_code == 404 and response.json()["error"] == "XRPCNotSupported"
+
+
+def test_search_without_a_session_is_refused_like_the_public_appview(sky: FakeBluesky, http: httpx.Client) -> None:
+    assert http.get(f"{sky.url}/xrpc/app.bsky.feed.searchPosts", params={"q": "Telko"}).status_code == 403
+
+
+def test_poller_walks_notifications_down_to_its_mark_and_no_further(sky: FakeBluesky, http: httpx.Client) -> None:
+    poller = BlueskyPoller(client_for(sky, http))
+    now = datetime.now(UTC)
+    first = customer_post(sky)
+    pages = list(poller.walk("notifications", None, now))
+    assert [e.post_id for p in pages for e in p.batch.events] == [first]
+    state = pages[-1].state
+    second = customer_post(sky, f"@{BRAND_HANDLE} immer noch nichts")
+    again = list(poller.walk("notifications", state, now))
+    assert [e.post_id for p in again for e in p.batch.events] == [second]
+    assert list(e for p in poller.walk("notifications", again[-1].state, now) for e in p.batch.events) == []
+
+
+def test_poller_catch_up_resumes_where_a_bounded_run_stopped(sky: FakeBluesky, http: httpx.Client,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    client = client_for(sky, http)
+    real = client.list_notifications
+    monkeypatch.setattr(client, "list_notifications", lambda cursor: real(cursor, limit=2))
+    poller = BlueskyPoller(client)
+    now = datetime.now(UTC)
+    posts = [customer_post(sky, f"@{BRAND_HANDLE} Nachricht {i}") for i in range(5)]
+    walk = poller.walk("notifications", None, now)
+    page = next(walk)  # the run stops after one page (its bound)
+    walk.close()
+    seen = [e.post_id for e in page.batch.events]
+    assert page.state["gap"] is not None
+    newer = customer_post(sky, f"@{BRAND_HANDLE} noch eine")
+    rest = list(poller.walk("notifications", page.state, now))
+    seen += [e.post_id for p in rest for e in p.batch.events]
+    assert sorted(seen) == sorted([*posts, newer])
+    assert len(seen) == len(set(seen))
+    assert rest[-1].state["gap"] is None
+
+
+def test_first_poll_reaches_back_one_day_only(sky: FakeBluesky, http: httpx.Client) -> None:
+    now = datetime.now(UTC)
+    customer_post(sky, created_at=now - timedelta(days=3))
+    recent = customer_post(sky)
+    events = [e.post_id for p in BlueskyPoller(client_for(sky, http)).walk("notifications", None, now)
+              for e in p.batch.events]
+    assert events == [recent]
+
+
+def test_poller_sees_the_brands_native_replies_in_its_repo(sky: FakeBluesky, http: httpx.Client) -> None:
+    question = customer_post(sky)
+    sky.add_brand_post("Wir sind dran.", reply_to=question)
+    events = [e for p in BlueskyPoller(client_for(sky, http)).walk("own_posts", None, datetime.now(UTC))
+              for e in p.batch.events]
+    assert len(events) == 1 and events[0].is_brand and events[0].in_reply_to == question
+
+
+def test_poller_search_source_sends_the_keyword_and_the_window(sky: FakeBluesky, http: httpx.Client) -> None:
+    hit = sky.add_post("Telko hilft Störung Kiel", author_did=CUSTOMER, handle="k.bsky.social", reason=None)
+    poller = BlueskyPoller(client_for(sky, http))
+    assert poller.sources(["Telko hilft"]) == ["notifications", "own_posts", "search:Telko hilft"]
+    events = [e.post_id for p in poller.walk("search:Telko hilft", None, datetime.now(UTC)) for e in p.batch.events]
+    assert events == [hit]
+    query = parse_qs(next(r for r in sky.accepted if "searchPosts" in r.path).query)
+    assert query["q"] == ["Telko hilft"] and query["sort"] == ["latest"] and query["since"][0].endswith("Z")
+
+
+def test_deleted_check_asks_the_appview_in_batches_of_25(sky: FakeBluesky, http: httpx.Client) -> None:
+    uris = [customer_post(sky, f"@{BRAND_HANDLE} {i}") for i in range(30)]
+    sky.delete_post(uris[3])
+    sky.delete_post(uris[27])
+    gone = BlueskyPoller(client_for(sky, http)).deleted(uris)
+    assert [d.post_id for d in gone] == [uris[3], uris[27]]
+    calls = [r for r in sky.accepted if "getPosts" in r.path]
+    assert [len(parse_qs(r.query)["uris"]) for r in calls] == [25, 5]
+    assert all(r.header("authorization") is None for r in calls)  # public AppView: no token sent
+
+
+def test_create_record_body_is_a_valid_post_record(sky: FakeBluesky, http: httpx.Client) -> None:
+    uri = customer_post(sky)
+    BlueskyGateway(client_for(sky, http)).public_reply({"post_id": uri}, "x" * 400)
+    body = json.loads(next(r for r in sky.accepted if "createRecord" in r.path).body)
+    assert body["repo"] == BRAND_DID and body["collection"] == "app.bsky.feed.post"
+    assert len(body["record"]["text"]) == 300 and body["record"]["createdAt"].endswith("Z")

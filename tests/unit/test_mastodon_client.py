@@ -1,0 +1,165 @@
+"""hilft's Mastodon client and poller against the fake instance (which checks what Mastodon checks)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+
+from fakes.mastodon import BRAND_ACCOUNT_ID, FakeMastodon, make_mastodon
+from hilft.channels.mastodon import MastodonGateway, MastodonPoller, idempotency_key
+from hilft.channels.mastodon.client import MastodonClient
+from hilft.core.errors import PlatformConfigError, PlatformRateLimited, PlatformUnavailable, PrivateChannelRefused
+
+TOKEN = "fake-mastodon-token"  # noqa: S105
+BRANDS = frozenset({BRAND_ACCOUNT_ID})
+
+
+@pytest.fixture(scope="module")
+def running() -> Iterator[FakeMastodon]:
+    with make_mastodon(TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def masto(running: FakeMastodon) -> FakeMastodon:
+    running.reset()
+    return running
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=5) as client:
+        yield client
+
+
+def client_for(masto: FakeMastodon, http: httpx.Client, token: str = TOKEN) -> MastodonClient:
+    return MastodonClient(masto.url, token, http=http)
+
+
+def test_a_wrong_token_is_a_configuration_error(masto: FakeMastodon, http: httpx.Client) -> None:
+    with pytest.raises(PlatformConfigError):
+        client_for(masto, http, "nope").notifications(None)
+
+
+def test_notifications_are_asked_for_mentions_only(masto: FakeMastodon, http: httpx.Client) -> None:
+    masto.add_status("kabelsalat", "@telkohilft kein Netz")
+    assert len(client_for(masto, http).notifications(None)) == 1
+    query = parse_qs(masto.accepted[-1].query)
+    assert query["types[]"] == ["mention"]
+
+
+def test_rate_limit_reads_mastodons_iso_reset_header(masto: FakeMastodon, http: httpx.Client) -> None:
+    reset = (datetime.now(UTC) + timedelta(minutes=5)).replace(microsecond=0)
+    masto.fail_next(1, 429, {"X-RateLimit-Reset": reset.isoformat().replace("+00:00", ".000Z")},
+                    body={"error": "Too many requests"})
+    with pytest.raises(PlatformRateLimited) as caught:
+        client_for(masto, http).notifications(None)
+    assert caught.value.retry_at == reset
+
+
+def test_an_outage_is_retryable(masto: FakeMastodon, http: httpx.Client) -> None:
+    masto.fail_next(1, 503)
+    with pytest.raises(PlatformUnavailable):
+        client_for(masto, http).notifications(None)
+
+
+def test_dm_is_a_direct_reply_that_mentions_the_customer(masto: FakeMastodon, http: httpx.Client) -> None:
+    post_id = masto.add_status("kabelsalat", "@telkohilft meine IBAN ist …")
+    gateway = MastodonGateway(client_for(masto, http))
+    status_id = gateway.send_private({"post_id": post_id, "author_handle": "kabelsalat"}, "Hallo, Fall HX-1",
+                                     datetime.now(UTC))
+    (posted,) = masto.posted
+    assert posted["id"] == status_id and posted["visibility"] == "direct"
+    assert posted["text"] == "@kabelsalat Hallo, Fall HX-1" and posted["in_reply_to_id"] == post_id
+    assert posted["idempotency_key"] == idempotency_key("private", post_id)
+
+
+def test_a_retried_send_is_never_a_second_post(masto: FakeMastodon, http: httpx.Client) -> None:
+    post_id = masto.add_status("kabelsalat", "@telkohilft hilfe")
+    gateway = MastodonGateway(client_for(masto, http))
+    post = {"post_id": post_id, "author_handle": "kabelsalat"}
+    first = gateway.send_private(post, "Hallo", datetime.now(UTC))
+    second = gateway.send_private(post, "Hallo (neu formuliert)", datetime.now(UTC))
+    assert first == second and len(masto.posted) == 1
+    public = gateway.public_reply(post, "Bitte schauen Sie in Ihre Direktnachrichten.")
+    assert public != first and len(masto.posted) == 2  # another purpose, another key
+    assert masto.posted[1]["visibility"] == "public"
+
+
+def test_dm_without_a_safe_account_name_is_refused_before_any_call(masto: FakeMastodon, http: httpx.Client) -> None:
+    post_id = masto.add_status("kabelsalat", "@telkohilft hilfe")
+    with pytest.raises(PrivateChannelRefused):
+        MastodonGateway(client_for(masto, http)).send_private({"post_id": post_id, "author_handle": "x <a>"},
+                                                              "Hallo", datetime.now(UTC))
+    assert [r for r in masto.requests if r.method == "POST"] == []
+
+
+def test_reply_to_a_deleted_status_is_refused(masto: FakeMastodon, http: httpx.Client) -> None:
+    post_id = masto.add_status("kabelsalat", "@telkohilft hilfe")
+    masto.delete_status(post_id)
+    with pytest.raises(PrivateChannelRefused):
+        MastodonGateway(client_for(masto, http)).public_reply({"post_id": post_id, "author_handle": "kabelsalat"},
+                                                              "Hallo")
+
+
+def test_poller_pages_forward_with_min_id_and_catches_up_without_a_gap(masto: FakeMastodon,
+                                                                       http: httpx.Client) -> None:
+    poller = MastodonPoller(client_for(masto, http), BRANDS)
+    now = datetime.now(UTC)
+    first = masto.add_status("kabelsalat", "@telkohilft eins")
+    (page,) = list(poller.walk("notifications", None, now))
+    assert [e.post_id for e in page.batch.events] == [first]
+    backlog = [masto.add_status("kabelsalat", f"@telkohilft {i}") for i in range(95)]  # > two pages of 40
+    pages = list(poller.walk("notifications", page.state, now))
+    seen = [e.post_id for p in pages for e in p.batch.events]
+    assert seen == backlog  # oldest first, none skipped, none twice
+    assert [p.fetched for p in pages] == [40, 40, 15]
+    assert all("min_id" in parse_qs(r.query) for r in masto.accepted[-3:])
+
+
+def test_poller_sources_brand_accounts_hashtags_and_search(masto: FakeMastodon, http: httpx.Client) -> None:
+    poller = MastodonPoller(client_for(masto, http), BRANDS)
+    assert poller.sources(["#telkohilft", "Telko hilft"]) == [
+        "notifications", f"account:{BRAND_ACCOUNT_ID}", "tag:telkohilft", "search:#telkohilft", "search:Telko hilft"]
+
+
+def test_poller_learns_the_brand_account_when_none_is_configured(masto: FakeMastodon, http: httpx.Client) -> None:
+    assert MastodonPoller(client_for(masto, http), frozenset()).brand_ids() == BRANDS
+
+
+def test_poller_sees_the_brands_native_replies(masto: FakeMastodon, http: httpx.Client) -> None:
+    question = masto.add_status("kabelsalat", "@telkohilft hilfe")
+    masto.add_brand_status("@kabelsalat Wir sind dran.", in_reply_to=question)
+    events = [e for p in MastodonPoller(client_for(masto, http), BRANDS).walk(
+        f"account:{BRAND_ACCOUNT_ID}", None, datetime.now(UTC)) for e in p.batch.events]
+    assert len(events) == 1 and events[0].is_brand and events[0].in_reply_to == question
+
+
+def test_radar_hashtag_timeline(masto: FakeMastodon, http: httpx.Client) -> None:
+    hit = masto.add_status("netzfrust", "Schon wieder kein Netz #telkohilft", mention_brand=False)
+    events = [e.post_id for p in MastodonPoller(client_for(masto, http), BRANDS).walk(
+        "tag:telkohilft", None, datetime.now(UTC)) for e in p.batch.events]
+    assert events == [hit]
+
+
+def test_search_refused_by_the_instance_is_parked_for_hours(masto: FakeMastodon, http: httpx.Client) -> None:
+    masto.fail_next(1, 422, path_contains="/api/v2/search")
+    now = datetime.now(UTC)
+    poller = MastodonPoller(client_for(masto, http), BRANDS)
+    (page,) = list(poller.walk("search:Telko", None, now))
+    assert page.batch.events == () and page.state["unsupported_until"] > now.isoformat()
+    before = len(masto.requests)
+    assert list(poller.walk("search:Telko", page.state, now + timedelta(minutes=1))) == []
+    assert len(masto.requests) == before  # not asked again while parked
+
+
+def test_deleted_statuses_are_found_one_by_one(masto: FakeMastodon, http: httpx.Client) -> None:
+    kept = masto.add_status("kabelsalat", "@telkohilft a")
+    gone = masto.add_status("kabelsalat", "@telkohilft b")
+    masto.delete_status(gone)
+    deletions = MastodonPoller(client_for(masto, http), BRANDS).deleted([kept, gone, "not-an-id"])
+    assert [d.post_id for d in deletions] == [gone]
