@@ -47,7 +47,7 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
 from stdnum import iban as stdnum_iban
-from stdnum import luhn
+from stdnum import luhn, numdb
 
 from hilft.core.errors import PolicyError
 from hilft.core.pii_address import find_addresses, own_street_keys
@@ -152,6 +152,11 @@ _SERVICE_NUMBER_TYPES = frozenset(
      PhoneNumberType.VOICEMAIL}
 )
 
+_MONTHS_DE = "Januar|Jänner|Februar|März|Maerz|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
+_MONTH = (
+    rf"(?:{_MONTHS_DE}|January|February|March|May|June|July|October|December"
+    r"|Jan|Feb|Mär|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Okt|Oct|Nov|Dez|Dec)"
+)
 # Numbers that are not phone or card numbers, masked before those are looked for: dates ("04.12.2024",
 # "02.09.", "2025-09-02", "14/02/1990"), times, prices and decimals, calendar weeks ("KW 37/2025"), version
 # and IP numbers ("029593.5.9.440") except the US way of writing a phone number ("206.269.0743").
@@ -163,9 +168,12 @@ _NOT_A_NUMBER = re.compile(
     r"|[01]?[0-9][/-][0-3]?[0-9][/-](?:19|20)[0-9]{2}(?![0-9])"
     r"|[0-2]?[0-9]:[0-5][0-9](?::[0-5][0-9])?"
     r"|[0-9]{1,6}[.,][0-9]{1,2}(?![0-9.,])"
-    r"|(?!(?:1\.)?[0-9]{3}\.[0-9]{3}\.[0-9]{4}(?![0-9.]))[0-9]{1,8}(?:\.[0-9]{1,8}){2,6}"
+    r"|(?!(?:1\.)?[0-9]{3}\.[0-9]{3}\.[0-9]{4}(?![0-9]|\.[0-9]))[0-9]{1,8}(?:\.[0-9]{1,8}){2,6}"
     r")(?![0-9])"
     r"|(?i:\b(?:kw|week|woche)\s?[0-9]{1,2}(?:\s?/\s?(?:19|20)?[0-9]{2})?)"
+    # a day with a month name: "August 09", "9. Dezember", "3rd of May"
+    rf"|\b{_MONTH}\.?\s[0-3]?[0-9](?:st|nd|rd|th)?(?![0-9])"
+    rf"|(?<![0-9])[0-3]?[0-9](?:\.|st|nd|rd|th)?\s?(?:of\s)?{_MONTH}\b"
 )
 _PHONE_CANDIDATE = re.compile(
     r"(?<![\w+])(?:\+|(?<![0-9])\(?(?=[0-9]))[0-9(][0-9 \t\u00a0\u202f()./-]{3,38}[0-9](?![\w])"
@@ -173,11 +181,14 @@ _PHONE_CANDIDATE = re.compile(
 _PHONE_GROUP = re.compile(r"\+?\(?[0-9]+\)?")
 _MAX_PHONE_DIGITS = 17  # 15 of E.164 and an international prefix
 _MAX_ENDS_PER_START = 4
+_MAX_PHONE_GROUPS = 7  # "+49 (0) 171 123 45 67" and one more
 
 _IBAN_CANDIDATE = re.compile(
     r"(?<![0-9A-Za-z])[A-Za-z]{2}[ \u00a0.-]?[0-9]{2}(?:[ \u00a0.-]?[0-9A-Za-z]){10,30}"
 )
+_IBAN_START = re.compile(r"(?<![0-9A-Za-z])[A-Za-z]{2}[ \u00a0.-]?[0-9]{2}")
 _IBAN_SEPARATORS = " \u00a0.-"
+_IBAN_REGISTRY = numdb.get("iban")
 _CARD_CANDIDATE = re.compile(r"(?<![\w.,])[1-6][0-9]{3}(?:[ -]?[0-9]){8,15}(?![\w]|[.,][0-9])")
 # Issuer prefixes: Visa 4, Mastercard 51-55 and 2221-2720, Amex 34/37, Diners 300-305/36/38, Discover 6011/64/65,
 # JCB 35/2131/1800, Maestro 50/56-69 (Maestro also 12 digits).
@@ -196,11 +207,6 @@ _OBFUSCATED_EMAIL = re.compile(
 )
 _DOMAIN_DOTS = re.compile(rf"(?i){_DOT}|\.")
 
-_MONTHS_DE = "Januar|Jänner|Februar|März|Maerz|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
-_MONTH = (
-    rf"(?:{_MONTHS_DE}|January|February|March|May|June|July|October|December"
-    r"|Jan|Feb|Mär|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Okt|Oct|Nov|Dez|Dec)"
-)
 _DAY_WORD = (
     r"(?:(?:ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun)und)?(?:zwanzig|dreißig)sten"
     r"|erst|zweit|dritt|viert|fünft|sechst|siebt|acht|neunt|zehnt|elft|zwölft"
@@ -369,7 +375,13 @@ def _language(text: str, language: str | None) -> str | None:
 
 
 def _phones(masked: str, regions: tuple[str, ...], own: frozenset[tuple[int, int]]) -> Iterator[_Candidate]:
-    """Valid phone numbers among runs of digit groups; when a run is no number, shorter runs are tried."""
+    """Valid phone numbers among runs of digit groups; when a run is no number, shorter runs are tried.
+
+    Bounded work per digit group: a number starts at "+", "0" or "(" (or any digit for a region without a
+    trunk prefix), spans at most ``_MAX_PHONE_GROUPS`` groups of which at most two are single digits, and
+    at most ``_MAX_ENDS_PER_START`` ends are tried; a number written again is parsed once (cache).
+    """
+    cache: dict[str, phonenumbers.PhoneNumber | None] = {}
     for match in _PHONE_CANDIDATE.finditer(masked):
         base = match.start()
         groups = [(base + g.start(), base + g.end(), sum(ch.isdigit() for ch in g.group()))
@@ -380,16 +392,21 @@ def _phones(masked: str, regions: tuple[str, ...], own: frozenset[tuple[int, int
             if not _may_start_a_number(masked[start : groups[index][1]], regions):
                 index += 1
                 continue
-            ends, digits = [], 0
-            for last in range(index, len(groups)):
+            ends, digits, singles = [], 0, 0
+            for last in range(index, min(len(groups), index + _MAX_PHONE_GROUPS)):
                 digits += groups[last][2]
-                if digits > _MAX_PHONE_DIGITS:
+                singles += groups[last][2] == 1 and masked[groups[last][0]] != "("
+                if digits > _MAX_PHONE_DIGITS or singles > 2:
                     break
                 if digits >= 6:
                     ends.append(last)
             found = None
             for last in reversed(ends[-_MAX_ENDS_PER_START:]):
-                number = _valid_number(masked[start : groups[last][1]], regions)
+                raw = masked[start : groups[last][1]]
+                key = _phone_key(raw)
+                if key not in cache:
+                    cache[key] = _valid_number(key, regions)
+                number = cache[key]
                 if number is not None:
                     found = last, number
                     break
@@ -408,6 +425,13 @@ def _phones(masked: str, regions: tuple[str, ...], own: frozenset[tuple[int, int
             index = last + 1
 
 
+def _phone_key(raw: str) -> str:
+    """The digits of a written number, "+" kept, the "(0)" of "+49 (0)171 …" dropped: what is parsed."""
+    if raw.startswith(("+", "00")):
+        raw = raw.replace("(0)", "")
+    return ("+" if raw.startswith("+") else "") + "".join(ch for ch in raw if ch.isdigit())
+
+
 def _may_start_a_number(group: str, regions: tuple[str, ...]) -> bool:
     digits = group.lstrip("+(")
     if group.startswith("+") or digits.startswith("0"):
@@ -421,14 +445,13 @@ def _trunk_prefix(region: str) -> str:
     return (metadata.national_prefix or "") if metadata is not None else ""
 
 
-def _valid_number(raw: str, regions: tuple[str, ...]) -> phonenumbers.PhoneNumber | None:
-    digits = raw.lstrip("(")
+def _valid_number(digits: str, regions: tuple[str, ...]) -> phonenumbers.PhoneNumber | None:
     international = digits.startswith(("+", "00"))
     for region in regions[:1] if international else regions:
         if not international and _trunk_prefix(region) == "0" and not digits.startswith("0"):
             continue
         try:
-            number = phonenumbers.parse(raw, region)
+            number = phonenumbers.parse(digits, region)
         except NumberParseException:
             continue
         if phonenumbers.is_valid_number(number):
@@ -437,15 +460,27 @@ def _valid_number(raw: str, regions: tuple[str, ...]) -> phonenumbers.PhoneNumbe
 
 
 def _ibans(text: str) -> Iterator[_Candidate]:
-    for match in _IBAN_CANDIDATE.finditer(text):
-        raw = match.group()
-        positions = [i for i, ch in enumerate(raw) if ch not in _IBAN_SEPARATORS]
-        compact = "".join(raw[i] for i in positions).upper()
-        # The candidate may have swallowed a following word ("... 3201 bitte"): retry shorter.
-        for length in range(min(len(compact), 34), 14, -1):
-            if stdnum_iban.is_valid(compact[:length]):
-                yield _Candidate(PiiKind.IBAN, match.start(), match.start() + positions[length - 1] + 1)
-                break
+    last_end = 0
+    for start_match in _IBAN_START.finditer(text):
+        start = start_match.start()
+        length = _iban_length(text[start : start + 2].upper()) if start >= last_end else 0
+        candidate = _IBAN_CANDIDATE.match(text, start) if length else None
+        if candidate is None:
+            continue
+        # the country's IBAN length decides where it ends ("... 3201 bitte", "... 00 – warum")
+        positions = [i for i, ch in enumerate(candidate.group()) if ch not in _IBAN_SEPARATORS][:length]
+        compact = "".join(candidate.group()[i] for i in positions).upper()
+        if len(compact) == length and stdnum_iban.is_valid(compact):
+            last_end = start + positions[-1] + 1
+            yield _Candidate(PiiKind.IBAN, start, last_end)
+
+
+@lru_cache(maxsize=1024)
+def _iban_length(country: str) -> int:
+    """The length of an IBAN of this country (0: no IBAN country), from the registry stdnum ships."""
+    info = _IBAN_REGISTRY.info(country)
+    bban = info[0][1].get("bban") if info and info[0][0] == country else None
+    return 4 + sum(int(n) for n in re.findall(r"([0-9]+)!", bban)) if bban else 0
 
 
 def _cards(masked: str) -> Iterator[_Candidate]:

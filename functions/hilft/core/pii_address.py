@@ -83,7 +83,7 @@ _EN_TYPES = (
     "Street St Road Rd Avenue Ave Lane Ln Drive Dr Court Ct Close Way Place Pl Terrace Crescent Cres Boulevard "
     "Blvd Square Sq Gardens Park Hill Hills Row Mews Grove Parkway Pkwy Circle Cir Trail Trl Highway Hwy Walk Green "
     "Rise Vale View Estate Parade Wharf Yard Alley Bypass Causeway Centre Center Common Corner Cove Creek Crossing "
-    "Dale Dam Divide Expressway Extension Falls Ferry Field Fields Flat Flats Ford Forest Forge Fork Fort Freeway "
+    "Dale Dam Divide Expressway Extension Falls Ferry Field Fields Ford Flat Flats Forest Forge Fork Fort Freeway "
     "Garden Gateway Glen Glens Harbor Harbour Haven Heights Hollow Inlet Island Isle Junction Key Keys Knoll Knolls "
     "Lake Lakes Landing Light Lights Loaf Lock Locks Lodge Loop Mall Manor Manors Meadow Meadows Mill Mills Mission "
     "Motorway Mount Mountain Mountains Neck Orchard Oval Overpass Pass Passage Path Pike Pine Pines Plain Plains "
@@ -92,13 +92,14 @@ _EN_TYPES = (
     "Trace Track Trafficway Tunnel Turnpike Underpass Union Unions Valley Valleys Viaduct Views Village Villages "
     "Ville Vista Ways Well Wells Brook Brooks Burg Burgs Bluff Bluffs Bottom Branch Bridge Bridges Camp Canyon Cape "
     "Cliff Cliffs Club Courts Coves Crest Curve Drives Greens Grove Groves Harbors Estates Parks Ridge Run Shoal "
-    "Fall Gardens Gateway Heights Highway Villas Close Croft Chase Drove Corner Fork Rue Crossroad Loop Byway"
+    "Fall Gardens Gateway Heights Highway Villas Close Croft Chase Drove Corner Fork Rue Crossroad Loop Byway "
+    "Wall Via Land"
 ).split()
 _EN_TYPE = "(?:" + "|".join(sorted({re.escape(t) for t in _EN_TYPES}, key=len, reverse=True)) + r")s?\.?"
 _EN_UNIT = r"(?:Flat|Apt\.?|Apartment|Unit|Studio|Suite|Ste\.?|Room)\s[0-9]{1,4}[A-Za-z]?"
 _ENGLISH_STREET = re.compile(
     rf"(?<![\w-])(?:(?:{_EN_UNIT}),?\s)?"
-    rf"(?:(?P<number>[1-9][0-9]{{0,4}}[A-Za-z]?)\s(?:{_W}\s){{1,3}}{_EN_TYPE}"
+    rf"(?:(?P<number>[1-9][0-9]{{0,4}}[A-Za-z]?)\s(?:{_W}\s){{1,3}}{_EN_TYPE}(?!\s[0-9])"
     rf"|(?P<flat>{_EN_UNIT}),?\s(?:{_W}\s){{1,3}}{_EN_TYPE})"
     rf"(?![\w-])(?:,?\s{_EN_UNIT}(?![\w]))?"
 )
@@ -130,12 +131,14 @@ _CITY = (
 _POSTCODE_CITY = re.compile(rf"(?<![\w.,])(?:[A-Z]{{1,2}}-)?(?:[0-9]{{4,5}})\s{{1,2}}{_CITY}")
 _UK_POSTCODE = re.compile(r"(?<![\w])[A-Z]{1,2}[0-9][A-Z0-9]?\s?[0-9][A-Z]{2}(?![\w])")
 _US_STATE_ZIP = re.compile(rf"(?<![\w])(?:{_W}\s){{0,2}}{_W},?\s[A-Z]{{2}}\s[0-9]{{5}}(?:-[0-9]{{4}})?(?![\w])")
+_CITY_AFTER = re.compile(rf",\s{_CITY}(?!\s?[0-9])")
+_ADDRESS_CUE_AFTER = re.compile(r"(?i)\s{1,3}(?:geliefert|zugestellt|geschickt|umgezogen|gezogen|delivered|sent)\b")
 _TAIL_JOINER = re.compile(r"[\s,;/–-]{0,4}(?:in\s)?\s?")
 _ADDRESS_CUE_BEFORE = re.compile(
     r"(?i)(?:wohne|wohnen|wohnt|wohnhaft|adresse|anschrift|umgezogen|umzug|ziehe|zuhause|zu\shause|daheim"
     r"|geliefert|liefern|lieferung|zugestellt|zustellung|hausnummer|wohnung|bei\s(?:mir|uns)|anschluss"
     r"|address|live\s(?:at|in)|living\sat|lives\s(?:at|in)|moved\sto|moving\sto|deliver(?:ed|y)?\sto|my\s(?:house|flat)"
-    r"|sent\sto|line\sat|located\sat)\b[^.!?\n0-9]{0,40}$"
+    r"|sent\sto|line\sat|located\sat)\b[^.!?\n]{0,40}$"
 )
 
 
@@ -212,7 +215,13 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
             end = max(end, tail.end)
             near_postcode = True
             index += 1
-        if part.weak and not near_postcode and not _ADDRESS_CUE_BEFORE.search(text, max(0, start - 60), start):
+        if (
+            part.weak
+            and not near_postcode
+            and not _CITY_AFTER.match(text, end)
+            and not _ADDRESS_CUE_AFTER.match(text, end)
+            and not _ADDRESS_CUE_BEFORE.search(text, max(0, start - 60), start)
+        ):
             continue
         if addresses and start < addresses[-1][1]:
             addresses[-1] = (addresses[-1][0], max(end, addresses[-1][1]))
