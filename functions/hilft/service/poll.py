@@ -176,15 +176,21 @@ class PollService:
         after = state.get("after") if isinstance(state.get("after"), str) else None
         fields: dict[str, Any] = {}
         try:
-            posts = self.open_posts(poller.platform, after, self.delete_check_batch)
+            # Rotate through the open posts by document id; at the end, start over in the same batch.
+            batch = self.delete_check_batch
+            posts = self.open_posts(poller.platform, after, batch)
+            more = len(posts) >= batch
+            if after is not None and not more:
+                seen = {p.id for p in posts}
+                posts += [p for p in self.open_posts(poller.platform, None, batch - len(posts)) if p.id not in seen]
+                more = bool(posts)
             ids = [str(p.data.get("post_id")) for p in posts if p.data.get("post_id")]
             if ids:
                 gone = poller.deleted(ids)
                 result.checked += len(ids)
                 if gone:
                     result.add(self.ingest.ingest(ParsedBatch(events=tuple(gone)), brand_ids))
-            # Rotate through the open posts; a short batch means the end: start over next run.
-            fields["state"] = {"after": posts[-1].id if len(posts) >= self.delete_check_batch else None}
+            fields["state"] = {"after": posts[-1].id if more else None}
         except PlatformRateLimited as exc:
             fields = {"retry_at": exc.retry_at}
             self._failed(result, poller.platform, DELETE_CHECK_SOURCE, exc)
