@@ -110,6 +110,15 @@ class App:
                              reader=reader)
 
     @cached_property
+    def holding_service(self) -> Any:
+        from hilft.adapters.outbound import gateway_factory
+        from hilft.service.holding import HoldingReplyService
+
+        return HoldingReplyService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
+                                   gateways=gateway_factory(self.settings, self.http),
+                                   claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds))
+
+    @cached_property
     def report_service(self) -> Any:
         from hilft.service.report import ReportService
 
@@ -222,6 +231,17 @@ class App:
                           reason=exc.message)
                 return web.json_response({"outcome": "config_error"})
             return web.json_response({"outcome": result.outcome, "handoff_id": result.handoff_id})
+        if payload.get("kind") == "holding_reply":
+            text, by = payload.get("text"), payload.get("requested_by")
+            if not isinstance(text, str) or not isinstance(by, str):
+                raise MalformedPayload("a holding reply task needs text and requested_by")
+            try:
+                held = self.holding_service.send(str(payload["doc_id"]), text=text, requested_by=by)
+            except PlatformConfigError as exc:
+                log.error("holding reply impossible: platform configuration error", doc_id=payload.get("doc_id"),
+                          reason=exc.message)
+                return web.json_response({"outcome": "config_error"})
+            return web.json_response({"outcome": held.outcome, "reply_id": held.reply_id})
         fired = self.deadline_service.fire(payload)
         return web.json_response({"outcome": fired.outcome, "sinks": list(fired.sinks)})
 

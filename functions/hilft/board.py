@@ -87,10 +87,13 @@ def build(app: App, *, window: timedelta = board_view.DEFAULT_WINDOW) -> board_v
     recent = [snap.data for snap in app.store.received_since(now - window)]
     open_alerts = getattr(app.store, "open_operator_alerts", None)  # test stores may not keep them
     alert_docs = [snap.data for snap in open_alerts()] if open_alerts else []
+    from hilft.service.holding import default_text
+
+    holding_texts = {doc_id: text for doc_id, data in open_docs if (text := default_text(policy, data, now))}
     return board_view.build_board(open_docs=open_docs, recent_docs=recent, now=now, window=window,
                                   promise=policy.promise.first_response, departments=departments(app),
                                   tz=ZoneInfo(policy.promise.timezone), brand=policy.brand.name,
-                                  alert_docs=alert_docs)
+                                  alert_docs=alert_docs, holding_texts=holding_texts)
 
 
 def departments(app: App) -> list[board_view.Department]:
@@ -141,4 +144,11 @@ def _act(app: App, request: flask.Request) -> flask.Response:
         result = app.handoff_service.request(doc_id, department=department, text=text, requested_by=who)
         return web.json_response({"outcome": result.outcome, "handoff_id": result.handoff_id},
                                  202 if result.outcome == "queued" else 200, headers=_COMMON_HEADERS)
-    raise MalformedPayload("action must be ack or handoff")
+    if action == "hold":
+        text = payload.get("text")
+        if not isinstance(text, str):
+            raise MalformedPayload("text must be a string")
+        held = app.holding_service.request(doc_id, text=text, requested_by=who)
+        return web.json_response({"outcome": held.outcome}, 202 if held.outcome == "queued" else 200,
+                                 headers=_COMMON_HEADERS)
+    raise MalformedPayload("action must be ack, handoff or hold")

@@ -19,7 +19,7 @@ import html
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -61,9 +61,11 @@ class BoardRow:
     acknowledged: bool
     acknowledged_by: str | None
     department: str | None
+    holding_text: str | None = None  # the holding reply's template text, None: no public reply (DMs)
 
     def as_json(self) -> dict[str, Any]:
         return {"doc_id": self.doc_id, "platform": self.platform, "author": self.author,
+                "holding_text": self.holding_text,
                 "text": self.text, "url": self.url, "status": self.status, "state": self.state,
                 "due_at": self.due_at.isoformat(),
                 "seconds_left": round(self.seconds_left, 1), "alert_level": self.alert_level,
@@ -371,9 +373,11 @@ class Board:
 def build_board(*, open_docs: Iterable[tuple[str, Mapping[str, Any]]],
                 recent_docs: Iterable[Mapping[str, Any]], now: datetime, window: timedelta,
                 promise: timedelta, departments: Sequence[Department], tz: ZoneInfo,
-                brand: str = "hilft", alert_docs: Iterable[Mapping[str, Any]] = ()) -> Board:
+                brand: str = "hilft", alert_docs: Iterable[Mapping[str, Any]] = (),
+                holding_texts: Mapping[str, str] | None = None) -> Board:
     recent = [doc for doc in recent_docs if (_aware(doc.get("received_at")) or now) >= now - window]
-    return Board(now=now, rows=board_rows(open_docs, now), stats=response_stats(recent, now),
+    rows = [replace(row, holding_text=(holding_texts or {}).get(row.doc_id)) for row in board_rows(open_docs, now)]
+    return Board(now=now, rows=rows, stats=response_stats(recent, now),
                  buckets=chart_buckets(recent, now, window), window=window, promise=promise,
                  departments=list(departments), tz=tz, brand=brand, alerts=tuple(operator_alerts(alert_docs)))
 

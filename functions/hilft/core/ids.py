@@ -38,3 +38,8 @@ def task_id(doc_id: str, kind: str, level: int, due_at: datetime, attempt: int =
 
 def handoff_id(doc_id: str, department: str) -> str:
     return _digest("handoff", doc_id, department)[:40]
+
+
+def holding_reply_id(doc_id: str) -> str:
+    """The claim of a post's one holding reply (``replies/{id}``)."""
+    return _digest("holding-reply", doc_id)[:40]

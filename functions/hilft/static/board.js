@@ -68,6 +68,11 @@
       select.appendChild(option);
     });
     handoff.appendChild(select); handoff.appendChild(button("handoff-btn", t.hand_off));
+    if (item.holding_text) {
+      var hold = button("hold-btn", t.hold);
+      hold.dataset.text = item.holding_text;
+      handoff.appendChild(document.createTextNode(" ")); handoff.appendChild(hold);
+    }
     return tr;
   }
   function setText(id, value) { var el = document.getElementById(id); if (el) el.textContent = value; }
@@ -133,6 +138,12 @@
     if (target.classList.contains("ack")) act("ack", {doc_id: tr.dataset.docId});
     if (target.classList.contains("handoff-btn"))
       act("handoff", {doc_id: tr.dataset.docId, department: tr.querySelector("select").value});
+    if (target.classList.contains("hold-btn")) {
+      // Staff read, and may edit, the text before it goes out publicly under the brand's name.
+      var text = window.prompt(t.hold_prompt, target.dataset.text);
+      if (text === null || !text.trim()) { target.disabled = false; return; }
+      act("hold", {doc_id: tr.dataset.docId, text: text});
+    }
   });
   setInterval(tick, 1000);
   setInterval(refresh, config.refresh_ms);

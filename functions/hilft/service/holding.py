@@ -1,0 +1,118 @@
+"""A holding reply from the board: staff check (or edit) the text, a task carries it to
+``deadline`` (which holds the platform tokens), and it is sent once, publicly, as the post's
+first response — recorded with who sent it.
+
+Exactly once like a DM: a claim document (``replies/{id}``) is created before sending; a retry
+after the platform accepted finds it ``sent`` and sends nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hilft.core import holding, ids, pii, templates
+from hilft.core.errors import Conflict, MalformedPayload, NotFound, PlatformConfigError, PlatformRateLimited
+from hilft.core.policy import Policy
+from hilft.logs import get_logger
+from hilft.service.answers import UNANSWERED, AnswerRecorder
+from hilft.service.ports import Clock, Scheduler, Store
+
+log = get_logger("hilft.holding")
+
+MENTIONS = "mentions"
+REPLIES = "replies"
+
+
+@dataclass(frozen=True)
+class HoldingResult:
+    outcome: str
+    reply_id: str | None = None
+
+
+def default_text(policy: Policy, post: dict[str, Any], now: datetime) -> str | None:
+    """The template text for a post on the board (None when it gets no public reply: DMs)."""
+    due = post.get("due_at")
+    if not isinstance(due, datetime) or post.get("kind") == "dm":
+        return None
+    tz = ZoneInfo(policy.promise.timezone)
+    fresh = policy.calendar.add_business_time(now, policy.promise_for(str(post.get("platform")), post.get("priority")))
+    language = templates.pick_language(post.get("lang"), policy.brand.default_language)
+    return holding.holding_text(holding.holding_target(due, now, fresh), now, tz, language, policy.brand.address_form)
+
+
+class HoldingReplyService:
+    def __init__(self, *, store: Store, scheduler: Scheduler, policy: Policy, clock: Clock,
+                 gateways: Callable[[str], Any], claim_ttl: timedelta = timedelta(seconds=120)) -> None:
+        self.store = store
+        self.scheduler = scheduler
+        self.policy = policy
+        self.clock = clock
+        self.gateways = gateways
+        self.claim_ttl = claim_ttl
+        self.answers = AnswerRecorder(store, scheduler, clock)
+
+    def request(self, doc_id: str, *, text: str, requested_by: str) -> HoldingResult:
+        """Check the staff member's text and queue the reply for ``deadline``."""
+        if not isinstance(text, str) or not text.strip() or len(text) > holding.MAX_LENGTH:
+            raise MalformedPayload(f"text must be 1-{holding.MAX_LENGTH} characters")
+        if pii.detect(text, self.policy.pii.config()):
+            raise MalformedPayload("the text contains personal data: a public reply must not")
+        snap = self.store.get(MENTIONS, doc_id)
+        if snap is None:
+            raise NotFound("no such post")
+        if snap.data.get("status") not in UNANSWERED:
+            return HoldingResult("already_answered")
+        if snap.data.get("kind") == "dm":
+            raise MalformedPayload("a DM gets no public holding reply")
+        now = self.clock()
+        self.scheduler.schedule(ids.task_id(doc_id, "holding-reply", 0, now), now,
+                                {"doc_id": doc_id, "kind": "holding_reply", "text": text.strip(),
+                                 "requested_by": requested_by}, now)
+        log.info("holding reply requested", doc_id=doc_id)
+        return HoldingResult("queued")
+
+    def send(self, doc_id: str, *, text: str, requested_by: str) -> HoldingResult:
+        """Run by ``deadline``: claim, reply publicly, record the first response."""
+        snap = self.store.get(MENTIONS, doc_id)
+        if snap is None:
+            return HoldingResult("missing")
+        post = snap.data
+        claim_id = ids.holding_reply_id(doc_id)
+        now = self.clock()
+        if not self.store.create(REPLIES, claim_id, {"doc_id": doc_id, "state": "in_progress",
+                                                     "expires_at": now + self.claim_ttl,
+                                                     "requested_by": requested_by, "created_at": now,
+                                                     "expire_at": post.get("expire_at")}):
+            existing = self.store.get(REPLIES, claim_id)
+            data = existing.data if existing else {}
+            if data.get("state") == "sent":
+                return HoldingResult("already_sent", data.get("reply_id"))
+            expires = data.get("expires_at")
+            if data.get("state") == "in_progress" and isinstance(expires, datetime) and expires > now:
+                raise Conflict("holding reply in progress")
+            self.store.update(REPLIES, claim_id, {"state": "in_progress", "expires_at": now + self.claim_ttl})
+        gateway = self.gateways(str(post.get("platform")))
+        if gateway is None:
+            self.store.update(REPLIES, claim_id, {"state": "failed"})
+            raise PlatformConfigError("no client configured for this platform")
+        try:
+            reply_id = gateway.public_reply(post, text)
+        except PlatformRateLimited as exc:
+            self.store.update(REPLIES, claim_id, {"state": "rate_limited"})
+            retry_at = exc.retry_at if isinstance(exc.retry_at, datetime) else now + timedelta(minutes=1)
+            self.scheduler.schedule(ids.task_id(doc_id, "holding-reply", 1, retry_at), max(retry_at, now),
+                                    {"doc_id": doc_id, "kind": "holding_reply", "text": text,
+                                     "requested_by": requested_by}, now)
+            return HoldingResult("rate_limited")
+        except Exception:
+            self.store.update(REPLIES, claim_id, {"state": "failed"})
+            raise
+        self.store.update(REPLIES, claim_id, {"state": "sent", "reply_id": reply_id, "sent_at": now})
+        self.answers.mark_answered(doc_id, answered_at=now, answered_by=requested_by, via=str(reply_id),
+                                   extra={"holding_reply_id": str(reply_id)})
+        log.info("holding reply sent", doc_id=doc_id)
+        return HoldingResult("sent", str(reply_id))

@@ -1,0 +1,50 @@
+"""The holding reply's text: the time it names is the post's own due time while that is ahead."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hilft.core import holding
+from hilft.core.policy import parse_policy
+from hilft.service.holding import default_text
+
+BERLIN = ZoneInfo("Europe/Berlin")
+WEEKDAYS = """
+[promise]
+first_response = "60m"
+timezone = "Europe/Berlin"
+[promise.hours]
+mon = ["08:00-20:00"]
+tue = ["08:00-20:00"]
+wed = ["08:00-20:00"]
+thu = ["08:00-20:00"]
+fri = ["08:00-20:00"]
+"""
+
+
+def test_the_posts_due_time_is_kept_while_it_is_ahead():
+    now = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
+    due, fresh = now + timedelta(minutes=40), now + timedelta(hours=1)
+    assert holding.holding_target(due, now, fresh) == due
+    assert holding.holding_target(now + timedelta(minutes=5), now, fresh) == fresh
+    assert holding.holding_target(now - timedelta(minutes=5), now, fresh) == fresh
+
+
+def test_friday_evening_holding_reply_promises_monday_in_german_and_english():
+    policy = parse_policy(WEEKDAYS)
+    friday_1950 = datetime(2026, 11, 27, 18, 50, tzinfo=UTC)  # 19:50 in Berlin, overdue
+    post = {"due_at": friday_1950 - timedelta(minutes=5), "platform": "x", "lang": "de", "kind": "mention"}
+    assert default_text(policy, post, friday_1950) == (
+        "Danke für Ihre Geduld! Wir schauen uns das an und melden uns bis Montag, 8:50 Uhr.")
+    english = default_text(policy, post | {"lang": "en"}, friday_1950)
+    assert english is not None and english.endswith("by Monday, 8:50 am.")
+    assert default_text(policy, post | {"kind": "dm"}, friday_1950) is None
+
+
+def test_every_template_fits_the_shortest_reply_limit():
+    now = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
+    for language in ("de", "en"):
+        for form in ("sie", "du"):
+            text = holding.holding_text(now + timedelta(days=6), now, BERLIN, language, form)
+            assert len(text) <= holding.MAX_LENGTH - 20  # room for "@handle "
