@@ -4,8 +4,9 @@ locals {
   functions_dir  = "${path.module}/../functions"
   project_number = data.google_project.this.number
 
-  x_enabled    = length(var.x_brand_user_ids) > 0
-  meta_enabled = length(var.meta_page_ids) + length(var.meta_ig_user_ids) > 0
+  x_enabled       = length(var.x_brand_user_ids) > 0
+  meta_enabled    = length(var.meta_page_ids) + length(var.meta_ig_user_ids) > 0
+  threads_enabled = length(var.threads_user_ids) > 0
 
   # The entry-point table (infra/functions.json), read by the local stack too (infra/local/stack.py),
   # so `make dev` and the e2e suite run each function with the environment given here.
@@ -44,6 +45,9 @@ locals {
     PAGERDUTY_ROUTING_KEY    = var.alert_sinks.pagerduty
     PAGERDUTY_WEBHOOK_SECRET = var.alert_sinks.pagerduty
     SLACK_WEBHOOK_URL        = var.alert_sinks.slack
+    THREADS_ACCESS_TOKEN     = local.threads_enabled
+    THREADS_APP_SECRET       = local.threads_enabled
+    THREADS_VERIFY_TOKEN     = local.threads_enabled
     X_CLIENT_SECRET          = local.x_enabled
     X_CONSUMER_SECRET        = local.x_enabled
     X_USER_ACCESS_TOKEN      = local.x_enabled
@@ -116,6 +120,8 @@ locals {
     META_PAGE_IDS                   = join(",", var.meta_page_ids)
     PAGERDUTY_EVENTS_URL            = var.alert_sinks.pagerduty_events_url
     THREADS                         = tostring(var.function_concurrency) # functions-framework's gunicorn threads
+    THREADS_API_BASE_URL            = var.threads_api_base_url
+    THREADS_USER_IDS                = join(",", var.threads_user_ids)
     X_API_BASE_URL                  = var.x_api_base_url
     X_BRAND_USER_IDS                = join(",", var.x_brand_user_ids)
   }

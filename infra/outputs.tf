@@ -48,6 +48,11 @@ output "pagerduty_webhook_url" {
   value       = local.function_urls.pagerduty_webhook
 }
 
+output "threads_webhook_url" {
+  description = "Callback URL to enter in the Threads app's Webhooks settings; its verify token is in THREADS_VERIFY_TOKEN."
+  value       = local.function_urls.threads_webhook
+}
+
 output "x_webhook_url" {
   description = "URL to register with X (make register-webhooks)."
   value       = local.function_urls.x_webhook

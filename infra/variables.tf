@@ -214,6 +214,28 @@ variable "sweep_schedule" {
   }
 }
 
+variable "threads_api_base_url" {
+  description = "Base URL of the Threads API including the version (THREADS_API_BASE_URL)."
+  type        = string
+  default     = "https://graph.threads.net/v1.0"
+
+  validation {
+    condition     = can(regex("^https://[^/]+/v[0-9]+\\.[0-9]+$", var.threads_api_base_url))
+    error_message = "threads_api_base_url must look like https://graph.threads.net/v1.0 (https, versioned, no trailing slash)."
+  }
+}
+
+variable "threads_user_ids" {
+  description = "Threads user ids of the brand (THREADS_USER_IDS). Empty turns Threads off."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.threads_user_ids : can(regex("^[0-9]+$", id))])
+    error_message = "threads_user_ids must be numeric Threads user ids."
+  }
+}
+
 variable "x_api_base_url" {
   description = "Base URL of the X API (X_API_BASE_URL)."
   type        = string

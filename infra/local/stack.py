@@ -34,9 +34,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "functions"
 FUNCTION_SPEC = ROOT / "infra" / "functions.json"  # Terraform's entry-point table (infra/locals.tf)
-ENTRY_POINTS = ("x_webhook", "meta_webhook", "deadline", "sweep", "handoff", "ack", "board", "pagerduty_webhook")
+ENTRY_POINTS = ("x_webhook", "meta_webhook", "deadline", "sweep", "handoff", "ack", "board", "pagerduty_webhook",
+                "threads_webhook")
 # Ports of `make dev`: base+0 Firestore, base+1 Cloud Tasks, base+2..8 the first seven entry points
-# in ENTRY_POINTS order, base+9 the Tasks emulator's JWKS, base+10 pagerduty_webhook.
+# in ENTRY_POINTS order, base+9 the Tasks emulator's JWKS, base+10 and on the later entry points.
 PROJECT = "hilft-local"
 QUEUE = f"projects/{PROJECT}/locations/europe-west3/queues/deadlines"
 TASKS_SA = f"hilft-tasks@{PROJECT}.iam.gserviceaccount.com"
@@ -98,7 +99,7 @@ class Ports:
     @classmethod
     def from_base(cls, base: int) -> Ports:
         functions = {name: base + 2 + i for i, name in enumerate(ENTRY_POINTS[:7])}
-        functions["pagerduty_webhook"] = base + 10
+        functions.update({name: base + 10 + i for i, name in enumerate(ENTRY_POINTS[7:])})
         return cls(base, base + 1, functions, base + 9)
 
     @classmethod
@@ -238,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     try:
-        print(f"starting hilft's local stack on ports {args.port_base}..{args.port_base + 9} "
+        print(f"starting hilft's local stack on ports {args.port_base}..{args.port_base + 3 + len(ENTRY_POINTS)} "
               f"(logs in {args.log_dir})", flush=True)
         stack.start()
         print(f"  Firestore emulator   {stack.firestore_host}")

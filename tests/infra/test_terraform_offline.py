@@ -46,7 +46,8 @@ def test_every_for_each_has_unique_keys_known_at_plan_time(scratch: ScratchModul
     keys = evaluate(scratch, alert_sinks=everything_on, meta_page_ids=["1"])["for_each_keys"]
 
     assert keys["google_cloudfunctions2_function__entry_point"] == sorted(
-        ["x_webhook", "meta_webhook", "deadline", "sweep", "handoff", "ack", "board", "pagerduty_webhook"])
+        ["x_webhook", "meta_webhook", "threads_webhook", "deadline", "sweep", "handoff", "ack", "board",
+         "pagerduty_webhook"])
     assert len(keys["google_secret_manager_secret__managed"]) == 12
     assert len(keys["google_firestore_index__composite"]) == len(scratch_locals(scratch)["composite_indexes"])
 
@@ -110,6 +111,7 @@ def test_secret_access_follows_wiring_exactly(scratch: ScratchModule) -> None:
 EVERYTHING_ON: dict[str, Any] = {
     "alert_sinks": {"slack": True, "google_chat": True, "pagerduty": True, "webhook": True},
     "x_brand_user_ids": ["783214"], "meta_page_ids": ["1029384756"], "meta_ig_user_ids": ["17841400000000000"],
+    "threads_user_ids": ["25893547000000001"],
 }
 ALERT_SECRETS = {"ALERT_WEBHOOK_SECRET", "ALERT_WEBHOOK_URL", "GOOGLE_CHAT_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY",
                  "SLACK_WEBHOOK_URL"}
@@ -121,8 +123,10 @@ CANCEL = ("roles/cloudtasks.taskDeleter", "queue")
 EXPECTED_ACCESS: dict[str, tuple[set[str], set[tuple[str, str]]]] = {
     "x_webhook": ({"X_CLIENT_SECRET", "X_CONSUMER_SECRET"}, {FIRESTORE, *ENQUEUE, CANCEL}),
     "meta_webhook": ({"META_APP_SECRET", "META_VERIFY_TOKEN"}, {FIRESTORE, *ENQUEUE, CANCEL}),
+    "threads_webhook": ({"THREADS_APP_SECRET", "THREADS_VERIFY_TOKEN"}, {FIRESTORE, *ENQUEUE, CANCEL}),
     "pagerduty_webhook": ({"PAGERDUTY_WEBHOOK_SECRET"}, {FIRESTORE}),
-    "deadline": (ALERT_SECRETS | {"META_APP_SECRET", "META_PAGE_ACCESS_TOKEN", "X_USER_ACCESS_TOKEN"},
+    "deadline": (ALERT_SECRETS | {"META_APP_SECRET", "META_PAGE_ACCESS_TOKEN", "X_USER_ACCESS_TOKEN",
+                                  "THREADS_ACCESS_TOKEN"},
                  {FIRESTORE, *ENQUEUE}),
     "sweep": (ALERT_SECRETS, {FIRESTORE, *ENQUEUE}),
     "handoff": (set(), {FIRESTORE, *ENQUEUE}),
@@ -147,7 +151,7 @@ def test_no_two_functions_share_an_identity(scratch: ScratchModule) -> None:
     output = evaluate(scratch, **EVERYTHING_ON)
     identities = [access.identity for access in access_by_function(output).values()]
 
-    assert len(set(identities)) == len(identities) == 8
+    assert len(set(identities)) == len(identities) == len(EXPECTED_ACCESS)
     assert identities_with_grants(output) <= set(identities) | {"build"}
 
 
@@ -283,6 +287,8 @@ def test_concurrency_above_one_gets_a_full_cpu(scratch: ScratchModule) -> None:
     ({"region": "europe west3"}, "region must be"),
     ({"policy_file": "../functions/policy.yaml"}, "policy_file must be a .toml"),
     ({"staff_auth": "off"}, "staff_auth must be"),
+    ({"threads_user_ids": ["@acme"]}, "threads_user_ids must be numeric"),
+    ({"threads_api_base_url": "https://graph.threads.net"}, "threads_api_base_url must look like"),
 ])
 def test_validation_rejects_bad_values(scratch: ScratchModule, override: dict[str, Any], message: str) -> None:
     log = " ".join(rejection(scratch, **override).split())

@@ -203,7 +203,7 @@ def test_public_invocation_only_on_the_signature_checked_webhooks() -> None:
                      and not re.match(r'\s*staff\s*=\s*var\.staff_auth == "iam" \? var\.oncall_members : \["allUsers"\]$',
                                       line)]
 
-    assert public == {"x_webhook", "meta_webhook", "pagerduty_webhook"}
+    assert public == {"x_webhook", "meta_webhook", "threads_webhook", "pagerduty_webhook"}
     assert not anywhere_else, f"public members outside the webhooks: {anywhere_else}"
 
 
