@@ -20,7 +20,7 @@ from typing import Any
 
 from bench.harness import ROOT, Rig, emulator_env, quiet_hilft_logs
 
-SECTIONS = ("ingest", "alert_lag", "cost", "cold_start", "emulator", "burst", "report")
+SECTIONS = ("ingest", "alert_lag", "cost", "cold_start", "emulator", "burst", "report", "pii")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -109,7 +109,14 @@ def run_report(args: argparse.Namespace) -> dict[str, Any]:
         return report.measure(rig, runs=args.runs, posts_per_day=10 if args.quick else 40)
 
 
+def run_pii(args: argparse.Namespace) -> dict[str, Any]:
+    from bench import pii
+
+    return pii.measure(runs=args.runs, rounds=3 if args.quick else 20)
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
+    "pii": run_pii,
     "ingest": run_ingest, "alert_lag": run_alert_lag, "cost": run_cost, "cold_start": run_cold_start,
     "emulator": run_emulator, "burst": run_burst, "report": run_report,
 }
@@ -181,6 +188,12 @@ def table(results: dict[str, Any]) -> list[dict[str, str]]:
         row(f"SLA report, {r['days']} days: documents read, first build / from roll-ups",
             f"{r['first_reads']} / {r['later_reads']} ({r['posts']} posts; {r['first_ms']} ms / {r['later_ms']} ms)",
             f"roll-ups: <= {r['days']} reads", r["later_reads"] <= r["days"])
+    if (r := results.get("pii")) and "error" not in r:
+        row(f"PII detection at tweet length ({r['mean_post_chars']} chars), one core",
+            f"{r['posts_per_s_per_core']} posts/s", ">= 2000 posts/s", r["posts_per_s_per_core"] >= 2000)
+        worst = max(r["worst_case_ms"], key=r["worst_case_ms"].get)
+        row(f"PII detection worst case: {r['cap_chars']} chars of {worst} (longer is cut)",
+            f"{r['worst_case_ms'][worst]} ms CPU")
     for name, r in results.items():
         if "error" in r:
             row(f"{name}", f"FAILED: {r['error']}", "", False)

@@ -65,11 +65,11 @@ _NUMBER_LABEL = (
     r"|(?:customer|client|account|acct\.?|contract|order|invoice|membership)[-\s]?(?:number|no\.?|nr\.?|id|#)"
 )
 _NUMBER_VALUE = (
-    r"(?<![0-9A-Za-z])(?P<number>(?:[A-Z]{1,4}[-/]?)?"
+    r"(?<![0-9A-Za-z])(?=(?:[A-Za-z]{1,4}[-/]?)?[0-9])(?P<number>(?:[A-Z]{1,4}[-/]?)?"
     r"(?:[0-9]{2,5}(?:\s[0-9]{2,5}){1,5}|[0-9](?:[./-]?[0-9]){4,24})(?![0-9]))"
 )
 DEFAULT_CUSTOMER_NUMBER_PATTERNS: tuple[str, ...] = (
-    r"(?i)\b(?:" + _NUMBER_LABEL + r")\s{0,3}[:#=(.-]{0,3}\s{0,3}"
+    r"(?i)\b(?=[kvabrmzcoi])(?:" + _NUMBER_LABEL + r")\s{0,3}[:#=(.-]{0,3}\s{0,3}"
     r"(?:(?:ist|lautet|wäre|is|was)\s{1,3}(?:(?:die|der|the)\s{1,3})?[:#]?\s{0,3})?" + _NUMBER_VALUE,
     r"(?i)" + _NUMBER_VALUE + r"\s{0,3}(?:[=:(-]\s{0,3})?(?:(?:ist|is|=|als)\s{1,3})?"
     r"(?:(?:meine|mein|my|die|der|unsere|our|the)\s{1,3})?(?:" + _NUMBER_LABEL + r")(?![a-z])",
@@ -161,7 +161,8 @@ _MONTH = (
 # "02.09.", "2025-09-02", "14/02/1990"), times, prices and decimals, calendar weeks ("KW 37/2025"), version
 # and IP numbers ("029593.5.9.440") except the US way of writing a phone number ("206.269.0743").
 _NOT_A_NUMBER = re.compile(
-    r"(?<![0-9])(?:"
+    # each branch is guarded by a one-character lookahead, so most positions fail at once
+    r"(?<![0-9])(?=[0-9])(?:"
     r"[0-3]?[0-9]\.\s?[01]?[0-9]\.(?:\s?(?:19|20)?[0-9]{2}(?![0-9]))?"
     r"|(?:19|20)[0-9]{2}-[01]?[0-9]-[0-3]?[0-9]"
     r"|[0-3]?[0-9][/-][01]?[0-9][/-](?:19|20)?[0-9]{2}(?![0-9])"
@@ -169,11 +170,12 @@ _NOT_A_NUMBER = re.compile(
     r"|[0-2]?[0-9]:[0-5][0-9](?::[0-5][0-9])?"
     r"|[0-9]{1,6}[.,][0-9]{1,2}(?![0-9.,])"
     r"|(?!(?:1\.)?[0-9]{3}\.[0-9]{3}\.[0-9]{4}(?![0-9]|\.[0-9]))[0-9]{1,8}(?:\.[0-9]{1,8}){2,6}"
+    # a day before a month name: "9. Dezember", "3rd of May"
+    rf"|[0-3]?[0-9](?:\.|st|nd|rd|th)?\s?(?:of\s)?{_MONTH}\b"
     r")(?![0-9])"
-    r"|(?i:\b(?:kw|week|woche)\s?[0-9]{1,2}(?:\s?/\s?(?:19|20)?[0-9]{2})?)"
-    # a day with a month name: "August 09", "9. Dezember", "3rd of May"
-    rf"|\b{_MONTH}\.?\s[0-3]?[0-9](?:st|nd|rd|th)?(?![0-9])"
-    rf"|(?<![0-9])[0-3]?[0-9](?:\.|st|nd|rd|th)?\s?(?:of\s)?{_MONTH}\b"
+    r"|\b(?=[KkWw])(?i:(?:kw|week|woche)\s?[0-9]{1,2}(?:\s?/\s?(?:19|20)?[0-9]{2})?)"
+    # a month name before a day: "August 09"
+    rf"|\b(?=[JFMASONDjfmasond]){_MONTH}\.?\s[0-3]?[0-9](?:st|nd|rd|th)?(?![0-9])"
 )
 _PHONE_CANDIDATE = re.compile(
     r"(?<![\w+])(?:\+|(?<![0-9])\(?(?=[0-9]))[0-9(][0-9 \t\u00a0\u202f()./-]{3,38}[0-9](?![\w])"
@@ -205,6 +207,7 @@ _OBFUSCATED_EMAIL = re.compile(
     rf"(?:{_AT}(?:[\w-]{{1,63}}(?:\.|{_DOT})){{1,4}}[^\W\d_]{{2,24}}"
     rf"|\s(?:at|ät)\s(?:[\w-]{{1,63}}\.){{0,3}}[\w-]{{1,63}}{_DOT}[^\W\d_]{{2,24}})(?![\w-])"
 )
+_OBFUSCATION_HINT = re.compile(rf"(?i){_AT}|\s(?:at|ät)\s\S{{1,64}}{_DOT}")
 _DOMAIN_DOTS = re.compile(rf"(?i){_DOT}|\.")
 
 _DAY_WORD = (
@@ -222,16 +225,18 @@ _DATE_WITH_YEAR = (
     rf"|{_MONTH}\.?\s[0-3]?[0-9](?:st|nd|rd|th)?,?\s(?:19|20)[0-9]{{2}}(?![0-9]))"
 )
 _BIRTHDATE = re.compile(
-    r"(?i)(?:\b(?:geb\.?|geboren|geburtsdatum|geb\.?-?datum|geburtstag|born|date\sof\sbirth|birth\s?date"
-    r"|birthday|d\.o\.b\.?|dob)(?![a-z])"
+    r"(?i)(?:\b(?=[gbdGBD])(?:geb\.?|geboren|geburtsdatum|geb\.?-?datum|geburtstag|born|date\sof\sbirth"
+    r"|birth\s?date|birthday|d\.o\.b\.?|dob)(?![a-z])"
     r"(?:\s{0,3}(?:[:=-]|am|on|ist|is|was|der|den|the|lautet|bin\sich|ich)){0,3}\s{0,3}"
     r"|(?<![\w*])\*\s?)"
     rf"(?P<date>{_DATE_WITH_YEAR})"
-    # or the cue right after the date: "am 12.03.1985 geboren"
-    rf"|(?<![0-9])(?P<date_before_cue>{_DATE_WITH_YEAR})\s{{0,3}}\(?\s{{0,2}}(?:geboren|geb\.|born)(?![a-z])"
 )
-
-_BIRTH_CUE = re.compile(r"(?i)geb|born|birth|dob|d\.o\.b|\*")
+# or the cue right after the date: "am 12.03.1985 geboren"
+_BIRTHDATE_CUE_AFTER = re.compile(
+    rf"(?i)(?<![0-9])(?P<date>{_DATE_WITH_YEAR})\s{{0,3}}\(?\s{{0,2}}(?:geboren|geb\.|born)(?![a-z])"
+)
+_CUE_AFTER = re.compile(r"(?i)geboren|geb\.|born")
+_BIRTH_CUE = re.compile(r"(?i)geb\.|geb-|gebor|geburt|born|birth|dob|d\.o\.b|\*")
 _ANY_DIGIT = re.compile(r"\d")  # any script: "０１７１ …" is a number too
 _NUMBER_IN_MATCH = re.compile(r"(?:[A-Za-z]{1,4}[-/])?[0-9](?:[0-9 ./-]*[0-9])?")
 _ENGLISH_WORDS = frozenset(
@@ -492,9 +497,8 @@ def _cards(masked: str) -> Iterator[_Candidate]:
 
 
 def _emails(text: str, own_domains: tuple[str, ...]) -> Iterator[_Candidate]:
-    folded = text.casefold()
     plain = "@" in text
-    obfuscated = " at " in folded or "at]" in folded or "at)" in folded or "ät" in folded
+    obfuscated = _OBFUSCATION_HINT.search(text) is not None
     if not (plain or obfuscated):
         return
     for pattern, needed in ((_EMAIL, plain), (_OBFUSCATED_EMAIL, obfuscated)):
@@ -531,8 +535,10 @@ def _birthdates(text: str) -> Iterator[_Candidate]:
     if not _BIRTH_CUE.search(text):
         return
     for match in _BIRTHDATE.finditer(text):
-        start, end = match.span("date") if match.group("date") else match.span("date_before_cue")
-        yield _Candidate(PiiKind.BIRTHDATE, start, end)
+        yield _Candidate(PiiKind.BIRTHDATE, *match.span("date"))
+    if _CUE_AFTER.search(text):
+        for match in _BIRTHDATE_CUE_AFTER.finditer(text):
+            yield _Candidate(PiiKind.BIRTHDATE, *match.span("date"))
 
 
 def _drop_ignored(text: str, candidates: list[_Candidate], patterns: Sequence[re.Pattern[str]]) -> list[_Candidate]:
