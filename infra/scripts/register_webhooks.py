@@ -8,6 +8,14 @@ X's API v2:
    else ``POST /2/webhooks`` ``{"url": ...}`` (X then sends a CRC GET to x_webhook).
 2. ``GET`` then ``POST /2/account_activity/webhooks/{id}/subscriptions/all`` (the brand account's
    OAuth 2.0 user token): subscribe the account whose token it is, unless already subscribed.
+3. The radar (app bearer token): the Filtered Stream rules built from the policy's ``[radar]``
+   (``hilft.core.radar_rules``) are synced with ``GET``/``POST /2/tweets/search/stream/rules``: missing
+   rules added, stale hilft rules (tag ``radar.rule_tag``) deleted, others' rules left alone, the
+   diff printed (``+`` added, ``-`` deleted, ``=`` kept). Then the stream is linked to the webhook
+   (``POST /2/tweets/search/webhooks/{id}`` with the fields hilft reads) unless it already is.
+   ``--dry-run`` reads X's rules and prints the diff without changing anything; ``--skip-radar``
+   leaves the stream alone. The policy is ``--policy``, else ``HILFT_CONFIG``, else functions/policy.toml;
+   the brand accounts excluded from the rules are ``X_BRAND_USER_IDS``.
 
 Meta has no API for an app's webhook callback that works with a page token, so its steps are
 printed to follow in the Meta app dashboard.
@@ -32,6 +40,16 @@ import httpx
 
 INFRA_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_X_API = "https://api.x.com"
+DEFAULT_POLICY = INFRA_DIR.parent / "functions" / "policy.toml"
+if str(INFRA_DIR.parent / "functions") not in sys.path:
+    sys.path.insert(0, str(INFRA_DIR.parent / "functions"))
+# What hilft reads from a stream delivery (hilft.platforms.x_stream): asked for when linking.
+STREAM_LINK_FIELDS = {
+    "tweet.fields": "created_at,author_id,conversation_id,lang,entities,referenced_tweets,in_reply_to_user_id,"
+                    "note_tweet,edit_history_tweet_ids",
+    "expansions": "author_id,referenced_tweets.id",
+    "user.fields": "username,name,public_metrics",
+}
 
 
 class RegistrationError(Exception):
@@ -98,6 +116,67 @@ class XRegistrar:
         print("X account subscribed: its mentions, replies and DMs now reach x_webhook", file=out)
 
 
+class StreamRadar:
+    """The radar's Filtered Stream: rules from the policy, synced; the stream linked to the webhook."""
+
+    def __init__(self, registrar: XRegistrar, app_token: str) -> None:
+        self._x = registrar
+        self._app = {"Authorization": f"Bearer {app_token}"}
+
+    def current_rules(self) -> list[dict[str, Any]]:
+        listed = self._x._call("listing stream rules", "GET", "/2/tweets/search/stream/rules", self._app)
+        return list(listed.get("data") or [])
+
+    def sync(self, wanted: Sequence[Any], rule_tag: str, out: TextIO, *, dry_run: bool) -> Any:
+        from hilft.core.radar_rules import plan_sync
+
+        plan = plan_sync(wanted, self.current_rules(), rule_tag)
+        verb = "would change" if dry_run else "changes"
+        print(f"X stream rules ({verb}: {len(plan.add)} to add, {len(plan.delete)} to delete, "
+              f"{len(plan.keep)} kept, {len(plan.foreign)} not hilft's):", file=out)
+        for line in plan.lines():
+            print(f"  {line}", file=out)
+        if dry_run or not plan.changes:
+            return plan
+        if plan.add:
+            added = self._x._call("adding stream rules", "POST", "/2/tweets/search/stream/rules", self._app,
+                                  {"add": [{"value": r.value, "tag": r.tag} for r in plan.add]})
+            refused = added.get("errors") or []
+            if refused:
+                titles = ", ".join(sorted({str(e.get("title")) for e in refused}))
+                raise RegistrationError(f"adding stream rules: X refused {len(refused)} ({titles})")
+        if plan.delete:
+            self._x._call("deleting stream rules", "POST", "/2/tweets/search/stream/rules", self._app,
+                          {"delete": {"ids": [rule_id for rule_id, _, _ in plan.delete]}})
+        print("X stream rules synced", file=out)
+        return plan
+
+    def ensure_link(self, webhook_id: str, out: TextIO) -> None:
+        listed = self._x._call("listing stream links", "GET", "/2/tweets/search/webhooks", self._app)
+        links = (listed.get("data") or {}).get("links") or []
+        if any(str(link.get("webhook_id")) == webhook_id for link in links):
+            print(f"X stream already linked to webhook {webhook_id}", file=out)
+            return
+        query = "&".join(f"{k}={v}" for k, v in STREAM_LINK_FIELDS.items())
+        self._x._call("linking the stream to the webhook", "POST",
+                      f"/2/tweets/search/webhooks/{webhook_id}?{query}", self._app)
+        print(f"X stream linked to webhook {webhook_id}: radar matches now reach x_webhook", file=out)
+
+
+def radar_rules(policy_path: str | os.PathLike[str], brand_ids: str | None) -> tuple[Any, str]:
+    """The wanted stream rules and the rule tag, from the policy file."""
+    from hilft.core.errors import PolicyError
+    from hilft.core.policy import load_policy
+    from hilft.core.radar_rules import RuleError, build_rules
+
+    try:
+        policy = load_policy(policy_path)
+        ids = [part.strip() for part in (brand_ids or "").split(",") if part.strip()]
+        return build_rules(policy.radar, ids), policy.radar.rule_tag
+    except (PolicyError, RuleError) as exc:
+        raise RegistrationError(str(exc)) from None
+
+
 def meta_instructions(callback_url: str, verify_token_secret: str | None) -> str:
     secret = verify_token_secret or "<prefix>-meta-verify-token"
     return "\n".join([
@@ -118,6 +197,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--x-webhook-url", help="default: terraform output x_webhook_url")
     parser.add_argument("--meta-webhook-url", help="default: terraform output meta_webhook_url")
     parser.add_argument("--skip-x", action="store_true", help="only print the Meta steps")
+    parser.add_argument("--skip-radar", action="store_true", help="leave the X stream rules alone")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="read X's stream rules and print the diff; change nothing (needs X_BEARER_TOKEN)")
+    parser.add_argument("--policy", help="policy file for [radar] (default: HILFT_CONFIG, else functions/policy.toml)")
     return parser.parse_args(argv)
 
 
@@ -136,12 +219,26 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 
         if not args.skip_x:
             base_url = env.get("X_API_BASE_URL") or DEFAULT_X_API
-            if not confirmed:
+            radar = None if args.skip_radar else radar_rules(args.policy or env.get("HILFT_CONFIG") or DEFAULT_POLICY,
+                                                             env.get("X_BRAND_USER_IDS"))
+            if args.dry_run and radar is not None:
+                if not env.get("X_BEARER_TOKEN"):
+                    raise RegistrationError("set X_BEARER_TOKEN (X developer portal) to read the stream rules")
+                with client or httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0)) as http:
+                    registrar = XRegistrar(http, base_url, env["X_BEARER_TOKEN"], "")
+                    StreamRadar(registrar, env["X_BEARER_TOKEN"]).sync(radar[0], radar[1], out, dry_run=True)
+            elif not confirmed:
                 print("DRY RUN (set CONFIRM=1 to do it). Would call X:", file=out)
                 print(f"  GET  {base_url}/2/webhooks  (app bearer token)", file=out)
                 print(f"  POST {base_url}/2/webhooks  {{\"url\": \"{x_url}\"}}  unless already registered", file=out)
                 print(f"  POST {base_url}/2/account_activity/webhooks/<id>/subscriptions/all  (user token)",
                       file=out)
+                if radar is not None:
+                    print(f"  sync {base_url}/2/tweets/search/stream/rules  (app bearer token) to these rules:",
+                          file=out)
+                    for rule in radar[0]:
+                        print(f"    {rule.value}  [{rule.tag}]", file=out)
+                    print(f"  POST {base_url}/2/tweets/search/webhooks/<id>  unless already linked", file=out)
             else:
                 missing = [name for name in ("X_BEARER_TOKEN", "X_USER_ACCESS_TOKEN") if not env.get(name)]
                 if missing:
@@ -150,6 +247,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
                     registrar = XRegistrar(http, base_url, env["X_BEARER_TOKEN"], env["X_USER_ACCESS_TOKEN"])
                     webhook_id = registrar.ensure_webhook(x_url, out)
                     registrar.ensure_subscription(webhook_id, out)
+                    if radar is not None:
+                        stream = StreamRadar(registrar, env["X_BEARER_TOKEN"])
+                        stream.sync(radar[0], radar[1], out, dry_run=False)
+                        stream.ensure_link(webhook_id, out)
         print(file=out)
         print(meta_instructions(meta_url, verify_secret), file=out)
     except RegistrationError as exc:

@@ -347,7 +347,7 @@ def test_dry_run_sends_nothing_and_says_what_it_would_do() -> None:
 def test_confirmed_run_registers_and_subscribes() -> None:
     with FakeServer() as server:
         fake = FakeX(server)
-        code, printed = run_register(server.url, confirm=True)
+        code, printed = run_register(server.url, True, "--skip-radar")  # radar: test_register_radar.py
 
         calls = [(r.method, r.path) for r in server.requests]
     assert code == 0
@@ -367,7 +367,7 @@ def test_a_second_run_changes_nothing() -> None:
                 {"id": "88", "url": X_URL, "valid": True}]
     with FakeServer() as server:
         FakeX(server, registered=existing, subscribed=True)
-        code, printed = run_register(server.url, confirm=True)
+        code, printed = run_register(server.url, True, "--skip-radar")  # radar: test_register_radar.py
 
         posts = [r.path for r in server.requests if r.method == "POST"]
         checked = [r.path for r in server.requests if "subscriptions" in r.path]

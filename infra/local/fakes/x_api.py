@@ -4,6 +4,12 @@ It checks what api.x.com would check (the OAuth 2.0 user token, a JSON body of t
 and length), answers with X-shaped problem bodies, and records what it accepted. It can be told
 that a user does not accept DMs (``closed_dms``) and to rate-limit the next calls.
 
+The radar's Filtered Stream calls (``make register-webhooks``) need the app-only bearer token
+(``app_token``): ``GET``/``POST /2/tweets/search/stream/rules`` (``add`` or ``delete``, never both;
+``dry_run``; duplicate values and rules over 512 characters refused as X does, in ``errors``),
+``GET /2/tweets/search/webhooks`` and ``POST /2/tweets/search/webhooks/:webhook_id`` (the link;
+its query parameters are recorded in ``stream_links``).
+
 Run alone: ``python -m fakes.x_api --port 8791 --token T`` (from ``infra/local``); it prints one
 ready line with its URL and stops cleanly on SIGTERM or Ctrl-C.
 """
@@ -18,6 +24,7 @@ import signal
 import sys
 import threading
 import time
+import urllib.parse
 from typing import Any
 
 from fakes.base import FakeServer, Request, Response
@@ -25,6 +32,7 @@ from fakes.base import FakeServer, Request, Response
 DEFAULT_USER_ID = "1000000001"  # the brand account the token belongs to (as in tests/fixtures/x)
 MAX_POST_CHARS = 280  # counted in code points; X's weighted count (URLs, CJK) is not modelled
 MAX_DM_CHARS = 10_000
+MAX_RULE_CHARS = 512  # Filtered Stream rule length (1,024 on the Pro tier)
 
 _TWITTER_EPOCH_MS = 1288834974657
 _FIRST_ID_MS = 1732000000000  # ids look like posts from November 2024, then count up
@@ -36,9 +44,12 @@ class FakeXApi(FakeServer):
     """See the module docstring. ``dms``, ``replies`` and ``posts`` hold what X accepted."""
 
     def __init__(self, token: str, *, user_id: str = DEFAULT_USER_ID, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, app_token: str | None = None) -> None:
         super().__init__(host, port)
         self.token = token
+        self.app_token = app_token
+        self.stream_rules: list[dict[str, str]] = []  # {"id", "value", "tag"}
+        self.stream_links: dict[str, dict[str, str]] = {}  # webhook id -> the link's query parameters
         self.user_id = user_id
         self.closed_dms: set[str] = set()  # participant ids whose DM settings refuse the brand
         self.dms: list[dict[str, str]] = []
@@ -50,6 +61,10 @@ class FakeXApi(FakeServer):
         self._reset_in = 900.0
         self.route("POST", r"/2/dm_conversations/with/(?P<participant>[^/]+)/messages", self._send_dm)
         self.route("POST", r"/2/tweets", self._create_post)
+        self.route("GET", r"/2/tweets/search/stream/rules", self._list_rules)
+        self.route("POST", r"/2/tweets/search/stream/rules", self._change_rules)
+        self.route("GET", r"/2/tweets/search/webhooks", self._list_links)
+        self.route("POST", r"/2/tweets/search/webhooks/(?P<webhook_id>[^/?]+)", self._link_webhook)
 
     # -- scripting ---------------------------------------------------------------------------
 
@@ -65,6 +80,8 @@ class FakeXApi(FakeServer):
             self.replies.clear()
             self.posts.clear()
             self.closed_dms.clear()
+            self.stream_rules.clear()
+            self.stream_links.clear()
             self._throttled_calls = 0
 
     def start(self) -> FakeXApi:
@@ -117,6 +134,107 @@ class FakeXApi(FakeServer):
                 self.replies.append({"id": post_id, "text": text, "in_reply_to_tweet_id": in_reply_to})
         return Response(201, {"data": {"id": post_id, "text": text, "edit_history_tweet_ids": [post_id]}})
 
+    # -- Filtered Stream rules and webhook links (app-only token) -----------------------------
+
+    def _app_gate(self, req: Request, *, body: bool) -> Response | None:
+        if self.app_token is None or req.header("authorization") != f"Bearer {self.app_token}":
+            return _problem(403, "Unsupported Authentication",
+                            "Authenticating with OAuth 2.0 User Context is forbidden for this endpoint.  "
+                            "Supported authentication types are [OAuth 2.0 Application-Only].")
+        if body:
+            content_type = (req.header("content-type") or "").split(";")[0].strip().lower()
+            if content_type != "application/json":
+                return _invalid_request("body", "The request body must be JSON (Content-Type: application/json).")
+        return None
+
+    def _list_rules(self, req: Request, match: re.Match[str]) -> Response:
+        refusal = self._app_gate(req, body=False)
+        if refusal:
+            return refusal
+        with self._state:
+            rules = [dict(rule) for rule in self.stream_rules]
+        meta = {"sent": _now_iso(), "result_count": len(rules)}
+        return Response(200, {"data": rules, "meta": meta} if rules else {"meta": meta})
+
+    def _change_rules(self, req: Request, match: re.Match[str]) -> Response:
+        refusal = self._app_gate(req, body=True)
+        if refusal:
+            return refusal
+        body = _json_object(req)
+        if body is None or ("add" in body) == ("delete" in body) or set(body) - {"add", "delete"}:
+            return _invalid_request("body", "Exactly one of `add` or `delete` must be given.")
+        dry_run = "dry_run=true" in (req.query or "")
+        if "delete" in body:
+            ids = body["delete"].get("ids") if isinstance(body["delete"], dict) else None
+            if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and _DIGITS.fullmatch(i)
+                                                               for i in ids):
+                return _invalid_request("delete.ids", "The `delete.ids` field must be a list of rule ids.")
+            with self._state:
+                known = {rule["id"] for rule in self.stream_rules}
+                deleted = [i for i in ids if i in known]
+                if not dry_run:
+                    self.stream_rules = [rule for rule in self.stream_rules if rule["id"] not in deleted]
+            errors = [{"id": i, "title": "Not Found Error", "type": "https://api.twitter.com/2/problems/resource-not-found"}
+                      for i in ids if i not in deleted]
+            answer: dict[str, Any] = {"meta": {"sent": _now_iso(), "summary": {"deleted": len(deleted),
+                                                                               "not_deleted": len(errors)}}}
+            if errors:
+                answer["errors"] = errors
+            return Response(200, answer)
+        adds = body["add"]
+        if not isinstance(adds, list) or not adds or not all(
+                isinstance(a, dict) and isinstance(a.get("value"), str) and a["value"].strip()
+                and isinstance(a.get("tag", ""), str) and set(a) <= {"value", "tag"} for a in adds):
+            return _invalid_request("add", "The `add` field must be a list of {value, tag} objects.")
+        created: list[dict[str, str]] = []
+        errors = []
+        with self._state:
+            values = {rule["value"]: rule["id"] for rule in self.stream_rules}
+            for item in adds:
+                value = item["value"]
+                if len(value) > MAX_RULE_CHARS:
+                    errors.append({"value": value, "title": "RuleTooLong", "details": [
+                        f"Rule is too long. Max length is {MAX_RULE_CHARS}."],
+                        "type": "https://api.twitter.com/2/problems/invalid-rules"})
+                elif value in values:
+                    errors.append({"value": value, "id": values[value], "title": "DuplicateRule",
+                                   "type": "https://api.twitter.com/2/problems/duplicate-rules"})
+                else:
+                    rule = {"id": self._next_id(), "value": value, **({"tag": item["tag"]} if item.get("tag") else {})}
+                    values[value] = rule["id"]
+                    created.append(rule)
+            if not dry_run:
+                self.stream_rules.extend(created)
+        summary = {"created": len(created), "not_created": len(errors), "valid": len(created),
+                   "invalid": len(errors)}
+        answer = {"meta": {"sent": _now_iso(), "summary": summary}}
+        if created:
+            answer["data"] = created
+        if errors:
+            answer["errors"] = errors
+        return Response(201 if created else 200, answer)
+
+    def _list_links(self, req: Request, match: re.Match[str]) -> Response:
+        refusal = self._app_gate(req, body=False)
+        if refusal:
+            return refusal
+        with self._state:
+            links = [{"webhook_id": webhook_id, "fields": sorted(params)} for webhook_id, params in
+                     self.stream_links.items()]
+        return Response(200, {"data": {"links": links}})
+
+    def _link_webhook(self, req: Request, match: re.Match[str]) -> Response:
+        refusal = self._app_gate(req, body=False)
+        if refusal:
+            return refusal
+        webhook_id = match["webhook_id"]
+        if not _DIGITS.fullmatch(webhook_id):
+            return _invalid_request("webhook_id", "The `webhook_id` parameter must be a webhook id.")
+        params = dict(urllib.parse.parse_qsl(req.query or ""))
+        with self._state:
+            self.stream_links[webhook_id] = params
+        return Response(200, {"data": {"provisioned": True}})
+
     # -- checks ------------------------------------------------------------------------------
 
     def _gate(self, req: Request) -> Response | None:
@@ -142,9 +260,13 @@ class FakeXApi(FakeServer):
 
 
 def make_x_api(token: str, *, user_id: str = DEFAULT_USER_ID, host: str = "127.0.0.1",
-               port: int = 0) -> FakeXApi:
+               port: int = 0, app_token: str | None = None) -> FakeXApi:
     """A fake X API (not yet started: ``with make_x_api("T") as x_api: ...``)."""
-    return FakeXApi(token, user_id=user_id, host=host, port=port)
+    return FakeXApi(token, user_id=user_id, host=host, port=port, app_token=app_token)
+
+
+def _now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
 
 
 def _conversation_id(user_a: str, user_b: str) -> str:

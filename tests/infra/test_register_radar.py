@@ -1,0 +1,150 @@
+"""`make register-webhooks` syncs the radar's Filtered Stream rules against the fake X API."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+from pathlib import Path
+from types import ModuleType
+
+import httpx
+import pytest
+
+from fakes.base import Request, Response
+from fakes.x_api import FakeXApi
+
+SCRIPT = Path(__file__).resolve().parents[2] / "infra" / "scripts" / "register_webhooks.py"
+X_URL = "https://hilft-x-webhook-123456789012.europe-west3.run.app"
+META_URL = "https://hilft-meta-webhook-123456789012.europe-west3.run.app"
+APP_TOKEN = "app-token-do-not-print"
+USER_TOKEN = "user-token-do-not-print"
+WEBHOOK_ID = "1146654567674912769"
+
+POLICY = """
+[radar]
+keywords = ["telekom", "t-online", "magentatv"]
+exclude = ["#anzeige"]
+languages = ["de"]
+"""
+
+
+def load_register() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("register_webhooks_radar", SCRIPT)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+register = load_register()
+
+
+def fake_x() -> FakeXApi:
+    """The project's fake X API with the two Account Activity calls registration makes before the radar."""
+    x_api = FakeXApi(USER_TOKEN, app_token=APP_TOKEN)
+
+    def webhooks(request: Request, _: object) -> Response:
+        return Response(200, {"data": [{"id": WEBHOOK_ID, "url": X_URL, "valid": True}]})
+
+    def subscription(request: Request, _: object) -> Response:
+        return Response(200, {"data": {"subscribed": True}})
+
+    x_api.route("GET", r"/2/webhooks", webhooks)
+    x_api.route("GET", r"/2/account_activity/webhooks/\d+/subscriptions/all", subscription)
+    return x_api
+
+
+def run(x_api: FakeXApi, tmp_path: Path, *args: str, confirm: bool = True, policy: str = POLICY) -> tuple[int, str]:
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(policy, encoding="utf-8")
+    env = {"X_API_BASE_URL": x_api.url, "X_BEARER_TOKEN": APP_TOKEN, "X_USER_ACCESS_TOKEN": USER_TOKEN,
+           "X_BRAND_USER_IDS": "1000000001"}
+    if confirm:
+        env["CONFIRM"] = "1"
+    out = io.StringIO()
+    code = register.main(["--x-webhook-url", X_URL, "--meta-webhook-url", META_URL, "--policy", str(policy_file),
+                          *args], env=env, out=out, client=httpx.Client(timeout=5))
+    return code, out.getvalue()
+
+
+WANTED = '(telekom OR "t-online" OR magentatv) -#anzeige lang:de -is:retweet -from:1000000001'
+
+
+def test_first_run_adds_the_rule_and_links_the_stream_second_run_changes_nothing(tmp_path: Path) -> None:
+    with fake_x() as x_api:
+        x_api.stream_rules.append({"id": "5", "value": "competitor", "tag": "marketing"})
+        code, printed = run(x_api, tmp_path)
+        assert code == 0, printed
+        assert [(r["value"], r.get("tag")) for r in x_api.stream_rules] == [
+            ("competitor", "marketing"), (WANTED, "hilft-radar")]
+        assert f"+ {WANTED}  [hilft-radar]" in printed
+        assert "(not hilft's: left alone)" in printed
+        link = x_api.stream_links[WEBHOOK_ID]
+        assert "created_at" in link["tweet.fields"] and link["expansions"] == "author_id,referenced_tweets.id"
+
+        before = len(x_api.requests)
+        code, printed = run(x_api, tmp_path)
+        writes = [(r.method, r.path) for r in x_api.requests[before:] if r.method == "POST"]
+        assert code == 0
+        assert writes == []  # idempotent: nothing added, deleted or linked again
+        assert f"= {WANTED}  [hilft-radar]" in printed and "already linked" in printed
+
+
+def test_a_changed_policy_deletes_the_stale_rule_and_adds_the_new_one(tmp_path: Path) -> None:
+    with fake_x() as x_api:
+        assert run(x_api, tmp_path)[0] == 0
+        old_id = x_api.stream_rules[0]["id"]
+        code, printed = run(x_api, tmp_path, policy=POLICY.replace('"magentatv"', '"entertain"'))
+        assert code == 0, printed
+        assert [r["id"] for r in x_api.stream_rules] != [old_id]
+        assert [r["value"] for r in x_api.stream_rules] == [WANTED.replace("magentatv", "entertain")]
+        assert "- " + WANTED in printed and "+ " + WANTED.replace("magentatv", "entertain") in printed
+
+
+def test_dry_run_reads_and_prints_the_diff_and_changes_nothing(tmp_path: Path) -> None:
+    with fake_x() as x_api:
+        code, printed = run(x_api, tmp_path, "--dry-run", confirm=False)
+        assert code == 0
+        assert x_api.stream_rules == [] and x_api.stream_links == {}
+        assert [(r.method, r.path) for r in x_api.requests] == [("GET", "/2/tweets/search/stream/rules")]
+        assert "would change: 1 to add" in printed and f"+ {WANTED}" in printed
+
+
+def test_the_rules_calls_need_the_app_token(tmp_path: Path) -> None:
+    with fake_x() as x_api:
+        x_api.app_token = "another-app"
+        code, _ = run(x_api, tmp_path)
+        assert code == 1
+        assert x_api.stream_rules == []
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    ({"add": [{"value": "x"}], "delete": {"ids": ["1"]}}, 400),
+    ({"add": []}, 400),
+    ({"add": [{"value": "x", "colour": "red"}]}, 400),
+    ({"delete": {"ids": ["not-a-number"]}}, 400),
+    ({"add": [{"value": "x" * 513}]}, 200),  # refused in `errors`, nothing created
+])
+def test_fake_x_checks_the_rules_body(body: dict[str, object], status: int) -> None:
+    with FakeXApi(USER_TOKEN, app_token=APP_TOKEN) as x_api:
+        answer = httpx.post(f"{x_api.url}/2/tweets/search/stream/rules", json=body,
+                            headers={"Authorization": f"Bearer {APP_TOKEN}"})
+        assert answer.status_code == status
+        assert x_api.stream_rules == []
+        if status == 200:
+            assert answer.json()["errors"][0]["title"] == "RuleTooLong"
+
+
+def test_fake_x_refuses_a_duplicate_value_and_honours_dry_run() -> None:
+    with FakeXApi(USER_TOKEN, app_token=APP_TOKEN) as x_api:
+        headers = {"Authorization": f"Bearer {APP_TOKEN}"}
+        url = f"{x_api.url}/2/tweets/search/stream/rules"
+        assert httpx.post(url + "?dry_run=true", json={"add": [{"value": "telekom"}]}, headers=headers
+                          ).status_code == 201
+        assert x_api.stream_rules == []
+        assert httpx.post(url, json={"add": [{"value": "telekom", "tag": "t"}]}, headers=headers).status_code == 201
+        again = httpx.post(url, json={"add": [{"value": "telekom"}]}, headers=headers).json()
+        assert again["errors"][0]["title"] == "DuplicateRule" and len(x_api.stream_rules) == 1
+        listed = httpx.get(url, headers=headers).json()
+        assert listed["data"][0]["value"] == "telekom" and listed["meta"]["result_count"] == 1
+        assert httpx.get(url, headers={"Authorization": f"Bearer {USER_TOKEN}"}).status_code == 403

@@ -1,0 +1,71 @@
+"""Filtered Stream deliveries: shape recognition and parsing into radar mentions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hilft.core.errors import MalformedPayload
+from hilft.core.models import Kind, ParsedBatch
+from hilft.platforms import x_stream
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x" / "stream"
+BRAND = frozenset({"1000000001"})
+
+
+def load(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def test_a_radar_post_carries_its_rule_tags_author_and_text() -> None:
+    batch = x_stream.parse(load("stream_post_radar.json"), brand_user_ids=BRAND)
+    (post,) = batch.events
+    assert isinstance(post, x_stream.StreamMention)
+    assert post.post_id == "2080770000000000001" and post.kind == Kind.MENTION
+    assert post.author.handle == "bonner_jan" and post.author.followers == 211
+    assert "53113 Bonn" in post.text and post.lang == "de"
+    assert post.radar_rule_tags == ("hilft-radar",)
+    assert post.mentioned_user_ids == () and not post.is_brand
+    assert post.url == "https://x.com/bonner_jan/status/2080770000000000001"
+    assert x_stream.rule_tags(post) == ("hilft-radar",) and x_stream.from_stream(post)
+    # a ParsedBatch keeps the subclass (ingest reads the tags from it)
+    assert isinstance(ParsedBatch(events=batch.events).events[0], x_stream.StreamMention)
+
+
+def test_a_reply_to_the_brand_from_the_stream_is_addressed_to_the_brand() -> None:
+    (post,) = x_stream.parse(load("stream_post_reply_to_brand.json"), brand_user_ids=BRAND).events
+    assert post.kind == Kind.REPLY and post.in_reply_to == "2080765813578191000"
+    assert post.in_reply_to_author_id == "1000000001" and post.mentioned_user_ids == ("1000000001",)
+    assert post.brand_account_id == "1000000001"
+    assert x_stream.rule_tags(post) == ("hilft-radar", "hilft-radar:2")
+
+
+def test_a_retweet_is_ignored() -> None:
+    batch = x_stream.parse(load("stream_post_retweet.json"), brand_user_ids=BRAND)
+    assert batch.events == () and batch.ignored == ("stream.retweet",)
+
+
+def test_shape_recognition() -> None:
+    stream = json.loads(load("stream_post_radar.json"))
+    assert x_stream.is_stream_delivery(stream) and x_stream.shape_of(stream) == "stream"
+    xaa = {"data": {"event_type": "post.mention.create", "payload": {}}, "matching_rules": []}
+    assert not x_stream.is_stream_delivery(xaa)
+    assert not x_stream.is_stream_delivery({"for_user_id": "1", "tweet_create_events": []})
+    assert not x_stream.is_stream_delivery([stream])
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda d: d.update(matching_rules=[]),
+    lambda d: d["data"].pop("author_id"),
+    lambda d: d["data"].update(id="not-a-number"),
+    lambda d: d["data"].update(created_at="yesterday"),
+    lambda d: d["data"].update(created_at="2026-07-24T10:31:02"),
+    lambda d: d.update(data="text"),
+])
+def test_malformed_deliveries_are_malformed_payload(mutate) -> None:
+    document = json.loads(load("stream_post_radar.json"))
+    mutate(document)
+    with pytest.raises(MalformedPayload):
+        x_stream.parse(json.dumps(document).encode(), brand_user_ids=BRAND)
