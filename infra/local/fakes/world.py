@@ -18,6 +18,7 @@ class Credentials:
     page_id: str = "110000000000001"
     ig_id: str = "17841400000000001"
     pagerduty_key: str = "R0UT1NGKEY0000000000000000000000"  # routing keys are 32 characters
+    threads_id: str = "17841400000000077"  # the brand's Threads account
 
     @property
     def x_client_secret(self) -> str:
@@ -44,6 +45,18 @@ class Credentials:
         return f"{self.prefix}-meta-page-token"
 
     @property
+    def threads_secret(self) -> str:
+        return f"{self.prefix}-threads-app-secret"
+
+    @property
+    def threads_verify(self) -> str:
+        return f"{self.prefix}-threads-verify"
+
+    @property
+    def threads_token(self) -> str:
+        return f"{self.prefix}-threads-user-token"
+
+    @property
     def webhook_secret(self) -> str:
         return f"{self.prefix}-alert-webhook-secret"
 
@@ -61,17 +74,20 @@ class OutsideWorld:
     pagerduty: Any
     webhook: Any
     credentials: Credentials
+    threads: Any = None  # the Threads API (fakes.threads_api)
 
     @classmethod
     def start(cls, credentials: Credentials | None = None) -> OutsideWorld:
         from fakes.graph_api import make_graph_api
         from fakes.sinks import make_google_chat, make_pagerduty, make_slack, make_webhook
+        from fakes.threads_api import make_threads_api
         from fakes.x_api import make_x_api
 
         c = credentials or Credentials()
         world = cls(x=make_x_api(c.x_token, user_id=c.brand_x_id), graph=make_graph_api(c.meta_token),
                     slack=make_slack(), chat=make_google_chat(), pagerduty=make_pagerduty(c.pagerduty_key),
-                    webhook=make_webhook(c.webhook_secret), credentials=c)
+                    webhook=make_webhook(c.webhook_secret), credentials=c,
+                    threads=make_threads_api(c.threads_token, user_id=c.threads_id))
         started: list[FakeServer] = []
         try:
             for fake in world.all():
@@ -84,7 +100,7 @@ class OutsideWorld:
         return world
 
     def all(self) -> list[Any]:
-        return [self.x, self.graph, self.slack, self.chat, self.pagerduty, self.webhook]
+        return [self.x, self.graph, self.slack, self.chat, self.pagerduty, self.webhook, self.threads]
 
     def stop(self) -> None:
         for fake in self.all():
@@ -119,4 +135,9 @@ class OutsideWorld:
             "ALERT_WEBHOOK_URL": self.webhook.url + "/hooks/hilft",
             "ALERT_WEBHOOK_SECRET": c.webhook_secret,
             "PAGERDUTY_WEBHOOK_SECRET": c.pagerduty_webhook_secret,
+            "THREADS_APP_SECRET": c.threads_secret,
+            "THREADS_VERIFY_TOKEN": c.threads_verify,
+            "THREADS_ACCESS_TOKEN": c.threads_token,
+            "THREADS_USER_IDS": c.threads_id,
+            "THREADS_API_BASE_URL": self.threads.url + "/v1.0",
         }
