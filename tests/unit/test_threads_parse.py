@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hilft.channels.threads import parse as threads
 from hilft.core.errors import Forbidden, InvalidSignature, MalformedPayload, MissingSecret
@@ -261,3 +263,28 @@ def test_a_body_not_shaped_like_metas_is_malformed_and_only_that(body: bytes):
     with pytest.raises(MalformedPayload) as caught:
         parse(body)
     assert "kein Netz" not in str(caught.value)  # errors never repeat payload text
+
+
+# -- fuzz: garbage is 400, never a crash --------------------------------------------------
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+_keys = st.sampled_from(["id", "username", "text", "timestamp", "replied_to", "root_post", "owner", "deleted_at",
+                         "owner_id", "permalink", "is_reply"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(field=st.sampled_from(["replies", "mentions", "publish", "delete", "other"]),
+       value=st.dictionaries(_keys, _json, max_size=6), target=_json, time=_json)
+def test_any_value_under_a_documented_envelope_parses_or_is_malformed(field, value, target, time):
+    raw = json.dumps({"app_id": "1", "topic": "moderate", "target_id": target, "time": time,
+                      "values": {"field": field, "value": value}}).encode()
+    try:
+        batch = threads.parse(raw, brand_user_ids=BRAND_IDS)
+    except MalformedPayload:
+        return
+    for event in batch.events:
+        assert event.platform == Platform.THREADS and event.post_id
