@@ -330,7 +330,7 @@ class App:
     # -- poll (Bluesky, Mastodon: channels without usable webhooks) ---------------------------
     @cached_property
     def poll_service(self) -> Any:
-        from hilft.adapters.poll_queries import open_posts_query
+        from hilft.adapters.poll_queries import live_posts_query
         from hilft.channels.polling import build_pollers
         from hilft.service.poll import PollService
 
@@ -342,7 +342,7 @@ class App:
             return pollers
 
         return PollService(store=self.store, ingest=self.ingest_service, pollers=configured, clock=self.clock,
-                           open_posts=open_posts_query(self.store), radar_keywords=tuple(self.policy.radar.keywords))
+                           live_posts=live_posts_query(self.store), radar_keywords=tuple(self.policy.radar.keywords))
 
     def poll(self, request: flask.Request) -> flask.Response:
         """Cloud Scheduler (OIDC, audience ``HILFT_POLL_URL``): fetch what the polled channels have new."""

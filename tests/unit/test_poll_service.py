@@ -14,6 +14,7 @@ import pytest
 from fakes.bluesky import BRAND_HANDLE, FakeBluesky, make_bluesky
 from fakes.mastodon import BRAND_ACCOUNT_ID, FakeMastodon, make_mastodon
 from hilft.adapters.firestore_store import MENTIONS, Snapshot
+from hilft.adapters.poll_queries import LIVE_STATUSES
 from hilft.channels.bluesky import BlueskyPoller
 from hilft.channels.bluesky.client import BlueskyClient
 from hilft.channels.mastodon import MastodonPoller
@@ -37,14 +38,14 @@ keywords = ["Telko hilft"]
 """
 
 
-def memory_open_posts(store: MemoryStore):  # type: ignore[no-untyped-def]
-    def open_posts(platform: str, after: str | None, limit: int) -> list[Snapshot]:
+def memory_live_posts(store: MemoryStore):  # type: ignore[no-untyped-def]
+    def live_posts(platform: str, after: str | None, limit: int) -> list[Snapshot]:
         docs = sorted((i, d) for i, d in store.data.get(MENTIONS, {}).items()
-                      if d.get("platform") == platform and d.get("status") in ("open", "overdue")
+                      if d.get("platform") == platform and d.get("status") in LIVE_STATUSES
                       and (after is None or i > after))
         return [Snapshot(i, dict(d), store.versions[(MENTIONS, i)]) for i, d in docs[:limit]]
 
-    return open_posts
+    return live_posts
 
 
 class ScriptedPoller:
@@ -91,7 +92,7 @@ class World:
         self.ticks = 0.0
         self.pollers = list(pollers)
         self.service = PollService(store=self.store, ingest=self.ingest, pollers=lambda: self.pollers,
-                                   clock=self.clock, open_posts=memory_open_posts(self.store),
+                                   clock=self.clock, live_posts=memory_live_posts(self.store),
                                    radar_keywords=("Telko hilft",), max_pages=max_pages,
                                    time_budget=timedelta(seconds=budget), delete_check_batch=2,
                                    monotonic=self.monotonic)

@@ -1,6 +1,7 @@
-"""The one Firestore query the poll service adds: a platform's open posts, page by document id.
+"""The one Firestore query the poll service adds: a platform's stored posts not yet deleted, page
+by document id (the deleted-post check of channels without delete webhooks).
 
-Equality filters (``platform``, ``status in [open, overdue]``) ordered by document id need no
+Equality filters (``platform``, ``status in [open, overdue, answered, handed_off]``) ordered by document id need no
 composite index (Firestore merges the single-field indexes, which all end in ``__name__``); if a
 project's Firestore asks for one anyway, it is ``mentions(platform, status, __name__)``.
 """
@@ -16,16 +17,18 @@ from google.cloud.firestore_v1.field_path import FieldPath
 from hilft.adapters.firestore_store import MENTIONS, Snapshot
 from hilft.core.errors import TransientStoreError
 
+LIVE_STATUSES = ["open", "overdue", "answered", "handed_off"]
+
 if TYPE_CHECKING:
     from hilft.adapters.firestore_store import FirestoreStore
-    from hilft.service.poll import OpenPosts
+    from hilft.service.poll import LivePosts
 
 
-def open_posts_query(store: FirestoreStore) -> OpenPosts:
-    def open_posts(platform: str, after: str | None, limit: int) -> list[Snapshot]:
+def live_posts_query(store: FirestoreStore) -> LivePosts:
+    def live_posts(platform: str, after: str | None, limit: int) -> list[Snapshot]:
         collection = store.client.collection(MENTIONS)
         query = (collection.where(filter=FieldFilter("platform", "==", platform))
-                 .where(filter=FieldFilter("status", "in", ["open", "overdue"])))
+                 .where(filter=FieldFilter("status", "in", LIVE_STATUSES)))
         if after:
             query = query.where(filter=FieldFilter(FieldPath.document_id(), ">", collection.document(after)))
         query = query.order_by(FieldPath.document_id()).limit(limit)
@@ -37,4 +40,4 @@ def open_posts_query(store: FirestoreStore) -> OpenPosts:
         store.ops["reads"] += max(1, len(docs))
         return [Snapshot(d.id, d.to_dict() or {}, d.update_time) for d in docs]
 
-    return open_posts
+    return live_posts

@@ -46,7 +46,7 @@ GatewayBuilder = Callable[["Settings", "httpx.Client"], Gateway | None]
 _BUILDERS: dict[str, GatewayBuilder] = {}
 
 # Channel packages imported (lazily, on first use) by the composition root.
-CHANNEL_MODULES: tuple[str, ...] = ("hilft.channels.threads",)
+CHANNEL_MODULES: tuple[str, ...] = ("hilft.channels.threads", "hilft.channels.bluesky", "hilft.channels.mastodon")
 
 
 def register(platforms: tuple[str, ...], builder: GatewayBuilder) -> None:

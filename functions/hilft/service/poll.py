@@ -11,8 +11,9 @@ as the webhooks, and save the cursor only after the page's items are stored. So:
   saved only under the run's own lease, and everything a second reader stored would dedupe anyway;
 * a platform's rate limit parks the source until the time it names; an outage is retried next run.
 
-Deleted posts (no webhook tells): each run asks the platform about a batch of the channel's open
-posts, rotating through them by document id, and ingests a ``Deletion`` for those gone.
+Deleted posts (no webhook tells): each run asks the platform about a batch of the channel's stored
+posts (every status but deleted: a handed-off post holds personal data, an answered one its text),
+rotating through them by document id, and ingests a ``Deletion`` for those gone.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ POLL_CURSORS = "poll_cursors"
 DELETE_CHECK_SOURCE = "deleted-check"
 
 
-class OpenPosts(Protocol):
-    """Open or overdue posts of one platform, ordered by document id, after ``after`` (exclusive)."""
+class LivePosts(Protocol):
+    """A platform's posts not yet deleted, ordered by document id, after ``after`` (exclusive)."""
 
     def __call__(self, platform: str, after: str | None, limit: int) -> list[Snapshot]: ...
 
@@ -62,7 +63,7 @@ class PollResult:
     brand: int = 0
     ignored: int = 0
     skipped: int = 0  # leased by an overlapping run, or parked by a rate limit
-    checked: int = 0  # open posts asked about (deleted-post check)
+    checked: int = 0  # stored posts asked about (deleted-post check)
     errors: list[dict[str, str]] = field(default_factory=list)
     progressed: int = 0  # sources whose run ended without an error
 
@@ -76,7 +77,7 @@ class PollResult:
 
 class PollService:
     def __init__(self, *, store: Store, ingest: IngestService, pollers: Callable[[], Sequence[Poller]],
-                 clock: Clock, open_posts: OpenPosts, radar_keywords: Sequence[str] = (),
+                 clock: Clock, live_posts: LivePosts, radar_keywords: Sequence[str] = (),
                  max_pages: int = 10, time_budget: timedelta = timedelta(seconds=45),
                  lease: timedelta = timedelta(seconds=120), delete_check_batch: int = 50,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -84,7 +85,7 @@ class PollService:
         self.ingest = ingest
         self.pollers = pollers
         self.clock = clock
-        self.open_posts = open_posts
+        self.live_posts = live_posts
         self.radar_keywords = tuple(radar_keywords)
         self.max_pages = max_pages
         self.time_budget = time_budget.total_seconds()
@@ -176,13 +177,13 @@ class PollService:
         after = state.get("after") if isinstance(state.get("after"), str) else None
         fields: dict[str, Any] = {}
         try:
-            # Rotate through the open posts by document id; at the end, start over in the same batch.
+            # Rotate through the stored posts by document id; at the end, start over in the same batch.
             batch = self.delete_check_batch
-            posts = self.open_posts(poller.platform, after, batch)
+            posts = self.live_posts(poller.platform, after, batch)
             more = len(posts) >= batch
             if after is not None and not more:
                 seen = {p.id for p in posts}
-                posts += [p for p in self.open_posts(poller.platform, None, batch - len(posts)) if p.id not in seen]
+                posts += [p for p in self.live_posts(poller.platform, None, batch - len(posts)) if p.id not in seen]
                 more = bool(posts)
             ids = [str(p.data.get("post_id")) for p in posts if p.data.get("post_id")]
             if ids:
