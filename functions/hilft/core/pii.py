@@ -205,7 +205,7 @@ _DOT = r"(?:\s?[\[({<]\s?(?:dot|punkt|\.)\s?[\])}>]\s?|\s(?:dot|punkt)\s)"
 _OBFUSCATED_EMAIL = re.compile(
     rf"(?i)(?<![\w.%+-])[\w%+-](?:[\w.%+-]{{0,62}}[\w%+-])?"
     rf"(?:{_AT}(?:[\w-]{{1,63}}(?:\.|{_DOT})){{1,4}}[^\W\d_]{{2,24}}"
-    rf"|\s(?:at|ät)\s(?:[\w-]{{1,63}}\.){{0,3}}[\w-]{{1,63}}{_DOT}[^\W\d_]{{2,24}})(?![\w-])"
+    rf"|\s(?:at|ät)\s(?:[\w-]{{1,63}}(?:\.|{_DOT})){{0,3}}[\w-]{{1,63}}{_DOT}[^\W\d_]{{2,24}})(?![\w-])"
 )
 _OBFUSCATION_HINT = re.compile(rf"(?i){_AT}|\s(?:at|ät)\s\S{{1,64}}{_DOT}")
 _DOMAIN_DOTS = re.compile(rf"(?i){_DOT}|\.")
@@ -577,18 +577,23 @@ _FEW_NEEDLES = 8
 def _add_repeated_occurrences(text: str, chosen: list[_Candidate]) -> list[_Candidate]:
     """A text that is PII once is PII wherever else it appears in the post (even where context is missing).
 
-    Linear: a handful of needles are searched one by one; many are found in one pass over the text,
-    looking up each position's first characters in a table of needles.
+    Any occurrence counts, also inside a longer word or number: redacting too much is safer than leaking.
+    Linear: a handful of needles are searched one by one; many are found in one pass over the text, looking
+    up each position's first characters in a table of needles.
     """
     if not chosen:
         return chosen
     kinds_by_text = {text[c.start : c.end]: c.kind for c in reversed(chosen)}
     extra: list[_Candidate] = []
+
+    def add(needle: str, position: int) -> None:
+        extra.append(_Candidate(kinds_by_text[needle], position, position + len(needle)))
+
     if len(kinds_by_text) <= _FEW_NEEDLES:
-        for needle, kind in kinds_by_text.items():
+        for needle in kinds_by_text:
             position = text.find(needle)
             while position != -1:
-                extra.append(_Candidate(kind, position, position + len(needle)))
+                add(needle, position)
                 position = text.find(needle, position + 1)
     else:
         # needles by their first characters, then by length: each position costs a few dictionary lookups
@@ -602,8 +607,7 @@ def _add_repeated_occurrences(text: str, chosen: list[_Candidate]) -> list[_Cand
                 continue
             for length, needles in by_length.items():
                 if text[position : position + length] in needles:
-                    kind = kinds_by_text[text[position : position + length]]
-                    extra.append(_Candidate(kind, position, position + length))
+                    add(text[position : position + length], position)
     if set(extra) <= set(chosen):
         return chosen
     return _resolve_overlaps([*chosen, *extra], len(text))
