@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
 from tests.e2e.builders import aaa_tweet
+from tests.e2e.conftest import tasks_of
+from tests.e2e.test_promise import deliveries, later_post_escalated_past
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
 
@@ -49,17 +52,26 @@ def test_pii_post_is_redacted_and_handed_off_with_one_dm_and_one_public_reply(e2
 
     doc = e2e.mention("x", post_id)
     assert doc["answered_by"] == "hilft:handoff" and doc["first_response_seconds"] is not None
-    time.sleep(5)  # the promise is kept by the handoff: no overdue alert
-    assert not any(m.get("level", 0) >= 1 for m in e2e.fakes.webhook.messages)
+    # The promise is kept by the handoff: no overdue alert, proven once a later post has been
+    # escalated past this post's due time.
+    later_post_escalated_past(e2e, doc["due_at"])
+    assert not [d for d in deliveries(e2e, post_id) if d.level >= 1]
 
 
-def test_redelivered_three_times_still_sends_one_dm(e2e):
+def handoff_tasks_finished(e2e, tasks_client, post_id: str) -> None:
+    """Every handoff task of the post answered 2xx and left the queue: no further DM can be sent."""
+    e2e.wait(lambda: not [t for t in tasks_of(tasks_client, "x", post_id)
+                          if json.loads(t.http_request.body).get("kind") == "handoff"],
+             timeout=30, what="the handoff tasks to finish")
+
+
+def test_redelivered_three_times_still_sends_one_dm(e2e, tasks_client):
     post_id, body = aaa_tweet(PHONE_POST)
     for _ in range(3):
         assert e2e.post_x(body).status_code == 200
     e2e.wait(lambda: (e2e.mention("x", post_id) or {}).get("status") == "handed_off", timeout=15,
              what="the handoff")
-    time.sleep(1.5)
+    handoff_tasks_finished(e2e, tasks_client, post_id)
     assert len(e2e.fakes.x.dms) == 1
     assert len(handoffs(e2e)) == 1
 
@@ -75,14 +87,14 @@ def test_closed_dms_fall_back_to_a_public_reply(e2e):
     assert record["status"] == "dm_refused" and record["public_reply_id"]
 
 
-def test_rate_limited_dm_is_sent_once_after_the_reset(e2e):
+def test_rate_limited_dm_is_sent_once_after_the_reset(e2e, tasks_client):
     e2e.fakes.x.rate_limit_next(1, reset_in=2)
     post_id, body = aaa_tweet(PHONE_POST)
     started = time.time()
     assert e2e.post_x(body).status_code == 200
     e2e.wait(lambda: e2e.fakes.x.dms, timeout=20, what="the DM after the rate-limit reset")
     assert time.time() - started >= 1.0
-    time.sleep(1)
+    handoff_tasks_finished(e2e, tasks_client, post_id)
     assert len(e2e.fakes.x.dms) == 1
     assert handoffs(e2e)[0]["state"] == "sent"
 
