@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from hilft.core.models import Deletion, Mention, ParsedBatch
+from hilft.core.models import Deletion, ParsedBatch
 
 if TYPE_CHECKING:
     import httpx
@@ -157,7 +157,3 @@ def id_newer(candidate: str, than: str | None) -> bool:
     if than is None:
         return True
     return (len(candidate), candidate) > (len(than), than)
-
-
-def mentions_only(events: Sequence[Mention | Deletion]) -> ParsedBatch:
-    return ParsedBatch(events=tuple(events))

@@ -50,7 +50,8 @@ class BlueskyGateway:
     def public_reply(self, post: Mapping[str, Any], text: str) -> str:
         created = post.get("created_at")
         when = created if isinstance(created, datetime) else datetime.fromtimestamp(0).astimezone()
-        return self.client.reply(str(post["post_id"]), text, created_at=when, purpose="hilft-reply")
+        lang = post.get("lang") if isinstance(post.get("lang"), str) else None
+        return self.client.reply(str(post["post_id"]), text, created_at=when, purpose="hilft-reply", lang=lang)
 
 
 class BlueskyPoller:

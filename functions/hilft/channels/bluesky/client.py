@@ -204,7 +204,8 @@ class BlueskyClient:
         return self._json(response, nsid)
 
     # -- writes ----------------------------------------------------------------------------
-    def reply(self, parent_uri: str, text: str, *, created_at: datetime, purpose: str = "reply") -> str:
+    def reply(self, parent_uri: str, text: str, *, created_at: datetime, purpose: str = "reply",
+              lang: str | None = None) -> str:
         """Reply under ``parent_uri``; the record key is derived from it, so a retry cannot post twice."""
         views = parse.posts_of(self.get_posts([parent_uri]))
         parent = next((v for v in views if v.get("uri") == parent_uri), None)
@@ -222,7 +223,7 @@ class BlueskyClient:
         body = {"repo": did, "collection": parse.POST_COLLECTION, "rkey": rkey,
                 "record": {"$type": parse.POST_COLLECTION, "text": text[:MAX_POST_GRAPHEMES],
                            "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-                           "reply": {"root": root_ref, "parent": parent_ref}, "langs": ["de"]}}
+                           "reply": {"root": root_ref, "parent": parent_ref}, "langs": [lang or "de"]}}
         nsid = "com.atproto.repo.createRecord"
         response = self.call("POST", nsid, json=body)
         if response.status_code < 400:
