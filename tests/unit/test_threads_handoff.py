@@ -137,7 +137,7 @@ def test_pii_handoff_is_one_public_pointer_reply_without_the_personal_data():
     post_id, text = world.gateway.replies[0]
     assert post_id == "900"
     assert "per Direktnachricht an @brand_hilft auf Instagram" in text
-    assert templates.case_reference("900", "threads") in text
+    assert templates.case_reference("900", "threads") not in text  # the case reference is for DMs only
     assert "0171" not in text and "2345678" not in text and "123456789" not in text
     assert "kundin_anna" in text  # the plain handle only
     assert world.doc("900")["status"] == "handed_off"
@@ -190,15 +190,16 @@ def test_without_a_named_channel_the_pointer_still_reads_well():
     world.deliver("replies", world.reply("900", "Seit gestern kein Netz"))
     world.handoff.handoff(mention_doc_id("threads", "900"), department=None, reason="manual")
     text = world.gateway.replies[0][1]
-    assert "schreiben Sie uns bitte privat und nennen Sie" in text and "  " not in text
+    assert "schreiben Sie uns bitte privat und verweisen Sie" in text and "  " not in text
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
 @pytest.mark.parametrize("form", ["sie", "du"])
 def test_the_pointer_template_exists_in_every_language_and_form(language: str, form: str):
     text = templates.render("private_pointer", language=language, address_form=form, name="anna.evil.com",
-                            case_ref="HX-ABCDEF", promise="P", department="D", private_channel="CHANNEL")
-    assert "CHANNEL" in text and "HX-ABCDEF" in text and "evil" not in text  # public: plain handles only
+                            case_ref="HX-ABCDEF", promise="PROMISE", department="D", private_channel="CHANNEL")
+    assert "CHANNEL" in text and "PROMISE" in text and "evil" not in text  # public: plain handles only
+    assert "HX-ABCDEF" not in text  # the case reference is said in DMs only
 
 
 @pytest.mark.parametrize("value", ['""', '"x{name}"', '"a\\nb"', '"' + "x" * 151 + '"', "{ fr = \"x\" }", "5"])

@@ -56,8 +56,8 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
             ),
             "private_pointer": (
                 "Hallo {name}, das schauen wir uns gern genauer an. Damit persönliche Daten nicht "
-                "öffentlich stehen, schreiben Sie uns bitte privat {private_channel} und nennen Sie dabei "
-                "Ihre Vorgangsnummer {case_ref}. Wir antworten Ihnen dort {promise}."
+                "öffentlich stehen, schreiben Sie uns bitte privat {private_channel} und verweisen Sie "
+                "dabei auf diesen Beitrag. Wir antworten Ihnen dort {promise}."
             ),
             "out_of_hours_reply": (
                 "Hallo {name}, danke für Ihre Nachricht! Unser Team ist {reopens} wieder für Sie da "
@@ -86,8 +86,8 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
             ),
             "private_pointer": (
                 "Hallo {name}, das schauen wir uns gern genauer an. Damit persönliche Daten nicht "
-                "öffentlich stehen, schreib uns bitte privat {private_channel} und nenn dabei deine "
-                "Vorgangsnummer {case_ref}. Wir antworten dir dort {promise}."
+                "öffentlich stehen, schreib uns bitte privat {private_channel} und verweis dabei auf "
+                "diesen Beitrag. Wir antworten dir dort {promise}."
             ),
             "out_of_hours_reply": (
                 "Hallo {name}, danke für deine Nachricht! Unser Team ist {reopens} wieder für dich da "
@@ -118,8 +118,8 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
             ),
             "private_pointer": (
                 "Hello {name}, we are happy to look into this. So that personal details are not shared "
-                "in public, please write to us privately {private_channel} and quote your case reference "
-                "{case_ref}. We will answer you there {promise}."
+                "in public, please write to us privately {private_channel} and refer to this post. We "
+                "will answer you there {promise}."
             ),
             "out_of_hours_reply": (
                 "Hello {name}, thank you for your message. Our team is back {reopens} and will get "
@@ -148,8 +148,8 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
             ),
             "private_pointer": (
                 "Hi {name}, happy to look into this! So your personal details stay out of public view, "
-                "please message us privately {private_channel} and mention your case reference "
-                "{case_ref}. We'll answer you there {promise}."
+                "please message us privately {private_channel} and mention this post. We'll answer you "
+                "there {promise}."
             ),
             "out_of_hours_reply": (
                 "Hi {name}, thanks for your message! Our team is back {reopens} and will get back "
