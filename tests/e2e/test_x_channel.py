@@ -163,10 +163,18 @@ def test_favorite_events_are_ignored(e2e):
     assert e2e.mentions() == []
 
 
-def test_radar_keeps_a_post_about_the_brand_without_mention(e2e):
+def test_a_quote_of_a_brand_post_is_addressed_to_the_brand_not_radar(e2e):
+    # The fixture quotes @Telekom_hilft's post without an @-mention: X's docs count a quote as a
+    # conversation with the quoted account, so it carries the promise (it is not a radar find).
     assert e2e.post_x(fresh(x_fixture("aaa_radar_no_mention.json"))).status_code == 200
     docs = e2e.mentions()
-    assert len(docs) == 1 and docs[0]["radar"] is True
+    assert len(docs) == 1 and docs[0]["radar"] is False and docs[0]["status"] == "open"
+
+
+def test_radar_keeps_a_post_about_the_brand_without_mention(e2e):
+    post_id, body = aaa_tweet("Dritter Technikertermin bei der Telekom, dritter No-Show.", mention_brand=False)
+    assert e2e.post_x(body).status_code == 200
+    assert e2e.mention("x", post_id)["radar"] is True
 
 
 def test_post_neither_addressed_to_brand_nor_on_radar_is_ignored(e2e):

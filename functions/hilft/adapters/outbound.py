@@ -38,7 +38,8 @@ class XGateway:
     def public_reply(self, post: Mapping[str, Any], text: str) -> str:
         handle = post.get("author_handle")
         body = f"@{handle} {text}" if handle and not text.startswith("@") else text
-        return self.client.reply(str(post["post_id"]), body)
+        # An edited post lives on under its newest id; a reply goes to the version people see.
+        return self.client.reply(str(post.get("latest_post_id") or post["post_id"]), body)
 
 
 class MetaGateway:
