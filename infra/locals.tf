@@ -7,6 +7,10 @@ locals {
   x_enabled       = length(var.x_brand_user_ids) > 0
   meta_enabled    = length(var.meta_page_ids) + length(var.meta_ig_user_ids) > 0
   threads_enabled = length(var.threads_user_ids) > 0
+  # Bluesky and Mastodon have no usable webhooks: `poll` fetches them, called by its own job.
+  bluesky_enabled  = var.bluesky_handle != ""
+  mastodon_enabled = var.mastodon_base_url != ""
+  polling_enabled  = local.bluesky_enabled || local.mastodon_enabled
 
   # The entry-point table (infra/functions.json), read by the local stack too (infra/local/stack.py),
   # so `make dev` and the e2e suite run each function with the environment given here.
@@ -37,11 +41,13 @@ locals {
   secrets = {
     ALERT_WEBHOOK_SECRET     = var.alert_sinks.webhook
     ALERT_WEBHOOK_URL        = var.alert_sinks.webhook # may embed a token, so treated as a secret
+    BLUESKY_APP_PASSWORD     = local.bluesky_enabled
     GOOGLE_CHAT_WEBHOOK_URL  = var.alert_sinks.google_chat
     HILFT_STAFF_TOKEN        = var.staff_auth == "token"
     META_APP_SECRET          = local.meta_enabled
     META_PAGE_ACCESS_TOKEN   = local.meta_enabled
     META_VERIFY_TOKEN        = local.meta_enabled
+    MASTODON_ACCESS_TOKEN    = local.mastodon_enabled
     PAGERDUTY_ROUTING_KEY    = var.alert_sinks.pagerduty
     PAGERDUTY_WEBHOOK_SECRET = var.alert_sinks.pagerduty
     SLACK_WEBHOOK_URL        = var.alert_sinks.slack
@@ -105,16 +111,22 @@ locals {
 
   # Non-secret configuration, the same for every function (each variable: README, "Configuration").
   function_env = {
+    BLUESKY_APPVIEW_URL             = var.bluesky_appview_url
+    BLUESKY_HANDLE                  = var.bluesky_handle
+    BLUESKY_PDS_URL                 = var.bluesky_pds_url
     GOOGLE_CLOUD_PROJECT            = var.project_id
     HILFT_BOARD_URL                 = local.function_urls.board
     HILFT_CONFIG                    = local.policy_path_in_zip
     HILFT_DEADLINE_URL              = local.function_urls.deadline
+    HILFT_POLL_URL                  = local.function_urls.poll
     HILFT_RETENTION_DAYS            = tostring(var.retention_days)
     HILFT_SCHEDULER_SERVICE_ACCOUNT = local.service_account_emails.scheduler
     HILFT_STAFF_AUTH                = var.staff_auth # iam: handoff, ack and board sit behind Cloud Run IAM
     HILFT_SWEEP_URL                 = local.function_urls.sweep
     HILFT_TASKS_QUEUE               = local.tasks_queue_path
     HILFT_TASKS_SERVICE_ACCOUNT     = local.service_account_emails.tasks
+    MASTODON_ACCOUNT_IDS            = join(",", var.mastodon_account_ids)
+    MASTODON_BASE_URL               = var.mastodon_base_url
     META_GRAPH_BASE_URL             = var.meta_graph_base_url
     META_IG_USER_IDS                = join(",", var.meta_ig_user_ids)
     META_PAGE_IDS                   = join(",", var.meta_page_ids)

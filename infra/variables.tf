@@ -22,6 +22,39 @@ variable "alert_sinks" {
   }
 }
 
+variable "bluesky_appview_url" {
+  description = "Bluesky AppView that reads public posts and threads (BLUESKY_APPVIEW_URL)."
+  type        = string
+  default     = "https://public.api.bsky.app"
+
+  validation {
+    condition     = can(regex("^https://[^/]+$", var.bluesky_appview_url))
+    error_message = "bluesky_appview_url must be an https:// origin without a path or trailing slash."
+  }
+}
+
+variable "bluesky_handle" {
+  description = "Handle of the brand's Bluesky account (BLUESKY_HANDLE), e.g. \"acme.bsky.social\". Empty turns Bluesky off; set, it needs BLUESKY_APP_PASSWORD (an app password allowed to send DMs)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.bluesky_handle == "" || can(regex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$", var.bluesky_handle))
+    error_message = "bluesky_handle must be a domain-style handle such as acme.bsky.social (no @), or empty."
+  }
+}
+
+variable "bluesky_pds_url" {
+  description = "The brand account's Bluesky PDS, where hilft logs in and writes (BLUESKY_PDS_URL)."
+  type        = string
+  default     = "https://bsky.social"
+
+  validation {
+    condition     = can(regex("^https://[^/]+$", var.bluesky_pds_url))
+    error_message = "bluesky_pds_url must be an https:// origin without a path or trailing slash."
+  }
+}
+
 variable "deletion_protection" {
   description = "Protect the Firestore database (the data) from deletion: with protection, `terraform destroy` leaves it in place. Turn off only for throwaway test projects."
   type        = bool
@@ -58,6 +91,28 @@ variable "function_memory" {
   validation {
     condition     = contains(["256Mi", "512Mi", "1Gi", "2Gi", "4Gi"], var.function_memory)
     error_message = "function_memory must be one of 256Mi, 512Mi, 1Gi, 2Gi, 4Gi (at most 4Gi with one vCPU)."
+  }
+}
+
+variable "mastodon_account_ids" {
+  description = "Numeric ids of the brand's Mastodon accounts on that instance (MASTODON_ACCOUNT_IDS)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.mastodon_account_ids : can(regex("^[0-9]+$", id))])
+    error_message = "mastodon_account_ids must be numeric Mastodon account ids."
+  }
+}
+
+variable "mastodon_base_url" {
+  description = "The brand's Mastodon instance (MASTODON_BASE_URL), e.g. \"https://mastodon.social\". Empty turns Mastodon off; set, it needs MASTODON_ACCESS_TOKEN."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.mastodon_base_url == "" || can(regex("^https://[^/]+$", var.mastodon_base_url))
+    error_message = "mastodon_base_url must be an https:// origin without a path or trailing slash, or empty."
   }
 }
 
@@ -135,6 +190,17 @@ variable "policy_file" {
   validation {
     condition     = endswith(var.policy_file, ".toml")
     error_message = "policy_file must be a .toml file."
+  }
+}
+
+variable "poll_schedule" {
+  description = "Cron schedule (UTC) of the job that calls poll for Bluesky and Mastodon (only created when one of them is on). Every minute keeps a post's promise clock honest."
+  type        = string
+  default     = "* * * * *"
+
+  validation {
+    condition     = can(regex("^\\S+( \\S+){4}$", var.poll_schedule))
+    error_message = "poll_schedule must be a five-field cron expression such as \"* * * * *\"."
   }
 }
 

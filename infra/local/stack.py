@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "functions"
 FUNCTION_SPEC = ROOT / "infra" / "functions.json"  # Terraform's entry-point table (infra/locals.tf)
 ENTRY_POINTS = ("x_webhook", "meta_webhook", "deadline", "sweep", "handoff", "ack", "board", "pagerduty_webhook",
-                "threads_webhook")
+                "poll", "threads_webhook")  # issue 16: poll at base+11, threads_webhook at base+12
 # Ports of `make dev`: base+0 Firestore, base+1 Cloud Tasks, base+2..8 the first seven entry points
 # in ENTRY_POINTS order, base+9 the Tasks emulator's JWKS, base+10 and on the later entry points.
 PROJECT = "hilft-local"
@@ -145,6 +145,7 @@ class LocalStack:
             "HILFT_SCHEDULER_SERVICE_ACCOUNT": SCHEDULER_SA,
             "HILFT_OIDC_JWKS_URL": self.jwks_url,
             "HILFT_BOARD_URL": self.url("board"),
+            "HILFT_POLL_URL": self.url("poll"),
             "HILFT_STAFF_AUTH": "off",
         }
         env.update(self.env)

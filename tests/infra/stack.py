@@ -149,7 +149,7 @@ def http_entry_points(path: Path = MAIN_PY) -> set[str]:
     return found
 
 
-ENV_NAME = re.compile(r"^(HILFT_|X_|META_|SLACK_|GOOGLE_|PAGERDUTY_|ALERT_)[A-Z0-9_]+$")
+ENV_NAME = re.compile(r"^(HILFT_|X_|META_|THREADS_|BLUESKY_|MASTODON_|SLACK_|GOOGLE_|PAGERDUTY_|ALERT_)[A-Z0-9_]+$")
 
 
 def settings_env_names(path: Path = SETTINGS_PY) -> set[str]:

@@ -23,6 +23,8 @@ EVERYTHING_ON: dict[str, Any] = {
     "alert_sinks": {"slack": True, "google_chat": True, "pagerduty": True, "webhook": True},
     "x_brand_user_ids": ["783214"], "meta_page_ids": ["1029384756"], "meta_ig_user_ids": ["17841400000000000"],
     "threads_user_ids": ["25893547000000001"],
+    "bluesky_handle": "acme.bsky.social", "mastodon_base_url": "https://mastodon.social",
+    "mastodon_account_ids": ["109000000000000001"],
     "oncall_members": ["group:oncall@example.com"],
 }
 # Set only by the local stack, for every function: emulators, the fake token keys, fast test timings.

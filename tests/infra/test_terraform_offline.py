@@ -47,7 +47,7 @@ def test_every_for_each_has_unique_keys_known_at_plan_time(scratch: ScratchModul
 
     assert keys["google_cloudfunctions2_function__entry_point"] == sorted(
         ["x_webhook", "meta_webhook", "threads_webhook", "deadline", "sweep", "handoff", "ack", "board",
-         "pagerduty_webhook"])
+         "pagerduty_webhook", "poll"])
     assert len(keys["google_secret_manager_secret__managed"]) == 12
     assert len(keys["google_firestore_index__composite"]) == len(scratch_locals(scratch)["composite_indexes"])
 
@@ -83,6 +83,14 @@ def test_without_oncall_members_staff_functions_have_no_invoker_binding(scratch:
     assert not {"handoff", "ack", "board"} & invokers.keys()
 
 
+def test_the_poll_job_exists_only_when_a_polled_channel_is_on(scratch: ScratchModule) -> None:
+    job = "google_cloud_scheduler_job__poll"
+
+    assert evaluate(scratch)["for_each_keys"][job] == []
+    assert evaluate(scratch, bluesky_handle="acme.bsky.social")["for_each_keys"][job] == ["poll"]
+    assert evaluate(scratch, mastodon_base_url="https://mastodon.social")["for_each_keys"][job] == ["poll"]
+
+
 def test_only_enabled_platforms_and_sinks_get_secrets(scratch: ScratchModule) -> None:
     decisions = scratch_locals(scratch, alert_sinks={"pagerduty": True}, x_brand_user_ids=[],
                                meta_page_ids=["101"])
@@ -112,6 +120,8 @@ EVERYTHING_ON: dict[str, Any] = {
     "alert_sinks": {"slack": True, "google_chat": True, "pagerduty": True, "webhook": True},
     "x_brand_user_ids": ["783214"], "meta_page_ids": ["1029384756"], "meta_ig_user_ids": ["17841400000000000"],
     "threads_user_ids": ["25893547000000001"],
+    "bluesky_handle": "acme.bsky.social", "mastodon_base_url": "https://mastodon.social",
+    "mastodon_account_ids": ["109000000000000001"],
 }
 ALERT_SECRETS = {"ALERT_WEBHOOK_SECRET", "ALERT_WEBHOOK_URL", "GOOGLE_CHAT_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY",
                  "SLACK_WEBHOOK_URL"}
@@ -126,9 +136,10 @@ EXPECTED_ACCESS: dict[str, tuple[set[str], set[tuple[str, str]]]] = {
     "threads_webhook": ({"THREADS_APP_SECRET", "THREADS_VERIFY_TOKEN"}, {FIRESTORE, *ENQUEUE, CANCEL}),
     "pagerduty_webhook": ({"PAGERDUTY_WEBHOOK_SECRET"}, {FIRESTORE}),
     "deadline": (ALERT_SECRETS | {"META_APP_SECRET", "META_PAGE_ACCESS_TOKEN", "X_USER_ACCESS_TOKEN",
-                                  "THREADS_ACCESS_TOKEN"},
+                                  "THREADS_ACCESS_TOKEN", "BLUESKY_APP_PASSWORD", "MASTODON_ACCESS_TOKEN"},
                  {FIRESTORE, *ENQUEUE}),
     "sweep": (ALERT_SECRETS, {FIRESTORE, *ENQUEUE}),
+    "poll": ({"BLUESKY_APP_PASSWORD", "MASTODON_ACCESS_TOKEN"}, {FIRESTORE, *ENQUEUE, CANCEL}),
     "handoff": (set(), {FIRESTORE, *ENQUEUE}),
     "ack": (set(), {FIRESTORE, *ENQUEUE}),
     "board": (set(), {FIRESTORE, *ENQUEUE}),
@@ -175,10 +186,10 @@ def test_staff_token_mode_gives_only_the_staff_functions_the_token(scratch: Scra
     assert output["locals"]["function_env"]["HILFT_STAFF_AUTH"] == "token"
 
 
-def test_only_google_services_reach_deadline_and_sweep(scratch: ScratchModule) -> None:
+def test_only_google_services_reach_deadline_sweep_and_poll(scratch: ScratchModule) -> None:
     ingress = {name: access.ingress for name, access in access_by_function(evaluate(scratch)).items()}
 
-    assert ingress.pop("deadline") == ingress.pop("sweep") == "ALLOW_INTERNAL_ONLY"
+    assert ingress.pop("deadline") == ingress.pop("sweep") == ingress.pop("poll") == "ALLOW_INTERNAL_ONLY"
     assert set(ingress.values()) == {"ALLOW_ALL"}
 
 
@@ -288,6 +299,10 @@ def test_concurrency_above_one_gets_a_full_cpu(scratch: ScratchModule) -> None:
     ({"policy_file": "../functions/policy.yaml"}, "policy_file must be a .toml"),
     ({"staff_auth": "off"}, "staff_auth must be"),
     ({"threads_user_ids": ["@acme"]}, "threads_user_ids must be numeric"),
+    ({"bluesky_handle": "@acme.bsky.social"}, "bluesky_handle must be"),
+    ({"mastodon_base_url": "http://mastodon.example"}, "mastodon_base_url must be"),
+    ({"mastodon_account_ids": ["@acme"]}, "mastodon_account_ids must be numeric"),
+    ({"poll_schedule": "every minute"}, "five-field cron"),
     ({"threads_api_base_url": "https://graph.threads.net"}, "threads_api_base_url must look like"),
 ])
 def test_validation_rejects_bad_values(scratch: ScratchModule, override: dict[str, Any], message: str) -> None:

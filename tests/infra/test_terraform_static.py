@@ -39,6 +39,7 @@ LOCAL_ONLY = frozenset({
 })
 # Read by the settings module, left to the code's default on purpose (with the reason).
 CODE_DEFAULT_ON_PURPOSE = {
+    "BLUESKY_CHAT_URL": "chat.bsky.* calls go through the brand's PDS (the code's default), as Bluesky documents",
     "HILFT_STAFF_AUDIENCES": "extra ID-token audiences (a custom domain); the function's own URL is always accepted",
     "HILFT_MAX_BODY_BYTES": "tuning knob, the code's default fits both platforms",
     "HILFT_CLAIM_TTL_SECONDS": "tuning knob, the code's default is the designed value",
@@ -212,7 +213,7 @@ def test_oidc_targets_are_invoked_only_by_their_identity() -> None:
     invokers = load_stack().locals["invokers_by_caller"]
 
     assert functions["deadline"]["caller"] == "tasks"
-    assert functions["sweep"]["caller"] == "scheduler"
+    assert functions["sweep"]["caller"] == functions["poll"]["caller"] == "scheduler"
     assert {name for name, function in functions.items() if function["caller"] == "staff"} == {"handoff", "ack", "board"}
     assert invokers["tasks"] == ["serviceAccount:${local.service_account_emails.tasks}"]
     assert invokers["scheduler"] == ["serviceAccount:${local.service_account_emails.scheduler}"]
@@ -222,7 +223,7 @@ def test_functions_only_google_calls_are_internal_only() -> None:
     ingress = {name: function["ingress"] for name, function in functions_map().items()}
     service = only_block(function_resource()["service_config"])
 
-    assert {name for name, value in ingress.items() if value == "internal"} == {"deadline", "sweep"}
+    assert {name for name, value in ingress.items() if value == "internal"} == {"deadline", "sweep", "poll"}
     assert expression(service["ingress_settings"]) == "each.value.ingress"
 
 
@@ -268,6 +269,18 @@ def test_scheduler_calls_sweep_with_its_identity_and_matching_audience() -> None
     assert token["service_account_email"] == "${local.service_account_emails.scheduler}"
     assert load_stack().locals["function_env"]["HILFT_SWEEP_URL"] == target["uri"]
     assert expression(job["schedule"]) == "var.sweep_schedule"
+
+
+def test_scheduler_calls_poll_with_its_identity_and_matching_audience() -> None:
+    job = load_stack().resources[("google_cloud_scheduler_job", "poll")]
+    target = only_block(job["http_target"])
+    token = only_block(target["oidc_token"])
+
+    assert target["uri"] == "${local.function_urls.poll}"
+    assert token["audience"] == target["uri"] == load_stack().locals["function_env"]["HILFT_POLL_URL"]
+    assert token["service_account_email"] == "${local.service_account_emails.scheduler}"
+    assert expression(job["schedule"]) == "var.poll_schedule"
+    assert "local.polling_enabled" in job["for_each"]
 
 
 # -- Cloud Tasks ---------------------------------------------------------------------------------

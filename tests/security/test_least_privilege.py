@@ -30,9 +30,15 @@ EVERYTHING_ON: dict[str, Any] = {
     "alert_sinks": {"slack": True, "google_chat": True, "pagerduty": True, "webhook": True},
     "x_brand_user_ids": ["783214"], "meta_page_ids": ["1029384756"], "meta_ig_user_ids": ["17841400000000000"],
     "threads_user_ids": ["25893547000000001"],
+    "bluesky_handle": "acme.bsky.social", "mastodon_base_url": "https://mastodon.social",
+    "mastodon_account_ids": ["109000000000000001"],
     "oncall_members": ["group:oncall@example.com"],
 }
-SPEAK_AS_THE_BRAND = {"X_USER_ACCESS_TOKEN", "META_PAGE_ACCESS_TOKEN", "THREADS_ACCESS_TOKEN"}
+SPEAK_AS_THE_BRAND = {"X_USER_ACCESS_TOKEN", "META_PAGE_ACCESS_TOKEN", "THREADS_ACCESS_TOKEN", "BLUESKY_APP_PASSWORD",
+                      "MASTODON_ACCESS_TOKEN"}
+# Bluesky's app password and Mastodon's token read notifications and post alike: poll, which reads
+# them (only Cloud Scheduler can call it, internal ingress), holds them too.
+POLLED = {"BLUESKY_APP_PASSWORD", "MASTODON_ACCESS_TOKEN"}
 PAGE_ON_CALL = {"ALERT_WEBHOOK_SECRET", "ALERT_WEBHOOK_URL", "GOOGLE_CHAT_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY",
                 "SLACK_WEBHOOK_URL"}
 SIGNING = {"X_CLIENT_SECRET", "X_CONSUMER_SECRET", "META_APP_SECRET", "META_VERIFY_TOKEN", "PAGERDUTY_WEBHOOK_SECRET",
@@ -81,7 +87,9 @@ def test_only_deadline_speaks_as_the_brand_and_only_deadline_and_sweep_page(depl
                                                                             mode: str) -> None:
     functions = access(deployed, mode)
 
-    assert {name for name, a in functions.items() if a.secrets & SPEAK_AS_THE_BRAND} == {"deadline"}
+    assert {name for name, a in functions.items() if a.secrets & (SPEAK_AS_THE_BRAND - POLLED)} == {"deadline"}
+    assert {name for name, a in functions.items() if a.secrets & POLLED} == {"deadline", "poll"}
+    assert functions["poll"].secrets == POLLED and functions["poll"].ingress == "ALLOW_INTERNAL_ONLY"
     assert {name for name, a in functions.items() if a.secrets & PAGE_ON_CALL} == {"deadline", "sweep"}
 
 
