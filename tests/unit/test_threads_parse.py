@@ -252,6 +252,8 @@ def test_an_unknown_field_is_ignored_by_name():
     json.dumps(envelope("replies", reply_value(id="../../etc"))).encode(),
     json.dumps(envelope("replies", reply_value(timestamp="gestern"))).encode(),
     json.dumps(envelope("replies", reply_value(timestamp="2026-11-30T09:00:00"))).encode(),
+    json.dumps(envelope("replies", reply_value(timestamp="9999-12-31T23:59:59-10:00"))).encode(),
+    json.dumps(envelope("replies", reply_value(timestamp="0001-01-01T00:00:00+10:00"))).encode(),
     json.dumps(envelope("replies", reply_value(text=5))).encode(),
     json.dumps(envelope("mentions", "a string")).encode(),
     json.dumps(envelope("delete", {"id": "1", "owner": "78901"})).encode(),
@@ -272,13 +274,15 @@ _json = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
 )
+_stamps = st.sampled_from(["9999-12-31T23:59:59-10:00", "0001-01-01T00:00:00+10:00", "2024-08-07T10:33:16+0000",
+                          "2024-02-30T00:00:00+0000", "", "2024-08-07T10:33:16+2500"])
 _keys = st.sampled_from(["id", "username", "text", "timestamp", "replied_to", "root_post", "owner", "deleted_at",
                          "owner_id", "permalink", "is_reply"])
 
 
 @settings(max_examples=300, deadline=None)
 @given(field=st.sampled_from(["replies", "mentions", "publish", "delete", "other"]),
-       value=st.dictionaries(_keys, _json, max_size=6), target=_json, time=_json)
+       value=st.dictionaries(_keys, _json | _stamps, max_size=6), target=_json, time=_json)
 def test_any_value_under_a_documented_envelope_parses_or_is_malformed(field, value, target, time):
     raw = json.dumps({"app_id": "1", "topic": "moderate", "target_id": target, "time": time,
                       "values": {"field": field, "value": value}}).encode()

@@ -281,7 +281,10 @@ def _when(value: str | None, fallback: datetime, where: str) -> datetime:
         raise MalformedPayload(f"malformed Threads payload at {where}: timestamp is not ISO 8601") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise MalformedPayload(f"malformed Threads payload at {where}: timestamp without offset")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # "9999-12-31T23:59:59-10:00" lies past the last instant a datetime holds
+        raise MalformedPayload(f"malformed Threads payload at {where}: timestamp out of range") from None
 
 
 def _author(username: str | None, *, brand_id: str | None = None) -> Author:
