@@ -61,7 +61,8 @@ MAX_TEXT_CHARS = 64_000
 # ("AB-12345"); or the number first and the label after it ("2031402085 = meine Vertragsnummer").
 _NUMBER_LABEL = (
     r"(?:kunden|vertrags|vertragskonto|auftrags|bestell|rechnungs|kundenkonto|mitglieds)[-\s]?"
-    r"(?:nummer|nr\.?|no\.?|id)|kd\.?[-\s]?nr\.?|knr\.?|buchungskonto(?:nummer)?|anschlusskennung|zugangsnummer"
+    r"(?:nummer|nr\.?|no\.?|id)|kd\.?[-\s]?nr\.?|knr\.?|(?:buchungs|vertrags|kunden)konto(?:nummer)?"
+    r"|anschlusskennung|zugangsnummer|acct\.?"
     r"|(?:customer|client|account|acct\.?|contract|order|invoice|membership)[-\s]?(?:number|no\.?|nr\.?|id|#)"
 )
 _NUMBER_VALUE = (
@@ -72,7 +73,9 @@ DEFAULT_CUSTOMER_NUMBER_PATTERNS: tuple[str, ...] = (
     r"(?i)\b(?=[kvabrmzcoi])(?:" + _NUMBER_LABEL + r")\s{0,3}[:#=(.-]{0,3}\s{0,3}"
     r"(?:(?:ist|lautet|wäre|is|was)\s{1,3}(?:(?:die|der|the)\s{1,3})?[:#]?\s{0,3})?" + _NUMBER_VALUE,
     r"(?i)" + _NUMBER_VALUE + r"\s{0,3}(?:[=:(-]\s{0,3})?(?:(?:ist|is|=|als)\s{1,3})?"
-    r"(?:(?:meine|mein|my|die|der|unsere|our|the)\s{1,3})?(?:" + _NUMBER_LABEL + r")(?![a-z])",
+    r"(?:(?:meine|mein|my|die|der|unsere|our|the)\s{1,3})?(?:" + _NUMBER_LABEL + r")(?![a-z])"
+    # not when the label introduces the next number ("… 42139 customer no 757 709 24010")
+    r"(?!\s{0,3}[:#=.-]{0,3}\s{0,3}(?:(?:ist|is|lautet)\s{1,3})?(?:[A-Za-z]{1,4}[-/]?)?[0-9])",
 )
 # Which language a country's national numbers are written in: a national number valid in one of the
 # configured regions counts only in a post of that language (unknown regions count in every post).
@@ -197,13 +200,13 @@ _CARD_CANDIDATE = re.compile(r"(?<![\w.,])[1-6][0-9]{3}(?:[ -]?[0-9]){8,15}(?![\
 _CARD_PREFIX = re.compile(r"4|5[0-9]|2(?:2[2-9]|[3-6][0-9]|7[01]|720)|3[4578]|30[0-5]|36|6[0-9]|2131|1800")
 
 _EMAIL = re.compile(
-    r"(?<![\w.%+-])[\w%+-](?:[\w.%+-]{0,62}[\w%+-])?"
+    r"(?<![\w.%+'-])[\w%+-](?:[\w.%+'-]{0,62}[\w%+-])?"
     r"\s?@\s?(?:[\w-]{1,63}\.){1,8}[^\W\d_]{2,24}(?![\w-])"
 )
 _AT = r"(?:\s?[\[({<]\s?(?:at|ät|@)\s?[\])}>]\s?)"
 _DOT = r"(?:\s?[\[({<]\s?(?:dot|punkt|\.)\s?[\])}>]\s?|\s(?:dot|punkt)\s)"
 _OBFUSCATED_EMAIL = re.compile(
-    rf"(?i)(?<![\w.%+-])[\w%+-](?:[\w.%+-]{{0,62}}[\w%+-])?"
+    rf"(?i)(?<![\w.%+'-])[\w%+-](?:[\w.%+'-]{{0,62}}[\w%+-])?"
     rf"(?:{_AT}(?:[\w-]{{1,63}}(?:\.|{_DOT})){{1,4}}[^\W\d_]{{2,24}}"
     rf"|\s(?:at|ät)\s(?:[\w-]{{1,63}}(?:\.|{_DOT})){{0,3}}[\w-]{{1,63}}{_DOT}[^\W\d_]{{2,24}})(?![\w-])"
 )
@@ -292,8 +295,8 @@ def _compile(config: PiiConfig) -> _CompiledConfig:
 
     own_numbers = {_parse_own_number(number, default) for number in config.own_phone_numbers}
     return _CompiledConfig(
-        # a post whose language is unknown is read as one in the default region's language
-        regions={None: for_language(_REGION_LANGUAGE.get(default)), "de": for_language("de"), "en": for_language("en")},
+        # a post whose language is unknown (a handful of words) may carry a number of any configured region
+        regions={None: for_language(None), "de": for_language("de"), "en": for_language("en")},
         customer_numbers=tuple(re.compile(pattern) for pattern in config.customer_number_patterns),
         ignore=tuple(re.compile(pattern) for pattern in config.ignore_patterns),
         own_numbers=frozenset(number for number in own_numbers if number is not None),

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 _UP = "A-ZÄÖÜ"
 _LO = "a-zäöüßéèêëàâáôóòûúùîíìçñ"
-_W = rf"[{_UP}][{_LO}]{{1,30}}"
+_W = rf"[{_UP}](?:[{_LO}]{{1,30}}(?:[{_UP}][{_LO}]{{1,30}})?|'[{_UP}][{_LO}]{{1,30}})"  # Hauptstraße, McLean, O'Neill
 # Street words as a compound ending: strong ones end almost only street names.
 _STRONG_SUFFIX = (
     r"straße|strasse|str\.|gasse|allee|chaussee|damm|ufer|weg|ring|steig|stieg|pfad|promenade|gürtel|twiete"
@@ -93,7 +93,7 @@ _EN_TYPES = (
     "Ville Vista Ways Well Wells Brook Brooks Burg Burgs Bluff Bluffs Bottom Branch Bridge Bridges Camp Canyon Cape "
     "Cliff Cliffs Club Courts Coves Crest Curve Drives Greens Grove Groves Harbors Estates Parks Ridge Run Shoal "
     "Fall Gardens Gateway Heights Highway Villas Close Croft Chase Drove Corner Fork Rue Crossroad Loop Byway "
-    "Wall Via Land"
+    "Wall Via Land Course"
 ).split()
 _EN_TYPE = "(?:" + "|".join(sorted({re.escape(t) for t in _EN_TYPES}, key=len, reverse=True)) + r")s?\.?"
 _EN_UNIT = r"(?:Flat|Apt\.?|Apartment|Unit|Studio|Suite|Ste\.?|Room)\s[0-9]{1,4}[A-Za-z]?"
@@ -131,6 +131,7 @@ _CITY = (
 _POSTCODE_CITY = re.compile(rf"(?<![\w.,])(?:[A-Z]{{1,2}}-)?(?:[0-9]{{4,5}})\s{{1,2}}{_CITY}")
 _UK_POSTCODE = re.compile(r"(?<![\w])[A-Z]{1,2}[0-9][A-Z0-9]?\s?[0-9][A-Z]{2}(?![\w])")
 _US_STATE_ZIP = re.compile(rf"(?<![\w])(?:{_W}\s){{0,2}}{_W},?\s[A-Z]{{2}}\s[0-9]{{5}}(?:-[0-9]{{4}})?(?![\w])")
+_NAME_BEFORE = re.compile(rf"(?:\b(?:der|die|den|dem|in|an|am|auf|zur|zum|vom)\s)(?P<name>{_W}(?:-{_W})?)\s$")
 _CITY_AFTER = re.compile(rf",\s{_CITY}(?!\s?[0-9])")
 _ADDRESS_CUE_AFTER = re.compile(r"(?i)\s{1,3}(?:geliefert|zugestellt|geschickt|umgezogen|gezogen|delivered|sent)\b")
 _TAIL_JOINER = re.compile(r"[\s,;/–-]{0,4}(?:in\s)?\s?")
@@ -181,7 +182,10 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
         weak = _german_weakness(match)
         if weak is None:
             continue
-        streets.append(_Part(match.start(), match.end(), True, weak))
+        # a name in front of the compound ("in der Grein Grothgasse 3") is part of the street
+        before = _NAME_BEFORE.search(text, max(0, match.start() - 40), match.start())
+        start = before.start("name") if before is not None and match.group("compound") is not None else match.start()
+        streets.append(_Part(start, match.end(), True, weak))
     for match in english.finditer(text):
         streets.append(_Part(match.start(), match.end(), True, False))
     if not streets:

@@ -265,6 +265,12 @@ DE_PHONE = [
     "{h} Portierung meiner alten Nummer {v} hängt seit 2 Wochen",
     "{h} bitte an {v} anrufen, nicht an die alte Nummer",
     "{h} die nummer {v} 50 Mbit gebucht, 8 kommen an",
+    "{h} Handy: {v} (ab 18 Uhr)",
+    "{h} WhatsApp geht auch: {v}",
+    "{h} tel.: {v} oder per DM",
+    "{h} unter der {v} bin ich tagsüber erreichbar",
+    "{h} {v} (mobil) – Rückruf wäre super",
+    "{h} Festnetz [{v}] seit KW 12 tot",
 ]
 EN_PHONE = [
     "{h} please call me back on {v}, I'm home all day",
@@ -280,6 +286,10 @@ EN_PHONE = [
     "{h} tel {v}, please call back about my bill",
     "{h} porting my old number {v} has been stuck for two weeks",
     "{h} text me on {v} when the engineer is on the way",
+    "{h} mob: {v} (after 6pm)",
+    "{h} my number's {v}, landline is dead anyway",
+    "{h} whatsapp me at {v} or dm",
+    "{h} landline [{v}] down since Tuesday",
 ]
 DE_EMAIL = [
     "{h} Schickt die Rechnung bitte an {v}, die alte Adresse gibt es nicht mehr",
@@ -290,6 +300,8 @@ DE_EMAIL = [
     "{h} erreichbar unter {v}, bitte melden",
     "{h} kontakt: {v} (bitte keine anrufe)",
     "{h} mein Login {v} wird gesperrt, warum?",
+    "{h} E-Mail: <{v}>; bitte dorthin antworten",
+    "{h} mail an {v}.",
 ]
 EN_EMAIL = [
     "{h} please send the invoice to {v}, the old address is gone",
@@ -299,6 +311,7 @@ EN_EMAIL = [
     "{h} password reset for {v} doesn't work!!",
     "{h} contact me at {v}, thanks",
     "{h} my login {v} keeps getting locked, why?",
+    "{h} email: <{v}>; reply there please",
 ]
 DE_IBAN = [
     "{h} Bitte den Betrag zurück auf mein Konto {v} überweisen",
@@ -307,6 +320,7 @@ DE_IBAN = [
     "{h} Lastschrift von {v} ist doppelt abgegangen",
     "{h} IBAN {v} – warum wurde zweimal abgebucht?",
     "{h} Erstattung bitte an {v}. Danke",
+    "{h} IBAN:{v} – Gutschrift fehlt",
 ]
 EN_IBAN = [
     "{h} please refund the amount to my account {v}",
@@ -320,6 +334,7 @@ DE_CARD = [
     "{h} habe mit der Karte {v} bezahlt, Bestellung nicht da",
     "{h} die Zahlung mit {v} wurde abgelehnt, Karte ist aber gedeckt",
     "{h} Visa {v} läuft ab, wie ändere ich das im Kundencenter?",
+    "{h} Kartennummer {v} wurde gesperrt, Abbuchung trotzdem",
 ]
 EN_CARD = [
     "{h} my credit card {v} was charged twice, what is this",
@@ -335,6 +350,9 @@ DE_CUSTOMER_BEFORE = [
     "{h} Meine Vertragsnummer lautet {v}, wann kommt der Techniker?",
     "{h} Kundennr {v} bitte prüfen, Rechnung ist doppelt",
     "{h} Kundennummer ist {v} und keiner ruft zurück",
+    "{h} Kundennr.:{v} – Gutschrift fehlt",
+    "{h} Vertragskonto {v}, doppelte Abbuchung",
+    "{h} Kundenkonto-Nr. {v} bitte prüfen",
 ]
 DE_CUSTOMER_AFTER = [
     "{h} {v} = meine Vertragsnummer. Warum 20 € mehr?",
@@ -347,6 +365,8 @@ EN_CUSTOMER_BEFORE = [
     "{h} customer ID {v} - why did my plan change?",
     "{h} contract number: {v}. Cancelled and still charged",
     "{h} account no. {v} please check, double charge",
+    "{h} acct {v} - bill doubled",
+    "{h} customer no {v}, still no engineer",
 ]
 EN_CUSTOMER_AFTER = [
     "{h} {v} (account number) still no refund",
@@ -363,6 +383,8 @@ DE_ADDRESS = [
     "{h} bei uns in der {v} geht gar nichts mehr",
     "{h} Lieferadresse {v} stimmt nicht, bitte ändern",
     "{h} Glasfaser für {v} bestellt, seit Wochen nichts passiert",
+    "{h} Techniker bitte zu {v}, Hinterhaus",
+    "{h} Meine Adresse lautet {v}",
 ]
 EN_ADDRESS = [
     "{h} I live at {v} and have had no signal since Friday",
@@ -373,6 +395,8 @@ EN_ADDRESS = [
     "{h} new address {v}, please update my contract",
     "{h} delivery address {v} is wrong, please change it",
     "{h} ordered fibre for {v}, nothing happened for weeks",
+    "{h} my address is {v}",
+    "{h} please send the engineer to {v}",
 ]
 DE_BIRTHDATE = [
     "{h} Im Kundencenter steht geb. {v}, das ist falsch",
@@ -381,6 +405,8 @@ DE_BIRTHDATE = [
     "{h} Max Beispiel, *{v}, Vertrag bitte auf mich umschreiben",
     "{h} bin am {v} geboren, warum heißt es ich sei minderjährig?",
     "{h} Geb.-Datum {v} wird im Portal nicht akzeptiert",
+    "{h} Geburtstag: {v}, Identifizierung schlägt fehl",
+    "{h} geb. am {v}, bitte korrigieren",
 ]
 EN_BIRTHDATE = [
     "{h} my account says DOB {v}, that's wrong",
@@ -489,6 +515,16 @@ def _negatives_de(fake: Faker, rng: random.Random, brand: BrandData) -> list[str
         f"{h} Ab {d:%d.%m.%Y} soll der Tarif {rng.randint(2, 9)} € teurer werden, Vertrag seit {d.year - rng.randint(1, 15)}",
         f"{h} Bestellung {d:%Y-%m-%d} bestätigt, Lieferung {d2:%Y-%m-%d} angekündigt, nichts da",
         f"{h} Glasfaserausbau in {city}: {count} Anschlüsse bis {d.year + 1}?",
+        f"{h} {rng.randint(1, 9)}.{rng.randint(100, 999)} Haushalte betroffen, Schaden {rng.randint(1, 9)}.{rng.randint(100, 999)},{rng.randint(10, 99)} €",
+        f"{h} Warteschleife {rng.randint(10, 59)}:{rng.randint(10, 59)} Minuten, dann aufgelegt",
+        f"{h} Kunde {d.year - rng.randint(5, 20)}–{d.year}, jetzt reicht's",
+        f"{h} Techniker kommt {rng.randint(7, 10)}:00-{rng.randint(12, 16)}:00 Uhr, ich muss arbeiten",
+        f"{h} siehe https://www.{own_domain}/hilfe/{rng.randint(10000, 99999)} – hilft nicht",
+        f"{h} Vorwahl 0{rng.randint(20, 99)}{rng.randint(0, 9)} komplett gestört?",
+        f"{h} #Störung{d.year} #Telekomfail seit {rng.randint(2, 9)} Tagen",
+        f"{h} Vertragslaufzeit {rng.choice([12, 24])} Monate, Kündigung zum {d:%d.%m.%Y} bestätigt?",
+        f"{h} Speedtest: {rng.randint(1, 9)},{rng.randint(0, 9)} Mbit/s down, {rng.randint(100, 999)} ms Ping, {rng.randint(1, 30)} % Paketverlust",
+        f"{h} Router neu gestartet um {hour:02d}.{minute:02d} Uhr, seitdem {rng.randint(2, 9)} Abbrüche",
     ]
     return rng.sample(choices, 3)
 
@@ -521,6 +557,13 @@ def _negatives_en(fake: Faker, rng: random.Random, brand: BrandData, country: st
         f"{h} router IP 192.168.{rng.randint(0, 9)}.1 not reachable",
         f"{h} roaming charged {rng.randint(2, 9)}.99 per MB, {rng.randint(100, 900)} MB in {rng.randint(2, 6)} days",
         f"{h} order from {d.isoformat()} still not shipped",
+        f"{h} {rng.randint(1, 9)},{rng.randint(100, 999)} homes affected and {rng.randint(2, 9)} hours of silence",
+        f"{h} engineer slot {rng.randint(8, 11)}am-{rng.randint(1, 5)}pm on {d:%d/%m}, nobody came",
+        f"{h} see https://www.{own_domain}/help/{rng.randint(10000, 99999)} - useless",
+        f"{h} customer {d.year - rng.randint(5, 20)}-{d.year}, never again",
+        f"{h} on hold for {rng.randint(10, 59)}:{rng.randint(10, 59)} then cut off",
+        f"{h} speedtest {rng.randint(1, 9)}.{rng.randint(0, 9)} Mbps down, {rng.randint(100, 999)} ms ping",
+        f"{h} 24 month contract, {rng.randint(2, 9)} outages in {rng.randint(2, 11)} months",
     ]
     return rng.sample(choices, 3)
 
