@@ -80,12 +80,25 @@ class App:
 
     @cached_property
     def deadline_service(self) -> Any:
-        from hilft.service.deadlines import DeadlineService
+        from hilft.service.incidents import FoldingDeadlineService  # a DeadlineService that folds storms
 
-        return DeadlineService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
-                               sinks=self.sinks, board_url=self.settings.board_url,
-                               claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds),
-                               sweep_grace=timedelta(seconds=self.settings.sweep_grace_seconds))
+        return FoldingDeadlineService(incidents=self.incident_service,
+                                      store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
+                                      sinks=self.sinks, board_url=self.settings.board_url,
+                                      claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds),
+                                      sweep_grace=timedelta(seconds=self.settings.sweep_grace_seconds))
+
+    @cached_property
+    def incident_service(self) -> Any:
+        """Outage detection and incidents (issue 17): the evaluation, incident alerts, storm folding."""
+        from hilft.adapters.incident_sinks import build_incident_sinks
+        from hilft.adapters.incident_store import FirestoreIncidentQueries
+        from hilft.service.incidents import IncidentService
+
+        return IncidentService(store=self.store, queries=FirestoreIncidentQueries(self.store),
+                               scheduler=self.scheduler, policy=self.policy, clock=self.clock,
+                               sinks=build_incident_sinks(self.settings), board_url=self.settings.board_url,
+                               retention_days=self.settings.retention_days)
 
     @cached_property
     def handoff_service(self) -> Any:
@@ -145,8 +158,17 @@ class App:
         body = web.read_body(request, s.max_body_bytes)
         x.verify_signature(body, dict(request.headers), client_secret=s.x_client_secret,
                            consumer_secret=s.x_consumer_secret)
-        batch = x.parse(body, brand_user_ids=s.x_brand_user_ids)
+        if b'"matching_rules"' in body:  # perhaps a Filtered Stream delivery: the radar (issue 17)
+            from hilft.core import jsonbody
+            from hilft.platforms import x_stream
+
+            document = jsonbody.loads(body)
+            batch = (x_stream.parse_document(document, brand_user_ids=s.x_brand_user_ids)
+                     if x_stream.is_stream_delivery(document) else x.parse(body, brand_user_ids=s.x_brand_user_ids))
+        else:
+            batch = x.parse(body, brand_user_ids=s.x_brand_user_ids)
         result = self.ingest_service.ingest(batch, s.x_brand_user_ids)
+        self.incident_service.note_ingest(result.stored)
         return web.json_response({"ok": True, **result.as_dict()})
 
     def meta_webhook(self, request: flask.Request) -> flask.Response:
@@ -161,6 +183,7 @@ class App:
         meta.verify_signature(body, request.headers.get("X-Hub-Signature-256"), s.meta_app_secret)
         batch = meta.parse(body, page_ids=s.meta_page_ids, ig_user_ids=s.meta_ig_user_ids)
         result = self.ingest_service.ingest(batch, s.meta_page_ids | s.meta_ig_user_ids)
+        self.incident_service.note_ingest(result.stored)
         return web.json_response({"ok": True, **result.as_dict()})
 
     def threads_webhook(self, request: flask.Request) -> flask.Response:
@@ -242,6 +265,8 @@ class App:
                           reason=exc.message)
                 return web.json_response({"outcome": "config_error"})
             return web.json_response({"outcome": held.outcome, "reply_id": held.reply_id})
+        if payload.get("kind") in ("outage_eval", "incident_fold"):  # issue 17: the detector, storm follow-ups
+            return web.json_response(self.incident_service.run_task(payload))
         fired = self.deadline_service.fire(payload)
         return web.json_response({"outcome": fired.outcome, "sinks": list(fired.sinks)})
 
@@ -250,7 +275,7 @@ class App:
         s = self.settings
         self._verify_caller(request, ("HILFT_SWEEP_URL", s.sweep_url),
                             ("HILFT_SCHEDULER_SERVICE_ACCOUNT", s.scheduler_service_account))
-        return web.json_response(self.deadline_service.sweep())
+        return web.json_response({**self.deadline_service.sweep(), **self.incident_service.sweep()})
 
     def _doc_id_from(self, payload: dict[str, Any]) -> str:
         from hilft.core import ids

@@ -1,0 +1,59 @@
+"""The three queries the incident service runs, on the project's Firestore store.
+
+All are single-field queries (a range on ``received_at``, equality on ``incident_id``, ``in`` on
+``status``): Firestore's automatic indexes serve them, no composite index is needed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from hilft.adapters.firestore_store import MENTIONS, FirestoreStore, Snapshot, _translate
+
+INCIDENTS = "incidents"
+INCIDENTS_OPEN = "incidents_open"  # one pointer per key: its open incident (or none)
+INCIDENT_ALERTS = "incident_alerts"  # one per incident and escalation level: the folded alerts' claim
+OUTAGE_STATE = "outage_state"  # the detector's state, one document
+
+
+class FirestoreIncidentQueries:
+    def __init__(self, store: FirestoreStore) -> None:
+        self._store = store
+
+    def _run(self, query: Any) -> list[Snapshot]:
+        self._store.ops["queries"] += 1
+        with _translate():
+            docs = list(query.stream(timeout=10.0))
+        self._store.ops["reads"] += max(1, len(docs))
+        return [Snapshot(d.id, d.to_dict() or {}, d.update_time) for d in docs]
+
+    def received_between(self, after: datetime, through: datetime, limit: int = 2000) -> list[Snapshot]:
+        """Mentions received in (after, through], oldest first (paged, at most ``limit`` per page)."""
+        out: list[Snapshot] = []
+        cursor = after
+        while True:
+            query = (self._store.client.collection(MENTIONS)
+                     .where(filter=FieldFilter("received_at", ">", cursor))
+                     .where(filter=FieldFilter("received_at", "<=", through))
+                     .order_by("received_at").limit(limit))
+            page = self._run(query)
+            out.extend(page)
+            if len(page) < limit:
+                return out
+            last = page[-1].data.get("received_at")
+            if not isinstance(last, datetime) or last <= cursor:
+                return out
+            cursor = last
+
+    def incident_members(self, incident_id: str, limit: int = 5000) -> list[Snapshot]:
+        query = (self._store.client.collection(MENTIONS)
+                 .where(filter=FieldFilter("incident_id", "==", incident_id)).limit(limit))
+        return self._run(query)
+
+    def open_incidents(self, limit: int = 50) -> list[Snapshot]:
+        query = (self._store.client.collection(INCIDENTS)
+                 .where(filter=FieldFilter("status", "in", ["open", "acknowledged"])).limit(limit))
+        return self._run(query)

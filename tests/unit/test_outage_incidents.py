@@ -1,0 +1,260 @@
+"""Incidents from stored posts: the scheduled evaluation, incident documents and alerts, storm folding.
+
+Services run on the in-memory store and scheduler (tests/unit/memory.py), the real IngestService
+and a DeadlineService that folds (``FoldingDeadlineService``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hilft.core import outage
+from hilft.core.incident_alerts import IncidentEvent
+from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
+from hilft.core.policy import parse_policy
+from hilft.service.incidents import INCIDENTS, INCIDENTS_OPEN, OUTAGE_STATE, FoldingDeadlineService, IncidentService
+from hilft.service.ingest import IngestService
+from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore, RecordingSink
+
+BRAND = frozenset({"1000000001"})
+POLICY = """
+[promise]
+first_response = "60m"
+warning_before = "15m"
+[escalation]
+realert_every = "30m"
+max_level = 3
+warning_sinks = ["slack"]
+[departments.festnetz]
+label = "Festnetz"
+keywords = ["internet", "dsl", "festnetz"]
+[departments.kundenservice]
+label = "Kundenservice"
+[outage]
+resolve_after = "10m"
+update_every = "5m"
+fold_window = "30s"
+"""
+SINKS = ("slack", "google_chat", "pagerduty", "webhook")
+
+
+class Queries:
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    def _docs(self, collection: str) -> list[Any]:
+        from hilft.adapters.firestore_store import Snapshot
+        return [Snapshot(k, dict(v), 0) for k, v in self.store.data.get(collection, {}).items()]
+
+    def received_between(self, after: datetime, through: datetime, limit: int = 2000) -> list[Any]:
+        docs = [s for s in self._docs("mentions") if isinstance(s.data.get("received_at"), datetime)
+                and after < s.data["received_at"] <= through]
+        return sorted(docs, key=lambda s: s.data["received_at"])
+
+    def incident_members(self, incident_id: str, limit: int = 5000) -> list[Any]:
+        return [s for s in self._docs("mentions") if s.data.get("incident_id") == incident_id]
+
+    def open_incidents(self, limit: int = 50) -> list[Any]:
+        return [s for s in self._docs(INCIDENTS) if s.data.get("status") in ("open", "acknowledged")]
+
+
+class WriteLog(MemoryStore):
+    """A MemoryStore that remembers when each document was written (fake clock time)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.writes: list[tuple[str, str, datetime]] = []
+
+    def create(self, collection: str, doc_id: str, data: dict[str, Any]) -> bool:
+        created = super().create(collection, doc_id, data)
+        if created:
+            self.writes.append((collection, doc_id, self.clock()))
+        return created
+
+    def update(self, collection: str, doc_id: str, updates: dict[str, Any]) -> bool:
+        self.writes.append((collection, doc_id, self.clock()))
+        return super().update(collection, doc_id, updates)
+
+    def set(self, collection: str, doc_id: str, data: dict[str, Any], merge: bool = True) -> None:
+        self.writes.append((collection, doc_id, self.clock()))
+        super().set(collection, doc_id, data, merge)
+
+    def update_if_unchanged(self, collection: str, snap: Any, updates: dict[str, Any]) -> None:
+        self.writes.append((collection, snap.id, self.clock()))
+        super().update_if_unchanged(collection, snap, updates)
+
+
+class World:
+    def __init__(self, policy_text: str = POLICY) -> None:
+        self.policy = parse_policy(policy_text)
+        self.clock = FakeClock(datetime(2026, 11, 20, 13, 0, 3, tzinfo=UTC))
+        self.store = WriteLog(self.clock)
+        self.scheduler = MemoryScheduler()
+        self.post_sinks = {name: RecordingSink(name) for name in SINKS}
+        self.incident_sinks = {name: RecordingSink(name) for name in SINKS}
+        self.ingest = IngestService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock)
+        self.incidents = IncidentService(store=self.store, queries=Queries(self.store), scheduler=self.scheduler,
+                                         policy=self.policy, clock=self.clock, sinks=self.incident_sinks,
+                                         board_url="https://board.example/")
+        self.deadlines = FoldingDeadlineService(incidents=self.incidents, store=self.store, scheduler=self.scheduler,
+                                                policy=self.policy, clock=self.clock, sinks=self.post_sinks,
+                                                claim_ttl=timedelta(seconds=60))
+        self.sequence = 0
+
+    def post(self, text: str, n: int = 1) -> None:
+        events = []
+        for _ in range(n):
+            self.sequence += 1
+            events.append(Mention(platform=Platform.X, post_id=str(10_000 + self.sequence), kind=Kind.MENTION,
+                                  author=Author(id=str(500 + self.sequence), handle=f"kunde{self.sequence}"),
+                                  text=text, created_at=self.clock(), mentioned_user_ids=("1000000001",)))
+        result = self.ingest.ingest(ParsedBatch(events=tuple(events)), BRAND)
+        self.incidents.note_ingest(result.stored)
+
+    def run_tasks(self) -> list[Any]:
+        """Fire every task due by now, as Cloud Tasks would call ``deadline``."""
+        outcomes = []
+        for task in self.scheduler.due(self.clock()):
+            kind = task.payload["kind"]
+            if kind in ("outage_eval", "incident_fold"):
+                outcomes.append(self.incidents.run_task(task.payload))
+            elif kind in ("warning", "due", "escalate"):
+                outcomes.append(self.deadlines.fire(task.payload).outcome)
+        return outcomes
+
+    def advance(self, seconds: float, step: float = 5.0) -> None:
+        """Time passes: due tasks fire, and the sweep runs at every full minute (Cloud Scheduler)."""
+        end = self.clock() + timedelta(seconds=seconds)
+        while self.clock() < end:
+            before = self.clock()
+            self.clock.now = min(end, self.clock() + timedelta(seconds=step))
+            self.run_tasks()
+            if self.clock().minute != before.minute:
+                self.incidents.sweep()
+
+    def incident_docs(self) -> dict[str, dict[str, Any]]:
+        return self.store.data.get(INCIDENTS, {})
+
+    def sent(self, sinks: dict[str, RecordingSink], event: IncidentEvent | None = None) -> Counter[str]:
+        return Counter(name for name, sink in sinks.items() for alert in sink.sent
+                       if event is None or getattr(alert, "event", None) is event)
+
+
+BURST = "Seit 10 Minuten kein Internet in 53113 Bonn, Router blinkt rot. Ruf mich an: 0171 2345678"
+
+
+def test_a_burst_opens_one_incident_with_topic_place_and_redacted_samples_and_alerts_each_sink_once() -> None:
+    world = World()
+    for _ in range(6):
+        world.post(BURST, 2)
+        world.advance(10)
+    world.advance(30)
+    (incident_id, doc), = world.incident_docs().items()
+    assert (doc["key"], doc["topic"], doc["place"], doc["status"]) == ("festnetz|de-53", "festnetz", "de-53", "open")
+    assert doc["topic_label"] == "Störung Festnetz" and doc["place_label"] == "53113 Bonn"
+    assert doc["count"] >= 8 and doc["first_seen"] <= doc["last_seen"]
+    assert doc["samples"] and all("0171" not in s["excerpt"] and "2345678" not in s["excerpt"] for s in doc["samples"])
+    assert {s["platform"] for s in doc["samples"]} == {"x"}
+    assert world.sent(world.incident_sinks, IncidentEvent.OPENED) == Counter({name: 1 for name in SINKS})
+    opened = world.incident_sinks["pagerduty"].sent[0]
+    assert opened.incident_id == incident_id and "53113 Bonn" in opened.headline
+    pointer = world.store.data[INCIDENTS_OPEN][outage.key_id("festnetz|de-53")]
+    assert pointer["incident_id"] == incident_id
+    members = [d for d in world.store.data["mentions"].values() if d.get("incident_id") == incident_id]
+    assert len(members) == 12  # the posts of the window are marked, not only those after the opening
+    assert not any(d.get("incident_id") for k, d in world.incident_docs().items() if k != incident_id)
+
+
+def test_it_grows_updates_after_doubling_and_resolves_after_the_quiet_period_telling_the_sinks() -> None:
+    world = World()
+    for _ in range(5):
+        world.post(BURST, 2)
+        world.advance(10)
+    world.advance(30)
+    (incident_id, doc), = world.incident_docs().items()
+    first_count = doc["count"]
+    for _ in range(30):  # five more minutes of posts: more than double
+        world.post(BURST, 2)
+        world.advance(10)
+    doc = world.incident_docs()[incident_id]
+    assert doc["count"] >= 2 * first_count
+    assert world.sent(world.incident_sinks, IncidentEvent.OPENED)["slack"] == 1
+    assert 1 <= world.sent(world.incident_sinks, IncidentEvent.GREW)["slack"] <= 2  # not one per post
+    world.advance(9 * 60, step=20)
+    assert world.incident_docs()[incident_id]["status"] == "open"  # quiet, but not yet resolve_after
+    world.advance(8 * 60, step=20)
+    doc = world.incident_docs()[incident_id]
+    assert doc["status"] == "resolved"
+    assert world.sent(world.incident_sinks, IncidentEvent.RESOLVED) == Counter({name: 1 for name in SINKS})
+    assert world.store.data[INCIDENTS_OPEN][outage.key_id("festnetz|de-53")]["incident_id"] is None
+
+
+def test_ordinary_posts_open_nothing() -> None:
+    world = World()
+    for i in range(40):
+        world.post(["Danke für die Hilfe!", "Wie ändere ich meinen Tarif?", "kein Internet in Köln"][i % 3])
+        world.advance(30)
+    assert world.incident_docs() == {}
+    assert world.sent(world.incident_sinks) == Counter()
+
+
+def test_a_storm_of_300_due_posts_of_an_incident_is_at_most_three_messages_per_sink() -> None:
+    world = World()
+    for _ in range(5):
+        world.post(BURST, 2)
+        world.advance(10)
+    world.advance(25)
+    assert len(world.incident_docs()) == 1
+    due_at = world.clock() + timedelta(minutes=60)
+    world.post(BURST, 290)  # arrive in one second: due in the same second, 60 min later
+    world.post("Festnetz geht, aber die Rechnung stimmt nicht", 1)  # outside the incident
+    world.advance(30)
+    world.clock.now = due_at - timedelta(minutes=15) + timedelta(seconds=1)  # the warnings: folded too
+    world.run_tasks()
+    world.advance(60)
+    warned = [a for a in world.incident_sinks["slack"].sent if a.event is IncidentEvent.STORM]
+    assert warned and warned[0].level == 0 and world.sent(world.incident_sinks, IncidentEvent.STORM)["pagerduty"] == 0
+    before = world.sent(world.incident_sinks)
+    world.clock.now = due_at + timedelta(seconds=1)
+    world.run_tasks()
+    world.advance(60)
+    storm = [a for a in world.incident_sinks["slack"].sent if a.event is IncidentEvent.STORM and a.level == 1]
+    assert storm and storm[0].overdue >= 290 and storm[0].oldest_due <= due_at + timedelta(seconds=1)
+    assert storm[0].now - due_at <= timedelta(seconds=1)  # the first message at the due second
+    after = world.sent(world.incident_sinks) - before
+    assert all(1 <= after[name] <= 3 for name in SINKS), after
+    # posts of the incident sent no alert of their own; the post outside it did
+    per_post = Counter(alert.doc_id for sink in world.post_sinks.values() for alert in sink.sent if alert.level >= 1)
+    outside = [doc_id for doc_id, d in world.store.data["mentions"].items() if not d.get("incident_id")]
+    assert set(per_post) == set(outside) and len(outside) == 1
+
+
+def test_one_evaluation_task_per_slot_and_shared_documents_are_not_written_per_post() -> None:
+    world = World()
+    for _ in range(3):
+        world.post(BURST, 1)
+    tasks = [t for t in world.scheduler.tasks.values() if t.payload["kind"] == "outage_eval"]
+    assert len(tasks) == 1
+
+    def busiest_shared_doc(posts_per_slot: int) -> int:
+        w = World()
+        for _ in range(9):  # three minutes
+            w.post(BURST, posts_per_slot)
+            w.advance(20, step=20)
+        shared = Counter((c, d) for c, d, _ in w.store.writes if c in (INCIDENTS, OUTAGE_STATE, INCIDENTS_OPEN))
+        per_second = Counter((c, d, t.replace(microsecond=0)) for c, d, t in w.store.writes if c != "mentions")
+        assert max(per_second.values()) <= 2
+        return max(shared.values())
+
+    assert busiest_shared_doc(200) <= busiest_shared_doc(20) + 2  # writes follow evaluations, not posts
+
+
+def test_disabled_outage_detection_does_nothing() -> None:
+    world = World(POLICY + "enabled = false\n")
+    world.post(BURST, 20)
+    world.advance(60)
+    assert world.incidents.evaluate() == {"outcome": "disabled"}
+    assert world.incident_docs() == {} and world.store.data.get(OUTAGE_STATE) is None
