@@ -129,7 +129,7 @@ _CITY = (
     rf"(?:\s(?:am|an\sder|ob\sder|im|in|bei)\s{_W})?(?:\s\({_W}\))?"
 )
 _POSTCODE_CITY = re.compile(rf"(?<![\w.,])(?:[A-Z]{{1,2}}-)?(?:[0-9]{{4,5}})\s{{1,2}}{_CITY}")
-_UK_POSTCODE = re.compile(r"(?<![\w])[A-Z]{1,2}[0-9][A-Z0-9]?\s?[0-9][A-Z]{2}(?![\w])")
+_UK_POSTCODE = re.compile(rf"(?<![\w])(?:{_W}(?:\s{_W})?,?\s)?[A-Z]{{1,2}}[0-9][A-Z0-9]?\s?[0-9][A-Z]{{2}}(?![\w])")
 _US_STATE_ZIP = re.compile(rf"(?<![\w])(?:{_W}\s){{0,2}}{_W},?\s[A-Z]{{2}}\s[0-9]{{5}}(?:-[0-9]{{4}})?(?![\w])")
 _NAME_BEFORE = re.compile(rf"(?:\b(?:der|die|den|dem|in|an|am|auf|zur|zum|vom)\s)(?P<name>{_W}(?:-{_W})?)\s$")
 _CITY_AFTER = re.compile(rf",\s{_CITY}(?!\s?[0-9])")
