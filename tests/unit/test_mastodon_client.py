@@ -163,3 +163,18 @@ def test_deleted_statuses_are_found_one_by_one(masto: FakeMastodon, http: httpx.
     masto.delete_status(gone)
     deletions = MastodonPoller(client_for(masto, http), BRANDS).deleted([kept, gone, "not-an-id"])
     assert [d.post_id for d in deletions] == [gone]
+
+
+def test_check_reads_an_open_dms_thread_for_the_brands_direct_answer(masto: FakeMastodon, http: httpx.Client) -> None:
+    dm = masto.add_status("kabelsalat", "@telkohilft bitte Rückruf", visibility="direct")
+    other = masto.add_status("kabelsalat", "@telkohilft noch offen", visibility="direct")
+    gone = masto.add_status("mia", "@telkohilft kein Netz")
+    masto.delete_status(gone)
+    answer = masto.add_brand_status("@kabelsalat Wir rufen an.", in_reply_to=dm, visibility="direct")
+    batch = MastodonPoller(client_for(masto, http), BRANDS).check([
+        {"post_id": dm, "kind": "dm", "status": "open"}, {"post_id": other, "kind": "dm", "status": "overdue"},
+        {"post_id": gone, "kind": "mention", "status": "answered"}])
+    reply, deletion = batch.events
+    assert reply.is_brand and reply.post_id == answer and reply.in_reply_to == dm  # type: ignore[union-attr]
+    assert deletion.post_id == gone
+    assert any(r.path.endswith(f"/{dm}/context") for r in masto.accepted)

@@ -77,13 +77,15 @@ class ScriptedPoller:
             pos += len(chunk)
             yield PolledPage(ParsedBatch(events=tuple(chunk)), {"pos": pos}, len(chunk))
 
-    def deleted(self, post_ids: Sequence[str]) -> list[Deletion]:
-        self.asked.append(list(post_ids))
-        return [Deletion(platform=Platform.BLUESKY, post_id=p) for p in post_ids if p in self.gone]
+    def check(self, posts: Sequence[Mapping[str, Any]]) -> ParsedBatch:
+        post_ids = [str(p["post_id"]) for p in posts]
+        self.asked.append(post_ids)
+        return ParsedBatch(events=tuple(Deletion(platform=Platform.BLUESKY, post_id=p) for p in post_ids
+                                        if p in self.gone))
 
 
 class World:
-    def __init__(self, *pollers: Any, max_pages: int = 10, budget: float = 45.0) -> None:
+    def __init__(self, *pollers: Any, max_pages: int = 10, budget: float = 45.0, check_batch: int = 2) -> None:
         self.clock = FakeClock(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
         self.store = MemoryStore()
         self.scheduler = MemoryScheduler()
@@ -94,7 +96,7 @@ class World:
         self.service = PollService(store=self.store, ingest=self.ingest, pollers=lambda: self.pollers,
                                    clock=self.clock, live_posts=memory_live_posts(self.store),
                                    radar_keywords=("Telko hilft",), max_pages=max_pages,
-                                   time_budget=timedelta(seconds=budget), delete_check_batch=2,
+                                   time_budget=timedelta(seconds=budget), delete_check_batch=check_batch,
                                    monotonic=self.monotonic)
 
     def monotonic(self) -> float:
@@ -251,7 +253,7 @@ def test_bluesky_through_the_service_mention_brand_reply_delete_and_repoll(sky: 
     with httpx.Client(timeout=5) as http:
         client = BlueskyClient(handle=BRAND_HANDLE, app_password="app-pass-word-1234", pds_url=sky.url,
                                appview_url=sky.url, http=http)
-        world = World(BlueskyPoller(client))
+        world = World(BlueskyPoller(client), check_batch=50)
         world.clock.now = datetime.now(UTC)
         question = sky.add_post(f"@{BRAND_HANDLE} kein Netz", author_did="did:plc:aaaa", handle="a.bsky.social")
         other = sky.add_post(f"@{BRAND_HANDLE} Rechnung falsch", author_did="did:plc:bbbb", handle="b.bsky.social")
@@ -275,7 +277,7 @@ def test_mastodon_through_the_service_dm_and_brand_reply(masto: FakeMastodon) ->
     masto.reset()
     with httpx.Client(timeout=5) as http:
         world = World(MastodonPoller(MastodonClient(masto.url, "masto-token", http=http),
-                                     frozenset({BRAND_ACCOUNT_ID})))
+                                     frozenset({BRAND_ACCOUNT_ID})), check_batch=50)
         world.clock.now = datetime.now(UTC)
         dm = masto.add_status("kabelsalat", "@telkohilft meine Kundennummer ist 1234567", visibility="direct")
         public = masto.add_status("mia", "@telkohilft kein Netz")
@@ -283,8 +285,12 @@ def test_mastodon_through_the_service_dm_and_brand_reply(masto: FakeMastodon) ->
         assert first.stored == 2 and first.errors == []
         assert world.mentions()[mention_doc_id("mastodon", dm)]["kind"] == "dm"
         masto.add_brand_status("@mia Wir sind dran.", in_reply_to=public)
-        masto.delete_status(dm)
-        second = world.service.run()
-        assert second.answered == 1 and second.deleted == 1 and second.stored == 0
+        masto.add_brand_status("@kabelsalat Danke, wir rufen an.", in_reply_to=dm, visibility="direct")
+        second = world.service.run()  # the brand's direct answer shows only in the message's thread
+        assert second.answered == 2 and second.stored == 0
         assert world.mentions()[mention_doc_id("mastodon", public)]["status"] == "answered"
-        assert world.mentions()[mention_doc_id("mastodon", dm)]["status"] == "deleted"
+        assert world.mentions()[mention_doc_id("mastodon", dm)]["status"] == "answered"
+        masto.delete_status(public)
+        third = world.service.run()
+        assert third.deleted == 1 and third.answered == 0
+        assert world.mentions()[mention_doc_id("mastodon", public)]["status"] == "deleted"

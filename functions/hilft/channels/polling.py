@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from hilft.core.models import Deletion, ParsedBatch
+from hilft.core.models import ParsedBatch
 
 if TYPE_CHECKING:
     import httpx
@@ -54,8 +54,9 @@ class Poller(Protocol):
 
     def walk(self, source: str, state: Mapping[str, Any] | None, now: datetime) -> Iterator[PolledPage]: ...
 
-    def deleted(self, post_ids: Sequence[str]) -> list[Deletion]:
-        """Which of these stored posts are gone on the platform (at most ``DELETE_BATCH`` ids)."""
+    def check(self, posts: Sequence[Mapping[str, Any]]) -> ParsedBatch:
+        """What the platform says now about these stored posts (documents' data): a ``Deletion``
+        for each one gone, and brand answers no other source shows (e.g. in a private thread)."""
         ...
 
 

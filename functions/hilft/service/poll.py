@@ -30,7 +30,6 @@ from typing import Any, Protocol
 from hilft.adapters.firestore_store import Snapshot
 from hilft.channels.polling import Poller
 from hilft.core.errors import PlatformConfigError, PlatformRateLimited, PlatformUnavailable
-from hilft.core.models import ParsedBatch
 from hilft.logs import get_logger
 from hilft.service.ingest import IngestService
 from hilft.service.ports import Clock, Store
@@ -185,12 +184,12 @@ class PollService:
                 seen = {p.id for p in posts}
                 posts += [p for p in self.live_posts(poller.platform, None, batch - len(posts)) if p.id not in seen]
                 more = bool(posts)
-            ids = [str(p.data.get("post_id")) for p in posts if p.data.get("post_id")]
-            if ids:
-                gone = poller.deleted(ids)
-                result.checked += len(ids)
-                if gone:
-                    result.add(self.ingest.ingest(ParsedBatch(events=tuple(gone)), brand_ids))
+            stored = [p.data for p in posts if p.data.get("post_id")]
+            if stored:
+                found = poller.check(stored)
+                result.checked += len(stored)
+                if found.events:
+                    result.add(self.ingest.ingest(found, brand_ids))
             fields["state"] = {"after": posts[-1].id if more else None}
         except PlatformRateLimited as exc:
             fields = {"retry_at": exc.retry_at}

@@ -63,6 +63,7 @@ class FakeMastodon(FakeServer):
         self.route("GET", r"/api/v1/timelines/tag/(?P<tag>[^/]+)", self._tag_timeline)
         self.route("GET", r"/api/v2/search", self._search)
         self.route("GET", r"/api/v1/statuses/(?P<id>[0-9]+)", self._get_status)
+        self.route("GET", r"/api/v1/statuses/(?P<id>[0-9]+)/context", self._context)
         self.route("POST", r"/api/v1/statuses", self._post_status)
 
     # -- scripting -------------------------------------------------------------------------
@@ -235,6 +236,27 @@ class FakeMastodon(FakeServer):
             if status is None or match["id"] in self.deleted:
                 return Response(404, {"error": "Record not found"})
         return Response(200, status)
+
+    def _context(self, req: Request, match: re.Match[str]) -> Response:
+        """The thread around a status: its ancestors (oldest first) and descendants (in order)."""
+        refused = self._authed(req)
+        if refused:
+            return refused
+        with self._state:
+            status = self.statuses.get(match["id"])
+            if status is None or match["id"] in self.deleted:
+                return Response(404, {"error": "Record not found"})
+            ancestors = []
+            parent = self.statuses.get(status["in_reply_to_id"] or "")
+            while parent is not None:
+                ancestors.insert(0, parent)
+                parent = self.statuses.get(parent["in_reply_to_id"] or "")
+            descendants, frontier = [], {match["id"]}
+            for candidate in sorted(self.statuses.values(), key=lambda s: _key(s["id"])):
+                if candidate["in_reply_to_id"] in frontier and candidate["id"] not in self.deleted:
+                    descendants.append(candidate)
+                    frontier.add(candidate["id"])
+        return Response(200, {"ancestors": ancestors, "descendants": descendants})
 
     def _post_status(self, req: Request, match: re.Match[str]) -> Response:
         refused = self._authed(req)

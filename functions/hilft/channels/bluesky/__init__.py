@@ -15,7 +15,7 @@ from hilft.channels.bluesky import parse
 from hilft.channels.bluesky.client import GET_POSTS_MAX, BlueskyClient
 from hilft.channels.polling import NewestFirst, PolledPage, register_poller, walk_newest_first
 from hilft.core.errors import PrivateChannelRefused
-from hilft.core.models import Deletion, Platform
+from hilft.core.models import Deletion, ParsedBatch, Platform
 
 if TYPE_CHECKING:
     import httpx
@@ -100,6 +100,9 @@ class BlueskyPoller:
         else:
             raise ValueError(f"unknown bluesky source {source!r}")
         yield from walk_newest_first(spec, state)
+
+    def check(self, posts: Sequence[Mapping[str, Any]]) -> ParsedBatch:
+        return ParsedBatch(events=tuple(self.deleted([str(p.get("post_id") or "") for p in posts])))
 
     def deleted(self, post_ids: Sequence[str]) -> list[Deletion]:
         found: list[Deletion] = []

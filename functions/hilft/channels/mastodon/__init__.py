@@ -18,7 +18,7 @@ from hilft.channels.mastodon import parse
 from hilft.channels.mastodon.client import PAGE_LIMIT, MastodonClient, NotSupported
 from hilft.channels.polling import PolledPage, id_newer, newest_id, register_poller
 from hilft.core.errors import PrivateChannelRefused
-from hilft.core.models import Deletion, ParsedBatch, Platform
+from hilft.core.models import Deletion, Kind, Mention, ParsedBatch, Platform
 
 if TYPE_CHECKING:
     import httpx
@@ -125,6 +125,33 @@ class MastodonPoller:
         except NotSupported:
             later = (now + SEARCH_RETRY).astimezone(UTC).isoformat()
             yield PolledPage(ParsedBatch(), {**state, "unsupported_until": later})
+
+    def check(self, posts: Sequence[Mapping[str, Any]]) -> ParsedBatch:
+        """Gone posts become deletions. An open direct message is read with its thread: the brand's
+        direct answers appear in no timeline hilft polls, so an answer in the thread (written in a
+        Mastodon app) is the brand's reply to that message."""
+        brand = self.brand_ids()
+        account = sorted(brand)[0] if brand else None
+        events: list[Mention | Deletion] = []
+        now = datetime.now(UTC)
+        for post in posts:
+            post_id = str(post.get("post_id") or "")
+            if not post_id.isdigit():
+                continue
+            if post.get("kind") != "dm" or post.get("status") not in ("open", "overdue"):
+                if not self.client.status_exists(post_id):
+                    events.append(Deletion(platform=Platform.MASTODON, post_id=post_id, deleted_at=now))
+                continue
+            context = self.client.context(post_id)
+            if context is None:
+                events.append(Deletion(platform=Platform.MASTODON, post_id=post_id, deleted_at=now))
+                continue
+            thread = parse.parse_statuses(parse.items_of(context.get("descendants")), brand, account).events
+            answers = [e for e in thread if isinstance(e, Mention) and e.is_brand]
+            if answers:
+                first = min(answers, key=lambda e: e.created_at)
+                events.append(first.model_copy(update={"in_reply_to": post_id, "kind": Kind.REPLY}))
+        return ParsedBatch(events=tuple(events))
 
     def deleted(self, post_ids: Sequence[str]) -> list[Deletion]:
         now = datetime.now(UTC)

@@ -103,6 +103,14 @@ class MastodonClient:
         self._json(response, "status")
         return True
 
+    def context(self, status_id: str) -> dict[str, Any] | None:
+        """The status's thread (``ancestors``, ``descendants``); None when the status is gone."""
+        response = self._request("GET", f"/api/v1/statuses/{_segment(status_id)}/context")
+        if response.status_code in (404, 410):
+            return None
+        body = self._json(response, "context")
+        return body if isinstance(body, dict) else {}
+
     # -- writes ----------------------------------------------------------------------------
     def post_status(self, text: str, *, in_reply_to_id: str | None, visibility: str, idempotency_key: str) -> str:
         form: dict[str, str] = {"status": text[:MAX_STATUS_CHARS], "visibility": visibility}
