@@ -132,6 +132,12 @@ class App:
                                    claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds))
 
     @cached_property
+    def reopen_service(self) -> Any:
+        from hilft.service.closing import ReopenService
+
+        return ReopenService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock)
+
+    @cached_property
     def report_service(self) -> Any:
         from hilft.service.report import ReportService
 

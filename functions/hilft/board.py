@@ -84,7 +84,8 @@ def build(app: App, *, window: timedelta = board_view.DEFAULT_WINDOW) -> board_v
     now = app.clock()
     policy = app.policy
     open_docs = [(snap.id, snap.data) for snap in app.store.board_items(ROW_LIMIT)]
-    recent = [snap.data for snap in app.store.received_since(now - window)]
+    recent_snaps = app.store.received_since(now - window)
+    recent = [snap.data for snap in recent_snaps]
     open_alerts = getattr(app.store, "open_operator_alerts", None)  # test stores may not keep them
     alert_docs = [snap.data for snap in open_alerts()] if open_alerts else []
     from hilft.service.holding import default_text
@@ -93,7 +94,8 @@ def build(app: App, *, window: timedelta = board_view.DEFAULT_WINDOW) -> board_v
     return board_view.build_board(open_docs=open_docs, recent_docs=recent, now=now, window=window,
                                   promise=policy.promise.first_response, departments=departments(app),
                                   tz=ZoneInfo(policy.promise.timezone), brand=policy.brand.name,
-                                  alert_docs=alert_docs, holding_texts=holding_texts)
+                                  alert_docs=alert_docs, holding_texts=holding_texts,
+                                  quiet_docs=[(snap.id, snap.data) for snap in recent_snaps])
 
 
 def departments(app: App) -> list[board_view.Department]:
@@ -151,4 +153,7 @@ def _act(app: App, request: flask.Request) -> flask.Response:
         held = app.holding_service.request(doc_id, text=text, requested_by=who)
         return web.json_response({"outcome": held.outcome}, 202 if held.outcome == "queued" else 200,
                                  headers=_COMMON_HEADERS)
-    raise MalformedPayload("action must be ack, handoff or hold")
+    if action == "reopen":
+        result = app.reopen_service.reopen(doc_id, who)
+        return web.json_response({"outcome": result.outcome}, headers=_COMMON_HEADERS)
+    raise MalformedPayload("action must be ack, handoff, hold or reopen")

@@ -29,10 +29,12 @@ TEXTS: dict[str, dict[str, Any]] = {
         "department": "department", "nothing": "Nothing overdue or at risk.",
         "chart": "First response and SLA hit rate, last", "late": "late", "in": "in",
         "states": {"overdue": "overdue", "at_risk": "at risk", "open": "open"},
+        "quiet": "Closing messages: no reply needed (reopen if they do)", "reopen": "Needs a reply",
         "hold": "Holding reply", "hold_prompt": "Public holding reply (check or edit, then OK to send):",
         "actions": {"ack": "acknowledge", "handoff": "hand off", "hold": "holding reply"},
         "outcomes": {"queued": "queued, it goes out in a moment", "acknowledged": "acknowledged",
-                     "already_answered": "already answered"},
+                     "already_answered": "already answered",
+                     "reopened": "reopened: the promise runs from now"},
     },
     "de": {
         "title": "Bereitschafts-Board", "promise": "Versprechen: erste Antwort innerhalb von", "times_in": "Zeiten in",
@@ -46,10 +48,13 @@ TEXTS: dict[str, dict[str, Any]] = {
         "department": "Abteilung", "nothing": "Nichts überfällig oder gefährdet.",
         "chart": "Erste Antwort und SLA-Quote, letzte", "late": "überfällig", "in": "noch",
         "states": {"overdue": "überfällig", "at_risk": "gefährdet", "open": "offen"},
+        "quiet": "Abschlussnachrichten: keine Antwort nötig (bei Bedarf wieder öffnen)",
+        "reopen": "Braucht Antwort",
         "hold": "Zwischenantwort", "hold_prompt": "Öffentliche Zwischenantwort (prüfen oder ändern, OK sendet):",
         "actions": {"ack": "Bestätigen", "handoff": "Übergabe", "hold": "Zwischenantwort"},
         "outcomes": {"queued": "eingereiht, geht gleich raus", "acknowledged": "bestätigt",
-                     "already_answered": "schon beantwortet"},
+                     "already_answered": "schon beantwortet",
+                     "reopened": "wieder offen: das Versprechen läuft ab jetzt"},
     },
 }
 

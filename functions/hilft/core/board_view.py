@@ -20,7 +20,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -107,6 +107,28 @@ def _placeholder(data: Mapping[str, Any]) -> str:
         return ("[text unavailable from the Graph API: open the post]" if data.get("enrichment") == "unreadable"
                 else "[text being fetched from the Graph API]")
     return ""
+
+
+@dataclass(frozen=True)
+class QuietRow:
+    """A closing message ("Danke, läuft wieder") that started no promise; staff can reopen it."""
+
+    doc_id: str
+    platform: str
+    author: str
+    text: str
+    received_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"doc_id": self.doc_id, "platform": self.platform, "author": self.author, "text": self.text,
+                "received_at": self.received_at.isoformat() if self.received_at else None}
+
+
+def quiet_rows(docs: Iterable[tuple[str, Mapping[str, Any]]]) -> list[QuietRow]:
+    rows = [QuietRow(doc_id=doc_id, platform=str(d.get("platform") or ""), author=_author(d),
+                     text=_clip(str(d.get("text") or "")), received_at=_aware(d.get("received_at")))
+            for doc_id, d in docs if d.get("status") == "no_reply_needed"]
+    return sorted(rows, key=lambda r: (r.received_at or datetime.min.replace(tzinfo=UTC)), reverse=True)
 
 
 @dataclass(frozen=True)
@@ -353,6 +375,7 @@ class Board:
     tz: ZoneInfo
     brand: str = "hilft"
     alerts: tuple[OperatorAlert, ...] = ()
+    quiet: tuple[QuietRow, ...] = ()
 
     def counts(self) -> dict[str, int]:
         states = ("overdue", "at_risk", "open")
@@ -364,7 +387,8 @@ class Board:
                 "items": [row.as_json() for row in self.rows], "stats": self.stats.as_json(),
                 "chart": [{"start": b.start.isoformat(), **b.stats.as_json()} for b in self.buckets],
                 "departments": [{"name": d.name, "label": d.label} for d in self.departments],
-                "operator_alerts": [a.as_json() for a in self.alerts]}
+                "operator_alerts": [a.as_json() for a in self.alerts],
+                "no_reply_needed": [q.as_json() for q in self.quiet]}
 
     def svg(self) -> str:
         return chart_svg(self.buckets, promise=self.promise, window=self.window, tz=self.tz)
@@ -374,12 +398,14 @@ def build_board(*, open_docs: Iterable[tuple[str, Mapping[str, Any]]],
                 recent_docs: Iterable[Mapping[str, Any]], now: datetime, window: timedelta,
                 promise: timedelta, departments: Sequence[Department], tz: ZoneInfo,
                 brand: str = "hilft", alert_docs: Iterable[Mapping[str, Any]] = (),
-                holding_texts: Mapping[str, str] | None = None) -> Board:
+                holding_texts: Mapping[str, str] | None = None,
+                quiet_docs: Iterable[tuple[str, Mapping[str, Any]]] = ()) -> Board:
     recent = [doc for doc in recent_docs if (_aware(doc.get("received_at")) or now) >= now - window]
     rows = [replace(row, holding_text=(holding_texts or {}).get(row.doc_id)) for row in board_rows(open_docs, now)]
     return Board(now=now, rows=rows, stats=response_stats(recent, now),
                  buckets=chart_buckets(recent, now, window), window=window, promise=promise,
-                 departments=list(departments), tz=tz, brand=brand, alerts=tuple(operator_alerts(alert_docs)))
+                 departments=list(departments), tz=tz, brand=brand, alerts=tuple(operator_alerts(alert_docs)),
+                 quiet=tuple(quiet_rows(quiet_docs)))
 
 
 def content_security_policy(nonce: str) -> str:

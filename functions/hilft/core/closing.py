@@ -28,8 +28,11 @@ DEFAULT_PHRASES: Mapping[str, tuple[str, ...]] = {
 }
 DEFAULT_BLOCKERS: Mapping[str, tuple[str, ...]] = {
     "de": ("aber", "immer noch", "noch immer", "nochmal", "schon wieder", "wieder nicht", "wieder weg",
-           "wieder ausgefallen", "leider", "nicht", "kein", "keine", "trotzdem", "störung", "weiterhin", "bitte"),
-    "en": ("but", "still", "again", "not", "n't", "no ", "unfortunately", "however", "please", "outage", "down"),
+           "wieder ausgefallen", "leider", "nicht", "kein", "keine", "trotzdem", "störung", "weiterhin", "bitte",
+           "noch was", "noch etwas", "noch eine", "noch ein", "frage", "außerdem", "zusätzlich", "wie", "wann",
+           "warum", "wo", "können", "könnt", "kannst", "könnten"),
+    "en": ("but", "still", "again", "not", "n't", "no ", "unfortunately", "however", "please", "outage", "down",
+           "one more", "another", "question", "also", "how", "when", "why", "where", "can you", "could you"),
 }
 MAX_WORDS = 14
 
@@ -53,7 +56,7 @@ def closing_phrase(text: str, language: str | None, *, phrases: Mapping[str, Ite
     clean = normalise(text)
     if not clean or "?" in clean or len(_WORD.findall(clean)) > max_words:
         return None
-    languages = [language] if language in phrases else list(phrases)
+    languages: list[str] = [language] if language is not None and language in phrases else list(phrases)
     for lang in languages:
         if any(_contains(clean, b.strip()) if b.strip().isalpha() or " " in b.strip() else b in clean
                for b in blockers.get(lang, ())):

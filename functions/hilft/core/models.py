@@ -33,6 +33,7 @@ class Status(StrEnum):
     OVERDUE = "overdue"
     HANDED_OFF = "handed_off"
     DELETED = "deleted"
+    NO_REPLY_NEEDED = "no_reply_needed"  # a closing "thanks, works again": no promise, staff can reopen
 
 
 class Author(BaseModel):
@@ -78,6 +79,9 @@ class Mention(BaseModel):
     edited_at: datetime | None = None  # when the edit was made (X: the version's created_at)
     # Meta sent ids only (Page and Instagram mentions): text and author come from the Graph API later.
     needs_enrichment: bool = False
+    # Posted where the brand owns the conversation (a reply anywhere in a thread the brand's post
+    # started, as Threads delivers them): addressed to the brand like a comment under its Page post.
+    on_brand_surface: bool = False
 
     @field_validator("created_at")
     @classmethod

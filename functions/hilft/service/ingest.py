@@ -18,6 +18,7 @@ from typing import Any
 
 from hilft.adapters.firestore_store import ANSWERS, MENTIONS, OPERATOR_ALERTS, Snapshot
 from hilft.core import ids
+from hilft.core.closing import DEFAULT_BLOCKERS, DEFAULT_PHRASES, closing_phrase
 from hilft.core.models import AccessRevoked, Deletion, Kind, Mention, ParsedBatch, Platform
 from hilft.core.pii import DEFAULT_CUSTOMER_NUMBER_PATTERNS, PiiConfig, redact_text
 from hilft.core.policy import Policy
@@ -91,7 +92,7 @@ class IngestService:
 
     # -- customer posts --------------------------------------------------------------------
     def _addressed_to_brand(self, m: Mention, brand_ids: frozenset[str]) -> bool:
-        if m.kind == Kind.DM or m.platform in _OWNED_SURFACES:
+        if m.kind == Kind.DM or m.platform in _OWNED_SURFACES or m.on_brand_surface:
             return True
         if m.in_reply_to_author_id and m.in_reply_to_author_id in brand_ids:
             return True
@@ -116,6 +117,9 @@ class IngestService:
         if m.edit_of and self._apply_edit(doc_id, m, result):
             return  # an edit of a post we hold: same document, same promise
         redacted, pii_kinds = redact_text(m.text, self.pii_config)
+        if not radar and not pii_kinds and self._closes_answered_conversation(m, brand_ids):
+            self._store_closing(doc_id, key, m, redacted, now, result)
+            return
         decision = route(m.text, m.lang, self.policy.departments, self.policy.handoff.default_department)
         priority = self.policy.priority_for(m.text, m.author.followers)
         promise = self.policy.promise_for(m.platform.value, priority)
@@ -209,6 +213,41 @@ class IngestService:
                                               answered_by=answer.data.get("answered_by"),
                                               via=str(answer.data.get("via") or "")):
                     result.answered += 1
+
+    # -- closing messages ----------------------------------------------------------------------
+    def _closes_answered_conversation(self, m: Mention, brand_ids: frozenset[str]) -> bool:
+        """"Danke, läuft wieder" replying to the brand (or in a DM thread the brand answered)."""
+        closing = self.policy.closing
+        if not closing.enabled or m.encrypted or m.needs_enrichment or m.edit_of:
+            return False
+        answered = bool(m.in_reply_to_author_id and m.in_reply_to_author_id in brand_ids)
+        if not answered and m.kind == Kind.DM and m.conversation_id:
+            marker = self.store.get(ANSWERS, ids.answer_key(m.platform.value, m.conversation_id))
+            answered_at = marker.data.get("answered_at") if marker else None
+            answered = isinstance(answered_at, datetime) and answered_at <= m.created_at
+        if not answered:
+            return False
+        phrase = closing_phrase(m.text, m.lang, phrases=closing.phrases or DEFAULT_PHRASES,
+                                blockers=closing.blockers or DEFAULT_BLOCKERS, max_words=closing.max_words)
+        return phrase is not None
+
+    def _store_closing(self, doc_id: str, key: str, m: Mention, redacted: str, now: datetime,
+                       result: IngestResult) -> None:
+        """Kept (visible, reopenable on the board) but with no promise: no tasks, no alerts."""
+        doc: dict[str, Any] = {"platform": m.platform.value, "post_id": key, "kind": m.kind.value,
+               "conversation_id": m.conversation_id, "in_reply_to": m.in_reply_to, "author_id": m.author.id,
+               "author_handle": m.author.handle, "author_name": m.author.name,
+               "author_followers": m.author.followers, "brand_account_id": m.brand_account_id,
+               "text": redacted, "pii_kinds": [], "lang": m.lang, "url": m.url, "radar": False,
+               "status": "no_reply_needed", "created_at": m.created_at, "received_at": now, "due_at": None,
+               "answered_at": None, "alert_level": None, "next_alert_at": None, "acknowledged": False,
+               "alerts": {}, "expire_at": retention(now, self.retention_days), "schema": 1}
+        if self.store.create(MENTIONS, doc_id, doc):
+            result.stored += 1
+            result.doc_ids.append(doc_id)
+            log.info("closing message: no reply needed", doc_id=doc_id, platform=m.platform.value)
+        else:
+            result.duplicates += 1
 
     # -- edits ---------------------------------------------------------------------------------
     @staticmethod

@@ -145,6 +145,13 @@
       act("hold", {doc_id: tr.dataset.docId, text: text});
     }
   });
+  var quiet = document.getElementById("quiet");
+  if (quiet) quiet.addEventListener("click", function (event) {
+    var target = event.target.closest("button.reopen-btn"), tr = event.target.closest("tr[data-doc-id]");
+    if (!target || !tr) return;
+    target.disabled = true;
+    act("reopen", {doc_id: tr.dataset.docId}).then(function () { tr.remove(); });
+  });
   setInterval(tick, 1000);
   setInterval(refresh, config.refresh_ms);
   tick();

@@ -1,0 +1,59 @@
+"""Reopening a closing message staff judge to need an answer after all: from that moment the
+post gets the policy's promise, counted from now in business time, with its warning and due
+tasks — exactly as if it had just arrived."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hilft.core import ids
+from hilft.core.errors import NotFound
+from hilft.core.policy import Policy
+from hilft.logs import get_logger
+from hilft.service.ports import Clock, Scheduler, Store
+
+log = get_logger("hilft.closing")
+
+MENTIONS = "mentions"
+
+
+@dataclass(frozen=True)
+class ReopenResult:
+    outcome: str
+
+
+class ReopenService:
+    def __init__(self, *, store: Store, scheduler: Scheduler, policy: Policy, clock: Clock) -> None:
+        self.store = store
+        self.scheduler = scheduler
+        self.policy = policy
+        self.clock = clock
+
+    def reopen(self, doc_id: str, by: str) -> ReopenResult:
+        snap = self.store.get(MENTIONS, doc_id)
+        if snap is None:
+            raise NotFound("no such post")
+        if snap.data.get("status") != "no_reply_needed":
+            return ReopenResult("not_closing")
+        now = self.clock()
+        platform = str(snap.data.get("platform"))
+        promise = self.policy.promise_for(platform, snap.data.get("priority"))
+        due_at = self.policy.calendar.add_business_time(now, promise)
+        warn_at = due_at - self.policy.promise.warning_before
+        base = {"doc_id": doc_id, "platform": platform, "post_id": snap.data.get("post_id"),
+                "due_at": due_at.isoformat()}
+        tasks = [(ids.task_id(doc_id, "due", 1, due_at), due_at, {**base, "kind": "due", "level": 1})]
+        if warn_at > now:
+            tasks.append((ids.task_id(doc_id, "warning", 0, due_at), warn_at, {**base, "kind": "warning", "level": 0}))
+        self.scheduler.schedule_many(tasks, now)  # first: a crash after this loses nothing
+
+        def decide(current: Any) -> dict[str, Any] | None:
+            if current is None or current.data.get("status") != "no_reply_needed":
+                return None
+            return {"status": "open", "due_at": due_at, "warn_at": warn_at, "promise_seconds": promise.total_seconds(),
+                    "reopened_at": now, "reopened_by": by}
+
+        self.store.mutate(MENTIONS, doc_id, decide)
+        log.info("closing message reopened", doc_id=doc_id)
+        return ReopenResult("reopened")

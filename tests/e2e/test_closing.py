@@ -1,0 +1,55 @@
+"""A customer's "Danke, läuft wieder" after the brand answered starts no promise; staff see it on
+the board and reopen it with one click, and then the promise runs from that moment."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.builders import BRAND_ID, aaa_tweet, brand_reply
+from tests.stack_fixtures import STAFF_TOKEN, tasks_of
+
+pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
+
+BOARD = {"Authorization": f"Bearer {STAFF_TOKEN}", "X-Hilft-Board": "1"}
+
+
+def _conversation(e2e, closing_text: str) -> str:
+    post_id, body = aaa_tweet("Seit heute früh kein Internet in Kiel", user_id="3300000001")
+    assert e2e.post_x(body).status_code == 200
+    reply_id, reply = brand_reply(post_id, "3300000001")
+    assert e2e.post_x(reply).status_code == 200
+    thanks_id, thanks = aaa_tweet(closing_text, user_id="3300000001", reply_to=reply_id, reply_to_user=BRAND_ID)
+    assert e2e.post_x(thanks).status_code == 200
+    return thanks_id
+
+
+def test_thanks_after_the_brand_answered_needs_no_reply_and_can_be_reopened(e2e, tasks_client):
+    from hilft.core.ids import mention_doc_id
+
+    thanks_id = _conversation(e2e, "Danke, läuft wieder!")
+    doc = e2e.mention("x", thanks_id)
+    assert doc["status"] == "no_reply_needed" and doc["due_at"] is None
+    assert tasks_of(tasks_client, "x", thanks_id) == []
+
+    board = e2e.http.get(e2e.url("board"), params={"format": "json"}, headers=BOARD).json()
+    assert [q["doc_id"] for q in board["no_reply_needed"]] == [mention_doc_id("x", thanks_id)]
+    page = e2e.http.get(e2e.url("board"), headers=BOARD).text
+    assert "Needs a reply" in page
+
+    reopened = e2e.http.post(e2e.url("board") + "?action=reopen", json={"doc_id": mention_doc_id("x", thanks_id)},
+                             headers=BOARD)
+    assert reopened.status_code == 200 and reopened.json()["outcome"] == "reopened"
+    doc = e2e.mention("x", thanks_id)
+    assert doc["status"] == "open" and doc["reopened_by"] == "staff" and doc["due_at"] is not None
+    kinds = sorted(json.loads(t.http_request.body)["kind"] for t in tasks_of(tasks_client, "x", thanks_id))
+    assert "due" in kinds
+
+
+@pytest.mark.parametrize("text", ["Danke, aber es geht immer noch nicht", "Danke! Wann kommt der Techniker?",
+                                  "Danke, meine Nummer ist 0170 1234567"])
+def test_thanks_with_a_complaint_a_question_or_personal_data_keeps_its_promise(e2e, tasks_client, text):
+    post_id = _conversation(e2e, text)
+    assert e2e.mention("x", post_id)["status"] == "open"
+    assert tasks_of(tasks_client, "x", post_id)
