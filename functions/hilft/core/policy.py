@@ -379,6 +379,18 @@ class Radar(_Section):
     warning: StrictBool = False
 
 
+class Closing(_Section):
+    """[closing]: a customer's "Danke, läuft wieder" in a conversation the brand already answered
+    starts no promise; it is marked ``no_reply_needed`` (on the board, one click reopens it).
+    Never when it asks a question or carries personal data. Empty lists: the built-in phrases
+    (``core.closing``)."""
+
+    enabled: StrictBool = True
+    phrases: dict[LanguageCode, tuple[Keyword, ...]] = {}
+    blockers: dict[LanguageCode, tuple[Keyword, ...]] = {}
+    max_words: Annotated[StrictInt, Field(ge=1, le=60)] = 14
+
+
 def _phone_region(value: str) -> str:
     try:
         PiiConfig(default_region=value)
@@ -547,6 +559,7 @@ class Policy(_Section):
     promise: Promise = Promise()
     escalation: Escalation = Escalation()
     radar: Radar = Radar()
+    closing: Closing = Closing()
     outage: Outage = Outage()
     pii: Pii = Pii()
     handoff: Handoff = Handoff()
