@@ -33,6 +33,7 @@ keywords = ["internet", "dsl", "festnetz"]
 [departments.kundenservice]
 label = "Kundenservice"
 [outage]
+trigger = "tasks"
 resolve_after = "10m"
 update_every = "5m"
 fold_window = "30s"
@@ -258,3 +259,13 @@ def test_disabled_outage_detection_does_nothing() -> None:
     world.advance(60)
     assert world.incidents.evaluate() == {"outcome": "disabled"}
     assert world.incident_docs() == {} and world.store.data.get(OUTAGE_STATE) is None
+
+
+def test_with_the_sweep_trigger_webhooks_enqueue_nothing_and_the_sweep_still_finds_the_burst() -> None:
+    world = World(POLICY.replace('trigger = "tasks"', 'trigger = "sweep"'))
+    for _ in range(6):
+        world.post(BURST, 2)
+        world.advance(10)
+    assert not [t for t in world.scheduler.tasks.values() if t.payload["kind"] == "outage_eval"]
+    world.advance(70)  # the minute sweep ran
+    assert len(world.incident_docs()) == 1

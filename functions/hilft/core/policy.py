@@ -527,6 +527,9 @@ class OutageTopic(_Section):
 class Outage(_Section):
     enabled: StrictBool = True
     method: Literal["poisson"] = "poisson"
+    # "tasks": the webhooks enqueue one evaluation per slot (detection within a slot or two);
+    # "sweep": only the minute sweep evaluates (no extra task; detection up to a minute later).
+    trigger: Literal["tasks", "sweep"] = "sweep"
     words: tuple[Keyword, ...] = ()  # outage words; empty: the built-in list (core.outage)
     topics: dict[Name, OutageTopic] = {}  # empty: one topic per department that has keywords
     slot: PositiveDuration = timedelta(seconds=20)

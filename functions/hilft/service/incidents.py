@@ -4,10 +4,11 @@ How posts are counted (the scale design)
 ----------------------------------------
 No write per post goes to a shared document. Every customer post is already written once, as its
 ``mentions`` document (with ``received_at``). The detector runs as a **scheduled evaluation** per
-slot (default 20 s): the webhook, after storing posts, enqueues one named Cloud Task for the
-current slot (per instance at most one create per slot; the name dedupes across instances), which
-fires ``grace`` after the slot ends; the minute ``sweep`` evaluates too (backstop, and it resolves
-quiet incidents when no posts come). An evaluation reads the posts received since the last one
+slot (default 20 s): with ``outage.trigger = "tasks"`` the webhook, after storing posts, enqueues
+one named Cloud Task for the current slot (per instance at most one create per slot; the name
+dedupes across instances), which fires ``grace`` after the slot ends; the minute ``sweep``
+evaluates too (the only trigger with ``trigger = "sweep"``, the backstop otherwise, and it
+resolves quiet incidents when no posts come). An evaluation reads the posts received since the last one
 (one range query on ``received_at``), finds their topic and place in the redacted text
 (``core.outage.signal_of``), counts them per key and slot, runs ``core.outage.advance`` and writes
 the detector's state back to one document (``outage_state/detector``) — once per evaluation, so
@@ -119,7 +120,7 @@ class IncidentService:
     # -- the trigger ------------------------------------------------------------------------------
     def note_ingest(self, stored: int) -> None:
         """After a webhook stored posts: make sure this slot gets evaluated (one task per slot)."""
-        if not self.enabled or stored <= 0:
+        if not self.enabled or stored <= 0 or self.policy.outage.trigger != "tasks":
             return
         now = self.clock()
         slot = outage.slot_of(now, self.params.slot_seconds)
