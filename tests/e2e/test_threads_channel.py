@@ -106,6 +106,10 @@ def test_a_brand_reply_stops_the_clock(e2e, tasks_client, how):
     assert e2e.mention("threads", brand) is None  # the brand's own reply is no item
     e2e.wait(lambda: not tasks_of(tasks_client, "threads", customer), timeout=10,
              what="the answered post's tasks deleted")
+    # "still broken" under the brand's answer is addressed to the brand: a new promise
+    follow_up = str(int(brand) + 100)
+    assert post(e2e, reply(follow_up, "Immer noch kaputt", to=brand, shift=2)).json()["stored"] == 1
+    assert e2e.mention("threads", follow_up)["status"] == "open"
 
 
 def test_pii_is_handed_off_as_one_public_pointer_reply_and_never_a_dm(e2e):

@@ -120,9 +120,25 @@ def test_a_deleted_post_is_forgotten():
     assert doc["status"] == "deleted" and doc["text"] == "" and doc["author_handle"] is None
 
 
-def test_a_nested_reply_to_another_customer_is_kept_only_by_the_radar():
+def test_a_reply_anywhere_in_the_brands_thread_is_addressed_to_the_brand():
     world = World()
-    assert world.deliver("replies", world.reply("903", "Bei mir auch nicht", to="900")).stored == 0
+    world.deliver("replies", world.reply("900", "Kein Netz"))
+    world.deliver("replies", world.reply("901", "Wir schauen nach!", username="brand_hilft", to="900"))
+    # "still broken" under the brand's answer: the payload names the replied-to post by id only
+    assert world.deliver("replies", world.reply("902", "Immer noch kaputt", to="901")).stored == 1
+    assert world.deliver("replies", world.reply("903", "Bei mir auch nicht", to="900", username="nachbar")).stored == 1
+    assert world.doc("902")["status"] == "open" and world.doc("903")["status"] == "open"
+
+
+def test_a_mention_outside_the_brands_threads_is_addressed_only_by_the_tag():
+    world = World()
+    value = world.reply("904", "kein Netz")
+    value["root_post"] = {"id": "77", "owner_id": "4242", "username": "someone"}
+    value["replied_to"] = {"id": "77"}
+    body = json.dumps({"app_id": "1", "topic": "interaction", "target_id": "999", "time": 1,
+                       "values": {"field": "mentions", "value": value}}).encode()
+    batch = threads.parse(body, brand_user_ids=frozenset({BRAND}))
+    assert world.ingest.ingest(batch, frozenset({BRAND})).stored == 0  # tagged someone else
 
 
 def test_pii_handoff_is_one_public_pointer_reply_without_the_personal_data():

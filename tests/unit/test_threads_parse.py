@@ -124,12 +124,12 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "replies.json": {"type": Mention, "post_id": "8901234", "kind": Kind.REPLY, "author_id": "test_username",
                      "author_handle": "test_username", "text": "Reply", "created_at": AT,
                      "conversation_id": "123456", "in_reply_to": "567890", "in_reply_to_author_id": None,
-                     "is_brand": False, "brand_account_id": "123456",
+                     "is_brand": False, "brand_account_id": "123456", "on_brand_surface": True,
                      "url": "https://www.threads.net/@test_username/post/Pp"},
     # A post tagging the brand 78901.
     "mentions.json": {"type": Mention, "post_id": "8901234", "kind": Kind.MENTION, "author_id": "test_username",
                       "text": "Reply", "created_at": AT, "mentioned_user_ids": ("78901",), "is_brand": False,
-                      "brand_account_id": "78901", "in_reply_to": None},
+                      "brand_account_id": "78901", "in_reply_to": None, "on_brand_surface": False},
     # The brand deleted its post.
     "delete.json": {"type": Deletion, "post_id": "8901234", "author_id": "78901", "deleted_at": AT},
     # The brand published (a top-level post in Meta's sample: it answers nothing).

@@ -9,9 +9,11 @@ HMAC-SHA256 of the raw body with the Threads app secret) and carries one change:
     {"app_id", "topic": "moderate" | "interaction", "target_id", "time", "subscription_id",
      "has_uid_field", "values": {"value": {...}, "field": "replies" | "mentions" | "delete" | "publish"}}
 
-* ``replies`` (moderate): a reply in a thread whose root post the brand owns. The payload names
-  the author by ``username`` only and the root post's owner (``root_post.owner_id``); a reply
-  written by the root post's owner itself is the brand answering (``is_brand``).
+* ``replies`` (moderate): a reply in a thread whose root post the brand owns, addressed to the
+  brand wherever in the thread it stands (``on_brand_surface``, like a comment under a Page post:
+  "still broken" under the brand's answer must not be missed). The payload names the author by
+  ``username`` only, the replied-to post by id only, and the root post's owner
+  (``root_post.owner_id``); a reply written by the root post's owner is the brand answering.
 * ``mentions`` (interaction): a public post tagging the brand (``target_id`` is the brand's id).
 * ``publish`` (interaction): a post or reply the brand's own account published, from any tool:
   a brand answer (``is_brand``), which stops the clock of the post it replies to.
@@ -190,7 +192,8 @@ def _reply(media: _Media, brand_ids: frozenset[str], sent_at: datetime, where: s
     owner = root.owner_id if root else None
     by_owner = bool(root and owner in brand_ids and media.username and media.username == root.username)
     parent = media.replied_to.id if media.replied_to else (root.id if root else None)
-    # A direct answer to the root post is addressed to its owner; deeper replies answer someone else.
+    # Only a direct reply to the root post is known to answer its owner (the payload names no other
+    # replied-to author): what closing-message detection relies on.
     direct = root is not None and parent == root.id
     return Mention(
         platform=Platform.THREADS,
@@ -204,6 +207,7 @@ def _reply(media: _Media, brand_ids: frozenset[str], sent_at: datetime, where: s
         in_reply_to_author_id=owner if direct else None,
         is_brand=by_owner,
         brand_account_id=owner if owner in brand_ids else None,
+        on_brand_surface=owner in brand_ids,
         url=_permalink(media.permalink),
     )
 
