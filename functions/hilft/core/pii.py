@@ -194,10 +194,10 @@ _IBAN_CANDIDATE = re.compile(
 _IBAN_START = re.compile(r"(?<![0-9A-Za-z])[A-Za-z]{2}[ \u00a0.-]?[0-9]{2}")
 _IBAN_SEPARATORS = " \u00a0.-"
 _IBAN_REGISTRY = numdb.get("iban")
-_CARD_CANDIDATE = re.compile(r"(?<![\w.,])[1-6][0-9]{3}(?:[ -]?[0-9]){8,15}(?![\w]|[.,][0-9])")
+_CARD_CANDIDATE = re.compile(r"(?<![\w.,])[0-6][0-9]{3}(?:[ -]?[0-9]){8,15}(?![\w]|[.,][0-9])")
 # Issuer prefixes: Visa 4, Mastercard 51-55 and 2221-2720, Amex 34/37, Diners 300-305/36/38, Discover 6011/64/65,
-# JCB 35/2131/1800, Maestro 50/56-69 (Maestro also 12 digits).
-_CARD_PREFIX = re.compile(r"4|5[0-9]|2(?:2[2-9]|[3-6][0-9]|7[01]|720)|3[4578]|30[0-5]|36|6[0-9]|2131|1800")
+# JCB 35/2131/1800, Maestro 50/56-69/0604 (Maestro also 12 digits).
+_CARD_PREFIX = re.compile(r"4|5[0-9]|2(?:2[2-9]|[3-6][0-9]|7[01]|720)|3[4578]|30[0-5]|36|6[0-9]|2131|1800|0604")
 
 _EMAIL = re.compile(
     r"(?<![\w.%+'-])[\w%+-](?:[\w.%+'-]{0,62}[\w%+-])?"
@@ -494,7 +494,7 @@ def _iban_length(country: str) -> int:
 def _cards(masked: str) -> Iterator[_Candidate]:
     for match in _CARD_CANDIDATE.finditer(masked):
         digits = match.group().replace(" ", "").replace("-", "")
-        shortest = 12 if digits[0] in "56" else 13
+        shortest = 12 if digits[0] in "056" else 13
         if shortest <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and luhn.is_valid(digits):
             yield _Candidate(PiiKind.CARD, match.start(), match.end())
 

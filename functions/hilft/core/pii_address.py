@@ -58,7 +58,7 @@ _HOUSE_NUMBER = (
     r"(?![2-6]\s?G(?![\w]))[1-9][0-9]{0,3}(?:\s?[a-zA-Z](?![\w]))?(?:\s?[-/]\s?[1-9][0-9]{0,3}[a-zA-Z]?(?![\w]))?"
 )
 _NOT_A_HOUSE_NUMBER_AFTER = (
-    r"(?![0-9]|[.,:][0-9]|\s?(?:%|€|\$|£|x\b|GB|MB|KB|TB|GHz|MHz|Mbit|MBit|Mbps|Kbit|Gbit|Euro|EUR|Uhr|h\b|min\b"
+    r"(?![0-9]|[.,:/-][0-9]|\s?(?:%|€|\$|£|x\b|GB|MB|KB|TB|GHz|MHz|Mbit|MBit|Mbps|Kbit|Gbit|Euro|EUR|Uhr|h\b|min\b"
     r"|Min\b|mal\b|Mal\b|Tage|Stunden|Minuten|Sekunden|Wochen|Monate|Jahre|Balken|Leute|Kunden|Geräte|Prozent"
     r"|Meter|km\b|m\b|ms\b|Grad|°|Punkte|Sterne|Stück|Stk))"
 )

@@ -4,7 +4,7 @@
 - the generated set (tests/eval/pii/generate.py): Faker values in care-post templates, plus hard negatives.
 
 Gates on each: recall >= 95 %, precision >= 95 %, leak-free >= 95 %, needless handoffs < 2 %. The tables
-(per kind and language) are printed (run with -s) and written to test-artifacts/pii_eval.txt.
+(per kind and language) are printed (run with -s) and written to test-artifacts/pii_eval_<set>.txt.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tests.eval.pii.scoring import KINDS, Item, Score, score
 ROOT = Path(__file__).resolve().parents[3]
 SHIPPED_POLICY = ROOT / "functions" / "policy.toml"
 CORPUS = ROOT / "tests" / "fixtures" / "pii" / "corpus.jsonl"
-ARTIFACT = ROOT / "test-artifacts" / "pii_eval.txt"
+ARTIFACTS = ROOT / "test-artifacts"
 
 MIN_RECALL = MIN_PRECISION = MIN_LEAK_FREE = 0.95
 MAX_NEEDLESS_HANDOFFS = 0.02
@@ -69,9 +69,8 @@ def scored(name: str) -> Score:
     result = score(items, _detector(shipped_config()))
     report = result.table(f"{name} set ({len(items)} posts), shipped policy") + "\n" + result.examples()
     print(report)
-    ARTIFACT.parent.mkdir(exist_ok=True)
-    with ARTIFACT.open("a" if ARTIFACT.exists() and name == "generated" else "w", encoding="utf-8") as handle:
-        handle.write(report + "\n")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"pii_eval_{name}.txt").write_text(report + "\n", encoding="utf-8")
     return result
 
 
