@@ -222,17 +222,6 @@ class OutOfHours(_Section):
     dm: StrictBool = True  # answer a direct message with a direct message
 
 
-class OutOfHours(_Section):
-    """[promise.out_of_hours]: one automatic acknowledgment when a post arrives while the team is closed
-    ("Unser Team ist ab Montag, 8:00 Uhr wieder für Sie da und meldet sich bis 8:55 Uhr."): once per
-    author per closed period, never for radar items or posts a handoff answers. It is not the first
-    response: the promise keeps running. Texts: templates out_of_hours_reply / out_of_hours_dm."""
-
-    enabled: StrictBool = False
-    public: StrictBool = True  # answer a public post with a public reply
-    dm: StrictBool = True  # answer a direct message with a direct message
-
-
 class Promise(_Section):
     first_response: PositiveDuration = timedelta(minutes=60)
     warning_before: NonNegativeDuration = timedelta(minutes=15)
@@ -243,7 +232,6 @@ class Promise(_Section):
     channels: ChannelPromises = ChannelPromises()
     priorities: dict[Name, PositiveDuration] = {}
     priority_rules: tuple[PriorityRule, ...] = ()
-    out_of_hours: OutOfHours = OutOfHours()
     out_of_hours: OutOfHours = OutOfHours()
 
     @field_validator("hours", mode="before")
@@ -494,8 +482,6 @@ class TemplateSet(_Section):
     public_reply: TemplateText | None = None
     dm_closed_reply: TemplateText | None = None
     private_pointer: TemplateText | None = None
-    out_of_hours_reply: TemplateText | None = None
-    out_of_hours_dm: TemplateText | None = None
     out_of_hours_reply: TemplateText | None = None
     out_of_hours_dm: TemplateText | None = None
     sign_off: TemplateText | None = None
