@@ -64,6 +64,8 @@ INCIDENT_ALERTS = "incident_alerts"
 OUTAGE_STATE = "outage_state"
 STATE_DOC = "detector"
 RECENT_PER_KEY = 400  # doc ids kept per key for the window (marked when its incident opens)
+FOLD_MEMORY = timedelta(days=4)  # members of an incident resolved this long ago still fold (promises run)
+ACTIVITY_CACHE = timedelta(seconds=10)
 
 
 class IncidentQueries(Protocol):
@@ -112,6 +114,7 @@ class IncidentService:
         self.topics = outage.topics_from_policy(policy)
         self.words = outage.words_from_policy(policy)
         self._scheduled_slot: int | None = None
+        self._activity: tuple[datetime, datetime | None] | None = None  # (read at, last_incident_at)
 
     @property
     def enabled(self) -> bool:
@@ -208,7 +211,11 @@ class IncidentService:
         return seen
 
     def _save_state(self, snap: Snapshot | None, state: DetectorState, recent: Mapping[str, Any]) -> None:
-        document = {"state": state.as_dict(), "recent": dict(recent), "updated_at": self.clock()}
+        now = self.clock()
+        active = any(key_state.incident for key_state in state.keys.values())
+        previous = snap.data.get("last_incident_at") if snap else None
+        document = {"state": state.as_dict(), "recent": dict(recent), "updated_at": now,
+                    "last_incident_at": now if active else previous}
         if snap is None:
             if not self.store.create(OUTAGE_STATE, STATE_DOC, document):
                 raise TransientError("another evaluation saved the detector state first")
@@ -396,9 +403,20 @@ class IncidentService:
         return None
 
     def may_fold(self, text: str) -> bool:
-        """Cheap pre-check: only a post that names an outage can belong to an incident."""
-        return (self.enabled and self.policy.outage.fold_alerts and bool(self.sinks)
-                and outage.signal_of(text, self.topics, self.words) is not None)
+        """Cheap pre-check, no read in normal times: only a post that names an outage can belong to an
+        incident, and only while an incident is open or was within ``FOLD_MEMORY`` (the detector
+        state's ``last_incident_at``, read at most every ``ACTIVITY_CACHE`` per instance)."""
+        if not (self.enabled and self.policy.outage.fold_alerts and self.sinks):
+            return False
+        if outage.signal_of(text, self.topics, self.words) is None:
+            return False
+        now = self.clock()
+        if self._activity is None or now - self._activity[0] > ACTIVITY_CACHE:
+            snap = self.store.get(OUTAGE_STATE, STATE_DOC)
+            last = snap.data.get("last_incident_at") if snap else None
+            self._activity = (now, last if isinstance(last, datetime) else None)
+        last_incident = self._activity[1]
+        return last_incident is not None and now - last_incident <= FOLD_MEMORY
 
     def fold(self, doc_id: str, data: Mapping[str, Any], level: int) -> bool:
         """True when the post's alert at ``level`` went (or goes) into its incident's alert instead."""
