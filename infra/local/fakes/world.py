@@ -57,6 +57,14 @@ class Credentials:
         return f"{self.prefix}-threads-user-token"
 
     @property
+    def bluesky_password(self) -> str:
+        return f"{self.prefix}-bsky-app-pass"
+
+    @property
+    def mastodon_token(self) -> str:
+        return f"{self.prefix}-mastodon-token"
+
+    @property
     def webhook_secret(self) -> str:
         return f"{self.prefix}-alert-webhook-secret"
 
@@ -75,10 +83,14 @@ class OutsideWorld:
     webhook: Any
     credentials: Credentials
     threads: Any = None  # the Threads API (fakes.threads_api)
+    bluesky: Any = None  # PDS + AppView + chat (fakes.bluesky)
+    mastodon: Any = None  # the brand's Mastodon instance (fakes.mastodon)
 
     @classmethod
     def start(cls, credentials: Credentials | None = None) -> OutsideWorld:
+        from fakes.bluesky import make_bluesky
         from fakes.graph_api import make_graph_api
+        from fakes.mastodon import make_mastodon
         from fakes.sinks import make_google_chat, make_pagerduty, make_slack, make_webhook
         from fakes.threads_api import make_threads_api
         from fakes.x_api import make_x_api
@@ -87,7 +99,8 @@ class OutsideWorld:
         world = cls(x=make_x_api(c.x_token, user_id=c.brand_x_id), graph=make_graph_api(c.meta_token),
                     slack=make_slack(), chat=make_google_chat(), pagerduty=make_pagerduty(c.pagerduty_key),
                     webhook=make_webhook(c.webhook_secret), credentials=c,
-                    threads=make_threads_api(c.threads_token, user_id=c.threads_id))
+                    threads=make_threads_api(c.threads_token, user_id=c.threads_id),
+                    bluesky=make_bluesky(c.bluesky_password), mastodon=make_mastodon(c.mastodon_token))
         started: list[FakeServer] = []
         try:
             for fake in world.all():
@@ -100,7 +113,8 @@ class OutsideWorld:
         return world
 
     def all(self) -> list[Any]:
-        return [self.x, self.graph, self.slack, self.chat, self.pagerduty, self.webhook, self.threads]
+        return [self.x, self.graph, self.slack, self.chat, self.pagerduty, self.webhook, self.threads,
+                self.bluesky, self.mastodon]
 
     def stop(self) -> None:
         for fake in self.all():
@@ -140,4 +154,11 @@ class OutsideWorld:
             "THREADS_ACCESS_TOKEN": c.threads_token,
             "THREADS_USER_IDS": c.threads_id,
             "THREADS_API_BASE_URL": self.threads.url + "/v1.0",
+            "BLUESKY_HANDLE": self.bluesky.handle,
+            "BLUESKY_APP_PASSWORD": c.bluesky_password,
+            "BLUESKY_PDS_URL": self.bluesky.url,
+            "BLUESKY_APPVIEW_URL": self.bluesky.url,
+            "MASTODON_BASE_URL": self.mastodon.url,
+            "MASTODON_ACCESS_TOKEN": c.mastodon_token,
+            "MASTODON_ACCOUNT_IDS": self.mastodon.brand["id"],
         }
