@@ -182,6 +182,17 @@ variable "oncall_members" {
   }
 }
 
+variable "operator_notification_channels" {
+  description = "Cloud Monitoring notification channels (projects/PROJECT/notificationChannels/ID) told when a hilft function logs an ERROR, i.e. an operator must act. Empty: the incident shows in Cloud Monitoring only."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for channel in var.operator_notification_channels : can(regex("^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/notificationChannels/[0-9]+$", channel))])
+    error_message = "operator_notification_channels entries must look like projects/PROJECT/notificationChannels/ID."
+  }
+}
+
 variable "policy_file" {
   description = "Policy file (TOML, see functions/policy.toml), relative to infra/. It must live inside functions/ so it ships in the zip; HILFT_CONFIG is set to its path there."
   type        = string

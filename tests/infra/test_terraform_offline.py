@@ -303,6 +303,7 @@ def test_concurrency_above_one_gets_a_full_cpu(scratch: ScratchModule) -> None:
     ({"mastodon_base_url": "http://mastodon.example"}, "mastodon_base_url must be"),
     ({"mastodon_account_ids": ["@acme"]}, "mastodon_account_ids must be numeric"),
     ({"poll_schedule": "every minute"}, "five-field cron"),
+    ({"operator_notification_channels": ["oncall@example.com"]}, "operator_notification_channels entries"),
     ({"threads_api_base_url": "https://graph.threads.net"}, "threads_api_base_url must look like"),
 ])
 def test_validation_rejects_bad_values(scratch: ScratchModule, override: dict[str, Any], message: str) -> None:

@@ -283,6 +283,22 @@ def test_scheduler_calls_poll_with_its_identity_and_matching_audience() -> None:
     assert "local.polling_enabled" in job["for_each"]
 
 
+def test_every_error_line_of_every_function_reaches_the_operator_alert() -> None:
+    """The code says its ERROR lines feed a log alert (revoked access, impossible handoff): it must exist."""
+    stack = load_stack()
+    metric = stack.resources[("google_logging_metric", "errors")]
+    policy = stack.resources[("google_monitoring_alert_policy", "operator")]
+    condition = only_block(only_block(policy["conditions"])["condition_threshold"])
+    logs_json = (FUNCTIONS / "hilft" / "logs.py").read_text()
+
+    assert "severity>=ERROR" in metric["filter"]
+    assert "local.function_names" in metric["filter"]
+    assert '"severity"' in logs_json, "hilft's log lines must carry Cloud Logging's severity field"
+    assert "google_logging_metric.errors.name" in condition["filter"]
+    assert condition["comparison"] == "COMPARISON_GT" and condition["threshold_value"] == 0
+    assert expression(policy["notification_channels"]) == "var.operator_notification_channels"
+
+
 # -- Cloud Tasks ---------------------------------------------------------------------------------
 
 def test_queue_matches_the_code() -> None:
