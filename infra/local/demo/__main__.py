@@ -12,7 +12,7 @@ import json
 import signal
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from demo.replay import Event, Replay
 from demo.scenario import DAY_FILE, ROOT, load_day
 from demo.view import LiveView, log_line, policy_line, print_summary
 from hilft.core.policy import load_policy
+from hilft.core.promise_phrase import promise_phrase
 
 WEEKDAY_POLICY = ROOT / "tests" / "fixtures" / "policy" / "weekday_hours.toml"
 
@@ -36,9 +37,31 @@ def friday_evening_line(today: datetime) -> str:
                                                                        microsecond=0)
     promise = policy.promise_for("x")
     due = policy.calendar.add_business_time(friday, promise).astimezone(tz)
+    told = promise_phrase(due, friday, tz, "de").text  # what every DM, note and alert says
     return (f"with weekday hours ({WEEKDAY_POLICY.relative_to(ROOT)}: Mon–Fri 08:00–20:00, German holidays), "
             f"a post on {friday:%a %d %b %H:%M} with the {int(promise.total_seconds() // 60)}-minute promise "
-            f"is due {due:%a %d %b %H:%M}")
+            f"is due {due:%a %d %b %H:%M}, and the customer is told: \"Wir melden uns {told}.\"")
+
+
+def write_report(replay: Replay) -> Path:
+    """The day's SLA report as HTML and CSV (test-artifacts/demo-report.*), from the demo's Firestore."""
+    import os
+
+    from hilft import report_page
+    from hilft.adapters.firestore_store import FirestoreStore
+    from hilft.core.report import to_csv
+    from hilft.service.report import ReportService
+
+    os.environ["FIRESTORE_EMULATOR_HOST"] = replay.stack.firestore_host
+    store = FirestoreStore("hilft-local")
+    now = datetime.now(ZoneInfo(replay.policy.promise.timezone))
+    report = ReportService(store=store, policy=replay.policy, clock=lambda: datetime.now(UTC)).build(
+        now.date() - timedelta(days=1), now.date())
+    out = ROOT / "test-artifacts" / "demo-report"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".html").write_text(report_page.render_html(report, csv_href=out.name + ".csv"), encoding="utf-8")
+    out.with_suffix(".csv").write_text(to_csv(report), encoding="utf-8")
+    return out.with_suffix(".html")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -96,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             summary = replay.run()
         print_summary(console, summary)
+        console.print(f"SLA report: {write_report(replay)} (and {summary.board_url}?view=report)", soft_wrap=True)
         if args.summary_json:
             args.summary_json.write_text(json.dumps(summary.as_json(), indent=2), encoding="utf-8")
         if args.keep_running:
