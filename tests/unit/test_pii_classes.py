@@ -132,10 +132,17 @@ def test_an_all_lowercase_post_keeps_no_house_number() -> None:
         "In der Hauptstraße ist seit gestern alles tot",
         "24102 Störungsmeldungen und ihr sagt nichts",
         "outage in Leeds LS1 4AP since 9am",
+        "court 3 of my tennis club has no signal",
+        "ring 2 times and hang up, that's your service",
+        "der weg 2 km zum nächsten shop ist zu weit",
     ],
 )
 def test_places_counts_and_compounds_are_not_addresses(text: str) -> None:
     assert found(text) == []
+
+
+def test_a_verb_that_ends_like_a_street_does_not_swallow_a_phone_number() -> None:
+    assert found("the engineer should ring 523-309-7558 first") == [("phone", "523-309-7558")]
 
 
 # ---------------------------------------------------------------- IBAN, e-mail, birth date, card

@@ -97,10 +97,16 @@ _EN_TYPES = (
 ).split()
 _EN_TYPE = "(?:" + "|".join(sorted({re.escape(t) for t in _EN_TYPES}, key=len, reverse=True)) + r")s?\.?"
 _EN_UNIT = r"(?:Flat|Apt\.?|Apartment|Unit|Studio|Suite|Ste\.?|Room)\s[0-9]{1,4}[A-Za-z]?"
+# words that never name a street ("court 3 of my tennis club" is no "3 … Club")
+_EN_FUNCTION_WORD = (
+    r"(?:of|my|the|a|an|in|on|at|to|for|and|or|is|are|was|our|your|his|her|their|no|not|with|from|by|per"
+    r"|hours?|days?|times?|minutes?|weeks?|months?|years?|bars?|lines?|people|homes?|houses?)\b"
+)
+_EN_NAME = rf"(?:(?!{_EN_FUNCTION_WORD}){_W}\s){{1,3}}"
 _ENGLISH_STREET = re.compile(
     rf"(?<![\w-])(?:(?:{_EN_UNIT}),?\s)?"
-    rf"(?:(?P<number>[1-9][0-9]{{0,4}}[A-Za-z]?)\s(?:{_W}\s){{1,3}}{_EN_TYPE}(?!\s[0-9])"
-    rf"|(?P<flat>{_EN_UNIT}),?\s(?:{_W}\s){{1,3}}{_EN_TYPE})"
+    rf"(?:(?P<number>[1-9][0-9]{{0,4}}[A-Za-z]?)\s{_EN_NAME}{_EN_TYPE}(?!\s[0-9])"
+    rf"|(?P<flat>{_EN_UNIT}),?\s{_EN_NAME}{_EN_TYPE})"
     rf"(?![\w-])(?:,?\s{_EN_UNIT}(?![\w]))?"
 )
 _ENGLISH_STREET_ANY_CASE = re.compile(_ENGLISH_STREET.pattern, re.IGNORECASE)
