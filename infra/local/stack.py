@@ -44,6 +44,15 @@ TASKS_SA = f"hilft-tasks@{PROJECT}.iam.gserviceaccount.com"
 SCHEDULER_SA = f"hilft-scheduler@{PROJECT}.iam.gserviceaccount.com"
 
 
+# Variables Terraform never sets that the local stack may: the emulators, the Tasks emulator's token
+# keys, and timings the tests shorten (production keeps the code's defaults). Any other variable a
+# function gets locally is one Terraform gives it too (tests/security/test_least_privilege.py).
+LOCAL_ONLY = frozenset({
+    "FIRESTORE_EMULATOR_HOST", "CLOUD_TASKS_EMULATOR_HOST", "HILFT_OIDC_JWKS_URL",
+    "HILFT_CLAIM_TTL_SECONDS", "HILFT_SWEEP_GRACE_SECONDS",
+})
+
+
 @cache
 def function_spec() -> dict[str, dict[str, object]]:
     """infra/functions.json: {"secrets": {NAME: meaning}, "functions": {entry_point: {...}}}."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from stack import ENTRY_POINTS, LocalStack, secret_names
+from stack import ENTRY_POINTS, LOCAL_ONLY, LocalStack, secret_names
 from tests.infra.offline_tf import ScratchModule, require_terraform
 
 EVERYTHING_ON: dict[str, Any] = {
@@ -27,11 +27,6 @@ EVERYTHING_ON: dict[str, Any] = {
     "mastodon_account_ids": ["109000000000000001"],
     "oncall_members": ["group:oncall@example.com"],
 }
-# Set only by the local stack, for every function: emulators, the fake token keys, fast test timings.
-LOCAL_ONLY = frozenset({
-    "FIRESTORE_EMULATOR_HOST", "CLOUD_TASKS_EMULATOR_HOST", "HILFT_OIDC_JWKS_URL",
-    "HILFT_CLAIM_TTL_SECONDS", "HILFT_SWEEP_GRACE_SECONDS",
-})
 
 
 @pytest.fixture(scope="module")

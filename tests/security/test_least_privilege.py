@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from stack import ENTRY_POINTS, secret_names
+from stack import ENTRY_POINTS, LOCAL_ONLY, secret_names
 from tests.infra.grants import Access, access_by_function
 from tests.infra.offline_tf import ScratchModule, require_terraform
 from tests.stack_fixtures import Hub
@@ -119,3 +119,14 @@ def test_each_running_function_holds_only_its_terraform_secrets(hub: Hub, deploy
         assert held == set(wired[target]) & set(given), target
         leaked = [name for name, value in foreign.items() if any(value in seen for seen in env.values())]
         assert not leaked, f"{target}'s process carries other functions' secrets: {leaked}"
+
+
+def test_the_e2e_stack_is_given_nothing_terraform_does_not_deploy(hub: Hub, deployed: dict[str, Any]) -> None:
+    """A variable the fakes hand the stack but Terraform never sets would make the e2e suite pass on
+    wiring production does not have (and a secret unknown to Terraform would reach every function)."""
+    decided = deployed["token"]["locals"]
+    deployable = set(decided["function_env"]) | set(decided["secrets"]) | LOCAL_ONLY
+
+    unknown = set(hub.stack.function_env()) - deployable
+
+    assert not unknown, f"given to the local stack but not wired by infra/ (locals.tf, functions.json): {unknown}"
