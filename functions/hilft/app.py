@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 import flask
 
 from hilft import web
-from hilft.core.errors import MalformedPayload, NotFound, PlatformConfigError, TransientError
+from hilft.core.errors import (
+    MalformedPayload,
+    NotFound,
+    PlatformConfigError,
+    PrivateChannelRefused,
+    TransientError,
+)
 from hilft.logs import get_logger
 from hilft.settings import Settings, get_settings
 
@@ -130,6 +136,15 @@ class App:
         return HoldingReplyService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
                                    gateways=gateway_factory(self.settings, self.http),
                                    claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds))
+
+    @cached_property
+    def out_of_hours_service(self) -> Any:
+        from hilft.adapters.outbound import gateway_factory
+        from hilft.service.out_of_hours import OutOfHoursService
+
+        return OutOfHoursService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
+                                 gateways=gateway_factory(self.settings, self.http),
+                                 claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds))
 
     @cached_property
     def reopen_service(self) -> Any:
@@ -260,6 +275,19 @@ class App:
                           reason=exc.message)
                 return web.json_response({"outcome": "config_error"})
             return web.json_response({"outcome": result.outcome, "handoff_id": result.handoff_id})
+        if payload.get("kind") == "out_of_hours":
+            if not all(isinstance(payload.get(k), str) for k in ("key", "template", "reopens_at")) or \
+                    payload.get("template") not in ("out_of_hours_reply", "out_of_hours_dm"):
+                raise MalformedPayload("an out-of-hours task needs key, template and reopens_at")
+            try:
+                sent = self.out_of_hours_service.send(payload)
+            except PlatformConfigError as exc:
+                log.error("out-of-hours answer impossible: platform configuration error",
+                          doc_id=payload.get("doc_id"), reason=exc.message)
+                return web.json_response({"outcome": "config_error"})
+            except PrivateChannelRefused:
+                return web.json_response({"outcome": "refused"})  # e.g. DMs closed: the promise still runs
+            return web.json_response({"outcome": sent.outcome})
         if payload.get("kind") == "holding_reply":
             text, by = payload.get("text"), payload.get("requested_by")
             if not isinstance(text, str) or not isinstance(by, str):

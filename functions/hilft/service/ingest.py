@@ -22,6 +22,7 @@ from hilft.core.closing import DEFAULT_BLOCKERS, DEFAULT_PHRASES, closing_phrase
 from hilft.core.models import AccessRevoked, Deletion, Kind, Mention, ParsedBatch, Platform
 from hilft.core.pii import DEFAULT_CUSTOMER_NUMBER_PATTERNS, PiiConfig, redact_text
 from hilft.core.policy import Policy
+from hilft.core.promise_phrase import out_of_hours_answer
 from hilft.core.routing import radar_match, route
 from hilft.logs import get_logger
 from hilft.service.answers import AnswerRecorder, pending_task_ids
@@ -142,6 +143,17 @@ class IngestService:
             tasks.append((ids.task_id(doc_id, "handoff", 0, due_at), now + HANDOFF_DELAY,
                           {**base, "kind": "handoff", "department": decision.department,
                            "reason": reason, "pii": bool(pii_kinds)}))
+        ooh = out_of_hours_answer(
+            is_open=self.policy.calendar.is_open(now), reopens_at=self.policy.calendar.next_open(now),
+            enabled=self.policy.promise.out_of_hours.enabled, public=self.policy.promise.out_of_hours.public,
+            private=self.policy.promise.out_of_hours.dm, platform=m.platform.value, author_id=m.author.id,
+            private_kind=m.kind == Kind.DM, is_brand=False, radar=radar, handoff_pending=wants_handoff,
+        ) if not self.policy.calendar.always_open else None
+        if ooh is not None:
+            # The team is closed: one acknowledgment per author and closed period, sent by deadline.
+            tasks.append((ids.task_id(doc_id, "out-of-hours", 0, due_at), now + HANDOFF_DELAY,
+                          {**base, "kind": "out_of_hours", "template": ooh.template, "key": ooh.key,
+                           "reopens_at": ooh.reopens_at.isoformat()}))
         if m.needs_enrichment:
             # Meta sent ids only: fetch text and author from the Graph API outside this request.
             tasks.append((ids.task_id(doc_id, "enrich", 0, due_at), now + ENRICH_DELAY,

@@ -1,0 +1,102 @@
+"""The out-of-hours acknowledgment: "Danke! Unser Team ist ab Montag, 8:00 Uhr wieder für Sie da
+und meldet sich bis 8:55 Uhr." — sent by ``deadline`` (which holds the platform tokens), once per
+author per closed period (claimed with ``create()`` on ``out_of_hours/{key}`` before sending).
+
+It is an acknowledgment, not the first response: the post's promise keeps running. It is skipped
+when the post was answered, handed off or deleted before the task ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hilft.core import ids, templates
+from hilft.core.errors import Conflict, PlatformRateLimited
+from hilft.core.policy import Policy
+from hilft.core.promise_phrase import out_of_hours_phrases
+from hilft.logs import get_logger
+from hilft.service.ports import Clock, Scheduler, Store
+
+log = get_logger("hilft.out_of_hours")
+
+MENTIONS = "mentions"
+CLAIMS = "out_of_hours"
+
+
+@dataclass(frozen=True)
+class OutOfHoursResult:
+    outcome: str
+    message_id: str | None = None
+
+
+class OutOfHoursService:
+    def __init__(self, *, store: Store, scheduler: Scheduler, policy: Policy, clock: Clock,
+                 gateways: Callable[[str], Any], claim_ttl: timedelta = timedelta(seconds=120)) -> None:
+        self.store = store
+        self.scheduler = scheduler
+        self.policy = policy
+        self.clock = clock
+        self.gateways = gateways
+        self.claim_ttl = claim_ttl
+
+    def send(self, payload: dict[str, Any]) -> OutOfHoursResult:
+        doc_id, key, template = str(payload["doc_id"]), str(payload["key"]), str(payload["template"])
+        reopens_at = datetime.fromisoformat(str(payload["reopens_at"]))
+        snap = self.store.get(MENTIONS, doc_id)
+        if snap is None or snap.data.get("status") not in ("open", "overdue"):
+            return OutOfHoursResult("not_needed")  # answered, handed off or deleted meanwhile
+        post = snap.data
+        now = self.clock()
+        if not self._claim(key, doc_id, post, now):
+            return OutOfHoursResult("already_sent")
+        gateway = self.gateways(str(post.get("platform")))
+        if gateway is None:
+            self.store.update(CLAIMS, key, {"state": "failed"})
+            return OutOfHoursResult("no_platform_client")
+        tz = ZoneInfo(self.policy.promise.timezone)
+        language = templates.pick_language(post.get("lang"), self.policy.brand.default_language)
+        form = self.policy.brand.address_form
+        due = post.get("due_at")
+        reopens, promise = out_of_hours_phrases(reopens_at, due if isinstance(due, datetime) else reopens_at,
+                                                now, tz, language)
+        text = templates.render(template, language=language, address_form=form,
+                                overrides=self.policy.template_overrides(language, form),
+                                name=post.get("author_handle") if template == "out_of_hours_reply"
+                                else post.get("author_name") or post.get("author_handle"),
+                                case_ref=None, promise=promise, department=None, private_channel=None,
+                                reopens=reopens)
+        try:
+            message_id = (gateway.send_private(post, text, now) if template == "out_of_hours_dm"
+                          else gateway.public_reply(post, text))
+        except PlatformRateLimited as exc:
+            self.store.update(CLAIMS, key, {"state": "rate_limited"})
+            retry_at = exc.retry_at if isinstance(exc.retry_at, datetime) else now + timedelta(minutes=1)
+            self.scheduler.schedule(ids.task_id(doc_id, "out-of-hours", 1, retry_at), max(retry_at, now),
+                                    dict(payload), now)
+            return OutOfHoursResult("rate_limited")
+        except Exception:
+            self.store.update(CLAIMS, key, {"state": "failed"})
+            raise
+        self.store.update(CLAIMS, key, {"state": "sent", "message_id": str(message_id), "sent_at": now})
+        self.store.update(MENTIONS, doc_id, {"out_of_hours_sent_at": now})
+        log.info("out-of-hours acknowledgment sent", doc_id=doc_id, template=template)
+        return OutOfHoursResult("sent", str(message_id))
+
+    def _claim(self, key: str, doc_id: str, post: dict[str, Any], now: datetime) -> bool:
+        """True: this call may send. False: this author already got the answer this closed period."""
+        if self.store.create(CLAIMS, key, {"doc_id": doc_id, "state": "in_progress", "created_at": now,
+                                          "expires_at": now + self.claim_ttl, "expire_at": post.get("expire_at")}):
+            return True
+        existing = self.store.get(CLAIMS, key)
+        data = existing.data if existing else {}
+        if data.get("state") == "sent":
+            return False
+        expires = data.get("expires_at")
+        if data.get("state") == "in_progress" and isinstance(expires, datetime) and expires > now:
+            raise Conflict("out-of-hours answer in progress")
+        self.store.update(CLAIMS, key, {"state": "in_progress", "expires_at": now + self.claim_ttl, "doc_id": doc_id})
+        return True
