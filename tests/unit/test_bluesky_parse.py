@@ -105,3 +105,16 @@ def test_tids_sort_like_time_and_have_the_record_key_shape() -> None:
 @pytest.mark.parametrize("uri", ["", "https://bsky.app/x", "at://did:plc:x", "at://did:plc:x//rkey"])
 def test_uri_parts_refuses_anything_but_a_record_uri(uri: str) -> None:
     assert parse.uri_parts(uri) is None
+
+
+def test_a_reply_deep_in_a_thread_the_brand_started_is_addressed_to_the_brand() -> None:
+    body = documented("list_notifications.json")
+    reply = dict(body["notifications"][1])
+    other = "at://did:plc:z5n2qa7tk3vw6yr4mb2xe7hd/app.bsky.feed.post/3lbq9k3jq4s2f"
+    reply["record"] = {**reply["record"], "reply": {"root": reply["record"]["reply"]["root"],
+                                                    "parent": {"uri": other, "cid": "bafyreiother"}}}
+    (deep,) = parse.parse_notifications({"notifications": [reply]}, BRANDS).events
+    assert deep.in_reply_to == other and deep.in_reply_to_author_id == "did:plc:z5n2qa7tk3vw6yr4mb2xe7hd"
+    assert deep.on_brand_surface and deep.conversation_id == BRAND_POST
+    (mention,) = parse.parse_notifications({"notifications": [body["notifications"][0]]}, BRANDS).events
+    assert not mention.on_brand_surface  # a top-level post is on the author's own surface

@@ -86,10 +86,10 @@ def sort_key(value: Any) -> str:
 # -- posts ---------------------------------------------------------------------------------------
 def _mentioned_dids(record: Mapping[str, Any]) -> tuple[str, ...]:
     found: list[str] = []
-    for facet in record.get("facets") or ():
+    for facet in _list(record.get("facets")):
         if not isinstance(facet, Mapping):
             continue
-        for feature in facet.get("features") or ():
+        for feature in _list(facet.get("features")):
             if isinstance(feature, Mapping) and feature.get("$type") == _MENTION_FACET:
                 did = feature.get("did")
                 if isinstance(did, str) and did not in found:
@@ -154,6 +154,9 @@ def post_mention(uri: str, author: Mapping[str, Any], record: Mapping[str, Any],
         url=post_url(uri, handle),
         mentioned_user_ids=_mentioned_dids(record),
         quoted_author_id=author_of(_quoted_uri(record)),
+        # A reply anywhere in a thread the brand's post started ("still broken" under another
+        # customer's reply) is addressed to the brand: the record names the thread's root.
+        on_brand_surface=bool(parent_uri) and author_of(root_uri) in brand_dids,
     )
 
 
@@ -230,3 +233,7 @@ def deletions(asked: Sequence[str], body: Mapping[str, Any], now: datetime) -> l
 
 def _obj(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

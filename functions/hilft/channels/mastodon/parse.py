@@ -83,7 +83,7 @@ def status_mention(status: Mapping[str, Any], brand_ids: frozenset[str],
         kind = Kind.DM
     else:  # the brand's direct answer to a DM counts as its reply to that message
         kind = Kind.REPLY if in_reply_to else Kind.MENTION
-    mentions = tuple(str(m["id"]) for m in status.get("mentions") or ()
+    mentions = tuple(str(m["id"]) for m in items_of(status.get("mentions"))
                      if isinstance(m, Mapping) and isinstance(m.get("id"), str))
     quote = _obj(status.get("quote"))
     quoted = _obj(quote.get("quoted_status"))
