@@ -24,10 +24,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 _UP = "A-ZÄÖÜ"
 _LO = "a-zäöüßéèêëàâáôóòûúùîíìçñ"
-_W = rf"[{_UP}](?:[{_LO}]{{1,30}}(?:[{_UP}][{_LO}]{{1,30}})?|'[{_UP}][{_LO}]{{1,30}})"  # Hauptstraße, McLean, O'Neill
+_W = rf"[{_UP}][{_LO}']{{1,30}}(?:[{_UP}][{_LO}]{{1,30}})?"  # Hauptstraße, McLean, O'Neill
 # Street words as a compound ending: strong ones end almost only street names.
 _STRONG_SUFFIX = (
     r"straße|strasse|str\.|gasse|allee|chaussee|damm|ufer|weg|ring|steig|stieg|pfad|promenade|gürtel|twiete"
@@ -76,7 +77,7 @@ _GERMAN_NAME = (
 _GERMAN_STREET = re.compile(
     rf"(?<![\w-])(?:{_GERMAN_NAME})\s{{1,2}}(?P<number>{_HOUSE_NUMBER}){_NOT_A_HOUSE_NUMBER_AFTER}"
 )
-_GERMAN_STREET_ANY_CASE = re.compile(_GERMAN_STREET.pattern, re.IGNORECASE)
+
 
 # English street types (the usual USPS and Royal Mail thoroughfare words).
 _EN_TYPES = (
@@ -109,7 +110,12 @@ _ENGLISH_STREET = re.compile(
     rf"|(?P<flat>{_EN_UNIT}),?\s{_EN_NAME}{_EN_TYPE})"
     rf"(?![\w-])(?:,?\s{_EN_UNIT}(?![\w]))?"
 )
-_ENGLISH_STREET_ANY_CASE = re.compile(_ENGLISH_STREET.pattern, re.IGNORECASE)
+
+
+@cache
+def _any_case(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The pattern ignoring case, for posts written all in lower case; compiled on first need."""
+    return re.compile(pattern.pattern, re.IGNORECASE)
 
 # Compound nouns that end like a street but are not one.
 _NOT_STREETS = frozenset(
@@ -136,7 +142,7 @@ _CITY = (
 )
 _POSTCODE_CITY = re.compile(rf"(?<![\w.,])(?:[A-Z]{{1,2}}-)?(?:[0-9]{{4,5}})\s{{1,2}}{_CITY}")
 _UK_POSTCODE = re.compile(rf"(?<![\w])(?:{_W}(?:\s{_W})?,?\s)?[A-Z]{{1,2}}[0-9][A-Z0-9]?\s?[0-9][A-Z]{{2}}(?![\w])")
-_US_STATE_ZIP = re.compile(rf"(?<![\w])(?:{_W}\s){{0,2}}{_W},?\s[A-Z]{{2}}\s[0-9]{{5}}(?:-[0-9]{{4}})?(?![\w])")
+_US_STATE_ZIP = re.compile(r"(?<![\w])(?:[A-Z][A-Za-z .'-]{0,40},?\s)?[A-Z]{2}\s[0-9]{5}(?:-[0-9]{4})?(?![\w])")
 _NAME_BEFORE = re.compile(rf"(?:\b(?:der|die|den|dem|in|an|am|auf|zur|zum|vom)\s)(?P<name>{_W}(?:-{_W})?)\s$")
 _CITY_AFTER = re.compile(rf",\s{_CITY}(?!\s?[0-9])")
 _ADDRESS_CUE_AFTER = re.compile(r"(?i)\s{1,3}(?:geliefert|zugestellt|geschickt|umgezogen|gezogen|delivered|sent)\b")
@@ -170,7 +176,7 @@ def own_street_keys(addresses: Sequence[str]) -> frozenset[str]:
     """The normalised street lines of the brand's own addresses ("Friedrich-Ebert-Allee 140, 53113 Bonn")."""
     keys = set()
     for address in addresses:
-        for pattern in (_GERMAN_STREET_ANY_CASE, _ENGLISH_STREET_ANY_CASE):
+        for pattern in (_any_case(_GERMAN_STREET), _any_case(_ENGLISH_STREET)):
             match = pattern.search(address)
             if match:
                 keys.add(_normalise(match.group()))
@@ -181,8 +187,8 @@ def own_street_keys(addresses: Sequence[str]) -> frozenset[str]:
 def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
     """(start, end) of each address: a street line, merged with an adjacent postcode and city."""
     any_case = not any(ch.isupper() for ch in text)
-    german = _GERMAN_STREET_ANY_CASE if any_case else _GERMAN_STREET
-    english = _ENGLISH_STREET_ANY_CASE if any_case else _ENGLISH_STREET
+    german = _any_case(_GERMAN_STREET) if any_case else _GERMAN_STREET
+    english = _any_case(_ENGLISH_STREET) if any_case else _ENGLISH_STREET
     streets: list[_Part] = []
     for match in german.finditer(text):
         weak = _german_weakness(match)
