@@ -75,6 +75,7 @@ def test_a_region_counts_only_in_posts_of_its_language() -> None:
         ("4455667788 (account number) still no refund", "4455667788"),
         ("7788990011 ist meine Kundennummer", "7788990011"),
         ("my account no. is 55 66 77 88", "55 66 77 88"),
+        ("wohne in Kapfenberg 391 957 91274 = meine Vertragsnummer", "391 957 91274"),
     ],
 )
 def test_customer_number_with_the_label_before_or_after(text: str, number: str) -> None:
@@ -188,6 +189,8 @@ def test_at_without_a_spelled_dot_is_english_not_an_address() -> None:
         ("geboren am einundzwanzigsten März 1990", "einundzwanzigsten März 1990"),
         ("born on the 3rd of May 1980", "3rd of May 1980"),
         ("DOB 05/14/1980", "05/14/1980"),
+        ("im Ausweis steht 24.10.1985 als Geburtsdatum", "24.10.1985"),
+        ("my passport says November 6, 1997 as date of birth", "November 6, 1997"),
     ],
 )
 def test_birth_dates_in_digits_and_words(text: str, date: str) -> None:

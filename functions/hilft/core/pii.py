@@ -234,11 +234,13 @@ _BIRTHDATE = re.compile(
     r"|(?<![\w*])\*\s?)"
     rf"(?P<date>{_DATE_WITH_YEAR})"
 )
-# or the cue right after the date: "am 12.03.1985 geboren"
+# or the cue after the date: "am 12.03.1985 geboren", "steht 12.03.1985 als Geburtsdatum", "… as date of birth"
+_BIRTH_CUE_WORD = r"(?:geboren|geb\.|born|geburtsdatum|geburtstag|date\sof\sbirth|birth\s?date|birthday|dob|d\.o\.b)"
 _BIRTHDATE_CUE_AFTER = re.compile(
-    rf"(?i)(?<![0-9])(?P<date>{_DATE_WITH_YEAR})\s{{0,3}}\(?\s{{0,2}}(?:geboren|geb\.|born)(?![a-z])"
+    rf"(?i)(?<![0-9])(?P<date>{_DATE_WITH_YEAR})\s{{0,3}}[(,]?\s{{0,2}}(?:(?:als|as|is|ist|=|:)\s{{0,3}})?"
+    rf"(?:(?:mein|meine|my|the|das|der)\s{{1,3}})?{_BIRTH_CUE_WORD}(?![a-z])"
 )
-_CUE_AFTER = re.compile(r"(?i)geboren|geb\.|born")
+_CUE_AFTER = re.compile(rf"(?i){_BIRTH_CUE_WORD}")
 _BIRTH_CUE = re.compile(r"(?i)geb\.|geb-|gebor|geburt|born|birth|dob|d\.o\.b|\*")
 _ANY_DIGIT = re.compile(r"\d")  # any script: "０１７１ …" is a number too
 _NUMBER_IN_MATCH = re.compile(r"(?:[A-Za-z]{1,4}[-/])?[0-9](?:[0-9 ./-]*[0-9])?")

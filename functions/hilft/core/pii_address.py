@@ -59,7 +59,7 @@ _HOUSE_NUMBER = (
     r"(?![2-6]\s?G(?![\w]))[1-9][0-9]{0,3}(?:\s?[a-zA-Z](?![\w]))?(?:\s?[-/]\s?[1-9][0-9]{0,3}[a-zA-Z]?(?![\w]))?"
 )
 _NOT_A_HOUSE_NUMBER_AFTER = (
-    r"(?![0-9]|[.,:/-][0-9]|\s?(?:%|€|\$|£|x\b|GB|MB|KB|TB|GHz|MHz|Mbit|MBit|Mbps|Kbit|Gbit|Euro|EUR|Uhr|h\b|min\b"
+    r"(?![0-9]|[.,:/-][0-9]|\s[0-9]{1,3}(?![0-9])|\s?(?:%|€|\$|£|x\b|GB|MB|KB|TB|GHz|MHz|Mbit|MBit|Mbps|Kbit|Gbit|Euro|EUR|Uhr|h\b|min\b"
     r"|Min\b|mal\b|Mal\b|Tage|Stunden|Minuten|Sekunden|Wochen|Monate|Jahre|Balken|Leute|Kunden|Geräte|Prozent"
     r"|Meter|km\b|m\b|ms\b|Grad|°|Punkte|Sterne|Stück|Stk))"
 )
@@ -143,9 +143,14 @@ _CITY = (
 _POSTCODE_CITY = re.compile(rf"(?<![\w.,])(?:[A-Z]{{1,2}}-)?(?:[0-9]{{4,5}})\s{{1,2}}{_CITY}")
 _UK_POSTCODE = re.compile(rf"(?<![\w])(?:{_W}(?:\s{_W})?,?\s)?[A-Z]{{1,2}}[0-9][A-Z0-9]?\s?[0-9][A-Z]{{2}}(?![\w])")
 _US_STATE_ZIP = re.compile(r"(?<![\w])(?:[A-Z][A-Za-z .'-]{0,40},?\s)?[A-Z]{2}\s[0-9]{5}(?:-[0-9]{4})?(?![\w])")
-_NAME_BEFORE = re.compile(rf"(?:\b(?:der|die|den|dem|in|an|am|auf|zur|zum|vom)\s)(?P<name>{_W}(?:-{_W})?)\s$")
+_NAME_BEFORE = re.compile(
+    rf"(?:\b(?:der|die|den|dem|in|an|am|auf|zur|zum|vom|nach|bei|für|aus|von)\s)(?P<name>{_W}(?:-{_W})?)\s$"
+)
 _CITY_AFTER = re.compile(rf",\s{_CITY}(?!\s?[0-9])")
-_ADDRESS_CUE_AFTER = re.compile(r"(?i)\s{1,3}(?:geliefert|zugestellt|geschickt|umgezogen|gezogen|delivered|sent)\b")
+_ADDRESS_CUE_AFTER = re.compile(
+    r"(?i)[\s,–-]{1,5}(?:(?:da|dort|there|where)\s(?:\w+\s){0,2})?"
+    r"(?:geliefert|zugestellt|geschickt|umgezogen|gezogen|wohn|delivered|sent|live|lived)"
+)
 _TAIL_JOINER = re.compile(r"[\s,;/–-]{0,4}(?:in\s)?\s?")
 _ADDRESS_CUE_BEFORE = re.compile(
     r"(?i)(?:wohne|wohnen|wohnt|wohnhaft|adresse|anschrift|umgezogen|umzug|ziehe|zuhause|zu\shause|daheim"

@@ -271,6 +271,9 @@ DE_PHONE = [
     "{h} unter der {v} bin ich tagsüber erreichbar",
     "{h} {v} (mobil) – Rückruf wäre super",
     "{h} Festnetz [{v}] seit KW 12 tot",
+    "Moin {h}!\nSeit Dienstag geht bei uns gar nix mehr 🙄 Ihr könnt mich gern anrufen ({v}), bin ab 16:30 daheim.",
+    "{h} 3. Versuch heute: Rückrufbitte an {v}!!! 2 Std. Warteschleife reichen",
+    "{h} „Rückruf erfolgt in 48h“ – ja ne. Nummer nochmal: {v}",
 ]
 EN_PHONE = [
     "{h} please call me back on {v}, I'm home all day",
@@ -290,6 +293,8 @@ EN_PHONE = [
     "{h} my number's {v}, landline is dead anyway",
     "{h} whatsapp me at {v} or dm",
     "{h} landline [{v}] down since Tuesday",
+    "Hi {h}!\nNo broadband since Tuesday 🙄 feel free to call me ({v}), home from 4:30pm.",
+    "{h} 3rd attempt today: call back on {v}!!! 2 hrs on hold is enough",
 ]
 DE_EMAIL = [
     "{h} Schickt die Rechnung bitte an {v}, die alte Adresse gibt es nicht mehr",
@@ -385,6 +390,7 @@ DE_ADDRESS = [
     "{h} Glasfaser für {v} bestellt, seit Wochen nichts passiert",
     "{h} Techniker bitte zu {v}, Hinterhaus",
     "{h} Meine Adresse lautet {v}",
+    "Hallo {h}, Paket mit Router ging an {v} – da wohn ich seit 2 Jahren nicht mehr!!",
 ]
 EN_ADDRESS = [
     "{h} I live at {v} and have had no signal since Friday",
@@ -397,6 +403,7 @@ EN_ADDRESS = [
     "{h} ordered fibre for {v}, nothing happened for weeks",
     "{h} my address is {v}",
     "{h} please send the engineer to {v}",
+    "Hi {h}, the router parcel went to {v} - I haven't lived there for 2 years!!",
 ]
 DE_BIRTHDATE = [
     "{h} Im Kundencenter steht geb. {v}, das ist falsch",
@@ -407,6 +414,7 @@ DE_BIRTHDATE = [
     "{h} Geb.-Datum {v} wird im Portal nicht akzeptiert",
     "{h} Geburtstag: {v}, Identifizierung schlägt fehl",
     "{h} geb. am {v}, bitte korrigieren",
+    "Ident-Check klappt nicht, im Ausweis steht {v} als Geburtsdatum. {h}",
 ]
 EN_BIRTHDATE = [
     "{h} my account says DOB {v}, that's wrong",
@@ -414,6 +422,7 @@ EN_BIRTHDATE = [
     "{h} I was born on {v}, why does the app say I'm underage?",
     "{h} born {v}, please move the contract to my name",
     "{h} my birthday is {v} and the verification still fails",
+    "ID check fails, my passport says {v} as date of birth. {h}",
 ]
 
 
