@@ -1,4 +1,4 @@
-"""Fault injection on a private local stack (``bench.harness.Rig``): parts are killed and restarted,
+"""Fault injection on a private local stack (``rig.Rig``, infra/local/rig.py): parts are killed and restarted,
 so these tests never share the e2e suite's stack. Loopback only; every wait is bounded."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from bench.harness import Rig
+
+from rig import Rig
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG_ROOT = ROOT / "test-artifacts" / "fault-logs"

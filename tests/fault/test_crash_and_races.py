@@ -12,8 +12,8 @@ from typing import Any
 
 import flask
 import pytest
-from bench.harness import X_CLIENT_SECRET, PolicySpec, Rig, firestore_client, x_brand_reply, x_mention
 
+from rig import X_CLIENT_SECRET, PolicySpec, Rig, firestore_client, x_brand_reply, x_mention
 from tests.fault.helpers import log_dir, overdue_alerts, pagerduty_triggers, require_emulators, run_sweep, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.emulator, pytest.mark.timeout(120)]

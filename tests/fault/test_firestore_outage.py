@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
-from bench.harness import PolicySpec, Rig, x_mention
 
+from rig import PolicySpec, Rig, x_mention
 from tests.fault.helpers import (
     deliver,
     export_firestore,

@@ -15,8 +15,8 @@ import signal
 import time
 
 import pytest
-from bench.harness import PolicySpec, Rig, x_mention
 
+from rig import PolicySpec, Rig, x_mention
 from tests.fault.helpers import (
     deliver,
     log_dir,
