@@ -38,8 +38,14 @@ ENTRY_POINTS = ("x_webhook", "meta_webhook", "deadline", "sweep", "handoff", "ac
                 "poll", "threads_webhook")  # issue 16: poll at base+11, threads_webhook at base+12
 # Ports of `make dev`: base+0 Firestore, base+1 Cloud Tasks, base+2..8 the first seven entry points
 # in ENTRY_POINTS order, base+9 the Tasks emulator's JWKS, base+10 and on the later entry points.
-PROJECT = "hilft-local"
-QUEUE = f"projects/{PROJECT}/locations/europe-west3/queues/deadlines"
+PROJECT = "hilft-local"  # tests, the demo and the bench; `make dev` takes GOOGLE_CLOUD_PROJECT when set
+
+
+def queue_of(project: str) -> str:
+    return f"projects/{project}/locations/europe-west3/queues/deadlines"
+
+
+QUEUE = queue_of(PROJECT)
 TASKS_SA = f"hilft-tasks@{PROJECT}.iam.gserviceaccount.com"
 SCHEDULER_SA = f"hilft-scheduler@{PROJECT}.iam.gserviceaccount.com"
 
@@ -123,6 +129,11 @@ class LocalStack:
     log_dir: Path | None = None
     targets: tuple[str, ...] = ENTRY_POINTS
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    project: str = PROJECT  # the emulators' project id, the queue's and the service accounts' too
+
+    @property
+    def queue(self) -> str:
+        return queue_of(self.project)
 
     # -- addresses -----------------------------------------------------------------------------
     def url(self, target: str) -> str:
@@ -144,14 +155,14 @@ class LocalStack:
         """The environment of ``target`` exactly as Terraform wires it, plus the local-only
         variables; without a target, everything given to any function (for in-process Settings)."""
         env = {
-            "GOOGLE_CLOUD_PROJECT": PROJECT,
+            "GOOGLE_CLOUD_PROJECT": self.project,
             "FIRESTORE_EMULATOR_HOST": self.firestore_host,
             "CLOUD_TASKS_EMULATOR_HOST": self.tasks_host,
-            "HILFT_TASKS_QUEUE": QUEUE,
+            "HILFT_TASKS_QUEUE": self.queue,
             "HILFT_DEADLINE_URL": self.url("deadline"),
-            "HILFT_TASKS_SERVICE_ACCOUNT": TASKS_SA,
+            "HILFT_TASKS_SERVICE_ACCOUNT": f"hilft-tasks@{self.project}.iam.gserviceaccount.com",
             "HILFT_SWEEP_URL": self.url("sweep"),
-            "HILFT_SCHEDULER_SERVICE_ACCOUNT": SCHEDULER_SA,
+            "HILFT_SCHEDULER_SERVICE_ACCOUNT": f"hilft-scheduler@{self.project}.iam.gserviceaccount.com",
             "HILFT_OIDC_JWKS_URL": self.jwks_url,
             "HILFT_BOARD_URL": self.url("board"),
             "HILFT_POLL_URL": self.url("poll"),
@@ -183,7 +194,7 @@ class LocalStack:
     def start_tasks(self) -> None:
         proc = self._spawn("cloudtasks", [sys.executable, "-m", "cloudtasks_emulator", "--host", "127.0.0.1",
                                           "--port", str(self.ports.tasks), "--jwks-port", str(self.ports.jwks),
-                                          "--queue", QUEUE],
+                                          "--queue", self.queue],
                            env={"PYTHONPATH": str(ROOT / "infra" / "local")})
         wait_until(lambda: httpx.get(self.jwks_url, timeout=1).status_code == 200, 30, "Cloud Tasks emulator", proc)
 
@@ -227,7 +238,7 @@ class LocalStack:
             self.stop_one(name)
 
     def reset_firestore(self) -> None:
-        httpx.delete(f"http://{self.firestore_host}/emulator/v1/projects/{PROJECT}/databases/(default)/documents",
+        httpx.delete(f"http://{self.firestore_host}/emulator/v1/projects/{self.project}/databases/(default)/documents",
                      timeout=10).raise_for_status()
 
     def __enter__(self) -> LocalStack:
@@ -242,7 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port-base", type=int, default=int(os.environ.get("HILFT_PORT_BASE", "8700")))
     parser.add_argument("--log-dir", type=Path, default=ROOT / ".dev" / "logs")
     args = parser.parse_args(argv)
-    stack = LocalStack(Ports.from_base(args.port_base), log_dir=args.log_dir)
+    # Like every other plain variable, the shell's GOOGLE_CLOUD_PROJECT reaches the functions (and names the
+    # emulators' project and the queue); unset, the local default.
+    stack = LocalStack(Ports.from_base(args.port_base), log_dir=args.log_dir,
+                       project=os.environ.get("GOOGLE_CLOUD_PROJECT") or PROJECT)
 
     def _stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -252,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"starting hilft's local stack on ports {args.port_base}..{args.port_base + 3 + len(ENTRY_POINTS)} "
               f"(logs in {args.log_dir})", flush=True)
         stack.start()
-        print(f"  Firestore emulator   {stack.firestore_host}")
+        print(f"  Firestore emulator   {stack.firestore_host} (project {stack.project})")
         print(f"  Cloud Tasks emulator {stack.tasks_host} (JWKS {stack.jwks_url})")
         for target in ENTRY_POINTS:
             print(f"  {target:<20} {stack.url(target)}")
