@@ -460,6 +460,11 @@ def _trunk_prefix(region: str) -> str:
 
 
 def _valid_number(digits: str, regions: tuple[str, ...]) -> phonenumbers.PhoneNumber | None:
+    """The number as read in the first region (default first) where it is valid.
+
+    The home region's reading wins: "0180 978916" in a German post is a German shared-cost hotline, even
+    though "01 80978916" would be a Vienna number.
+    """
     international = digits.startswith(("+", "00"))
     for region in regions[:1] if international else regions:
         if not international and _trunk_prefix(region) == "0" and not digits.startswith("0"):

@@ -23,6 +23,7 @@ class Item:
     text: str
     lang: str
     labels: Sequence[tuple[str, str, str]]  # (kind, value, secret)
+    group: str = ""  # e.g. the Faker locale the values came from
 
 
 @dataclass
@@ -76,6 +77,10 @@ class Score:
             lines.append(f"needless handoffs {lang or 'all':<4}{self.handoff_rate(lang):>8.1%} of {total} posts "
                          "without personal data")
         return "\n".join(lines)
+
+    def summary(self, title: str) -> str:
+        return (f"{title:<12} recall {self.recall():6.1%}  precision {self.precision():6.1%}  "
+                f"leak-free {self.leak_free_rate():6.1%}  needless handoffs {self.handoff_rate():5.1%}")
 
     def examples(self, limit: int = 40) -> str:
         rows = [*(f"  missed      {k:<16}{v!r}" for k, v, _ in self.misses[:limit]),

@@ -47,7 +47,9 @@ def brand_data(policy: Policy) -> generate.BrandData:
 @cache
 def generated_items() -> tuple[Item, ...]:
     posts = generate.build(brand_data(shipped_policy()))
-    return tuple(Item(p.text, p.lang, [(label.kind, label.value, label.secret) for label in p.labels]) for p in posts)
+    return tuple(
+        Item(p.text, p.lang, [(label.kind, label.value, label.secret) for label in p.labels], p.locale) for p in posts
+    )
 
 
 @cache
@@ -67,7 +69,11 @@ def _detector(config: PiiConfig):
 def scored(name: str) -> Score:
     items = generated_items() if name == "generated" else corpus_items()
     result = score(items, _detector(shipped_config()))
-    report = result.table(f"{name} set ({len(items)} posts), shipped policy") + "\n" + result.examples()
+    report = result.table(f"{name} set ({len(items)} posts), shipped policy")
+    for group in sorted({item.group for item in items if item.group}):
+        subset = [item for item in items if item.group == group]
+        report += "\n" + score(subset, _detector(shipped_config())).summary(group)
+    report += "\n" + result.examples()
     print(report)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"pii_eval_{name}.txt").write_text(report + "\n", encoding="utf-8")
