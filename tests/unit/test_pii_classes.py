@@ -76,6 +76,7 @@ def test_a_region_counts_only_in_posts_of_its_language() -> None:
         ("7788990011 ist meine Kundennummer", "7788990011"),
         ("my account no. is 55 66 77 88", "55 66 77 88"),
         ("wohne in Kapfenberg 391 957 91274 = meine Vertragsnummer", "391 957 91274"),
+        ("Kto.-Nr. 532013000 bei der Sparkasse", "532013000"),
     ],
 )
 def test_customer_number_with_the_label_before_or_after(text: str, number: str) -> None:

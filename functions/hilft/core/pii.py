@@ -66,7 +66,7 @@ MAX_TEXT_CHARS = 64_000
 _NUMBER_LABEL = (
     r"(?:kunden|vertrags|vertragskonto|auftrags|bestell|rechnungs|kundenkonto|mitglieds)[-\s]?"
     r"(?:nummer|nr\.?|no\.?|id)|kd\.?[-\s]?nr\.?|knr\.?|(?:buchungs|vertrags|kunden)konto(?:nummer)?"
-    r"|anschlusskennung|zugangsnummer|acct\.?"
+    r"|anschlusskennung|zugangsnummer|acct\.?|konto(?:nummer|[-\s]?nr\.?)|kto\.?[-\s]?(?:nr\.?|nummer)"
     r"|(?:customer|client|account|acct\.?|contract|order|invoice|membership)[-\s]?(?:number|no\.?|nr\.?|id|#)"
 )
 _NUMBER_VALUE = (
