@@ -50,6 +50,7 @@ def test_notifications_are_asked_for_mentions_only(masto: FakeMastodon, http: ht
     assert len(client_for(masto, http).notifications(None)) == 1
     query = parse_qs(masto.accepted[-1].query)
     assert query["types[]"] == ["mention"]
+    assert query["include_filtered"] == ["true"]  # Mastodon 4.3+ hides messages from unknown accounts otherwise
 
 
 def test_rate_limit_reads_mastodons_iso_reset_header(masto: FakeMastodon, http: httpx.Client) -> None:

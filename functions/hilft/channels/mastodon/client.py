@@ -77,7 +77,8 @@ class MastodonClient:
         return str(body["id"])
 
     def notifications(self, min_id: str | None, limit: int = PAGE_LIMIT) -> list[Any]:
-        params = [("types[]", "mention"), *self._page(min_id, limit)]
+        # include_filtered: a customer's first message (new account, not followed) is still a complaint.
+        params = [("types[]", "mention"), ("include_filtered", "true"), *self._page(min_id, limit)]
         return list(self._json(self._request("GET", "/api/v1/notifications", params=params), "notifications") or [])
 
     def account_statuses(self, account_id: str, min_id: str | None, limit: int = PAGE_LIMIT) -> list[Any]:
