@@ -77,6 +77,7 @@ def test_a_region_counts_only_in_posts_of_its_language() -> None:
         ("my account no. is 55 66 77 88", "55 66 77 88"),
         ("wohne in Kapfenberg 391 957 91274 = meine Vertragsnummer", "391 957 91274"),
         ("Kto.-Nr. 532013000 bei der Sparkasse", "532013000"),
+        ("sort code 20-00-00 account 12345678", "12345678"),
     ],
 )
 def test_customer_number_with_the_label_before_or_after(text: str, number: str) -> None:
@@ -110,6 +111,7 @@ def test_a_custom_pattern_without_a_number_group_still_redacts_the_repeat() -> N
         "221B Baker Street",
         "786 Timothy Summit Suite 625",
         "Flat 3, Bradley Roads",
+        "1600 Pennsylvania Ave NW, Washington, DC 20500",
     ],
 )
 def test_street_line_with_house_number_is_redacted_whole(street: str) -> None:
@@ -171,6 +173,7 @@ def test_iban_with_any_separator_is_found_whole(iban: str) -> None:
         ("contact jane at example dot co dot uk", "jane at example dot co dot uk"),
         ("Mail an jürgen.müller@example.org", "jürgen.müller@example.org"),
         ("Mail an max @ gmx.de", "max @ gmx.de"),
+        ("my email is john dot smith at gmail dot com", "john dot smith at gmail dot com"),
     ],
 )
 def test_obfuscated_and_non_ascii_e_mail_addresses_are_found_whole(text: str, address: str) -> None:

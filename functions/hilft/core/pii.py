@@ -68,6 +68,7 @@ _NUMBER_LABEL = (
     r"(?:nummer|nr\.?|no\.?|id)|kd\.?[-\s]?nr\.?|knr\.?|(?:buchungs|vertrags|kunden)konto(?:nummer)?"
     r"|anschlusskennung|zugangsnummer|acct\.?|konto(?:nummer|[-\s]?nr\.?)|kto\.?[-\s]?(?:nr\.?|nummer)"
     r"|(?:customer|client|account|acct\.?|contract|order|invoice|membership)[-\s]?(?:number|no\.?|nr\.?|id|#)"
+    r"|account"
 )
 _NUMBER_VALUE = (
     r"(?<![0-9A-Za-z])(?=(?:[A-Za-z]{1,4}[-/]?)?[0-9])(?P<number>(?:[A-Z]{1,4}[-/]?)?"
@@ -210,7 +211,7 @@ _EMAIL = re.compile(
 _AT = r"(?:\s?[\[({<]\s?(?:at|ät|@)\s?[\])}>]\s?)"
 _DOT = r"(?:\s?[\[({<]\s?(?:dot|punkt|\.)\s?[\])}>]\s?|\s(?:dot|punkt)\s)"
 _OBFUSCATED_EMAIL = re.compile(
-    rf"(?i)(?<![\w.%+'-])[\w%+-](?:[\w.%+'-]{{0,62}}[\w%+-])?"
+    rf"(?i)(?<![\w.%+'-])(?:[\w%+-]{{1,64}}{_DOT}){{0,3}}[\w%+-](?:[\w.%+'-]{{0,62}}[\w%+-])?"
     rf"(?:{_AT}(?:[\w-]{{1,63}}(?:\.|{_DOT})){{1,4}}[^\W\d_]{{2,24}}"
     rf"|\s(?:at|ät)\s(?:[\w-]{{1,63}}(?:\.|{_DOT})){{0,3}}[\w-]{{1,63}}{_DOT}[^\W\d_]{{2,24}})(?![\w-])"
 )

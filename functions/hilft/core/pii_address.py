@@ -108,7 +108,7 @@ _ENGLISH_STREET = re.compile(
     rf"(?<![\w-])(?:(?:{_EN_UNIT}),?\s)?"
     rf"(?:(?P<number>[1-9][0-9]{{0,4}}[A-Za-z]?)\s{_EN_NAME}{_EN_TYPE}(?!\s[0-9])"
     rf"|(?P<flat>{_EN_UNIT}),?\s{_EN_NAME}{_EN_TYPE})"
-    rf"(?![\w-])(?:,?\s{_EN_UNIT}(?![\w]))?"
+    rf"(?:\s(?:N|S|E|W|NE|NW|SE|SW)\.?)?(?![\w-])(?:,?\s{_EN_UNIT}(?![\w]))?"
 )
 
 
