@@ -35,7 +35,11 @@ PD_KEY = CREDENTIALS.pagerduty_key
 WEBHOOK_SECRET = CREDENTIALS.webhook_secret
 PD_WEBHOOK_SECRET = CREDENTIALS.pagerduty_webhook_secret
 
+# One folder per test session (two sessions on one machine must not audit each other's logs).
+STACK_LOG_DIR = ROOT / "test-artifacts" / f"stack-logs-{os.getpid()}"
+
 __all__ = [
+    "STACK_LOG_DIR",
     "BRAND_X", "CREDENTIALS", "IG_ID", "META_SECRET", "META_TOKEN", "META_VERIFY", "PAGE_ID", "PD_KEY",
     "PD_WEBHOOK_SECRET", "STAFF_TOKEN", "WEBHOOK_SECRET", "X_SECRET", "X_TOKEN", "Fakes", "Hub", "as_json",
     "fresh", "meta_fixture", "tasks_of", "x_fixture",
@@ -146,7 +150,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         "HILFT_CLAIM_TTL_SECONDS": "5",
         "HILFT_SWEEP_GRACE_SECONDS": "1",
     }
-    log_dir = ROOT / "test-artifacts" / "stack-logs"
+    log_dir = STACK_LOG_DIR
     shutil.rmtree(log_dir, ignore_errors=True)  # the log audit reads this session's lines only
     stack = LocalStack(env=env, log_dir=log_dir)
     stack.start()

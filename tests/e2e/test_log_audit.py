@@ -3,7 +3,7 @@ in any log line the stack wrote.
 
 A representative day runs first on the shared e2e stack (every X and Meta fixture, PII posts that
 are handed off automatically, a manual handoff, a bad signature, warnings, overdue alerts, an ack),
-then every line of every log in ``test-artifacts/stack-logs/`` is searched, raw and JSON-decoded,
+then every line of every log in ``test-artifacts/stack-logs-<pid>/`` (this session's stack) is searched, raw and JSON-decoded,
 so whatever ran earlier in the session is audited too.
 """
 
@@ -17,13 +17,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES
 from tests.e2e.builders import aaa_tweet
 from tests.e2e.conftest import (
     META_SECRET,
     META_TOKEN,
     META_VERIFY,
     PD_KEY,
+    STACK_LOG_DIR,
     STAFF_TOKEN,
     WEBHOOK_SECRET,
     X_SECRET,
@@ -33,7 +34,7 @@ from tests.e2e.conftest import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
 
-LOG_DIR = ROOT / "test-artifacts" / "stack-logs"
+LOG_DIR = STACK_LOG_DIR
 FRAGMENT = 20  # characters of post text that must never appear in a log
 BRAND_NAMES = {"Telekom_hilft", "Telekom hilft", "Telko hilft", "telkohilft", "hilft", "Twitter for Android"}
 TEXT_KEYS = {"text", "full_text", "message"}
