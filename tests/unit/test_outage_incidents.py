@@ -61,8 +61,20 @@ class Queries:
         return [s for s in self._docs(INCIDENTS) if s.data.get("status") in ("open", "acknowledged")]
 
 
+def _no_nested_arrays(value: Any, inside_array: bool = False) -> None:
+    """Firestore refuses an array inside an array (INVALID_ARGUMENT); the memory store must too."""
+    if isinstance(value, list | tuple):
+        assert not inside_array, "Firestore holds no array inside an array"
+        for item in value:
+            _no_nested_arrays(item, True)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _no_nested_arrays(item, False)
+
+
 class WriteLog(MemoryStore):
-    """A MemoryStore that remembers when each document was written (fake clock time)."""
+    """A MemoryStore that remembers when each document was written (fake clock time) and refuses
+    what Firestore refuses (arrays in arrays)."""
 
     def __init__(self, clock: FakeClock) -> None:
         super().__init__()
@@ -70,20 +82,24 @@ class WriteLog(MemoryStore):
         self.writes: list[tuple[str, str, datetime]] = []
 
     def create(self, collection: str, doc_id: str, data: dict[str, Any]) -> bool:
+        _no_nested_arrays(data)
         created = super().create(collection, doc_id, data)
         if created:
             self.writes.append((collection, doc_id, self.clock()))
         return created
 
     def update(self, collection: str, doc_id: str, updates: dict[str, Any]) -> bool:
+        _no_nested_arrays(updates)
         self.writes.append((collection, doc_id, self.clock()))
         return super().update(collection, doc_id, updates)
 
     def set(self, collection: str, doc_id: str, data: dict[str, Any], merge: bool = True) -> None:
+        _no_nested_arrays(data)
         self.writes.append((collection, doc_id, self.clock()))
         super().set(collection, doc_id, data, merge)
 
     def update_if_unchanged(self, collection: str, snap: Any, updates: dict[str, Any]) -> None:
+        _no_nested_arrays(updates)
         self.writes.append((collection, snap.id, self.clock()))
         super().update_if_unchanged(collection, snap, updates)
 

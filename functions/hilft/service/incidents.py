@@ -151,7 +151,10 @@ class IncidentService:
         snap = self.store.get(OUTAGE_STATE, STATE_DOC)
         stored = snap.data if snap else {}
         state = DetectorState.from_dict(stored.get("state"))
-        recent: dict[str, list[list[Any]]] = {k: list(v) for k, v in (stored.get("recent") or {}).items()}
+        # key -> ["slot:doc_id", …] (Firestore holds no array inside an array)
+        recent: dict[str, list[tuple[int, str]]] = {
+            k: [(int(e.split(":", 1)[0]), e.split(":", 1)[1]) for e in v if ":" in e]
+            for k, v in (stored.get("recent") or {}).items()}
         if state.last_slot is not None and state.last_slot >= through:
             return {"outcome": "up_to_date", "through_slot": state.last_slot}
         first = through if state.last_slot is None else max(state.last_slot + 1,
@@ -164,7 +167,7 @@ class IncidentService:
 
         for item in seen:
             for key in item.signal.keys:
-                recent.setdefault(key, []).append([item.slot, item.doc_id])
+                recent.setdefault(key, []).append((item.slot, item.doc_id))
         oldest = through - self.params.window_slots + 1
         recent = {k: [e for e in v if e[0] >= oldest][-RECENT_PER_KEY:] for k, v in recent.items()}
         recent = {k: v for k, v in recent.items() if v}
@@ -210,11 +213,14 @@ class IncidentService:
                               str(data.get("platform") or ""), signal, data.get("incident_id")))
         return seen
 
-    def _save_state(self, snap: Snapshot | None, state: DetectorState, recent: Mapping[str, Any]) -> None:
+    def _save_state(self, snap: Snapshot | None, state: DetectorState,
+                    recent: Mapping[str, list[tuple[int, str]]]) -> None:
         now = self.clock()
         active = any(key_state.incident for key_state in state.keys.values())
         previous = snap.data.get("last_incident_at") if snap else None
-        document = {"state": state.as_dict(), "recent": dict(recent), "updated_at": now,
+        document = {"state": state.as_dict(),
+                    "recent": {k: [f"{slot}:{doc_id}" for slot, doc_id in v] for k, v in recent.items()},
+                    "updated_at": now,
                     "last_incident_at": now if active else previous}
         if snap is None:
             if not self.store.create(OUTAGE_STATE, STATE_DOC, document):
@@ -239,7 +245,7 @@ class IncidentService:
                         "excerpt": item.excerpt[:280]})
         return out
 
-    def _open(self, verdict: Verdict, items: list[_Seen], recent: list[list[Any]], now: datetime) -> None:
+    def _open(self, verdict: Verdict, items: list[_Seen], recent: list[tuple[int, str]], now: datetime) -> None:
         topic, place = verdict.key.split("|", 1)
         signal = items[0].signal if items else None
         topic_label = signal.topic_label if signal else f"Störung {topic}"

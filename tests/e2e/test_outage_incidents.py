@@ -1,0 +1,85 @@
+"""Outage detection end to end on the emulators: a burst of posts opens one incident, the sinks hear of
+it once in its own PagerDuty incident and Chat thread, and the later posts' alerts fold into it.
+
+The e2e policy leaves ``[outage]`` at its defaults (trigger "sweep"): the test plays Cloud
+Scheduler and calls ``sweep`` through the Tasks emulator with the scheduler's OIDC identity.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import tasks_v2
+
+from tests.e2e.builders import aaa_tweet
+
+TEXT = "Störung: DSL weg in 53113 Bonn, Router blinkt. Ruf an unter 0171 2345678"  # handed off (a phone number)
+PLAIN = "Störung: DSL weg in 53113 Bonn, Router blinkt rot."  # no personal data: its promise runs
+
+
+def _sweep(e2e, tasks_client) -> None:
+    from stack import QUEUE, SCHEDULER_SA
+
+    task = tasks_client.create_task(parent=QUEUE, task={"http_request": {
+        "url": e2e.url("sweep"), "http_method": tasks_v2.HttpMethod.POST,
+        "oidc_token": {"service_account_email": SCHEDULER_SA, "audience": e2e.url("sweep")}}})
+
+    def done() -> bool:
+        try:
+            tasks_client.get_task(name=task.name)
+        except gexc.NotFound:
+            return True
+        return False
+    e2e.wait(done, timeout=30, what="the sweep")
+
+
+def _incidents(e2e) -> list[dict[str, Any]]:
+    return [d.to_dict() | {"_id": d.id} for d in e2e.db.collection("incidents").stream()]
+
+
+def _bodies(fake: Any) -> list[dict[str, Any]]:
+    return [request.json() for request in list(fake.accepted)]
+
+
+def test_a_burst_opens_one_incident_alerted_once_and_later_alerts_fold_into_it(e2e, tasks_client) -> None:
+    from hilft.core.outage import slot_of, slot_start
+
+    posts = []
+    for _ in range(10):
+        post_id, body = aaa_tweet(TEXT)
+        assert e2e.post_x(body).status_code == 200
+        posts.append(post_id)
+    # the evaluation reads slots that ended 5 s ago (20 s slots): wait for the burst's last slot to close
+    last_slot = slot_of(e2e.mention("x", posts[-1])["received_at"], 20)
+    closes = slot_start(last_slot + 1, 20).timestamp() + 6
+    time.sleep(max(0.0, closes - time.time()))
+    _sweep(e2e, tasks_client)
+    incidents = e2e.wait(lambda: _incidents(e2e), timeout=10, what="the incident")
+    assert len(incidents) == 1
+    incident = incidents[0]
+    assert incident["key"] == "festnetz|de-53" and incident["status"] == "open"
+    assert incident["place_label"] == "53113 Bonn" and incident["count"] >= 10
+    assert all("2345678" not in s["excerpt"] for s in incident["samples"])  # redacted text only
+    key = f"hilft-incident-{incident['_id']}"
+    pd = [b for b in _bodies(e2e.fakes.pagerduty) if b.get("dedup_key") == key]
+    assert [b["event_action"] for b in pd] == ["trigger"]  # opened: one page, its own dedup_key
+    chat = [b for b in _bodies(e2e.fakes.chat) if (b.get("thread") or {}).get("threadKey") == key]
+    assert len(chat) == 1
+
+    # posts arriving now belong to the open incident: their due alerts fold into it
+    later = []
+    for _ in range(6):
+        post_id, body = aaa_tweet(PLAIN)
+        assert e2e.post_x(body).status_code == 200
+        later.append(post_id)
+    e2e.wait(lambda: all((e2e.mention("x", p) or {}).get("alert_level") for p in later), timeout=30,
+             what="the later posts' due alerts")
+    time.sleep(1.0)
+    from hilft.core.ids import mention_doc_id
+    own_keys = {f"hilft-{mention_doc_id('x', p)}" for p in later}
+    assert not [b for b in _bodies(e2e.fakes.pagerduty) if b.get("dedup_key") in own_keys]
+    storm = [b for b in _bodies(e2e.fakes.pagerduty) if b.get("dedup_key") == key][1:]
+    assert storm and "overdue" in storm[0]["payload"]["summary"]
+    assert all((e2e.mention("x", p) or {}).get("incident_id") == incident["_id"] for p in later)

@@ -1,0 +1,42 @@
+"""The radar on X end to end: Filtered Stream deliveries, signed like Account Activity, become radar items."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x" / "stream"
+
+
+def _body(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def test_a_stream_delivery_is_stored_as_a_radar_item(e2e) -> None:
+    response = e2e.post_x(_body("stream_post_radar.json"))
+    assert response.status_code == 200, response.text
+    assert response.json()["stored"] == 1
+    doc = e2e.mention("x", "2080770000000000001")
+    assert doc is not None and doc["radar"] is True and doc["status"] == "open"
+    assert doc["author_handle"] == "bonner_jan" and "53113 Bonn" in doc["text"]
+    # redelivered: still one document
+    assert e2e.post_x(_body("stream_post_radar.json")).json()["duplicates"] == 1
+
+
+def test_a_stream_post_that_replies_to_the_brand_is_an_ordinary_mention(e2e) -> None:
+    assert e2e.post_x(_body("stream_post_reply_to_brand.json")).status_code == 200
+    doc = e2e.mention("x", "2080770000000000002")
+    assert doc is not None and doc["radar"] is False and doc["kind"] == "reply"
+
+
+def test_a_retweet_from_the_stream_is_ignored_and_a_bad_signature_stores_nothing(e2e) -> None:
+    answer = e2e.post_x(_body("stream_post_retweet.json"))
+    assert answer.status_code == 200 and answer.json()["stored"] == 0
+    assert e2e.post_x(_body("stream_post_radar.json"), signature="sha256=AAAA").status_code == 401
+    assert e2e.mentions() == []
+
+
+def test_a_malformed_stream_delivery_is_400(e2e) -> None:
+    document = json.loads(_body("stream_post_radar.json"))
+    document["data"].pop("author_id")
+    assert e2e.post_x(json.dumps(document).encode()).status_code == 400
