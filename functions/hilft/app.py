@@ -189,7 +189,7 @@ class App:
         else:
             batch = x.parse(body, brand_user_ids=s.x_brand_user_ids)
         result = self.ingest_service.ingest(batch, s.x_brand_user_ids)
-        self.incident_service.note_ingest(result.stored)
+        self._note_ingest(result.stored)
         return web.json_response({"ok": True, **result.as_dict()})
 
     def meta_webhook(self, request: flask.Request) -> flask.Response:
@@ -204,8 +204,14 @@ class App:
         meta.verify_signature(body, request.headers.get("X-Hub-Signature-256"), s.meta_app_secret)
         batch = meta.parse(body, page_ids=s.meta_page_ids, ig_user_ids=s.meta_ig_user_ids)
         result = self.ingest_service.ingest(batch, s.meta_page_ids | s.meta_ig_user_ids)
-        self.incident_service.note_ingest(result.stored)
+        self._note_ingest(result.stored)
         return web.json_response({"ok": True, **result.as_dict()})
+
+    def _note_ingest(self, stored: int) -> None:
+        """The incident service (and its sinks' HTTP client) is built only when ``note_ingest`` can act:
+        with the default ``trigger = "sweep"`` a webhook never needs it (cold start: no httpx import)."""
+        if stored > 0 and self.policy.outage.trigger == "tasks":
+            self.incident_service.note_ingest(stored)
 
     def threads_webhook(self, request: flask.Request) -> flask.Response:
         """Threads (its own Meta app and secret): GET subscription check, POST signed events."""
