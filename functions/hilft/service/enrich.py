@@ -22,7 +22,7 @@ from hilft.adapters import meta_client as mc
 from hilft.adapters.firestore_store import MENTIONS, Snapshot
 from hilft.core import ids
 from hilft.core.errors import TransientError
-from hilft.core.pii import DEFAULT_CUSTOMER_NUMBER_PATTERNS, PiiConfig, redact_text
+from hilft.core.pii import redact_text
 from hilft.core.policy import Policy
 from hilft.core.routing import route
 from hilft.logs import get_logger
@@ -48,11 +48,9 @@ class EnrichService:
         self.policy = policy
         self.clock = clock
         self.reader = reader
-        pii = policy.pii
-        self.pii_config = PiiConfig(default_region=pii.default_region,
-                                    customer_number_patterns=(*DEFAULT_CUSTOMER_NUMBER_PATTERNS,
-                                                              *pii.customer_number_patterns),
-                                    ignore_patterns=tuple(pii.ignore_patterns))
+        # The shipped policy's whole PII configuration: the brand's own numbers, addresses, domains
+        # and ticket formats, extra phone regions, customer-number patterns.
+        self.pii_config = policy.pii.config()
 
     def run(self, payload: Mapping[str, Any], *, retries: int = 0) -> EnrichResult:
         """One ``enrich`` task. ``retries`` is Cloud Tasks' retry count of this delivery."""

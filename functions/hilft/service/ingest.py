@@ -20,7 +20,7 @@ from hilft.adapters.firestore_store import ANSWERS, MENTIONS, OPERATOR_ALERTS, S
 from hilft.core import ids
 from hilft.core.closing import DEFAULT_BLOCKERS, DEFAULT_PHRASES, closing_phrase
 from hilft.core.models import AccessRevoked, Deletion, Kind, Mention, ParsedBatch, Platform
-from hilft.core.pii import DEFAULT_CUSTOMER_NUMBER_PATTERNS, PiiConfig, redact_text
+from hilft.core.pii import redact_text
 from hilft.core.policy import Policy
 from hilft.core.promise_phrase import out_of_hours_answer
 from hilft.core.routing import radar_match, route
@@ -69,11 +69,9 @@ class IngestService:
         self.clock = clock
         self.retention_days = retention_days
         self.answers = AnswerRecorder(store, scheduler, clock)
-        pii = policy.pii
-        self.pii_config = PiiConfig(default_region=pii.default_region,
-                                    customer_number_patterns=(*DEFAULT_CUSTOMER_NUMBER_PATTERNS,
-                                                              *pii.customer_number_patterns),
-                                    ignore_patterns=tuple(pii.ignore_patterns))
+        # The shipped policy's whole PII configuration: the brand's own numbers, addresses, domains
+        # and ticket formats, extra phone regions, customer-number patterns.
+        self.pii_config = policy.pii.config()
 
     def ingest(self, batch: ParsedBatch, brand_ids: frozenset[str]) -> IngestResult:
         result = IngestResult()
@@ -117,7 +115,7 @@ class IngestService:
                            {"doc_id": doc_id, "platform": m.platform.value, "expire_at": retention(now, 30)})
         if m.edit_of and self._apply_edit(doc_id, m, result):
             return  # an edit of a post we hold: same document, same promise
-        redacted, pii_kinds = redact_text(m.text, self.pii_config)
+        redacted, pii_kinds = redact_text(m.text, self.pii_config, language=m.lang)
         if not radar and not pii_kinds and self._closes_answered_conversation(m, brand_ids):
             self._store_closing(doc_id, key, m, redacted, now, result)
             return
@@ -283,7 +281,7 @@ class IngestService:
         changes nothing (``edit_rank``); deleted posts stay forgotten.
         """
         now = self.clock()
-        redacted, pii_kinds = redact_text(m.text, self.pii_config)
+        redacted, pii_kinds = redact_text(m.text, self.pii_config, language=m.lang)
         verdict: dict[str, Any] = {}
 
         def decide(snap: Snapshot | None) -> dict[str, Any] | None:
