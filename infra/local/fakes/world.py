@@ -125,7 +125,7 @@ class OutsideWorld:
             fake.reset()
 
     def env(self) -> dict[str, str]:
-        """CONTRACT.md's variables for the functions, pointing at these fakes."""
+        """The public variables of README's configuration table, pointing at these fakes."""
         from fakes.sinks import FAKE_CHAT_KEY, FAKE_CHAT_SPACE, FAKE_CHAT_TOKEN, FAKE_SLACK_PATH
 
         c = self.credentials
