@@ -157,22 +157,24 @@ def replay(state: DetectorState, counts: dict[int, dict[str, int]], first_slot: 
     return verdicts
 
 
-def learned_state(params: DetectorParams, *, seed: int, days: int = 7) -> tuple[DetectorState, int]:
+def learned_state(params: DetectorParams, *, seed: int, days: int = 7,
+                  traffic: Traffic = Traffic()) -> tuple[DetectorState, int]:
     """A detector that has seen ``days`` normal days; returns it and the next slot."""
     first = outage.slot_of(START, params.slot_seconds)
     last = outage.slot_of(START + timedelta(days=days), params.slot_seconds) - 1
     state = DetectorState()
-    counts = dict(normal_traffic(days, params, seed=seed))
+    counts = dict(normal_traffic(days, params, seed=seed, traffic=traffic))
     replay(state, counts, first, last, params)
     return state, last + 1
 
 
-def false_incidents(params: DetectorParams, *, seed: int, learn_days: int = 7, days: int = 7) -> int:
+def false_incidents(params: DetectorParams, *, seed: int, learn_days: int = 7, days: int = 7,
+                    traffic: Traffic = Traffic()) -> int:
     """Incidents opened in ``days`` normal days after ``learn_days`` of learning (0 = cold start)."""
-    state, next_slot = learned_state(params, seed=seed, days=learn_days) if learn_days else (
+    state, next_slot = learned_state(params, seed=seed, days=learn_days, traffic=traffic) if learn_days else (
         DetectorState(), outage.slot_of(START, params.slot_seconds))
     start = outage.slot_start(next_slot, params.slot_seconds)
-    counts = dict(normal_traffic(days, params, seed=seed + 1000, start=start))
+    counts = dict(normal_traffic(days, params, seed=seed + 1000, start=start, traffic=traffic))
     last = next_slot + days * 86400 // params.slot_seconds - 1
     verdicts = replay(state, counts, next_slot, last, params)
     return sum(1 for v in verdicts if v.action == "open")
@@ -197,10 +199,17 @@ def detection(params: DetectorParams, *, seed: int, state: DetectorState, next_s
             "burst_posts": sum(c["festnetz|de-53"] for c in injected.values())}
 
 
+# The comparison in the same run: "8 posts in 5 minutes" with no history and no tail test.
+NAIVE = DetectorParams(min_ratio=1.0, p_value=1.0)
+BUSY = Traffic(posts_per_day=4000.0)
+
+
 def run(*, runs: int = 3, quick: bool = False) -> dict[str, Any]:
     """Figures for ``make bench``: medians over ``runs`` seeds, each with its own learned week."""
     params = DetectorParams()
-    delays, others, false_after_learning, false_cold, seconds = [], [], [], [], []
+    delays, others, false_after_learning, false_cold, naive, seconds = [], [], [], [], [], []
+    busy_ours: list[int] = []
+    busy_naive: list[int] = []
     for run_index in range(runs):
         seed = 17 + run_index
         started = time.perf_counter()
@@ -211,6 +220,13 @@ def run(*, runs: int = 3, quick: bool = False) -> dict[str, Any]:
         false_after_learning.append(false_incidents(params, seed=seed, days=2 if quick else 7,
                                                     learn_days=2 if quick else 7))
         false_cold.append(false_incidents(params, seed=seed, learn_days=0, days=2 if quick else 7))
+        # the baseline, same week: a fixed threshold (min_count in the window, no history, no tail test)
+        naive.append(false_incidents(NAIVE, seed=seed, learn_days=2 if quick else 7, days=2 if quick else 7))
+        # ten times the volume: where a history per key matters
+        busy_ours.append(false_incidents(params, seed=seed, learn_days=2 if quick else 7, days=2 if quick else 7,
+                                         traffic=BUSY))
+        busy_naive.append(false_incidents(NAIVE, seed=seed, learn_days=2 if quick else 7, days=2 if quick else 7,
+                                          traffic=BUSY))
         seconds.append(time.perf_counter() - started)
     return {
         "detection_delay_s_median": statistics.median(delays),
@@ -220,6 +236,10 @@ def run(*, runs: int = 3, quick: bool = False) -> dict[str, Any]:
         "false_incidents_normal_week_after_learning": max(false_after_learning),
         "false_incidents_normal_week_cold_start": max(false_cold),
         "false_incidents_in_burst_day": max(others),
+        "false_incidents_fixed_threshold_median": statistics.median(naive),
+        "busy_false_incidents_median": statistics.median(busy_ours),
+        "busy_false_incidents_max": max(busy_ours),
+        "busy_false_incidents_fixed_threshold_median": statistics.median(busy_naive),
         "false_incidents_goal": 0,
         "false_incidents_met": max(false_after_learning) == 0 and max(others) == 0,
         "replay_seconds_median": statistics.median(seconds),

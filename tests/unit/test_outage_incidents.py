@@ -285,3 +285,30 @@ def test_with_the_sweep_trigger_webhooks_enqueue_nothing_and_the_sweep_still_fin
     assert not [t for t in world.scheduler.tasks.values() if t.payload["kind"] == "outage_eval"]
     world.advance(70)  # the minute sweep ran
     assert len(world.incident_docs()) == 1
+
+
+def test_incident_payloads_have_their_own_keys_and_speak_each_sinks_language() -> None:
+    from hilft.core import incident_alerts as p
+    from hilft.core.incident_alerts import IncidentAlert
+
+    now = datetime(2026, 11, 20, 10, 12, tzinfo=UTC)
+    alert = IncidentAlert(event=IncidentEvent.STORM, incident_id="ab" * 20, headline="Störung Festnetz, 53113 Bonn "
+                          "— 37 posts in 12 min", count=37, first_seen=now - timedelta(minutes=12), now=now,
+                          excerpts=("<users/all> kein Internet [Telefonnummer]",), level=2, overdue=30,
+                          oldest_due=now - timedelta(minutes=3))
+    key = "hilft-incident-" + "ab" * 20
+    assert p.line(alert) == ("⏰ Störung Festnetz, 53113 Bonn — 37 posts in 12 min: 30 posts overdue (level 2), "
+                             "oldest due 11:09 (CET)")
+    pd = p.pagerduty_event(alert, "R" * 32)
+    assert pd["dedup_key"] == key and pd["event_action"] == "trigger" and pd["payload"]["severity"] == "critical"
+    chat = p.google_chat_message(alert)
+    assert chat["thread"] == {"threadKey": key} and "<" not in chat["text"]
+    assert "&lt;users/all&gt;" in str(p.slack_message(alert))
+    hook = p.webhook_payload(alert)
+    assert (hook["event"], hook["kind"], hook["incident_event"], hook["alert_key"]) == (
+        "triggered", "incident", "storm", key)
+    resolved = IncidentAlert(event=IncidentEvent.RESOLVED, incident_id="ab" * 20, headline="h", count=1,
+                             first_seen=now, now=now)
+    assert p.pagerduty_event(resolved, "k") == {"routing_key": "k", "event_action": "resolve", "dedup_key": key}
+    assert p.webhook_payload(resolved)["event"] == "resolved"
+    assert p.delivery_id(alert) != p.delivery_id(resolved)

@@ -44,7 +44,7 @@ class _Sink:
         headers: dict[str, str] = {}
         if self._secret:
             headers = {WEBHOOK_SIGNATURE_HEADER: sign_webhook(body, self._secret, int(self._transport.wall_clock())),
-                       WEBHOOK_EVENT_HEADER: f"incident.{alert.event.value}",
+                       WEBHOOK_EVENT_HEADER: payloads.webhook_event(alert),
                        WEBHOOK_DELIVERY_HEADER: payloads.delivery_id(alert)}
         self._transport.post(self.name, self._url, body, headers=headers, params=self._params)
 

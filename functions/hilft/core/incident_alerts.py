@@ -134,11 +134,21 @@ def pagerduty_event(alert: IncidentAlert, routing_key: str) -> dict[str, Any]:
     return event
 
 
+def webhook_event(alert: IncidentAlert) -> str:
+    """The generic webhook's ``event`` vocabulary (``hilft.alert.v1`` receivers know these three)."""
+    return {IncidentEvent.RESOLVED: "resolved", IncidentEvent.ACKNOWLEDGED: "acknowledged"}.get(alert.event,
+                                                                                              "triggered")
+
+
 def webhook_payload(alert: IncidentAlert) -> dict[str, Any]:
+    """``event`` as for post alerts (triggered/resolved/acknowledged), ``kind: "incident"`` and the
+    incident's own ``incident_event`` (opened, grew, storm, acknowledged, resolved)."""
     return {
         "schema": INCIDENT_SCHEMA,
         "id": delivery_id(alert),
-        "event": alert.event.value,
+        "event": webhook_event(alert),
+        "kind": "incident",
+        "incident_event": alert.event.value,
         "alert_key": incident_key(alert.incident_id),
         "incident_id": alert.incident_id,
         "summary": line(alert),

@@ -157,8 +157,9 @@ class IncidentService:
             for k, v in (stored.get("recent") or {}).items()}
         if state.last_slot is not None and state.last_slot >= through:
             return {"outcome": "up_to_date", "through_slot": state.last_slot}
-        first = through if state.last_slot is None else max(state.last_slot + 1,
-                                                             through - 86400 // seconds)
+        if state.last_slot is None:  # a fresh detector looks back one window
+            state.last_slot = through - self.params.window_slots
+        first = max(state.last_slot + 1, through - 86400 // seconds)
         after = outage.slot_start(first, seconds) - timedelta(milliseconds=1)
         until = outage.slot_start(through + 1, seconds)
         seen = self._signals(self.queries.received_between(after, until), first, through)
