@@ -354,6 +354,13 @@ class App:
         by = payload.get("by")
         if s.staff_auth == "iam" or not isinstance(by, str) or not 0 < len(by) <= 120:
             by = who  # behind IAM the verified identity is recorded, never a claimed one
+        if "incident_id" in payload:  # one action for a whole incident and its posts (issue 17)
+            from hilft.core import ids
+
+            incident_id = payload["incident_id"]
+            if not isinstance(incident_id, str) or not ids.is_doc_id(incident_id):
+                raise MalformedPayload("incident_id is not a hilft incident id")
+            return web.json_response(self.incident_service.acknowledge(incident_id, by, self.deadline_service))
         result = self.deadline_service.acknowledge(self._doc_id_from(payload), by)
         return web.json_response({"outcome": result.outcome})
 
@@ -370,6 +377,12 @@ class App:
         doc_id = pd.acknowledged_doc_id(web.parse_json_object(body))
         from hilft.core import ids
 
+        if doc_id is not None and doc_id.startswith("incident-") and ids.is_doc_id(doc_id[len("incident-"):]):
+            try:  # an incident's own PagerDuty incident (issue 17): acknowledge it and its posts
+                return web.json_response(self.incident_service.acknowledge(
+                    doc_id[len("incident-"):], "pagerduty", self.deadline_service))
+            except NotFound:
+                return web.json_response({"outcome": "unknown_incident"})
         if doc_id is None or not ids.is_doc_id(doc_id):
             return web.json_response({"outcome": "ignored"})
         try:

@@ -312,3 +312,26 @@ def test_incident_payloads_have_their_own_keys_and_speak_each_sinks_language() -
     assert p.pagerduty_event(resolved, "k") == {"routing_key": "k", "event_action": "resolve", "dedup_key": key}
     assert p.webhook_payload(resolved)["event"] == "resolved"
     assert p.delivery_id(alert) != p.delivery_id(resolved)
+
+
+def test_one_acknowledge_covers_the_incident_and_its_posts_and_tells_pagerduty_once() -> None:
+    world = World()
+    for _ in range(5):
+        world.post(BURST.replace(" Ruf mich an: 0171 2345678", ""), 2)
+        world.advance(10)
+    world.advance(30)
+    (incident_id, _), = world.incident_docs().items()
+    world.post(BURST.replace(" Ruf mich an: 0171 2345678", ""), 5)
+    world.advance(30)
+    members = [k for k, d in world.store.data["mentions"].items() if d.get("incident_id") == incident_id]
+    assert len(members) == 15
+    result = world.incidents.acknowledge(incident_id, "anna@example.com", world.deadlines)
+    assert result == {"outcome": "acknowledged", "posts": 15}
+    doc = world.incident_docs()[incident_id]
+    assert doc["status"] == "acknowledged" and doc["acknowledged_by"] == "anna@example.com"
+    assert all(world.store.data["mentions"][m]["acknowledged"] for m in members)
+    acks = [a for a in world.incident_sinks["pagerduty"].sent if a.event is IncidentEvent.ACKNOWLEDGED]
+    assert len(acks) == 1 and world.sent(world.incident_sinks, IncidentEvent.ACKNOWLEDGED)["slack"] == 0
+    assert world.incidents.acknowledge(incident_id, "bob", world.deadlines)["outcome"] == "already_acknowledged"
+    # acknowledged posts are not re-alerted past level 1; the incident stays listed for the board
+    assert [i["status"] for i in world.incidents.open_incidents()] == ["acknowledged"]

@@ -366,11 +366,13 @@ class IncidentService:
         return sent, failed
 
     def _send_once(self, incident_id: str, data: Mapping[str, Any], name: str, event: IncidentEvent,
-                   now: datetime) -> None:
+                   now: datetime, only: Sequence[str] | None = None) -> None:
         """Send one incident message to every configured sink that has not had it (recorded per sink)."""
         record = (data.get("alerts") or {}).get(name) or {}
         already = set(record.get("sinks_sent") or [])
-        if event is IncidentEvent.RESOLVED:
+        if only is not None:
+            names = sorted(n for n in only if n in self.sinks and n not in already)
+        elif event is IncidentEvent.RESOLVED:
             raised = set(((data.get("alerts") or {}).get("opened") or {}).get("sinks_sent") or [])
             names = sorted(n for n in raised - already if n in self.sinks)
         else:
@@ -510,6 +512,48 @@ class IncidentService:
             raise TransientSinkError(f"{len(failed)} incident sink(s) unavailable")
 
     # -- staff ------------------------------------------------------------------------------------
+    def acknowledge(self, incident_id: str, by: str | None, deadlines: Any = None) -> dict[str, Any]:
+        """One action for the whole incident: it and every member post are acknowledged (no more
+        re-alerts), the sinks are told once on the incident's own key (PagerDuty ``acknowledge``).
+        Members that had alerts of their own before the incident opened are acknowledged through
+        ``deadlines`` (their PagerDuty incidents too); folded members had none."""
+        from hilft.core.errors import NotFound
+
+        now = self.clock()
+        changed: dict[str, bool] = {}
+
+        def decide(snap: Snapshot | None) -> dict[str, Any] | None:
+            changed.clear()
+            if snap is None or snap.data.get("status") != "open":
+                return None
+            changed["yes"] = True
+            return {"status": "acknowledged", "acknowledged_at": now, "acknowledged_by": by}
+
+        snap = self.store.mutate(INCIDENTS, incident_id, decide)
+        if snap is None:
+            raise NotFound("no such incident")
+        posts = 0
+        for member in self.queries.incident_members(incident_id):
+            data = member.data
+            if data.get("acknowledged") or data.get("status") not in ("open", "overdue"):
+                continue
+            own_alerts = any((v or {}).get("sinks_sent") for k, v in (data.get("alerts") or {}).items()
+                             if isinstance(v, dict) and k != "resolve")
+            if own_alerts and deadlines is not None:
+                deadlines.acknowledge(member.id, by)
+            else:
+                self.store.update(MENTIONS, member.id, {"acknowledged": True, "acknowledged_at": now,
+                                                        "acknowledged_by": by, "next_alert_at": None})
+            posts += 1
+        current = self.store.get(INCIDENTS, incident_id)
+        if changed and current is not None and by != "pagerduty":  # acknowledged in PagerDuty: it knows
+            raised = set(((current.data.get("alerts") or {}).get("opened") or {}).get("sinks_sent") or [])
+            if "pagerduty" in raised and "pagerduty" in self.sinks:
+                self._send_once(incident_id, current.data, "acknowledged", IncidentEvent.ACKNOWLEDGED, now,
+                                only=("pagerduty",))
+        log.info("incident acknowledged", incident_id=incident_id, posts=posts)
+        return {"outcome": "acknowledged" if changed else "already_acknowledged", "posts": posts}
+
     def open_incidents(self) -> list[dict[str, Any]]:
         """Open and acknowledged incidents for the board: id, headline, status, count, first/last seen."""
         now = self.clock()
