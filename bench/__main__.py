@@ -20,7 +20,9 @@ from typing import Any
 
 from bench.harness import ROOT, Rig, emulator_env, quiet_hilft_logs
 
-SECTIONS = ("ingest", "alert_lag", "cost", "cold_start", "emulator", "burst", "report", "pii", "outage", "storm")
+EMULATOR_P99_MS = 250  # the emulator must not be what makes an alert late (the alert-lag goal is 1 s)
+BURST_SECONDS = 60
+SECTIONS = ("ingest", "alert_lag", "cost", "cold_start", "emulator", "burst", "report", "pii")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -85,7 +87,7 @@ def run_cost(args: argparse.Namespace) -> dict[str, Any]:
 def run_cold_start(args: argparse.Namespace) -> dict[str, Any]:
     from bench import cold_start
 
-    return cold_start.measure(runs=max(args.runs, 5))
+    return cold_start.measure(runs=max(args.runs, 9))
 
 
 def run_emulator(args: argparse.Namespace) -> dict[str, Any]:
@@ -98,8 +100,7 @@ def run_burst(args: argparse.Namespace) -> dict[str, Any]:
     from bench import burst
 
     with Rig(targets=("x_webhook",)) as rig:
-        result = burst.run(rig, args.burst_posts, concurrency=16, time_limit=180.0)
-    return {**result.as_dict(), "runs": 1}
+        return burst.measure(rig, args.burst_posts, runs=args.runs, concurrency=16, time_limit=180.0)
 
 
 def run_report(args: argparse.Namespace) -> dict[str, Any]:
@@ -107,19 +108,6 @@ def run_report(args: argparse.Namespace) -> dict[str, Any]:
 
     with Rig(targets=()) as rig, emulator_env(rig.stack.firestore_host):
         return report.measure(rig, runs=args.runs, posts_per_day=10 if args.quick else 40)
-
-
-def run_outage(args: argparse.Namespace) -> dict[str, Any]:
-    from bench import outage
-
-    return outage.run(runs=args.runs, quick=args.quick)
-
-
-def run_storm(args: argparse.Namespace) -> dict[str, Any]:
-    from bench import storm
-
-    with Rig(targets=()) as rig:
-        return storm.measure(rig, runs=args.runs, posts=args.spike)
 
 
 def run_pii(args: argparse.Namespace) -> dict[str, Any]:
@@ -132,7 +120,6 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "pii": run_pii,
     "ingest": run_ingest, "alert_lag": run_alert_lag, "cost": run_cost, "cold_start": run_cold_start,
     "emulator": run_emulator, "burst": run_burst, "report": run_report,
-    "outage": run_outage, "storm": run_storm,
 }
 
 
@@ -153,12 +140,13 @@ def table(results: dict[str, Any]) -> list[dict[str, str]]:
         conc = r["concurrency"]
         for name in ("x_webhook", "meta_webhook", "raw_loop"):
             s = r[name]
-            row(f"ingest {name} (c={conc})", f"{s['throughput_per_s']}/s, p50 {s['p50_ms']} ms, "
-                f"p99 {s['p99_ms']} ms, errors {s['errors']}")
-        row("ingest ratio x_webhook / raw loop", f"{r['ratio_x_to_raw']}  (runs {r['ratio_x_to_raw_runs']})",
-            ">= 0.8", r["ratio_x_to_raw"] >= 0.8)
-        row("ingest ratio meta_webhook / raw loop", f"{r['ratio_meta_to_raw']}", ">= 0.8",
-            r["ratio_meta_to_raw"] >= 0.8)
+            row(f"ingest {name} (c={conc}, {r['posts_per_run']} posts)",
+                f"{s['throughput_per_s']}/s, p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms, errors {s['errors']}")
+        goal = r["cpu_goal_ratio"]
+        raw_cpu = r["raw_loop"]["cpu_ms_per_post"]
+        for name, key in (("x_webhook", "cpu_ratio_x_to_raw"), ("meta_webhook", "cpu_ratio_meta_to_raw")):
+            row(f"CPU per ingested post: {name} process / raw loop",
+                f"{r[name]['cpu_ms_per_post']} ms / {raw_cpu} ms = {r[key]}x", f"<= {goal}x", r[key] <= goal)
         h = r["half_load"]
         row(f"x_webhook p99 at half load ({h['rate_per_s']}/s open loop)",
             f"p50 {h['p50_ms']} ms, p99 {h['p99_ms']} ms", "p99 <= 100 ms", h["p99_ms"] <= 100)
@@ -170,6 +158,10 @@ def table(results: dict[str, Any]) -> list[dict[str, str]]:
         row(f"alert lag, {k['posts_per_round']} due at one instant, one instance",
             f"p50 {k['lag_p50_ms']} ms, p99 {k['lag_p99_ms']} ms, max {k['lag_max_ms']} ms",
             "p99 <= 1000 ms", k["lag_p99_ms"] <= 1000)
+        if r.get("deadline_cpu_ms_per_alert") is not None:
+            raw = (results.get("ingest") or {}).get("raw_loop", {}).get("cpu_ms_per_post")
+            row("CPU per alert: deadline process (one claim, one sink send, one record)",
+                f"{r['deadline_cpu_ms_per_alert']} ms" + (f" (raw loop: {raw} ms per ingested post)" if raw else ""))
         row("alert lag: alerted / expected, duplicates, early, stray",
             f"{r['alerted']}/{r['expected']}, {r['duplicates']}, {r['early']}, {r['stray_alerts']}",
             "all, 0, 0, 0", r["alerted"] == r["expected"] and not (r["duplicates"] or r["early"] or r["stray_alerts"]))
@@ -181,23 +173,26 @@ def table(results: dict[str, Any]) -> list[dict[str, str]]:
                 f"(+{c['task_deletes']} deletes, {c['task_deliveries']} deliveries), {c['invocations']} requests, "
                 f"${c['usd_per_100k_posts']} per 100k posts", "<= 2 / 2 / 2", ok)
     if (r := results.get("cold_start")) and "error" not in r:
-        ms = r["import_ms"]
-        row("cold start: import main / eager imports",
-            f"{ms['main']} ms / {ms['eager_baseline']} ms = {r['ratio_main_to_eager']}", "<= 0.6",
-            r["ratio_main_to_eager"] <= 0.6)
-        row("  ... plus what the first POST imports",
-            f"{ms['main_plus_first_ingest_imports']} ms = {r['ratio_main_plus_first_ingest_to_eager']} x eager")
+        ms, cpu = r["first_200_ms"], r["cpu_ms"]
+        row(f"cold start: process start to first answered X webhook, main / eager ({r['runs']} runs)",
+            f"{ms['main']} ms / {ms['eager']} ms = {r['ratio_main_to_eager']}x "
+            f"(CPU {cpu['main']} / {cpu['eager']} ms)", f"<= {r['goal_ratio']}x", r["met"])
+        row("  ... of which until the port accepts (master: import main, bind), main / eager",
+            f"{r['accepting_ms']['main']} ms / {r['accepting_ms']['eager']} ms; "
+            f"import main alone {r['import_main_ms']} ms")
     if (r := results.get("emulator")) and "error" not in r:
         row(f"Cloud Tasks emulator dispatch lag at {r['tasks']} tasks",
             f"p50 {r['lag_p50_ms']} ms, p99 {r['lag_p99_ms']} ms, max {r['lag_max_ms']} ms, "
-            f"{r['throughput_per_s']}/s, early {r['early']}", "", r["all_ok"])
+            f"{r['throughput_per_s']}/s, early {r['early']}, all received {r['all_ok']}",
+            f"p99 <= {EMULATOR_P99_MS} ms, none early or lost",
+            r["all_ok"] and r["early"] == 0 and r["lag_p99_ms"] <= EMULATOR_P99_MS)
     if (r := results.get("burst")) and "error" not in r:
-        whole = (r["documents"] == r["posts"] and r["tasks"] == 2 * r["posts"] and r["unsent"] == 0
-                 and r["stored"] == r["posts"] and set(r["statuses"]) == {200})
-        row(f"burst: {r['posts']} posts (+{r['sends'] - r['posts']} redeliveries), one instance, 1 run",
-            f"{r['seconds']} s ({r['rate_per_s']}/s), p99 {r['p99_ms']} ms", "<= 60 s", r["seconds"] <= 60)
-        row("burst: documents / tasks / stored / statuses",
-            f"{r['documents']} / {r['tasks']} / {r['stored']} / {r['statuses']}", "N / 2N / N / all 200", whole)
+        row(f"burst: {r['posts']} posts (+{r['sends'] - r['posts']} redeliveries), one instance, {r['runs']} runs",
+            f"{r['seconds']} s ({r['rate_per_s']}/s), p99 {r['p99_ms']} ms", f"<= {BURST_SECONDS} s",
+            r["seconds"] <= BURST_SECONDS)
+        row("burst: documents / tasks / stored / statuses (every run)",
+            f"{r['documents']} / {r['tasks']} / {r['stored']} / {r['statuses']}", "N / 2N / N / all 200",
+            r["whole_every_run"])
     if (r := results.get("report")) and "error" not in r:
         row(f"SLA report, {r['days']} days: documents read, first build / from roll-ups",
             f"{r['first_reads']} / {r['later_reads']} ({r['posts']} posts; {r['first_ms']} ms / {r['later_ms']} ms)",
@@ -208,22 +203,6 @@ def table(results: dict[str, Any]) -> list[dict[str, str]]:
         worst = max(r["worst_case_ms"], key=r["worst_case_ms"].get)
         row(f"PII detection worst case: {r['cap_chars']} chars of {worst} (longer is cut)",
             f"{r['worst_case_ms'][worst]} ms CPU")
-    if (r := results.get("outage")) and "error" not in r:
-        row("outage: detection delay, 10-min ramp (4 -> 30 posts/min) in a normal day",
-            f"median {r['detection_delay_s_median']:.0f} s, max {r['detection_delay_s_max']:.0f} s",
-            "<= 120 s", r["detection_met"])
-        row("outage: false incidents, normal week (after a learned week / cold start / fixed threshold)",
-            f"{r['false_incidents_normal_week_after_learning']} / {r['false_incidents_normal_week_cold_start']} / "
-            f"{r['false_incidents_fixed_threshold_median']}", "0 / - / -", r["false_incidents_met"])
-        row("outage: false incidents, normal week at 10x volume (learned / fixed threshold)",
-            f"median {r['busy_false_incidents_median']}, max {r['busy_false_incidents_max']} / "
-            f"{r['busy_false_incidents_fixed_threshold_median']}")
-    if (r := results.get("storm")) and "error" not in r:
-        row(f"storm: {r['posts']} posts of one incident due at one second, messages per sink (folded / not)",
-            f"{r['folded_max_per_sink']} / {r['unfolded_min_per_sink']}", "<= 3", r["folded_max_per_sink"] <= 3)
-        row("storm: first message after the due time (folded / not), p99 over rounds",
-            f"{r['folded_first_ms_p99']} ms / {r['unfolded_first_ms_p99']} ms", "<= 1000 ms",
-            r["folded_first_ms_p99"] <= 1000)
     for name, r in results.items():
         if "error" in r:
             row(f"{name}", f"FAILED: {r['error']}", "", False)

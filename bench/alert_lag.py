@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.harness import BRAND_X, PolicySpec, Rig, firestore_client, median, new_post_id, percentile
+from bench.harness import BRAND_X, PolicySpec, Rig, cpu_seconds, firestore_client, median, new_post_id, percentile
 
 PROMISE = timedelta(hours=10)
 # Back-dated posts have their warning time long past (no warning task); the pending ones' warnings
@@ -96,6 +96,8 @@ def measure(rig: Rig, *, pending: int, rounds: Rounds = Rounds()) -> dict[str, A
     for r in range(rounds.spike):
         plan += [(f"spike{r}", i, at) for i in range(rounds.spike_count)]
         at += timedelta(seconds=rounds.spike_count / 40 + rounds.gap_seconds)
+    deadline_pid = rig.stack.procs["deadline"].pid
+    cpu_before = cpu_seconds(deadline_pid)  # the deadline function is idle until the first round is due
     round_seconds, doc_ids = seeder.many([due - PROMISE for _, _, due in plan])
     overran = datetime.now(UTC) > first_due
     due_by_doc = {doc_id: (name, due) for doc_id, (name, _, due) in zip(doc_ids, plan, strict=True)}
@@ -104,6 +106,7 @@ def measure(rig: Rig, *, pending: int, rounds: Rounds = Rounds()) -> dict[str, A
     while time.monotonic() < deadline and len(rig.webhook.accepted) < len(plan):
         time.sleep(0.2)
     time.sleep(1.0)  # anything arriving twice arrives now
+    deadline_cpu = cpu_seconds(deadline_pid) - cpu_before
 
     lags: dict[str, list[float]] = {}
     seen: set[str] = set()
@@ -140,4 +143,5 @@ def measure(rig: Rig, *, pending: int, rounds: Rounds = Rounds()) -> dict[str, A
         "spike": {"posts_per_round": rounds.spike_count, **kind("spike")},
         "expected": len(plan), "alerted": len(seen), "duplicates": duplicates, "stray_alerts": stray,
         "early": sum(1 for values in lags.values() for lag in values if lag < 0),
+        "deadline_cpu_ms_per_alert": round(deadline_cpu * 1000 / len(seen), 2) if seen else None,
     }

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from bench.harness import Rig, percentile, x_mention
+from bench.harness import Rig, median, percentile, x_mention
 
 
 @dataclass
@@ -96,3 +96,25 @@ def run(rig: Rig, posts: int, *, concurrency: int = 16, time_limit: float = 180.
     if count_tasks:
         result.tasks = rig.task_count()
     return result
+
+
+def whole(result: BurstResult) -> bool:
+    """Every post stored once with both its tasks, every delivery answered 200."""
+    return (result.documents == result.posts and result.tasks == 2 * result.posts and result.unsent == 0
+            and result.stored == result.posts and set(result.statuses) == {200})
+
+
+def measure(rig: Rig, posts: int, *, runs: int, concurrency: int = 16, time_limit: float = 180.0) -> dict[str, Any]:
+    """``runs`` bursts on a wiped stack each: medians of time, rate and p99; counts of the median run."""
+    results: list[BurstResult] = []
+    for _ in range(runs):
+        rig.reset()
+        results.append(run(rig, posts, concurrency=concurrency, time_limit=time_limit))
+    rig.reset()
+    middle = sorted(results, key=lambda r: r.seconds)[len(results) // 2]
+    return {**middle.as_dict(), "runs": runs,
+            "seconds": round(median([r.seconds for r in results]), 1),
+            "rate_per_s": round(median([r.rate for r in results]), 1),
+            "p99_ms": round(median([percentile(r.latencies, 0.99) for r in results]) * 1000, 1),
+            "seconds_runs": [round(r.seconds, 1) for r in results],
+            "whole_every_run": all(whole(r) for r in results)}

@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from bench.harness import ROOT, Rig, median, x_mention
+from bench.harness import ROOT, Rig, cpu_seconds, median, x_mention
 
 GOAL_RATIO = 0.8  # first answered webhook, main / eager
 VARIANTS_DIR = Path(__file__).resolve().parent / "cold_start_sources"
@@ -38,19 +38,6 @@ SOURCES = {
     "eager": VARIANTS_DIR / "eager.py",
 }
 
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` and its children (gunicorn's worker), from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    pids = [pid]
-    with contextlib.suppress(OSError):
-        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    for p in pids:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14, 15)
-    return total
 
 
 def _time_import(statement: str) -> float:
