@@ -130,6 +130,7 @@ class LocalStack:
     targets: tuple[str, ...] = ENTRY_POINTS
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     project: str = PROJECT  # the emulators' project id, the queue's and the service accounts' too
+    scheduler: bool = False  # run the Terraform's Cloud Scheduler jobs (infra/local/scheduler.py): make dev, demo
 
     @property
     def queue(self) -> str:
@@ -210,11 +211,28 @@ class LocalStack:
             wait_until(lambda t=target: httpx.get(self.url(t) + "/__ready", timeout=1).status_code < 600,
                        60, f"function {target}", proc)
 
+    def polling_enabled(self) -> bool:
+        """infra/locals.tf's local.polling_enabled: a Bluesky handle or a Mastodon instance is set."""
+        env = {**os.environ, **self.env}
+        return bool(env.get("BLUESKY_HANDLE") or env.get("MASTODON_BASE_URL"))
+
+    def start_scheduler(self) -> None:
+        """The Terraform's scheduler jobs on their schedules, with the scheduler identity's OIDC tokens."""
+        from scheduler import jobs_from_terraform
+
+        jobs_from_terraform()  # a schedule it cannot run fails here, before the process starts
+        argv = [sys.executable, "-m", "scheduler", "--tasks-host", self.tasks_host, "--project", self.project,
+                "--flag", f"polling_enabled={int(self.polling_enabled())}"]
+        argv += [f"--url={target}={self.url(target)}" for target in self.targets]
+        self._spawn("scheduler", argv, env={"PYTHONPATH": str(ROOT / "infra" / "local")})
+
     def start(self) -> LocalStack:
         try:
             self.start_firestore()
             self.start_tasks()
             self.start_functions()
+            if self.scheduler:
+                self.start_scheduler()
         except BaseException:
             self.stop()
             raise
@@ -256,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     # Like every other plain variable, the shell's GOOGLE_CLOUD_PROJECT reaches the functions (and names the
     # emulators' project and the queue); unset, the local default.
     stack = LocalStack(Ports.from_base(args.port_base), log_dir=args.log_dir,
-                       project=os.environ.get("GOOGLE_CLOUD_PROJECT") or PROJECT)
+                       project=os.environ.get("GOOGLE_CLOUD_PROJECT") or PROJECT, scheduler=True)
 
     def _stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -270,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  Cloud Tasks emulator {stack.tasks_host} (JWKS {stack.jwks_url})")
         for target in ENTRY_POINTS:
             print(f"  {target:<20} {stack.url(target)}")
+        print(f"  scheduler            the jobs of infra/*.tf (python -m scheduler --list), runs in "
+              f"{args.log_dir}/scheduler.log")
         print("ready. Ctrl-C stops everything.", flush=True)
         while all(p.poll() is None for p in stack.procs.values()):
             time.sleep(0.5)
