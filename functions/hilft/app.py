@@ -159,6 +159,21 @@ class App:
         return ReportService(store=self.store, policy=self.policy, clock=self.clock)
 
     @cached_property
+    def delivery_marks(self) -> Any:
+        from hilft.service.gaps import DeliveryMarks
+
+        return DeliveryMarks(self.store, self.clock)
+
+    @cached_property
+    def gap_service(self) -> Any:
+        """Gaps in X's deliveries: the sweep's check, and the end of a replay (issue 16)."""
+        from hilft.service.gaps import GapService
+
+        return GapService(store=self.store, clock=self.clock, calendar=self.policy.calendar,
+                          retention_days=self.settings.retention_days,
+                          open_alerts=getattr(self.store, "open_operator_alerts", None))
+
+    @cached_property
     def oidc(self) -> Any:
         from hilft.adapters.oidc import OidcVerifier
 
@@ -177,8 +192,14 @@ class App:
                                                     consumer_secret=s.x_consumer_secret))
         web.require_method(request, "POST")
         body = web.read_body(request, s.max_body_bytes)
-        x.verify_signature(body, dict(request.headers), client_secret=s.x_client_secret,
+        x.verify_signature(body, request.headers, client_secret=s.x_client_secret,
                            consumer_secret=s.x_consumer_secret)
+        if b'"replay_job_status"' in body:  # X: a replay job (make replay) has delivered everything
+            from hilft.service.gaps import replay_job_status
+
+            status = replay_job_status(body)
+            if status is not None:
+                return web.json_response({"ok": True, "resolved_gaps": self.gap_service.replay_finished(status)})
         if b'"matching_rules"' in body:  # perhaps a Filtered Stream delivery: the radar (issue 17)
             from hilft.core import jsonbody
             from hilft.platforms import x_stream
@@ -190,6 +211,7 @@ class App:
             batch = x.parse(body, brand_user_ids=s.x_brand_user_ids)
         result = self.ingest_service.ingest(batch, s.x_brand_user_ids)
         self._note_ingest(result.stored)
+        self.delivery_marks.note("x")  # the sweep notices when X stops delivering (service/gaps.py)
         return web.json_response({"ok": True, **result.as_dict()})
 
     def meta_webhook(self, request: flask.Request) -> flask.Response:
@@ -315,7 +337,8 @@ class App:
         s = self.settings
         self._verify_caller(request, ("HILFT_SWEEP_URL", s.sweep_url),
                             ("HILFT_SCHEDULER_SERVICE_ACCOUNT", s.scheduler_service_account))
-        return web.json_response({**self.deadline_service.sweep(), **self.incident_service.sweep()})
+        return web.json_response({**self.deadline_service.sweep(), **self.incident_service.sweep(),
+                                  **self.gap_service.check()})
 
     def _doc_id_from(self, payload: dict[str, Any]) -> str:
         from hilft.core import ids
