@@ -192,7 +192,7 @@ class App:
                                                     consumer_secret=s.x_consumer_secret))
         web.require_method(request, "POST")
         body = web.read_body(request, s.max_body_bytes)
-        x.verify_signature(body, request.headers, client_secret=s.x_client_secret,
+        x.verify_signature(body, dict(request.headers), client_secret=s.x_client_secret,
                            consumer_secret=s.x_consumer_secret)
         if b'"replay_job_status"' in body:  # X: a replay job (make replay) has delivered everything
             from hilft.service.gaps import replay_job_status
