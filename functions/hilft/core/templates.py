@@ -279,7 +279,10 @@ def private_name(name: str | None) -> str:
             continue  # "https://…", "www.…", "evil.com/x", "javascript:…": the whole word goes
         kept.append("".join(char if unicodedata.category(char)[0] in "LMN" or char in _NAME_PUNCTUATION
                             else " " for char in token))
-    words = [word for word in " ".join(kept).split()
+    # No punctuation at the start of a word ("O'Neil", "K." stay): a leading ".0" could otherwise join
+    # the greeting into something that reads like a domain ("Hallo.0").
+    words = [word.lstrip("".join(_NAME_PUNCTUATION)) for word in " ".join(kept).split()]
+    words = [word for word in words
              if not _DOMAINISH.search(word) and any(unicodedata.category(c)[0] in "LN" for c in word)]
     result = " ".join(words)
     if len(result) > NAME_LIMIT:
