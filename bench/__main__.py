@@ -144,6 +144,9 @@ def table(results: dict[str, Any]) -> list[dict[str, str]]:
                 f"{s['throughput_per_s']}/s, p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms, errors {s['errors']}")
         goal = r["cpu_goal_ratio"]
         raw_cpu = r["raw_loop"]["cpu_ms_per_post"]
+        if "empty_function" in r:
+            row("CPU per request of an empty function (functions-framework, gunicorn, Flask)",
+                f"{r['empty_function']['cpu_ms_per_post']} ms")
         for name, key in (("x_webhook", "cpu_ratio_x_to_raw"), ("meta_webhook", "cpu_ratio_meta_to_raw")):
             row(f"CPU per ingested post: {name} process / raw loop",
                 f"{r[name]['cpu_ms_per_post']} ms / {raw_cpu} ms = {r[key]}x", f"<= {goal}x", r[key] <= goal)

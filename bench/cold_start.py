@@ -32,7 +32,7 @@ import httpx
 from bench.harness import ROOT, Rig, cpu_seconds, median, x_mention
 
 GOAL_RATIO = 0.8  # first answered webhook, main / eager
-VARIANTS_DIR = Path(__file__).resolve().parent / "cold_start_sources"
+VARIANTS_DIR = Path(__file__).resolve().parent / "sources"
 SOURCES = {
     "main": ROOT / "functions" / "main.py",
     "eager": VARIANTS_DIR / "eager.py",

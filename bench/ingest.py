@@ -10,18 +10,26 @@ The figure Cloud Run bills is CPU time: ``cpu_ms_per_post`` of a webhook is the 
 system) the function's process used during a run, read from /proc from outside (production code
 is untouched), divided by the posts; the raw loop's is ``time.process_time()`` of the bench
 process around its run (the load generator's threads are idle then). Throughput and latency are
-reported too; on two cores shared with both emulators they say more about the machine.
+reported too; on two cores shared with both emulators they say more about the machine. Next to
+them: an empty function (``bench/sources/empty.py``: read the body, answer) under the same load,
+the framework's floor (functions-framework, gunicorn, Flask) that no change in hilft can remove.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -209,6 +217,50 @@ def webhook_run(rig: Rig, platform: str, count: int, concurrency: int) -> LoadRe
     return result
 
 
+class EmptyFunction:
+    """bench/sources/empty.py under functions-framework, as the stack runs a function: the floor of
+    what any webhook costs per request before hilft or a Google client does anything."""
+
+    def __init__(self) -> None:
+        from stack import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        source = Path(__file__).resolve().parent / "sources" / "empty.py"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "functions_framework", "--target", "empty", "--source", str(source),
+             "--host", "127.0.0.1", "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True, env={**os.environ, "GUNICORN_LOG_LEVEL": "error"})
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(self.url, timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.stop()
+                raise RuntimeError("the empty function did not start")
+            time.sleep(0.1)
+
+    def run(self, count: int, concurrency: int) -> LoadResult:
+        bodies = x_bodies(count)
+
+        def work(index: int, client: httpx.Client) -> bool:
+            return client.post(self.url, content=bodies[index], headers={"Content-Type": "application/json"}
+                               ).status_code == 200
+
+        before = cpu_seconds(self.proc.pid)
+        result = closed_loop(work, count, concurrency, _client)
+        result.cpu_seconds = cpu_seconds(self.proc.pid) - before
+        return result
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+
 def raw_run(raw: Callable[[int, Any], bool], count: int, concurrency: int) -> LoadResult:
     before = time.process_time()
     result = closed_loop(raw, count, concurrency)
@@ -219,17 +271,29 @@ def raw_run(raw: Callable[[int, Any], bool], count: int, concurrency: int) -> Lo
 def measure(rig: Rig, *, runs: int, count: int, concurrency: int,
             half_load_count: int) -> dict[str, Any]:
     """Alternates webhook (X), raw and webhook (Meta) runs so drift hits all alike; then measures
-    the X webhook's latency at half its saturating throughput."""
+    the X webhook's latency at half its saturating throughput. An empty function runs alongside."""
+    raw = raw_work(rig)
+    empty = EmptyFunction()
+    try:
+        return _measure(rig, raw, empty, runs=runs, count=count, concurrency=concurrency,
+                        half_load_count=half_load_count)
+    finally:
+        empty.stop()
+
+
+def _measure(rig: Rig, raw: Callable[[int, Any], bool], empty: EmptyFunction, *, runs: int, count: int,
+             concurrency: int, half_load_count: int) -> dict[str, Any]:
     x_runs: list[LoadResult] = []
     meta_runs: list[LoadResult] = []
     raw_runs: list[LoadResult] = []
-    raw = raw_work(rig)
+    empty_runs: list[LoadResult] = []
     # Steady state, as a warm instance is billed: gunicorn's threads, the gRPC channels and the caches
     # of both sides are warmed by a run of each kind that is not measured (cold start is its own row).
     rig.reset()
     webhook_run(rig, "x", WARM_UP, concurrency)
     raw_run(raw, WARM_UP, concurrency)
     webhook_run(rig, "meta", WARM_UP, concurrency)
+    empty.run(WARM_UP, concurrency)
     for _ in range(runs):
         rig.reset()
         x_runs.append(webhook_run(rig, "x", count, concurrency))
@@ -237,6 +301,7 @@ def measure(rig: Rig, *, runs: int, count: int, concurrency: int,
         raw_runs.append(raw_run(raw, count, concurrency))
         rig.reset()
         meta_runs.append(webhook_run(rig, "meta", count, concurrency))
+        empty_runs.append(empty.run(count, concurrency))
     saturating = _median([r.throughput for r in x_runs])
     half_rate = saturating / 2
     half_runs: list[LoadResult] = []
@@ -252,6 +317,7 @@ def measure(rig: Rig, *, runs: int, count: int, concurrency: int,
     return {
         "concurrency": concurrency, "posts_per_run": count, "runs": runs,
         "x_webhook": _summary(x_runs), "meta_webhook": _summary(meta_runs), "raw_loop": _summary(raw_runs),
+        "empty_function": _summary(empty_runs),
         "cpu_ratio_x_to_raw": cpu_ratio(x_runs), "cpu_ratio_meta_to_raw": cpu_ratio(meta_runs),
         "cpu_goal_ratio": CPU_GOAL_RATIO,
         "half_load": {"rate_per_s": round(half_rate, 1), "posts_per_run": half_load_count,
