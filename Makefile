@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)/infra/local:$(CURDIR)
 HILFT_PORT_BASE ?= 8700
 
-.PHONY: help setup dev demo test test-fast lint bench fuzz requirements plan deploy destroy register-webhooks report clean
+.PHONY: help setup dev demo test test-fast lint bench fuzz requirements plan deploy destroy register-webhooks replay report clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -51,6 +51,9 @@ destroy: ## terraform destroy; with deletion protection Firestore (data, indexes
 
 register-webhooks: ## register the X webhook and print Meta's settings (dry run unless CONFIRM=1)
 	$(PY) infra/scripts/register_webhooks.py
+
+replay: ## X replays a window's events to x_webhook after downtime (FROM=2026-11-29T10:00Z TO=…, UTC; dry run unless CONFIRM=1)
+	$(PY) infra/scripts/replay.py --from "$(FROM)" --to "$(TO)"
 
 report: setup ## the SLA report of the local stack's Firestore as HTML + CSV (FROM=, TO=, REPORT_LANG=de)
 	$(PY) infra/local/report_cli.py

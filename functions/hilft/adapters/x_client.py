@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -199,3 +200,174 @@ def _problem_type(response: httpx.Response) -> str | None:
         return None
     problem = document.get("type") if isinstance(document, dict) else None
     return problem if isinstance(problem, str) else None
+
+
+# -- Account Activity replay (``make replay``, issue 16) ------------------------------------------
+#
+# X's replay API redelivers the Account Activity events of a window to the webhook they were first
+# sent to (https://docs.x.com/x-api/account-activity/create-replay-job):
+# ``POST /2/account_activity/replay/webhooks/:webhook_id/subscriptions/all?from_date=&to_date=`` with
+# the app-only bearer token; times in UTC as ``yyyymmddhhmm``, ``from_date`` inclusive, ``to_date``
+# exclusive; answer ``{"created_at", "job_id"}``. Limits (X's replay reference and guide,
+# https://developer.x.com/en/docs/x-api/enterprise/account-activity-api/api-reference/replay-api and
+# .../guides/activity-replay-api): the window lies within the last five days, ``from_date`` at least
+# 31 and ``to_date`` at least 10 minutes in the past, windows of about two hours are advised, one
+# job per webhook runs at a time, 5 requests per 15 minutes.
+
+REPLAY_REACH = timedelta(days=5)
+REPLAY_FROM_AGE = timedelta(minutes=31)
+REPLAY_TO_AGE = timedelta(minutes=10)
+REPLAY_ADVISED = timedelta(hours=2)
+_REPLAY_INPUT = re.compile(r"(?P<date>\d{4}-\d\d-\d\d)[T ](?P<time>\d\d:\d\d(?::\d\d)?)(?P<zone>Z|[+-]\d\d:?\d\d)")
+
+
+class ReplayWindowError(ValueError):
+    """The window cannot be replayed (the message says why and, where waiting helps, until when)."""
+
+
+@dataclass(frozen=True)
+class ReplayWindow:
+    start: datetime  # UTC, whole minute, inclusive
+    end: datetime  # UTC, whole minute, exclusive
+    notes: tuple[str, ...] = ()
+
+    def query(self) -> dict[str, str]:
+        return {"from_date": replay_stamp(self.start), "to_date": replay_stamp(self.end)}
+
+
+def replay_stamp(at: datetime) -> str:
+    """X's replay time format: ``yyyymmddhhmm`` in UTC."""
+    return at.astimezone(UTC).strftime("%Y%m%d%H%M")
+
+
+def parse_replay_time(text: str, name: str = "time") -> datetime:
+    """``2026-11-29T10:00Z`` (or with seconds, or ``+01:00``), or X's own ``202611291000`` (UTC)."""
+    text = (text or "").strip()
+    if re.fullmatch(r"\d{12}", text):
+        try:
+            return datetime.strptime(text, "%Y%m%d%H%M").replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    elif (match := _REPLAY_INPUT.fullmatch(text)) is not None:
+        zone = "+00:00" if match["zone"] == "Z" else match["zone"]
+        try:
+            return datetime.fromisoformat(f"{match['date']}T{match['time']}{zone}").astimezone(UTC)
+        except ValueError:
+            pass
+    raise ReplayWindowError(f"{name} must look like 2026-11-29T10:00Z (UTC) or 202611291000, got {text!r}")
+
+
+def replay_window(start: datetime, end: datetime, now: datetime) -> ReplayWindow:
+    """The window X will accept around ``start`` … ``end``: whole minutes (widened, never narrowed)."""
+    for value, name in ((start, "FROM"), (end, "TO"), (now, "now")):
+        if value.tzinfo is None:
+            raise ReplayWindowError(f"{name} must carry a time zone")
+    first = start.astimezone(UTC).replace(second=0, microsecond=0)
+    last = end.astimezone(UTC)
+    if last.second or last.microsecond:
+        last = last.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    now = now.astimezone(UTC)
+    notes: list[str] = []
+    if last <= first:
+        raise ReplayWindowError("TO must be after FROM")
+    if first < now - REPLAY_REACH:
+        raise ReplayWindowError(f"FROM is more than {REPLAY_REACH.days} days ago: X replays only the last "
+                                f"{REPLAY_REACH.days} days (earliest now: {_show(now - REPLAY_REACH)})")
+    if last > now - REPLAY_TO_AGE:
+        raise ReplayWindowError(f"TO must be at least {_minutes(REPLAY_TO_AGE)} minutes ago; run again after "
+                                f"{_show(last + REPLAY_TO_AGE)}")
+    if first > now - REPLAY_FROM_AGE:
+        raise ReplayWindowError(f"FROM must be at least {_minutes(REPLAY_FROM_AGE)} minutes ago; run again after "
+                                f"{_show(first + REPLAY_FROM_AGE)}")
+    if (first, last) != (start.astimezone(UTC), end.astimezone(UTC)):
+        notes.append(f"widened to whole minutes: {_show(first)} … {_show(last)}")
+    if last - first > REPLAY_ADVISED:
+        notes.append(f"X advises windows of about {_minutes(REPLAY_ADVISED) // 60} hours; this one is "
+                     f"{(last - first) // timedelta(minutes=1)} minutes (one job, delivered oldest first)")
+    return ReplayWindow(first, last, tuple(notes))
+
+
+def _show(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)
+
+
+class XReplayClient:
+    """The app-only calls of a replay: find the webhook, start the job. Never prints or keeps the token."""
+
+    def __init__(self, base_url: str, app_token: str, *, http: httpx.Client | None = None, timeout: float = 15.0,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        if not app_token:
+            raise XAuthError("no X app bearer token configured (X_BEARER_TOKEN)")
+        self._base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {app_token}", "Accept": "application/json"}
+        self._http = http or httpx.Client(timeout=timeout)
+        self._owns_http = http is None
+        self._timeout = timeout
+        self._clock = clock
+
+    def webhook_id_for(self, url: str) -> str:
+        """The id of the registered webhook whose URL is ``url`` (``GET /2/webhooks``)."""
+        document = self._call("GET", "/2/webhooks")
+        for webhook in document.get("data") or []:
+            if isinstance(webhook, dict) and webhook.get("url") == url and isinstance(webhook.get("id"), str):
+                return str(webhook["id"])
+        raise XRequestRejected("no X webhook is registered for that URL (make register-webhooks)")
+
+    def create_replay_job(self, webhook_id: str, window: ReplayWindow) -> tuple[str, str | None]:
+        """Start the replay; returns X's ``job_id`` and ``created_at``."""
+        _require_id(webhook_id, "webhook_id")
+        document = self._call("POST", f"/2/account_activity/replay/webhooks/{webhook_id}/subscriptions/all",
+                              params=window.query())
+        nested = document.get("data")
+        data: dict[str, Any] = nested if isinstance(nested, dict) else document
+        job_id = data.get("job_id")
+        if not isinstance(job_id, str) or not job_id:
+            raise XApiError("X's answer has no job_id")
+        created = data.get("created_at")
+        return job_id, created if isinstance(created, str) else None
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def _call(self, method: str, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        try:
+            response = self._http.request(method, self._base_url + path, params=params, headers=self._headers,
+                                          timeout=self._timeout)
+        except httpx.TimeoutException as exc:
+            raise RetryableXError("X did not answer in time") from exc
+        except httpx.TransportError as exc:
+            raise RetryableXError("X could not be reached") from exc
+        status = response.status_code
+        try:
+            document = response.json() if response.content else {}
+        except ValueError:
+            document = {}
+        document = document if isinstance(document, dict) else {}
+        if 200 <= status < 300:
+            return document
+        problem = _problem_type(response)
+        reason = _reason(document)
+        if status == 429:
+            from hilft.channels.http_errors import retry_at
+
+            raise RateLimited(retry_at(response.headers, self._clock(), reset_header="x-rate-limit-reset"))
+        if status in (401, 403):
+            raise XAuthError(f"X rejected the app bearer token ({status}{reason})").answered(status, problem)
+        if status >= 500:
+            raise RetryableXError(f"X failed ({status}{reason})").answered(status, problem)
+        raise XRequestRejected(f"X refused the replay ({status}{reason})").answered(status, problem)
+
+
+def _reason(document: dict[str, Any]) -> str:
+    """X's title and detail of a refused app-only call, short (they name limits, never a token)."""
+    listed = document.get("errors")
+    errors: list[Any] = listed if isinstance(listed, list) else []
+    parts = [document.get("title"), document.get("detail"),
+             *(e.get("message") or e.get("detail") for e in errors if isinstance(e, dict))]
+    text = "; ".join(str(p) for p in parts if isinstance(p, str) and p)
+    return f": {text[:300]}" if text else ""

@@ -10,6 +10,12 @@ The radar's Filtered Stream calls (``make register-webhooks``) need the app-only
 ``GET /2/tweets/search/webhooks`` and ``POST /2/tweets/search/webhooks/:webhook_id`` (the link;
 its query parameters are recorded in ``stream_links``).
 
+Account Activity replay (``make replay``): ``register_webhook(url, secret)`` stands for a registered
+webhook, ``deliver(webhook_id, body)`` for X delivering one event (recorded whether or not the webhook
+answered), and ``POST /2/account_activity/replay/webhooks/:webhook_id/subscriptions/all`` (app-only
+token, X's window limits) redelivers the recorded events of the window, signed like X, then sends
+``replay_job_status``; ``wait_replay(job_id)`` waits for the job.
+
 Run alone: ``python -m fakes.x_api --port 8791 --token T`` (from ``infra/local``); it prints one
 ready line with its URL and stops cleanly on SIGTERM or Ctrl-C.
 """
@@ -65,6 +71,7 @@ class FakeXApi(FakeServer):
         self.route("POST", r"/2/tweets/search/stream/rules", self._change_rules)
         self.route("GET", r"/2/tweets/search/webhooks", self._list_links)
         self.route("POST", r"/2/tweets/search/webhooks/(?P<webhook_id>[^/?]+)", self._link_webhook)
+        self._init_replay()
 
     # -- scripting ---------------------------------------------------------------------------
 
@@ -83,6 +90,7 @@ class FakeXApi(FakeServer):
             self.stream_rules.clear()
             self.stream_links.clear()
             self._throttled_calls = 0
+        self._reset_replay()
 
     def start(self) -> FakeXApi:
         super().start()
@@ -257,6 +265,149 @@ class FakeXApi(FakeServer):
         """Snowflake-shaped: a millisecond part (one per id, counting up) above a sequence part."""
         number = next(self._sequence)
         return str(((_FIRST_ID_MS + number - _TWITTER_EPOCH_MS) << 22) | (number & 0xFFF))
+
+
+    # -- Account Activity webhooks and replay (make replay, issue 16) ------------------------
+
+    def _init_replay(self) -> None:
+        self.webhooks: dict[str, dict[str, str]] = {}  # webhook id -> {"url", "secret"} (the app's consumer secret)
+        self.activity: list[dict[str, Any]] = []  # what X tried to deliver: {"webhook_id", "at", "body", "status"}
+        self.replay_jobs: dict[str, dict[str, Any]] = {}  # job id -> {"webhook_id", "from", "to", "state", "delivered"}
+        self.route("POST", r"/2/account_activity/replay/webhooks/(?P<webhook_id>[^/]+)/subscriptions/all",
+                   self._create_replay_job)
+
+    def _reset_replay(self) -> None:
+        with self._state:
+            self.webhooks.clear()
+            self.activity.clear()
+            self.replay_jobs.clear()
+
+    def register_webhook(self, url: str, secret: str) -> str:
+        """What ``POST /2/webhooks`` leaves behind: a webhook id for ``url``, whose deliveries are signed
+        with ``secret`` (the app's consumer secret) in ``X-Twitter-Webhooks-Signature``."""
+        with self._state:
+            webhook_id = self._next_id()
+            self.webhooks[webhook_id] = {"url": url, "secret": secret}
+        return webhook_id
+
+    def deliver(self, webhook_id: str, body: bytes, *, at: float | None = None) -> int | None:
+        """X delivers one Account Activity event now (its time ``at``, default now) to the webhook.
+
+        The attempt is recorded whatever the answer — X replays what it tried to deliver. Returns the
+        webhook's status, None when nothing answered. X's own retries (three within about five
+        minutes) are not modelled: a failed delivery here is a lost one until it is replayed.
+        """
+        with self._state:
+            webhook = dict(self.webhooks[webhook_id])
+        status = _post_signed(webhook["url"], body, webhook["secret"])
+        with self._state:
+            self.activity.append({"webhook_id": webhook_id, "at": time.time() if at is None else at, "body": body,
+                                  "status": status})
+        return status
+
+    def wait_replay(self, job_id: str, timeout: float = 30.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._state:
+                job = dict(self.replay_jobs[job_id])
+            if job["state"] != "running":
+                return job
+            time.sleep(0.05)
+        raise AssertionError(f"replay job {job_id} still running after {timeout}s")
+
+    def _create_replay_job(self, req: Request, match: re.Match[str]) -> Response:
+        """``POST /2/account_activity/replay/webhooks/:webhook_id/subscriptions/all?from_date=&to_date=``.
+
+        As X documents it: app-only bearer token; ``yyyymmddhhmm`` UTC, from inclusive, to exclusive;
+        within the last 5 days, ``from_date`` at least 31 and ``to_date`` at least 10 minutes ago; one
+        job per webhook at a time. Answers ``{"created_at", "job_id"}``, then redelivers the window's
+        recorded events oldest first, signed like live ones, and ends with a ``replay_job_status``
+        delivery. (The body of X's refusal of a second concurrent job is not documented: 409 here.)
+        """
+        refusal = self._app_gate(req, body=False)
+        if refusal:
+            return refusal
+        webhook_id = match["webhook_id"]
+        if not _DIGITS.fullmatch(webhook_id):
+            return _invalid_request("webhook_id", "The `webhook_id` parameter must be a webhook id.")
+        params = dict(urllib.parse.parse_qsl(req.query or ""))
+        window: list[float] = []
+        for name in ("from_date", "to_date"):
+            raw = params.get(name, "")
+            try:
+                if not re.fullmatch(r"[0-9]{12}", raw):
+                    raise ValueError(raw)
+                window.append(_utc_epoch(raw))
+            except ValueError:
+                return _invalid_request(name, f"The `{name}` query parameter must be yyyymmddhhmm (UTC).")
+        start, end = window
+        now = time.time()
+        for refused, name, message in (
+                (end <= start, "to_date", "The `to_date` must be after the `from_date`."),
+                (start < now - 5 * 86400, "from_date", "The `from_date` must be within the last 5 days."),
+                (end > now - 600, "to_date", "The `to_date` must be at least 10 minutes in the past."),
+                (start > now - 31 * 60, "from_date", "The `from_date` must be at least 31 minutes in the past.")):
+            if refused:
+                return _invalid_request(name, message)
+        with self._state:
+            webhook = dict(self.webhooks.get(webhook_id) or {})
+            if not webhook:
+                return _problem(404, "Not Found Error", "No webhook with that id is registered for this app.")
+            if any(job["webhook_id"] == webhook_id and job["state"] == "running" for job in self.replay_jobs.values()):
+                return _problem(409, "Conflict", "A replay job is already running for this webhook.")
+            job_id = self._next_id()
+            events = sorted((e for e in self.activity if e["webhook_id"] == webhook_id and start <= e["at"] < end),
+                            key=lambda e: e["at"])
+            self.replay_jobs[job_id] = {"webhook_id": webhook_id, "from": params["from_date"],
+                                        "to": params["to_date"], "state": "running", "delivered": 0, "failed": 0}
+        threading.Thread(target=self._replay, args=(job_id, webhook, [e["body"] for e in events]),
+                         name=f"fake-x-replay-{job_id}", daemon=True).start()
+        return Response(200, {"created_at": _now_iso(), "job_id": job_id})
+
+    def _replay(self, job_id: str, webhook: dict[str, str], bodies: list[bytes]) -> None:
+        delivered = failed = 0
+        for body in bodies:
+            status = _post_signed(webhook["url"], body, webhook["secret"])
+            if status is not None and 200 <= status < 300:
+                delivered += 1
+            else:
+                failed += 1
+        with self._state:
+            job = self.replay_jobs[job_id]
+            webhook_id = job["webhook_id"]
+        done = {"replay_job_status": {"webhook_id": webhook_id, "job_state": "Complete",
+                                      "job_state_description": "All data has been delivered", "job_id": job_id}}
+        _post_signed(webhook["url"], json.dumps(done, separators=(",", ":")).encode(), webhook["secret"])
+        with self._state:
+            job.update({"state": "complete", "delivered": delivered, "failed": failed})
+
+
+def _utc_epoch(stamp: str) -> float:
+    import calendar
+
+    return float(calendar.timegm(time.strptime(stamp, "%Y%m%d%H%M")))
+
+
+def _post_signed(url: str, body: bytes, secret: str) -> int | None:
+    """POST ``body`` as X does: JSON, ``X-Twitter-Webhooks-Signature: sha256=`` base64 HMAC-SHA256."""
+    import base64
+    import hashlib
+    import hmac
+    import urllib.error
+    import urllib.request
+
+    signature = "sha256=" + base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    if not url.startswith(("http://127.0.0.1:", "http://localhost:")):
+        raise ValueError("the fake X delivers to loopback webhooks only")
+    request = urllib.request.Request(url, data=body, method="POST", headers={  # noqa: S310 - checked above
+        "Content-Type": "application/json", "X-Twitter-Webhooks-Signature": signature})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback test URLs
+            return int(answer.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except OSError:
+        return None
 
 
 def make_x_api(token: str, *, user_id: str = DEFAULT_USER_ID, host: str = "127.0.0.1",
