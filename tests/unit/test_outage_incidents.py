@@ -10,6 +10,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from hilft.core import outage
 from hilft.core.incident_alerts import IncidentEvent
 from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
@@ -249,6 +251,7 @@ def test_a_storm_of_300_due_posts_of_an_incident_is_at_most_three_messages_per_s
     assert set(per_post) == set(outside) and len(outside) == 1
 
 
+@pytest.mark.slow
 def test_one_evaluation_task_per_slot_and_shared_documents_are_not_written_per_post() -> None:
     world = World()
     for _ in range(3):
@@ -258,7 +261,7 @@ def test_one_evaluation_task_per_slot_and_shared_documents_are_not_written_per_p
 
     def busiest_shared_doc(posts_per_slot: int) -> int:
         w = World()
-        for _ in range(9):  # three minutes
+        for _ in range(3):  # one minute
             w.post(BURST, posts_per_slot)
             w.advance(20, step=20)
         shared = Counter((c, d) for c, d, _ in w.store.writes if c in (INCIDENTS, OUTAGE_STATE, INCIDENTS_OPEN))
@@ -266,7 +269,8 @@ def test_one_evaluation_task_per_slot_and_shared_documents_are_not_written_per_p
         assert max(per_second.values()) <= 2
         return max(shared.values())
 
-    assert busiest_shared_doc(200) <= busiest_shared_doc(20) + 2  # writes follow evaluations, not posts
+    # 10,000 posts a minute (3,334 per 20 s slot) against 60 a minute: writes follow evaluations, not posts
+    assert busiest_shared_doc(3334) <= busiest_shared_doc(20) + 2
 
 
 def test_disabled_outage_detection_does_nothing() -> None:
