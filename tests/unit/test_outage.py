@@ -192,3 +192,20 @@ def test_topics_default_to_the_departments_with_keywords() -> None:
     names = [t.name for t in outage.topics_from_policy(policy)]
     assert names[:4] == ["rechnung", "festnetz", "mobilfunk", "tv"]
     assert "international" not in names  # no keywords
+
+
+@settings(max_examples=40, deadline=None)
+@given(base=st.lists(st.integers(0, 3), min_size=30, max_size=30),
+       extra=st.lists(st.integers(0, 3), min_size=30, max_size=30))
+def test_more_posts_never_open_an_incident_later(base: list[int], extra: list[int]) -> None:
+    """Monotone: a series with at least as many posts in every slot opens no later (if the smaller one opens)."""
+    def first_open(series: list[int]) -> int | None:
+        state = DetectorState(last_slot=999)
+        counts = {1000 + i: {"tv|*": n} for i, n in enumerate(series) if n}
+        opened = [v.slot for v in outage.advance(state, counts, 1000 + len(series), PARAMS) if v.action == "open"]
+        return opened[0] if opened else None
+
+    smaller = first_open(base)
+    larger = first_open([b + e for b, e in zip(base, extra, strict=True)])
+    if smaller is not None:
+        assert larger is not None and larger <= smaller
