@@ -1,5 +1,6 @@
-"""``python -m demo`` end to end: a short replay at 4× speed, its printed summary checked against
-what Firestore holds, the board up while it keeps running, and Ctrl-C leaving nothing behind."""
+"""``python -m demo`` end to end: a short replay at 4× speed on all five channels, its printed summary
+checked against what Firestore holds (posts per channel, the Köln outage incident opened and resolved
+by itself), the board up while it keeps running, and Ctrl-C leaving nothing behind."""
 
 from __future__ import annotations
 
@@ -27,8 +28,11 @@ from tests.conftest import ROOT
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
 
 READY = "the stack stays up"
-SHORT_POSTS = 10  # tests/fixtures/demo/day.json, "short"
-REDELIVERIES = 2  # one of them is delivered three times
+SHORT_POSTS = 19  # tests/fixtures/demo/day.json, "short"
+POLLED = 4  # of them on Bluesky and Mastodon: placed in the fakes, fetched by poll (no webhook)
+REDELIVERIES = 2  # one X post is delivered three times
+CHANNELS = {"X": 12, "Facebook/Instagram/Messenger": 1, "Threads": 2, "Bluesky": 2, "Mastodon": 2}
+INCIDENT_POSTS = 6  # the short scenario's Köln burst: X ×3, Threads, Bluesky, Mastodon
 
 
 class Demo:
@@ -125,9 +129,30 @@ def test_short_replay_prints_a_summary_that_matches_firestore_and_stops_cleanly(
         mentions = firestore_docs(firestore_host, "mentions")
         handoffs = firestore_docs(firestore_host, "handoffs")
 
+        incidents = firestore_docs(firestore_host, "incidents")
+
         # What the script guarantees.
         assert summary["posts"] == SHORT_POSTS and len(mentions) == SHORT_POSTS
-        assert summary["deliveries"] == SHORT_POSTS + REDELIVERIES and summary["duplicates"] == REDELIVERIES
+        assert summary["polled"] == POLLED
+        assert summary["deliveries"] == SHORT_POSTS - POLLED + REDELIVERIES and summary["duplicates"] == REDELIVERIES
+        # Five channels, each post stored once; the Bluesky and Mastodon ones only poll can have stored
+        # (the replay runs it as Cloud Scheduler does: with a token poll accepts).
+        platforms = Counter(d["platform"] for d in mentions)
+        assert summary["by_channel"] == dict(platforms)
+        assert {"X": platforms["x"], "Facebook/Instagram/Messenger": platforms["facebook"] + platforms["instagram"]
+                + platforms["messenger"], "Threads": platforms["threads"], "Bluesky": platforms["bluesky"],
+                "Mastodon": platforms["mastodon"]} == CHANNELS
+        assert demo.printed("by channel") == " · ".join(f"{name} {count}" for name, count in CHANNELS.items())
+
+        # The outage burst opened one incident, and it resolved by itself before the summary.
+        assert [(i["place_label"], i["status"]) for i in incidents] == [("Köln", "resolved")]
+        assert incidents[0]["count"] >= 5 and incidents[0]["count"] <= INCIDENT_POSTS
+        assert [(i["place"], i["status"], i["posts"]) for i in summary["incidents"]] == [
+            ("Köln", "resolved", incidents[0]["count"])]
+        assert demo.printed("outage incidents") == (f"{incidents[0]['topic_label']}, Köln: {incidents[0]['count']} "
+                                                    "posts, resolved")
+        assert any("incident opened: " in line for line in demo.lines)
+        assert any("incident resolved: " in line for line in demo.lines)
 
         # The numbers, recomputed here from Firestore, not with the demo's own code.
         answered = [d for d in mentions if d["status"] in ("answered", "handed_off")]

@@ -1,8 +1,11 @@
 """``python -m demo`` (``make demo``): hilft keeping a brand's promise, locally, in about two minutes.
 
-Starts fake X / Meta / Slack / Google Chat / PagerDuty servers and the local stack (Firestore
-emulator, Cloud Tasks emulator, every function), replays a scripted day of social care as
-signed webhooks, shows it live, prints a summary from Firestore and stops everything. Offline.
+Starts fake X / Meta / Threads / Bluesky / Mastodon / Slack / Google Chat / PagerDuty servers and
+the local stack (Firestore emulator, Cloud Tasks emulator, every function, the Cloud Scheduler
+jobs), replays a scripted day of social care on five channels — signed webhooks for X, Meta and
+Threads, posts in the fake Bluesky and Mastodon that ``poll`` fetches — shows it live with the
+outage incident its evening burst opens, prints a summary from Firestore and stops everything.
+Offline.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--speed", type=float, default=1.0,
                         help="replay this many times faster; the promise shrinks with it (default 1: ~2 min)")
     parser.add_argument("--scenario", choices=("day", "short"), default="day",
-                        help="the whole day (50 posts) or a short one (10 posts, for smoke tests)")
+                        help="the whole day (60 posts) or a short one (19 posts, for smoke tests)")
     parser.add_argument("--limit", type=int, default=None, help="replay only the first N posts")
     parser.add_argument("--no-live", action="store_true", help="plain log lines instead of the live view")
     parser.add_argument("--keep-running", action="store_true",

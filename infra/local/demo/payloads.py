@@ -1,5 +1,7 @@
-"""Webhook bodies as X and Meta send them, built fresh for the replay (shapes as in
-tests/fixtures/x and tests/fixtures/meta), and the headers that sign them.
+"""Webhook bodies as X, Meta and Threads send them, built fresh for the replay (shapes as in
+tests/fixtures/x, tests/fixtures/meta and tests/fixtures/threads), and the headers that sign them.
+Bluesky and Mastodon have no webhooks: the replay places their posts into the fake servers, where
+``poll`` fetches them.
 
 X: Account Activity API (``for_user_id`` + ``tweet_create_events`` / ``direct_message_events`` /
 ``tweet_delete_events``) and X Activity API (``{"data": {event_type, payload, includes}}``),
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from hilft.channels.threads import parse as threads
 from hilft.platforms import meta, x
 
 BRAND_X_ID = "1000000001"
@@ -26,6 +29,10 @@ PAGE_POST = "110000000000001_820000000000001"  # the Page post customers comment
 IG_ID = "17841400000000001"
 IG_HANDLE = "telekomhilft"
 IG_MEDIA = "17900000000000001"
+THREADS_ID = "17841400000000077"  # the brand's Threads account (fakes.world.Credentials.threads_id)
+THREADS_HANDLE = "telekom_hilft"
+THREADS_ROOT = "17900000000000500"  # the brand's Threads post customers reply under
+THREADS_APP_ID = "1234567890"
 _TWITTER_EPOCH_MS = 1288834974657
 
 
@@ -55,6 +62,9 @@ class IdMint:
 
     def message_id(self) -> str:
         return f"m_demo{self._start_ms}{next(self._sequence):06d}"
+
+    def threads_id(self) -> str:
+        return str(17960000000000000 + self._start_ms % 10**8 * 100 + next(self._sequence))
 
 
 def _x_json(document: Any) -> bytes:
@@ -194,6 +204,38 @@ def facebook_remove(comment_id: str, author: Author, at: datetime) -> bytes:
                                                     "changes": [{"field": "feed", "value": value}]}]})
 
 
+# --- Threads (its own Meta app: replies and mentions webhooks) -------------------------------------
+
+
+def _threads_time(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _threads(field: str, value: dict[str, Any], at: datetime, *, topic: str) -> bytes:
+    return json.dumps({"app_id": THREADS_APP_ID, "topic": topic, "target_id": THREADS_ID, "time": int(at.timestamp()),
+                       "subscription_id": "234567", "has_uid_field": False,
+                       "values": {"value": value, "field": field}}, separators=(",", ":")).replace("/", "\\/").encode()
+
+
+def threads_reply(post_id: str, author: Author, text: str, at: datetime, *, to: str = THREADS_ROOT) -> bytes:
+    """A reply in the thread the brand's post started (``replies``); by the brand when ``author``
+    is the brand's account (the root post's owner answering)."""
+    username = THREADS_HANDLE if author.id == THREADS_ID else author.handle
+    return _threads("replies", {
+        "id": post_id, "username": username, "text": text, "media_type": "TEXT_POST",
+        "permalink": f"https://www.threads.net/@{username}/post/Pp{post_id[-6:]}", "replied_to": {"id": to},
+        "shortcode": f"Pp{post_id[-6:]}", "timestamp": _threads_time(at),
+        "root_post": {"id": THREADS_ROOT, "owner_id": THREADS_ID, "username": THREADS_HANDLE}}, at, topic="moderate")
+
+
+def threads_mention(post_id: str, author: Author, text: str, at: datetime) -> bytes:
+    """A public Threads post tagging the brand (``mentions``)."""
+    return _threads("mentions", {
+        "id": post_id, "username": author.handle, "is_reply": False, "text": f"@{THREADS_HANDLE} {text}",
+        "media_type": "TEXT_POST", "timestamp": _threads_time(at),
+        "permalink": f"https://www.threads.net/@{author.handle}/post/Pp{post_id[-6:]}"}, at, topic="interaction")
+
+
 # --- signing ----------------------------------------------------------------------------------------
 
 
@@ -203,3 +245,8 @@ def x_headers(body: bytes, client_secret: str) -> dict[str, str]:
 
 def meta_headers(body: bytes, app_secret: str) -> dict[str, str]:
     return {"Content-Type": "application/json", "X-Hub-Signature-256": meta.sign(body, app_secret)}
+
+
+def threads_headers(body: bytes, app_secret: str) -> dict[str, str]:
+    """Signed like every Meta webhook, with the Threads app's own secret."""
+    return {"Content-Type": "application/json", "X-Hub-Signature-256": threads.sign(body, app_secret)}

@@ -1,6 +1,12 @@
-"""The replay: fakes and the local stack up, the scripted day posted as signed webhooks, the
-brand's answers and on-call's acknowledgements at their times, and everything watched from
-Firestore and the fakes until the last escalation has fired.
+"""The replay: fakes and the local stack up, the scripted day posted as signed webhooks (X, Meta,
+Threads) or placed into the fake Bluesky and Mastodon for ``poll`` to fetch, the brand's answers and
+on-call's acknowledgements at their times, and everything watched from Firestore and the fakes
+until the last escalation has fired and every outage incident has resolved.
+
+``poll`` and ``sweep`` are Cloud Scheduler jobs: the stack's local scheduler runs them on their
+Terraform schedules, and the replay also runs them at once when the story needs it (a Bluesky or
+Mastodon post was just written; the incidents' quiet period is over) — ``gcloud scheduler jobs run``,
+with the same request and the scheduler identity's OIDC token (``scheduler.py``).
 
 One thread drives the timeline and polls (the fakes serve on their own daemon threads), so
 Ctrl-C lands in one place and ``Replay.close`` stops every process and port it started.
@@ -12,6 +18,7 @@ import heapq
 import itertools
 import os
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -24,6 +31,7 @@ import httpx
 
 from demo import payloads
 from demo.payloads import BRAND_X_HANDLE, BRAND_X_ID, BRAND_X_NAME, IG_HANDLE, IG_ID, PAGE_ID, PAGE_NAME, Author
+from demo.payloads import THREADS_ID as BRAND_THREADS_ID
 from demo.scenario import POLICY_FILE, ROOT, Day, ScriptedPost, scaled_policy
 from fakes.world import Credentials, OutsideWorld
 from hilft.core import ids
@@ -34,6 +42,7 @@ from hilft.core.policy import Policy, parse_policy
 CREDENTIALS = Credentials(prefix="demo", pagerduty_key="R0UT1NGKEYDEMO000000000000000000")
 X_SECRET = CREDENTIALS.x_client_secret
 META_SECRET = CREDENTIALS.meta_secret
+THREADS_SECRET = CREDENTIALS.threads_secret
 ONCALL = "oncall-demo"
 REDELIVERY_GAPS = (0.0, 0.7, 1.6)  # seconds after the first delivery, as a platform retries
 MAX_ATTEMPTS = 4
@@ -73,7 +82,7 @@ class Event:
     """One line of the story: a post arrived, was answered, an alert or a DM went out."""
 
     elapsed: float
-    kind: str  # posted, answered, overdue, handed_off, deleted, acknowledged, alert, dm, error
+    kind: str  # posted, answered, overdue, handed_off, deleted, acknowledged, alert, dm, incident, error
     text: str
     post: Tracked | None = None
 
@@ -93,14 +102,18 @@ class Summary:
     deleted: int
     board_url: str
     elapsed_seconds: float
+    polled: int = 0  # Bluesky and Mastodon posts placed in the fakes (fetched by poll, no webhook)
+    by_channel: dict[str, int] = field(default_factory=dict)  # documents per platform
+    incidents: list[dict[str, Any]] = field(default_factory=list)  # outage incidents (issue 17)
 
     def as_json(self) -> dict[str, Any]:
         return {"posts": self.posts, "deliveries": self.deliveries, "duplicates": self.duplicates,
-                "documents": self.documents, **{f"sla_{k}": v for k, v in self.stats.as_json().items()},
+                "polled": self.polled, "documents": self.documents, "by_channel": self.by_channel,
+                **{f"sla_{k}": v for k, v in self.stats.as_json().items()},
                 "alerts_by_level": {str(k): v for k, v in sorted(self.alerts_by_level.items())},
                 "alerts_by_sink": self.alerts_by_sink, "handoffs": self.handoffs, "dms": self.dms,
-                "acknowledged": self.acknowledged, "deleted": self.deleted, "board_url": self.board_url,
-                "elapsed_seconds": round(self.elapsed_seconds, 1)}
+                "acknowledged": self.acknowledged, "deleted": self.deleted, "incidents": self.incidents,
+                "board_url": self.board_url, "elapsed_seconds": round(self.elapsed_seconds, 1)}
 
 
 class Replay:
@@ -127,8 +140,17 @@ class Replay:
         self._seen_dms = 0
         self._seen_private = 0
         self._seen_messages = 0
+        self._seen_sky_dms = 0
+        self._seen_masto = 0
+        self._seen_threads = 0
+        self.incidents: dict[str, dict[str, Any]] = {}  # incidents/{id} as last read
         self.ingest_totals: Counter[str] = Counter()
         self.mint = payloads.IdMint(datetime.now(UTC))
+        self._jobs: Any = None  # scheduler.Scheduler running poll / sweep at once
+        self._tokens: Any = None
+        self._job_lock = threading.Lock()
+        self._job_running: set[str] = set()
+        self._job_again: set[str] = set()
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self, progress: Callable[[str], None] = print) -> None:
@@ -136,19 +158,59 @@ class Replay:
 
         policy_path = Path(self._tmp.name) / "policy.toml"
         policy_path.write_text(self.policy_text, encoding="utf-8")
-        progress("starting fake X, Meta Graph, Slack, Google Chat, PagerDuty and webhook servers")
+        progress("starting fake X, Meta Graph, Threads, Bluesky, Mastodon, Slack, Google Chat, PagerDuty and "
+                 "webhook servers")
         self.fakes = start_fakes()
         ports = Ports.from_base(self.port_base) if self.port_base else Ports.free()
-        self.stack = LocalStack(ports=ports, env=function_env(self.fakes, policy_path), log_dir=self.log_dir)
+        self.stack = LocalStack(ports=ports, env=function_env(self.fakes, policy_path), log_dir=self.log_dir,
+                                scheduler=True)
         progress(f"starting the local stack: Firestore emulator, Cloud Tasks emulator, {len(ports.functions)} "
-                 f"functions (logs in {self.log_dir})")
+                 f"functions, the Cloud Scheduler jobs (logs in {self.log_dir})")
         self.stack.start()
         os.environ["FIRESTORE_EMULATOR_HOST"] = self.stack.firestore_host
         from google.cloud import firestore
 
+        from scheduler import EmulatorTokens, Scheduler, jobs_from_terraform
+
         self.db = firestore.Client(project="hilft-local")
+        self._tokens = EmulatorTokens(self.stack.tasks_host, f"projects/{self.stack.project}/locations/europe-west3")
+        self._jobs = Scheduler(jobs_from_terraform(), {t: self.stack.url(t) for t in self.stack.targets},
+                               self._tokens.token, self.stack.project, flags={"polling_enabled": True},
+                               on_attempt=self._job_attempt)
+
+    # -- Cloud Scheduler jobs run at once (`gcloud scheduler jobs run`) ----------------------------
+    def run_job(self, name: str) -> None:
+        """Run a scheduler job now, in the background; asked again while it runs, it runs once more."""
+        with self._job_lock:
+            if name in self._job_running:
+                self._job_again.add(name)
+                return
+            self._job_running.add(name)
+        threading.Thread(target=self._job_loop, args=(name,), name=f"run-{name}", daemon=True).start()
+
+    def _job_loop(self, name: str) -> None:
+        job = next(j for j in self._jobs.jobs if j.name == name)
+        while True:
+            self._jobs.run_once(job, datetime.now(UTC))
+            with self._job_lock:
+                if name not in self._job_again:
+                    self._job_running.discard(name)
+                    return
+                self._job_again.discard(name)
+
+    def jobs_idle(self) -> bool:
+        with self._job_lock:
+            return not self._job_running
+
+    def _job_attempt(self, attempt: Any) -> None:
+        self.ingest_totals[f"{attempt.job}_runs"] += 1
+        if not attempt.ok:
+            self._emit("error", f"{attempt.job} run answered {attempt.status or attempt.error}")
 
     def close(self) -> None:
+        if self._tokens is not None:
+            self._tokens.close()
+            self._tokens = None
         if self.stack is not None:
             self.stack.stop()
             self.stack = None
@@ -218,9 +280,34 @@ class Replay:
                 break
             wake = min([next_poll, end] + ([self._queue[0][0]] if self._queue else []))
             time.sleep(max(0.0, min(0.2, wake - self.elapsed())))
+        self.settle_incidents(tick, poll_every)
         self.poll()
         tick()
         return self.summary()
+
+    def settle_incidents(self, tick: Callable[[], None] = lambda: None, poll_every: float = 0.5) -> None:
+        """An open incident resolves by itself once its key has been quiet for ``resolve_after``; with
+        no more posts coming, it is the sweep's evaluation that sees the quiet: run the sweep job
+        every slot until every incident has resolved (or the quiet period and a margin are over)."""
+        outage = self.policy.outage
+        if not outage.enabled:
+            return
+        self.poll()
+        slot = outage.slot.total_seconds()
+        deadline = self.elapsed() + (outage.resolve_after + outage.window).total_seconds() + 10 * slot + 10
+        next_sweep = 0.0
+        while self.open_incidents() and self.elapsed() < deadline:
+            if self.elapsed() >= next_sweep and self.jobs_idle():
+                self.run_job("sweep")
+                next_sweep = self.elapsed() + max(1.0, slot)
+            time.sleep(poll_every)
+            self.poll()
+            tick()
+        if self.open_incidents():
+            self._emit("error", "an incident did not resolve within its quiet period")
+
+    def open_incidents(self) -> list[dict[str, Any]]:
+        return [i for i in self.incidents.values() if i.get("status") != "resolved"]
 
     # -- actions ----------------------------------------------------------------------------------
     def _emit(self, kind: str, text: str, post: Tracked | None = None) -> None:
@@ -269,14 +356,34 @@ class Replay:
         elif s.channel == "instagram":
             post.post_id = mint.instagram_comment()
             post.body = payloads.instagram_comment(post.post_id, s.author, s.text, now)
-        else:
+        elif s.channel == "messenger":
             post.post_id = mint.message_id()
             post.body = payloads.messenger_message(post.post_id, s.author.id, PAGE_ID, s.text, now, echo=False)
-        post.doc_id = ids.mention_doc_id(s.platform, post.post_id)
+        elif s.channel == "threads":
+            post.post_id = mint.threads_id()
+            post.body = payloads.threads_reply(post.post_id, s.author, s.text, now)
+        elif s.channel == "bluesky":  # written on Bluesky: the fake's notifications list it for poll
+            assert self.fakes is not None
+            sky = self.fakes.bluesky
+            post.post_id = sky.add_post(f"@{sky.handle} {s.text}", author_did=s.author.id, handle=str(s.author.handle),
+                                        display_name=s.author.name, created_at=now, lang=s.lang)
+        elif s.channel in ("mastodon", "mastodon_dm"):
+            assert self.fakes is not None
+            masto = self.fakes.mastodon
+            post.post_id = masto.add_status(str(s.author.handle), f"@{masto.brand['acct']} {s.text}",
+                                            name=s.author.name, created_at=now,
+                                            visibility="direct" if s.channel == "mastodon_dm" else "public")
+        else:
+            raise ValueError(f"{s.id}: unknown channel {s.channel!r}")
+        if s.polled:
+            self.ingest_totals["polled"] += 1
+        post.doc_id = ids.mention_doc_id(s.platform, str(post.post_id))
 
     def _send(self, platform: str, body: bytes) -> dict[str, Any]:
         if platform == "x":
             url, headers = self.stack.url("x_webhook"), payloads.x_headers(body, X_SECRET)
+        elif platform == "threads":
+            url, headers = self.stack.url("threads_webhook"), payloads.threads_headers(body, THREADS_SECRET)
         else:
             url, headers = self.stack.url("meta_webhook"), payloads.meta_headers(body, META_SECRET)
         try:
@@ -294,6 +401,9 @@ class Replay:
         return result
 
     def _deliver(self, post: Tracked, attempt: int) -> None:
+        if post.script.polled:  # nothing to deliver: the next poll run fetches it
+            self.run_job("poll")
+            return
         assert post.body is not None
         result = self._send(post.script.platform, post.body)
         post.deliveries += 1
@@ -320,8 +430,20 @@ class Replay:
         elif s.channel == "instagram":
             body = payloads.instagram_comment(mint.instagram_comment(), Author(IG_ID, IG_HANDLE),
                                               f"@{s.author.handle} {s.reply}", now, parent_id=post.post_id)
-        else:
+        elif s.channel == "messenger":
             body = payloads.messenger_message(mint.message_id(), PAGE_ID, s.author.id, s.reply, now, echo=True)
+        elif s.channel == "threads":  # the brand answers in the thread of its own post
+            body = payloads.threads_reply(mint.threads_id(), Author(BRAND_THREADS_ID), s.reply, now, to=post.post_id)
+        else:  # Bluesky, Mastodon: written natively in the brand's app; poll sees it in the thread
+            assert self.fakes is not None
+            if s.platform == "bluesky":
+                self.fakes.bluesky.add_brand_post(s.reply, reply_to=post.post_id)
+            else:
+                self.fakes.mastodon.add_brand_status(f"@{s.author.handle} {s.reply}", in_reply_to=post.post_id,
+                                                     visibility="direct" if s.channel == "mastodon_dm" else "public")
+            self.run_job("poll")
+            self._emit("reply", "the brand answered natively in its app", post)
+            return
         self._send(s.platform, body)
         self._emit("reply", "the brand answered on the platform", post)
 
@@ -365,7 +487,10 @@ class Replay:
             post = labels.get(str(message.get("doc_id")))
             level = int(message.get("level") or 0)
             event = str(message.get("event"))
-            if event == "triggered":
+            if message.get("kind") == "incident":
+                self._emit("alert", f"incident {message.get('incident_event')}: {message.get('headline')} "
+                                    "→ one message per sink")
+            elif event == "triggered":
                 what = "warning (due soon)" if level == 0 else f"alert level {level}"
                 sinks = self.policy.escalation.sinks_for(level)
                 self._emit("alert", f"{what} → {', '.join(sinks)}", post)
@@ -387,6 +512,43 @@ class Replay:
             post = next((p for p in self.tracked if p.script.author.id == message.recipient_id), None)
             self._emit("dm", f"message sent on {message.platform.capitalize()}", post)
         self._seen_messages = len(messages)
+        self._watch_new_channels()
+        self._watch_incidents()
+
+    def _watch_new_channels(self) -> None:
+        """What hilft sent on Threads (public pointer replies: no DMs there), Bluesky and Mastodon."""
+        assert self.fakes is not None
+        published = list(self.fakes.threads.published)
+        for reply in published[self._seen_threads:]:
+            post = next((p for p in self.tracked if p.post_id == reply.reply_to_id), None)
+            self._emit("dm", "public reply on Threads pointing to a private channel", post)
+        self._seen_threads = len(published)
+        sky_dms = list(self.fakes.bluesky.messages)
+        for message in sky_dms[self._seen_sky_dms:]:
+            post = next((p for p in self.tracked if p.script.platform == "bluesky"
+                         and p.script.author.id in message.get("to", [])), None)
+            self._emit("dm", "DM sent on Bluesky", post)
+        self._seen_sky_dms = len(sky_dms)
+        posted = list(self.fakes.mastodon.posted)
+        for status in posted[self._seen_masto:]:
+            if status.get("visibility") == "direct":
+                post = next((p for p in self.tracked if p.post_id == status.get("in_reply_to_id")), None)
+                self._emit("dm", "DM sent on Mastodon", post)
+        self._seen_masto = len(posted)
+
+    def _watch_incidents(self) -> None:
+        """incidents/{id} (issue 17): opened, grown, acknowledged, resolved."""
+        for snap in self.db.collection("incidents").stream():
+            doc = snap.to_dict() or {}
+            before = self.incidents.get(snap.id)
+            self.incidents[snap.id] = doc
+            what = f"{doc.get('topic_label')}, {doc.get('place_label') or 'bundesweit'}"
+            if before is None:
+                self._emit("incident", f"incident opened: {what} — {doc.get('count')} posts")
+            elif doc.get("status") != before.get("status"):
+                self._emit("incident", f"incident {doc.get('status')}: {what} — {doc.get('count')} posts")
+            elif doc.get("count") != before.get("count"):
+                self._emit("incident", f"incident grew: {what} — {doc.get('count')} posts")
 
     def _story(self, post: Tracked, before: dict[str, Any], after: dict[str, Any]) -> None:
         status, previous = after.get("status"), before.get("status")
@@ -421,13 +583,19 @@ class Replay:
         by_sink = {"slack": len(self.fakes.slack.messages), "google_chat": len(self.fakes.chat.messages),
                    "pagerduty": len(self.fakes.pagerduty.messages), "webhook": len(self.fakes.webhook.messages)}
         dms = {"x_dm": len(self.fakes.x.dms), "meta_private_reply": len(self.fakes.graph.private_replies),
-               "meta_message": len(self.fakes.graph.messages)}
+               "meta_message": len(self.fakes.graph.messages), "threads_pointer": len(self.fakes.threads.published),
+               "bluesky_dm": len(self.fakes.bluesky.messages),
+               "mastodon_dm": sum(1 for p in self.fakes.mastodon.posted if p.get("visibility") == "direct")}
+        incidents = [{"id": snap.id, "topic": d.get("topic_label"), "place": d.get("place_label"),
+                      "status": d.get("status"), "posts": d.get("count")}
+                     for snap in self.db.collection("incidents").stream() for d in [snap.to_dict() or {}]]
         return Summary(posts=len(self.tracked), deliveries=self.ingest_totals["deliveries"],
                        duplicates=self.ingest_totals["duplicates"], documents=len(docs),
                        stats=response_stats(docs, now), alerts_by_level=dict(levels), alerts_by_sink=by_sink,
                        handoffs=handoffs, dms=dms, acknowledged=sum(1 for d in docs if d.get("acknowledged")),
                        deleted=sum(1 for d in docs if d.get("status") == "deleted"), board_url=self.board_url,
-                       elapsed_seconds=self.elapsed())
+                       elapsed_seconds=self.elapsed(), polled=self.ingest_totals["polled"],
+                       by_channel=dict(Counter(str(d.get("platform")) for d in docs)), incidents=incidents)
 
 
 class _Retry(Exception):

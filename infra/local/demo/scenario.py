@@ -16,7 +16,9 @@ DEMO_FIXTURES = ROOT / "tests" / "fixtures" / "demo"
 DAY_FILE = DEMO_FIXTURES / "day.json"
 POLICY_FILE = DEMO_FIXTURES / "policy.toml"
 CHANNELS = {"x": "x", "x_activity": "x", "x_dm": "x", "facebook": "facebook", "instagram": "instagram",
-            "messenger": "messenger"}
+            "messenger": "messenger", "threads": "threads", "bluesky": "bluesky", "mastodon": "mastodon",
+            "mastodon_dm": "mastodon"}
+POLLED = frozenset({"bluesky", "mastodon"})  # no webhooks: the replay places posts in the fakes, poll fetches them
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,10 @@ class ScriptedPost:
     def platform(self) -> str:
         return CHANNELS[self.channel]
 
+    @property
+    def polled(self) -> bool:
+        return self.platform in POLLED
+
 
 @dataclass(frozen=True)
 class Day:
@@ -60,6 +66,10 @@ def _post(raw: dict[str, Any], at: float) -> ScriptedPost:
         raise ValueError(f"{raw['id']}: unknown channel {channel!r}")
     if raw.get("reply_after") is not None and not raw.get("reply"):
         raise ValueError(f"{raw['id']}: reply_after needs a reply text")
+    if CHANNELS[channel] in POLLED and (raw.get("reply_first") or int(raw.get("deliveries", 1)) > 1):
+        raise ValueError(f"{raw['id']}: {channel} is polled: no webhook to redeliver or to answer first")
+    if raw.get("delete_after") is not None and channel not in ("x", "x_activity", "facebook"):
+        raise ValueError(f"{raw['id']}: the demo deletes only X posts and Facebook comments")
     author = raw["author"]
     return ScriptedPost(id=raw["id"], label=raw["label"], channel=channel, text=raw["text"], clock=raw["time"],
                         author=Author(author["id"], author.get("handle"), author.get("name")), at=at,

@@ -14,8 +14,12 @@ from demo.replay import Event, Replay, Summary, Tracked
 from hilft.core.durations import format_duration
 
 PLATFORMS = {"x": "X", "x_activity": "X (Activity API)", "x_dm": "X DM", "facebook": "Facebook",
-             "instagram": "Instagram", "messenger": "Messenger"}
-FEED_KINDS = {"alert", "dm", "handed_off", "ack", "acknowledged", "error"}
+             "instagram": "Instagram", "messenger": "Messenger", "threads": "Threads", "bluesky": "Bluesky",
+             "mastodon": "Mastodon", "mastodon_dm": "Mastodon DM"}
+# The five channels of the summary: documents per platform, grouped as the brand's teams know them.
+CHANNEL_GROUPS = (("X", ("x",)), ("Facebook/Instagram/Messenger", ("facebook", "instagram", "messenger")),
+                  ("Threads", ("threads",)), ("Bluesky", ("bluesky",)), ("Mastodon", ("mastodon",)))
+FEED_KINDS = {"alert", "dm", "handed_off", "ack", "acknowledged", "incident", "error"}
 
 
 def policy_line(replay: Replay) -> str:
@@ -118,7 +122,22 @@ class LiveView:
         feeds.add_row(_feed(replay, {"alert"}, "alerts at the fake sinks", feed_rows),
                       _feed(replay, {"dm", "handed_off", "ack", "acknowledged", "error"},
                             "DMs, handoffs, on-call", feed_rows))
-        return Group(header, Text(policy_line(replay), style="dim"), _posts_table(replay, post_rows), feeds)
+        return Group(header, Text(policy_line(replay), style="dim"), incidents_line(replay),
+                     _posts_table(replay, post_rows), feeds)
+
+
+def incidents_line(replay: Replay) -> Text:
+    """One line per outage incident (issue 17): what, where, how many posts, open or resolved."""
+    if not replay.incidents:
+        return Text("outage incidents: none", style="dim")
+    text = Text("outage incidents: ")
+    for index, doc in enumerate(replay.incidents.values()):
+        status = str(doc.get("status"))
+        if index:
+            text.append(" · ")
+        text.append(f"{doc.get('topic_label')}, {doc.get('place_label') or 'bundesweit'} — {doc.get('count')} posts "
+                    f"({status})", style="green" if status == "resolved" else "bold red")
+    return text
 
 
 def log_line(event: Event) -> str:
@@ -128,6 +147,17 @@ def log_line(event: Event) -> str:
     script = event.post.script
     return (f"[t+{event.elapsed:6.1f}s] {script.clock} {PLATFORMS[script.channel]:<16} {script.label:<44.44} "
             f"{event.text}")
+
+
+def channels_text(by_channel: dict[str, int]) -> str:
+    return " · ".join(f"{name} {sum(by_channel.get(p, 0) for p in platforms)}" for name, platforms in CHANNEL_GROUPS)
+
+
+def incidents_text(incidents: list[dict[str, object]]) -> str:
+    if not incidents:
+        return "none"
+    return " · ".join(f"{i['topic']}, {i['place'] or 'bundesweit'}: {i['posts']} posts, {i['status']}"
+                      for i in incidents)
 
 
 def summary_lines(summary: Summary) -> list[str]:
@@ -142,15 +172,18 @@ def summary_lines(summary: Summary) -> list[str]:
     return [
         "summary (computed from Firestore and the fake servers)",
         f"  posts replayed        {summary.posts} ({summary.deliveries} webhook deliveries, "
-        f"{summary.duplicates} duplicates ignored)",
+        f"{summary.duplicates} duplicates ignored; {summary.polled} fetched by poll)",
         f"  documents stored      {summary.documents}",
+        f"  by channel            {channels_text(summary.by_channel)}",
         f"  SLA hit rate          {rate} ({stats.hits} hits, {stats.misses} misses, {stats.pending} pending)",
         f"  first response p50    {p50}",
         f"  first response p90    {p90} ({stats.answered} answered)",
         f"  alerts by level       {levels}",
         f"  messages by sink      {sinks} (alerts, resolves, acknowledgements)",
         f"  handoffs              {summary.handoffs} (DMs on X {dms['x_dm']}, private replies on Meta "
-        f"{dms['meta_private_reply']}, Messenger messages {dms['meta_message']})",
+        f"{dms['meta_private_reply']}, Messenger messages {dms['meta_message']}, Threads pointer replies "
+        f"{dms['threads_pointer']}, DMs on Bluesky {dms['bluesky_dm']}, on Mastodon {dms['mastodon_dm']})",
+        f"  outage incidents      {incidents_text(summary.incidents)}",
         f"  acknowledged          {summary.acknowledged}",
         f"  deleted               {summary.deleted}",
         f"  board                 {summary.board_url}",
