@@ -120,11 +120,12 @@ class App:
     @cached_property
     def enrich_service(self) -> Any:
         from hilft.adapters.meta_client import MetaClient
+        from hilft.adapters.outbound import GraphMentionReader
         from hilft.service.enrich import EnrichService
 
         s = self.settings
-        reader = (MetaClient(s.meta_graph_base_url, s.meta_page_access_token, http=self.http,
-                             app_secret=s.meta_app_secret) if s.meta_page_access_token else None)
+        reader = (GraphMentionReader(MetaClient(s.meta_graph_base_url, s.meta_page_access_token, http=self.http,
+                                                app_secret=s.meta_app_secret)) if s.meta_page_access_token else None)
         return EnrichService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
                              reader=reader)
 

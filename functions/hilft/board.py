@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,34 @@ from hilft.core.durations import parse_duration
 from hilft.core.errors import Forbidden, MalformedPayload
 
 if TYPE_CHECKING:
-    from hilft.app import App
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from hilft.core.policy import Policy
+
+
+class App(Protocol):
+    """What the board needs from the composition root (``hilft.app.App`` has it): the board is
+    handed its parts, it does not import the root."""
+
+    @property
+    def policy(self) -> Policy: ...
+    @property
+    def store(self) -> Any: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+    @property
+    def deadline_service(self) -> Any: ...
+    @property
+    def handoff_service(self) -> Any: ...
+    @property
+    def holding_service(self) -> Any: ...
+    @property
+    def reopen_service(self) -> Any: ...
+    @property
+    def report_service(self) -> Any: ...
+
+    def staff(self, request: flask.Request) -> str: ...
 
 BOARD_HEADER = "X-Hilft-Board"
 ROW_LIMIT = 300

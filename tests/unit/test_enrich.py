@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from hilft.adapters import meta_client as mc
+from hilft.adapters.outbound import GraphMentionReader
 from hilft.core.errors import TransientError
 from hilft.core.ids import mention_doc_id
 from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
@@ -64,8 +65,9 @@ class World:
         self.scheduler = MemoryScheduler()
         self.reader = Reader(*answers)
         self.ingest = IngestService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock)
+        # The production adapter turns the Graph client's errors into hilft's: the script raises Meta's.
         self.enrich = EnrichService(store=self.store, scheduler=self.scheduler, policy=self.policy,
-                                    clock=self.clock, reader=self.reader)
+                                    clock=self.clock, reader=GraphMentionReader(self.reader, clock=self.clock))
 
     def page_mention(self, post_id: str = "7300000000000104_840000000000001") -> str:
         mention = Mention(platform=Platform.FACEBOOK, post_id=post_id, kind=Kind.MENTION,

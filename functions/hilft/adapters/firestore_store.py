@@ -11,7 +11,6 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,10 +21,11 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from hilft.core.errors import TransientStoreError
 
-MENTIONS = "mentions"
-ANSWERS = "answers"
-HANDOFFS = "handoffs"
-OPERATOR_ALERTS = "operator_alerts"  # conditions only an operator can fix (a platform revoked our access)
+# The collection names and the snapshot type belong to the services' ports (re-exported here).
+from hilft.service.ports import ANSWERS, HANDOFFS, MENTIONS, OPERATOR_ALERTS, Snapshot
+
+__all__ = ["ANSWERS", "HANDOFFS", "MENTIONS", "OPERATOR_ALERTS", "FirestoreStore", "PreconditionFailed",
+           "PreconditionLoop", "Snapshot"]
 
 # Every composite query this module runs; infra/firestore.tf must define each (tests/infra checks).
 COMPOSITE_INDEXES = [
@@ -51,13 +51,6 @@ _RETRY = Retry(
     initial=0.05, maximum=0.5, multiplier=2.0, timeout=4.0,
 )
 _TIMEOUT = 5.0
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    id: str
-    data: dict[str, Any]
-    update_time: Any  # opaque precondition token
 
 
 class PreconditionFailed(Exception):

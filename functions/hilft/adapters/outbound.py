@@ -15,6 +15,7 @@ from hilft.adapters import x_client as xc
 from hilft.core.errors import (
     PlatformConfigError,
     PlatformRateLimited,
+    PlatformRefused,
     PlatformUnavailable,
     PrivateChannelRefused,
 )
@@ -85,6 +86,27 @@ class MetaGateway:
         if post.get("platform") == "instagram":
             return self._call(lambda: self.client.reply_instagram_comment(comment, text))
         return self._call(lambda: self.client.reply_comment(comment, text))
+
+
+class GraphMentionReader:
+    """Reads a mention Meta sent as ids only, with Meta's errors as hilft's (the ``MentionReader`` port)."""
+
+    def __init__(self, client: mc.MetaClient, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.client = client
+        self.clock = clock
+
+    def fetch_mention(self, lookup: Mapping[str, str]) -> dict[str, str | None]:
+        try:
+            return self.client.fetch_mention(lookup)
+        except mc.MetaRateLimited as exc:
+            retry_after = getattr(exc, "retry_after", None) or 60
+            raise PlatformRateLimited(self.clock() + timedelta(seconds=float(retry_after))) from exc
+        except mc.MetaTokenError as exc:
+            raise PlatformConfigError("meta: access token rejected") from exc
+        except mc.RetryableMetaError as exc:
+            raise PlatformUnavailable("meta graph api unavailable") from exc
+        except (mc.MetaApiError, ValueError) as exc:
+            raise PlatformRefused(f"meta: refused (code {getattr(exc, 'code', '?')})") from exc
 
 
 def gateway_factory(settings: Settings, http: httpx.Client) -> Callable[[str], Any]:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
@@ -37,10 +37,13 @@ from hilft.core.alerts import (
     slack_message,
     webhook_payload,
 )
-from hilft.core.errors import HilftError, TransientSinkError
+from hilft.core.errors import SinkMisconfigured, SinkUnavailable
 from hilft.logs import get_logger
+from hilft.service.ports import AlertSink
 
 log = get_logger(__name__)
+
+__all__ = ["AlertSink", "SinkMisconfigured", "SinkUnavailable", "build_sinks"]
 
 DEFAULT_PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 CHAT_REPLY_OPTION = "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"
@@ -49,39 +52,6 @@ USER_AGENT = "hilft-alerts/0.1"
 
 _RETRYABLE_STATUS = frozenset({408, 429})
 _SAFE_CODE = re.compile(r"^[a-z_]{1,64}$")  # Slack's plain-text error codes, e.g. invalid_payload
-
-
-class SinkUnavailable(TransientSinkError):
-    """The sink kept failing in a way a later retry may cure (429, 5xx, timeout)."""
-
-    def __init__(self, sink: str, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(f"alert sink {sink} unavailable: {reason}")
-        self.sink = sink
-        self.reason = reason
-        self.retry_after = retry_after
-
-
-class SinkMisconfigured(HilftError):
-    """The sink refused the request for good (bad URL, key, secret or payload): do not retry.
-
-    ``reason`` holds only what the sink answered in a known, payload-free form (an error code).
-    """
-
-    http_status = 500
-    public_message = "alert sink misconfigured"
-
-    def __init__(self, sink: str, status: int | None, reason: str | None = None) -> None:
-        answer = f"HTTP {status}" if status is not None else "no HTTP answer"
-        super().__init__(f"alert sink {sink} misconfigured: {answer}" + (f" ({reason})" if reason else ""))
-        self.sink = sink
-        self.status = status
-        self.reason = reason
-
-
-class AlertSink(Protocol):
-    name: str
-
-    def send(self, alert: Alert) -> None: ...
 
 
 @dataclass(frozen=True)

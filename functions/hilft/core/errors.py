@@ -92,6 +92,33 @@ class TransientSinkError(TransientError):
     pass
 
 
+class SinkUnavailable(TransientSinkError):
+    """The sink kept failing in a way a later retry may cure (429, 5xx, timeout)."""
+
+    def __init__(self, sink: str, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(f"alert sink {sink} unavailable: {reason}")
+        self.sink = sink
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class SinkMisconfigured(HilftError):
+    """The sink refused the request for good (bad URL, key, secret or payload): do not retry.
+
+    ``reason`` holds only what the sink answered in a known, payload-free form (an error code).
+    """
+
+    http_status = 500
+    public_message = "alert sink misconfigured"
+
+    def __init__(self, sink: str, status: int | None, reason: str | None = None) -> None:
+        answer = f"HTTP {status}" if status is not None else "no HTTP answer"
+        super().__init__(f"alert sink {sink} misconfigured: {answer}" + (f" ({reason})" if reason else ""))
+        self.sink = sink
+        self.status = status
+        self.reason = reason
+
+
 class PolicyError(ValueError):
     """The policy file is invalid. The message names the offending key."""
 
@@ -121,3 +148,10 @@ class PlatformConfigError(HilftError):
 
     http_status = 500
     public_message = "platform configuration error"
+
+
+class PlatformRefused(HilftError):
+    """The platform refused a read or write for good (unknown object, no permission): no retry."""
+
+    http_status = 409
+    public_message = "the platform refused the request"

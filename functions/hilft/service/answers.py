@@ -8,10 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from hilft.adapters.firestore_store import MENTIONS, Snapshot
 from hilft.core import ids
 from hilft.logs import get_logger
-from hilft.service.ports import Clock, Scheduler, Store
+from hilft.service.ports import MENTIONS, Clock, Scheduler, Snapshot, Store
 
 log = get_logger("hilft.answers")
 

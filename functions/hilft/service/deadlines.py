@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from hilft.adapters.firestore_store import MENTIONS, Snapshot
-from hilft.adapters.sinks import AlertSink, SinkMisconfigured, SinkUnavailable
 from hilft.core import ids
 from hilft.core.alerts import Alert, AlertAction
-from hilft.core.errors import TransientError, TransientSinkError
+from hilft.core.errors import SinkMisconfigured, SinkUnavailable, TransientError, TransientSinkError
 from hilft.core.policy import Policy
 from hilft.logs import get_logger
-from hilft.service.ports import Clock, Scheduler, Store
+from hilft.service.ports import MENTIONS, AlertSink, Clock, Scheduler, Snapshot, Store
 
 log = get_logger("hilft.deadline")
 

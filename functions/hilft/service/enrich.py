@@ -18,15 +18,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from hilft.adapters import meta_client as mc
-from hilft.adapters.firestore_store import MENTIONS, Snapshot
 from hilft.core import ids
-from hilft.core.errors import TransientError
+from hilft.core.errors import (
+    PlatformConfigError,
+    PlatformRateLimited,
+    PlatformRefused,
+    PlatformUnavailable,
+    TransientError,
+)
 from hilft.core.pii import redact_text
 from hilft.core.policy import Policy
 from hilft.core.routing import route
 from hilft.logs import get_logger
-from hilft.service.ports import Clock, MentionReader, Scheduler, Store
+from hilft.service.ports import MENTIONS, Clock, MentionReader, Scheduler, Snapshot, Store
 
 log = get_logger("hilft.enrich")
 
@@ -72,19 +76,19 @@ class EnrichService:
         now = self.clock()
         try:
             fetched = self.reader.fetch_mention({k: str(v) for k, v in lookup.items()})
-        except mc.MetaRateLimited as exc:
-            self._retry_later(doc_id, payload, snap.data, attempt, now + timedelta(seconds=exc.retry_after), now)
+        except PlatformRateLimited as exc:
+            retry_at = exc.retry_at if isinstance(exc.retry_at, datetime) else now + timedelta(minutes=1)
+            self._retry_later(doc_id, payload, snap.data, attempt, retry_at, now)
             return EnrichResult("rate_limited")
-        except mc.MetaTokenError as exc:
+        except PlatformConfigError:
             # An operator must renew the token; the post stays open and its promise still alerts.
-            log.error("enrichment impossible: Meta access token rejected", doc_id=doc_id, code=exc.code)
+            log.error("enrichment impossible: Meta access token rejected", doc_id=doc_id)
             self._mark_unreadable(doc_id, "token_rejected", now)
             return EnrichResult("config_error")
-        except mc.RetryableMetaError as exc:
+        except PlatformUnavailable as exc:
             raise TransientError("meta graph api unavailable") from exc
-        except (mc.MetaApiError, ValueError) as exc:
-            log.warning("enrichment impossible: Graph refused the read", doc_id=doc_id,
-                        code=getattr(exc, "code", None), subcode=getattr(exc, "subcode", None))
+        except PlatformRefused as exc:
+            log.warning("enrichment impossible: Graph refused the read", doc_id=doc_id, why=exc.message)
             self._mark_unreadable(doc_id, "graph_refused", now)
             return EnrichResult(UNREADABLE)
         return self._fill(doc_id, fetched, now)

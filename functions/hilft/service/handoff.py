@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from hilft.adapters.firestore_store import HANDOFFS, MENTIONS, Snapshot
 from hilft.core import ids, templates
 from hilft.core.errors import (
     Conflict,
@@ -25,7 +24,7 @@ from hilft.core.policy import Policy
 from hilft.core.promise_phrase import promise_phrase
 from hilft.logs import get_logger
 from hilft.service.answers import AnswerRecorder
-from hilft.service.ports import Clock, Scheduler, Store
+from hilft.service.ports import HANDOFFS, MENTIONS, Clock, Scheduler, Snapshot, Store
 
 log = get_logger("hilft.handoff")
 

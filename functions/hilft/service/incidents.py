@@ -45,7 +45,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from hilft.adapters.firestore_store import MENTIONS, Snapshot
 from hilft.core import outage
 from hilft.core.alerts import Alert, AlertAction
 from hilft.core.errors import TransientError, TransientSinkError
@@ -54,7 +53,7 @@ from hilft.core.outage import DetectorState, Signal, Verdict
 from hilft.core.policy import Policy
 from hilft.logs import get_logger
 from hilft.service.deadlines import DeadlineService
-from hilft.service.ports import Clock, Scheduler, Store
+from hilft.service.ports import MENTIONS, Clock, Scheduler, Snapshot, Store
 
 log = get_logger("hilft.incidents")
 
@@ -349,7 +348,7 @@ class IncidentService:
                              board_url=self.board_url, timezone=self.policy.promise.timezone, **extra)
 
     def _deliver(self, alert: IncidentAlert, names: Iterable[str]) -> tuple[list[str], list[str]]:
-        from hilft.adapters.sinks import SinkMisconfigured, SinkUnavailable
+        from hilft.core.errors import SinkMisconfigured, SinkUnavailable
 
         sent: list[str] = []
         failed: list[str] = []

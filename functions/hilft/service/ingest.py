@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from hilft.adapters.firestore_store import ANSWERS, MENTIONS, OPERATOR_ALERTS, Snapshot
 from hilft.core import ids
 from hilft.core.closing import DEFAULT_BLOCKERS, DEFAULT_PHRASES, closing_phrase
 from hilft.core.models import AccessRevoked, Deletion, Kind, Mention, ParsedBatch, Platform
@@ -26,7 +25,7 @@ from hilft.core.promise_phrase import out_of_hours_answer
 from hilft.core.routing import radar_match, route
 from hilft.logs import get_logger
 from hilft.service.answers import AnswerRecorder, pending_task_ids
-from hilft.service.ports import Clock, Scheduler, Store
+from hilft.service.ports import ANSWERS, MENTIONS, OPERATOR_ALERTS, Clock, Scheduler, Snapshot, Store
 
 log = get_logger("hilft.ingest")
 

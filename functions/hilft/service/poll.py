@@ -27,12 +27,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from hilft.adapters.firestore_store import Snapshot
 from hilft.channels.polling import Poller
 from hilft.core.errors import PlatformConfigError, PlatformRateLimited, PlatformUnavailable
 from hilft.logs import get_logger
 from hilft.service.ingest import IngestService
-from hilft.service.ports import Clock, Store
+from hilft.service.ports import Clock, Snapshot, Store
 
 log = get_logger("hilft.poll")
 

@@ -3,10 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from hilft.adapters.firestore_store import Snapshot
+from hilft.core.alerts import Alert
+
+# Firestore collections (the names outsiders rely on are in README's Firestore section).
+MENTIONS = "mentions"
+ANSWERS = "answers"
+HANDOFFS = "handoffs"
+OPERATOR_ALERTS = "operator_alerts"  # conditions only an operator can fix (a platform revoked our access)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A document as read: its id, its data, and an opaque token for a precondition on write."""
+
+    id: str
+    data: dict[str, Any]
+    update_time: Any
+
+
+class AlertSink(Protocol):
+    """Where on-call hears of a post (Slack, Google Chat, PagerDuty, webhook). Raises
+    ``SinkUnavailable`` (retry later) or ``SinkMisconfigured`` (never retry) from ``core.errors``."""
+
+    name: str
+
+    def send(self, alert: Alert) -> None: ...
 
 
 class Clock(Protocol):
