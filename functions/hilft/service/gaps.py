@@ -39,12 +39,11 @@ from typing import Any
 
 from hilft.core.business_time import BusinessCalendar
 from hilft.logs import get_logger
-from hilft.service.ports import Clock, Store
+from hilft.service.ports import OPERATOR_ALERTS, Clock, Store
 
 log = get_logger("hilft.gaps")
 
 DELIVERY_MARKS = "delivery_marks"
-OPERATOR_ALERTS = "operator_alerts"  # the collection of hilft.adapters.firestore_store.OPERATOR_ALERTS
 GAP_KIND = "delivery_gap"
 
 MARK_EVERY = timedelta(minutes=1)  # at most one mark write per instance (and, conditionally, in all) per minute
