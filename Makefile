@@ -53,7 +53,7 @@ register-webhooks: ## register the X webhook and print Meta's settings (dry run 
 	$(PY) infra/scripts/register_webhooks.py
 
 replay: ## X replays a window's events to x_webhook after downtime (FROM=2026-11-29T10:00Z TO=…, UTC; dry run unless CONFIRM=1)
-	$(PY) infra/scripts/replay.py --from "$(FROM)" --to "$(TO)"
+	$(PY) infra/scripts/replay.py --from "$(FROM)" --to "$(TO)" $(if $(WEBHOOK_ID),--webhook-id "$(WEBHOOK_ID)")
 
 report: setup ## the SLA report of the local stack's Firestore as HTML + CSV (FROM=, TO=, REPORT_LANG=de)
 	$(PY) infra/local/report_cli.py
