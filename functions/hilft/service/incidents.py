@@ -40,6 +40,7 @@ keep their own alerts.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -63,6 +64,7 @@ INCIDENT_ALERTS = "incident_alerts"
 OUTAGE_STATE = "outage_state"
 STATE_DOC = "detector"
 RECENT_PER_KEY = 400  # doc ids kept per key for the window (marked when its incident opens)
+LEASE = timedelta(seconds=60)  # an evaluation longer than this loses the state document to the next one
 FOLD_MEMORY = timedelta(days=4)  # members of an incident resolved this long ago still fold (promises run)
 ACTIVITY_CACHE = timedelta(seconds=10)
 
@@ -147,14 +149,21 @@ class IncidentService:
         seconds = self.params.slot_seconds
         latest = outage.slot_of(now - self.grace, seconds) - 1  # the last slot that ended `grace` ago
         through = latest if through_slot is None else min(int(through_slot), latest)
-        snap = self.store.get(OUTAGE_STATE, STATE_DOC)
-        stored = snap.data if snap else {}
+        before = self.store.get(OUTAGE_STATE, STATE_DOC)  # a plain read first: most calls find it done
+        done = ((before.data.get("state") or {}).get("last_slot") if before else None)
+        if isinstance(done, int) and done >= through:
+            return {"outcome": "up_to_date", "through_slot": done}
+        snap = self._lease(now)
+        if snap is None:
+            return {"outcome": "busy"}  # another evaluation holds the lease; it covers these slots
+        stored = snap.data
         state = DetectorState.from_dict(stored.get("state"))
         # key -> ["slot:doc_id", …] (Firestore holds no array inside an array)
         recent: dict[str, list[tuple[int, str]]] = {
             k: [(int(e.split(":", 1)[0]), e.split(":", 1)[1]) for e in v if ":" in e]
             for k, v in (stored.get("recent") or {}).items()}
         if state.last_slot is not None and state.last_slot >= through:
+            self._release(snap)
             return {"outcome": "up_to_date", "through_slot": state.last_slot}
         if state.last_slot is None:  # a fresh detector looks back one window
             state.last_slot = through - self.params.window_slots
@@ -213,24 +222,46 @@ class IncidentService:
                               str(data.get("platform") or ""), signal, data.get("incident_id")))
         return seen
 
-    def _save_state(self, snap: Snapshot | None, state: DetectorState,
-                    recent: Mapping[str, list[tuple[int, str]]]) -> None:
-        now = self.clock()
-        active = any(key_state.incident for key_state in state.keys.values())
-        previous = snap.data.get("last_incident_at") if snap else None
-        document = {"state": state.as_dict(),
-                    "recent": {k: [f"{slot}:{doc_id}" for slot, doc_id in v] for k, v in recent.items()},
-                    "updated_at": now,
-                    "last_incident_at": now if active else previous}
-        if snap is None:
-            if not self.store.create(OUTAGE_STATE, STATE_DOC, document):
-                raise TransientError("another evaluation saved the detector state first")
-            return
-        read_slot = (snap.data.get("state") or {}).get("last_slot")
+    def _lease(self, now: datetime) -> Snapshot | None:
+        """One evaluation at a time (the sweep and a slot's task may meet): a lease on the state
+        document, taken with a precondition; None while another evaluation holds it."""
+        token = uuid.uuid4().hex
+        lease = {"lease": token, "lease_until": now + LEASE}
+        if self.store.get(OUTAGE_STATE, STATE_DOC) is None:
+            self.store.create(OUTAGE_STATE, STATE_DOC, {"state": None, "recent": {}, **lease})
 
         def decide(current: Snapshot | None) -> dict[str, Any] | None:
-            if current is None or (current.data.get("state") or {}).get("last_slot") != read_slot:
-                return None  # a concurrent evaluation got there first; its verdicts were the same
+            until = current.data.get("lease_until") if current else None
+            if current is None or current.data.get("lease") == token or (
+                    isinstance(until, datetime) and until > now):
+                return None
+            return lease
+
+        self.store.mutate(OUTAGE_STATE, STATE_DOC, decide)
+        snap = self.store.get(OUTAGE_STATE, STATE_DOC)
+        return snap if snap is not None and snap.data.get("lease") == token else None
+
+    def _release(self, snap: Snapshot) -> None:
+        token = snap.data.get("lease")
+        self.store.mutate(OUTAGE_STATE, STATE_DOC, lambda current: {"lease_until": None} if current and
+                          current.data.get("lease") == token else None)
+
+    def _save_state(self, snap: Snapshot, state: DetectorState,
+                    recent: Mapping[str, list[tuple[int, str]]]) -> None:
+        """Write the state back and give up the lease, unless the lease was lost (it expired and
+        another evaluation took over: its state wins; the verdicts acted on here were idempotent)."""
+        now = self.clock()
+        active = any(key_state.incident for key_state in state.keys.values())
+        token = snap.data.get("lease")
+        document = {"state": state.as_dict(),
+                    "recent": {k: [f"{slot}:{doc_id}" for slot, doc_id in v] for k, v in recent.items()},
+                    "updated_at": now, "lease_until": None,
+                    "last_incident_at": now if active else snap.data.get("last_incident_at")}
+
+        def decide(current: Snapshot | None) -> dict[str, Any] | None:
+            if current is None or current.data.get("lease") != token:
+                log.warning("outage evaluation lost its lease; its state is not saved")
+                return None
             return document
 
         self.store.mutate(OUTAGE_STATE, STATE_DOC, decide)
