@@ -110,7 +110,7 @@ class LiveView:
         replay = self.replay
         height = self.console.size.height
         feed_rows = 6
-        post_rows = max(5, height - feed_rows - 9)
+        post_rows = max(5, height - feed_rows - 10)
         posted = [p for p in replay.tracked if p.created_at is not None]
         clock = posted[-1].script.clock if posted else "--:--"
         header = Text.assemble(("hilft demo", "bold"), f" · a day of social care replayed · day clock {clock} · "
