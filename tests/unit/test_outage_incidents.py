@@ -355,3 +355,28 @@ def test_one_evaluation_at_a_time_a_second_one_is_busy_until_the_lease_expires()
     world.clock.now += timedelta(seconds=61)
     assert world.incidents.evaluate()["outcome"] == "evaluated"
     assert world.store.data[OUTAGE_STATE]["detector"]["lease_until"] is None  # given back
+
+
+def test_the_board_groups_an_incidents_open_posts_into_one_row() -> None:
+    from zoneinfo import ZoneInfo
+
+    from hilft.core.board_view import build_board
+
+    world = World()
+    for _ in range(5):
+        world.post(BURST.replace(" Ruf mich an: 0171 2345678", ""), 2)
+        world.advance(10)
+    world.advance(30)
+    world.post("Wie ändere ich meinen Tarif?")
+    (incident_id, _), = world.incident_docs().items()
+    docs = list(world.store.data["mentions"].items())
+    board = build_board(open_docs=docs, recent_docs=[d for _, d in docs], now=world.clock(),
+                        window=timedelta(hours=1), promise=timedelta(minutes=60), departments=[],
+                        tz=ZoneInfo("Europe/Berlin"))
+    (group,) = board.incidents
+    assert group.incident_id == incident_id and len(group.doc_ids) == 10
+    assert group.summary() == "Störung Festnetz, 53113 Bonn — 10 posts open, 0 overdue"
+    data = board.as_json()
+    assert data["incidents"][0]["posts"] == 10
+    assert sum(1 for item in data["items"] if item["incident_id"] == incident_id) == 10
+    assert sum(1 for item in data["items"] if item["incident_id"] is None) == 1

@@ -62,6 +62,7 @@ class BoardRow:
     acknowledged_by: str | None
     department: str | None
     holding_text: str | None = None  # the holding reply's template text, None: no public reply (DMs)
+    incident_id: str | None = None  # the outage incident the post belongs to (issue 17)
 
     def as_json(self) -> dict[str, Any]:
         return {"doc_id": self.doc_id, "platform": self.platform, "author": self.author,
@@ -70,7 +71,7 @@ class BoardRow:
                 "due_at": self.due_at.isoformat(),
                 "seconds_left": round(self.seconds_left, 1), "alert_level": self.alert_level,
                 "acknowledged": self.acknowledged, "acknowledged_by": self.acknowledged_by,
-                "department": self.department}
+                "department": self.department, "incident_id": self.incident_id}
 
 
 def _aware(value: Any) -> datetime | None:
@@ -177,7 +178,8 @@ def board_rows(docs: Iterable[tuple[str, Mapping[str, Any]]], now: datetime) -> 
             state=state, due_at=due, seconds_left=(due - now).total_seconds(),
             alert_level=int(data.get("alert_level") or 0),
             acknowledged=bool(data.get("acknowledged")), acknowledged_by=data.get("acknowledged_by"),
-            department=data.get("department")))
+            department=data.get("department"),
+            incident_id=data["incident_id"] if isinstance(data.get("incident_id"), str) else None))
     rows.sort(key=lambda row: (row.due_at, row.doc_id))
     return rows
 
@@ -376,6 +378,7 @@ class Board:
     brand: str = "hilft"
     alerts: tuple[OperatorAlert, ...] = ()
     quiet: tuple[QuietRow, ...] = ()
+    incidents: tuple[IncidentGroup, ...] = ()
 
     def counts(self) -> dict[str, int]:
         states = ("overdue", "at_risk", "open")
@@ -388,7 +391,8 @@ class Board:
                 "chart": [{"start": b.start.isoformat(), **b.stats.as_json()} for b in self.buckets],
                 "departments": [{"name": d.name, "label": d.label} for d in self.departments],
                 "operator_alerts": [a.as_json() for a in self.alerts],
-                "no_reply_needed": [q.as_json() for q in self.quiet]}
+                "no_reply_needed": [q.as_json() for q in self.quiet],
+                "incidents": [g.as_json() for g in self.incidents]}
 
     def svg(self) -> str:
         return chart_svg(self.buckets, promise=self.promise, window=self.window, tz=self.tz)
@@ -401,11 +405,51 @@ def build_board(*, open_docs: Iterable[tuple[str, Mapping[str, Any]]],
                 holding_texts: Mapping[str, str] | None = None,
                 quiet_docs: Iterable[tuple[str, Mapping[str, Any]]] = ()) -> Board:
     recent = [doc for doc in recent_docs if (_aware(doc.get("received_at")) or now) >= now - window]
+    open_docs = list(open_docs)
     rows = [replace(row, holding_text=(holding_texts or {}).get(row.doc_id)) for row in board_rows(open_docs, now)]
     return Board(now=now, rows=rows, stats=response_stats(recent, now),
                  buckets=chart_buckets(recent, now, window), window=window, promise=promise,
                  departments=list(departments), tz=tz, brand=brand, alerts=tuple(operator_alerts(alert_docs)),
-                 quiet=tuple(quiet_rows(quiet_docs)))
+                 quiet=tuple(quiet_rows(quiet_docs)), incidents=tuple(incident_groups(rows, open_docs)))
+
+
+# --- outage incidents (issue 17): the open posts of one incident, grouped -----------------------------
+
+
+@dataclass(frozen=True)
+class IncidentGroup:
+    """One row per incident: its label, its posts on the board, the oldest due time; acknowledge them
+    together with ``ack`` ``{"incident_id": …}``."""
+
+    incident_id: str
+    label: str  # "Störung Festnetz, 53113 Bonn"
+    doc_ids: tuple[str, ...]
+    overdue: int
+    oldest_due: datetime
+
+    def summary(self) -> str:
+        noun = "post" if len(self.doc_ids) == 1 else "posts"
+        return f"{self.label} — {len(self.doc_ids)} {noun} open, {self.overdue} overdue"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"incident_id": self.incident_id, "label": self.label, "summary": self.summary(),
+                "doc_ids": list(self.doc_ids), "posts": len(self.doc_ids), "overdue": self.overdue,
+                "oldest_due": self.oldest_due.isoformat()}
+
+
+def incident_groups(rows: Sequence[BoardRow], docs: Iterable[tuple[str, Mapping[str, Any]]]) -> list[IncidentGroup]:
+    """The rows that belong to an incident, one group per incident, the most overdue first."""
+    labels = {str(data.get("incident_id")): str(data.get("incident_label") or "")
+              for _, data in docs if data.get("incident_id") and data.get("incident_label")}
+    members: dict[str, list[BoardRow]] = {}
+    for row in rows:
+        if row.incident_id:
+            members.setdefault(row.incident_id, []).append(row)
+    groups = [IncidentGroup(incident_id, _clip(labels.get(incident_id) or "Störung", 120),
+                            tuple(r.doc_id for r in grouped), sum(1 for r in grouped if r.state == "overdue"),
+                            min(r.due_at for r in grouped))
+              for incident_id, grouped in members.items()]
+    return sorted(groups, key=lambda g: (g.oldest_due, g.incident_id))
 
 
 def content_security_policy(nonce: str) -> str:

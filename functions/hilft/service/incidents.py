@@ -297,8 +297,9 @@ class IncidentService:
             log.info("incident opened", incident_id=verdict.incident, key=verdict.key, count=verdict.count)
         self.store.set(INCIDENTS_OPEN, outage.key_id(verdict.key),
                        {"incident_id": verdict.incident, "key": verdict.key, "since": now})
+        label = f"{topic_label}, {place_label or 'bundesweit'}"
         for _, doc_id in recent:
-            self._mark(doc_id, verdict.incident, verdict.key)
+            self._mark(doc_id, verdict.incident, verdict.key, label)
         snap = self.store.get(INCIDENTS, verdict.incident)
         if snap is not None:
             self._send_once(verdict.incident, snap.data, "opened", IncidentEvent.OPENED, now)
@@ -331,8 +332,10 @@ class IncidentService:
             self._send_once(verdict.incident, snap.data, "resolved", IncidentEvent.RESOLVED, now)
         log.info("incident resolved", incident_id=verdict.incident, key=verdict.key)
 
-    def _mark(self, doc_id: str, incident_id: str, key: str) -> None:
-        self.store.update(MENTIONS, doc_id, {"incident_id": incident_id, "outage_key": key})
+    def _mark(self, doc_id: str, incident_id: str, key: str, label: str) -> None:
+        """The post belongs to the incident; ``incident_label`` lets the board group it without a read."""
+        self.store.update(MENTIONS, doc_id, {"incident_id": incident_id, "outage_key": key,
+                                             "incident_label": label})
 
     def _mark_members(self, state: DetectorState, by_key: Mapping[str, list[_Seen]]) -> None:
         """Posts counted in this evaluation whose key has an open incident belong to it (set once)."""
@@ -340,10 +343,13 @@ class IncidentService:
             key_state = state.keys.get(key)
             if key_state is None or key_state.incident is None:
                 continue
+            signal = items[0].signal
+            place = signal.place_label if key == signal.key else ""  # the nationwide key names no place
+            label = f"{signal.topic_label}, {place or 'bundesweit'}"
             for item in items:
                 if item.marked is None:
                     item.marked = key_state.incident
-                    self._mark(item.doc_id, key_state.incident, key)
+                    self._mark(item.doc_id, key_state.incident, key, label)
 
     def _maybe_update_alerts(self, state: DetectorState, now: datetime) -> None:
         """An open incident that doubled since its last message, and not within update_every: one update."""
