@@ -149,7 +149,7 @@ def test_revoked_access_is_200_an_operator_alert_on_the_board_and_an_error_line(
     board = board_json(e2e)
     assert [a["account_id"] for a in board["operator_alerts"]] == [BRAND_X]
     page = e2e.http.get(e2e.url("board"), headers={"Authorization": f"Bearer {STAFF_TOKEN}"}).text
-    assert "revoked hilft&#x27;s access" in page
+    assert "revoked hilft&#39;s access" in page
 
     def error_line() -> bool:
         text = stack_log(e2e, "x_webhook")

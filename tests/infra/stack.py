@@ -22,6 +22,7 @@ FUNCTIONS = ROOT / "functions"
 MAIN_PY = FUNCTIONS / "main.py"
 SETTINGS_PY = FUNCTIONS / "hilft" / "settings.py"
 FIRESTORE_STORE_PY = FUNCTIONS / "hilft" / "adapters" / "firestore_store.py"
+PORTS_PY = FUNCTIONS / "hilft" / "service" / "ports.py"  # collection names and TTL_COLLECTIONS
 FUNCTION_SPEC = INFRA / "functions.json"  # the entry-point table Terraform and the local stack read
 
 _BOOKKEEPING_KEYS = {"__is_block__", "__comments__", "__inline_comments__", "__start_line__", "__end_line__"}

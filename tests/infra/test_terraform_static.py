@@ -14,6 +14,7 @@ import pytest
 from tests.infra.stack import (
     ENV_NAME,
     FIRESTORE_STORE_PY,
+    PORTS_PY,
     FUNCTIONS,
     INFRA,
     SETTINGS_PY,
@@ -352,7 +353,7 @@ def collections_in_store(constants: dict[str, Any]) -> set[str]:
 
 
 def test_every_collection_expires_by_ttl() -> None:
-    constants = store_constants_or_skip()
+    constants = module_constants(PORTS_PY)  # the ports own the collection names
     stack = load_stack()
 
     assert stack.locals["ttl_field"] == constants.get("TTL_FIELD", "expire_at")
