@@ -140,11 +140,16 @@ class OperatorAlert:
     platform: str
     account_id: str | None
     since: datetime | None
+    recovery: str | None = None  # the operator's next step, e.g. the ``make replay`` command
 
     def message(self) -> str:
         if self.kind == "access_revoked":
             who = f"account {self.account_id}" if self.account_id else "an account"
             return f"{self.platform}: {who} revoked hilft's access, so its posts no longer arrive. Reconnect it."
+        if self.kind == "delivery_gap":
+            since = f" since {self.since:%Y-%m-%d %H:%M} UTC" if self.since else ""
+            step = f" Recover with: {self.recovery}" if self.recovery else ""
+            return f"{self.platform}: no webhook deliveries{since}; posts of that time may be missing.{step}"
         return f"{self.platform}: {self.kind}"
 
     def as_json(self) -> dict[str, Any]:
@@ -155,7 +160,8 @@ class OperatorAlert:
 def operator_alerts(docs: Iterable[Mapping[str, Any]]) -> list[OperatorAlert]:
     alerts = [OperatorAlert(kind=str(d.get("kind") or "?"), platform=str(d.get("platform") or "?"),
                             account_id=d.get("account_id") if isinstance(d.get("account_id"), str) else None,
-                            since=_aware(d.get("revoked_at")) or _aware(d.get("received_at")))
+                            since=_aware(d.get("revoked_at")) or _aware(d.get("since")) or _aware(d.get("received_at")),
+                            recovery=d.get("recovery") if isinstance(d.get("recovery"), str) else None)
               for d in docs if not d.get("resolved")]
     return sorted(alerts, key=lambda a: (a.platform, a.account_id or "", a.kind))
 
