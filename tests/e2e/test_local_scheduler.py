@@ -53,9 +53,12 @@ def test_the_scheduler_calls_sweep_on_its_schedule_with_a_token_sweep_accepts(e2
     assert e2e.mention("x", post_id)["status"] == "open", "nothing but the sweep may alert it"
 
     log = scheduler_log()
-    overdue = e2e.wait(lambda: (d := e2e.mention("x", post_id)) and d["status"] == "overdue" and d,
-                       timeout=75, what="the scheduled sweep's overdue alert")
-    assert overdue["alert_level"] >= 1
+    def alerted() -> Any:
+        doc = e2e.mention("x", post_id) or {}
+        return doc if (doc.get("alerts") or {}).get("1", {}).get("state") == "sent" else None
+
+    overdue = e2e.wait(alerted, timeout=75, what="the scheduled sweep's overdue alert (level 1 sent)")
+    assert overdue["status"] == "overdue"
 
     lines = e2e.wait(lambda: [line for line in log.read_text().splitlines() if "job=sweep" in line and "attempt=" in line],
                      timeout=10, what="the scheduler's log line of the sweep run")
