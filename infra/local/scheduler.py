@@ -510,7 +510,8 @@ class Scheduler:
             due = upcoming[name]
             if self._stop.wait(max(0.0, (due - self._clock()).total_seconds())):
                 break
-            upcoming[name] = by_name[name].next_after(due)
+            # Like Cloud Scheduler, no catch-up: after a pause (a suspended laptop) the next run is the next one due.
+            upcoming[name] = by_name[name].next_after(max(due, self._clock()))
             self._start_run(by_name[name], due)
 
     def stop(self) -> None:
