@@ -163,7 +163,7 @@ def table(results: dict[str, Any]) -> list[dict[str, str]]:
             "p99 <= 1000 ms", k["lag_p99_ms"] <= 1000)
         if r.get("deadline_cpu_ms_per_alert") is not None:
             raw = (results.get("ingest") or {}).get("raw_loop", {}).get("cpu_ms_per_post")
-            row("CPU per alert: deadline process (one claim, one sink send, one record)",
+            row(f"CPU per alert: deadline process, all {r['alerted']} alerts of the rounds above (one sink each)",
                 f"{r['deadline_cpu_ms_per_alert']} ms" + (f" (raw loop: {raw} ms per ingested post)" if raw else ""))
         row("alert lag: alerted / expected, duplicates, early, stray",
             f"{r['alerted']}/{r['expected']}, {r['duplicates']}, {r['early']}, {r['stray_alerts']}",

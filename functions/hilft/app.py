@@ -384,7 +384,10 @@ class App:
             incident_id = payload["incident_id"]
             if not isinstance(incident_id, str) or not ids.is_doc_id(incident_id):
                 raise MalformedPayload("incident_id is not a hilft incident id")
-            return web.json_response(self.incident_service.acknowledge(incident_id, by, self.deadline_service))
+            result = self.incident_service.acknowledge(incident_id, by, self.deadline_service)
+            if payload.get("reply") is True:  # and answer its posts with the policy's incident reply
+                result.update(self.incident_service.reply_all(incident_id, by, self.holding_service))
+            return web.json_response(result)
         result = self.deadline_service.acknowledge(self._doc_id_from(payload), by)
         return web.json_response({"outcome": result.outcome})
 

@@ -380,3 +380,24 @@ def test_the_board_groups_an_incidents_open_posts_into_one_row() -> None:
     assert data["incidents"][0]["posts"] == 10
     assert sum(1 for item in data["items"] if item["incident_id"] == incident_id) == 10
     assert sum(1 for item in data["items"] if item["incident_id"] is None) == 1
+
+
+def test_an_incident_reply_answers_each_open_public_post_once_when_the_policy_has_one() -> None:
+    from hilft.core.errors import MalformedPayload
+    from hilft.service.holding import HoldingReplyService
+
+    reply = "Uns ist eine Störung in Ihrer Region bekannt, die Technik arbeitet daran."
+    world = World(POLICY + f'incident_reply = "{reply}"\n')
+    for _ in range(5):
+        world.post(BURST.replace(" Ruf mich an: 0171 2345678", ""), 2)
+        world.advance(10)
+    world.advance(30)
+    (incident_id, _), = world.incident_docs().items()
+    holding = HoldingReplyService(store=world.store, scheduler=world.scheduler, policy=world.policy,
+                                  clock=world.clock, gateways=lambda platform: None)
+    assert world.incidents.reply_all(incident_id, "anna", holding) == {"replies": {"queued": 10}}
+    queued = [t.payload for t in world.scheduler.tasks.values() if t.payload["kind"] == "holding_reply"]
+    assert len(queued) == 10 and {p["text"] for p in queued} == {reply}
+    plain = World()
+    with pytest.raises(MalformedPayload, match="incident_reply"):
+        plain.incidents.reply_all(incident_id, "anna", holding)

@@ -531,6 +531,11 @@ class Outage(_Section):
     fold_window: NonNegativeDuration = timedelta(seconds=30)
     sample_posts: Annotated[StrictInt, Field(ge=0, le=20)] = 5
     nationwide: StrictBool = True
+    # "We know about the outage and are on it": set, the board's one action for an incident also
+    # answers each of its open public posts with this text (as a holding reply: it counts as the
+    # post's first response). Unset, the posts' own promises run on.
+    incident_reply: Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1,
+                                                           max_length=260)] | None = None
 
     @model_validator(mode="after")
     def _slots(self) -> Self:

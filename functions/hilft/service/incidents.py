@@ -590,6 +590,26 @@ class IncidentService:
         log.info("incident acknowledged", incident_id=incident_id, posts=posts)
         return {"outcome": "acknowledged" if changed else "already_acknowledged", "posts": posts}
 
+    def reply_all(self, incident_id: str, by: str, holding: Any) -> dict[str, Any]:
+        """The policy's ``outage.incident_reply`` to every open public post of the incident, each once,
+        as a holding reply (it counts as that post's first response; ``deadline`` sends it)."""
+        from hilft.core.errors import HilftError, MalformedPayload
+
+        text = self.policy.outage.incident_reply
+        if not text:
+            raise MalformedPayload("the policy sets no outage.incident_reply")
+        outcomes: dict[str, int] = {}
+        for member in self.queries.incident_members(incident_id):
+            if member.data.get("status") not in ("open", "overdue") or member.data.get("kind") == "dm":
+                continue
+            try:
+                outcome = holding.request(member.id, text=text, requested_by=by).outcome
+            except HilftError as exc:  # e.g. the post was deleted meanwhile
+                outcome = type(exc).__name__
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        log.info("incident reply requested", incident_id=incident_id, posts=sum(outcomes.values()))
+        return {"replies": outcomes}
+
     def open_incidents(self) -> list[dict[str, Any]]:
         """Open and acknowledged incidents for the board: id, headline, status, count, first/last seen."""
         now = self.clock()
