@@ -183,6 +183,11 @@ def test_short_replay_prints_a_summary_that_matches_firestore_and_stops_cleanly(
         board = httpx.get(board_url.replace("/?", "/?format=json&"), timeout=10).json()
         still_overdue = {d["post_id"] for d in mentions if d["status"] == "overdue"}
         assert {item["doc_id"] for item in board["items"]} and len(board["items"]) == len(still_overdue)
+        # The incident is on the board too: its posts still overdue (the burst leaves one unanswered), grouped.
+        overdue_members = Counter(d["incident_id"] for d in mentions if d["status"] == "overdue" and d.get("incident_id"))
+        assert overdue_members, "the burst leaves a post of the incident unanswered"
+        assert {(g["incident_id"], g["overdue"]) for g in board["incidents"]} == set(overdue_members.items())
+        assert all(g["label"].endswith(", Köln") for g in board["incidents"])
 
         board_port = int(re.search(r":(\d+)/", board_url)[1])  # type: ignore[index]
         firestore_port = int(firestore_host.rsplit(":", 1)[1])
