@@ -401,3 +401,13 @@ def test_an_incident_reply_answers_each_open_public_post_once_when_the_policy_ha
     plain = World()
     with pytest.raises(MalformedPayload, match="incident_reply"):
         plain.incidents.reply_all(incident_id, "anna", holding)
+
+
+def test_after_a_long_gap_an_evaluation_reads_the_last_hour_only() -> None:
+    world = World()
+    world.post(BURST, 12)  # a burst nobody evaluated in time
+    world.clock.now += timedelta(hours=2)
+    world.post(BURST, 1)
+    world.clock.now += timedelta(seconds=30)
+    result = world.incidents.evaluate()
+    assert result["outcome"] == "evaluated" and result["posts"] == 1 and result["opened"] == 0

@@ -31,22 +31,26 @@ class FirestoreIncidentQueries:
         return [Snapshot(d.id, d.to_dict() or {}, d.update_time) for d in docs]
 
     def received_between(self, after: datetime, through: datetime, limit: int = 2000) -> list[Snapshot]:
-        """Mentions received in (after, through], oldest first (paged, at most ``limit`` per page)."""
+        """Mentions received in (after, through], oldest first, paged by ``limit``. A page ends inside
+        a run of equal ``received_at``: the next starts at that time again and skips what it has."""
         out: list[Snapshot] = []
-        cursor = after
+        seen: set[str] = set()
+        cursor, op = after, ">"
         while True:
             query = (self._store.client.collection(MENTIONS)
-                     .where(filter=FieldFilter("received_at", ">", cursor))
+                     .where(filter=FieldFilter("received_at", op, cursor))
                      .where(filter=FieldFilter("received_at", "<=", through))
                      .order_by("received_at").limit(limit))
             page = self._run(query)
-            out.extend(page)
-            if len(page) < limit:
+            fresh = [snap for snap in page if snap.id not in seen]
+            out.extend(fresh)
+            seen.update(snap.id for snap in fresh)
+            if len(page) < limit or not fresh:
                 return out
             last = page[-1].data.get("received_at")
-            if not isinstance(last, datetime) or last <= cursor:
+            if not isinstance(last, datetime):
                 return out
-            cursor = last
+            cursor, op = last, ">="
 
     def incident_members(self, incident_id: str, limit: int = 5000) -> list[Snapshot]:
         query = (self._store.client.collection(MENTIONS)

@@ -42,6 +42,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -64,6 +65,9 @@ INCIDENT_ALERTS = "incident_alerts"
 OUTAGE_STATE = "outage_state"
 STATE_DOC = "detector"
 RECENT_PER_KEY = 400  # doc ids kept per key for the window (marked when its incident opens)
+CATCH_UP_SLOTS = 180  # after a gap, read at most this many slots of posts (an hour of 20 s slots)
+MARK_IN_SERIES = 20  # more members than this are marked by MARK_WORKERS threads
+MARK_WORKERS = 8
 LEASE = timedelta(seconds=60)  # an evaluation longer than this loses the state document to the next one
 FOLD_MEMORY = timedelta(days=4)  # members of an incident resolved this long ago still fold (promises run)
 ACTIVITY_CACHE = timedelta(seconds=10)
@@ -167,7 +171,12 @@ class IncidentService:
             return {"outcome": "up_to_date", "through_slot": state.last_slot}
         if state.last_slot is None:  # a fresh detector looks back one window
             state.last_slot = through - self.params.window_slots
-        first = max(state.last_slot + 1, through - 86400 // seconds)
+        if through - state.last_slot > CATCH_UP_SLOTS:  # long without evaluation: count the last hour only
+            for key_state in state.keys.values():
+                key_state.window.clear()
+                key_state.hour_count = 0
+            state.last_slot = through - CATCH_UP_SLOTS
+        first = state.last_slot + 1
         after = outage.slot_start(first, seconds) - timedelta(milliseconds=1)
         until = outage.slot_start(through + 1, seconds)
         seen = self._signals(self.queries.received_between(after, until), first, through)
@@ -298,8 +307,7 @@ class IncidentService:
         self.store.set(INCIDENTS_OPEN, outage.key_id(verdict.key),
                        {"incident_id": verdict.incident, "key": verdict.key, "since": now})
         label = f"{topic_label}, {place_label or 'bundesweit'}"
-        for _, doc_id in recent:
-            self._mark(doc_id, verdict.incident, verdict.key, label)
+        self._mark_many([(doc_id, verdict.incident, verdict.key, label) for _, doc_id in recent])
         snap = self.store.get(INCIDENTS, verdict.incident)
         if snap is not None:
             self._send_once(verdict.incident, snap.data, "opened", IncidentEvent.OPENED, now)
@@ -332,10 +340,20 @@ class IncidentService:
             self._send_once(verdict.incident, snap.data, "resolved", IncidentEvent.RESOLVED, now)
         log.info("incident resolved", incident_id=verdict.incident, key=verdict.key)
 
-    def _mark(self, doc_id: str, incident_id: str, key: str, label: str) -> None:
-        """The post belongs to the incident; ``incident_label`` lets the board group it without a read."""
-        self.store.update(MENTIONS, doc_id, {"incident_id": incident_id, "outage_key": key,
-                                             "incident_label": label})
+    def _mark_many(self, marks: Sequence[tuple[str, str, str, str]]) -> None:
+        """The posts belong to the incident (``incident_label`` lets the board group them without a
+        read). One write per post, in parallel: at 10,000 posts a minute an evaluation marks thousands."""
+        def mark(entry: tuple[str, str, str, str]) -> None:
+            doc_id, incident_id, key, label = entry
+            self.store.update(MENTIONS, doc_id, {"incident_id": incident_id, "outage_key": key,
+                                                 "incident_label": label})
+
+        if len(marks) <= MARK_IN_SERIES:
+            for entry in marks:
+                mark(entry)
+            return
+        with ThreadPoolExecutor(max_workers=MARK_WORKERS) as pool:
+            list(pool.map(mark, marks))
 
     def _mark_members(self, state: DetectorState, by_key: Mapping[str, list[_Seen]]) -> None:
         """Posts counted in this evaluation whose key has an open incident belong to it (set once)."""
@@ -346,10 +364,12 @@ class IncidentService:
             signal = items[0].signal
             place = signal.place_label if key == signal.key else ""  # the nationwide key names no place
             label = f"{signal.topic_label}, {place or 'bundesweit'}"
+            marks = []
             for item in items:
                 if item.marked is None:
                     item.marked = key_state.incident
-                    self._mark(item.doc_id, key_state.incident, key, label)
+                    marks.append((item.doc_id, key_state.incident, key, label))
+            self._mark_many(marks)
 
     def _maybe_update_alerts(self, state: DetectorState, now: datetime) -> None:
         """An open incident that doubled since its last message, and not within update_every: one update."""
