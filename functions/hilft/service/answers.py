@@ -1,39 +1,43 @@
 """Stopping the clock: marking a customer post answered (by a brand reply or a handoff).
 
-Shared by ingest (brand replies seen on the webhook) and the handoff flow.
+Shared by ingest (brand replies seen on the webhook) and the handoff flow. What the first
+response writes is decided by ``core.document`` (``mark_answered``, ``mark_handed_off``); this
+module runs it inside the store's read-modify-write and cleans up the post's pending tasks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from hilft.core import ids
+from hilft.core.document import UNANSWERED, MentionDoc, as_doc, mark_answered, mark_handed_off
+from hilft.core.models import Status
 from hilft.logs import get_logger
 from hilft.service.ports import MENTIONS, Clock, Scheduler, Snapshot, Store
 
 log = get_logger("hilft.answers")
 
-UNANSWERED = ("open", "overdue")
+__all__ = ["UNANSWERED", "AnswerRecorder", "overdue_alerts_were_sent", "pending_task_ids"]
 
 
-def pending_task_ids(doc_id: str, data: dict[str, Any]) -> list[str]:
+def pending_task_ids(doc_id: str, post: MentionDoc | Mapping[str, Any]) -> list[str]:
     """Names of the tasks a post may still have queued (warning, due and the next escalation)."""
-    due = data.get("due_at")
-    if not isinstance(due, datetime):
+    doc = as_doc(post)
+    due = doc.due_at
+    if due is None:
         return []
     names = [ids.task_id(doc_id, "warning", 0, due), ids.task_id(doc_id, "due", 1, due)]
-    level = int(data.get("alert_level") or 0)
+    level = doc.alert_level or 0
     if level >= 1:
         names.append(ids.task_id(doc_id, "escalate", level + 1, due))
     return names
 
 
-def overdue_alerts_were_sent(data: dict[str, Any]) -> bool:
+def overdue_alerts_were_sent(post: MentionDoc | Mapping[str, Any]) -> bool:
     """A warning alone is not resolved: it said 'due soon', and the answer came in time."""
-    alerts = data.get("alerts") or {}
-    return any(isinstance(v, dict) and v.get("sinks_sent") for k, v in alerts.items()
-               if k.isdigit() and int(k) >= 1)
+    return as_doc(post).overdue_alerts_were_sent()
 
 
 class AnswerRecorder:
@@ -43,41 +47,44 @@ class AnswerRecorder:
         self.clock = clock
 
     def mark_answered(self, doc_id: str, *, answered_at: datetime, answered_by: str | None,
-                      via: str, new_status: str = "answered",
-                      extra: dict[str, Any] | None = None) -> Snapshot | None:
-        """Record the first response; later answers change nothing. Returns the prior snapshot
+                      via: str, extra: dict[str, Any] | None = None) -> MentionDoc | None:
+        """Record the first response; later answers change nothing. Returns the post as it was
         when this call stopped the clock, else None."""
-        applied: dict[str, bool] = {"done": False}
+        return self._stop_clock(doc_id, lambda doc: mark_answered(doc, answered_at=answered_at,
+                                                                   answered_by=answered_by, via=via, extra=extra),
+                                via=via, status=Status.ANSWERED)
+
+    def mark_handed_off(self, doc_id: str, *, at: datetime, via: str, handoff_id: str, department: str,
+                        private_reply_id: str | None) -> MentionDoc | None:
+        """The handoff is the post's first response (status ``handed_off``)."""
+        return self._stop_clock(doc_id, lambda doc: mark_handed_off(doc, at=at, via=via, handoff_id=handoff_id,
+                                                                     department=department,
+                                                                     private_reply_id=private_reply_id),
+                                via=via, status=Status.HANDED_OFF)
+
+    def _stop_clock(self, doc_id: str, transition: Callable[[MentionDoc], dict[str, Any] | None], *,
+                    via: str, status: Status) -> MentionDoc | None:
+        prior: dict[str, MentionDoc] = {}
 
         def decide(snap: Snapshot | None) -> dict[str, Any] | None:
-            applied["done"] = False
-            if snap is None or snap.data.get("status") not in UNANSWERED:
+            prior.clear()
+            if snap is None:
                 return None
-            data = snap.data
-            created = data.get("created_at") or data.get("received_at")
-            seconds = max(0.0, (answered_at - created).total_seconds()) if isinstance(created, datetime) else None
-            due = data.get("due_at")
-            updates: dict[str, Any] = {
-                "status": new_status,
-                "answered_at": answered_at,
-                "answered_by": answered_by,
-                "answered_via": via,
-                "first_response_seconds": seconds,
-                "breached": bool(isinstance(due, datetime) and answered_at > due),
-                "next_alert_at": None,
-            }
-            updates.update(extra or {})
-            applied["done"] = True
+            doc = MentionDoc.from_snapshot(snap)
+            updates = transition(doc)
+            if updates is not None:
+                prior["doc"] = doc
             return updates
 
-        snap = self.store.mutate(MENTIONS, doc_id, decide)
-        if not applied["done"] or snap is None:
+        self.store.mutate(MENTIONS, doc_id, decide)
+        doc = prior.get("doc")
+        if doc is None:
             return None
-        log.info("post answered", doc_id=doc_id, via=via, status=new_status)
-        for name in pending_task_ids(doc_id, snap.data):
+        log.info("post answered", doc_id=doc_id, via=via, status=status.value)
+        for name in pending_task_ids(doc_id, doc):
             self.scheduler.delete(name)
-        if overdue_alerts_were_sent(snap.data):
+        if doc.overdue_alerts_were_sent() and doc.due_at is not None:
             now = self.clock()
-            self.scheduler.schedule(ids.task_id(doc_id, "resolve", 0, snap.data["due_at"]), now,
+            self.scheduler.schedule(ids.task_id(doc_id, "resolve", 0, doc.due_at), now,
                                     {"kind": "resolve", "doc_id": doc_id}, now)
-        return snap
+        return doc

@@ -192,12 +192,9 @@ class HandoffService:
                 log.warning("department notification failed", department=department, handoff_id=hid)
             self.store.update(HANDOFFS, hid, {"department_notified": record["department_notified"]})
         accepted_at = self.clock()
-        self.answers.mark_answered(doc_id, answered_at=accepted_at, answered_by="hilft:handoff",
-                                   via=str(record.get("dm_id") or record.get("public_reply_id") or hid),
-                                   new_status="handed_off",
-                                   extra={"handoff_id": hid, "department": department,
-                                          "handoff_pending": False,
-                                          "private_reply_id": record.get("dm_id")})
+        self.answers.mark_handed_off(doc_id, at=accepted_at,
+                                     via=str(record.get("dm_id") or record.get("public_reply_id") or hid),
+                                     handoff_id=hid, department=department, private_reply_id=record.get("dm_id"))
         log.info("handed off", doc_id=doc_id, handoff_id=hid, department=department, status=record["status"])
         return HandoffResult(record["status"], hid, record.get("dm_id"), record.get("public_reply_id"))
 
