@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from hilft.core import ids
+from hilft.core import document, ids
 from hilft.core.alerts import Alert, AlertAction
-from hilft.core.errors import SinkMisconfigured, SinkUnavailable, TransientError, TransientSinkError
+from hilft.core.document import MentionDoc
+from hilft.core.errors import NotFound, SinkMisconfigured, SinkUnavailable, TransientError, TransientSinkError
 from hilft.core.policy import Policy
 from hilft.logs import get_logger
 from hilft.service.ports import MENTIONS, AlertSink, Clock, Scheduler, Snapshot, Store
@@ -92,34 +93,15 @@ class DeadlineService:
             if snap is None:
                 outcome["o"] = "missing"
                 return None
-            data = snap.data
-            if data.get("status") not in ("open", "overdue"):
-                outcome["o"] = "answered"
-                return None
-            if expected_due is not None and data.get("due_at") != expected_due:
-                outcome["o"] = "stale"
-                return None
-            if level >= 1 and self.policy.escalation.fire_offset(level) is None:
-                outcome["o"] = "beyond_max_level"
-                return None
-            if level >= 2 and data.get("acknowledged"):
-                outcome["o"] = "acknowledged"
-                return None
-            state = (data.get("alerts") or {}).get(str(level)) or {}
-            if state.get("state") == "sent":
-                outcome["o"] = "already_sent"
-                return None
-            expires = state.get("expires_at")
-            if state.get("state") == "in_progress" and isinstance(expires, datetime) and expires > now:
+            claim = document.claim_alert(
+                MentionDoc.from_snapshot(snap), level, now, claim_ttl=self.claim_ttl, expected_due=expected_due,
+                level_exists=level < 1 or self.policy.escalation.fire_offset(level) is not None)
+            if claim == document.IN_PROGRESS:
                 raise TransientError("alert in progress elsewhere")
-            updates: dict[str, Any] = {
-                f"alerts.{level}": {"state": "in_progress", "expires_at": now + self.claim_ttl,
-                                    "sinks_sent": list(state.get("sinks_sent") or [])},
-            }
-            if level >= 1 and data.get("status") == "open":
-                updates["status"] = "overdue"
-                updates["overdue_at"] = now
-            return updates
+            if isinstance(claim, str):
+                outcome["o"] = claim
+                return None
+            return claim
 
         snap = self.store.mutate(MENTIONS, doc_id, decide)
         if outcome.get("o") or snap is None:
@@ -127,14 +109,16 @@ class DeadlineService:
             log.info("deadline: nothing to do", doc_id=doc_id, level=level, outcome=result)
             return FireResult(result)
 
-        data = snap.data
-        already = set(((data.get("alerts") or {}).get(str(level)) or {}).get("sinks_sent") or [])
+        doc = MentionDoc.from_snapshot(snap)
+        due = doc.due_at
+        if due is None:
+            raise ValueError("an open post without a due time")  # ingest always sets one
+        already = set(doc.alert_state(level).get("sinks_sent") or [])
         wanted = [name for name in self.policy.escalation.sinks_for(level) if name in self.sinks]
-        alert = self._alert_for(doc_id, data, level, AlertAction.TRIGGER, now)
+        alert = self._alert_for(doc_id, doc, level, AlertAction.TRIGGER, now)
         sent, failed = self._send(alert, [n for n in wanted if n not in already])
         sinks_sent = sorted(already | set(sent))
 
-        due = data["due_at"]
         updates: dict[str, Any] = {}
         if failed:
             updates[f"alerts.{level}"] = {"state": "failed", "sinks_sent": sinks_sent, "failed_at": now}
@@ -149,20 +133,21 @@ class DeadlineService:
                 self.scheduler.schedule(ids.task_id(doc_id, "escalate", level + 1, due), max(next_at, now),
                                         {"doc_id": doc_id, "kind": "escalate", "level": level + 1,
                                          "due_at": due.isoformat()}, now)
-            updates["next_alert_at"] = next_at
-            updates["alert_level"] = max(level, int(data.get("alert_level") or 0))
+            updates.update(document.raise_level(doc, level, next_at) or {})
         updates[f"alerts.{level}"] = {"state": "sent", "sinks_sent": sinks_sent, "sent_at": now}
         self.store.update(MENTIONS, doc_id, updates)
         log.info("alert sent", doc_id=doc_id, level=level, sinks=",".join(sinks_sent))
         return FireResult("alerted", tuple(sinks_sent))
 
-    def _alert_for(self, doc_id: str, data: Mapping[str, Any], level: int, action: AlertAction,
+    def _alert_for(self, doc_id: str, doc: MentionDoc, level: int, action: AlertAction,
                    now: datetime) -> Alert:
-        return Alert(action=action, level=level, platform=str(data.get("platform")),
-                     post_id=str(data.get("post_id")), doc_id=doc_id,
-                     author_handle=data.get("author_handle"), excerpt=str(data.get("text") or ""),
-                     due_at=data["due_at"], now=now, url=data.get("url"), board_url=self.board_url,
-                     department=data.get("department"), timezone=self.policy.calendar.tz)
+        if doc.due_at is None:
+            raise ValueError("an alert needs the post's due time")
+        return Alert(action=action, level=level, platform=doc.platform.value,
+                     post_id=doc.post_id, doc_id=doc_id,
+                     author_handle=doc.author_handle, excerpt=doc.text,
+                     due_at=doc.due_at, now=now, url=doc.url, board_url=self.board_url,
+                     department=doc.department, timezone=self.policy.calendar.tz)
 
     def _send(self, alert: Alert, names: list[str]) -> tuple[list[str], list[str]]:
         """Send one alert to its sinks at once (bounded), so a slow sink delays none of the others;
@@ -197,16 +182,13 @@ class DeadlineService:
         snap = self.store.get(MENTIONS, doc_id)
         if snap is None:
             return FireResult("missing")
-        data = snap.data
-        alerts = data.get("alerts") or {}
-        if (alerts.get("resolve") or {}).get("state") == "sent":
+        doc = MentionDoc.from_snapshot(snap)
+        resolved = doc.alert_state("resolve")
+        if resolved.get("state") == "sent":
             return FireResult("already_sent")
-        raised: set[str] = set()
-        for key, value in alerts.items():
-            if key != "resolve" and isinstance(value, dict):
-                raised.update(value.get("sinks_sent") or [])
-        done = set((alerts.get("resolve") or {}).get("sinks_sent") or [])
-        alert = self._alert_for(doc_id, data, int(data.get("alert_level") or 0), AlertAction.RESOLVE, now)
+        raised = doc.sinks_alerted()
+        done = set(resolved.get("sinks_sent") or [])
+        alert = self._alert_for(doc_id, doc, doc.alert_level or 0, AlertAction.RESOLVE, now)
         sent, failed = self._send(alert, sorted(n for n in raised - done if n in self.sinks))
         state = "failed" if failed else "sent"
         self.store.update(MENTIONS, doc_id, {"alerts.resolve": {"state": state,
@@ -221,21 +203,22 @@ class DeadlineService:
 
         def decide(snap: Snapshot | None) -> dict[str, Any] | None:
             changed.clear()
-            if snap is None or snap.data.get("acknowledged"):
+            if snap is None:
                 return None
-            changed["yes"] = True
-            return {"acknowledged": True, "acknowledged_at": now, "acknowledged_by": by, "next_alert_at": None}
+            updates = document.acknowledge(MentionDoc.from_snapshot(snap), now, by)
+            if updates is not None:
+                changed["yes"] = True
+            return updates
 
         snap = self.store.mutate(MENTIONS, doc_id, decide)
         if snap is None:
-            from hilft.core.errors import NotFound
             raise NotFound("no such post")
         if not changed:
             return FireResult("already_acknowledged")
-        data = snap.data
-        if data.get("alert_level") and by != "pagerduty":
+        level = MentionDoc.from_snapshot(snap).alert_level
+        if level and by != "pagerduty":
             # Staff functions hold no sink secrets: ``deadline`` tells PagerDuty, by task.
-            self.scheduler.schedule(ids.task_id(doc_id, "acknowledged", int(data["alert_level"]), now), now,
+            self.scheduler.schedule(ids.task_id(doc_id, "acknowledged", level, now), now,
                                     {"doc_id": doc_id, "kind": "acknowledged"}, now)
         log.info("alert acknowledged", doc_id=doc_id)
         return FireResult("acknowledged")
@@ -243,12 +226,12 @@ class DeadlineService:
     def tell_acknowledged(self, doc_id: str) -> FireResult:
         """Acknowledge the post's open PagerDuty incident (run by ``deadline``, which has the key)."""
         snap = self.store.get(MENTIONS, doc_id)
-        if snap is None or not snap.data.get("acknowledged") or not snap.data.get("alert_level"):
+        doc = MentionDoc.from_snapshot(snap) if snap is not None else None
+        if doc is None or not doc.acknowledged or not doc.alert_level:
             return FireResult("ignored")
         if "pagerduty" not in self.sinks:
             return FireResult("no_sink")
-        alert = self._alert_for(doc_id, snap.data, int(snap.data["alert_level"]), AlertAction.ACKNOWLEDGE,
-                                self.clock())
+        alert = self._alert_for(doc_id, doc, doc.alert_level, AlertAction.ACKNOWLEDGE, self.clock())
         sent, failed = self._send(alert, ["pagerduty"])
         if failed:
             raise TransientError("pagerduty unavailable")  # Cloud Tasks retries the task
@@ -262,9 +245,10 @@ class DeadlineService:
         for snap in self.store.open_past_due(now - self.sweep_grace, limit):
             counts["overdue_alerted"] += self._sweep_one(snap.id, 1)
         for snap in self.store.overdue_realert_due(now - self.sweep_grace, limit):
-            if snap.data.get("acknowledged"):
+            doc = MentionDoc.from_snapshot(snap)
+            if doc.acknowledged:
                 continue
-            counts["realerted"] += self._sweep_one(snap.id, int(snap.data.get("alert_level") or 1) + 1)
+            counts["realerted"] += self._sweep_one(snap.id, (doc.alert_level or 1) + 1)
         return counts
 
     def _sweep_one(self, doc_id: str, level: int) -> int:
