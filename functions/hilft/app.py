@@ -249,6 +249,7 @@ class App:
         threads.verify_signature(body, request.headers.get(threads.SIGNATURE_HEADER), s.threads_app_secret)
         batch = threads.parse(body, brand_user_ids=s.threads_user_ids)
         result = self.ingest_service.ingest(batch, s.threads_user_ids)
+        self._note_ingest(result.stored)
         return web.json_response({"ok": True, **result.as_dict()})
 
     def _verify_caller(self, request: flask.Request, audience: tuple[str, str | None],
@@ -456,6 +457,7 @@ class App:
         self._verify_caller(request, ("HILFT_POLL_URL", s.poll_url),
                             ("HILFT_SCHEDULER_SERVICE_ACCOUNT", s.scheduler_service_account))
         result = self.poll_service.run()
+        self._note_ingest(result.stored)  # polled posts count towards outages like webhook ones
         # Every source failed on a platform outage: 503, so the job's failure is visible and retried.
         failed_all = bool(result.errors) and result.progressed == 0 and result.sources > 0
         return web.json_response({"ok": not failed_all, **result.as_dict()}, 503 if failed_all else 200)
