@@ -7,15 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hilft.core import ids
+from hilft.core import document, ids
+from hilft.core.document import MentionDoc
 from hilft.core.errors import NotFound
+from hilft.core.models import Status
 from hilft.core.policy import Policy
 from hilft.logs import get_logger
-from hilft.service.ports import Clock, Scheduler, Store
+from hilft.service.ports import MENTIONS, Clock, Scheduler, Snapshot, Store
 
 log = get_logger("hilft.closing")
-
-MENTIONS = "mentions"
 
 
 @dataclass(frozen=True)
@@ -34,25 +34,26 @@ class ReopenService:
         snap = self.store.get(MENTIONS, doc_id)
         if snap is None:
             raise NotFound("no such post")
-        if snap.data.get("status") != "no_reply_needed":
+        post = MentionDoc.from_snapshot(snap)
+        if post.status != Status.NO_REPLY_NEEDED:
             return ReopenResult("not_closing")
         now = self.clock()
-        platform = str(snap.data.get("platform"))
-        promise = self.policy.promise_for(platform, snap.data.get("priority"))
+        platform = post.platform.value
+        promise = self.policy.promise_for(platform, post.priority)
         due_at = self.policy.calendar.add_business_time(now, promise)
         warn_at = due_at - self.policy.promise.warning_before
-        base = {"doc_id": doc_id, "platform": platform, "post_id": snap.data.get("post_id"),
+        base = {"doc_id": doc_id, "platform": platform, "post_id": post.post_id,
                 "due_at": due_at.isoformat()}
         tasks = [(ids.task_id(doc_id, "due", 1, due_at), due_at, {**base, "kind": "due", "level": 1})]
         if warn_at > now:
             tasks.append((ids.task_id(doc_id, "warning", 0, due_at), warn_at, {**base, "kind": "warning", "level": 0}))
         self.scheduler.schedule_many(tasks, now)  # first: a crash after this loses nothing
 
-        def decide(current: Any) -> dict[str, Any] | None:
-            if current is None or current.data.get("status") != "no_reply_needed":
+        def decide(current: Snapshot | None) -> dict[str, Any] | None:
+            if current is None:
                 return None
-            return {"status": "open", "due_at": due_at, "warn_at": warn_at, "promise_seconds": promise.total_seconds(),
-                    "reopened_at": now, "reopened_by": by}
+            return document.reopen(MentionDoc.from_snapshot(current), now=now, by=by, due_at=due_at,
+                                   warn_at=warn_at, promise=promise)
 
         self.store.mutate(MENTIONS, doc_id, decide)
         log.info("closing message reopened", doc_id=doc_id)
