@@ -8,22 +8,23 @@ after the platform accepted finds it ``sent`` and sends nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hilft.core import holding, ids, pii, templates
+from hilft.core.document import MentionDoc, as_doc
 from hilft.core.errors import Conflict, MalformedPayload, NotFound, PlatformConfigError, PlatformRateLimited
+from hilft.core.models import Kind
 from hilft.core.policy import Policy
 from hilft.logs import get_logger
-from hilft.service.answers import UNANSWERED, AnswerRecorder
-from hilft.service.ports import Clock, Scheduler, Store
+from hilft.service.answers import AnswerRecorder
+from hilft.service.ports import MENTIONS, Clock, Scheduler, Store
 
 log = get_logger("hilft.holding")
 
-MENTIONS = "mentions"
 REPLIES = "replies"
 
 
@@ -33,14 +34,15 @@ class HoldingResult:
     reply_id: str | None = None
 
 
-def default_text(policy: Policy, post: dict[str, Any], now: datetime) -> str | None:
+def default_text(policy: Policy, post: MentionDoc | Mapping[str, Any], now: datetime) -> str | None:
     """The template text for a post on the board (None when it gets no public reply: DMs)."""
-    due = post.get("due_at")
-    if not isinstance(due, datetime) or post.get("kind") == "dm":
+    doc = as_doc(post)
+    due = doc.due_at
+    if due is None or doc.kind == Kind.DM:
         return None
     tz = ZoneInfo(policy.promise.timezone)
-    fresh = policy.calendar.add_business_time(now, policy.promise_for(str(post.get("platform")), post.get("priority")))
-    language = templates.pick_language(post.get("lang"), policy.brand.default_language)
+    fresh = policy.calendar.add_business_time(now, policy.promise_for(doc.platform.value, doc.priority))
+    language = templates.pick_language(doc.lang, policy.brand.default_language)
     return holding.holding_text(holding.holding_target(due, now, fresh), now, tz, language, policy.brand.address_form)
 
 
@@ -64,9 +66,10 @@ class HoldingReplyService:
         snap = self.store.get(MENTIONS, doc_id)
         if snap is None:
             raise NotFound("no such post")
-        if snap.data.get("status") not in UNANSWERED:
+        post = MentionDoc.from_snapshot(snap)
+        if not post.unanswered:
             return HoldingResult("already_answered")
-        if snap.data.get("kind") == "dm":
+        if post.kind == Kind.DM:
             raise MalformedPayload("a DM gets no public holding reply")
         now = self.clock()
         self.scheduler.schedule(ids.task_id(doc_id, "holding-reply", 0, now), now,
@@ -80,13 +83,13 @@ class HoldingReplyService:
         snap = self.store.get(MENTIONS, doc_id)
         if snap is None:
             return HoldingResult("missing")
-        post = snap.data
+        post = MentionDoc.from_snapshot(snap)
         claim_id = ids.holding_reply_id(doc_id)
         now = self.clock()
         if not self.store.create(REPLIES, claim_id, {"doc_id": doc_id, "state": "in_progress",
                                                      "expires_at": now + self.claim_ttl,
                                                      "requested_by": requested_by, "created_at": now,
-                                                     "expire_at": post.get("expire_at")}):
+                                                     "expire_at": post.expire_at}):
             existing = self.store.get(REPLIES, claim_id)
             data = existing.data if existing else {}
             if data.get("state") == "sent":
@@ -95,12 +98,12 @@ class HoldingReplyService:
             if data.get("state") == "in_progress" and isinstance(expires, datetime) and expires > now:
                 raise Conflict("holding reply in progress")
             self.store.update(REPLIES, claim_id, {"state": "in_progress", "expires_at": now + self.claim_ttl})
-        gateway = self.gateways(str(post.get("platform")))
+        gateway = self.gateways(post.platform.value)
         if gateway is None:
             self.store.update(REPLIES, claim_id, {"state": "failed"})
             raise PlatformConfigError("no client configured for this platform")
         try:
-            reply_id = gateway.public_reply(post, text)
+            reply_id = gateway.public_reply(post.to_store(), text)  # gateways take the stored shape
         except PlatformRateLimited as exc:
             self.store.update(REPLIES, claim_id, {"state": "rate_limited"})
             retry_at = exc.retry_at if isinstance(exc.retry_at, datetime) else now + timedelta(minutes=1)
