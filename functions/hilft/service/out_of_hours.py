@@ -15,15 +15,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hilft.core import ids, templates
+from hilft.core.document import MentionDoc
 from hilft.core.errors import Conflict, PlatformRateLimited
 from hilft.core.policy import Policy
 from hilft.core.promise_phrase import out_of_hours_phrases
 from hilft.logs import get_logger
-from hilft.service.ports import Clock, Scheduler, Store
+from hilft.service.ports import MENTIONS, Clock, Scheduler, Store
 
 log = get_logger("hilft.out_of_hours")
 
-MENTIONS = "mentions"
 CLAIMS = "out_of_hours"
 
 
@@ -47,31 +47,30 @@ class OutOfHoursService:
         doc_id, key, template = str(payload["doc_id"]), str(payload["key"]), str(payload["template"])
         reopens_at = datetime.fromisoformat(str(payload["reopens_at"]))
         snap = self.store.get(MENTIONS, doc_id)
-        if snap is None or snap.data.get("status") not in ("open", "overdue"):
+        post = MentionDoc.from_snapshot(snap) if snap is not None else None
+        if post is None or not post.unanswered:
             return OutOfHoursResult("not_needed")  # answered, handed off or deleted meanwhile
-        post = snap.data
         now = self.clock()
         if not self._claim(key, doc_id, post, now):
             return OutOfHoursResult("already_sent")
-        gateway = self.gateways(str(post.get("platform")))
+        gateway = self.gateways(post.platform.value)
         if gateway is None:
             self.store.update(CLAIMS, key, {"state": "failed"})
             return OutOfHoursResult("no_platform_client")
         tz = ZoneInfo(self.policy.promise.timezone)
-        language = templates.pick_language(post.get("lang"), self.policy.brand.default_language)
+        language = templates.pick_language(post.lang, self.policy.brand.default_language)
         form = self.policy.brand.address_form
-        due = post.get("due_at")
-        reopens, promise = out_of_hours_phrases(reopens_at, due if isinstance(due, datetime) else reopens_at,
-                                                now, tz, language)
+        reopens, promise = out_of_hours_phrases(reopens_at, post.due_at or reopens_at, now, tz, language)
         text = templates.render(template, language=language, address_form=form,
                                 overrides=self.policy.template_overrides(language, form),
-                                name=post.get("author_handle") if template == "out_of_hours_reply"
-                                else post.get("author_name") or post.get("author_handle"),
+                                name=post.author_handle if template == "out_of_hours_reply"
+                                else post.author_name or post.author_handle,
                                 case_ref=None, promise=promise, department=None, private_channel=None,
                                 reopens=reopens)
         try:
-            message_id = (gateway.send_private(post, text, now) if template == "out_of_hours_dm"
-                          else gateway.public_reply(post, text))
+            stored = post.to_store()  # gateways take the stored shape
+            message_id = (gateway.send_private(stored, text, now) if template == "out_of_hours_dm"
+                          else gateway.public_reply(stored, text))
         except PlatformRateLimited as exc:
             self.store.update(CLAIMS, key, {"state": "rate_limited"})
             retry_at = exc.retry_at if isinstance(exc.retry_at, datetime) else now + timedelta(minutes=1)
@@ -86,10 +85,10 @@ class OutOfHoursService:
         log.info("out-of-hours acknowledgment sent", doc_id=doc_id, template=template)
         return OutOfHoursResult("sent", str(message_id))
 
-    def _claim(self, key: str, doc_id: str, post: dict[str, Any], now: datetime) -> bool:
+    def _claim(self, key: str, doc_id: str, post: MentionDoc, now: datetime) -> bool:
         """True: this call may send. False: this author already got the answer this closed period."""
         if self.store.create(CLAIMS, key, {"doc_id": doc_id, "state": "in_progress", "created_at": now,
-                                          "expires_at": now + self.claim_ttl, "expire_at": post.get("expire_at")}):
+                                          "expires_at": now + self.claim_ttl, "expire_at": post.expire_at}):
             return True
         existing = self.store.get(CLAIMS, key)
         data = existing.data if existing else {}
