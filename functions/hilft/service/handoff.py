@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from hilft.core import ids, templates
+from hilft.core.document import MentionDoc
 from hilft.core.errors import (
     Conflict,
     NotFound,
@@ -20,6 +21,7 @@ from hilft.core.errors import (
     PrivateChannelRefused,
     TransientError,
 )
+from hilft.core.models import Status
 from hilft.core.policy import Policy
 from hilft.core.promise_phrase import promise_phrase
 from hilft.logs import get_logger
@@ -75,10 +77,10 @@ class HandoffService:
         post_snap = self.store.get(MENTIONS, doc_id)
         if post_snap is None:
             raise NotFound("no such post")
-        post = post_snap.data
-        if post.get("status") == "deleted":
+        post = MentionDoc.from_snapshot(post_snap)
+        if post.status == Status.DELETED:
             return HandoffResult("post_deleted")
-        department = department or post.get("department") or self.policy.handoff.default_department
+        department = department or post.department or self.policy.handoff.default_department
         if department not in self.policy.departments and department != self.policy.handoff.default_department:
             raise NotFound("no such department")
         hid = ids.handoff_id(doc_id, department)
@@ -99,10 +101,10 @@ class HandoffService:
         post_snap = self.store.get(MENTIONS, doc_id)
         if post_snap is None:
             raise NotFound("no such post")
-        post = post_snap.data
-        if post.get("status") == "deleted":
+        post = MentionDoc.from_snapshot(post_snap)
+        if post.status == Status.DELETED:
             return HandoffResult("post_deleted")
-        department = department or post.get("department") or self.policy.handoff.default_department
+        department = department or post.department or self.policy.handoff.default_department
         if department not in self.policy.departments and department != self.policy.handoff.default_department:
             raise NotFound("no such department")
         now = self.clock()
@@ -111,30 +113,31 @@ class HandoffService:
         if isinstance(claimed, HandoffResult):
             return claimed
 
-        gateway = self.gateways(str(post.get("platform")))
+        gateway = self.gateways(post.platform.value)
         if gateway is None:
             self._finish(hid, {"state": "failed", "status": "no_platform_client"})
             raise PlatformConfigError("no client configured for this platform")
 
-        language = templates.pick_language(post.get("lang"), self.policy.brand.default_language)
+        language = templates.pick_language(post.lang, self.policy.brand.default_language)
         form = self.policy.brand.address_form
         overrides = self.policy.template_overrides(language, form)
         values = {
-            "name": templates.customer_name(post.get("author_name"), post.get("author_handle"), public=False),
-            "case_ref": templates.case_reference(str(post.get("post_id")), str(post.get("platform"))),
+            "name": templates.customer_name(post.author_name, post.author_handle, public=False),
+            "case_ref": templates.case_reference(post.post_id, post.platform.value),
             "promise": self._promise(post, now, language, form),
             "department": self._label(department),
-            "private_channel": self.policy.private_channel(str(post.get("platform")), language) or "",
+            "private_channel": self.policy.private_channel(post.platform.value, language) or "",
         }
         # Public texts name only the author's plain handle, never the display name (issue #12).
-        public_values = {**values, "name": templates.customer_name(None, post.get("author_handle"), public=True)}
+        public_values = {**values, "name": templates.customer_name(None, post.author_handle, public=True)}
+        stored = post.to_store()  # the gateways take the stored shape
         dm_text = text or templates.render("handoff_dm", language=language, address_form=form,
                                            overrides=overrides, **values)
         record: dict[str, Any] = {"case_ref": values["case_ref"], "language": language}
         can_dm = getattr(getattr(gateway, "capabilities", None), "can_dm", True)
         try:
             if can_dm:
-                record["dm_id"] = gateway.send_private(post, dm_text, now)
+                record["dm_id"] = gateway.send_private(stored, dm_text, now)
                 record["status"] = "dm_sent"
             else:
                 # No DMs on this channel (Threads): a public reply pointing to the private channel the
@@ -143,7 +146,7 @@ class HandoffService:
                 pointer = templates.render("private_pointer", language=language, address_form=form,
                                            overrides=overrides, **public_values)
                 try:
-                    record["public_reply_id"] = gateway.public_reply(post, pointer)
+                    record["public_reply_id"] = gateway.public_reply(stored, pointer)
                 except PrivateChannelRefused as refused:
                     record["public_reply_error"] = refused.message
         except PrivateChannelRefused as exc:
@@ -153,18 +156,18 @@ class HandoffService:
             record["status"] = "dm_refused"
             record["refusal"] = exc.message
             try:
-                record["public_reply_id"] = gateway.public_reply(post, reply)
+                record["public_reply_id"] = gateway.public_reply(stored, reply)
             except PrivateChannelRefused as exc2:
                 record["public_reply_error"] = exc2.message
         except PlatformRateLimited as exc:
             retry_at = exc.retry_at if isinstance(exc.retry_at, datetime) else now + timedelta(minutes=1)
             self._finish(hid, {"state": "rate_limited", "retry_at": retry_at})
-            due = post.get("due_at") or now
+            due = post.due_at or now
             self.scheduler.schedule(ids.task_id(doc_id, "handoff", attempt + 1, due), max(retry_at, now),
                                     {"doc_id": doc_id, "kind": "handoff", "department": department,
                                      "reason": reason, "pii": pii, "attempt": attempt + 1,
                                      "text": text, "requested_by": requested_by,
-                                     "due_at": due.isoformat() if isinstance(due, datetime) else None}, now)
+                                     "due_at": due.isoformat()}, now)
             log.warning("platform rate limit: handoff rescheduled", doc_id=doc_id, attempt=attempt + 1)
             return HandoffResult("rate_limited", hid)
         except (TransientError, PlatformConfigError):
@@ -175,7 +178,7 @@ class HandoffService:
             reply = templates.render("public_reply", language=language, address_form=form,
                                      overrides=overrides, **public_values)
             try:
-                record["public_reply_id"] = gateway.public_reply(post, reply)
+                record["public_reply_id"] = gateway.public_reply(stored, reply)
             except (PrivateChannelRefused, TransientError, PlatformConfigError) as exc:
                 record["public_reply_error"] = type(exc).__name__
 
@@ -185,8 +188,8 @@ class HandoffService:
             try:
                 record["department_notified"] = self.notifier.notify(department, {
                     "handoff_id": hid, "case_ref": values["case_ref"], "department": department,
-                    "platform": post.get("platform"), "post_id": post.get("post_id"), "url": post.get("url"),
-                    "text": post.get("text"), "reason": reason, "status": record["status"]})
+                    "platform": post.platform.value, "post_id": post.post_id, "url": post.url,
+                    "text": post.text, "reason": reason, "status": record["status"]})
             except Exception:  # notification is best effort; the handoff itself has happened
                 record["department_notified"] = False
                 log.warning("department notification failed", department=department, handoff_id=hid)
@@ -198,23 +201,21 @@ class HandoffService:
         log.info("handed off", doc_id=doc_id, handoff_id=hid, department=department, status=record["status"])
         return HandoffResult(record["status"], hid, record.get("dm_id"), record.get("public_reply_id"))
 
-    def _promise(self, post: Mapping[str, Any], now: datetime, language: str, form: str) -> str:
+    def _promise(self, post: MentionDoc, now: datetime, language: str, form: str) -> str:
         """The real time the customer can expect an answer: from the post's own ``due_at``."""
-        due = post.get("due_at")
-        if isinstance(due, datetime):
-            return promise_phrase(due, now, self.policy.calendar.tz, language, form).text
-        return templates.promise_phrase(timedelta(seconds=float(post.get("promise_seconds") or 3600)),
-                                        language, form)
+        if post.due_at is not None:
+            return promise_phrase(post.due_at, now, self.policy.calendar.tz, language, form).text
+        return templates.promise_phrase(timedelta(seconds=float(post.promise_seconds or 3600)), language, form)
 
     def _label(self, department: str) -> str:
         dept = self.policy.departments.get(department)
         return getattr(dept, "label", None) or department
 
-    def _claim(self, hid: str, doc_id: str, post: Mapping[str, Any], department: str, reason: str,
+    def _claim(self, hid: str, doc_id: str, post: MentionDoc, department: str, reason: str,
                requested_by: str | None, now: datetime) -> HandoffResult | None:
-        base = {"doc_id": doc_id, "platform": post.get("platform"), "post_id": post.get("post_id"),
+        base = {"doc_id": doc_id, "platform": post.platform.value, "post_id": post.post_id,
                 "department": department, "reason": reason, "requested_by": requested_by,
-                "created_at": now, "expire_at": post.get("expire_at")}
+                "created_at": now, "expire_at": post.expire_at}
         verdict: dict[str, Any] = {}
 
         def decide(snap: Snapshot | None) -> dict[str, Any] | None:
