@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hilft.core.models import Kind, Platform, Status
 
@@ -46,7 +46,7 @@ PERSONAL_FIELDS: dict[str, Any] = {"text": "", "author_id": None, "author_handle
 class MentionDoc(BaseModel):
     """One ``mentions`` document. Datetimes are timezone-aware; ``status`` is a ``Status``."""
 
-    model_config = ConfigDict(extra="allow", validate_assignment=False)
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     # -- the post ------------------------------------------------------------------------------
     platform: Platform
@@ -107,7 +107,8 @@ class MentionDoc(BaseModel):
     incident_label: str | None = None
     outage_key: str | None = None
     expire_at: AwareDatetime | None = None  # Firestore TTL
-    # ``schema`` (the document's layout version, 1) is kept as an extra: pydantic reserves the name.
+    # The document's layout version, stored as ``schema`` (a name pydantic's BaseModel reserves).
+    schema_: int | None = Field(default=None, alias="schema")
 
     # -- conversion ----------------------------------------------------------------------------
     @classmethod
@@ -124,7 +125,7 @@ class MentionDoc(BaseModel):
         """Firestore-ready: enums as their strings, datetimes as they are. Only the fields that
         were given (or loaded) are written, so a stub or a tombstone stays as small as it was and a
         round trip changes no key; an explicit None is kept (the queries filter on it)."""
-        return {key: _plain(value) for key, value in self.model_dump(exclude_unset=True).items()}
+        return {key: _plain(value) for key, value in self.model_dump(exclude_unset=True, by_alias=True).items()}
 
     def updated(self, updates: Mapping[str, Any]) -> MentionDoc:
         """This document with ``updates`` applied as the store applies them (dotted paths nest)."""
