@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from hilft.core import ids
+from hilft.core import document, ids
 from hilft.core.closing import DEFAULT_BLOCKERS, DEFAULT_PHRASES, closing_phrase
-from hilft.core.models import AccessRevoked, Deletion, Kind, Mention, ParsedBatch, Platform
+from hilft.core.document import MentionDoc
+from hilft.core.models import AccessRevoked, Deletion, Kind, Mention, ParsedBatch, Platform, Status
 from hilft.core.pii import redact_text
 from hilft.core.policy import Policy
 from hilft.core.promise_phrase import out_of_hours_answer
@@ -35,8 +36,6 @@ _OWNED_SURFACES = {Platform.FACEBOOK, Platform.INSTAGRAM, Platform.MESSENGER}
 
 HANDOFF_DELAY = timedelta(seconds=1)
 ENRICH_DELAY = timedelta(seconds=1)  # the document is committed first in the usual case
-# Set by the first response; a stub's values win over the late post's defaults.
-ANSWER_FIELDS = frozenset({"status", "answered_at", "answered_by", "answered_via", "expire_at"})
 
 
 @dataclass
@@ -158,47 +157,28 @@ class IngestService:
         self.scheduler.schedule_many(tasks, now)
 
         # 2) the exactly-once gate.
-        doc: dict[str, Any] = {
-            "platform": m.platform.value,
-            "post_id": key,
-            "kind": m.kind.value,
-            "conversation_id": m.conversation_id,
-            "in_reply_to": m.in_reply_to,
-            "author_id": m.author.id,
-            "author_handle": m.author.handle,
-            "author_name": m.author.name,
-            "author_followers": m.author.followers,
-            "brand_account_id": m.brand_account_id,
-            "text": redacted,
-            "pii_kinds": sorted(str(k) for k in pii_kinds),
-            "lang": m.lang,
-            "url": m.url,
-            "radar": radar,
-            "priority": priority,
-            "department": decision.department,
-            "status": "open",
-            "created_at": m.created_at,
-            "received_at": now,
-            "due_at": due_at,
-            "warn_at": warn_at,
-            "promise_seconds": promise.total_seconds(),
-            "answered_at": None,
-            "alert_level": None,
-            "next_alert_at": None,
-            "acknowledged": False,
-            "handoff_pending": wants_handoff,
-            "alerts": {},
-            "expire_at": retention(now, self.retention_days),
-            "schema": 1,
-        }
+        post = MentionDoc(
+            **_post_fields(m, key, redacted, now),
+            pii_kinds=sorted(str(k) for k in pii_kinds),
+            radar=radar,
+            priority=priority,
+            department=decision.department,
+            status=Status.OPEN,
+            due_at=due_at,
+            warn_at=warn_at,
+            promise_seconds=promise.total_seconds(),
+            handoff_pending=wants_handoff,
+            expire_at=retention(now, self.retention_days),
+            schema=document.SCHEMA,
+        )
         if m.encrypted:
-            doc["encrypted"] = True  # no text to read here: staff open it on the platform
+            post.encrypted = True  # no text to read here: staff open it on the platform
         if m.needs_enrichment:
-            doc["needs_enrichment"] = True
+            post.needs_enrichment = True
         if m.edit_of:
-            doc.update(self._edit_fields(m, now))
-        if not self.store.create(MENTIONS, doc_id, doc):
-            if self._fill_answered_stub(doc_id, doc):
+            post = post.updated(self._edit_fields(m, now))
+        if not self.store.create(MENTIONS, doc_id, post.to_store()):
+            if self._fill_answered_stub(doc_id, post):
                 result.stored += 1
                 result.answered += 1
                 result.doc_ids.append(doc_id)
@@ -243,15 +223,10 @@ class IngestService:
     def _store_closing(self, doc_id: str, key: str, m: Mention, redacted: str, now: datetime,
                        result: IngestResult) -> None:
         """Kept (visible, reopenable on the board) but with no promise: no tasks, no alerts."""
-        doc: dict[str, Any] = {"platform": m.platform.value, "post_id": key, "kind": m.kind.value,
-               "conversation_id": m.conversation_id, "in_reply_to": m.in_reply_to, "author_id": m.author.id,
-               "author_handle": m.author.handle, "author_name": m.author.name,
-               "author_followers": m.author.followers, "brand_account_id": m.brand_account_id,
-               "text": redacted, "pii_kinds": [], "lang": m.lang, "url": m.url, "radar": False,
-               "status": "no_reply_needed", "created_at": m.created_at, "received_at": now, "due_at": None,
-               "answered_at": None, "alert_level": None, "next_alert_at": None, "acknowledged": False,
-               "alerts": {}, "expire_at": retention(now, self.retention_days), "schema": 1}
-        if self.store.create(MENTIONS, doc_id, doc):
+        post = MentionDoc(**_post_fields(m, key, redacted, now), pii_kinds=[], radar=False,
+                          status=Status.NO_REPLY_NEEDED, due_at=None,
+                          expire_at=retention(now, self.retention_days), schema=document.SCHEMA)
+        if self.store.create(MENTIONS, doc_id, post.to_store()):
             result.stored += 1
             result.doc_ids.append(doc_id)
             log.info("closing message: no reply needed", doc_id=doc_id, platform=m.platform.value)
@@ -285,17 +260,19 @@ class IngestService:
 
         def decide(snap: Snapshot | None) -> dict[str, Any] | None:
             verdict.clear()
-            if snap is None or snap.data.get("stub"):
+            if snap is None:
+                return None
+            held = MentionDoc.from_snapshot(snap)
+            if held.stub:
                 return None
             verdict["known"] = True
-            data = snap.data
-            if data.get("status") == "deleted" or int(data.get("edit_rank") or 0) > m.edit_rank:
+            if held.status == Status.DELETED or held.edit_rank > m.edit_rank:
                 return None
-            if data.get("text") == redacted and not data.get("needs_enrichment"):
+            if held.text == redacted and not held.needs_enrichment:
                 return None  # a redelivery of the version we hold
-            merged_kinds = sorted(set(data.get("pii_kinds") or []) | {str(k) for k in pii_kinds})
-            verdict["new_pii"] = bool(pii_kinds) and not data.get("pii_kinds")
-            verdict["data"] = data
+            merged_kinds = sorted(set(held.pii_kinds) | {str(k) for k in pii_kinds})
+            verdict["new_pii"] = bool(pii_kinds) and not held.pii_kinds
+            verdict["data"] = held
             return {"text": redacted, "pii_kinds": merged_kinds, "needs_enrichment": False,
                     **self._edit_fields(m, now)}
 
@@ -313,20 +290,20 @@ class IngestService:
             log.info("duplicate delivery", doc_id=doc_id, platform=m.platform.value)
         return True
 
-    def _handoff_after_edit(self, doc_id: str, data: dict[str, Any], now: datetime) -> None:
+    def _handoff_after_edit(self, doc_id: str, post: MentionDoc, now: datetime) -> None:
         """Personal data added by an edit: the automatic handoff the first version did not need."""
-        due = data.get("due_at")
-        if (not self.policy.handoff.auto or data.get("kind") == Kind.DM.value or not isinstance(due, datetime)
-                or data.get("status") not in ("open", "overdue") or data.get("handoff_pending")):
+        due = post.due_at
+        if (not self.policy.handoff.auto or post.kind == Kind.DM or due is None
+                or not post.unanswered or post.handoff_pending):
             return
-        department = data.get("department") or self.policy.handoff.default_department
+        department = post.department or self.policy.handoff.default_department
         self.scheduler.schedule(ids.task_id(doc_id, "handoff", 0, due), now + HANDOFF_DELAY,
-                                {"doc_id": doc_id, "platform": data.get("platform"), "post_id": data.get("post_id"),
+                                {"doc_id": doc_id, "platform": post.platform.value, "post_id": post.post_id,
                                  "due_at": due.isoformat(), "kind": "handoff", "department": department,
                                  "reason": "pii", "pii": True}, now)
         self.store.update(MENTIONS, doc_id, {"handoff_pending": True})
 
-    def _fill_answered_stub(self, doc_id: str, doc: dict[str, Any]) -> bool:
+    def _fill_answered_stub(self, doc_id: str, post: MentionDoc) -> bool:
         """The brand answered this post before it reached us: complete the stub its reply left.
 
         Only one delivery completes it (precondition on the stub); others are duplicates.
@@ -335,24 +312,19 @@ class IngestService:
 
         def decide(snap: Snapshot | None) -> dict[str, Any] | None:
             filled.clear()
-            if snap is None or not snap.data.get("stub"):
+            if snap is None:
                 return None
-            answered_at = snap.data.get("answered_at")
-            updates = {k: v for k, v in doc.items() if k not in ANSWER_FIELDS}
-            updates["stub"] = False
-            updates["status"] = snap.data.get("status") or "answered"
-            if isinstance(answered_at, datetime):
-                updates["first_response_seconds"] = max(0.0, (answered_at - doc["created_at"]).total_seconds())
-                updates["breached"] = answered_at > doc["due_at"]
-            filled["yes"] = True
+            updates = document.fill_stub(MentionDoc.from_snapshot(snap), post)
+            if updates is not None:
+                filled["yes"] = True
             return updates
 
         self.store.mutate(MENTIONS, doc_id, decide)
         if not filled:
             return False
-        for name in pending_task_ids(doc_id, doc):
+        for name in pending_task_ids(doc_id, post):
             self.scheduler.delete(name)
-        log.info("mention stored, already answered", doc_id=doc_id, platform=doc["platform"])
+        log.info("mention stored, already answered", doc_id=doc_id, platform=post.platform.value)
         return True
 
     # -- brand posts -----------------------------------------------------------------------
@@ -367,8 +339,8 @@ class IngestService:
                       "platform": platform, "expire_at": retention(self.clock(), 30)}
             self.store.set(ANSWERS, ids.answer_key(platform, m.conversation_id), marker)
             for snap in self.store.open_in_conversation(platform, m.conversation_id):
-                created = snap.data.get("created_at")
-                if isinstance(created, datetime) and created <= m.created_at:
+                created = MentionDoc.from_snapshot(snap).created_at
+                if created is not None and created <= m.created_at:
                     if self.answers.mark_answered(snap.id, answered_at=m.created_at,
                                                   answered_by=answered_by, via=m.post_id):
                         result.answered += 1
@@ -391,10 +363,10 @@ class IngestService:
                     continue
             # The customer post has not reached us (out of order, or answered natively on the
             # platform before its webhook came): leave an answered stub its delivery completes.
-            stub = {"platform": platform, "post_id": m.in_reply_to, "status": "answered", "stub": True,
-                    "answered_at": m.created_at, "answered_by": answered_by, "answered_via": m.post_id,
-                    "expire_at": retention(self.clock(), self.retention_days)}
-            if self.store.create(MENTIONS, target, stub):
+            stub = document.answered_stub(m.platform, m.in_reply_to, answered_at=m.created_at,
+                                          answered_by=answered_by, via=m.post_id,
+                                          expire_at=retention(self.clock(), self.retention_days))
+            if self.store.create(MENTIONS, target, stub.to_store()):
                 result.answered += 1
                 return
 
@@ -422,12 +394,12 @@ class IngestService:
     def _delete(self, d: Deletion, result: IngestResult) -> None:
         now = self.clock()
         doc_id = ids.mention_doc_id(d.platform.value, d.post_id)
-        forget: dict[str, Any] = {"text": "", "author_id": None, "author_handle": None, "author_name": None,
-                  "author_followers": None, "url": None, "pii_kinds": [], "conversation_id": None,
-                  "status": "deleted", "deleted_at": d.deleted_at or now, "next_alert_at": None}
+        deleted_at = d.deleted_at or now
         alias_checked = d.platform != Platform.X  # only X gives an edited post a new id
         for _ in range(5):
-            prior = self.store.mutate(MENTIONS, doc_id, lambda snap: dict(forget) if snap else None)
+            # Every state is deletable: the post is not even parsed, so forgetting never fails.
+            prior = self.store.mutate(MENTIONS, doc_id,
+                                      lambda snap: document.mark_deleted(None, deleted_at) if snap else None)
             if prior is not None:
                 for name in pending_task_ids(doc_id, prior.data):
                     self.scheduler.delete(name)
@@ -440,12 +412,22 @@ class IngestService:
                     doc_id = alias.data["doc_id"]
                     continue
             # Deleted before we saw it: a tombstone keeps a late delivery from resurrecting it.
-            tombstone = {"platform": d.platform.value, "post_id": d.post_id, **forget,
-                         "received_at": now, "expire_at": retention(now, self.retention_days)}
-            if self.store.create(MENTIONS, doc_id, tombstone):
+            tombstone = document.tombstone(d.platform, d.post_id, deleted_at=deleted_at, now=now,
+                                           expire_at=retention(now, self.retention_days))
+            if self.store.create(MENTIONS, doc_id, tombstone.to_store()):
                 break
         result.deleted += 1
         log.info("post deleted", doc_id=doc_id, platform=d.platform.value)
+
+
+def _post_fields(m: Mention, key: str, redacted: str, now: datetime) -> dict[str, Any]:
+    """What every stored customer post carries from the post itself (redacted text, its author)."""
+    return {"platform": m.platform, "post_id": key, "kind": m.kind, "conversation_id": m.conversation_id,
+            "in_reply_to": m.in_reply_to, "author_id": m.author.id, "author_handle": m.author.handle,
+            "author_name": m.author.name, "author_followers": m.author.followers,
+            "brand_account_id": m.brand_account_id, "text": redacted, "lang": m.lang, "url": m.url,
+            "created_at": m.created_at, "received_at": now, "answered_at": None, "alert_level": None,
+            "next_alert_at": None, "acknowledged": False, "alerts": {}}
 
 
 def enrichment_lookup(m: Mention) -> dict[str, str]:
