@@ -98,6 +98,11 @@ class MentionDoc(BaseModel):
     acknowledged_at: AwareDatetime | None = None
     acknowledged_by: str | None = None
     alerts: dict[str, dict[str, Any]] = {}  # "0" warning, "1" due, "2".. escalations, "resolve"
+    # -- enrichment (posts Meta sent as ids only) ------------------------------------------------
+    enrichment: str | None = None  # "done" | "unreadable"
+    enrichment_error: str | None = None
+    enriched_at: AwareDatetime | None = None
+    enrichment_failed_at: AwareDatetime | None = None
     # -- other lives of a document -------------------------------------------------------------
     stub: bool = False  # left by a brand reply to a post not yet received
     deleted_at: AwareDatetime | None = None

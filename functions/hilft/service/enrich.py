@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hilft.core import ids
+from hilft.core.document import MentionDoc
 from hilft.core.errors import (
     PlatformConfigError,
     PlatformRateLimited,
@@ -26,6 +27,7 @@ from hilft.core.errors import (
     PlatformUnavailable,
     TransientError,
 )
+from hilft.core.models import Kind, Status
 from hilft.core.pii import redact_text
 from hilft.core.policy import Policy
 from hilft.core.routing import route
@@ -68,7 +70,8 @@ class EnrichService:
             if retries < MISSING_POST_RETRIES:
                 raise TransientError("post not stored yet")
             return EnrichResult("missing")
-        if not snap.data.get("needs_enrichment") or snap.data.get("status") == "deleted":
+        post = MentionDoc.from_snapshot(snap)
+        if not post.needs_enrichment or post.status == Status.DELETED:
             return EnrichResult("nothing_to_do")
         if self.reader is None:
             log.error("enrichment impossible: no Meta page access token configured", doc_id=doc_id)
@@ -78,7 +81,7 @@ class EnrichService:
             fetched = self.reader.fetch_mention({k: str(v) for k, v in lookup.items()})
         except PlatformRateLimited as exc:
             retry_at = exc.retry_at if isinstance(exc.retry_at, datetime) else now + timedelta(minutes=1)
-            self._retry_later(doc_id, payload, snap.data, attempt, retry_at, now)
+            self._retry_later(doc_id, payload, post, attempt, retry_at, now)
             return EnrichResult("rate_limited")
         except PlatformConfigError:
             # An operator must renew the token; the post stays open and its promise still alerts.
@@ -104,11 +107,12 @@ class EnrichService:
         def decide(snap: Snapshot | None) -> dict[str, Any] | None:
             handoff.clear()
             applied.clear()
-            if snap is None or not snap.data.get("needs_enrichment") or snap.data.get("status") == "deleted":
+            if snap is None:
                 return None
-            data = snap.data
-            decision = route(text, data.get("lang"), self.policy.departments,
-                             self.policy.handoff.default_department)
+            post = MentionDoc.from_snapshot(snap)
+            if not post.needs_enrichment or post.status == Status.DELETED:
+                return None
+            decision = route(text, post.lang, self.policy.departments, self.policy.handoff.default_department)
             updates: dict[str, Any] = {
                 "text": redacted, "pii_kinds": sorted(str(k) for k in pii_kinds), "needs_enrichment": False,
                 "department": decision.department, "enriched_at": now, "enrichment": "done",
@@ -116,56 +120,53 @@ class EnrichService:
             for field in ("author_id", "author_handle", "author_name"):
                 if fetched.get(field):
                     updates[field] = fetched[field]
-            sooner, promise_tasks = self._tighter_promise(doc_id, data, text, now)
+            sooner, promise_tasks = self._tighter_promise(doc_id, post, text, now)
             updates.update(sooner)
             if promise_tasks:
                 handoff["promise_tasks"] = promise_tasks
-            wants = bool(self.policy.handoff.auto and data.get("kind") != "dm"
-                         and data.get("status") in ("open", "overdue") and not data.get("handoff_pending")
-                         and (pii_kinds or decision.requires_private))
+            wants = bool(self.policy.handoff.auto and post.kind != Kind.DM and post.unanswered
+                         and not post.handoff_pending and (pii_kinds or decision.requires_private))
             if wants:
                 updates["handoff_pending"] = True
                 handoff.update(department=decision.department, reason="pii" if pii_kinds else "department",
-                               data=data)
+                               post=post)
             applied["yes"] = True
             return updates
 
         self.store.mutate(MENTIONS, doc_id, decide)
         if not applied:
             return EnrichResult("nothing_to_do")
-        log.info("mention enriched", doc_id=doc_id, pii=len(pii_kinds), handoff="data" in handoff)
+        log.info("mention enriched", doc_id=doc_id, pii=len(pii_kinds), handoff="post" in handoff)
         if "promise_tasks" in handoff:
             # After the commit: a crash in between leaves a past-due open post, which the sweep alerts.
             self.scheduler.schedule_many(handoff["promise_tasks"], now)
-        if "data" in handoff:
-            data = handoff["data"]
-            raw_due = data.get("due_at")
-            due = raw_due if isinstance(raw_due, datetime) else now
+        if "post" in handoff:
+            post: MentionDoc = handoff["post"]
+            due = post.due_at or now
             self.scheduler.schedule(ids.task_id(doc_id, "handoff", 0, due), now + HANDOFF_DELAY,
-                                    {"doc_id": doc_id, "platform": data.get("platform"),
-                                     "post_id": data.get("post_id"), "due_at": due.isoformat(),
+                                    {"doc_id": doc_id, "platform": post.platform.value,
+                                     "post_id": post.post_id, "due_at": due.isoformat(),
                                      "kind": "handoff", "department": handoff["department"],
                                      "reason": handoff["reason"], "pii": handoff["reason"] == "pii"}, now)
         return EnrichResult("enriched")
 
-    def _tighter_promise(self, doc_id: str, data: Mapping[str, Any], text: str,
+    def _tighter_promise(self, doc_id: str, post: MentionDoc, text: str,
                          now: datetime) -> tuple[dict[str, Any], list[tuple[str, datetime, dict[str, Any]]]]:
         """A priority the text calls for (an outage, say) may promise a sooner answer: move the due
         time earlier, never later, and only while nothing was alerted yet. The old tasks go stale
         (``deadline`` ignores a task whose due time is not the document's)."""
-        due, created = data.get("due_at"), data.get("created_at") or data.get("received_at")
-        if (data.get("status") != "open" or data.get("alert_level") is not None
-                or not isinstance(due, datetime) or not isinstance(created, datetime)):
+        due, created = post.due_at, post.started_at
+        if post.status != Status.OPEN or post.alert_level is not None or due is None or created is None:
             return {}, []
-        priority = self.policy.priority_for(text, data.get("author_followers"))
-        if priority is None or priority == data.get("priority"):
+        priority = self.policy.priority_for(text, post.author_followers)
+        if priority is None or priority == post.priority:
             return {}, []
-        promise = self.policy.promise_for(str(data.get("platform")), priority)
+        promise = self.policy.promise_for(post.platform.value, priority)
         new_due = self.policy.calendar.add_business_time(min(created, now), promise)
         if new_due >= due:
             return {}, []
         warn_at = new_due - self.policy.promise.warning_before
-        base = {"doc_id": doc_id, "platform": data.get("platform"), "post_id": data.get("post_id"),
+        base = {"doc_id": doc_id, "platform": post.platform.value, "post_id": post.post_id,
                 "due_at": new_due.isoformat()}
         tasks: list[tuple[str, datetime, dict[str, Any]]] = []
         if warn_at > now:
@@ -174,10 +175,9 @@ class EnrichService:
         return ({"priority": priority, "promise_seconds": promise.total_seconds(), "due_at": new_due,
                  "warn_at": warn_at}, tasks)
 
-    def _retry_later(self, doc_id: str, payload: Mapping[str, Any], data: Mapping[str, Any], attempt: int,
+    def _retry_later(self, doc_id: str, payload: Mapping[str, Any], post: MentionDoc, attempt: int,
                      at: datetime, now: datetime) -> None:
-        raw_due = data.get("due_at")
-        due = raw_due if isinstance(raw_due, datetime) else now
+        due = post.due_at or now
         self.scheduler.schedule(ids.task_id(doc_id, "enrich", attempt + 1, due), max(at, now),
                                 {**payload, "attempt": attempt + 1}, now)
         log.warning("platform rate limit: enrichment rescheduled", doc_id=doc_id, attempt=attempt + 1)
