@@ -9,7 +9,9 @@ import flask
 import functions_framework
 
 from hilft import web
-from hilft.app import get_app
+from hilft.app import get_app, start_warm_up
+
+start_warm_up()  # clients load in the background of gunicorn's worker (hilft/app.py, "instance warm-up")
 
 
 @functions_framework.http

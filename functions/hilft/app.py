@@ -480,3 +480,30 @@ def reset_app() -> None:
     global _app
     with _lock:
         _app = None
+
+
+# -- instance warm-up (cold start; bench/cold_start.py measures it) --------------------------------
+# Cloud Run functions serve with gunicorn: the master imports main, binds the port and forks the one
+# worker that answers. Right after that fork, a thread in the worker imports the client libraries and
+# builds the clients while the first request is still being read, verified and parsed (the imports
+# are CPU-bound under one GIL, so this overlaps only the waits: about 5 % of the first answer
+# here). Never a thread in the master before the fork: it would not survive the fork, and could
+# leave an import lock held in the child. Whatever fails here fails again, answered, in the request.
+
+
+def warm_up() -> None:
+    try:
+        app = get_app()
+        app.policy  # noqa: B018 - cached_property: built now
+        app.store.client  # noqa: B018
+        app.scheduler.client  # noqa: B018
+    except Exception:  # noqa: BLE001, S110 - see above: the request that needs the part reports it
+        pass
+
+
+def start_warm_up() -> None:
+    """Called once by ``main`` at import: every process forked from this one warms up in the background."""
+    import os
+
+    os.register_at_fork(after_in_child=lambda: threading.Thread(target=warm_up, name="hilft-warm-up",
+                                                                daemon=True).start())
