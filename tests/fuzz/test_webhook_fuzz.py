@@ -6,7 +6,7 @@ is sent either correctly signed over the mutated bytes or with a bad signature. 
 answer 2xx or 4xx, never 5xx (a 5xx makes the platform retry a poison delivery forever) and
 never a traceback; a bad signature stores and schedules nothing, and neither does any 4xx.
 
-Firestore and Cloud Tasks are replaced by in-memory recorders (``tests/fuzz/memory.py``); all
+Firestore and Cloud Tasks are replaced by in-memory recorders (``tests/unit/memory.py``, the suites' one store); all
 else is production code. Examples per test: ``HILFT_FUZZ_EXAMPLES`` (CI default 300;
 ``make fuzz`` runs 10,000).
 """
@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz.memory import MemoryScheduler, MemoryStore
+from tests.unit.memory import MemoryScheduler, MemoryStore
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -87,7 +87,7 @@ class Rig:
 
     @property
     def nothing_written(self) -> bool:
-        return not self.store.writes and not self.scheduler.calls
+        return not self.store.write_log and not self.scheduler.calls
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +224,7 @@ def _check(response: Any, rig: Rig, *, signed: bool) -> None:
     assert 200 <= status < 500, f"{status}: {text[:300]}"
     assert "Traceback" not in text and 'File "' not in text
     if status >= 300:
-        assert rig.nothing_written, f"a {status} answer must not persist anything: {rig.store.writes}"
+        assert rig.nothing_written, f"a {status} answer must not persist anything: {rig.store.write_log}"
     if not signed:
         assert status >= 400 and rig.nothing_written
     for (collection, _doc_id), data in rig.store.docs.items():
@@ -363,5 +363,5 @@ def test_a_valid_delivery_through_the_same_rig_is_stored(rig: Rig) -> None:
                                                    "X-Twitter-Webhooks-Signature-OAuth2": x.sign(body, X_CLIENT_SECRET)})
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["stored"] == 1
-    assert [op for op, collection, _ in rig.store.writes if collection == "mentions"] == ["create"]
+    assert [op for op, collection, _ in rig.store.write_log if collection == "mentions"] == ["create"]
     assert rig.scheduler.tasks, "the due deadline was scheduled"

@@ -1,7 +1,10 @@
 """In-memory stand-ins for the Store, Scheduler and sinks, so services run without emulators.
 
-They follow the adapters' contracts closely (create() fails on an existing id, update() of a
-dotted path sets a nested field, preconditions compare versions), not more.
+The one in-memory store of the test suites (unit, fuzz, security). They follow the adapters'
+contracts closely (create() fails on an existing id, update() of a dotted path sets a nested
+field, preconditions compare versions, text Firestore cannot encode raises as its client does),
+not more. Every write is recorded (``write_log``, ``calls``), so a test can tell exactly what a
+request would have persisted.
 """
 
 from __future__ import annotations
@@ -36,29 +39,62 @@ def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
     doc[parts[-1]] = copy.deepcopy(value)
 
 
+def _encodable(value: Any) -> None:
+    """Raise as Firestore's client does (UnicodeEncodeError in protobuf) on text it cannot send."""
+    if isinstance(value, str):
+        value.encode("utf-8")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _encodable(key)
+            _encodable(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _encodable(item)
+
+
 class MemoryStore(PreconditionLoop):
+    """Duck-types ``hilft.service.ports.Store`` (and the board's and report's reads).
+
+    ``data[collection][doc_id]`` is the stored document; ``write_log`` lists every write that
+    changed something as (operation, collection, doc id); ``ops`` counts reads, writes, queries.
+    """
+
     def __init__(self) -> None:
         self.data: dict[str, dict[str, dict[str, Any]]] = {}
         self.versions: dict[tuple[str, str], int] = {}
         self._version = itertools.count(1)
         self.ops: Counter[str] = Counter()
+        self.write_log: list[tuple[str, str, str]] = []
         self.fail_with: Exception | None = None
+
+    @property
+    def docs(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Every stored document by (collection, doc id)."""
+        return {(collection, doc_id): doc for collection, docs in self.data.items() for doc_id, doc in docs.items()}
+
+    def reset(self) -> None:
+        self.data.clear()
+        self.versions.clear()
+        self.write_log.clear()
+        self.ops.clear()
 
     def _check(self) -> None:
         if self.fail_with is not None:
             raise self.fail_with
 
-    def _bump(self, collection: str, doc_id: str) -> None:
+    def _bump(self, op: str, collection: str, doc_id: str) -> None:
         self.versions[(collection, doc_id)] = next(self._version)
+        self.write_log.append((op, collection, doc_id))
 
     def create(self, collection: str, doc_id: str, data: dict[str, Any]) -> bool:
         self._check()
+        _encodable(data)
         self.ops["writes"] += 1
         docs = self.data.setdefault(collection, {})
         if doc_id in docs:
             return False
         docs[doc_id] = copy.deepcopy(data)
-        self._bump(collection, doc_id)
+        self._bump("create", collection, doc_id)
         return True
 
     def get(self, collection: str, doc_id: str) -> Snapshot | None:
@@ -75,13 +111,14 @@ class MemoryStore(PreconditionLoop):
 
     def update(self, collection: str, doc_id: str, updates: dict[str, Any]) -> bool:
         self._check()
+        _encodable(updates)
         self.ops["writes"] += 1
         doc = self.data.get(collection, {}).get(doc_id)
         if doc is None:
             return False
         for path, value in updates.items():
             _set_path(doc, path, value)
-        self._bump(collection, doc_id)
+        self._bump("update", collection, doc_id)
         return True
 
     def update_if_unchanged(self, collection: str, snap: Snapshot, updates: dict[str, Any]) -> None:
@@ -91,11 +128,12 @@ class MemoryStore(PreconditionLoop):
 
     def set(self, collection: str, doc_id: str, data: dict[str, Any], merge: bool = True) -> None:
         self._check()
+        _encodable(data)
         self.ops["writes"] += 1
         docs = self.data.setdefault(collection, {})
         target = docs.setdefault(doc_id, {}) if merge else docs.__setitem__(doc_id, {}) or docs[doc_id]
         target.update(copy.deepcopy(data))
-        self._bump(collection, doc_id)
+        self._bump("set", collection, doc_id)
 
     def _where(self, predicate: Callable[[dict[str, Any]], bool], key: str) -> list[Snapshot]:
         self.ops["queries"] += 1
@@ -138,11 +176,21 @@ class MemoryScheduler:
         self.tasks: dict[str, ScheduledTask] = {}
         self.reserved: set[str] = set()
         self.ops: Counter[str] = Counter()
+        self.calls: list[tuple[str, str]] = []  # ("schedule" | "delete", task name), in order
         self.fail_with: Exception | None = None
+
+    def reset(self) -> None:
+        self.tasks.clear()
+        self.reserved.clear()
+        self.ops.clear()
+        self.calls.clear()
 
     def schedule(self, task_id: str, at: datetime, payload: dict[str, Any], now: datetime) -> bool:
         if self.fail_with is not None:
             raise self.fail_with
+        if at.tzinfo is None or now.tzinfo is None:
+            raise ValueError("schedule times must be timezone-aware")
+        self.calls.append(("schedule", task_id))
         self.ops["creates"] += 1
         if task_id in self.reserved:
             return False
@@ -160,6 +208,7 @@ class MemoryScheduler:
         return [self.schedule(task_id, at, payload, now) for task_id, at, payload in tasks]
 
     def delete(self, task_id: str) -> bool:
+        self.calls.append(("delete", task_id))
         self.ops["deletes"] += 1
         return self.tasks.pop(task_id, None) is not None
 
