@@ -47,10 +47,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from hilft.core import outage
+from hilft.core import document, outage
 from hilft.core.alerts import Alert, AlertAction
+from hilft.core.document import MentionDoc
 from hilft.core.errors import TransientError, TransientSinkError
 from hilft.core.incident_alerts import IncidentAlert, IncidentEvent
+from hilft.core.models import Kind, Status
 from hilft.core.outage import DetectorState, Signal, Verdict
 from hilft.core.policy import Policy
 from hilft.logs import get_logger
@@ -219,7 +221,8 @@ class IncidentService:
         for snap in snaps:
             data = snap.data
             received = data.get("received_at")
-            if not isinstance(received, datetime) or data.get("stub") or data.get("status") == "deleted":
+            # Thousands of posts per evaluation: read as stored (no model per post on this path).
+            if not isinstance(received, datetime) or data.get("stub") or data.get("status") == Status.DELETED:
                 continue
             slot = outage.slot_of(received, seconds)
             if not first <= slot <= through:
@@ -590,16 +593,14 @@ class IncidentService:
             raise NotFound("no such incident")
         posts = 0
         for member in self.queries.incident_members(incident_id):
-            data = member.data
-            if data.get("acknowledged") or data.get("status") not in ("open", "overdue"):
+            post = MentionDoc.from_snapshot(member)
+            updates = document.acknowledge(post, now, by) if post.unanswered else None
+            if updates is None:
                 continue
-            own_alerts = any((v or {}).get("sinks_sent") for k, v in (data.get("alerts") or {}).items()
-                             if isinstance(v, dict) and k != "resolve")
-            if own_alerts and deadlines is not None:
-                deadlines.acknowledge(member.id, by)
+            if post.sinks_alerted() and deadlines is not None:
+                deadlines.acknowledge(member.id, by)  # its own alerts: PagerDuty is told too
             else:
-                self.store.update(MENTIONS, member.id, {"acknowledged": True, "acknowledged_at": now,
-                                                        "acknowledged_by": by, "next_alert_at": None})
+                self.store.update(MENTIONS, member.id, updates)
             posts += 1
         current = self.store.get(INCIDENTS, incident_id)
         if changed and current is not None and by != "pagerduty":  # acknowledged in PagerDuty: it knows
@@ -620,7 +621,8 @@ class IncidentService:
             raise MalformedPayload("the policy sets no outage.incident_reply")
         outcomes: dict[str, int] = {}
         for member in self.queries.incident_members(incident_id):
-            if member.data.get("status") not in ("open", "overdue") or member.data.get("kind") == "dm":
+            post = MentionDoc.from_snapshot(member)
+            if not post.unanswered or post.kind == Kind.DM:
                 continue
             try:
                 outcome = holding.request(member.id, text=text, requested_by=by).outcome
