@@ -19,7 +19,9 @@ from google.api_core.retry import Retry
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from hilft.core.document import UNANSWERED
 from hilft.core.errors import TransientStoreError
+from hilft.core.models import Status
 
 # The collection names and the snapshot type belong to the services' ports (re-exported here).
 from hilft.service.ports import ANSWERS, HANDOFFS, MENTIONS, OPERATOR_ALERTS, Snapshot
@@ -51,6 +53,7 @@ _RETRY = Retry(
     initial=0.05, maximum=0.5, multiplier=2.0, timeout=4.0,
 )
 _TIMEOUT = 5.0
+_UNANSWERED = sorted(status.value for status in UNANSWERED)  # ["open", "overdue"] as Firestore compares them
 
 
 class PreconditionFailed(Exception):
@@ -173,14 +176,14 @@ class FirestoreStore(PreconditionLoop):
 
     def open_past_due(self, now: datetime, limit: int = 200) -> list[Snapshot]:
         query = (self.client.collection(MENTIONS)
-                 .where(filter=FieldFilter("status", "==", "open"))
+                 .where(filter=FieldFilter("status", "==", Status.OPEN.value))
                  .where(filter=FieldFilter("due_at", "<=", now))
                  .order_by("due_at").limit(limit))
         return self._run(query)
 
     def overdue_realert_due(self, now: datetime, limit: int = 200) -> list[Snapshot]:
         query = (self.client.collection(MENTIONS)
-                 .where(filter=FieldFilter("status", "==", "overdue"))
+                 .where(filter=FieldFilter("status", "==", Status.OVERDUE.value))
                  .where(filter=FieldFilter("next_alert_at", "<=", now))
                  .order_by("next_alert_at").limit(limit))
         return self._run(query)
@@ -189,12 +192,12 @@ class FirestoreStore(PreconditionLoop):
         query = (self.client.collection(MENTIONS)
                  .where(filter=FieldFilter("platform", "==", platform))
                  .where(filter=FieldFilter("conversation_id", "==", conversation_id))
-                 .where(filter=FieldFilter("status", "in", ["open", "overdue"])))
+                 .where(filter=FieldFilter("status", "in", _UNANSWERED)))
         return self._run(query)
 
     def board_items(self, limit: int = 300) -> list[Snapshot]:
         query = (self.client.collection(MENTIONS)
-                 .where(filter=FieldFilter("status", "in", ["open", "overdue"]))
+                 .where(filter=FieldFilter("status", "in", _UNANSWERED))
                  .order_by("due_at").limit(limit))
         return self._run(query)
 
