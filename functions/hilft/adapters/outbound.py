@@ -1,5 +1,7 @@
 """Platform gateways for the handoff: one private message and one public reply per platform,
 with each platform's errors translated to hilft's (PlatformRateLimited, PrivateChannelRefused…).
+
+The post is the stored ``MentionDoc`` (or its stored mapping, as the channel gateways take it).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import httpx
 
 from hilft.adapters import meta_client as mc
 from hilft.adapters import x_client as xc
+from hilft.core.document import MentionDoc, as_doc
 from hilft.core.errors import (
     PlatformConfigError,
     PlatformRateLimited,
@@ -19,6 +22,7 @@ from hilft.core.errors import (
     PlatformUnavailable,
     PrivateChannelRefused,
 )
+from hilft.core.models import Kind, Platform
 from hilft.platforms.meta import private_reply_allowed
 from hilft.settings import Settings
 
@@ -30,17 +34,18 @@ class XGateway:
     def __init__(self, client: xc.XClient) -> None:
         self.client = client
 
-    def send_private(self, post: Mapping[str, Any], text: str, now: datetime) -> str:
-        author = str(post.get("author_id") or "")
+    def send_private(self, post: MentionDoc | Mapping[str, Any], text: str, now: datetime) -> str:
+        author = as_doc(post).author_id
         if not author:
             raise PrivateChannelRefused("x: author unknown")
         return self.client.send_dm(author, text)
 
-    def public_reply(self, post: Mapping[str, Any], text: str) -> str:
-        handle = post.get("author_handle")
+    def public_reply(self, post: MentionDoc | Mapping[str, Any], text: str) -> str:
+        doc = as_doc(post)
+        handle = doc.author_handle
         body = f"@{handle} {text}" if handle and not text.startswith("@") else text
         # An edited post lives on under its newest id; a reply goes to the version people see.
-        return self.client.reply(str(post.get("latest_post_id") or post["post_id"]), body)
+        return self.client.reply(doc.latest_post_id or doc.post_id, body)
 
 
 class MetaGateway:
@@ -65,25 +70,26 @@ class MetaGateway:
         except mc.MetaApiError as exc:
             raise PrivateChannelRefused(f"meta: refused (code {getattr(exc, 'code', '?')})") from exc
 
-    def send_private(self, post: Mapping[str, Any], text: str, now: datetime) -> str:
-        platform = post.get("platform")
-        account = str(post.get("brand_account_id") or "")
-        if post.get("kind") == "dm":
-            return self._call(lambda: self.client.send_message(account, str(post.get("author_id")), text))
-        created = post.get("created_at")
-        allowed, why = private_reply_allowed(created if isinstance(created, datetime) else now, now,
-                                             is_brand_comment=bool(post.get("is_brand")),
-                                             already_replied=bool(post.get("private_reply_id")))
+    def send_private(self, post: MentionDoc | Mapping[str, Any], text: str, now: datetime) -> str:
+        doc = as_doc(post)
+        account = doc.brand_account_id or ""
+        if doc.kind == Kind.DM:
+            return self._call(lambda: self.client.send_message(account, str(doc.author_id), text))
+        # Stored posts are the customers' (brand posts are never stored); ``is_brand`` only if a caller says so.
+        allowed, why = private_reply_allowed(doc.created_at or now, now,
+                                             is_brand_comment=bool((doc.model_extra or {}).get("is_brand")),
+                                             already_replied=bool(doc.private_reply_id))
         if not allowed:
             raise PrivateChannelRefused(f"meta: {why}")
-        comment = str(post["post_id"])
-        if platform == "instagram":
+        comment = doc.post_id
+        if doc.platform == Platform.INSTAGRAM:
             return self._call(lambda: self.client.instagram_private_reply(account, comment, text))
         return self._call(lambda: self.client.private_reply(account, comment, text))
 
-    def public_reply(self, post: Mapping[str, Any], text: str) -> str:
-        comment = str(post["post_id"])
-        if post.get("platform") == "instagram":
+    def public_reply(self, post: MentionDoc | Mapping[str, Any], text: str) -> str:
+        doc = as_doc(post)
+        comment = doc.post_id
+        if doc.platform == Platform.INSTAGRAM:
             return self._call(lambda: self.client.reply_instagram_comment(comment, text))
         return self._call(lambda: self.client.reply_comment(comment, text))
 
