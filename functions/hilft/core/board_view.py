@@ -11,6 +11,9 @@ Definitions shared with the demo's summary (one place, so the two always agree):
   posts and tombstones do not count.
 - **hit rate** = hits / (hits + misses); **p50/p90** are nearest-rank percentiles of
   ``first_response_seconds`` over the answered posts.
+
+Posts are read as ``core.document.MentionDoc``; every function also takes the stored mapping
+(converted on the way in), so callers holding snapshots' data keep working.
 """
 
 from __future__ import annotations
@@ -24,10 +27,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from hilft.core.document import UNANSWERED, MentionDoc, as_doc
+from hilft.core.models import Platform, Status
+
+Post = MentionDoc | Mapping[str, Any]  # a stored post, typed or as the store returned it
 Outcome = Literal["hit", "miss", "pending"]
 RowState = Literal["overdue", "at_risk", "open"]
 
-UNANSWERED = ("open", "overdue")
+ANSWERED = frozenset({Status.ANSWERED, Status.HANDED_OFF})  # a first response, by a reply or a handoff
 PLATFORM_NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram", "messenger": "Messenger"}
 TEXT_LIMIT = 280
 CHART_BUCKETS = 24
@@ -78,10 +85,10 @@ def _aware(value: Any) -> datetime | None:
     return value if isinstance(value, datetime) and value.utcoffset() is not None else None
 
 
-def _author(data: Mapping[str, Any]) -> str:
-    handle, name, author_id = data.get("author_handle"), data.get("author_name"), data.get("author_id")
+def _author(doc: MentionDoc) -> str:
+    handle, name, author_id = doc.author_handle, doc.author_name, doc.author_id
     if handle:
-        prefix = "@" if data.get("platform") in ("x", "instagram") else ""
+        prefix = "@" if doc.platform in (Platform.X, Platform.INSTAGRAM) else ""
         return f"{prefix}{handle}" + (f" ({name})" if name and name != handle else "")
     if name:
         return str(name)
@@ -100,12 +107,12 @@ def _clip(text: str, limit: int = TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _placeholder(data: Mapping[str, Any]) -> str:
+def _placeholder(doc: MentionDoc) -> str:
     """Why a post shows no text: encrypted on the platform, or still being read from Meta's Graph API."""
-    if data.get("encrypted"):
+    if doc.encrypted:
         return "[encrypted message: open it on the platform]"
-    if data.get("needs_enrichment"):
-        return ("[text unavailable from the Graph API: open the post]" if data.get("enrichment") == "unreadable"
+    if doc.needs_enrichment:
+        return ("[text unavailable from the Graph API: open the post]" if doc.enrichment == "unreadable"
                 else "[text being fetched from the Graph API]")
     return ""
 
@@ -125,10 +132,11 @@ class QuietRow:
                 "received_at": self.received_at.isoformat() if self.received_at else None}
 
 
-def quiet_rows(docs: Iterable[tuple[str, Mapping[str, Any]]]) -> list[QuietRow]:
-    rows = [QuietRow(doc_id=doc_id, platform=str(d.get("platform") or ""), author=_author(d),
-                     text=_clip(str(d.get("text") or "")), received_at=_aware(d.get("received_at")))
-            for doc_id, d in docs if d.get("status") == "no_reply_needed"]
+def quiet_rows(docs: Iterable[tuple[str, Post]]) -> list[QuietRow]:
+    typed = ((doc_id, as_doc(post)) for doc_id, post in docs)
+    rows = [QuietRow(doc_id=doc_id, platform=d.platform.value, author=_author(d), text=_clip(d.text),
+                     received_at=d.received_at)
+            for doc_id, d in typed if d.status == Status.NO_REPLY_NEEDED]
     return sorted(rows, key=lambda r: (r.received_at or datetime.min.replace(tzinfo=UTC)), reverse=True)
 
 
@@ -166,26 +174,25 @@ def operator_alerts(docs: Iterable[Mapping[str, Any]]) -> list[OperatorAlert]:
     return sorted(alerts, key=lambda a: (a.platform, a.account_id or "", a.kind))
 
 
-def board_rows(docs: Iterable[tuple[str, Mapping[str, Any]]], now: datetime) -> list[BoardRow]:
+def board_rows(docs: Iterable[tuple[str, Post]], now: datetime) -> list[BoardRow]:
     """Unanswered posts, the latest first (earliest due time), with their state at ``now``."""
     rows = []
-    for doc_id, data in docs:
-        due = _aware(data.get("due_at"))
-        status = str(data.get("status") or "")
-        if due is None or status not in UNANSWERED:
+    for doc_id, post in docs:
+        doc = as_doc(post)
+        due = doc.due_at
+        if due is None or not doc.unanswered:
             continue
-        warn = _aware(data.get("warn_at")) or due
-        state: RowState = "overdue" if (status == "overdue" or now >= due) else (
+        warn = doc.warn_at or due
+        state: RowState = "overdue" if (doc.status == Status.OVERDUE or now >= due) else (
             "at_risk" if now >= warn else "open")
         rows.append(BoardRow(
-            doc_id=doc_id, platform=str(data.get("platform") or ""), author=_author(data),
-            text=_clip(str(data.get("text") or "") or _placeholder(data)), url=safe_link(data.get("url")),
-            status=status,
+            doc_id=doc_id, platform=doc.platform.value, author=_author(doc),
+            text=_clip(doc.text or _placeholder(doc)), url=safe_link(doc.url),
+            status=doc.status.value,
             state=state, due_at=due, seconds_left=(due - now).total_seconds(),
-            alert_level=int(data.get("alert_level") or 0),
-            acknowledged=bool(data.get("acknowledged")), acknowledged_by=data.get("acknowledged_by"),
-            department=data.get("department"),
-            incident_id=data["incident_id"] if isinstance(data.get("incident_id"), str) else None))
+            alert_level=doc.alert_level or 0,
+            acknowledged=doc.acknowledged, acknowledged_by=doc.acknowledged_by,
+            department=doc.department, incident_id=doc.incident_id))
     rows.sort(key=lambda row: (row.due_at, row.doc_id))
     return rows
 
@@ -193,14 +200,16 @@ def board_rows(docs: Iterable[tuple[str, Mapping[str, Any]]], now: datetime) -> 
 # --- response statistics ----------------------------------------------------------------------------
 
 
-def outcome(data: Mapping[str, Any], now: datetime) -> Outcome | None:
+def outcome(post: Post, now: datetime) -> Outcome | None:
     """Where one post stands against the promise (see the module docstring); None: not counted."""
-    status = data.get("status")
-    due = _aware(data.get("due_at"))
-    if status in ("answered", "handed_off") and data.get("first_response_seconds") is not None:
-        return "miss" if data.get("breached") else "hit"
-    if status in UNANSWERED and due is not None:
-        return "miss" if now >= due else "pending"
+    status = post.status if isinstance(post, MentionDoc) else post.get("status")
+    if status not in ANSWERED and status not in UNANSWERED:
+        return None  # deleted, a closing message: not read further
+    doc = as_doc(post)
+    if doc.status in ANSWERED and doc.first_response_seconds is not None:
+        return "miss" if doc.breached else "hit"
+    if doc.unanswered and doc.due_at is not None:
+        return "miss" if now >= doc.due_at else "pending"
     return None
 
 
@@ -233,18 +242,19 @@ class ResponseStats:
                 "p90_seconds": self.p90_seconds}
 
 
-def response_stats(docs: Iterable[Mapping[str, Any]], now: datetime) -> ResponseStats:
+def response_stats(docs: Iterable[Post], now: datetime) -> ResponseStats:
     counts = {"hit": 0, "miss": 0, "pending": 0}
     seconds: list[float] = []
     posts = 0
-    for data in docs:
-        result = outcome(data, now)
+    for post in docs:
+        result = outcome(post, now)
         if result is None:
             continue
+        doc = as_doc(post)
         posts += 1
         counts[result] += 1
-        if data.get("status") in ("answered", "handed_off"):
-            seconds.append(float(data["first_response_seconds"]))
+        if doc.status in ANSWERED and doc.first_response_seconds is not None:
+            seconds.append(doc.first_response_seconds)
     return ResponseStats(posts=posts, answered=len(seconds), hits=counts["hit"], misses=counts["miss"],
                          pending=counts["pending"], p50_seconds=percentile(seconds, 0.5),
                          p90_seconds=percentile(seconds, 0.9))
@@ -256,17 +266,17 @@ class ChartBucket:
     stats: ResponseStats
 
 
-def chart_buckets(docs: Iterable[Mapping[str, Any]], now: datetime, window: timedelta = DEFAULT_WINDOW,
+def chart_buckets(docs: Iterable[Post], now: datetime, window: timedelta = DEFAULT_WINDOW,
                   count: int = CHART_BUCKETS) -> list[ChartBucket]:
     """``count`` equal slices of the window ending at ``now``, posts placed by ``received_at``."""
     width = window / count
     start = now - window
-    grouped: list[list[Mapping[str, Any]]] = [[] for _ in range(count)]
-    for data in docs:
-        received = _aware(data.get("received_at"))
+    grouped: list[list[Post]] = [[] for _ in range(count)]
+    for post in docs:
+        received = as_doc(post).received_at
         if received is None or not start <= received <= now:
             continue
-        grouped[min(count - 1, int((received - start) / width))].append(data)
+        grouped[min(count - 1, int((received - start) / width))].append(post)
     return [ChartBucket(start + i * width, response_stats(group, now)) for i, group in enumerate(grouped)]
 
 
@@ -404,14 +414,16 @@ class Board:
         return chart_svg(self.buckets, promise=self.promise, window=self.window, tz=self.tz)
 
 
-def build_board(*, open_docs: Iterable[tuple[str, Mapping[str, Any]]],
-                recent_docs: Iterable[Mapping[str, Any]], now: datetime, window: timedelta,
+def build_board(*, open_docs: Iterable[tuple[str, Post]],
+                recent_docs: Iterable[Post], now: datetime, window: timedelta,
                 promise: timedelta, departments: Sequence[Department], tz: ZoneInfo,
                 brand: str = "hilft", alert_docs: Iterable[Mapping[str, Any]] = (),
                 holding_texts: Mapping[str, str] | None = None,
-                quiet_docs: Iterable[tuple[str, Mapping[str, Any]]] = ()) -> Board:
-    recent = [doc for doc in recent_docs if (_aware(doc.get("received_at")) or now) >= now - window]
-    open_docs = list(open_docs)
+                quiet_docs: Iterable[tuple[str, Post]] = ()) -> Board:
+    """The board at ``now``. Posts may be ``MentionDoc`` or stored mappings; each is read once."""
+    typed_recent = (as_doc(post) for post in recent_docs)
+    recent = [doc for doc in typed_recent if (doc.received_at or now) >= now - window]
+    open_docs = [(doc_id, as_doc(post)) for doc_id, post in open_docs]
     rows = [replace(row, holding_text=(holding_texts or {}).get(row.doc_id)) for row in board_rows(open_docs, now)]
     return Board(now=now, rows=rows, stats=response_stats(recent, now),
                  buckets=chart_buckets(recent, now, window), window=window, promise=promise,
@@ -443,10 +455,10 @@ class IncidentGroup:
                 "oldest_due": self.oldest_due.isoformat()}
 
 
-def incident_groups(rows: Sequence[BoardRow], docs: Iterable[tuple[str, Mapping[str, Any]]]) -> list[IncidentGroup]:
+def incident_groups(rows: Sequence[BoardRow], docs: Iterable[tuple[str, Post]]) -> list[IncidentGroup]:
     """The rows that belong to an incident, one group per incident, the most overdue first."""
-    labels = {str(data.get("incident_id")): str(data.get("incident_label") or "")
-              for _, data in docs if data.get("incident_id") and data.get("incident_label")}
+    typed = (as_doc(post) for _, post in docs)
+    labels = {doc.incident_id: doc.incident_label for doc in typed if doc.incident_id and doc.incident_label}
     members: dict[str, list[BoardRow]] = {}
     for row in rows:
         if row.incident_id:
