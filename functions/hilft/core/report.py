@@ -24,7 +24,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hilft.core.board_view import outcome
+from hilft.core.board_view import Post, outcome
+from hilft.core.document import as_doc
+from hilft.core.models import Status
 
 # Upper bin edges in seconds, at times people quote: 1, 2, 3, 5, 7, 10, 15, 20, 30, 45 min, then
 # 1 h … 72 h, 5 d, 7 d; a value above 7 days falls in a last, open bin.
@@ -138,33 +140,31 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def rollup_day(day: date, docs: Iterable[Mapping[str, Any]], *, tz: ZoneInfo, now: datetime,
+def rollup_day(day: date, docs: Iterable[Post], *, tz: ZoneInfo, now: datetime,
                incidents: int = 0) -> DayRollup:
-    """Reduce the posts received on ``day`` (policy time zone) to their counts at ``now``."""
+    """Reduce the posts received on ``day`` (policy time zone) to their counts at ``now``
+    (``MentionDoc`` or the stored mappings)."""
     rollup = DayRollup(day=day, incidents=incidents)
-    for data in docs:
-        if data.get("stub") or data.get("status") == "deleted":
-            continue
-        result = outcome(data, now)
+    for post in docs:
+        result = outcome(post, now)  # None for deleted posts and closing messages
         if result is None:
             continue
-        seconds = data.get("first_response_seconds")
-        first = float(seconds) if isinstance(seconds, int | float) else None
+        doc = as_doc(post)
+        if doc.stub:
+            continue
+        first = doc.first_response_seconds
         rollup.total.add(result, first)
         for dimension in DIMENSIONS:
-            key = str(data.get(dimension) or "none")
+            key = str(getattr(doc, dimension) or "none")
             rollup.groups[dimension].setdefault(key, Counts()).add(result, first)
-        if result == "miss":
-            due = data.get("due_at")
-            if isinstance(due, datetime):
-                local = due.astimezone(tz)
-                rollup.breaches[f"{local.weekday()}:{local.hour}"] += 1
-        if data.get("status") in ("open", "overdue"):
+        if result == "miss" and doc.due_at is not None:
+            local = doc.due_at.astimezone(tz)
+            rollup.breaches[f"{local.weekday()}:{local.hour}"] += 1
+        if doc.unanswered:
             rollup.unresolved += 1
-        level = data.get("alert_level")
-        if isinstance(level, int) and level > 0:
-            rollup.alerts_by_level[str(level)] += 1
-        if data.get("status") == "handed_off" or data.get("handoff_pending"):
+        if doc.alert_level:
+            rollup.alerts_by_level[str(doc.alert_level)] += 1
+        if doc.status == Status.HANDED_OFF or doc.handoff_pending:
             rollup.handoffs += 1
     return rollup
 
