@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from hilft.core.document import MentionDoc
 from hilft.core.errors import MalformedPayload
 from hilft.core.policy import Policy
 from hilft.core.report import DayRollup, Report, day_bounds, merge, rollup_day
@@ -57,7 +58,7 @@ class ReportService:
     def _compute(self, day: date, now: datetime) -> tuple[DayRollup, int]:
         """Roll the day up from its posts; store it once it can no longer change."""
         first, after = day_bounds(day, self.tz)
-        docs = [snap.data for snap in self.store.received_between(first, min(after, now))]
+        docs = [MentionDoc.from_snapshot(snap) for snap in self.store.received_between(first, min(after, now))]
         rollup = rollup_day(day, docs, tz=self.tz, now=now)
         settled = now >= after + SETTLED_AFTER
         if after <= now and (rollup.final or settled):
