@@ -49,7 +49,7 @@ from typing import Any, Protocol
 
 from hilft.core import document, outage
 from hilft.core.alerts import Alert, AlertAction
-from hilft.core.document import MentionDoc
+from hilft.core.document import MentionDoc, as_doc
 from hilft.core.errors import TransientError, TransientSinkError
 from hilft.core.incident_alerts import IncidentAlert, IncidentEvent
 from hilft.core.models import Kind, Status
@@ -533,21 +533,20 @@ class IncidentService:
     def _at_level(self, incident_id: str, level: int, now: datetime,
                   extra: tuple[str, Mapping[str, Any]] | None = None) -> dict[str, datetime]:
         """Members due (level 0: warned, 1…: that far overdue) and not answered: doc id → due time."""
-        members = {s.id: s.data for s in self.queries.incident_members(incident_id)}
-        if extra is not None:
-            members.setdefault(extra[0], dict(extra[1]))
+        members = {s.id: MentionDoc.from_snapshot(s) for s in self.queries.incident_members(incident_id)}
+        if extra is not None and extra[0] not in members:
+            members[extra[0]] = as_doc(extra[1])
         offset = self.policy.escalation.fire_offset(level) if level >= 1 else None
         out: dict[str, datetime] = {}
-        for doc_id, data in members.items():
-            due = data.get("due_at")
-            if not isinstance(due, datetime) or data.get("status") not in ("open", "overdue"):
+        for doc_id, post in members.items():
+            due = post.due_at
+            if due is None or not post.unanswered:
                 continue
             if level == 0:
-                warn = data.get("warn_at")
-                if isinstance(warn, datetime) and warn <= now + timedelta(seconds=1):
+                if post.warn_at is not None and post.warn_at <= now + timedelta(seconds=1):
                     out[doc_id] = due
             elif offset is not None and due + offset <= now + timedelta(seconds=1):
-                if level >= 2 and data.get("acknowledged"):
+                if level >= 2 and post.acknowledged:
                     continue
                 out[doc_id] = due
         return out
