@@ -221,3 +221,24 @@ def test_first_response_is_computed_from_the_post_and_its_promise(doc: MentionDo
     assert updates is not None
     assert updates["first_response_seconds"] == max(0.0, (at - T0).total_seconds())
     assert updates["breached"] == (doc.due_at is not None and at > doc.due_at)
+
+
+# -- the board and the report read the model or the stored mapping alike ---------------------------
+
+
+@given(docs=st.lists(docs, max_size=8), now=times)
+def test_board_and_report_read_the_model_and_the_stored_mapping_alike(docs: list[MentionDoc], now: datetime) -> None:
+    from zoneinfo import ZoneInfo
+
+    from hilft.core import board_view
+    from hilft.core.report import rollup_day
+
+    stored = [doc.to_store() for doc in docs]
+    pairs = [(f"d{i}", doc) for i, doc in enumerate(docs)]
+    stored_pairs = [(f"d{i}", data) for i, data in enumerate(stored)]
+    assert board_view.board_rows(pairs, now) == board_view.board_rows(stored_pairs, now)
+    assert [board_view.outcome(doc, now) for doc in docs] == [board_view.outcome(data, now) for data in stored]
+    assert board_view.response_stats(docs, now) == board_view.response_stats(stored, now)
+    tz = ZoneInfo("Europe/Berlin")
+    assert (rollup_day(now.date(), docs, tz=tz, now=now).as_json()
+            == rollup_day(now.date(), stored, tz=tz, now=now).as_json())
