@@ -14,9 +14,9 @@ import pytest
 from tests.infra.stack import (
     ENV_NAME,
     FIRESTORE_STORE_PY,
-    PORTS_PY,
     FUNCTIONS,
     INFRA,
+    PORTS_PY,
     SETTINGS_PY,
     expression,
     function_spec,
