@@ -139,8 +139,8 @@ promises = st.integers(min_value=1, max_value=3 * 24 * 60).map(lambda minutes: t
 languages = st.sampled_from(["de", "en"])
 forms = st.sampled_from(["sie", "du"])
 
-_GERMAN_DAY = re.compile(r"bis (heute|morgen|\w+(?:, (\d+)\.(\d+)\.)?), (\d{1,2}):(\d\d) Uhr")
-_ENGLISH_DAY = re.compile(r"by (?:(\d{1,2}):(\d\d) (am|pm) (today|tomorrow)|(\w+)(?: (\d+) (\w+))?, "
+_GERMAN_DAY = re.compile(r"bis (heute|morgen|\w+(?:, (\d+)\.(\d+)\.(\d{4})?)?), (\d{1,2}):(\d\d) Uhr")
+_ENGLISH_DAY = re.compile(r"by (?:(\d{1,2}):(\d\d) (am|pm) (today|tomorrow)|(\w+)(?: (\d+) (\w+)(?: (\d{4}))?)?, "
                           r"(\d{1,2}):(\d\d) (am|pm))")
 _WITHIN = re.compile(r"(?:innerhalb der nächsten|within the next) (?:(\d+) (?:Minuten|minutes)|(Stunde|hour))")
 
@@ -150,19 +150,22 @@ def read_back(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     if match := _WITHIN.fullmatch(text):
         return now + timedelta(minutes=60 if match[2] else int(match[1]))
     today = now.astimezone(tz).date()
+    year = None
     if match := _GERMAN_DAY.fullmatch(text):
-        word, hour, minute = match[1], int(match[4]), int(match[5])
+        word, hour, minute = match[1], int(match[5]), int(match[6])
         offset = {"heute": 0, "morgen": 1}.get(word)
         weekday = None if offset is not None else WEEKDAYS["de"].index(word.split(",")[0])
         day_month = (int(match[2]), int(match[3])) if match[2] else None
+        year = int(match[4]) if match[4] else None
     elif match := _ENGLISH_DAY.fullmatch(text):
         if match[4]:
             hour, minute, half = int(match[1]), int(match[2]), match[3]
             offset, weekday, day_month = {"today": 0, "tomorrow": 1}[match[4]], None, None
         else:
-            hour, minute, half = int(match[8]), int(match[9]), match[10]
+            hour, minute, half = int(match[9]), int(match[10]), match[11]
             offset, weekday = None, WEEKDAYS["en"].index(match[5])
             day_month = (int(match[6]), MONTHS_EN.index(match[7]) + 1) if match[6] else None
+            year = int(match[8]) if match[8] else None
         hour = hour % 12 + (12 if half == "pm" else 0)
     else:
         return None
@@ -172,8 +175,12 @@ def read_back(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
         ahead = (weekday - today.weekday()) % 7
         assert ahead >= 2, f"a weekday name is only used two to six days ahead: {text!r}"
         day = today + timedelta(days=ahead)
+    elif year is not None:
+        day = date(year, day_month[1], day_month[0])
+        assert (day - today).days >= 300 and day.weekday() == weekday, text
     else:
-        day = next(today + timedelta(days=n) for n in range(7, 800)
+        # Without a year the date is the next one at least a week ahead, and less than 300 days away.
+        day = next(today + timedelta(days=n) for n in range(7, 300)
                    if (today + timedelta(days=n)).timetuple()[1:3] == (day_month[1], day_month[0]))
         assert day.weekday() == weekday
     wall = datetime.combine(day, time(hour, minute))
@@ -347,3 +354,13 @@ def test_the_policy_switches_the_out_of_hours_answer_on_and_offers_the_templates
     assert policy.promise.out_of_hours.enabled and not policy.promise.out_of_hours.dm
     assert policy.template_overrides("de", "sie")["out_of_hours_reply"] == "Wir sind {reopens} zurück."
     assert not parse_policy(WEEKDAY_HOURS).promise.out_of_hours.enabled
+
+
+def test_a_due_date_a_year_ahead_names_its_year() -> None:
+    """Found by the property test: open one hour a week, a 53-hour promise is due a year later,
+    and "bis Freitag, 9.1." would name the wrong Friday."""
+    calendar = BusinessCalendar(ZoneInfo("Europe/Berlin"), {4: [(time(22), time(23))]})
+    posted = datetime(2025, 1, 1, tzinfo=UTC)
+    due = calendar.add_business_time(posted, timedelta(minutes=3181))
+    assert promise_phrase(due, posted, calendar.tz, "de").text == "bis Freitag, 9.1.2026, 22:05 Uhr"
+    assert promise_phrase(due, posted, calendar.tz, "en").text == "by Friday 9 January 2026, 10:05 pm"

@@ -108,7 +108,9 @@ def _by(local: datetime, today: datetime, language: str) -> str:
             return f"bis morgen, {clock}"
         if days < 7:
             return f"bis {weekday}, {clock}"
-        return f"bis {weekday}, {local.day}.{local.month}., {clock}"
+        if days < 300:
+            return f"bis {weekday}, {local.day}.{local.month}., {clock}"
+        return f"bis {weekday}, {local.day}.{local.month}.{local.year}, {clock}"  # a date without a year repeats
     clock = english_clock(local)
     if days == 0:
         return f"by {clock} today"
@@ -116,7 +118,9 @@ def _by(local: datetime, today: datetime, language: str) -> str:
         return f"by {clock} tomorrow"
     if days < 7:
         return f"by {weekday}, {clock}"
-    return f"by {weekday} {local.day} {MONTHS_EN[local.month - 1]}, {clock}"
+    if days < 300:
+        return f"by {weekday} {local.day} {MONTHS_EN[local.month - 1]}, {clock}"
+    return f"by {weekday} {local.day} {MONTHS_EN[local.month - 1]} {local.year}, {clock}"
 
 
 def english_clock(local: datetime) -> str:
