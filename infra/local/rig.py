@@ -47,6 +47,9 @@ class PolicySpec:
     max_level: int = 3
     ladder_sinks: tuple[str, ...] = ("webhook",)
     warning_sinks: tuple[str, ...] = ("webhook",)
+    # Off unless a measurement is about outages: a burst of test complaints from one city would
+    # otherwise (rightly) open an incident and add its alert to what the measurement counts.
+    outage: bool = False
 
     def toml(self) -> str:
         sinks = json.dumps(list(self.ladder_sinks))
@@ -68,6 +71,9 @@ class PolicySpec:
             "",
             "[handoff]",
             "auto = false",
+            "",
+            "[outage]",
+            f"enabled = {'true' if self.outage else 'false'}",
             "",
         ])
 
