@@ -27,11 +27,15 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from hilft.core import jsonbody
 from hilft.core.errors import Forbidden, InvalidSignature, MalformedPayload, MissingSecret
 from hilft.core.models import AccessRevoked, Author, Deletion, Kind, Mention, ParsedBatch, Platform
+from hilft.core.payload import clean_optional as _clean_optional
+from hilft.core.payload import clean_text as _clean
+from hilft.core.payload import loggable_name as _name
+from hilft.core.payload import validate_shape
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 _SIGNATURE_PREFIX = "sha256="
@@ -501,13 +505,7 @@ def _parse_messaging(
 
 
 def _validate(model: type[ShapeT], raw: Any, where: str) -> ShapeT:
-    """Validate against a shape; the error names locations and types, never payload values."""
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False, include_context=False)[0]
-        place = ".".join([where, *(str(part) for part in first["loc"])] if where else map(str, first["loc"]))
-        raise MalformedPayload(f"malformed Meta payload at {place or 'top level'}: {first['type']}") from None
+    return validate_shape(model, raw, where, "Meta")
 
 
 def _require(value: str | None, where: str) -> str:
@@ -541,19 +539,3 @@ def _facebook_url(post_id: str | None) -> str | None:
     if post_id is None or not re.fullmatch(r"[0-9_]+", post_id):
         return None
     return f"https://www.facebook.com/{post_id}"
-
-
-def _clean(text: str | None) -> str:
-    """Drop lone surrogates (a JSON ``\\ud83d`` without its pair) so the text encodes as UTF-8."""
-    if not text:
-        return ""
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-
-
-def _clean_optional(text: str | None) -> str | None:
-    return None if text is None else _clean(text)
-
-
-def _name(value: str) -> str:
-    """An event-type name safe to log: payload-chosen, so bounded and limited to a plain alphabet."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "?", value[:64]) or "?"

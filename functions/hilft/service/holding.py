@@ -16,11 +16,12 @@ from zoneinfo import ZoneInfo
 
 from hilft.core import holding, ids, pii, templates
 from hilft.core.document import MentionDoc, as_doc
-from hilft.core.errors import Conflict, MalformedPayload, NotFound, PlatformConfigError, PlatformRateLimited
+from hilft.core.errors import MalformedPayload, NotFound, PlatformConfigError, PlatformRateLimited
 from hilft.core.models import Kind
 from hilft.core.policy import Policy
 from hilft.logs import get_logger
 from hilft.service.answers import AnswerRecorder
+from hilft.service.claims import claim_once
 from hilft.service.ports import MENTIONS, Clock, Scheduler, Store
 
 log = get_logger("hilft.holding")
@@ -86,18 +87,11 @@ class HoldingReplyService:
         post = MentionDoc.from_snapshot(snap)
         claim_id = ids.holding_reply_id(doc_id)
         now = self.clock()
-        if not self.store.create(REPLIES, claim_id, {"doc_id": doc_id, "state": "in_progress",
-                                                     "expires_at": now + self.claim_ttl,
-                                                     "requested_by": requested_by, "created_at": now,
-                                                     "expire_at": post.expire_at}):
-            existing = self.store.get(REPLIES, claim_id)
-            data = existing.data if existing else {}
-            if data.get("state") == "sent":
-                return HoldingResult("already_sent", data.get("reply_id"))
-            expires = data.get("expires_at")
-            if data.get("state") == "in_progress" and isinstance(expires, datetime) and expires > now:
-                raise Conflict("holding reply in progress")
-            self.store.update(REPLIES, claim_id, {"state": "in_progress", "expires_at": now + self.claim_ttl})
+        sent = claim_once(self.store, REPLIES, claim_id, {"doc_id": doc_id, "requested_by": requested_by,
+                                                          "expire_at": post.expire_at},
+                          now=now, ttl=self.claim_ttl, what="holding reply")
+        if sent is not None:
+            return HoldingResult("already_sent", sent.data.get("reply_id"))
         gateway = self.gateways(post.platform.value)
         if gateway is None:
             self.store.update(REPLIES, claim_id, {"state": "failed"})

@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 
 from hilft.core import ids, templates
 from hilft.core.document import MentionDoc
-from hilft.core.errors import Conflict, PlatformRateLimited
+from hilft.core.errors import PlatformRateLimited
 from hilft.core.policy import Policy
 from hilft.core.promise_phrase import out_of_hours_phrases
 from hilft.logs import get_logger
+from hilft.service.claims import claim_once
 from hilft.service.ports import MENTIONS, Clock, Scheduler, Store
 
 log = get_logger("hilft.out_of_hours")
@@ -87,15 +88,5 @@ class OutOfHoursService:
 
     def _claim(self, key: str, doc_id: str, post: MentionDoc, now: datetime) -> bool:
         """True: this call may send. False: this author already got the answer this closed period."""
-        if self.store.create(CLAIMS, key, {"doc_id": doc_id, "state": "in_progress", "created_at": now,
-                                          "expires_at": now + self.claim_ttl, "expire_at": post.expire_at}):
-            return True
-        existing = self.store.get(CLAIMS, key)
-        data = existing.data if existing else {}
-        if data.get("state") == "sent":
-            return False
-        expires = data.get("expires_at")
-        if data.get("state") == "in_progress" and isinstance(expires, datetime) and expires > now:
-            raise Conflict("out-of-hours answer in progress")
-        self.store.update(CLAIMS, key, {"state": "in_progress", "expires_at": now + self.claim_ttl, "doc_id": doc_id})
-        return True
+        return claim_once(self.store, CLAIMS, key, {"doc_id": doc_id, "expire_at": post.expire_at}, now=now,
+                          ttl=self.claim_ttl, what="out-of-hours answer") is None

@@ -33,11 +33,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from hilft.core import jsonbody
 from hilft.core.errors import Forbidden, InvalidSignature, MalformedPayload, MissingSecret
 from hilft.core.models import AccessRevoked, Author, Deletion, Kind, Mention, ParsedBatch, Platform
+from hilft.core.payload import clean_optional as _clean_optional
+from hilft.core.payload import clean_text as _clean
+from hilft.core.payload import loggable_name as _name
+from hilft.core.payload import validate_shape
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 _SIGNATURE_PREFIX = "sha256="
@@ -266,13 +270,7 @@ def _deleted(value: _Deleted, sent_at: datetime, where: str) -> Deletion:
 
 
 def _validate(model: type[ShapeT], raw: Any, where: str) -> ShapeT:
-    """Validate against a shape; the error names locations and types, never payload values."""
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False, include_context=False)[0]
-        place = ".".join([where, *(str(part) for part in first["loc"])] if where else map(str, first["loc"]))
-        raise MalformedPayload(f"malformed Threads payload at {place or 'top level'}: {first['type']}") from None
+    return validate_shape(model, raw, where, "Threads")
 
 
 def _when(value: str | None, fallback: datetime, where: str) -> datetime:
@@ -304,19 +302,3 @@ def _permalink(value: str | None) -> str | None:
         return None
     url = value.replace("http://", "https://", 1) if value.startswith("http://") else value
     return url if _PERMALINK.fullmatch(url) else None
-
-
-def _clean(text: str | None) -> str:
-    """Drop lone surrogates so the text encodes as UTF-8."""
-    if not text:
-        return ""
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-
-
-def _clean_optional(text: str | None) -> str | None:
-    return None if text is None else _clean(text)
-
-
-def _name(value: str) -> str:
-    """A field name safe to log: payload-chosen, so bounded and limited to a plain alphabet."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "?", value[:64]) or "?"
