@@ -8,7 +8,7 @@ from __future__ import annotations
 import flask
 import functions_framework
 
-from hilft import web
+from hilft import handlers, web
 from hilft.app import get_app, start_warm_up
 
 start_warm_up()  # clients load in the background of gunicorn's worker (hilft/app.py, "instance warm-up")
@@ -17,58 +17,58 @@ start_warm_up()  # clients load in the background of gunicorn's worker (hilft/ap
 @functions_framework.http
 def x_webhook(request: flask.Request) -> flask.Response:
     """X Account Activity / X Activity API: GET CRC challenge, POST signed events."""
-    return web.handle("x_webhook", request, lambda: get_app().x_webhook(request))
+    return web.handle("x_webhook", request, lambda: handlers.x_webhook(get_app(), request))
 
 
 @functions_framework.http
 def meta_webhook(request: flask.Request) -> flask.Response:
     """Meta (Facebook Page, Instagram, Messenger): GET subscription check, POST signed events."""
-    return web.handle("meta_webhook", request, lambda: get_app().meta_webhook(request))
+    return web.handle("meta_webhook", request, lambda: handlers.meta_webhook(get_app(), request))
 
 
 @functions_framework.http
 def threads_webhook(request: flask.Request) -> flask.Response:
     """Threads (its own Meta app): GET subscription check, POST signed events."""
-    return web.handle("threads_webhook", request, lambda: get_app().threads_webhook(request))
+    return web.handle("threads_webhook", request, lambda: handlers.threads_webhook(get_app(), request))
 
 
 @functions_framework.http
 def deadline(request: flask.Request) -> flask.Response:
     """Cloud Tasks (OIDC): a promised time has come (warning, due, escalation, handoff, resolve)."""
-    return web.handle("deadline", request, lambda: get_app().deadline(request))
+    return web.handle("deadline", request, lambda: handlers.deadline(get_app(), request))
 
 
 @functions_framework.http
 def sweep(request: flask.Request) -> flask.Response:
     """Cloud Scheduler (OIDC): backstop for lost tasks."""
-    return web.handle("sweep", request, lambda: get_app().sweep(request))
+    return web.handle("sweep", request, lambda: handlers.sweep(get_app(), request))
 
 
 @functions_framework.http
 def handoff(request: flask.Request) -> flask.Response:
     """On-call staff: hand a post off to a department with a DM."""
-    return web.handle("handoff", request, lambda: get_app().handoff(request))
+    return web.handle("handoff", request, lambda: handlers.handoff(get_app(), request))
 
 
 @functions_framework.http
 def ack(request: flask.Request) -> flask.Response:
     """On-call staff / PagerDuty: acknowledge a post's alert, stop re-alerts."""
-    return web.handle("ack", request, lambda: get_app().ack(request))
+    return web.handle("ack", request, lambda: handlers.ack(get_app(), request))
 
 
 @functions_framework.http
 def board(request: flask.Request) -> flask.Response:
     """On-call staff: the board page (HTML) or its data (?format=json)."""
-    return web.handle("board", request, lambda: get_app().board(request))
+    return web.handle("board", request, lambda: handlers.board(get_app(), request))
 
 
 @functions_framework.http
 def pagerduty_webhook(request: flask.Request) -> flask.Response:
     """PagerDuty V3 webhook (signed): acknowledging the incident there acknowledges the post."""
-    return web.handle("pagerduty_webhook", request, lambda: get_app().pagerduty_webhook(request))
+    return web.handle("pagerduty_webhook", request, lambda: handlers.pagerduty_webhook(get_app(), request))
 
 
 @functions_framework.http
 def poll(request: flask.Request) -> flask.Response:
     """Cloud Scheduler (OIDC): fetch new Bluesky and Mastodon posts (channels without webhooks)."""
-    return web.handle("poll", request, lambda: get_app().poll(request))
+    return web.handle("poll", request, lambda: handlers.poll(get_app(), request))

@@ -76,6 +76,7 @@ class CrashBeforeCommit:
 
 def deliver_and_crash(rig: Rig, body: bytes) -> None:
     """One delivery into an in-process instance that dies after scheduling, before committing."""
+    from hilft import handlers
     from hilft.adapters.firestore_store import FirestoreStore
     from hilft.app import App
     from hilft.platforms import x
@@ -86,7 +87,7 @@ def deliver_and_crash(rig: Rig, body: bytes) -> None:
     headers = {"Content-Type": "application/json", "X-Twitter-Webhooks-Signature-OAuth2": x.sign(body, X_CLIENT_SECRET)}
     with flask.Flask("crash").test_request_context("/", method="POST", data=body, headers=headers):
         with pytest.raises(Crash):
-            app.x_webhook(flask.request)
+            handlers.x_webhook(app, flask.request)
 
 
 def test_crash_after_enqueue_then_redelivery_before_due_alerts_once(clean: Rig) -> None:

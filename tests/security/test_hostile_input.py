@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hilft import web
+from hilft import handlers, web
 from hilft.app import App
 from hilft.core import jsonbody
 from hilft.core.errors import MalformedPayload
@@ -69,7 +69,7 @@ def test_deadline_refuses_foreign_document_paths(doc_id):
     flask_app = flask.Flask(__name__)
     with flask_app.test_request_context("/", method="POST", data=json.dumps({"kind": "handoff", "doc_id": doc_id}),
                                         content_type="application/json"):
-        response = web.handle("deadline", flask.request, lambda: app.deadline(flask.request))
+        response = web.handle("deadline", flask.request, lambda: handlers.deadline(app, flask.request))
     assert response.status_code == 400
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import flask
 import pytest
 
-from hilft import web
+from hilft import handlers, web
 from hilft.app import App
 from hilft.settings import Settings
 
@@ -32,7 +32,7 @@ def test_missing_oidc_configuration_refuses_every_call(entry_point, missing, var
     flask_app = flask.Flask(__name__)
     with flask_app.test_request_context("/", method="POST", json={"kind": "due", "doc_id": "a" * 40},
                                         headers={"Authorization": "Bearer anything"}):
-        response = web.handle(entry_point, flask.request, lambda: getattr(app, entry_point)(flask.request))
+        response = web.handle(entry_point, flask.request, lambda: getattr(handlers, entry_point)(app, flask.request))
     assert response.status_code == 500
     assert variable in response.get_data(as_text=True)
     assert touched == []

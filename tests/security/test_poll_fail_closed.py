@@ -7,7 +7,7 @@ from __future__ import annotations
 import flask
 import pytest
 
-from hilft import web
+from hilft import handlers, web
 from hilft.app import App
 from hilft.settings import Settings
 
@@ -33,7 +33,7 @@ def test_missing_oidc_configuration_refuses_every_poll(missing: str, variable: s
     touched: list[str] = []
     app.__dict__["poll_service"] = _Tripwire(touched)
     with flask.Flask(__name__).test_request_context("/", method="POST", headers={"Authorization": "Bearer x"}):
-        response = web.handle("poll", flask.request, lambda: app.poll(flask.request))
+        response = web.handle("poll", flask.request, lambda: handlers.poll(app, flask.request))
     assert response.status_code == 500 and variable in response.get_data(as_text=True)
     assert touched == []
     assert [r for r in caplog.records if r.levelname == "ERROR"
@@ -55,6 +55,6 @@ def test_a_token_for_another_audience_is_refused_before_any_fetch(monkeypatch: p
 
     app.__dict__["oidc"] = Verifier()
     with flask.Flask(__name__).test_request_context("/", method="POST", headers={"Authorization": "Bearer x"}):
-        response = web.handle("poll", flask.request, lambda: app.poll(flask.request))
+        response = web.handle("poll", flask.request, lambda: handlers.poll(app, flask.request))
     assert response.status_code == 401 and touched == []
     assert seen == {"audience": "https://poll.example", "emails": ["scheduler@p.iam.gserviceaccount.com"]}
