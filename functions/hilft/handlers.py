@@ -46,15 +46,7 @@ def x_webhook(app: App, request: flask.Request) -> flask.Response:
         status = replay_job_status(body)
         if status is not None:
             return web.json_response({"ok": True, "resolved_gaps": app.gap_service.replay_finished(status)})
-    if b'"matching_rules"' in body:  # perhaps a Filtered Stream delivery: the radar (issue 17)
-        from hilft.core import jsonbody
-        from hilft.platforms import x_stream
-
-        document = jsonbody.loads(body)
-        batch = (x_stream.parse_document(document, brand_user_ids=s.x_brand_user_ids)
-                 if x_stream.is_stream_delivery(document) else x.parse(body, brand_user_ids=s.x_brand_user_ids))
-    else:
-        batch = x.parse(body, brand_user_ids=s.x_brand_user_ids)
+    batch = x.parse(body, brand_user_ids=s.x_brand_user_ids)  # also Filtered Stream deliveries (the radar)
     result = app.ingest_service.ingest(batch, s.x_brand_user_ids)
     _note_ingest(app, result.stored)
     app.delivery_marks.note("x")  # the sweep notices when X stops delivering (service/gaps.py)

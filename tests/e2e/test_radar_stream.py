@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x" / "stream"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x" / "documented"
 
 
 def _body(name: str) -> bytes:
@@ -19,6 +19,10 @@ def test_a_stream_delivery_is_stored_as_a_radar_item(e2e) -> None:
     doc = e2e.mention("x", "2080770000000000001")
     assert doc is not None and doc["radar"] is True and doc["status"] == "open"
     assert doc["author_handle"] == "bonner_jan" and "53113 Bonn" in doc["text"]
+    assert doc["radar_rules"] == ["hilft-radar"]  # the stream rule it matched
+    # the radar's promise (radar.first_response, 4 h by default), not the 5 s of the e2e policy
+    assert (doc["due_at"] - doc["created_at"]).total_seconds() == 4 * 3600  # counted from the post
+    assert doc["warn_at"] == doc["due_at"]  # and no warning
     # redelivered: still one document
     assert e2e.post_x(_body("stream_post_radar.json")).json()["duplicates"] == 1
 

@@ -81,6 +81,13 @@ EXPECTED: dict[str, dict[str, tuple[list[tuple[type, dict[str, Any]]], tuple[str
         "xaa_post_quote_create.json": ([M(post_id="2090000000000000002", kind=Kind.MENTION, is_brand=False,
                                           quoted_author_id=X_BRAND, mentioned=())], ()),
         "xaa_post_repost_create.json": ([], ("post.repost.create",)),
+        # Filtered Stream deliveries (the radar, issue 17)
+        "stream_post_radar.json": ([M(post_id="2080770000000000001", kind=Kind.MENTION, is_brand=False, mentioned=(),
+                                      author_handle="bonner_jan", text_has="53113 Bonn")], ()),
+        "stream_post_reply_to_brand.json": ([M(post_id="2080770000000000002", kind=Kind.REPLY,
+                                               in_reply_to="2080765813578191000", in_reply_to_author_id=X_BRAND,
+                                               mentioned=(X_BRAND,))], ()),
+        "stream_post_retweet.json": ([], ("stream.retweet",)),
         "xaa_post_create.json": ([M(post_id="2080766000000000001", kind=Kind.REPLY, is_brand=True,
                                     in_reply_to="2080765813578191303")], ()),
         "xaa_post_delete.json": ([D(post_id="2080765813578191303")], ()),

@@ -11,7 +11,7 @@ from hilft.core.errors import MalformedPayload
 from hilft.core.models import Kind, ParsedBatch
 from hilft.platforms import x_stream
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x" / "stream"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x" / "documented"
 BRAND = frozenset({"1000000001"})
 
 
@@ -69,3 +69,56 @@ def test_malformed_deliveries_are_malformed_payload(mutate) -> None:
     mutate(document)
     with pytest.raises(MalformedPayload):
         x_stream.parse(json.dumps(document).encode(), brand_user_ids=BRAND)
+
+
+# -- ingest: stream matches are radar items with a longer promise and no warning (issue 17) ----------
+
+
+def _ingest_world(policy_text: str = ""):
+    from hilft.core.policy import parse_policy
+    from hilft.service.ingest import IngestService
+    from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore
+
+    clock = FakeClock()
+    store, scheduler = MemoryStore(), MemoryScheduler()
+    policy = parse_policy(policy_text or '[radar]\nkeywords = ["telekom"]\n')
+    return IngestService(store=store, scheduler=scheduler, policy=policy, clock=clock), store, scheduler, clock
+
+
+def test_a_stream_match_is_stored_as_a_radar_item_with_its_rule_tags_four_hours_and_no_warning() -> None:
+    from datetime import timedelta
+
+    from hilft.core.ids import mention_doc_id
+
+    ingest, store, scheduler, clock = _ingest_world()
+    (post,) = x_stream.parse(load("stream_post_radar.json"), brand_user_ids=BRAND).events
+    post = post.model_copy(update={"created_at": clock()})
+    assert ingest.ingest(ParsedBatch(events=(post,)), BRAND).stored == 1
+    doc = store.data["mentions"][mention_doc_id("x", post.post_id)]
+    assert doc["radar"] is True and doc["radar_rules"] == ["hilft-radar"]
+    assert doc["due_at"] - clock() == timedelta(hours=4)  # radar.first_response, not the 60 min promise
+    kinds = sorted(t.payload["kind"] for t in scheduler.tasks.values())
+    assert "warning" not in kinds and "due" in kinds
+
+
+def test_a_stream_match_is_kept_even_when_the_local_keyword_check_would_not_and_warns_if_the_policy_says() -> None:
+    ingest, store, scheduler, clock = _ingest_world('[radar]\nkeywords = ["entertain"]\nwarning = true\n'
+                                                    'first_response = "2h"\n')
+    (post,) = x_stream.parse(load("stream_post_radar.json"), brand_user_ids=BRAND).events
+    post = post.model_copy(update={"created_at": clock()})
+    assert ingest.ingest(ParsedBatch(events=(post,)), BRAND).stored == 1
+    assert "warning" in {t.payload["kind"] for t in scheduler.tasks.values()}
+
+
+def test_a_stream_post_addressed_to_the_brand_keeps_the_ordinary_promise() -> None:
+    from datetime import timedelta
+
+    from hilft.core.ids import mention_doc_id
+
+    ingest, store, scheduler, clock = _ingest_world()
+    (post,) = x_stream.parse(load("stream_post_reply_to_brand.json"), brand_user_ids=BRAND).events
+    post = post.model_copy(update={"created_at": clock()})
+    ingest.ingest(ParsedBatch(events=(post,)), BRAND)
+    doc = store.data["mentions"][mention_doc_id("x", post.post_id)]
+    assert doc["radar"] is False and doc["due_at"] - clock() == timedelta(minutes=60)
+    assert doc["radar_rules"] == ["hilft-radar", "hilft-radar:2"]

@@ -99,8 +99,9 @@ class IngestService:
 
     def _customer_post(self, m: Mention, brand_ids: frozenset[str], result: IngestResult) -> None:
         radar = False
+        rule_tags = tuple(getattr(m, "radar_rule_tags", ()))  # matched X stream rules (issue 17)
         if not self._addressed_to_brand(m, brand_ids):
-            if not radar_match(m.text, self.policy.radar.keywords, self.policy.radar.exclude):
+            if not rule_tags and not radar_match(m.text, self.policy.radar.keywords, self.policy.radar.exclude):
                 result.ignored += 1
                 return
             radar = True
@@ -120,15 +121,20 @@ class IngestService:
         decision = route(m.text, m.lang, self.policy.departments, self.policy.handoff.default_department)
         priority = self.policy.priority_for(m.text, m.author.followers)
         promise = self.policy.promise_for(m.platform.value, priority)
+        if radar:  # issue 17: the brand chose to reach out, it did not promise (radar.first_response)
+            promise = self.policy.radar.first_response
         start = min(m.created_at, now)
         due_at = self.policy.calendar.add_business_time(start, promise)
         warn_at = due_at - self.policy.promise.warning_before
+        no_warning = radar and not self.policy.radar.warning  # issue 17: never a warning for radar items
+        if no_warning:
+            warn_at = due_at
         base = {"doc_id": doc_id, "platform": m.platform.value, "post_id": key,
                 "due_at": due_at.isoformat()}
 
         # 1) enqueue first (concurrently): a crash after this and before the create loses nothing.
         tasks: list[tuple[str, datetime, dict[str, Any]]] = []
-        if warn_at > now:
+        if warn_at > now and not no_warning:
             tasks.append((ids.task_id(doc_id, "warning", 0, due_at), warn_at, {**base, "kind": "warning", "level": 0}))
         tasks.append((ids.task_id(doc_id, "due", 1, due_at), due_at, {**base, "kind": "due", "level": 1}))
         wants_handoff = bool(self.policy.handoff.auto and m.kind != Kind.DM
@@ -171,6 +177,8 @@ class IngestService:
             expire_at=retention(now, self.retention_days),
             schema=document.SCHEMA,
         )
+        if rule_tags:
+            post = post.updated({"radar_rules": list(rule_tags)})  # the X stream rules it matched (issue 17)
         if m.encrypted:
             post.encrypted = True  # no text to read here: staff open it on the platform
         if m.needs_enrichment:
