@@ -51,6 +51,8 @@ class App(Protocol):
     def reopen_service(self) -> Any: ...
     @property
     def report_service(self) -> Any: ...
+    @property
+    def incident_service(self) -> Any: ...
 
     def staff(self, request: flask.Request) -> str: ...
 
@@ -156,10 +158,16 @@ def _act(app: App, request: flask.Request) -> flask.Response:
     who = app.staff(request)
     _same_origin(request)
     payload = web.parse_json_object(web.read_body(request, 16 * 1024))
+    action = request.args.get("action")
+    if action == "ack_incident":  # one action for an outage incident and all its posts
+        incident_id = payload.get("incident_id")
+        if not isinstance(incident_id, str) or not ids.is_doc_id(incident_id):
+            raise MalformedPayload("incident_id is not a hilft incident id")
+        acked = app.incident_service.acknowledge(incident_id, who, app.deadline_service)
+        return web.json_response(acked, headers=_COMMON_HEADERS)
     doc_id = payload.get("doc_id")
     if not isinstance(doc_id, str) or not ids.is_doc_id(doc_id):
         raise MalformedPayload("doc_id is not a hilft document id")
-    action = request.args.get("action")
     if action == "ack":
         result: Any = app.deadline_service.acknowledge(doc_id, who)
         return web.json_response({"outcome": result.outcome}, headers=_COMMON_HEADERS)
@@ -183,4 +191,4 @@ def _act(app: App, request: flask.Request) -> flask.Response:
     if action == "reopen":
         result = app.reopen_service.reopen(doc_id, who)
         return web.json_response({"outcome": result.outcome}, headers=_COMMON_HEADERS)
-    raise MalformedPayload("action must be ack, handoff, hold or reopen")
+    raise MalformedPayload("action must be ack, ack_incident, handoff, hold or reopen")

@@ -83,3 +83,16 @@ def test_a_burst_opens_one_incident_alerted_once_and_later_alerts_fold_into_it(e
     storm = [b for b in _bodies(e2e.fakes.pagerduty) if b.get("dedup_key") == key][1:]
     assert storm and "overdue" in storm[0]["payload"]["summary"]
     assert all((e2e.mention("x", p) or {}).get("incident_id") == incident["_id"] for p in later)
+
+    # On the board the incident is one group, acknowledged with one action for all its posts.
+    from tests.stack_fixtures import STAFF_TOKEN
+
+    board = {"Authorization": f"Bearer {STAFF_TOKEN}", "X-Hilft-Board": "1"}
+    groups = e2e.http.get(e2e.url("board"), params={"format": "json"}, headers=board).json()["incidents"]
+    assert [g["incident_id"] for g in groups] == [incident["_id"]]
+    assert 'class="ack-incident"' in e2e.http.get(e2e.url("board"), headers=board).text
+    acked = e2e.http.post(e2e.url("board") + "?action=ack_incident", json={"incident_id": incident["_id"]},
+                          headers=board)
+    assert acked.status_code == 200 and acked.json()["outcome"] == "acknowledged", acked.text
+    assert all(e2e.mention("x", p)["acknowledged"] for p in later)
+    assert [i["status"] for i in _incidents(e2e)] == ["acknowledged"]

@@ -144,3 +144,14 @@ def test_the_page_speaks_german_and_names_the_policy_zone_everywhere():
 
 def test_an_unknown_language_falls_back_to_english():
     assert '<html lang="en">' in render_page(board([]), nonce="n", lang="xx")
+
+
+def test_an_incident_is_one_group_on_the_page_with_one_acknowledge_for_all_its_posts():
+    incident = "a" * 40
+    member = {"incident_id": incident, "incident_label": "Störung Festnetz, 53113 <b>Bonn</b>"}
+    page = render_page(board([("d1", post(-60, status="overdue", **member)), ("d2", post(120, **member)),
+                              ("d3", post(300))]), nonce="n")
+    section = page[page.index('<section class="incidents">'):page.index("</section>")]
+    assert f'<tr data-incident-id="{incident}">' in section and 'class="ack-incident"' in section
+    assert "2 posts open, 1 overdue" in section
+    assert "&lt;b&gt;Bonn&lt;/b&gt;" in section and "<b>Bonn</b>" not in section  # labels are escaped

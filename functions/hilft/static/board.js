@@ -145,6 +145,13 @@
       act("hold", {doc_id: tr.dataset.docId, text: text});
     }
   });
+  var incidents = document.getElementById("incidents");
+  if (incidents) incidents.addEventListener("click", function (event) {
+    var target = event.target.closest("button.ack-incident"), tr = event.target.closest("tr[data-incident-id]");
+    if (!target || !tr) return;
+    target.disabled = true;
+    act("ack_incident", {incident_id: tr.dataset.incidentId});
+  });
   var quiet = document.getElementById("quiet");
   if (quiet) quiet.addEventListener("click", function (event) {
     var target = event.target.closest("button.reopen-btn"), tr = event.target.closest("tr[data-doc-id]");
