@@ -120,9 +120,10 @@ def _evaluate(node: ast.AST, names: dict[str, Any]) -> Any:
     return ast.literal_eval(node)
 
 
-def module_constants(path: Path) -> dict[str, Any]:
-    """Top-level ``NAME = <literal>`` assignments of a module, without importing it."""
-    names: dict[str, Any] = {}
+def module_constants(path: Path, known: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Top-level ``NAME = <literal>`` assignments of a module, without importing it (``known``:
+    names it imports, e.g. the collection names from the ports)."""
+    names: dict[str, Any] = dict(known or {})
     for node in ast.parse(path.read_text()).body:
         targets: list[ast.expr] = []
         value: ast.expr | None = None
