@@ -22,15 +22,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from hilft.core import jsonbody
 from hilft.core.errors import MalformedPayload
 from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
+from hilft.platforms.x import _IncludedPost, _Shape
+from hilft.platforms.x import _V2Post as _Post
+from hilft.platforms.x import _V2User as _User
 
-_Id = Annotated[str, Field(pattern=r"^[0-9]{1,20}$")]
 _HANDLE = re.compile(r"[A-Za-z0-9_]{1,50}")
 MAX_TAG = 128
 
@@ -41,58 +43,8 @@ class StreamMention(Mention):
     radar_rule_tags: tuple[str, ...] = ()
 
 
-class _Shape(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
-
-
-class _Metrics(_Shape):
-    followers_count: int | None = None
-
-
-class _User(_Shape):
-    id: _Id
-    username: str | None = None
-    name: str | None = None
-    public_metrics: _Metrics | None = None
-
-
-class _MentionEntity(_Shape):
-    id: _Id | None = None
-    username: str | None = None
-
-
-class _Entities(_Shape):
-    mentions: list[_MentionEntity] = []
-
-
-class _Reference(_Shape):
-    type: str
-    id: _Id
-
-
-class _NoteTweet(_Shape):
-    text: str
-
-
-class _Post(_Shape):
-    id: _Id
-    text: str
-    author_id: _Id
-    created_at: str
-    conversation_id: _Id | None = None
-    in_reply_to_user_id: _Id | None = None
-    referenced_tweets: list[_Reference] = []
-    entities: _Entities | None = None
-    note_tweet: _NoteTweet | None = None
-    lang: str | None = None
-    edit_history_tweet_ids: list[_Id] = []
-
-
-class _IncludedPost(_Shape):
-    id: _Id
-    author_id: _Id | None = None
-
-
+# The post and user objects are X API v2's, as under the X Activity API (one definition, in x.py);
+# a stream delivery includes users unwrapped.
 class _Includes(_Shape):
     users: list[_User] = []
     tweets: list[_IncludedPost] = []
