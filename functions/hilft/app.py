@@ -9,6 +9,7 @@ importing ``main`` stays cheap on a cold start.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -81,6 +82,13 @@ class App:
         return httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
 
     @cached_property
+    def gateways(self) -> Callable[[str], Any]:
+        """The platform clients by platform, built on first use and shared by every service."""
+        from hilft.adapters.outbound import gateway_factory
+
+        return gateway_factory(self.settings, self.http)
+
+    @cached_property
     def ingest_service(self) -> IngestService:
         from hilft.service.ingest import IngestService
 
@@ -118,11 +126,10 @@ class App:
     @cached_property
     def handoff_service(self) -> HandoffService:
         from hilft.adapters.departments import DepartmentNotifierHttp
-        from hilft.adapters.outbound import gateway_factory
         from hilft.service.handoff import HandoffService
 
         return HandoffService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
-                              gateways=gateway_factory(self.settings, self.http),
+                              gateways=self.gateways,
                               notifier=DepartmentNotifierHttp(self.policy, self.http),
                               claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds))
 
@@ -140,20 +147,18 @@ class App:
 
     @cached_property
     def holding_service(self) -> HoldingReplyService:
-        from hilft.adapters.outbound import gateway_factory
         from hilft.service.holding import HoldingReplyService
 
         return HoldingReplyService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
-                                   gateways=gateway_factory(self.settings, self.http),
+                                   gateways=self.gateways,
                                    claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds))
 
     @cached_property
     def out_of_hours_service(self) -> OutOfHoursService:
-        from hilft.adapters.outbound import gateway_factory
         from hilft.service.out_of_hours import OutOfHoursService
 
         return OutOfHoursService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
-                                 gateways=gateway_factory(self.settings, self.http),
+                                 gateways=self.gateways,
                                  claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds))
 
     @cached_property

@@ -10,6 +10,7 @@ retry after success sends nothing.
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ from hilft.service.ports import MENTIONS, AlertSink, Clock, Scheduler, Snapshot,
 log = get_logger("hilft.deadline")
 
 SWEEP_GRACE = timedelta(seconds=60)
-SINK_CONCURRENCY = 4  # sinks one alert is sent to at the same time (there are four kinds)
+_POOL_LOCK = threading.Lock()
+SINK_THREADS = 32  # one pool per instance: threads start on demand and are reused across alerts
 
 
 @dataclass
@@ -60,6 +62,7 @@ class DeadlineService:
         self.sinks = sinks
         self.board_url = board_url
         self.claim_ttl = claim_ttl
+        self._sender_pool: ThreadPoolExecutor | None = None
 
     # -- entry -------------------------------------------------------------------------------
     def fire(self, payload: Mapping[str, Any]) -> FireResult:
@@ -155,13 +158,19 @@ class DeadlineService:
         if len(names) <= 1:
             outcomes = [self._send_one(alert, name) for name in names]
         else:
-            with ThreadPoolExecutor(max_workers=min(len(names), SINK_CONCURRENCY)) as pool:
-                # Each worker runs in a copy of this request's context: its log lines keep the trace id.
-                outcomes = list(pool.map(lambda name: contextvars.copy_context().run(self._send_one, alert, name),
-                                         names))
+            # Each worker runs in a copy of this request's context: its log lines keep the trace id.
+            outcomes = list(self._pool().map(
+                lambda name: contextvars.copy_context().run(self._send_one, alert, name), names))
         sent = [name for name, outcome in zip(names, outcomes, strict=True) if outcome == "sent"]
         failed = [name for name, outcome in zip(names, outcomes, strict=True) if outcome == "failed"]
         return sent, failed
+
+    def _pool(self) -> ThreadPoolExecutor:
+        """The instance's sender threads, made on first use (not per alert: a storm sends hundreds)."""
+        with _POOL_LOCK:
+            if self._sender_pool is None:
+                self._sender_pool = ThreadPoolExecutor(max_workers=SINK_THREADS, thread_name_prefix="hilft-sink")
+            return self._sender_pool
 
     def _send_one(self, alert: Alert, name: str) -> str:
         try:
