@@ -53,7 +53,7 @@ def _time_import(statement: str) -> float:
 
 def first_answer(rig: Rig, source: Path, timeout: float = 60.0) -> dict[str, float]:
     """Start one function process; seconds from its start to accepting, and to the first 200."""
-    from hilft.platforms import x
+    from hilft.channels.x import parse as x
     from rig import X_CLIENT_SECRET
     from stack import free_port
 

@@ -95,7 +95,7 @@ class Lifecycle:
         self.delivered: set[int] = set()
 
     def webhook(self, body: bytes) -> None:
-        from hilft.platforms import x
+        from hilft.channels.x import parse as x
 
         self.invocations += 1
         self.app.ingest_service.ingest(x.parse(body, brand_user_ids=frozenset({BRAND_X})), frozenset({BRAND_X}))

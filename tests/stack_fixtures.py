@@ -75,7 +75,7 @@ class Hub:
         return self.stack.url(target)
 
     def post_x(self, body: bytes, *, signature: str | None = "valid", headers: dict[str, str] | None = None) -> httpx.Response:
-        from hilft.platforms import x
+        from hilft.channels.x import parse as x
 
         hdrs = {"Content-Type": "application/json"}
         if signature == "valid":
@@ -86,7 +86,7 @@ class Hub:
         return self.http.post(self.url("x_webhook"), content=body, headers=hdrs)
 
     def post_meta(self, body: bytes, *, signature: str | None = "valid") -> httpx.Response:
-        from hilft.platforms import meta
+        from hilft.channels.meta import parse as meta
 
         hdrs = {"Content-Type": "application/json"}
         if signature == "valid":

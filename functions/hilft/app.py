@@ -84,7 +84,7 @@ class App:
     @cached_property
     def gateways(self) -> Callable[[str], Any]:
         """The platform clients by platform, built on first use and shared by every service."""
-        from hilft.adapters.outbound import gateway_factory
+        from hilft.channels import gateway_factory
 
         return gateway_factory(self.settings, self.http)
 
@@ -135,13 +135,14 @@ class App:
 
     @cached_property
     def enrich_service(self) -> EnrichService:
-        from hilft.adapters.meta_client import MetaClient
-        from hilft.adapters.outbound import GraphMentionReader
+        from hilft.channels.meta import GraphMentionReader
+        from hilft.channels.meta.client import MetaClient
         from hilft.service.enrich import EnrichService
 
         s = self.settings
         reader = (GraphMentionReader(MetaClient(s.meta_graph_base_url, s.meta_page_access_token, http=self.http,
-                                                app_secret=s.meta_app_secret)) if s.meta_page_access_token else None)
+                                                app_secret=s.meta_app_secret, clock=self.clock))
+                  if s.meta_page_access_token else None)
         return EnrichService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
                              reader=reader)
 

@@ -27,7 +27,7 @@ MISSING_POST_RETRIES = 8
 
 
 def x_webhook(app: App, request: flask.Request) -> flask.Response:
-    from hilft.platforms import x
+    from hilft.channels.x import parse as x
 
     s = app.settings
     if request.method == "GET":
@@ -54,7 +54,7 @@ def x_webhook(app: App, request: flask.Request) -> flask.Response:
 
 
 def meta_webhook(app: App, request: flask.Request) -> flask.Response:
-    from hilft.platforms import meta
+    from hilft.channels.meta import parse as meta
 
     s = app.settings
     if request.method == "GET":

@@ -201,13 +201,13 @@ class Rig:
 
     # -- traffic ------------------------------------------------------------------------------------
     def post_x(self, body: bytes, client: httpx.Client | None = None) -> httpx.Response:
-        from hilft.platforms import x
+        from hilft.channels.x import parse as x
 
         return (client or self.http).post(self.stack.url("x_webhook"), content=body, headers={
             "Content-Type": "application/json", "X-Twitter-Webhooks-Signature-OAuth2": x.sign(body, X_CLIENT_SECRET)})
 
     def post_meta(self, body: bytes, client: httpx.Client | None = None) -> httpx.Response:
-        from hilft.platforms import meta
+        from hilft.channels.meta import parse as meta
 
         return (client or self.http).post(self.stack.url("meta_webhook"), content=body, headers={
             "Content-Type": "application/json", "X-Hub-Signature-256": meta.sign(body, META_APP_SECRET)})

@@ -43,7 +43,7 @@ DEFAULT_X_API = "https://api.x.com"
 DEFAULT_POLICY = INFRA_DIR.parent / "functions" / "policy.toml"
 if str(INFRA_DIR.parent / "functions") not in sys.path:
     sys.path.insert(0, str(INFRA_DIR.parent / "functions"))
-# What hilft reads from a stream delivery (hilft.platforms.x_stream): asked for when linking.
+# What hilft reads from a stream delivery (hilft.channels.x.stream): asked for when linking.
 STREAM_LINK_FIELDS = {
     "tweet.fields": "created_at,author_id,conversation_id,lang,entities,referenced_tweets,in_reply_to_user_id,"
                     "note_tweet,edit_history_tweet_ids",

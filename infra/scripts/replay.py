@@ -43,7 +43,7 @@ DEFAULT_X_API = "https://api.x.com"
 if str(INFRA_DIR.parent / "functions") not in sys.path:
     sys.path.insert(0, str(INFRA_DIR.parent / "functions"))
 
-from hilft.adapters.x_client import (  # noqa: E402 - needs the path above
+from hilft.channels.x.client import (  # noqa: E402 - needs the path above
     ReplayWindowError,
     XApiError,
     XReplayClient,

@@ -39,7 +39,7 @@ def test_wrong_or_missing_signature_is_401_and_stores_nothing(e2e, signature):
 
 
 def test_legacy_signature_with_the_consumer_secret_is_accepted(e2e):
-    from hilft.platforms import x
+    from hilft.channels.x import parse as x
 
     body = fresh(x_fixture("aaa_mention.json"))
     response = e2e.post_x(body, signature=None,

@@ -79,7 +79,7 @@ def deliver_and_crash(rig: Rig, body: bytes) -> None:
     from hilft import handlers
     from hilft.adapters.firestore_store import FirestoreStore
     from hilft.app import App
-    from hilft.platforms import x
+    from hilft.channels.x import parse as x
 
     app = App(rig.function_settings())
     client = firestore_client(rig.stack.firestore_host)

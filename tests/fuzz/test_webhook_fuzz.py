@@ -236,7 +236,7 @@ def _check(response: Any, rig: Rig, *, signed: bool) -> None:
 @given(body=mutated_bodies(X_BODIES), content_type=CONTENT_TYPES, legacy=st.booleans())
 def test_x_webhook_answers_mutated_signed_bodies_with_2xx_or_4xx(rig: Rig, body: bytes, content_type: str,
                                                                  legacy: bool) -> None:
-    from hilft.platforms import x
+    from hilft.channels.x import parse as x
 
     rig.reset()
     header = ("X-Twitter-Webhooks-Signature" if legacy else "X-Twitter-Webhooks-Signature-OAuth2")
@@ -250,7 +250,7 @@ def test_x_webhook_answers_mutated_signed_bodies_with_2xx_or_4xx(rig: Rig, body:
        data=st.data())
 def test_x_webhook_with_a_bad_signature_stores_nothing(rig: Rig, body: bytes, content_type: str,
                                                        data: st.DataObject) -> None:
-    from hilft.platforms import x
+    from hilft.channels.x import parse as x
 
     rig.reset()
     headers = {"Content-Type": content_type}
@@ -276,7 +276,7 @@ def test_x_webhook_with_a_bad_signature_stores_nothing(rig: Rig, body: bytes, co
 @given(body=mutated_bodies(META_BODIES), content_type=CONTENT_TYPES, upper=st.booleans())
 def test_meta_webhook_answers_mutated_signed_bodies_with_2xx_or_4xx(rig: Rig, body: bytes, content_type: str,
                                                                     upper: bool) -> None:
-    from hilft.platforms import meta
+    from hilft.channels.meta import parse as meta
 
     rig.reset()
     signature = meta.sign(body, META_APP_SECRET)
@@ -290,7 +290,7 @@ def test_meta_webhook_answers_mutated_signed_bodies_with_2xx_or_4xx(rig: Rig, bo
        data=st.data())
 def test_meta_webhook_with_a_bad_signature_stores_nothing(rig: Rig, body: bytes, content_type: str,
                                                           data: st.DataObject) -> None:
-    from hilft.platforms import meta
+    from hilft.channels.meta import parse as meta
 
     rig.reset()
     headers = {"Content-Type": content_type}
@@ -333,7 +333,8 @@ def test_handshakes_answer_2xx_or_4xx_and_store_nothing(rig: Rig, params: dict[s
 def test_a_lone_surrogate_escape_is_rejected_not_a_crash(rig: Rig, platform: str, field: str) -> None:
     """JSON may spell a lone UTF-16 surrogate (``\\ud800``), which no UTF-8 store can hold: reject it
     (400) or clean it away (200), never crash on it (500)."""
-    from hilft.platforms import meta, x
+    from hilft.channels.meta import parse as meta
+    from hilft.channels.x import parse as x
 
     rig.reset()
     if platform == "x":
@@ -355,7 +356,7 @@ def test_a_lone_surrogate_escape_is_rejected_not_a_crash(rig: Rig, platform: str
 
 def test_a_valid_delivery_through_the_same_rig_is_stored(rig: Rig) -> None:
     """The rig itself works: an unmutated, correctly signed fixture is stored and scheduled."""
-    from hilft.platforms import x
+    from hilft.channels.x import parse as x
 
     rig.reset()
     body = (FIXTURES / "x" / "aaa_mention.json").read_bytes()

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hilft.channels.x import parse as x
 from hilft.core.errors import MalformedPayload
-from hilft.platforms import x
 from tests.e2e.builders import BRAND_ID, aaa_tweet, brand_reply
 from tests.stack_fixtures import X_SECRET
 

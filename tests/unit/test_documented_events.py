@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
+from hilft.channels.meta import parse as meta
+from hilft.channels.x import parse as x
 from hilft.core.models import AccessRevoked, Deletion, Kind, Mention, ParsedBatch
-from hilft.platforms import meta, x
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 X_BRAND = "1000000001"

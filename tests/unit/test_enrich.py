@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hilft.adapters import meta_client as mc
-from hilft.adapters.outbound import GraphMentionReader
+from hilft.channels.meta import GraphMentionReader
+from hilft.channels.meta import client as mc
 from hilft.core.errors import TransientError
 from hilft.core.ids import mention_doc_id
 from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
@@ -67,7 +67,7 @@ class World:
         self.ingest = IngestService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock)
         # The production adapter turns the Graph client's errors into hilft's: the script raises Meta's.
         self.enrich = EnrichService(store=self.store, scheduler=self.scheduler, policy=self.policy,
-                                    clock=self.clock, reader=GraphMentionReader(self.reader, clock=self.clock))
+                                    clock=self.clock, reader=GraphMentionReader(self.reader))
 
     def page_mention(self, post_id: str = "7300000000000104_840000000000001") -> str:
         mention = Mention(platform=Platform.FACEBOOK, post_id=post_id, kind=Kind.MENTION,
@@ -117,7 +117,8 @@ def test_enrichment_fills_redacts_routes_and_schedules_the_handoff_once():
 
 
 def test_a_rate_limit_reschedules_at_metas_reset_and_changes_nothing_else():
-    world = World(mc.MetaRateLimited(613, None, 400, retry_after=120.0))
+    world = World(mc.MetaRateLimited(613, None, 400, retry_after=120.0,
+                                     retry_at=datetime(2026, 11, 30, 9, 2, tzinfo=UTC)))
     doc_id = world.page_mention()
     task = world.task("enrich")
     assert world.enrich.run(task).outcome == "rate_limited"
@@ -136,7 +137,7 @@ def test_a_graph_outage_is_a_transient_error_so_cloud_tasks_retries():
 
 @pytest.mark.parametrize(("error", "outcome"), [
     (mc.MetaTokenError(190, None, 400), "config_error"),
-    (mc.MetaApiError(100, 33, 400), "unreadable"),
+    (mc.MetaRequestRefused(100, 33, 400), "unreadable"),
 ])
 def test_a_refused_read_leaves_the_post_open_with_its_promise(error, outcome):
     world = World(error)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from fakes.graph_api import CommentReply, FakeGraphApi, PrivateReply, SentMessage, make_graph_api
-from hilft.adapters.meta_client import (
+from hilft.channels.meta.client import (
     MetaApiError,
     MetaClient,
     MetaRateLimited,

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from fakes.x_api import FakeXApi, make_x_api
-from hilft.adapters.x_client import DmNotAllowed, RateLimited, XAuthError, XClient, XRequestRejected
+from hilft.channels.x.client import DmNotAllowed, RateLimited, XAuthError, XClient, XRequestRejected
 
 TOKEN = "fake-user-token"
 CUSTOMER = "1472583690"

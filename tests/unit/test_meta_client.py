@@ -1,4 +1,4 @@
-"""hilft.adapters.meta_client: what goes on the wire, and how Graph's answers map to exceptions."""
+"""hilft.channels.meta.client: what goes on the wire, and how Graph's answers map to exceptions."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import httpx
 import pytest
 import respx
 
-from hilft.adapters.meta_client import (
+from hilft.channels.meta.client import (
     DEFAULT_RETRY_AFTER,
     MetaApiError,
     MetaClient,
     MetaRateLimited,
+    MetaRequestRefused,
     MetaTokenError,
     PrivateReplyRefused,
     RetryableMetaError,
@@ -232,7 +233,7 @@ def test_a_permission_error_on_a_private_reply_is_not_mistaken_for_a_refusal(gra
     graph.post(f"/{PAGE_ID}/messages").mock(return_value=graph_error(403, 10))
     with pytest.raises(MetaApiError) as caught:
         client.private_reply(PAGE_ID, COMMENT_ID, TEXT)
-    assert type(caught.value) is MetaApiError
+    assert type(caught.value) is MetaRequestRefused
 
 
 @pytest.mark.parametrize("response", [
@@ -260,7 +261,7 @@ def test_an_invalid_parameter_is_a_plain_api_error_that_retrying_would_not_cure(
     graph.post(f"/{COMMENT_ID}/comments").mock(return_value=graph_error(400, 100, 33))
     with pytest.raises(MetaApiError) as caught:
         client.reply_comment(COMMENT_ID, "Hallo")
-    assert type(caught.value) is MetaApiError
+    assert type(caught.value) is MetaRequestRefused
     assert (caught.value.code, caught.value.subcode) == (100, 33)
 
 

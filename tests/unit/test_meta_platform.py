@@ -1,4 +1,4 @@
-"""hilft.platforms.meta: subscription handshake, signatures, parsing of Meta's webhook payloads."""
+"""hilft.channels.meta.parse: subscription handshake, signatures, parsing of Meta's webhook payloads."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hilft.channels.meta import parse as meta
 from hilft.core.errors import Forbidden, InvalidSignature, MalformedPayload, MissingSecret
 from hilft.core.models import Deletion, Kind, Mention, ParsedBatch, Platform
-from hilft.platforms import meta
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "meta"
 PAGE_ID = "110000000000001"

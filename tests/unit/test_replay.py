@@ -17,7 +17,7 @@ import pytest
 
 from fakes.base import Response
 from fakes.x_api import FakeXApi
-from hilft.adapters.x_client import ReplayWindowError, parse_replay_time, replay_window
+from hilft.channels.x.client import ReplayWindowError, parse_replay_time, replay_window
 
 SCRIPT = Path(__file__).resolve().parents[2] / "infra" / "scripts" / "replay.py"
 APP_TOKEN = "app-token-do-not-print"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from hilft.adapters.x_client import (
+from hilft.channels.x.client import (
     DmNotAllowed,
     RateLimited,
     ReplyNotAllowed,

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hilft.channels.x import parse as x
 from hilft.core.errors import InvalidSignature, MalformedPayload, MissingSecret
 from hilft.core.models import Deletion, Kind, Mention, ParsedBatch, Platform
-from hilft.platforms import x
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x"
 BRAND = "1000000001"

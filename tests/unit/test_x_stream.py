@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from hilft.channels.x import stream as x_stream
 from hilft.core.errors import MalformedPayload
 from hilft.core.models import Kind, ParsedBatch
-from hilft.platforms import x_stream
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x" / "documented"
 BRAND = frozenset({"1000000001"})

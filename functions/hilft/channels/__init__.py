@@ -46,7 +46,8 @@ GatewayBuilder = Callable[["Settings", "httpx.Client"], Gateway | None]
 _BUILDERS: dict[str, GatewayBuilder] = {}
 
 # Channel packages imported (lazily, on first use) by the composition root.
-CHANNEL_MODULES: tuple[str, ...] = ("hilft.channels.threads", "hilft.channels.bluesky", "hilft.channels.mastodon")
+CHANNEL_MODULES: tuple[str, ...] = ("hilft.channels.x", "hilft.channels.meta", "hilft.channels.threads",
+                                     "hilft.channels.bluesky", "hilft.channels.mastodon")
 
 
 def register(platforms: tuple[str, ...], builder: GatewayBuilder) -> None:
@@ -61,3 +62,15 @@ def build_gateway(platform: str, settings: Settings, http: httpx.Client) -> Gate
             importlib.import_module(module)
     builder = _BUILDERS.get(platform)
     return builder(settings, http) if builder else None
+
+
+def gateway_factory(settings: Settings, http: httpx.Client) -> Callable[[str], Gateway | None]:
+    """The gateways by platform, each built on first use (clients are costly) and then shared."""
+    cache: dict[str, Gateway | None] = {}
+
+    def gateway(platform: str) -> Gateway | None:
+        if platform not in cache:
+            cache[platform] = build_gateway(platform, settings, http)
+        return cache[platform]
+
+    return gateway

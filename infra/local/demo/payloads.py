@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from hilft.channels.meta import parse as meta
 from hilft.channels.threads import parse as threads
-from hilft.platforms import meta, x
+from hilft.channels.x import parse as x
 
 BRAND_X_ID = "1000000001"
 BRAND_X_HANDLE = "Telekom_hilft"

@@ -5,10 +5,12 @@ graph.facebook.com accepts like the ``access_token`` parameter but keeps the tok
 URLs, proxy logs and exception messages. With ``app_secret`` set, every call also carries
 ``appsecret_proof`` (HMAC-SHA256 of the token), which apps with "Require App Secret" need.
 
-Errors map to a small tree: ``MetaRateLimited`` and ``RetryableMetaError`` (try again later),
-``MetaTokenError`` (the token is invalid: an operator must act), ``PrivateReplyRefused`` (Meta
-will never take this private reply: do not retry), else ``MetaApiError``. Messages carry
-status and codes only, never tokens or text.
+Errors map to a small tree that is hilft's own, as X's client does: ``MetaRateLimited`` is a
+``PlatformRateLimited`` (``retry_at`` from ``Retry-After`` through ``channels.http_errors``, else
+Meta's usage headers), ``RetryableMetaError`` a ``PlatformUnavailable`` (try again later),
+``MetaTokenError`` a ``PlatformConfigError`` (an operator must act), ``PrivateReplyRefused`` a
+``PrivateChannelRefused`` (Meta will never take this private reply), anything else a
+``PlatformRefused``. Messages carry status and codes only, never tokens or text.
 """
 
 from __future__ import annotations
@@ -17,12 +19,21 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from hilft.core.errors import HilftError, TransientError
+from hilft.channels.http_errors import retry_at
+from hilft.core.errors import (
+    HilftError,
+    PlatformConfigError,
+    PlatformRateLimited,
+    PlatformRefused,
+    PlatformUnavailable,
+    PrivateChannelRefused,
+)
 
 DEFAULT_BASE_URL = "https://graph.facebook.com/v21.0"
 DEFAULT_COMMENT_FIELDS = ("id", "message", "from", "created_time", "parent")
@@ -57,7 +68,10 @@ _FIELD = re.compile(r"[A-Za-z0-9_.{}(),]{1,64}")
 
 
 class MetaApiError(HilftError):
-    """A Graph API call failed. ``code``/``subcode`` are Graph's, ``status`` the HTTP status."""
+    """A Graph API call failed. ``code``/``subcode`` are Graph's, ``status`` the HTTP status.
+
+    Sets no ``http_status`` of its own: each subclass keeps the one of its hilft error class.
+    """
 
     public_message = "Meta Graph API call failed"
 
@@ -67,33 +81,40 @@ class MetaApiError(HilftError):
         self.subcode = subcode
         self.status = status
         self.fbtrace_id = fbtrace_id  # quote it to Meta support; safe to log
-        super().__init__(f"{self.public_message} (status={status}, code={code}, subcode={subcode})")
+        # Not super(): the hilft classes mixed in below take other arguments (``retry_at``).
+        HilftError.__init__(self, f"{self.public_message} (status={status}, code={code}, subcode={subcode})")
 
 
-class RetryableMetaError(MetaApiError, TransientError):
+class MetaRequestRefused(MetaApiError, PlatformRefused):
+    """Any other refusal: the same request will not succeed later."""
+
+
+class RetryableMetaError(MetaApiError, PlatformUnavailable):
     """Graph is down or timed out: the same call may succeed later."""
 
     public_message = "Meta Graph API temporarily unavailable"
 
 
-class MetaRateLimited(RetryableMetaError):
-    """Graph throttles us; ``retry_after`` (seconds) is Meta's hint or a conservative default."""
+class MetaRateLimited(RetryableMetaError, PlatformRateLimited):
+    """Graph throttles us; ``retry_after`` (seconds) is Meta's hint or a conservative default,
+    ``retry_at`` the moment it names (now + ``retry_after`` unless given)."""
 
     public_message = "Meta Graph API rate limit reached"
 
     def __init__(self, code: int | None, subcode: int | None, status: int | None, *,
-                 retry_after: float, fbtrace_id: str | None = None) -> None:
+                 retry_after: float, retry_at: datetime | None = None, fbtrace_id: str | None = None) -> None:
         self.retry_after = retry_after
         super().__init__(code, subcode, status, fbtrace_id=fbtrace_id)
+        self.retry_at = retry_at or datetime.now(UTC) + timedelta(seconds=retry_after)
 
 
-class MetaTokenError(MetaApiError):
+class MetaTokenError(MetaApiError, PlatformConfigError):
     """The Page access token is invalid or expired: retrying cannot help, an operator must act."""
 
     public_message = "Meta access token rejected"
 
 
-class PrivateReplyRefused(MetaApiError):
+class PrivateReplyRefused(MetaApiError, PrivateChannelRefused):
     """Meta will not take a private reply to this comment (``reason`` says why); never retry."""
 
     public_message = "Meta refused the private reply"
@@ -108,12 +129,14 @@ class MetaClient:
     """A thin, synchronous Graph API client. Create once per instance and reuse (connection pool)."""
 
     def __init__(self, base_url: str, page_access_token: str, *, http: httpx.Client | None = None,
-                 timeout: float = 10.0, app_secret: str | None = None) -> None:
+                 timeout: float = 10.0, app_secret: str | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         if not page_access_token:
             raise ValueError("a Page access token is required")
         self._base_url = base_url.rstrip("/")
         self._token = page_access_token
         self._timeout = timeout
+        self._clock = clock
         self._owns_http = http is None
         self._http = http or httpx.Client(timeout=timeout)
         self._proof = (hmac.new(app_secret.encode(), page_access_token.encode(), hashlib.sha256).hexdigest()
@@ -127,7 +150,7 @@ class MetaClient:
     def private_reply(self, page_id: str, comment_id: str, text: str) -> str:
         """Send the author of a Page post or comment one private Messenger message; its message id.
 
-        Meta allows one per comment, within 7 days (see ``hilft.platforms.meta.private_reply_allowed``).
+        Meta allows one per comment, within 7 days (see ``hilft.channels.meta.parse.private_reply_allowed``).
         """
         body = {"recipient": {"comment_id": _node(comment_id)}, "message": {"text": _text(text)}}
         return self._message_id(self._post(f"{_node(page_id)}/messages", body, private_reply=True))
@@ -206,7 +229,7 @@ class MetaClient:
         body = self._send("GET", _node(ig_user_id), params={"fields": spec})
         found = body.get(edge)
         if not isinstance(found, dict):
-            raise MetaApiError(None, None, 200)
+            raise MetaRequestRefused(None, None, 200)
         return found
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -244,20 +267,20 @@ class MetaClient:
         body = _json_or_none(response)
         if response.is_success and isinstance(body, dict) and "error" not in body:
             return body
-        raise _error_for(response, body, private_reply=private_reply)
+        raise _error_for(response, body, private_reply=private_reply, now=self._clock())
 
     @staticmethod
     def _message_id(body: Mapping[str, Any]) -> str:
         message_id = body.get("message_id")
         if not isinstance(message_id, str):
-            raise MetaApiError(None, None, 200)
+            raise MetaRequestRefused(None, None, 200)
         return message_id
 
     @staticmethod
     def _created_id(body: Mapping[str, Any]) -> str:
         created = body.get("id")
         if not isinstance(created, str):
-            raise MetaApiError(None, None, 200)
+            raise MetaRequestRefused(None, None, 200)
         return created
 
 
@@ -284,7 +307,7 @@ def _json_or_none(response: httpx.Response) -> Any:
         return None
 
 
-def _error_for(response: httpx.Response, body: Any, *, private_reply: bool) -> MetaApiError:
+def _error_for(response: httpx.Response, body: Any, *, private_reply: bool, now: datetime) -> MetaApiError:
     """Classify a failed call by Graph's error object, falling back to the HTTP status."""
     error = body.get("error") if isinstance(body, dict) else None
     error = error if isinstance(error, dict) else {}
@@ -296,15 +319,17 @@ def _error_for(response: httpx.Response, body: Any, *, private_reply: bool) -> M
         return MetaTokenError(code, subcode, status, fbtrace_id=trace)
     rate_limited = code in RATE_LIMIT_CODES or (code is not None and code in _BUSINESS_USE_CASE_RATE_LIMITS)
     if rate_limited or status == 429:
-        return MetaRateLimited(code, subcode, status, retry_after=_retry_after(response.headers),
-                               fbtrace_id=trace)
+        wait = _retry_after(response.headers)
+        when = (retry_at(response.headers, now) if response.headers.get("retry-after")
+                else now + timedelta(seconds=wait))
+        return MetaRateLimited(code, subcode, status, retry_after=wait, retry_at=when, fbtrace_id=trace)
     if private_reply and code is not None:
         reason = PRIVATE_REPLY_REFUSALS.get((code, subcode)) or PRIVATE_REPLY_REFUSALS.get((code, None))
         if reason:
             return PrivateReplyRefused(code, subcode, status, reason=reason, fbtrace_id=trace)
     if status >= 500 or code in TRANSIENT_CODES or error.get("is_transient") is True:
         return RetryableMetaError(code, subcode, status, fbtrace_id=trace)
-    return MetaApiError(code, subcode, status, fbtrace_id=trace)
+    return MetaRequestRefused(code, subcode, status, fbtrace_id=trace)
 
 
 def _retry_after(headers: httpx.Headers) -> float:

@@ -370,7 +370,7 @@ def parse(body: bytes, *, brand_user_ids: frozenset[str]) -> ParsedBatch:
     document = jsonbody.loads(body)
     if not isinstance(document, dict):
         raise MalformedPayload("body is not a JSON object")
-    from hilft.platforms import x_stream  # Filtered Stream deliveries: the radar on X (issue 17)
+    from hilft.channels.x import stream as x_stream  # Filtered Stream deliveries: the radar on X (issue 17)
 
     if x_stream.is_stream_delivery(document):
         return x_stream.parse_document(document, brand_user_ids=brand_user_ids)

@@ -26,12 +26,12 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from hilft.channels.x.parse import _IncludedPost, _Shape
+from hilft.channels.x.parse import _V2Post as _Post
+from hilft.channels.x.parse import _V2User as _User
 from hilft.core import jsonbody
 from hilft.core.errors import MalformedPayload
 from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
-from hilft.platforms.x import _IncludedPost, _Shape
-from hilft.platforms.x import _V2Post as _Post
-from hilft.platforms.x import _V2User as _User
 
 _HANDLE = re.compile(r"[A-Za-z0-9_]{1,50}")
 MAX_TAG = 128

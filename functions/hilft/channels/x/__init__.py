@@ -1,0 +1,58 @@
+"""X: webhooks in (Account Activity / X Activity API in ``x_webhook``, Filtered Stream for the
+radar), replies and DMs out.
+
+``parse`` is the pure part (CRC, signature, Account Activity and X Activity API envelopes → core
+models), ``stream`` the pure Filtered Stream part (rules from the policy's radar, stream
+deliveries), ``client`` the X API v2 (replies, DMs, rules, replay). The gateway below is what the
+services see; X's client already raises hilft's ``Platform*`` errors, so it only picks the calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from hilft.channels import Capabilities, register
+from hilft.core.document import MentionDoc, as_doc
+from hilft.core.errors import PrivateChannelRefused
+
+if TYPE_CHECKING:
+    import httpx
+
+    from hilft.channels.x.client import XClient
+    from hilft.settings import Settings
+
+PLATFORMS = ("x",)
+CAPABILITIES = Capabilities(delivery="webhook", can_reply=True, can_dm=True, can_fetch=False)
+
+
+class XGateway:
+    capabilities = CAPABILITIES
+
+    def __init__(self, client: XClient) -> None:
+        self.client = client
+
+    def send_private(self, post: MentionDoc | Mapping[str, Any], text: str, now: datetime) -> str:
+        author = as_doc(post).author_id
+        if not author:
+            raise PrivateChannelRefused("x: author unknown")
+        return self.client.send_dm(author, text)
+
+    def public_reply(self, post: MentionDoc | Mapping[str, Any], text: str) -> str:
+        doc = as_doc(post)
+        handle = doc.author_handle
+        body = f"@{handle} {text}" if handle and not text.startswith("@") else text
+        # An edited post lives on under its newest id; a reply goes to the version people see.
+        return self.client.reply(doc.latest_post_id or doc.post_id, body)
+
+
+def build(settings: Settings, http: httpx.Client) -> XGateway | None:
+    if not settings.x_user_access_token:
+        return None
+    from hilft.channels.x.client import XClient
+
+    return XGateway(XClient(settings.x_api_base_url, settings.x_user_access_token, http=http))
+
+
+register(PLATFORMS, build)
