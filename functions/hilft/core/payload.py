@@ -6,11 +6,24 @@ from __future__ import annotations
 import re
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hilft.core.errors import MalformedPayload
 
 ShapeT = TypeVar("ShapeT", bound=BaseModel)
+
+
+class StrictShape(BaseModel):
+    """Base of the platforms' payload shapes: types exactly as documented, unknown fields ignored."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+def numeric_id(value: Any) -> Any:
+    """An id sent as a JSON number (older Meta captures) is accepted as its digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**30:
+        return str(value)
+    return value
 
 
 def validate_shape(model: type[ShapeT], raw: Any, where: str, platform: str) -> ShapeT:

@@ -20,27 +20,23 @@ with ``needs_enrichment`` and the service fetches text and author from the Graph
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, Field
 
+from hilft.channels import hub
 from hilft.core import jsonbody
-from hilft.core.errors import Forbidden, InvalidSignature, MalformedPayload, MissingSecret
+from hilft.core.errors import MalformedPayload
 from hilft.core.models import AccessRevoked, Author, Deletion, Kind, Mention, ParsedBatch, Platform
+from hilft.core.payload import StrictShape, numeric_id, validate_shape
 from hilft.core.payload import clean_optional as _clean_optional
 from hilft.core.payload import clean_text as _clean
 from hilft.core.payload import loggable_name as _name
-from hilft.core.payload import validate_shape
 
-SIGNATURE_HEADER = "X-Hub-Signature-256"
-_SIGNATURE_PREFIX = "sha256="
-# Meta's challenge is a number; refusing anything else keeps us from echoing markup back.
-_CHALLENGE = re.compile(r"[A-Za-z0-9._-]{1,512}")
+SIGNATURE_HEADER = hub.SIGNATURE_HEADER
 
 # Meta's rules for private replies (Messenger and Instagram "Private Replies").
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
@@ -65,43 +61,16 @@ _REMOVE_VERBS = frozenset({"remove", "delete"})
 
 
 def verify_subscription(params: Mapping[str, str], verify_token: str | None) -> str:
-    """Answer Meta's subscription handshake (GET ``hub.mode``/``hub.verify_token``/``hub.challenge``).
-
-    Returns the challenge to echo back. Fails closed: no configured token is a server error,
-    a wrong token or mode is ``Forbidden``.
-    """
-    if not verify_token:
-        raise MissingSecret("META_VERIFY_TOKEN is not configured")
-    offered = params.get("hub.verify_token") or ""
-    challenge = params.get("hub.challenge") or ""
-    token_matches = hmac.compare_digest(offered.encode(), verify_token.encode())
-    if params.get("hub.mode") != "subscribe" or not token_matches:
-        raise Forbidden("subscription verification failed")
-    if not _CHALLENGE.fullmatch(challenge):
-        raise Forbidden("subscription verification failed")
-    return challenge
-
-
-def sign(body: bytes, app_secret: str) -> str:
-    """The ``X-Hub-Signature-256`` value Meta sends for ``body`` (used by tests and fakes)."""
-    digest = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return _SIGNATURE_PREFIX + digest
+    """Answer Meta's subscription handshake; the challenge to echo back (``channels.hub``)."""
+    return hub.verify_subscription(params, verify_token, variable="META_VERIFY_TOKEN")
 
 
 def verify_signature(body: bytes, header_value: str | None, app_secret: str | None) -> None:
-    """Check ``X-Hub-Signature-256`` over the raw request bytes.
+    """Check ``X-Hub-Signature-256`` with the Meta app's secret (``channels.hub``)."""
+    hub.verify_signature(body, header_value, app_secret, variable="META_APP_SECRET")
 
-    Hash exactly the bytes received: Meta escapes non-ASCII (``\\u00fc``) and slashes, so a
-    re-serialised JSON document would not match.
-    """
-    if not app_secret:
-        raise MissingSecret("META_APP_SECRET is not configured")
-    if not header_value:
-        raise InvalidSignature("missing X-Hub-Signature-256")
-    expected = sign(body, app_secret).encode()
-    offered = header_value.strip().encode("utf-8", "replace")
-    if not hmac.compare_digest(expected, offered.lower()):
-        raise InvalidSignature()
+
+sign = hub.sign
 
 
 # -- private replies ----------------------------------------------------------------------
@@ -136,37 +105,28 @@ def private_reply_allowed(
 # -- envelope models, pinned to Meta's documented shapes ----------------------------------
 
 
-def _numeric_id(value: Any) -> Any:
-    """Older Messenger deliveries carry ids as JSON numbers: accept a non-negative integer as its digits."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**30:
-        return str(value)
-    return value
-
-
 # An account or participant id: a string, or (older captures) a non-negative number normalised to one.
-_AccountId = Annotated[str, BeforeValidator(_numeric_id), Field(min_length=1, max_length=128)]
+_AccountId = Annotated[str, BeforeValidator(numeric_id), Field(min_length=1, max_length=128)]
 
 
-class _Shape(BaseModel):
-    # strict: a comment id that is a number or a timestamp that is a string is not Meta's shape.
-    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+# strict: a comment id that is a number or a timestamp that is a string is not Meta's shape.
 
 
-ShapeT = TypeVar("ShapeT", bound=_Shape)
+ShapeT = TypeVar("ShapeT", bound=StrictShape)
 
 
-class _Actor(_Shape):
+class _Actor(StrictShape):
     id: str
     name: str | None = None
     username: str | None = None
 
 
-class _Change(_Shape):
+class _Change(StrictShape):
     field: str
     value: Any = None
 
 
-class _Entry(_Shape):
+class _Entry(StrictShape):
     id: _AccountId
     time: EpochSecondsOrMillis | None = None
     changes: list[_Change] = []
@@ -180,12 +140,12 @@ class _Entry(_Shape):
 _ENTRY_KEYS = frozenset({"id", "uid", "time", "changes", "messaging", "standby", "field", "value"})
 
 
-class _Envelope(_Shape):
+class _Envelope(StrictShape):
     object: str
     entry: list[_Entry]
 
 
-class _FeedValue(_Shape):
+class _FeedValue(StrictShape):
     """Page ``feed`` change: ``item`` (comment, post, status, reaction…) and ``verb``."""
 
     item: str
@@ -198,7 +158,7 @@ class _FeedValue(_Shape):
     created_time: EpochSeconds | None = None
 
 
-class _PageMentionValue(_Shape):
+class _PageMentionValue(StrictShape):
     """Page ``mention``: someone mentioned the Page in a post or comment."""
 
     item: str
@@ -211,11 +171,11 @@ class _PageMentionValue(_Shape):
     created_time: EpochSeconds | None = None
 
 
-class _IgMedia(_Shape):
+class _IgMedia(StrictShape):
     id: str
 
 
-class _IgCommentValue(_Shape):
+class _IgCommentValue(StrictShape):
     """Instagram ``comments``: a comment on the brand's media (no timestamp in the payload)."""
 
     id: str
@@ -225,22 +185,22 @@ class _IgCommentValue(_Shape):
     parent_id: str | None = None
 
 
-class _IgMentionValue(_Shape):
+class _IgMentionValue(StrictShape):
     """Instagram ``mentions``: the brand @mentioned in a caption (media_id) or a comment."""
 
     media_id: str
     comment_id: str | None = None
 
 
-class _Participant(_Shape):
+class _Participant(StrictShape):
     id: _AccountId
 
 
-class _ReplyTo(_Shape):
+class _ReplyTo(StrictShape):
     mid: str | None = None
 
 
-class _Message(_Shape):
+class _Message(StrictShape):
     mid: str
     text: str | None = None
     is_echo: bool = False
@@ -248,7 +208,7 @@ class _Message(_Shape):
     reply_to: _ReplyTo | None = None
 
 
-class _MessagingEvent(_Shape):
+class _MessagingEvent(StrictShape):
     sender: _Participant
     recipient: _Participant
     timestamp: EpochMillis

@@ -26,26 +26,23 @@ documented payloads raises ``MalformedPayload`` and only that. Meta's documentat
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, Field
 
+from hilft.channels import hub
 from hilft.core import jsonbody
-from hilft.core.errors import Forbidden, InvalidSignature, MalformedPayload, MissingSecret
+from hilft.core.errors import MalformedPayload
 from hilft.core.models import AccessRevoked, Author, Deletion, Kind, Mention, ParsedBatch, Platform
+from hilft.core.payload import StrictShape, numeric_id, validate_shape
 from hilft.core.payload import clean_optional as _clean_optional
 from hilft.core.payload import clean_text as _clean
 from hilft.core.payload import loggable_name as _name
-from hilft.core.payload import validate_shape
 
-SIGNATURE_HEADER = "X-Hub-Signature-256"
-_SIGNATURE_PREFIX = "sha256="
-_CHALLENGE = re.compile(r"[A-Za-z0-9._-]{1,512}")  # never echo markup back
+SIGNATURE_HEADER = hub.SIGNATURE_HEADER
 UNKNOWN_AUTHOR_ID = "unknown"
 _MAX_EPOCH_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z
 # Permalinks the board may link to: Threads' own hosts only (a payload-chosen URL is never trusted).
@@ -56,79 +53,46 @@ _PERMALINK = re.compile(r"https://(?:www\.)?threads\.(?:net|com)/[A-Za-z0-9@._/-
 
 
 def verify_subscription(params: Mapping[str, str], verify_token: str | None) -> str:
-    """Answer Meta's subscription check (GET ``hub.mode``/``hub.verify_token``/``hub.challenge``).
-
-    Returns the challenge to echo. Fails closed: no configured token is a server error, a wrong
-    token, mode or challenge is ``Forbidden``.
-    """
-    if not verify_token:
-        raise MissingSecret("THREADS_VERIFY_TOKEN is not configured")
-    offered = params.get("hub.verify_token") or ""
-    challenge = params.get("hub.challenge") or ""
-    token_matches = hmac.compare_digest(offered.encode(), verify_token.encode())
-    if params.get("hub.mode") != "subscribe" or not token_matches or not _CHALLENGE.fullmatch(challenge):
-        raise Forbidden("subscription verification failed")
-    return challenge
-
-
-def sign(body: bytes, app_secret: str) -> str:
-    """The ``X-Hub-Signature-256`` value Meta sends for ``body`` (used by tests and fakes)."""
-    return _SIGNATURE_PREFIX + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    """Answer Meta's subscription check for the Threads app; the challenge to echo back."""
+    return hub.verify_subscription(params, verify_token, variable="THREADS_VERIFY_TOKEN")
 
 
 def verify_signature(body: bytes, header_value: str | None, app_secret: str | None) -> None:
-    """Check ``X-Hub-Signature-256`` over the raw request bytes with the Threads app secret.
+    """Check ``X-Hub-Signature-256`` with the Threads app's secret (not the Meta app's)."""
+    hub.verify_signature(body, header_value, app_secret, variable="THREADS_APP_SECRET")
 
-    Hash exactly the bytes received (Meta escapes slashes and non-ASCII; a re-serialised
-    document would not match). No secret configured: ``MissingSecret`` (fail closed).
-    """
-    if not app_secret:
-        raise MissingSecret("THREADS_APP_SECRET is not configured")
-    if not header_value:
-        raise InvalidSignature("missing X-Hub-Signature-256")
-    expected = sign(body, app_secret).encode()
-    offered = header_value.strip().encode("utf-8", "replace")
-    if not hmac.compare_digest(expected, offered.lower()):
-        raise InvalidSignature()
+
+sign = hub.sign
 
 
 # -- envelope models, pinned to Meta's documented shapes ----------------------------------
 
 
-def _numeric_id(value: Any) -> Any:
-    """An id sent as a JSON number is accepted as its digits."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**30:
-        return str(value)
-    return value
-
-
-_Id = Annotated[str, BeforeValidator(_numeric_id), Field(min_length=1, max_length=128,
+_Id = Annotated[str, BeforeValidator(numeric_id), Field(min_length=1, max_length=128,
                                                          pattern=r"^[A-Za-z0-9_-]+$")]
 _Text = Annotated[str, Field(max_length=100_000)]
 
 
-class _Shape(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
 
 
-ShapeT = TypeVar("ShapeT", bound=_Shape)
+ShapeT = TypeVar("ShapeT", bound=StrictShape)
 
 
-class _Ref(_Shape):
+class _Ref(StrictShape):
     id: _Id
 
 
-class _RootPost(_Shape):
+class _RootPost(StrictShape):
     id: _Id
     owner_id: _Id | None = None
     username: _Text | None = None
 
 
-class _Owner(_Shape):
+class _Owner(StrictShape):
     owner_id: _Id
 
 
-class _Media(_Shape):
+class _Media(StrictShape):
     """A Threads media object as ``replies``, ``mentions`` and ``publish`` carry it."""
 
     id: _Id
@@ -142,19 +106,19 @@ class _Media(_Shape):
     root_post: _RootPost | None = None
 
 
-class _Deleted(_Shape):
+class _Deleted(StrictShape):
     id: _Id
     owner: _Owner | None = None
     deleted_at: _Text | None = None
     username: _Text | None = None
 
 
-class _Values(_Shape):
+class _Values(StrictShape):
     field: Annotated[str, Field(max_length=200)]
     value: Any = None
 
 
-class _Envelope(_Shape):
+class _Envelope(StrictShape):
     app_id: _Id
     topic: Annotated[str, Field(max_length=200)]
     target_id: _Id
