@@ -103,13 +103,13 @@ class App:
 
     @cached_property
     def deadline_service(self) -> DeadlineService:
-        from hilft.service.incidents import FoldingDeadlineService  # a DeadlineService that folds storms
+        from hilft.service.deadlines import DeadlineService
 
-        return FoldingDeadlineService(incidents=self.incident_service,
-                                      store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
-                                      sinks=self.sinks, board_url=self.settings.board_url,
-                                      claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds),
-                                      sweep_grace=timedelta(seconds=self.settings.sweep_grace_seconds))
+        return DeadlineService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
+                               sinks=self.sinks, board_url=self.settings.board_url,
+                               claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds),
+                               sweep_grace=timedelta(seconds=self.settings.sweep_grace_seconds),
+                               folder=self.incident_service)  # storm folding: its AlertFolder hook
 
     @cached_property
     def incident_service(self) -> IncidentService:

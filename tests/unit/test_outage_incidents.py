@@ -1,7 +1,7 @@
 """Incidents from stored posts: the scheduled evaluation, incident documents and alerts, storm folding.
 
 Services run on the in-memory store and scheduler (tests/unit/memory.py), the real IngestService
-and a DeadlineService that folds (``FoldingDeadlineService``).
+and a DeadlineService whose ``AlertFolder`` hook is the incident service (as app.py wires it).
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 
 from hilft.core import outage
+from hilft.core.alerts import Alert, AlertAction
 from hilft.core.incident_alerts import IncidentEvent
 from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
 from hilft.core.policy import parse_policy
-from hilft.service.incidents import INCIDENTS, INCIDENTS_OPEN, OUTAGE_STATE, FoldingDeadlineService, IncidentService
+from hilft.service.deadlines import DeadlineService
+from hilft.service.incidents import INCIDENTS, INCIDENTS_OPEN, OUTAGE_STATE, IncidentService
 from hilft.service.ingest import IngestService
 from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore, RecordingSink
 
@@ -118,9 +120,9 @@ class World:
         self.incidents = IncidentService(store=self.store, queries=Queries(self.store), scheduler=self.scheduler,
                                          policy=self.policy, clock=self.clock, sinks=self.incident_sinks,
                                          board_url="https://board.example/")
-        self.deadlines = FoldingDeadlineService(incidents=self.incidents, store=self.store, scheduler=self.scheduler,
-                                                policy=self.policy, clock=self.clock, sinks=self.post_sinks,
-                                                claim_ttl=timedelta(seconds=60))
+        self.deadlines = DeadlineService(store=self.store, scheduler=self.scheduler, policy=self.policy,
+                                         clock=self.clock, sinks=self.post_sinks, claim_ttl=timedelta(seconds=60),
+                                         folder=self.incidents)
         self.sequence = 0
 
     def post(self, text: str, n: int = 1) -> None:
@@ -249,6 +251,33 @@ def test_a_storm_of_300_due_posts_of_an_incident_is_at_most_three_messages_per_s
     per_post = Counter(alert.doc_id for sink in world.post_sinks.values() for alert in sink.sent if alert.level >= 1)
     outside = [doc_id for doc_id, d in world.store.data["mentions"].items() if not d.get("incident_id")]
     assert set(per_post) == set(outside) and len(outside) == 1
+
+
+def test_as_the_deadline_services_folder_the_incident_takes_only_its_members_trigger_alerts() -> None:
+    world = World()
+    for _ in range(5):
+        world.post(BURST, 2)
+        world.advance(10)
+    world.advance(25)
+    assert len(world.incident_docs()) == 1
+    world.post(BURST, 1)
+    world.post("Festnetz geht, aber die Rechnung stimmt nicht", 1)
+    world.advance(30)
+    mentions = world.store.data["mentions"]
+    member = max((item for item in mentions.items() if "Bonn" in item[1]["text"]),
+                 key=lambda item: item[1]["received_at"])  # the post after the incident opened
+    outsider = next(item for item in mentions.items() if "Rechnung" in item[1]["text"])
+
+    def alert(doc_id: str, action: AlertAction) -> Alert:
+        return Alert(action=action, level=1, platform="x", post_id="1", doc_id=doc_id, author_handle="kunde",
+                     excerpt=mentions[doc_id]["text"], due_at=world.clock(), now=world.clock(), url=None,
+                     board_url=None)
+
+    assert world.incidents.fold_alert(alert(outsider[0], AlertAction.TRIGGER), outsider[1]) is False
+    for action in (AlertAction.RESOLVE, AlertAction.ACKNOWLEDGE):
+        assert world.incidents.fold_alert(alert(member[0], action), member[1]) is False
+    assert world.incidents.fold_alert(alert(member[0], AlertAction.TRIGGER), member[1]) is True
+    assert mentions[member[0]]["incident_id"] in world.incident_docs()
 
 
 @pytest.mark.slow

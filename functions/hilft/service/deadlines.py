@@ -5,6 +5,11 @@ the same post. Per post and level each sink gets one alert: a claim with an expi
 before sending (``alerts.<level>.state = in_progress``), the sinks that accepted are recorded,
 and ``sent`` is written at the end. A retry after a failed send sends only what is missing; a
 retry after success sends nothing.
+
+Storm folding hooks in through ``AlertFolder``: before a post's warning/overdue alert goes to its
+sinks, the folder may take it into a bigger alert (the post's outage incident,
+``IncidentService``); then nothing is sent for the post itself and its claim is recorded as sent
+(escalation continues as usual). Without a folder (``NO_FOLDING``) every alert is sent.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from hilft.core import document, ids
 from hilft.core.alerts import Alert, AlertAction
@@ -30,6 +35,31 @@ log = get_logger("hilft.deadline")
 SWEEP_GRACE = timedelta(seconds=60)
 _POOL_LOCK = threading.Lock()
 SINK_THREADS = 32  # one pool per instance: threads start on demand and are reused across alerts
+
+
+class AlertFolder(Protocol):
+    """The deadline service's one extension point: may this trigger alert go into a bigger one?
+
+    ``fold_alert`` is called once per claimed warning/overdue alert that still has sinks to reach, after
+    the claim is written and before anything is sent, with the alert and the post as stored when it
+    was claimed (no second read). True: the folder took the alert (sent it, or will, in its own
+    message); the deadline service sends nothing for it and records the level as sent. False: the
+    alert goes to its sinks as usual. Exceptions propagate (a ``TransientError`` makes Cloud Tasks
+    retry the task; the claim keeps a retry from sending twice). Resolve and acknowledge notes are
+    never offered.
+    """
+
+    def fold_alert(self, alert: Alert, post: Mapping[str, Any]) -> bool: ...
+
+
+class NoFolding:
+    """The default folder: every alert is sent on its own."""
+
+    def fold_alert(self, alert: Alert, post: Mapping[str, Any]) -> bool:
+        return False
+
+
+NO_FOLDING: AlertFolder = NoFolding()
 
 
 @dataclass
@@ -53,8 +83,9 @@ class DeadlineService:
     def __init__(self, *, store: Store, scheduler: Scheduler, policy: Policy, clock: Clock,
                  sinks: Mapping[str, AlertSink], board_url: str | None = None,
                  claim_ttl: timedelta = timedelta(seconds=120),
-                 sweep_grace: timedelta = SWEEP_GRACE) -> None:
+                 sweep_grace: timedelta = SWEEP_GRACE, folder: AlertFolder = NO_FOLDING) -> None:
         self.sweep_grace = sweep_grace
+        self.folder = folder
         self.store = store
         self.scheduler = scheduler
         self.policy = policy
@@ -119,7 +150,13 @@ class DeadlineService:
         already = set(doc.alert_state(level).get("sinks_sent") or [])
         wanted = [name for name in self.policy.escalation.sinks_for(level) if name in self.sinks]
         alert = self._alert_for(doc_id, doc, level, AlertAction.TRIGGER, now)
-        sent, failed = self._send(alert, [n for n in wanted if n not in already])
+        missing: list[str] = [n for n in wanted if n not in already]
+        sent: list[str] = []
+        failed: list[str] = []
+        if missing and self.folder.fold_alert(alert, snap.data):
+            log.info("alert folded into incident", doc_id=doc_id, level=level)
+        else:
+            sent, failed = self._send(alert, missing)
         sinks_sent = sorted(already | set(sent))
 
         updates: dict[str, Any] = {}

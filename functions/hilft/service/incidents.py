@@ -34,7 +34,8 @@ the first post at an escalation level claims ``incident_alerts/{incident}-{level
 exactly one wins) and sends one message per sink with the count and the oldest due
 time; one follow-up ``fold_window`` later sends the final count if it grew. So 300 posts due in
 the same second are at most two messages per sink per level, not 300. Posts outside any incident
-keep their own alerts.
+keep their own alerts. The deadline service asks through its ``AlertFolder`` hook
+(``IncidentService.fold_alert``, wired in app.py); it knows nothing of incidents.
 """
 
 from __future__ import annotations
@@ -56,7 +57,6 @@ from hilft.core.models import Kind, Status
 from hilft.core.outage import DetectorState, Signal, Verdict
 from hilft.core.policy import Policy
 from hilft.logs import get_logger
-from hilft.service.deadlines import DeadlineService
 from hilft.service.ports import MENTIONS, Clock, Scheduler, Snapshot, Store
 
 log = get_logger("hilft.incidents")
@@ -486,6 +486,14 @@ class IncidentService:
         last_incident = self._activity[1]
         return last_incident is not None and now - last_incident <= FOLD_MEMORY
 
+    def fold_alert(self, alert: Alert, post: Mapping[str, Any]) -> bool:
+        """``DeadlineService``'s ``AlertFolder`` hook (wired in app.py as its ``folder``): a post's
+        warning/overdue alert goes into its incident's alert when the post belongs to one. Posts
+        naming no outage cost no read (``may_fold``)."""
+        if alert.action is not AlertAction.TRIGGER or not self.may_fold(alert.excerpt):
+            return False
+        return self.fold(alert.doc_id, post, alert.level)
+
     def fold(self, doc_id: str, data: Mapping[str, Any], level: int) -> bool:
         """True when the post's alert at ``level`` went (or goes) into its incident's alert instead."""
         if not (self.enabled and self.policy.outage.fold_alerts) or not self.sinks:
@@ -659,21 +667,3 @@ class IncidentService:
             log.warning("sweep: outage evaluation will run again")
             return {"incidents_errors": 1}
         return {f"incidents_{k}": v for k, v in result.items() if isinstance(v, int) and k != "through_slot"}
-
-
-class FoldingDeadlineService(DeadlineService):
-    """``DeadlineService`` whose warning/overdue alerts of a post in an open incident go into the
-    incident's alert (``IncidentService.fold``); everything else is unchanged."""
-
-    def __init__(self, *, incidents: IncidentService | None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.incidents = incidents
-
-    def _send(self, alert: Alert, names: list[str]) -> tuple[list[str], list[str]]:
-        if (self.incidents is not None and alert.action is AlertAction.TRIGGER and names
-                and self.incidents.may_fold(alert.excerpt)):  # no extra read for posts naming no outage
-            snap = self.store.get(MENTIONS, alert.doc_id)
-            if snap is not None and self.incidents.fold(alert.doc_id, snap.data, alert.level):
-                log.info("alert folded into incident", doc_id=alert.doc_id, level=alert.level)
-                return [], []
-        return super()._send(alert, names)
