@@ -78,6 +78,21 @@ def secrets_of(target: str) -> frozenset[str]:
     return frozenset(functions[target]["secrets"])  # type: ignore[index]
 
 
+@cache
+def terraform_variable(name: str) -> str:
+    """A variable of infra/variables.tf as Terraform takes it here: ``TF_VAR_<name>``, else its default."""
+    if f"TF_VAR_{name}" in os.environ:
+        return os.environ[f"TF_VAR_{name}"]
+    import hcl2  # a dev dependency: the local stack runs from the dev virtualenv
+
+    with (ROOT / "infra" / "variables.tf").open() as handle:
+        for block in hcl2.load(handle).get("variable", []):
+            for key, body in block.items():  # python-hcl2 8.x keeps names and strings quoted
+                if key.strip('"') == name:
+                    return str(body["default"]).strip('"')
+    raise KeyError(f"infra/variables.tf has no variable {name}")
+
+
 def without_foreign_secrets(env: Mapping[str, str], target: str) -> dict[str, str]:
     """``env`` as ``target`` may see it: plain variables, and only its own secrets."""
     own = secrets_of(target)
@@ -168,6 +183,9 @@ class LocalStack:
             "HILFT_BOARD_URL": self.url("board"),
             "HILFT_POLL_URL": self.url("poll"),
             "HILFT_STAFF_AUTH": "off",
+            # Terraform's gunicorn threads (= max_instance_request_concurrency), not functions-framework's
+            # default of 4 per core of this machine: one local instance serves what one Cloud Run instance does.
+            "THREADS": terraform_variable("function_concurrency"),
         }
         env.update(self.env)
         return env if target is None else without_foreign_secrets(env, target)

@@ -92,3 +92,15 @@ def test_a_secret_in_the_callers_shell_reaches_no_function(monkeypatch: pytest.M
     assert "X_USER_ACCESS_TOKEN" not in seen
     assert seen["X_CLIENT_SECRET"] == "given"
     assert seen["HILFT_SOMETHING_PLAIN"] == "kept"
+
+
+def test_each_function_serves_as_many_requests_at_once_as_terraform_lets_an_instance(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """functions-framework's own default is 4 threads per core of the machine it runs on; Terraform
+    sets THREADS and max_instance_request_concurrency from var.function_concurrency, so does the stack."""
+    from tests.infra.stack import load_stack
+
+    default = str(load_stack().variables["function_concurrency"]["default"])
+    assert load_stack().locals["function_env"]["THREADS"] == "${tostring(var.function_concurrency)}"
+    for target in ENTRY_POINTS:
+        assert LocalStack().function_env(target)["THREADS"] == default, target
