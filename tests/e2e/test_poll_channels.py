@@ -4,7 +4,9 @@ Tasks emulator), against the fake Bluesky and Mastodon, with Firestore and Cloud
 
 Per channel: mention → promise → overdue alert; the brand's native reply stops the clock; a post
 with personal data is handed off by DM with a public note; a deleted post is forgotten; polling
-again (also two overlapping runs) keeps one document.
+again (also two overlapping runs) keeps one document. Direct messages: Mastodon's answered in
+their thread; Bluesky's read from the chat log, answered in their conversation, handed off into
+it, forgotten when deleted.
 """
 
 from __future__ import annotations
@@ -151,6 +153,63 @@ def test_a_mastodon_dm_answered_in_its_thread_stops_the_clock(e2e: Any, tasks_cl
     doc = e2e.mention("mastodon", dm)
     assert doc["kind"] == "dm" and doc["status"] == "answered"
     assert tasks_of(tasks_client, "mastodon", dm) == []
+
+
+def test_a_bluesky_dm_gets_a_promise_and_the_brands_answer_in_the_conversation_stops_the_clock(
+        e2e: Any, tasks_client: Any, poll_url: str) -> None:
+    sky = e2e.fakes.bluesky
+    dm = sky.add_dm("Hallo, seit gestern kein Internet in Kiel", author_did=CUSTOMER_DID,
+                    handle="kabelsalat.bsky.social")  # in the chat service only: no post, no notification
+    convo = sky.convo_for(CUSTOMER_DID)
+    run_poll(e2e, tasks_client, poll_url)
+    doc = e2e.mention("bluesky", dm)
+    assert doc is not None and doc["kind"] == "dm" and doc["status"] == "open" and doc["conversation_id"] == convo
+    assert doc["author_id"] == CUSTOMER_DID and doc["author_handle"] == "kabelsalat.bsky.social"
+    assert doc["due_at"] > doc["received_at"] and "kein Internet" in doc["text"]
+    assert "due" in {task_kind(t) for t in tasks_of(tasks_client, "bluesky", dm)}
+    sky.add_brand_dm(convo, "Hallo! Wir schauen sofort nach.")  # answered in the Bluesky app, not by hilft
+    run_poll(e2e, tasks_client, poll_url)
+    doc = e2e.mention("bluesky", dm)
+    assert doc["status"] == "answered" and doc["answered_at"] is not None
+    assert tasks_of(tasks_client, "bluesky", dm) == []
+    run_poll(e2e, tasks_client, poll_url)  # polling again: still one document, still answered
+    docs = [d for d in e2e.mentions() if d.get("platform") == "bluesky"]
+    assert [d["post_id"] for d in docs] == [dm] and docs[0]["status"] == "answered"
+    assert sky.messages == [] and sky.replies == []  # hilft itself sent nothing
+
+
+def test_a_bluesky_dm_with_personal_data_is_redacted_and_handed_off_in_its_conversation(
+        e2e: Any, tasks_client: Any, poll_url: str) -> None:
+    sky = e2e.fakes.bluesky
+    dm = sky.add_dm(PHONE, author_did=CUSTOMER_DID, handle="kabelsalat.bsky.social")
+    convo = sky.convo_for(CUSTOMER_DID)
+    run_poll(e2e, tasks_client, poll_url)
+    doc = e2e.mention("bluesky", dm)
+    assert doc["kind"] == "dm" and "2345678" not in doc["text"] and doc["pii_kinds"] == ["phone"]
+    assert doc["status"] == "open"  # already private: no automatic handoff, the promise runs
+    response = e2e.staff("handoff", {"platform": "bluesky", "post_id": dm, "department": "festnetz"})
+    assert response.status_code == 202, response.text
+    e2e.wait(lambda: (e2e.mention("bluesky", dm) or {}).get("status") == "handed_off", timeout=20,
+             what="the handoff")
+    assert [(m["convo_id"], m["to"]) for m in sky.messages] == [(convo, [CUSTOMER_DID])]  # the same conversation
+    assert "2345678" not in sky.messages[0]["text"] and sky.replies == []  # nothing public
+    handoffs = [d.to_dict() for d in e2e.db.collection("handoffs").stream()]
+    assert len(handoffs) == 1 and handoffs[0]["status"] == "dm_sent"
+    run_poll(e2e, tasks_client, poll_url)  # hilft's own message comes back in the chat log: no change
+    assert e2e.mention("bluesky", dm)["status"] == "handed_off"
+    assert [d["post_id"] for d in e2e.mentions() if d.get("platform") == "bluesky"] == [dm]
+
+
+def test_a_deleted_bluesky_dm_is_forgotten(e2e: Any, tasks_client: Any, poll_url: str) -> None:
+    sky = e2e.fakes.bluesky
+    dm = sky.add_dm("Rechnung doppelt abgebucht", author_did=CUSTOMER_DID, handle="kabelsalat.bsky.social")
+    run_poll(e2e, tasks_client, poll_url)
+    assert e2e.mention("bluesky", dm)["status"] == "open"
+    sky.delete_dm(dm)
+    run_poll(e2e, tasks_client, poll_url)
+    doc = e2e.mention("bluesky", dm)
+    assert doc["status"] == "deleted" and doc["text"] == "" and doc["author_id"] is None
+    assert doc["conversation_id"] is None
 
 
 @pytest.mark.parametrize("channel", CHANNELS)

@@ -15,6 +15,7 @@ from fakes.bluesky import BRAND_DID, BRAND_HANDLE, CHAT_PROXY, FakeBluesky, make
 from hilft.channels.bluesky import BlueskyGateway, BlueskyPoller
 from hilft.channels.bluesky.client import BlueskyClient
 from hilft.core.errors import PlatformConfigError, PlatformRateLimited, PlatformUnavailable, PrivateChannelRefused
+from hilft.core.models import Deletion, Mention
 
 PASSWORD = "abcd-efgh-ijkl-mnop"  # noqa: S105 - the fake's app password
 CUSTOMER = "did:plc:k7q3m2xw5vn4r6tb2yz3hc4a"
@@ -204,7 +205,7 @@ def test_poller_sees_the_brands_native_replies_in_its_repo(sky: FakeBluesky, htt
 def test_poller_search_source_sends_the_keyword_and_the_window(sky: FakeBluesky, http: httpx.Client) -> None:
     hit = sky.add_post("Telko hilft Störung Kiel", author_did=CUSTOMER, handle="k.bsky.social", reason=None)
     poller = BlueskyPoller(client_for(sky, http))
-    assert poller.sources(["Telko hilft"]) == ["notifications", "own_posts", "search:Telko hilft"]
+    assert poller.sources(["Telko hilft"]) == ["notifications", "own_posts", "chat", "search:Telko hilft"]
     events = [e.post_id for p in poller.walk("search:Telko hilft", None, datetime.now(UTC)) for e in p.batch.events]
     assert events == [hit]
     query = parse_qs(next(r for r in sky.accepted if "searchPosts" in r.path).query)
@@ -228,3 +229,100 @@ def test_create_record_body_is_a_valid_post_record(sky: FakeBluesky, http: httpx
     body = json.loads(next(r for r in sky.accepted if "createRecord" in r.path).body)
     assert body["repo"] == BRAND_DID and body["collection"] == "app.bsky.feed.post"
     assert len(body["record"]["text"]) == 300 and body["record"]["createdAt"].endswith("Z")
+
+
+# -- direct messages: chat.bsky.convo.getLog (and a first run's look back) ---------------------
+def chat_events(poller: BlueskyPoller, state: dict[str, object] | None,
+                now: datetime | None = None) -> tuple[list[object], dict[str, object]]:
+    pages = list(poller.walk("chat", state, now or datetime.now(UTC)))
+    return [e for p in pages for e in p.batch.events], pages[-1].state
+
+
+def customer_dm(sky: FakeBluesky, text: str = "Hallo, mein Anschluss ist tot", **kw: object) -> str:
+    return sky.add_dm(text, author_did=CUSTOMER, handle="kabelsalat.bsky.social", **kw)  # type: ignore[arg-type]
+
+
+def test_chat_log_is_read_through_the_pds_with_the_proxy_header_and_the_session(sky: FakeBluesky,
+                                                                               http: httpx.Client) -> None:
+    client = client_for(sky, http)
+    body = client.chat_log(None)
+    assert body["logs"] == [] and body["cursor"]  # the log starts "now": only its cursor
+    chat = [r for r in sky.accepted if "/xrpc/chat.bsky.convo.getLog" in r.path]
+    assert len(chat) == 1 and chat[0].header("atproto-proxy") == CHAT_PROXY
+    assert str(chat[0].header("authorization")).startswith("Bearer fake-access-")
+    assert client.call("GET", "chat.bsky.convo.getLog").json()["error"] == "XRPCNotSupported"  # no proxy header
+    assert http.get(f"{sky.url}/xrpc/chat.bsky.convo.getLog", headers={"atproto-proxy": CHAT_PROXY}).status_code == 401
+
+
+def test_first_chat_poll_looks_back_one_day_then_reads_the_log_forward(sky: FakeBluesky,
+                                                                       http: httpx.Client) -> None:
+    now = datetime.now(UTC)
+    customer_dm(sky, "uralt", sent_at=now - timedelta(days=3))
+    recent = customer_dm(sky)
+    poller = BlueskyPoller(client_for(sky, http))
+    events, state = chat_events(poller, None, now)
+    assert [e.post_id for e in events] == [recent]  # type: ignore[attr-defined]
+    (dm,) = events
+    assert dm.kind == "dm" and dm.conversation_id == sky.convo_for(CUSTOMER) and not dm.is_brand  # type: ignore[attr-defined]
+    assert state["lookback"] is None and state["cursor"]
+    assert chat_events(poller, state)[0] == []  # nothing new: nothing again
+    later = customer_dm(sky, "immer noch nichts")
+    answer = sky.add_brand_dm(sky.convo_for(CUSTOMER), "Wir sind dran.")
+    events, state = chat_events(poller, state)
+    assert [(e.post_id, e.is_brand) for e in events] == [(later, False), (answer, True)]  # type: ignore[attr-defined]
+    assert events[1].conversation_id == events[0].conversation_id  # type: ignore[attr-defined]
+    assert chat_events(poller, state)[0] == []
+    assert all(r.header("atproto-proxy") == CHAT_PROXY for r in sky.accepted if "/xrpc/chat." in r.path)
+
+
+def test_chat_log_pages_forward_until_it_is_read_and_a_delete_is_a_deletion(sky: FakeBluesky,
+                                                                             http: httpx.Client) -> None:
+    poller = BlueskyPoller(client_for(sky, http))
+    _, state = chat_events(poller, None)
+    sky.log_page = 2
+    sent = [customer_dm(sky, f"Nachricht {i}") for i in range(5)]
+    sky.delete_dm(sent[0])
+    pages = list(poller.walk("chat", state, datetime.now(UTC)))
+    assert len(pages) >= 3 and pages[-1].batch.events == ()
+    events = [e for p in pages for e in p.batch.events]
+    assert [e.post_id for e in events if isinstance(e, Mention)] == sent
+    (deleted,) = [e for e in events if isinstance(e, Deletion)]
+    assert deleted.post_id == sent[0] and deleted.author_id == CUSTOMER
+    assert [p.state["cursor"] for p in pages] == sorted(p.state["cursor"] for p in pages)
+
+
+def test_a_look_back_cut_by_the_runs_bounds_continues_next_run(sky: FakeBluesky, http: httpx.Client,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    client = client_for(sky, http)
+    real = client.list_convos
+    monkeypatch.setattr(client, "list_convos", lambda cursor: real(cursor, limit=1))
+    poller = BlueskyPoller(client)
+    now = datetime.now(UTC)
+    dms = [sky.add_dm(f"Frage {i}", author_did=f"did:plc:kunde{i}", handle=f"kunde{i}.bsky.social") for i in range(3)]
+    walk = poller.walk("chat", None, now)
+    seeded, first = next(walk), next(walk)  # the run stops after two pages (its bound)
+    walk.close()
+    assert seeded.batch.events == () and seeded.state["lookback"]["convos"] is None
+    assert [e.post_id for e in first.batch.events] == [dms[2]]  # the most recently active conversation
+    assert first.state["lookback"]["convos"] and first.state["cursor"] == seeded.state["cursor"]
+    newer = sky.add_dm("noch eine", author_did="did:plc:kunde0", handle="kunde0.bsky.social")
+    rest = list(poller.walk("chat", first.state, now))
+    seen = [e.post_id for p in rest for e in p.batch.events]
+    assert sorted(set(seen)) == sorted([dms[0], dms[1], newer]) and dms[2] not in seen
+    assert rest[-1].state["lookback"] is None
+
+
+def test_a_dm_is_answered_in_its_conversation_never_in_public(sky: FakeBluesky, http: httpx.Client) -> None:
+    message = customer_dm(sky)
+    convo = sky.convo_for(CUSTOMER)
+    gateway = BlueskyGateway(client_for(sky, http))
+    post = {"post_id": message, "kind": "dm", "conversation_id": convo, "author_id": CUSTOMER}
+    note = gateway.public_reply(post, "Danke, wir melden uns bis 11 Uhr.")
+    private = gateway.send_private(post, "Ihr Fall HX-1", datetime.now(UTC))
+    assert note.startswith("msg") and private.startswith("msg")
+    assert [(m["convo_id"], m["text"]) for m in sky.messages] == [(convo, "Danke, wir melden uns bis 11 Uhr."),
+                                                                  (convo, "Ihr Fall HX-1")]
+    assert sky.replies == []  # no public post
+    assert not [r for r in sky.accepted if "getConvoForMembers" in r.path]  # the stored convo id, no lookup
+    with pytest.raises(PrivateChannelRefused):
+        gateway.public_reply({**post, "conversation_id": "convo-gone"}, "Hallo")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from hilft.channels.bluesky import parse
-from hilft.core.models import Kind, Platform
+from hilft.core.models import Deletion, Kind, Mention, Platform
 
 DOCUMENTED = Path(__file__).resolve().parents[1] / "fixtures" / "bluesky" / "documented"
 BRAND = "did:plc:telkohilftbrand0000000001"
@@ -118,3 +118,74 @@ def test_a_reply_deep_in_a_thread_the_brand_started_is_addressed_to_the_brand() 
     assert deep.on_brand_surface and deep.conversation_id == BRAND_POST
     (mention,) = parse.parse_notifications({"notifications": [body["notifications"][0]]}, BRANDS).events
     assert not mention.on_brand_surface  # a top-level post is on the author's own surface
+
+
+# -- chat (chat.bsky.convo.getLog, listConvos, getMessages) ------------------------------------
+CUSTOMER = "did:plc:k7q3m2xw5vn4r6tb2yz3hc4a"
+CONVO = "3lbqd2fa4ks2c"
+
+
+def test_chat_log_customer_message_is_a_dm_the_brands_is_its_answer_deletes_are_deletions() -> None:
+    now = datetime(2024, 11, 20, 9, 30, tzinfo=UTC)
+    batch = parse.parse_chat_log(parse.logs_of(documented("get_log.json")), BRANDS, BRAND, now=now)
+    assert batch.ignored == ("chat:logBeginConvo", "chat:logReadMessage")
+    dm, answer, gone_before_read, deleted = batch.events
+    assert isinstance(dm, Mention) and dm.kind == Kind.DM and dm.platform == Platform.BLUESKY
+    assert dm.post_id == "3lbqd2fb7cs2e" and dm.conversation_id == CONVO  # the reply goes into this convo
+    assert not dm.is_brand and dm.author.id == CUSTOMER
+    assert dm.author.handle == "kabelsalat.bsky.social" and dm.author.name == "Kabelsalat Kiel"  # relatedProfiles
+    assert dm.text.startswith("Hallo, mein Anschluss in Kiel ist seit gestern tot.")
+    assert dm.created_at == datetime(2024, 11, 20, 9, 14, 3, 118000, tzinfo=UTC)
+    assert dm.brand_account_id == BRAND and dm.recipient_id == BRAND and dm.in_reply_to is None
+    assert dm.url == f"https://bsky.app/messages/{CONVO}" and dm.lang is None
+
+    assert isinstance(answer, Mention) and answer.is_brand and answer.kind == Kind.DM
+    assert answer.conversation_id == CONVO and answer.author.id == BRAND and answer.recipient_id is None
+
+    assert isinstance(gone_before_read, Deletion) and gone_before_read.post_id == "3lbqd2h2lcs2j"
+    assert isinstance(deleted, Deletion) and deleted.post_id == "3lbqd2fb7cs2e"
+    assert deleted.author_id == CUSTOMER and deleted.deleted_at == now
+
+
+def test_chat_log_since_leaves_out_older_messages_but_never_deletions() -> None:
+    since = datetime(2024, 11, 20, 9, 15, tzinfo=UTC)
+    batch = parse.parse_chat_log(parse.logs_of(documented("get_log.json")), BRANDS, BRAND, since=since)
+    assert [type(e).__name__ for e in batch.events] == ["Mention", "Deletion", "Deletion"]
+    assert batch.events[0].post_id == "3lbqd2gx5ms2g"
+
+
+def test_chat_log_revs_sort_in_log_order() -> None:
+    revs = [parse.log_rev(e) for e in parse.logs_of(documented("get_log.json"))]
+    assert revs == sorted(revs) and revs[-1] == documented("get_log.json")["cursor"]
+
+
+@pytest.mark.parametrize("message", [
+    {"id": "m1", "rev": "r", "text": "hi", "sender": {"did": "not-a-did"}, "sentAt": "2024-11-20T09:00:00Z"},
+    {"id": "m1", "rev": "r", "text": "hi", "sender": {"did": CUSTOMER}, "sentAt": "gestern"},
+    {"id": "", "rev": "r", "text": "hi", "sender": {"did": CUSTOMER}, "sentAt": "2024-11-20T09:00:00Z"},
+    {"$type": "chat.bsky.convo.defs#systemMessageView", "id": "m1", "rev": "r", "sentAt": "2024-11-20T09:00:00Z",
+     "data": {}},
+])
+def test_an_unreadable_chat_message_is_counted_never_guessed(message: dict[str, Any]) -> None:
+    log = {"$type": parse.LOG_CREATE_MESSAGE, "rev": "r", "convoId": CONVO, "message": message}
+    batch = parse.parse_chat_log([log], BRANDS, BRAND)
+    assert batch.events == () and batch.ignored == ("chat:unreadable",)
+
+
+def test_listconvos_last_message_time_picks_the_conversations_to_look_back_into() -> None:
+    active, old = parse.convos_of(documented("list_convos.json"))
+    assert parse.last_message_at(active) == datetime(2024, 11, 20, 9, 20, 41, 502000, tzinfo=UTC)
+    assert parse.last_message_at(old) == datetime(2024, 8, 2, 16, 3, 55, tzinfo=UTC)
+    assert parse.last_message_at({"id": "x"}) is None
+
+
+def test_getmessages_of_a_convo_oldest_first_members_name_the_author_deleted_left_out() -> None:
+    convo = parse.convos_of(documented("list_convos.json"))[0]
+    messages = parse.messages_of(documented("get_messages.json"))
+    since = datetime(2024, 11, 19, tzinfo=UTC)
+    customer, answer = parse.parse_convo_messages(convo, messages, BRANDS, BRAND, since=since).events
+    assert isinstance(customer, Mention) and customer.post_id == "3lbqd2fb7cs2e" and not customer.is_brand
+    assert customer.author.handle == "kabelsalat.bsky.social" and customer.conversation_id == CONVO
+    assert isinstance(answer, Mention) and answer.is_brand and answer.created_at > customer.created_at
+    everything = parse.parse_convo_messages(convo, messages, BRANDS, BRAND).events
+    assert [e.post_id for e in everything] == ["3lbpzk2xq3s2m", "3lbqd2fb7cs2e", "3lbqd2gx5ms2g"]

@@ -53,12 +53,23 @@ def _load(name: str) -> Any:
 
 BSKY_NOTIFICATIONS = _load("bluesky/documented/list_notifications.json")
 BSKY_SEARCH = _load("bluesky/documented/search_posts.json")
+BSKY_CHAT_LOG = _load("bluesky/documented/get_log.json")
+BSKY_CONVOS = _load("bluesky/documented/list_convos.json")
+BSKY_MESSAGES = _load("bluesky/documented/get_messages.json")
 MASTO_NOTIFICATIONS = _load("mastodon/documented/notifications.json")
 MASTO_STATUSES = _load("mastodon/documented/account_statuses_brand.json")
 
 
-def _parse_all(bsky_notifications: Any, bsky_search: Any, masto_notifications: Any, masto_statuses: Any) -> None:
+def _parse_all(bsky_notifications: Any, bsky_search: Any, masto_notifications: Any, masto_statuses: Any,
+               chat_log: Any = None, convos: Any = None, messages: Any = None) -> None:
+    brand = "did:plc:telkohilftbrand0000000001"
+    convo_batches = [bsky.parse_convo_messages(convo, bsky.messages_of(messages), BRAND_DID, brand)
+                     for convo in bsky.convos_of(convos)]
+    for convo in bsky.convos_of(convos):
+        bsky.last_message_at(convo)
     for batch in (bsky.parse_notifications(bsky_notifications, BRAND_DID),
+                  bsky.parse_chat_log(bsky.logs_of(chat_log), BRAND_DID, brand),
+                  *convo_batches,
                   bsky.parse_post_views(bsky.posts_of(bsky_search), BRAND_DID),
                   bsky.parse_own_records(bsky.records_of(bsky_search), "did:plc:telkohilftbrand0000000001"),
                   masto.parse_notifications(masto.items_of(masto_notifications), BRAND_MASTODON),
@@ -69,7 +80,8 @@ def _parse_all(bsky_notifications: Any, bsky_search: Any, masto_notifications: A
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), value=JSON)
 def test_documented_answers_with_any_value_replaced_never_raise(data: st.DataObject, value: Any) -> None:
-    documents = [BSKY_NOTIFICATIONS, BSKY_SEARCH, MASTO_NOTIFICATIONS, MASTO_STATUSES]
+    documents = [BSKY_NOTIFICATIONS, BSKY_SEARCH, MASTO_NOTIFICATIONS, MASTO_STATUSES, BSKY_CHAT_LOG, BSKY_CONVOS,
+                 BSKY_MESSAGES]
     index = data.draw(st.integers(0, len(documents) - 1))
     path = data.draw(st.sampled_from(_paths(documents[index])))
     documents[index] = _replaced(documents[index], path, value)
@@ -79,4 +91,4 @@ def test_documented_answers_with_any_value_replaced_never_raise(data: st.DataObj
 @settings(max_examples=200, deadline=None)
 @given(value=JSON)
 def test_arbitrary_json_never_raises(value: Any) -> None:
-    _parse_all(value, value, value, value)
+    _parse_all(value, value, value, value, value, value, value)

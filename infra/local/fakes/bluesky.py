@@ -8,6 +8,12 @@ the lexicons' parameter limits and record shapes (reply refs must name existing 
 CID, record keys are TIDs, a key used twice is refused). Unauthenticated search is refused, as
 Bluesky's public AppView does. Tests and the demo add customers' posts with ``add_post``.
 
+The chat service keeps conversations and the brand's event log as ``chat.bsky.convo.getLog``
+serves it: ``logCreateMessage`` for every message (the brand's own too), ``logDeleteMessage``
+when the brand deletes one, ``rev``s that sort as strings; without a cursor the log answers only
+its current cursor (it starts "now", as the real service does). Tests and the demo inject a
+customer's DM with ``add_dm``, the brand's native answer with ``add_brand_dm``.
+
 Run alone: ``python -m fakes.bluesky --port 8793`` (from ``infra/local``).
 """
 
@@ -73,6 +79,8 @@ class _Convo:
     id: str
     members: list[str]
     messages: list[dict[str, Any]] = field(default_factory=list)
+    rev: str = ""
+    deleted: set[str] = field(default_factory=set)  # message ids the brand deleted for itself
 
 
 class FakeBluesky(FakeServer):
@@ -96,7 +104,11 @@ class FakeBluesky(FakeServer):
         self.convos: dict[str, _Convo] = {}
         self.messages: list[dict[str, Any]] = []  # DMs the brand sent
         self.replies: list[dict[str, Any]] = []  # posts the brand created through the API
+        self.chat_log: list[dict[str, Any]] = []  # the brand's chat event log (getLog), oldest first
+        self.log_page = 100  # events per getLog answer
+        self.profiles: dict[str, dict[str, Any]] = {did: {"did": did, "handle": handle, "displayName": "Telko hilft"}}
         self._clock_ms = 0
+        self._rev_micros = 0
         for method, nsid, handler in (
                 ("POST", "com.atproto.server.createSession", self._create_session),
                 ("POST", "com.atproto.server.refreshSession", self._refresh_session),
@@ -107,7 +119,10 @@ class FakeBluesky(FakeServer):
                 ("GET", "com.atproto.repo.getRecord", self._get_record),
                 ("POST", "com.atproto.repo.createRecord", self._create_record),
                 ("GET", "chat.bsky.convo.getConvoForMembers", self._convo_for_members),
-                ("POST", "chat.bsky.convo.sendMessage", self._send_message)):
+                ("POST", "chat.bsky.convo.sendMessage", self._send_message),
+                ("GET", "chat.bsky.convo.getLog", self._get_log),
+                ("GET", "chat.bsky.convo.listConvos", self._list_convos),
+                ("GET", "chat.bsky.convo.getMessages", self._get_messages)):
             self.route(method, "/xrpc/" + re.escape(nsid), handler)
 
     # -- scripting -------------------------------------------------------------------------
@@ -170,6 +185,68 @@ class FakeBluesky(FakeServer):
         with self._state:
             self.deleted.add(uri)
 
+    # -- chat scripting ----------------------------------------------------------------------
+    def add_dm(self, text: str, *, author_did: str, handle: str, display_name: str | None = None,
+               sent_at: datetime | None = None) -> str:
+        """A customer's direct message to the brand (in their one conversation with it). Returns its id."""
+        with self._state:
+            self.profiles[author_did] = {"did": author_did, "handle": handle,
+                                         "displayName": display_name or handle.split(".")[0]}
+            return self._post_message(self._convo_with(author_did), author_did, text, sent_at)
+
+    def add_brand_dm(self, convo_id: str, text: str) -> str:
+        """The brand answers in a conversation from the Bluesky app (not through hilft)."""
+        with self._state:
+            return self._post_message(self._convo(convo_id), self.did, text, None)
+
+    def delete_dm(self, message_id: str) -> None:
+        """The brand deletes a message for itself (Bluesky chat deletes only for oneself)."""
+        with self._state:
+            convo = next(c for c in self.convos.values() if any(m["id"] == message_id for m in c.messages))
+            message = next(m for m in convo.messages if m["id"] == message_id)
+            convo.deleted.add(message_id)
+            convo.rev = rev = self._next_rev()
+            self.chat_log.append({"$type": "chat.bsky.convo.defs#logDeleteMessage", "rev": rev, "convoId": convo.id,
+                                  "message": _deleted_view(message)})
+
+    def convo_for(self, member_did: str) -> str:
+        """The id of the brand's conversation with ``member_did``."""
+        with self._state:
+            return self._convo_with(member_did).id
+
+    def _next_rev(self) -> str:
+        self._rev_micros = max(self._rev_micros + 1, int(datetime.now(UTC).timestamp() * 1_000_000))
+        return _tid(self._rev_micros)
+
+    def _convo_with(self, member_did: str) -> _Convo:
+        key = ",".join(sorted({self.did, member_did}))
+        convo = self.convos.get(key)
+        if convo is None:
+            convo = self.convos[key] = _Convo(f"convo{next(self._seq):06d}", sorted({self.did, member_did}),
+                                              rev=self._next_rev())
+            self.chat_log.append({"$type": "chat.bsky.convo.defs#logBeginConvo", "rev": convo.rev,
+                                  "convoId": convo.id})
+        return convo
+
+    def _convo(self, convo_id: Any) -> _Convo:
+        found = next((c for c in self.convos.values() if c.id == convo_id), None)
+        if found is None:
+            raise KeyError(convo_id)
+        return found
+
+    def _post_message(self, convo: _Convo, sender: str, text: str, sent_at: datetime | None) -> str:
+        rev = self._next_rev()
+        message = {"$type": "chat.bsky.convo.defs#messageView", "id": f"msg{next(self._seq):06d}", "rev": rev,
+                   "text": text, "sender": {"did": sender}, "sentAt": _now_iso(sent_at)}
+        convo.messages.append(message)
+        convo.rev = rev
+        self.chat_log.append({"$type": "chat.bsky.convo.defs#logCreateMessage", "rev": rev, "convoId": convo.id,
+                              "message": message, "relatedProfiles": [self._profile(sender)]})
+        return str(message["id"])
+
+    def _profile(self, did: str) -> dict[str, Any]:
+        return dict(self.profiles.get(did) or {"did": did, "handle": "handle.invalid"})
+
     def expire_sessions(self) -> None:
         """Every access token issued so far answers ``ExpiredToken`` from now on."""
         with self._state:
@@ -188,6 +265,9 @@ class FakeBluesky(FakeServer):
             self.convos.clear()
             self.messages.clear()
             self.replies.clear()
+            self.chat_log.clear()
+            self.log_page = 100
+            self.profiles = {self.did: {"did": self.did, "handle": self.handle, "displayName": "Telko hilft"}}
             self.sessions_created = 0
             self._clock_ms = 0
 
@@ -371,12 +451,24 @@ class FakeBluesky(FakeServer):
         with self._state:
             if any(m in self.closed_dms for m in members):
                 return _xrpc_error(400, "InvalidRequest", "recipient has disabled incoming messages")
-            key = ",".join(sorted({self.did, *members}))
-            convo = self.convos.get(key)
-            if convo is None:
-                convo = self.convos[key] = _Convo(f"convo{next(self._seq):06d}", sorted({self.did, *members}))
-        return Response(200, {"convo": {"id": convo.id, "rev": "1", "members": [{"did": m} for m in convo.members],
-                                        "muted": False, "unreadCount": 0}})
+            if len(members) == 1:
+                convo = self._convo_with(members[0])
+            else:
+                key = ",".join(sorted({self.did, *members}))
+                convo = self.convos.get(key) or _Convo(f"convo{next(self._seq):06d}", sorted({self.did, *members}),
+                                                       rev=self._next_rev())
+                self.convos[key] = convo
+            return Response(200, {"convo": self._convo_view(convo)})
+
+    def _convo_view(self, convo: _Convo) -> dict[str, Any]:
+        view: dict[str, Any] = {"id": convo.id, "rev": convo.rev, "members": [self._profile(m) for m in convo.members],
+                                "muted": False, "unreadCount": 0, "status": "accepted"}
+        if convo.messages:
+            view["lastMessage"] = self._message_view(convo, convo.messages[-1])
+        return view
+
+    def _message_view(self, convo: _Convo, message: dict[str, Any]) -> dict[str, Any]:
+        return _deleted_view(message) if message["id"] in convo.deleted else dict(message)
 
     def _send_message(self, req: Request, match: re.Match[str]) -> Response:
         refused = self._chat_gate(req)
@@ -391,12 +483,66 @@ class FakeBluesky(FakeServer):
             convo = next((c for c in self.convos.values() if c.id == body.get("convoId")), None)
             if convo is None:
                 return _xrpc_error(400, "InvalidConvo", "Convo not found")
-            sent = {"id": f"msg{next(self._seq):06d}", "rev": "2", "text": text, "sender": {"did": self.did},
-                    "sentAt": _now_iso()}
-            convo.messages.append(sent)
+            message_id = self._post_message(convo, self.did, text, None)
+            sent = next(m for m in convo.messages if m["id"] == message_id)
             self.messages.append({**sent, "convo_id": convo.id,
                                   "to": [m for m in convo.members if m != self.did]})
         return Response(200, sent)
+
+    def _get_log(self, req: Request, match: re.Match[str]) -> Response:
+        refused = self._chat_gate(req)
+        if refused:
+            return refused
+        cursor = parse_qs(req.query).get("cursor", [None])[0]
+        with self._state:
+            head = self.chat_log[-1]["rev"] if self.chat_log else self._next_rev()
+            if cursor is None:  # the log starts "now": only where it stands
+                return Response(200, {"cursor": head, "logs": []})
+            page = [e for e in self.chat_log if e["rev"] > cursor][:self.log_page]
+        return Response(200, {"cursor": page[-1]["rev"] if page else cursor, "logs": page})
+
+    def _list_convos(self, req: Request, match: re.Match[str]) -> Response:
+        refused = self._chat_gate(req)
+        if refused:
+            return refused
+        params = parse_qs(req.query)
+        limit, bad = _limit(params, 50, 100)
+        if bad:
+            return bad
+        cursor = params.get("cursor", [None])[0]
+        with self._state:
+            convos = sorted((c for c in self.convos.values() if cursor is None or c.rev < cursor),
+                            key=lambda c: c.rev, reverse=True)
+            page = convos[:limit]
+            body: dict[str, Any] = {"convos": [self._convo_view(c) for c in page]}
+        if len(convos) > limit:
+            body["cursor"] = page[-1].rev
+        return Response(200, body)
+
+    def _get_messages(self, req: Request, match: re.Match[str]) -> Response:
+        refused = self._chat_gate(req)
+        if refused:
+            return refused
+        params = parse_qs(req.query)
+        limit, bad = _limit(params, 50, 100)
+        if bad:
+            return bad
+        cursor = params.get("cursor", [None])[0]
+        with self._state:
+            convo = next((c for c in self.convos.values() if c.id == params.get("convoId", [None])[0]), None)
+            if convo is None or self.did not in convo.members:
+                return _xrpc_error(400, "InvalidConvo", "Convo not found")
+            messages = [m for m in reversed(convo.messages) if cursor is None or m["rev"] < cursor]
+            page = messages[:limit]
+            body: dict[str, Any] = {"messages": [self._message_view(convo, m) for m in page]}
+        if len(messages) > limit:
+            body["cursor"] = page[-1]["rev"]
+        return Response(200, body)
+
+
+def _deleted_view(message: dict[str, Any]) -> dict[str, Any]:
+    return {"$type": "chat.bsky.convo.defs#deletedMessageView", "id": message["id"], "rev": message["rev"],
+            "sender": message["sender"], "sentAt": message["sentAt"]}
 
 
 def _json(req: Request) -> dict[str, Any] | None:

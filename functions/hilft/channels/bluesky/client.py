@@ -1,7 +1,7 @@
 """Bluesky over plain XRPC (HTTP + JSON) with httpx: the few calls hilft makes.
 
 Why not the ``atproto`` SDK: importing it adds ~0.5–1.3 s and ~890 modules to a cold start
-(measured: ``from atproto import Client`` on top of httpx and pydantic, Python 3.11), for eight
+(measured: ``from atproto import Client`` on top of httpx and pydantic, Python 3.11), for thirteen
 HTTP calls whose shapes the lexicons pin down. httpx is loaded by hilft anyway.
 
 * Session: ``com.atproto.server.createSession`` with the handle and an app password (one that
@@ -13,10 +13,15 @@ HTTP calls whose shapes the lexicons pin down. httpx is loaded by hilft anyway.
   is refused by Bluesky's public AppView), the brand's own posts with
   ``com.atproto.repo.listRecords``, and ``app.bsky.feed.getPosts`` at the public AppView for
   deleted-post checks.
+* Chat (direct messages), all through the PDS to the chat service with the
+  ``atproto-proxy: did:web:api.bsky.chat#bsky_chat`` header: incoming and outgoing messages from
+  the account's event log ``chat.bsky.convo.getLog`` (forward from a ``rev`` cursor; without one
+  it answers only where the log stands now), a first run's look back with
+  ``chat.bsky.convo.listConvos`` and ``chat.bsky.convo.getMessages``.
 * Writes: a reply is ``com.atproto.repo.createRecord`` with the reply's root and parent refs and
   a record key derived from the customer's post, so a retried reply finds its first copy instead
-  of posting twice; a DM goes to the chat service through the PDS (``chat.bsky.convo.*`` with the
-  ``atproto-proxy: did:web:api.bsky.chat#bsky_chat`` header).
+  of posting twice; a DM is ``chat.bsky.convo.sendMessage``, into the customer's conversation
+  (the one their DM came in, else the one ``chat.bsky.convo.getConvoForMembers`` names).
 """
 
 from __future__ import annotations
@@ -39,8 +44,10 @@ from hilft.core.errors import (
 )
 
 CHAT_PROXY = "did:web:api.bsky.chat#bsky_chat"
+_CHAT_HEADERS = {"atproto-proxy": CHAT_PROXY}
 MAX_POST_GRAPHEMES = 300
 GET_POSTS_MAX = 25  # app.bsky.feed.getPosts takes at most 25 URIs
+CHAT_PAGE_MAX = 100  # listConvos and getMessages take a limit of at most 100
 _EXPIRED = {"ExpiredToken"}
 _BAD_AUTH = {"AuthenticationRequired", "InvalidToken", "AccountTakedown", "AuthFactorTokenRequired",
              "AuthMissing", "BadJwtScope"}
@@ -235,20 +242,46 @@ class BlueskyClient:
         raise PrivateChannelRefused(f"bluesky: reply refused ({response.status_code} {_error_name(response)})")
 
     def send_dm(self, member_did: str, text: str) -> str:
-        headers = {"atproto-proxy": CHAT_PROXY}
+        """A DM to an account: into the conversation the chat service keeps with it."""
         convo = self.call("GET", "chat.bsky.convo.getConvoForMembers", base=self.chat_url,
-                          params=[("members", member_did)], headers=headers)
+                          params=[("members", member_did)], headers=_CHAT_HEADERS)
         if convo.status_code >= 400:
             why = _error_name(convo) or convo.status_code
             raise PrivateChannelRefused(f"bluesky: no conversation possible ({why})")
         convo_id = (self._json(convo, "getConvoForMembers").get("convo") or {}).get("id")
         if not isinstance(convo_id, str):
             raise PlatformUnavailable("bluesky: conversation without id")
+        return self.send_to_convo(convo_id, text)
+
+    def send_to_convo(self, convo_id: str, text: str) -> str:
+        """A message into a known conversation (the one a customer's DM came in)."""
         sent = self.call("POST", "chat.bsky.convo.sendMessage", base=self.chat_url,
-                         json={"convoId": convo_id, "message": {"text": text}}, headers=headers)
+                         json={"convoId": convo_id, "message": {"text": text}}, headers=_CHAT_HEADERS)
         if sent.status_code >= 400:
             raise PrivateChannelRefused(f"bluesky: message refused ({_error_name(sent) or sent.status_code})")
         return str(self._json(sent, "sendMessage").get("id") or "")
+
+    # -- chat reads ------------------------------------------------------------------------
+    def chat_log(self, cursor: str | None) -> dict[str, Any]:
+        """``chat.bsky.convo.getLog``: the account's chat events after ``cursor`` (a ``rev``), oldest
+        first; without a cursor only the log's current ``cursor`` (it starts "now")."""
+        nsid = "chat.bsky.convo.getLog"
+        params = {"cursor": cursor} if cursor else None
+        return self._json(self.call("GET", nsid, base=self.chat_url, params=params, headers=_CHAT_HEADERS), nsid)
+
+    def list_convos(self, cursor: str | None, limit: int = CHAT_PAGE_MAX) -> dict[str, Any]:
+        nsid = "chat.bsky.convo.listConvos"
+        params: dict[str, str | int] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        return self._json(self.call("GET", nsid, base=self.chat_url, params=params, headers=_CHAT_HEADERS), nsid)
+
+    def get_messages(self, convo_id: str, cursor: str | None, limit: int = CHAT_PAGE_MAX) -> dict[str, Any]:
+        nsid = "chat.bsky.convo.getMessages"
+        params: dict[str, str | int] = {"convoId": convo_id, "limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        return self._json(self.call("GET", nsid, base=self.chat_url, params=params, headers=_CHAT_HEADERS), nsid)
 
 
 def _obj(value: Any) -> Mapping[str, Any]:

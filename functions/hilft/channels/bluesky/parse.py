@@ -2,10 +2,15 @@
 
 Shapes follow the lexicons: ``app.bsky.notification.listNotifications`` (notifications with a
 ``reason`` and the post ``record``), ``app.bsky.feed.searchPosts`` and ``app.bsky.feed.getPosts``
-(``postView``s), ``com.atproto.repo.listRecords`` (the brand's own ``app.bsky.feed.post`` records).
+(``postView``s), ``com.atproto.repo.listRecords`` (the brand's own ``app.bsky.feed.post`` records), and the chat
+service's ``chat.bsky.convo.getLog`` (``logCreateMessage`` / ``logDeleteMessage`` events),
+``chat.bsky.convo.listConvos`` and ``chat.bsky.convo.getMessages`` (``messageView``s, defined in
+``chat.bsky.convo.defs``).
 
 A post's id is its AT URI (``at://did/app.bsky.feed.post/rkey``); its author's id is the DID in
 that URI. A reply's ``in_reply_to`` is the parent's URI, ``conversation_id`` the thread root's.
+A chat message's id is the chat service's message id, its ``conversation_id`` the ``convoId``
+(where an answer to it is sent), its author the sender's DID.
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ POST_COLLECTION = "app.bsky.feed.post"
 ADDRESSED_REASONS = ("mention", "reply", "quote")  # the notifications that are a customer's post
 _MENTION_FACET = "app.bsky.richtext.facet#mention"
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable
+_CHAT_DEFS = "chat.bsky.convo.defs"
+LOG_CREATE_MESSAGE = f"{_CHAT_DEFS}#logCreateMessage"
+LOG_DELETE_MESSAGE = f"{_CHAT_DEFS}#logDeleteMessage"
+MESSAGE_VIEW = f"{_CHAT_DEFS}#messageView"
+DELETED_MESSAGE_VIEW = f"{_CHAT_DEFS}#deletedMessageView"
 
 
 # -- ids -----------------------------------------------------------------------------------------
@@ -229,6 +239,146 @@ def deletions(asked: Sequence[str], body: Mapping[str, Any], now: datetime) -> l
     present = {str(view.get("uri")) for view in posts_of(body)}
     return [Deletion(platform=Platform.BLUESKY, post_id=uri, author_id=author_of(uri), deleted_at=now)
             for uri in asked if uri not in present]
+
+
+# -- chat (direct messages) -------------------------------------------------------------------
+def logs_of(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The events of a ``chat.bsky.convo.getLog`` answer, in the log's order (oldest first)."""
+    items = body.get("logs") if isinstance(body, Mapping) else None
+    return [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+
+
+def convos_of(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The ``convoView``s of a ``chat.bsky.convo.listConvos`` answer."""
+    items = body.get("convos") if isinstance(body, Mapping) else None
+    return [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+
+
+def messages_of(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The messages of a ``chat.bsky.convo.getMessages`` answer (newest first)."""
+    items = body.get("messages") if isinstance(body, Mapping) else None
+    return [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+
+
+def log_rev(event: Mapping[str, Any]) -> str:
+    """An event's ``rev``: the chat log's order (revs sort as strings, like TIDs)."""
+    rev = event.get("rev")
+    return rev if isinstance(rev, str) else ""
+
+
+def convo_url(convo_id: str) -> str:
+    """Where the brand's staff open the conversation in the Bluesky app."""
+    return f"https://bsky.app/messages/{convo_id}"
+
+
+def last_message_at(convo: Mapping[str, Any]) -> datetime | None:
+    """When a ``convoView``'s last message was sent (None for a convo without messages)."""
+    last = _obj(convo.get("lastMessage"))
+    return parse_time(last.get("sentAt"))
+
+
+def profiles_by_did(*lists: Any) -> dict[str, Mapping[str, Any]]:
+    """``profileViewBasic``s (a log event's ``relatedProfiles``, a convo's ``members``) by DID."""
+    found: dict[str, Mapping[str, Any]] = {}
+    for items in lists:
+        for profile in _list(items):
+            if isinstance(profile, Mapping) and isinstance(profile.get("did"), str):
+                found.setdefault(profile["did"], profile)
+    return found
+
+
+def _is_deleted_view(message: Mapping[str, Any]) -> bool:
+    return message.get("$type") == DELETED_MESSAGE_VIEW or (
+        "$type" not in message and "text" not in message and "data" not in message)
+
+
+def chat_message(convo_id: str, message: Mapping[str, Any], *, brand_dids: frozenset[str],
+                 brand_account_id: str | None = None,
+                 profiles: Mapping[str, Mapping[str, Any]] | None = None) -> Mention | None:
+    """One ``messageView`` as a DM: from a customer an item, from the brand an answer in that convo."""
+    if not convo_id or message.get("$type") not in (None, MESSAGE_VIEW):
+        return None  # a deleted message, a system message (group events), or something newer
+    message_id = message.get("id")
+    did = _obj(message.get("sender")).get("did")
+    text = message.get("text")
+    created = parse_time(message.get("sentAt"))
+    if not isinstance(message_id, str) or not message_id or not isinstance(did, str) or not did.startswith("did:") \
+            or not isinstance(text, str) or created is None:
+        return None
+    profile = (profiles or {}).get(did) or {}
+    handle = profile.get("handle") if isinstance(profile.get("handle"), str) else None
+    name = profile.get("displayName") if isinstance(profile.get("displayName"), str) else None
+    is_brand = did in brand_dids
+    return Mention(
+        platform=Platform.BLUESKY,
+        post_id=message_id,
+        kind=Kind.DM,
+        author=Author(id=did, handle=handle, name=name or None),
+        text=text,
+        created_at=created,
+        conversation_id=convo_id,
+        is_brand=is_brand,
+        brand_account_id=brand_account_id,
+        recipient_id=None if is_brand else brand_account_id,
+        url=convo_url(convo_id),
+    )
+
+
+def _message_gone(message: Mapping[str, Any], now: datetime | None) -> Deletion | None:
+    message_id = message.get("id")
+    if not isinstance(message_id, str) or not message_id:
+        return None
+    did = _obj(message.get("sender")).get("did")
+    return Deletion(platform=Platform.BLUESKY, post_id=message_id,
+                    author_id=did if isinstance(did, str) else None, deleted_at=now)
+
+
+def parse_chat_log(logs: Iterable[Mapping[str, Any]], brand_dids: frozenset[str],
+                   brand_account_id: str | None = None, *, since: datetime | None = None,
+                   now: datetime | None = None) -> ParsedBatch:
+    """``chat.bsky.convo.getLog`` events: ``logCreateMessage`` is a DM (the brand's own: its answer),
+    ``logDeleteMessage`` (or a created message already deleted) is a deletion; every other event
+    (convo begun, accepted, read, muted, reactions, group events) is counted as ignored by name.
+    ``since`` leaves out messages sent before it (a first run's look back)."""
+    events: list[Mention | Deletion] = []
+    ignored: list[str] = []
+    for event in logs:
+        kind = str(event.get("$type") or "")
+        convo_id = event.get("convoId")
+        message = _obj(event.get("message"))
+        if kind not in (LOG_CREATE_MESSAGE, LOG_DELETE_MESSAGE) or not isinstance(convo_id, str):
+            ignored.append(f"chat:{kind.rpartition('#')[2] or 'unknown'}")
+            continue
+        if kind == LOG_DELETE_MESSAGE or _is_deleted_view(message):
+            gone = _message_gone(message, now)
+            if gone is not None:
+                events.append(gone)
+            else:
+                ignored.append("chat:unreadable")
+            continue
+        mention = chat_message(convo_id, message, brand_dids=brand_dids, brand_account_id=brand_account_id,
+                               profiles=profiles_by_did(event.get("relatedProfiles")))
+        if mention is None:
+            ignored.append("chat:unreadable")
+        elif since is None or mention.created_at >= since:
+            events.append(mention)
+    return ParsedBatch(events=tuple(events), ignored=tuple(ignored))
+
+
+def parse_convo_messages(convo: Mapping[str, Any], messages: Iterable[Mapping[str, Any]],
+                         brand_dids: frozenset[str], brand_account_id: str | None = None, *,
+                         since: datetime | None = None) -> ParsedBatch:
+    """``getMessages`` of one ``convoView`` (a first run's look back), oldest first; deleted and
+    system messages are left out (nothing of them was stored)."""
+    convo_id = convo.get("id")
+    if not isinstance(convo_id, str) or not convo_id:
+        return ParsedBatch()
+    profiles = profiles_by_did(convo.get("members"))
+    found = [m for m in (chat_message(convo_id, message, brand_dids=brand_dids, brand_account_id=brand_account_id,
+                                      profiles=profiles) for message in messages)
+             if m is not None and (since is None or m.created_at >= since)]
+    found.sort(key=lambda m: m.created_at)
+    return ParsedBatch(events=tuple(found))
 
 
 def _obj(value: Any) -> Mapping[str, Any]:
