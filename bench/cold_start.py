@@ -53,7 +53,7 @@ def _time_import(statement: str) -> float:
 
 def first_answer(rig: Rig, source: Path, timeout: float = 60.0) -> dict[str, float]:
     """Start one function process; seconds from its start to accepting, and to the first 200."""
-    from hilft.channels.x import parse as x
+    from deliveries import x_headers
     from rig import X_CLIENT_SECRET
     from stack import free_port
 
@@ -63,7 +63,7 @@ def first_answer(rig: Rig, source: Path, timeout: float = 60.0) -> dict[str, flo
     argv = [sys.executable, "-m", "functions_framework", "--target", "x_webhook", "--source", str(source),
             "--host", "127.0.0.1", "--port", str(port)]
     _, body = x_mention("Kaltstart: seit heute Morgen kein Internet.")
-    headers = {"Content-Type": "application/json", "X-Twitter-Webhooks-Signature-OAuth2": x.sign(body, X_CLIENT_SECRET)}
+    headers = x_headers(body, X_CLIENT_SECRET)
     url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

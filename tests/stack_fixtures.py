@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+import deliveries
 from fakes.world import Credentials, OutsideWorld
 from tests.conftest import FIXTURES, ROOT
 
@@ -75,24 +76,20 @@ class Hub:
         return self.stack.url(target)
 
     def post_x(self, body: bytes, *, signature: str | None = "valid", headers: dict[str, str] | None = None) -> httpx.Response:
-        from hilft.channels.x import parse as x
-
         hdrs = {"Content-Type": "application/json"}
         if signature == "valid":
-            hdrs["X-Twitter-Webhooks-Signature-OAuth2"] = x.sign(body, X_SECRET)
+            hdrs[deliveries.X_SIGNATURE_HEADER] = deliveries.x_signature(body, X_SECRET)
         elif signature is not None:
-            hdrs["X-Twitter-Webhooks-Signature-OAuth2"] = signature
+            hdrs[deliveries.X_SIGNATURE_HEADER] = signature
         hdrs.update(headers or {})
         return self.http.post(self.url("x_webhook"), content=body, headers=hdrs)
 
     def post_meta(self, body: bytes, *, signature: str | None = "valid") -> httpx.Response:
-        from hilft.channels.meta import parse as meta
-
         hdrs = {"Content-Type": "application/json"}
         if signature == "valid":
-            hdrs["X-Hub-Signature-256"] = meta.sign(body, META_SECRET)
+            hdrs[deliveries.HUB_SIGNATURE_HEADER] = deliveries.hub_signature(body, META_SECRET)
         elif signature is not None:
-            hdrs["X-Hub-Signature-256"] = signature
+            hdrs[deliveries.HUB_SIGNATURE_HEADER] = signature
         return self.http.post(self.url("meta_webhook"), content=body, headers=hdrs)
 
     def staff(self, target: str, payload: dict[str, Any]) -> httpx.Response:

@@ -3,7 +3,8 @@ fake outside world (``fakes.world.OutsideWorld``), wired with one policy.
 
 Shared by ``python -m bench``, the fault tests (``tests/fault``) and the load-burst test, which need
 a stack of their own (they kill and restart parts, or load it hard) instead of the e2e suite's
-shared one. Loopback only. Also here: the few Account Activity / Page bodies they send.
+shared one. Loopback only. Also here: the bench customer's few Account Activity / Page bodies,
+built and signed by ``deliveries``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import contextlib
 import json
 import os
 import tempfile
-import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from typing import Any
 
 import httpx
 
+import deliveries
 from fakes.world import Credentials, OutsideWorld
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +30,7 @@ CREDENTIALS = Credentials(prefix="bench", pagerduty_key="R0UT1NGKEY0000000000000
 X_CLIENT_SECRET = CREDENTIALS.x_client_secret
 META_APP_SECRET = CREDENTIALS.meta_secret
 BRAND_X = CREDENTIALS.brand_x_id
-BRAND_HANDLE = "Telekom_hilft"
+BRAND_HANDLE = deliveries.BRAND_X_HANDLE
 PAGE_ID = CREDENTIALS.page_id
 IG_ID = CREDENTIALS.ig_id
 ROUTING_KEY = CREDENTIALS.pagerduty_key
@@ -201,16 +201,12 @@ class Rig:
 
     # -- traffic ------------------------------------------------------------------------------------
     def post_x(self, body: bytes, client: httpx.Client | None = None) -> httpx.Response:
-        from hilft.channels.x import parse as x
-
-        return (client or self.http).post(self.stack.url("x_webhook"), content=body, headers={
-            "Content-Type": "application/json", "X-Twitter-Webhooks-Signature-OAuth2": x.sign(body, X_CLIENT_SECRET)})
+        return (client or self.http).post(self.stack.url("x_webhook"), content=body,
+                                          headers=deliveries.x_headers(body, X_CLIENT_SECRET))
 
     def post_meta(self, body: bytes, client: httpx.Client | None = None) -> httpx.Response:
-        from hilft.channels.meta import parse as meta
-
-        return (client or self.http).post(self.stack.url("meta_webhook"), content=body, headers={
-            "Content-Type": "application/json", "X-Hub-Signature-256": meta.sign(body, META_APP_SECRET)})
+        return (client or self.http).post(self.stack.url("meta_webhook"), content=body,
+                                          headers=deliveries.meta_headers(body, META_APP_SECRET))
 
     def mention_count(self) -> int:
         result = self.db.collection("mentions").count().get()
@@ -222,68 +218,28 @@ class Rig:
         return sum(1 for _ in self.tasks.list_tasks(request={"parent": QUEUE, "page_size": 1000}))
 
 
-# -- bodies -----------------------------------------------------------------------------------------
+# -- bodies (the bench's customer; shapes and signatures: deliveries) -------------------------------
 
-_id_lock = threading.Lock()
-_next_id = int(time.time() * 1000) << 22
-
-
-def new_post_id() -> str:
-    """Tweet-like ids (time-ordered, as X's are); unique within and across runs."""
-    global _next_id
-    with _id_lock:
-        _next_id += 1
-        return str(_next_id)
+CUSTOMER = deliveries.Author("1472583690", "kunde_bench", "Kunde")
+new_post_id = deliveries.new_x_id
 
 
-def x_mention(text: str, *, post_id: str | None = None, user_id: str = "1472583690",
-              handle: str = "kunde_bench", at: datetime | None = None) -> tuple[str, bytes]:
+def x_mention(text: str, *, post_id: str | None = None, user_id: str = CUSTOMER.id,
+              handle: str = str(CUSTOMER.handle), at: datetime | None = None) -> tuple[str, bytes]:
     """An Account Activity ``tweet_create_events`` body mentioning the brand."""
     post_id = post_id or new_post_id()
-    at = at or datetime.now(UTC)
-    tweet = {
-        "created_at": at.strftime("%a %b %d %H:%M:%S +0000 %Y"), "id": int(post_id), "id_str": post_id,
-        "text": f"@{BRAND_HANDLE} {text}", "truncated": False,
-        "in_reply_to_status_id": None, "in_reply_to_status_id_str": None,
-        "in_reply_to_user_id": None, "in_reply_to_user_id_str": None,
-        "user": {"id": int(user_id), "id_str": user_id, "name": "Kunde", "screen_name": handle,
-                 "followers_count": 120},
-        "entities": {"hashtags": [], "urls": [], "symbols": [], "user_mentions": [
-            {"screen_name": BRAND_HANDLE, "name": "Telekom hilft", "id": int(BRAND_X), "id_str": BRAND_X,
-             "indices": [0, len(BRAND_HANDLE) + 1]}]},
-        "lang": "de", "timestamp_ms": str(int(at.timestamp() * 1000)),
-    }
-    body = {"for_user_id": BRAND_X, "user_has_blocked": "false", "tweet_create_events": [tweet]}
-    return post_id, json.dumps(body, separators=(",", ":")).encode()
+    author = deliveries.Author(user_id, handle, CUSTOMER.name)
+    return post_id, deliveries.x_tweet(post_id, author, text, at or datetime.now(UTC))
 
 
-def x_brand_reply(to_post_id: str, to_user_id: str = "1472583690", at: datetime | None = None) -> bytes:
+def x_brand_reply(to_post_id: str, to_user_id: str = CUSTOMER.id, at: datetime | None = None) -> bytes:
     """The brand's public reply to a customer post (marks it answered)."""
-    reply_id = new_post_id()
-    at = at or datetime.now(UTC)
-    tweet = {
-        "created_at": at.strftime("%a %b %d %H:%M:%S +0000 %Y"), "id": int(reply_id), "id_str": reply_id,
-        "text": "Das schauen wir uns an. ^an", "truncated": False,
-        "in_reply_to_status_id": int(to_post_id), "in_reply_to_status_id_str": to_post_id,
-        "in_reply_to_user_id": int(to_user_id), "in_reply_to_user_id_str": to_user_id,
-        "user": {"id": int(BRAND_X), "id_str": BRAND_X, "name": "Telekom hilft", "screen_name": BRAND_HANDLE,
-                 "followers_count": 112804},
-        "entities": {"hashtags": [], "urls": [], "symbols": [], "user_mentions": []},
-        "lang": "de", "timestamp_ms": str(int(at.timestamp() * 1000)),
-    }
-    body = {"for_user_id": BRAND_X, "user_has_blocked": "false", "tweet_create_events": [tweet]}
-    return json.dumps(body, separators=(",", ":")).encode()
+    return deliveries.x_tweet(new_post_id(), deliveries.BRAND_X, "Das schauen wir uns an. ^an",
+                              at or datetime.now(UTC), reply_to=to_post_id, reply_to_user=to_user_id)
 
 
 def meta_comment(text: str, *, comment_id: str | None = None, at: datetime | None = None) -> tuple[str, bytes]:
     """A Facebook Page ``feed`` comment by a customer."""
     comment_id = comment_id or f"820000000000001_{new_post_id()}"
-    at = at or datetime.now(UTC)
-    value = {"from": {"id": "7300000000000101", "name": "Kundin"},
-             "post": {"id": f"{PAGE_ID}_820000000000001", "status_type": "added_photos", "is_published": True},
-             "message": text, "post_id": f"{PAGE_ID}_820000000000001", "comment_id": comment_id,
-             "created_time": int(at.timestamp()), "item": "comment",
-             "parent_id": f"{PAGE_ID}_820000000000001", "verb": "add"}
-    body = {"object": "page", "entry": [{"id": PAGE_ID, "time": int(at.timestamp()),
-                                         "changes": [{"field": "feed", "value": value}]}]}
-    return comment_id, json.dumps(body, separators=(",", ":")).encode()
+    author = deliveries.Author("7300000000000101", name="Kundin")
+    return comment_id, deliveries.facebook_comment(comment_id, author, text, at or datetime.now(UTC))

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hilft.channels.threads import parse as threads
+import deliveries
 from tests.stack_fixtures import CREDENTIALS, tasks_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
@@ -27,9 +27,7 @@ def stamp(shift: float = 0.0) -> str:
 
 
 def body(field: str, value: dict[str, Any], *, topic: str = "moderate", target: str = BRAND) -> bytes:
-    return json.dumps({"app_id": "1234567890", "topic": topic, "target_id": target, "time": int(time.time()),
-                       "subscription_id": "234567", "has_uid_field": False,
-                       "values": {"value": value, "field": field}}).replace("/", "\\/").encode()
+    return deliveries.threads_delivery(field, value, datetime.now(UTC), topic=topic, target_id=target)
 
 
 def reply(post_id: str, text: str, *, username: str = "kundin_anna", to: str = ROOT, shift: float = 0.0) -> bytes:
@@ -43,9 +41,9 @@ def reply(post_id: str, text: str, *, username: str = "kundin_anna", to: str = R
 def post(e2e, raw: bytes, *, signature: str | None = "valid", secret: str = CREDENTIALS.threads_secret) -> httpx.Response:
     headers = {"Content-Type": "application/json"}
     if signature == "valid":
-        headers["X-Hub-Signature-256"] = threads.sign(raw, secret)
+        headers[deliveries.HUB_SIGNATURE_HEADER] = deliveries.hub_signature(raw, secret)
     elif signature is not None:
-        headers["X-Hub-Signature-256"] = signature
+        headers[deliveries.HUB_SIGNATURE_HEADER] = signature
     return e2e.http.post(e2e.url("threads_webhook"), content=raw, headers=headers)
 
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+import deliveries
 from tests.e2e.builders import aaa_tweet, brand_reply
-from tests.e2e.conftest import X_SECRET, fresh, tasks_of, x_fixture
+from tests.e2e.conftest import CREDENTIALS, X_SECRET, fresh, tasks_of, x_fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
 
@@ -21,9 +19,8 @@ MENTION_ID = "1858786321410785281"
 
 def test_crc_challenge_is_answered_with_the_client_secret(e2e):
     response = e2e.http.get(e2e.url("x_webhook"), params={"crc_token": "challenge-123"})
-    expected = base64.b64encode(hmac.new(X_SECRET.encode(), b"challenge-123", hashlib.sha256).digest()).decode()
     assert response.status_code == 200
-    assert response.json() == {"response_token": f"sha256={expected}"}
+    assert response.json() == {"response_token": deliveries.x_crc_response_token("challenge-123", X_SECRET)}
 
 
 def test_crc_without_token_is_a_bad_request(e2e):
@@ -39,11 +36,9 @@ def test_wrong_or_missing_signature_is_401_and_stores_nothing(e2e, signature):
 
 
 def test_legacy_signature_with_the_consumer_secret_is_accepted(e2e):
-    from hilft.channels.x import parse as x
-
     body = fresh(x_fixture("aaa_mention.json"))
     response = e2e.post_x(body, signature=None,
-                          headers={"X-Twitter-Webhooks-Signature": x.sign(body, "e2e-x-consumer-secret")})
+                          headers=deliveries.x_headers(body, CREDENTIALS.x_consumer_secret, legacy=True))
     assert response.status_code == 200, response.text
     assert len(e2e.mentions()) == 1
 

@@ -13,6 +13,7 @@ from typing import Any
 import flask
 import pytest
 
+import deliveries
 from rig import X_CLIENT_SECRET, PolicySpec, Rig, firestore_client, x_brand_reply, x_mention
 from tests.fault.helpers import log_dir, overdue_alerts, pagerduty_triggers, require_emulators, run_sweep, wait_for
 
@@ -79,12 +80,11 @@ def deliver_and_crash(rig: Rig, body: bytes) -> None:
     from hilft import handlers
     from hilft.adapters.firestore_store import FirestoreStore
     from hilft.app import App
-    from hilft.channels.x import parse as x
 
     app = App(rig.function_settings())
     client = firestore_client(rig.stack.firestore_host)
     app.store = CrashBeforeCommit(FirestoreStore("hilft-local", client_factory=lambda: client))
-    headers = {"Content-Type": "application/json", "X-Twitter-Webhooks-Signature-OAuth2": x.sign(body, X_CLIENT_SECRET)}
+    headers = deliveries.x_headers(body, X_CLIENT_SECRET)
     with flask.Flask("crash").test_request_context("/", method="POST", data=body, headers=headers):
         with pytest.raises(Crash):
             handlers.x_webhook(app, flask.request)

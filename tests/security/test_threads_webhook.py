@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from hilft.channels.threads import parse as threads
+import deliveries
 from tests.stack_fixtures import CREDENTIALS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
@@ -44,11 +44,11 @@ def nothing_happened(e2e, tasks_client) -> None:
     "",
     "sha256=",
     "sha256=" + "0" * 64,
-    threads.sign(FORGED, CREDENTIALS.meta_secret),  # the Facebook Page app's secret
-    threads.sign(FORGED, CREDENTIALS.x_client_secret),
-    threads.sign(FORGED, ""),
-    threads.sign(FORGED, CREDENTIALS.threads_verify),  # the verify token is no signing key
-    threads.sign(FORGED, CREDENTIALS.threads_secret).replace("sha256=", "sha1="),
+    deliveries.hub_signature(FORGED, CREDENTIALS.meta_secret),  # the Facebook Page app's secret
+    deliveries.hub_signature(FORGED, CREDENTIALS.x_client_secret),
+    deliveries.hub_signature(FORGED, ""),
+    deliveries.hub_signature(FORGED, CREDENTIALS.threads_verify),  # the verify token is no signing key
+    deliveries.hub_signature(FORGED, CREDENTIALS.threads_secret).replace("sha256=", "sha1="),
 ], ids=["unsigned", "empty", "prefix-only", "zeros", "meta-page-app-secret", "x-secret", "empty-secret",
         "verify-token", "wrong-algorithm"])
 def test_forged_deliveries_are_401_and_change_nothing(e2e, tasks_client, signature):
@@ -59,7 +59,7 @@ def test_forged_deliveries_are_401_and_change_nothing(e2e, tasks_client, signatu
 
 
 def test_a_signed_body_altered_after_signing_is_refused(e2e, tasks_client):
-    signature = threads.sign(FORGED, CREDENTIALS.threads_secret)
+    signature = deliveries.hub_signature(FORGED, CREDENTIALS.threads_secret)
     altered = FORGED.replace(b"angreifer", b"angreifer2")
     padded = FORGED + b" "
     for body in (altered, padded, json.dumps(json.loads(FORGED), indent=1).encode()):
@@ -70,7 +70,7 @@ def test_a_signed_body_altered_after_signing_is_refused(e2e, tasks_client):
 
 def test_the_same_body_signed_with_the_threads_secret_is_accepted(e2e):
     """The control: the refusals above are about the signature, not the body."""
-    signature = threads.sign(FORGED, CREDENTIALS.threads_secret)
+    signature = deliveries.hub_signature(FORGED, CREDENTIALS.threads_secret)
     answer = e2e.http.post(e2e.url("threads_webhook"), content=FORGED, headers=forge(FORGED, signature))
     assert answer.status_code == 200 and answer.json()["stored"] == 1
 

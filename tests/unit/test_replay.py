@@ -173,12 +173,9 @@ def test_confirmed_it_finds_the_webhook_starts_one_job_and_prints_its_id(world: 
     assert x_api.wait_replay(job_id)["delivered"] == 1
     (headers, replayed), (_, done) = receiver.bodies
     assert replayed == body
-    import base64
-    import hashlib
-    import hmac
+    from deliveries import x_signature
 
-    assert headers["x-twitter-webhooks-signature"] == "sha256=" + base64.b64encode(
-        hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
+    assert headers["x-twitter-webhooks-signature"] == x_signature(body, SECRET)
     assert json.loads(done)["replay_job_status"]["job_id"] == job_id
     assert APP_TOKEN not in out + err
 

@@ -29,9 +29,9 @@ from typing import Any
 
 import httpx
 
-from demo import payloads
-from demo.payloads import BRAND_X_HANDLE, BRAND_X_ID, BRAND_X_NAME, IG_HANDLE, IG_ID, PAGE_ID, PAGE_NAME, Author
-from demo.payloads import THREADS_ID as BRAND_THREADS_ID
+import deliveries
+from deliveries import BRAND_X, IG_HANDLE, IG_ID, PAGE_ID, PAGE_NAME, Author
+from deliveries import THREADS_ID as BRAND_THREADS_ID
 from demo.scenario import POLICY_FILE, ROOT, Day, ScriptedPost, scaled_policy
 from fakes.world import Credentials, OutsideWorld
 from hilft.core import ids
@@ -145,7 +145,7 @@ class Replay:
         self._seen_threads = 0
         self.incidents: dict[str, dict[str, Any]] = {}  # incidents/{id} as last read
         self.ingest_totals: Counter[str] = Counter()
-        self.mint = payloads.IdMint(datetime.now(UTC))
+        self.mint = deliveries.IdMint(datetime.now(UTC))
         self._jobs: Any = None  # scheduler.Scheduler running poll / sweep at once
         self._tokens: Any = None
         self._job_lock = threading.Lock()
@@ -343,25 +343,25 @@ class Replay:
         post.created_at = now
         if s.channel == "x":
             post.post_id = mint.x_id(now)
-            post.body = payloads.x_tweet(post.post_id, s.author, s.text, now, lang=s.lang)
+            post.body = deliveries.x_tweet(post.post_id, s.author, s.text, now, lang=s.lang)
         elif s.channel == "x_activity":
             post.post_id = mint.x_id(now)
-            post.body = payloads.x_activity_post(post.post_id, s.author, s.text, now)
+            post.body = deliveries.x_activity_post(post.post_id, s.author, s.text, now)
         elif s.channel == "x_dm":
             post.post_id = mint.x_id(now)
-            post.body = payloads.x_dm(post.post_id, s.author, _brand_x(), s.text, now)
+            post.body = deliveries.x_dm(post.post_id, s.author, BRAND_X, s.text, now)
         elif s.channel == "facebook":
             post.post_id = mint.facebook_comment()
-            post.body = payloads.facebook_comment(post.post_id, s.author, s.text, now)
+            post.body = deliveries.facebook_comment(post.post_id, s.author, s.text, now)
         elif s.channel == "instagram":
             post.post_id = mint.instagram_comment()
-            post.body = payloads.instagram_comment(post.post_id, s.author, s.text, now)
+            post.body = deliveries.instagram_comment(post.post_id, s.author, s.text, now)
         elif s.channel == "messenger":
             post.post_id = mint.message_id()
-            post.body = payloads.messenger_message(post.post_id, s.author.id, PAGE_ID, s.text, now, echo=False)
+            post.body = deliveries.messenger_message(post.post_id, s.author.id, PAGE_ID, s.text, now, echo=False)
         elif s.channel == "threads":
             post.post_id = mint.threads_id()
-            post.body = payloads.threads_reply(post.post_id, s.author, s.text, now)
+            post.body = deliveries.threads_reply(post.post_id, s.author, s.text, now)
         elif s.channel == "bluesky":  # written on Bluesky: the fake's notifications list it for poll
             assert self.fakes is not None
             sky = self.fakes.bluesky
@@ -381,11 +381,11 @@ class Replay:
 
     def _send(self, platform: str, body: bytes) -> dict[str, Any]:
         if platform == "x":
-            url, headers = self.stack.url("x_webhook"), payloads.x_headers(body, X_SECRET)
+            url, headers = self.stack.url("x_webhook"), deliveries.x_headers(body, X_SECRET)
         elif platform == "threads":
-            url, headers = self.stack.url("threads_webhook"), payloads.threads_headers(body, THREADS_SECRET)
+            url, headers = self.stack.url("threads_webhook"), deliveries.threads_headers(body, THREADS_SECRET)
         else:
-            url, headers = self.stack.url("meta_webhook"), payloads.meta_headers(body, META_SECRET)
+            url, headers = self.stack.url("meta_webhook"), deliveries.meta_headers(body, META_SECRET)
         try:
             response = self.http.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
@@ -417,23 +417,23 @@ class Replay:
         now = datetime.now(UTC)
         mint = self.mint
         if s.channel == "x":
-            body = payloads.x_tweet(mint.x_id(now), _brand_x(), f"@{s.author.handle} {s.reply}", now,
+            body = deliveries.x_tweet(mint.x_id(now), BRAND_X, f"@{s.author.handle} {s.reply}", now,
                                     reply_to=post.post_id, reply_to_user=s.author.id)
         elif s.channel == "x_activity":
-            body = payloads.x_activity_post(mint.x_id(now), _brand_x(), s.reply, now,
+            body = deliveries.x_activity_post(mint.x_id(now), BRAND_X, s.reply, now,
                                             reply_to=(post.post_id, s.author))
         elif s.channel == "x_dm":
-            body = payloads.x_dm(mint.x_id(now), _brand_x(), s.author, s.reply, now)
+            body = deliveries.x_dm(mint.x_id(now), BRAND_X, s.author, s.reply, now)
         elif s.channel == "facebook":
-            body = payloads.facebook_comment(mint.facebook_comment(), Author(PAGE_ID, name=PAGE_NAME), s.reply,
+            body = deliveries.facebook_comment(mint.facebook_comment(), Author(PAGE_ID, name=PAGE_NAME), s.reply,
                                              now, parent_id=post.post_id)
         elif s.channel == "instagram":
-            body = payloads.instagram_comment(mint.instagram_comment(), Author(IG_ID, IG_HANDLE),
+            body = deliveries.instagram_comment(mint.instagram_comment(), Author(IG_ID, IG_HANDLE),
                                               f"@{s.author.handle} {s.reply}", now, parent_id=post.post_id)
         elif s.channel == "messenger":
-            body = payloads.messenger_message(mint.message_id(), PAGE_ID, s.author.id, s.reply, now, echo=True)
+            body = deliveries.messenger_message(mint.message_id(), PAGE_ID, s.author.id, s.reply, now, echo=True)
         elif s.channel == "threads":  # the brand answers in the thread of its own post
-            body = payloads.threads_reply(mint.threads_id(), Author(BRAND_THREADS_ID), s.reply, now, to=post.post_id)
+            body = deliveries.threads_reply(mint.threads_id(), Author(BRAND_THREADS_ID), s.reply, now, to=post.post_id)
         else:  # Bluesky, Mastodon: written natively in the brand's app; poll sees it in the thread
             assert self.fakes is not None
             if s.platform == "bluesky":
@@ -452,9 +452,9 @@ class Replay:
         assert post.post_id is not None
         now = datetime.now(UTC)
         if s.channel in ("x", "x_activity"):
-            self._send("x", payloads.x_delete(post.post_id, s.author.id, now))
+            self._send("x", deliveries.x_delete(post.post_id, s.author.id, now))
         elif s.channel == "facebook":
-            self._send("facebook", payloads.facebook_remove(post.post_id, s.author, now))
+            self._send("facebook", deliveries.facebook_remove(post.post_id, s.author, now))
         else:
             raise ValueError(f"{s.id}: the demo deletes only X posts and Facebook comments")
 
@@ -600,10 +600,6 @@ class Replay:
 
 class _Retry(Exception):
     """The stack answered 5xx or not at all: deliver again later, as a platform would."""
-
-
-def _brand_x() -> Author:
-    return Author(BRAND_X_ID, BRAND_X_HANDLE, BRAND_X_NAME)
 
 
 def _answer_text(doc: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from demo.payloads import Author
+from deliveries import Author
 
 ROOT = Path(__file__).resolve().parents[3]
 DEMO_FIXTURES = ROOT / "tests" / "fixtures" / "demo"

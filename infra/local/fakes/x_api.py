@@ -390,17 +390,15 @@ def _utc_epoch(stamp: str) -> float:
 
 def _post_signed(url: str, body: bytes, secret: str) -> int | None:
     """POST ``body`` as X does: JSON, ``X-Twitter-Webhooks-Signature: sha256=`` base64 HMAC-SHA256."""
-    import base64
-    import hashlib
-    import hmac
     import urllib.error
     import urllib.request
 
-    signature = "sha256=" + base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    from deliveries import x_headers
+
     if not url.startswith(("http://127.0.0.1:", "http://localhost:")):
         raise ValueError("the fake X delivers to loopback webhooks only")
-    request = urllib.request.Request(url, data=body, method="POST", headers={  # noqa: S310 - checked above
-        "Content-Type": "application/json", "X-Twitter-Webhooks-Signature": signature})
+    request = urllib.request.Request(url, data=body, method="POST",  # noqa: S310 - checked above
+                                     headers=x_headers(body, secret, legacy=True))
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback test URLs
             return int(answer.status)
