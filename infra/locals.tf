@@ -177,7 +177,7 @@ locals {
 
   # Documents carrying `expire_at` are deleted by Firestore's TTL once it has passed (retention_days).
   ttl_field       = "expire_at"
-  ttl_collections = ["answers", "handoffs", "incident_alerts", "incidents", "mentions", "operator_alerts", "out_of_hours", "replies"]
+  ttl_collections = ["answers", "handoffs", "incident_alerts", "incidents", "mentions", "operator_alerts", "out_of_hours", "own_messages", "replies"]
 
   # Fields written but never queried whose values only grow: an automatic single-field index on them
   # limits write throughput (hotspot on the last index range) and costs storage for nothing.

@@ -67,3 +67,87 @@ def test_an_answer_before_the_task_runs_means_no_acknowledgment():
     world.deliver(world.mention("1", "@Telekom_hilft Router tot"))
     world.deliver(world.mention("b", "Wir schauen es uns an", author="1000000001", brand=True, in_reply_to="1"))
     assert run(world, gateway) == ["not_needed"] and gateway.replies == []
+
+
+# -- the platform reports the brand's own messages back: the acknowledgment's echo is no answer -----
+
+class EchoingGateway(FakeGateway):
+    """Like the platforms: the brand's own reply or DM comes back as a delivery. ``during_send``
+    delivers the echo before the send returns (the race the in-flight marker covers)."""
+
+    def __init__(self, world: World, *, during_send: bool = False) -> None:
+        super().__init__()
+        self.world, self.during_send = world, during_send
+        self.echoes: list[str] = []
+
+    def _echo(self, post, message_id: str, kind: Kind) -> None:
+        self.world.deliver(self.world.mention(message_id, "Danke! Unser Team ist ab Montag wieder da.",
+                                              author="1000000001", brand=True, kind=kind,
+                                              in_reply_to=None if kind == Kind.DM else post["post_id"],
+                                              conversation=post.get("conversation_id")))
+        self.echoes.append(message_id)
+
+    def public_reply(self, post, text):
+        message_id = f"r{len(self.replies) + 1}"
+        if self.during_send:
+            self._echo(post, message_id, Kind.MENTION)
+        super().public_reply(post, text)
+        return message_id
+
+    def send_private(self, post, text, now):
+        message_id = f"dm{len(self.dms) + 1}"
+        if self.during_send:
+            self._echo(post, message_id, Kind.DM)
+        super().send_private(post, text, now)
+        return message_id
+
+
+def echo_after(world: World, gateway: EchoingGateway, message_id: str, post_id: str, kind: Kind) -> None:
+    post = world.store.data["mentions"][mention_doc_id("x", post_id)]
+    gateway._echo(post, message_id, kind)
+
+
+def test_the_echo_of_the_public_acknowledgment_leaves_the_promise_running():
+    world = World(CLOSED, start=FRIDAY_2030)
+    gateway = EchoingGateway(world)
+    world.deliver(world.mention("1", "@Telekom_hilft Router tot"))
+    assert run(world, gateway) == ["sent"]
+    echo_after(world, gateway, "r1", "1", Kind.MENTION)
+    doc = world.store.data["mentions"][mention_doc_id("x", "1")]
+    assert doc["status"] == "open" and doc.get("answered_at") is None
+    # A real answer afterwards still stops the clock.
+    world.deliver(world.mention("b2", "Wir schauen es uns an", author="1000000001", brand=True, in_reply_to="1"))
+    assert world.store.data["mentions"][mention_doc_id("x", "1")]["status"] == "answered"
+
+
+def test_the_echo_of_a_dm_acknowledgment_answers_neither_the_dm_nor_a_later_one_of_the_conversation():
+    world = World(CLOSED, start=FRIDAY_2030)
+    gateway = EchoingGateway(world)
+    world.deliver(world.mention("d1", "Hallo?", kind=Kind.DM, conversation="c"))
+    assert run(world, gateway) == ["sent"]
+    echo_after(world, gateway, "dm1", "d1", Kind.DM)
+    assert world.store.data["mentions"][mention_doc_id("x", "d1")]["status"] == "open"
+    world.clock.advance(seconds=60)
+    world.deliver(world.mention("d2", "Noch da?", kind=Kind.DM, conversation="c", at=world.clock() - timedelta(minutes=2)))
+    assert world.store.data["mentions"][mention_doc_id("x", "d2")]["status"] == "open"
+
+
+def test_an_echo_that_arrives_before_the_send_returns_is_no_answer_either():
+    world = World(CLOSED, start=FRIDAY_2030)
+    gateway = EchoingGateway(world, during_send=True)
+    world.deliver(world.mention("1", "@Telekom_hilft Router tot"))
+    assert run(world, gateway) == ["sent"] and gateway.echoes == ["r1"]
+    doc = world.store.data["mentions"][mention_doc_id("x", "1")]
+    assert doc["status"] == "open" and doc["out_of_hours_sent_at"]
+
+
+def test_a_failed_acknowledgment_does_not_swallow_a_real_answer():
+    world = World(CLOSED, start=FRIDAY_2030)
+    gateway = FakeGateway()
+    gateway.rate_limited_until = FRIDAY_2030 + timedelta(hours=1)
+    world.deliver(world.mention("d1", "Hallo?", kind=Kind.DM, conversation="c"))
+    assert run(world, gateway) == ["rate_limited"]
+    world.clock.advance(seconds=10)
+    world.deliver(world.mention("b", "Hallo, wir sind da", author="1000000001", brand=True, kind=Kind.DM,
+                                conversation="c"))
+    assert world.store.data["mentions"][mention_doc_id("x", "d1")]["status"] == "answered"

@@ -90,6 +90,7 @@ class MentionDoc(BaseModel):
     private_reply_id: str | None = None
     holding_reply_id: str | None = None
     out_of_hours_sent_at: AwareDatetime | None = None
+    out_of_hours_sending_at: AwareDatetime | None = None  # the automatic acknowledgment is on its way
     # -- alerts --------------------------------------------------------------------------------
     overdue_at: AwareDatetime | None = None
     alert_level: int | None = None
@@ -199,9 +200,18 @@ def mark_overdue(doc: MentionDoc, now: datetime) -> dict[str, Any] | None:
 
 
 def mark_answered(doc: MentionDoc, *, answered_at: datetime, answered_by: str | None, via: str,
-                  status: Status = Status.ANSWERED, extra: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
-    """The first response (a brand reply, a holding reply, a handoff): stops the clock, once."""
+                  status: Status = Status.ANSWERED, extra: Mapping[str, Any] | None = None,
+                  seen_on_platform: bool = False) -> dict[str, Any] | None:
+    """The first response (a brand reply, a holding reply, a handoff): stops the clock, once.
+
+    ``seen_on_platform``: the answer is a brand post ingest saw. While hilft's own out-of-hours
+    acknowledgment to this post is being sent, such a post is taken for its echo (the platform
+    reports the brand's own messages, and the id that would tell them apart is not recorded yet):
+    the acknowledgment is not a first response, so the clock keeps running.
+    """
     if not doc.unanswered or status not in (Status.ANSWERED, Status.HANDED_OFF):
+        return None
+    if seen_on_platform and acknowledgment_in_flight(doc, answered_at):
         return None
     started = doc.started_at
     updates: dict[str, Any] = {
@@ -215,6 +225,18 @@ def mark_answered(doc: MentionDoc, *, answered_at: datetime, answered_by: str | 
     }
     updates.update(extra or {})
     return updates
+
+
+ACKNOWLEDGMENT_IN_FLIGHT = timedelta(minutes=2)  # the send-once claim's lifetime (HILFT_CLAIM_TTL_SECONDS)
+
+
+def acknowledgment_in_flight(doc: MentionDoc, at: datetime) -> bool:
+    """hilft started sending this post's out-of-hours acknowledgment shortly before ``at`` and
+    has not recorded it as sent."""
+    started = doc.out_of_hours_sending_at
+    if started is None or doc.out_of_hours_sent_at is not None:
+        return False
+    return started - timedelta(seconds=5) <= at <= started + ACKNOWLEDGMENT_IN_FLIGHT
 
 
 def mark_handed_off(doc: MentionDoc, *, at: datetime, via: str, handoff_id: str, department: str,

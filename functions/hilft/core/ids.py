@@ -32,6 +32,11 @@ def answer_key(platform: str, target: str) -> str:
     return _digest("answer", platform, target)[:40]
 
 
+def own_message_key(platform: str, message_id: str) -> str:
+    """Key of a message hilft sent on its own (an out-of-hours acknowledgment), by its platform id."""
+    return _digest("own", platform, message_id)[:40]
+
+
 def task_id(doc_id: str, kind: str, level: int, due_at: datetime, attempt: int = 0) -> str:
     return _digest(doc_id, kind, str(level), due_at.isoformat(), str(attempt))[:48]
 

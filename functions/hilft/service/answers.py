@@ -47,11 +47,14 @@ class AnswerRecorder:
         self.clock = clock
 
     def mark_answered(self, doc_id: str, *, answered_at: datetime, answered_by: str | None,
-                      via: str, extra: dict[str, Any] | None = None) -> MentionDoc | None:
+                      via: str, extra: dict[str, Any] | None = None,
+                      seen_on_platform: bool = False) -> MentionDoc | None:
         """Record the first response; later answers change nothing. Returns the post as it was
-        when this call stopped the clock, else None."""
+        when this call stopped the clock, else None. ``seen_on_platform``: a brand post ingest
+        saw (``core.document.mark_answered`` tells it from hilft's own acknowledgment's echo)."""
         return self._stop_clock(doc_id, lambda doc: mark_answered(doc, answered_at=answered_at,
-                                                                   answered_by=answered_by, via=via, extra=extra),
+                                                                   answered_by=answered_by, via=via, extra=extra,
+                                                                   seen_on_platform=seen_on_platform),
                                 via=via, status=Status.ANSWERED)
 
     def mark_handed_off(self, doc_id: str, *, at: datetime, via: str, handoff_id: str, department: str,

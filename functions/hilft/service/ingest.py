@@ -26,7 +26,7 @@ from hilft.core.promise_phrase import out_of_hours_answer
 from hilft.core.routing import radar_match, route
 from hilft.logs import get_logger
 from hilft.service.answers import AnswerRecorder, pending_task_ids
-from hilft.service.ports import ANSWERS, MENTIONS, OPERATOR_ALERTS, Clock, Scheduler, Snapshot, Store
+from hilft.service.ports import ANSWERS, MENTIONS, OPERATOR_ALERTS, OWN_MESSAGES, Clock, Scheduler, Snapshot, Store
 
 log = get_logger("hilft.ingest")
 
@@ -208,7 +208,7 @@ class IngestService:
             if isinstance(answered_at, datetime) and answered_at >= m.created_at and answer is not None:
                 if self.answers.mark_answered(doc_id, answered_at=answered_at,
                                               answered_by=answer.data.get("answered_by"),
-                                              via=str(answer.data.get("via") or "")):
+                                              via=str(answer.data.get("via") or ""), seen_on_platform=True):
                     result.answered += 1
 
     # -- closing messages ----------------------------------------------------------------------
@@ -339,6 +339,9 @@ class IngestService:
     def _brand_post(self, m: Mention, result: IngestResult) -> None:
         result.brand += 1
         platform = m.platform.value
+        if self.store.get(OWN_MESSAGES, ids.own_message_key(platform, m.post_id)) is not None:
+            log.info("own acknowledgment seen", platform=platform)  # hilft's out-of-hours note: no answer
+            return
         answered_by = m.author.handle or m.author.id
         if m.kind == Kind.DM:
             if not m.conversation_id:
@@ -349,8 +352,8 @@ class IngestService:
             for snap in self.store.open_in_conversation(platform, m.conversation_id):
                 created = MentionDoc.from_snapshot(snap).created_at
                 if created is not None and created <= m.created_at:
-                    if self.answers.mark_answered(snap.id, answered_at=m.created_at,
-                                                  answered_by=answered_by, via=m.post_id):
+                    if self.answers.mark_answered(snap.id, answered_at=m.created_at, answered_by=answered_by,
+                                                  via=m.post_id, seen_on_platform=True):
                         result.answered += 1
             return
         if not m.in_reply_to:
@@ -358,7 +361,8 @@ class IngestService:
         target = ids.mention_doc_id(platform, m.in_reply_to)
         alias_checked = platform != Platform.X.value  # only X gives an edited post a new id
         for _ in range(5):
-            if self.answers.mark_answered(target, answered_at=m.created_at, answered_by=answered_by, via=m.post_id):
+            if self.answers.mark_answered(target, answered_at=m.created_at, answered_by=answered_by, via=m.post_id,
+                                          seen_on_platform=True):
                 result.answered += 1
                 return
             if self.store.get(MENTIONS, target) is not None:

@@ -21,7 +21,7 @@ from hilft.core.policy import Policy
 from hilft.core.promise_phrase import out_of_hours_phrases
 from hilft.logs import get_logger
 from hilft.service.claims import claim_once
-from hilft.service.ports import MENTIONS, Clock, Scheduler, Store
+from hilft.service.ports import MENTIONS, OWN_MESSAGES, Clock, Scheduler, Store
 
 log = get_logger("hilft.out_of_hours")
 
@@ -68,19 +68,26 @@ class OutOfHoursService:
                                 else post.author_name or post.author_handle,
                                 case_ref=None, promise=promise, department=None, private_channel=None,
                                 reopens=reopens)
+        # The platform reports the brand's own messages back to hilft: mark the send as under way
+        # first, and record the message id right after, so its echo never counts as an answer.
+        self.store.update(MENTIONS, doc_id, {"out_of_hours_sending_at": now})
         try:
             stored = post.to_store()  # gateways take the stored shape
             message_id = (gateway.send_private(stored, text, now) if template == "out_of_hours_dm"
                           else gateway.public_reply(stored, text))
         except PlatformRateLimited as exc:
+            self.store.update(MENTIONS, doc_id, {"out_of_hours_sending_at": None})
             self.store.update(CLAIMS, key, {"state": "rate_limited"})
             retry_at = exc.retry_at if isinstance(exc.retry_at, datetime) else now + timedelta(minutes=1)
             self.scheduler.schedule(ids.task_id(doc_id, "out-of-hours", 1, retry_at), max(retry_at, now),
                                     dict(payload), now)
             return OutOfHoursResult("rate_limited")
         except Exception:
+            self.store.update(MENTIONS, doc_id, {"out_of_hours_sending_at": None})
             self.store.update(CLAIMS, key, {"state": "failed"})
             raise
+        self.store.set(OWN_MESSAGES, ids.own_message_key(post.platform.value, str(message_id)),
+                       {"doc_id": doc_id, "kind": "out_of_hours", "sent_at": now, "expire_at": post.expire_at})
         self.store.update(CLAIMS, key, {"state": "sent", "message_id": str(message_id), "sent_at": now})
         self.store.update(MENTIONS, doc_id, {"out_of_hours_sent_at": now})
         log.info("out-of-hours acknowledgment sent", doc_id=doc_id, template=template)

@@ -13,13 +13,14 @@ from hilft.core.alerts import Alert
 MENTIONS = "mentions"
 ANSWERS = "answers"
 HANDOFFS = "handoffs"
+OWN_MESSAGES = "own_messages"  # hilft's automatic acknowledgments by platform message id: their echoes are no answers
 OPERATOR_ALERTS = "operator_alerts"  # conditions only an operator can fix (a platform revoked our access)
 TTL_FIELD = "expire_at"
 # Collections whose documents carry ``expire_at`` and are deleted by Firestore's TTL policy
 # (infra/locals.tf ``ttl_collections`` must list exactly these; tests/infra checks it). Roll-ups,
 # cursors, delivery marks and the detector's state hold no personal data and are kept.
 TTL_COLLECTIONS = ("answers", "handoffs", "incident_alerts", "incidents", "mentions", "operator_alerts",
-                   "out_of_hours", "replies")
+                   "out_of_hours", "own_messages", "replies")
 
 
 @dataclass(frozen=True)
