@@ -122,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             summary = replay.run()
         print_summary(console, summary)
-        console.print(f"SLA report: {write_report(replay)} (and {summary.board_url}?view=report)", soft_wrap=True)
+        joiner = "&" if "?" in summary.board_url else "?"
+        console.print(f"SLA report: {write_report(replay)} (and {summary.board_url}{joiner}view=report)",
+                      soft_wrap=True)
         if args.summary_json:
             args.summary_json.write_text(json.dumps(summary.as_json(), indent=2), encoding="utf-8")
         if args.keep_running:

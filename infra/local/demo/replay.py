@@ -367,6 +367,10 @@ class Replay:
             sky = self.fakes.bluesky
             post.post_id = sky.add_post(f"@{sky.handle} {s.text}", author_did=s.author.id, handle=str(s.author.handle),
                                         display_name=s.author.name, created_at=now, lang=s.lang)
+        elif s.channel == "bluesky_dm":  # a chat message to the brand: poll reads the chat log
+            assert self.fakes is not None
+            post.post_id = self.fakes.bluesky.add_dm(s.text, author_did=s.author.id, handle=str(s.author.handle),
+                                                     display_name=s.author.name, sent_at=now)
         elif s.channel in ("mastodon", "mastodon_dm"):
             assert self.fakes is not None
             masto = self.fakes.mastodon
@@ -436,7 +440,10 @@ class Replay:
             body = deliveries.threads_reply(mint.threads_id(), Author(BRAND_THREADS_ID), s.reply, now, to=post.post_id)
         else:  # Bluesky, Mastodon: written natively in the brand's app; poll sees it in the thread
             assert self.fakes is not None
-            if s.platform == "bluesky":
+            if s.channel == "bluesky_dm":
+                sky = self.fakes.bluesky
+                sky.add_brand_dm(sky.convo_for(s.author.id), s.reply)
+            elif s.platform == "bluesky":
                 self.fakes.bluesky.add_brand_post(s.reply, reply_to=post.post_id)
             else:
                 self.fakes.mastodon.add_brand_status(f"@{s.author.handle} {s.reply}", in_reply_to=post.post_id,

@@ -16,8 +16,8 @@ DEMO_FIXTURES = ROOT / "tests" / "fixtures" / "demo"
 DAY_FILE = DEMO_FIXTURES / "day.json"
 POLICY_FILE = DEMO_FIXTURES / "policy.toml"
 CHANNELS = {"x": "x", "x_activity": "x", "x_dm": "x", "facebook": "facebook", "instagram": "instagram",
-            "messenger": "messenger", "threads": "threads", "bluesky": "bluesky", "mastodon": "mastodon",
-            "mastodon_dm": "mastodon"}
+            "messenger": "messenger", "threads": "threads", "bluesky": "bluesky", "bluesky_dm": "bluesky",
+            "mastodon": "mastodon", "mastodon_dm": "mastodon"}
 POLLED = frozenset({"bluesky", "mastodon"})  # no webhooks: the replay places posts in the fakes, poll fetches them
 
 

@@ -15,7 +15,7 @@ from hilft.core.durations import format_duration
 
 PLATFORMS = {"x": "X", "x_activity": "X (Activity API)", "x_dm": "X DM", "facebook": "Facebook",
              "instagram": "Instagram", "messenger": "Messenger", "threads": "Threads", "bluesky": "Bluesky",
-             "mastodon": "Mastodon", "mastodon_dm": "Mastodon DM"}
+             "bluesky_dm": "Bluesky DM", "mastodon": "Mastodon", "mastodon_dm": "Mastodon DM"}
 # The five channels of the summary: documents per platform, grouped as the brand's teams know them.
 CHANNEL_GROUPS = (("X", ("x",)), ("Facebook/Instagram/Messenger", ("facebook", "instagram", "messenger")),
                   ("Threads", ("threads",)), ("Bluesky", ("bluesky",)), ("Mastodon", ("mastodon",)))
