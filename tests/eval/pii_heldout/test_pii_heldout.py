@@ -1,0 +1,91 @@
+"""The held-out PII set (tests/eval/pii_heldout/generate.py: mimesis values, posts written fresh), scored
+with the SHIPPED policy (functions/policy.toml) by the same scorer as tests/eval/pii.
+
+The tables (per kind and language, per kind and locale, every miss, leak and false alarm) are written to
+test-artifacts/pii_heldout.txt (and printed with -s). Gates: see GATES below and README, "Personal data".
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+
+from hilft.core.pii import PiiConfig, PiiKind, PiiSpan, detect
+from hilft.core.policy import Policy, load_policy
+from tests.eval.pii.scoring import KINDS, Item, Score, score
+from tests.eval.pii_heldout import generate
+
+ROOT = Path(__file__).resolve().parents[3]
+SHIPPED_POLICY = ROOT / "functions" / "policy.toml"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@cache
+def shipped_policy() -> Policy:
+    return load_policy(SHIPPED_POLICY)
+
+
+def brand_data(policy: Policy) -> generate.BrandData:
+    own = policy.pii.own
+    return generate.BrandData(handle="@Telekom_hilft", phone_numbers=tuple(own.phone_numbers),
+                              addresses=tuple(own.addresses), email_domains=tuple(own.email_domains))
+
+
+@cache
+def posts() -> tuple[generate.Post, ...]:
+    return tuple(generate.build(brand_data(shipped_policy())))
+
+
+@cache
+def items() -> tuple[Item, ...]:
+    return tuple(Item(p.text, p.lang, [(lb.kind, lb.value, lb.secret) for lb in p.labels], p.locale) for p in posts())
+
+
+def _detector(config: PiiConfig):
+    def run(text: str) -> list[PiiSpan]:
+        return detect(text, config)
+
+    return run
+
+
+@cache
+def scored() -> Score:
+    config = shipped_policy().pii.config()
+    result = score(items(), _detector(config))
+    by_locale = score([replace(item, lang=item.group) for item in items()], _detector(config))
+    report = "\n".join([
+        result.table(f"held-out set ({len(items())} posts, mimesis), shipped policy: per kind and language"),
+        by_locale.table("per kind and locale (the mimesis locale the values came from)"),
+        "",
+        *(score([i for i in items() if i.group == g], _detector(config)).summary(g) for g in generate.LOCALES),
+        result.summary("all"),
+        "",
+        result.examples(limit=1000),
+    ])
+    print(report)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "pii_heldout.txt").write_text(report + "\n", encoding="utf-8")
+    return result
+
+
+def test_heldout_set_is_reproducible_varied_and_covers_every_kind_and_locale() -> None:
+    first, again = posts(), generate.build(brand_data(shipped_policy()))
+    assert [p.text for p in first] == [p.text for p in again]
+    with_pii = [p for p in first if p.labels]
+    assert len(first) >= 1200 and 0.45 <= len(with_pii) / len(first) <= 0.65
+    assert {p.locale for p in first} == set(generate.LOCALES)
+    assert {p.lang for p in with_pii} == {"de", "en", "mix"}
+    assert {label.kind for p in with_pii for label in p.labels} == set(KINDS) == {k.value for k in PiiKind}
+    assert len({p.text for p in first}) >= 0.97 * len(first)
+
+
+def test_iban_check_digits_are_computed_independently_and_right() -> None:
+    # ISO 13616's own example, and the German one every bank prints
+    assert generate.iban_check_digits("GB", "WEST12345698765432") == "82"
+    assert generate.iban_check_digits("DE", "370400440532013000") == "89"
+
+
+def test_heldout_set_is_scored_with_the_shipped_policy() -> None:
+    result = scored()
+    assert sum(result.labelled.values()) >= 900 and sum(result.clean_posts.values()) >= 500
