@@ -64,18 +64,24 @@ MAX_TEXT_CHARS = 64_000
 # five digits (compact, or written in groups of 2-4 digits), optionally with a short letter prefix
 # ("AB-12345"); or the number first and the label after it ("2031402085 = meine Vertragsnummer").
 _NUMBER_LABEL = (
-    r"(?:kunden|vertrags|vertragskonto|auftrags|bestell|rechnungs|kundenkonto|mitglieds)[-\s]?"
-    r"(?:nummer|nr\.?|no\.?|id)|kd\.?[-\s]?nr\.?|knr\.?|(?:buchungs|vertrags|kunden)konto(?:nummer)?"
+    # "kunden?": the one-n spelling ("Kundenummer") is as common in posts as the right one
+    r"(?:kunden?|vertrags|vertragskonto|auftrags|bestell|rechnungs|kundenkonto|mitglieds)[-\s]?"
+    r"(?:nummer|numer|nr\.?|no\.?|id)|kd\.?[-\s]?nr\.?|knr\.?|(?:buchungs|vertrags|kunden)konto(?:nummer)?"
     r"|anschlusskennung|zugangsnummer|acct\.?|konto(?:nummer|[-\s]?nr\.?)|kto\.?[-\s]?(?:nr\.?|nummer)"
-    r"|(?:customer|client|account|acct\.?|contract|order|invoice|membership)[-\s]?(?:number|no\.?|nr\.?|id|#)"
+    r"|(?:customer|client|account|acct\.?|acc\.?|contract|order|invoice|membership)[-\s]?(?:number|no\.?|nr\.?|id|#)"
+    r"|(?:customer|account|client)\s?ref(?:erence)?(?:\.|\s(?:number|no\.?))?"
     r"|account"
 )
+# only before a number, the bare noun names it: "es geht um den Vertrag 0478233761" (after one it is the
+# next sentence's: "… 03867/857256 Vertrag auf meine Mutter umschreiben")
+_NUMBER_LABEL_BEFORE = _NUMBER_LABEL + r"|vertrag|contract"
 _NUMBER_VALUE = (
-    r"(?<![0-9A-Za-z])(?=(?:[A-Za-z]{1,4}[-/]?)?[0-9])(?P<number>(?:[A-Z]{1,4}[-/]?)?"
+    r"(?<![0-9A-Za-z])(?=(?:[A-Za-z]{1,4}[-/]?)?[0-9])(?![0-3]?[0-9][./][01]?[0-9][./](?:19|20)?[0-9]{2}(?![0-9]))"
+    r"(?P<number>(?:[A-Z]{1,4}[-/]?)?"
     r"(?:[0-9]{2,5}(?:\s[0-9]{2,5}){1,5}|[0-9](?:[./-]?[0-9]){4,24})(?![0-9]))"
 )
 DEFAULT_CUSTOMER_NUMBER_PATTERNS: tuple[str, ...] = (
-    r"(?i)\b(?=[kvabrmzcoi])(?:" + _NUMBER_LABEL + r")\s{0,3}[:#=(.-]{0,3}\s{0,3}"
+    r"(?i)\b(?=[kvabrmzcoi])(?:" + _NUMBER_LABEL_BEFORE + r")\s{0,3}[:#=(.-]{0,3}\s{0,3}"
     r"(?:(?:ist|lautet|wäre|is|was)\s{1,3}(?:(?:die|der|the)\s{1,3})?[:#]?\s{0,3})?" + _NUMBER_VALUE,
     r"(?i)" + _NUMBER_VALUE + r"\s{0,3}(?:[=:(-]\s{0,3})?(?:(?:ist|is|=|als)\s{1,3})?"
     r"(?:(?:meine|mein|my|die|der|unsere|our|the)\s{1,3})?(?:" + _NUMBER_LABEL + r")(?![a-z])"
@@ -176,6 +182,12 @@ _NOT_A_NUMBER = re.compile(
     r"|[0-3]?[0-9][/-][01]?[0-9][/-](?:19|20)?[0-9]{2}(?![0-9])"
     r"|[01]?[0-9][/-][0-3]?[0-9][/-](?:19|20)[0-9]{2}(?![0-9])"
     r"|[0-2]?[0-9]:[0-5][0-9](?::[0-5][0-9])?"
+    # a month and year: "Rechnung 01/2027", "gültig bis 09/2027"
+    r"|(?:0?[1-9]|1[0-2])/(?:19|20)[0-9]{2}(?![0-9])"
+    # a quantity with its unit: "0228 1810 - 74 min Warteschleife", "+49 170 1234567 50 Mbit" (plural units
+    # only, and no "mal": "… 56 78 Tag und Nacht", "ruf 0171 234 56 78 mal an" end with the number's last group)
+    r"|[0-9]{1,4}\s?(?i:min(?:uten|utes|s)?|std|stunden|hours|hrs|sek(?:unden)?|seconds|tage|days"
+    r"|wochen|weeks|monate|months|jahre|years|[mgk]bit(?:/s)?|mbps|[kmgt]b|€|eur(?:o)?|%|uhr)(?![\w])"
     r"|[0-9]{1,6}[.,][0-9]{1,2}(?![0-9.,])"
     r"|(?!(?:1\.)?[0-9]{3}\.[0-9]{3}\.[0-9]{4}(?![0-9]|\.[0-9]))[0-9]{1,8}(?:\.[0-9]{1,8}){2,6}"
     # a day before a month name: "9. Dezember", "3rd of May"
@@ -233,20 +245,21 @@ _DATE_WITH_YEAR = (
     rf"|{_MONTH}\.?\s[0-3]?[0-9](?:st|nd|rd|th)?,?\s(?:19|20)[0-9]{{2}}(?![0-9]))"
 )
 _BIRTHDATE = re.compile(
-    r"(?i)(?:\b(?=[gbdGBD])(?:geb\.?|geboren|geburtsdatum|geb\.?-?datum|geburtstag|born|date\sof\sbirth"
+    r"(?i)(?:\b(?=[gbdGBD])(?:geb\.?-?dat(?:um|\.)?|geb\.?|geboh?ren|geburtsdatum|geburtstag|born|date\sof\sbirth"
     r"|birth\s?date|birthday|d\.o\.b\.?|dob)(?![a-z])"
-    r"(?:\s{0,3}(?:[:=-]|am|on|ist|is|was|der|den|the|lautet|bin\sich|ich)){0,3}\s{0,3}"
+    r"(?:\s{0,3}(?:[:=(-]|am|on|ist|is|was|der|den|the|lautet|bin\sich|ich)){0,3}\s{0,3}"
     r"|(?<![\w*])\*\s?)"
     rf"(?P<date>{_DATE_WITH_YEAR})"
 )
 # or the cue after the date: "am 12.03.1985 geboren", "steht 12.03.1985 als Geburtsdatum", "… as date of birth"
-_BIRTH_CUE_WORD = r"(?:geboren|geb\.|born|geburtsdatum|geburtstag|date\sof\sbirth|birth\s?date|birthday|dob|d\.o\.b)"
+_BIRTH_CUE_WORD = r"(?:geboh?ren|geb\.|born|geburtsdatum|geburtstag|date\sof\sbirth|birth\s?date|birthday|dob|d\.o\.b)"
 _BIRTHDATE_CUE_AFTER = re.compile(
     rf"(?i)(?<![0-9])(?P<date>{_DATE_WITH_YEAR})\s{{0,3}}[(,]?\s{{0,2}}(?:(?:als|as|is|ist|=|:)\s{{0,3}})?"
     rf"(?:(?:mein|meine|my|the|das|der)\s{{1,3}})?{_BIRTH_CUE_WORD}(?![a-z])"
 )
 _CUE_AFTER = re.compile(rf"(?i){_BIRTH_CUE_WORD}")
-_BIRTH_CUE = re.compile(r"(?i)geb\.|geb-|gebor|geburt|born|birth|dob|d\.o\.b|\*")
+# what every birth-date match contains (a cheap test before the patterns); "geb" alone for "geb am 1.2.1980"
+_BIRTH_CUE = re.compile(r"(?i)geb(?![a-np-tv-zäöüß])|born|birth|dob|d\.o\.b|\*")
 _ANY_DIGIT = re.compile(r"\d")  # any script: "０１７１ …" is a number too
 _NUMBER_IN_MATCH = re.compile(r"(?:[A-Za-z]{1,4}[-/])?[0-9](?:[0-9 ./-]*[0-9])?")
 _ENGLISH_WORDS = frozenset(

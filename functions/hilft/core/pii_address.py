@@ -32,20 +32,22 @@ _W = rf"[{_UP}][{_LO}']{{1,30}}(?:[{_UP}][{_LO}]{{1,30}})?"  # Hauptstraße, McL
 # Street words as a compound ending: strong ones end almost only street names.
 _STRONG_SUFFIX = (
     r"straße|strasse|str\.|gasse|allee|chaussee|damm|ufer|weg|ring|steig|stieg|pfad|promenade|gürtel|twiete"
-    r"|zeile|reihe|kai|gässle|gässli"
+    r"|zeile|reihe|kai|quai|gässle|gässli"
 )
 _WEAK_SUFFIX = (
     r"platz|markt|hof|berg|garten|park|tor|brücke|feld|wiese|höhe|bogen|winkel|anger|kamp|wall|graben|grund"
     r"|hang|siedlung|hain|tal|leite|halde|rain|acker|heide|au|aue"
+    # regional: Swiss "-matt(e)", "-stalden", Austrian "-lände", and "-eck"
+    r"|matt|matte|stalden|lände|eck"
 )
 _TYPE_WORD = (
     r"Straße|Strasse|Str\.|Gasse|Allee|Chaussee|Damm|Ufer|Weg|Ring|Steig|Stieg|Pfad|Promenade|Gürtel|Zeile"
-    r"|Reihe|Kai|Platz|Markt|Hof|Berg|Garten|Park|Tor|Brücke|Feld|Wiese|Höhe|Bogen|Winkel|Anger|Kamp|Wall"
+    r"|Reihe|Kai|Quai|Platz|Markt|Hof|Berg|Garten|Park|Tor|Brücke|Feld|Wiese|Höhe|Bogen|Winkel|Anger|Kamp|Wall"
     r"|Graben|Twiete"
 )
 _STRONG_TYPE_WORDS = frozenset(
     "straße strasse str. gasse allee chaussee damm ufer weg ring steig stieg pfad promenade gürtel zeile reihe "
-    "kai twiete".split()
+    "kai quai twiete".split()
 )
 _PARTICLE = r"(?:(?:van|von|de|zu|vom)\s(?:(?:der|den|dem)\s)?)"
 _ARTICLE = (
@@ -79,7 +81,7 @@ _GERMAN_STREET = re.compile(
 )
 
 
-# English street types (the usual USPS and Royal Mail thoroughfare words).
+# English street types: USPS Publication 28's street suffixes (appendix C1) and Royal Mail's thoroughfare words.
 _EN_TYPES = (
     "Street St Road Rd Avenue Ave Lane Ln Drive Dr Court Ct Close Way Place Pl Terrace Crescent Cres Boulevard "
     "Blvd Square Sq Gardens Park Hill Hills Row Mews Grove Parkway Pkwy Circle Cir Trail Trl Highway Hwy Walk Green "
@@ -94,7 +96,8 @@ _EN_TYPES = (
     "Ville Vista Ways Well Wells Brook Brooks Burg Burgs Bluff Bluffs Bottom Branch Bridge Bridges Camp Canyon Cape "
     "Cliff Cliffs Club Courts Coves Crest Curve Drives Greens Grove Groves Harbors Estates Parks Ridge Run Shoal "
     "Fall Gardens Gateway Heights Highway Villas Close Croft Chase Drove Corner Fork Rue Crossroad Loop Byway "
-    "Wall Via Land Course"
+    "Wall Via Land Course Anex Annex Arcade Bayou Beach Bend Trailer Approach Broadway Circus Esplanade Quay Wynd "
+    "Embankment"
 ).split()
 _EN_TYPE = "(?:" + "|".join(sorted({re.escape(t) for t in _EN_TYPES}, key=len, reverse=True)) + r")s?\.?"
 _EN_UNIT = r"(?:Flat|Apt\.?|Apartment|Unit|Studio|Suite|Ste\.?|Room)\s[0-9]{1,4}[A-Za-z]?"
@@ -146,14 +149,16 @@ _US_STATE_ZIP = re.compile(r"(?<![\w])(?:[A-Z][A-Za-z .'-]{0,40},?\s)?[A-Z]{2}\s
 _NAME_BEFORE = re.compile(
     rf"(?:\b(?:der|die|den|dem|in|an|am|auf|zur|zum|vom|nach|bei|für|aus|von)\s)(?P<name>{_W}(?:-{_W})?)\s$"
 )
-_CITY_AFTER = re.compile(rf",\s{_CITY}(?!\s?[0-9])")
+# a city after the street line: "Walcheplatz 87, Bischofszell", "Beerirain 65 in Wohlen"
+_CITY_AFTER = re.compile(rf"(?:,\s|\sin\s){_CITY}(?!\s?[0-9])")
 _ADDRESS_CUE_AFTER = re.compile(
     r"(?i)[\s,–-]{1,5}(?:(?:da|dort|there|where)\s(?:\w+\s){0,2})?"
-    r"(?:geliefert|zugestellt|geschickt|umgezogen|gezogen|wohn|delivered|sent|live|lived)"
+    r"(?:geliefert|zugestellt|geschickt|schicken|senden|liefern|kommen|vorbeikommen|umgezogen|gezogen|wohn"
+    r"|delivered|sent|send|deliver|come|live|lived)"
 )
 _TAIL_JOINER = re.compile(r"[\s,;/–-]{0,4}(?:in\s)?\s?")
 _ADDRESS_CUE_BEFORE = re.compile(
-    r"(?i)(?:wohne|wohnen|wohnt|wohnhaft|adresse|anschrift|umgezogen|umzug|ziehe|zuhause|zu\shause|daheim"
+    r"(?i)(?:wohn|wohne|wohnen|wohnt|wohnhaft|adresse|anschrift|umgezogen|umzug|ziehe|zuhause|zu\shause|daheim"
     r"|geliefert|liefern|lieferung|zugestellt|zustellung|hausnummer|wohnung|bei\s(?:mir|uns)|anschluss"
     r"|address|live\s(?:at|in)|living\sat|lives\s(?:at|in)|moved\sto|moving\sto|deliver(?:ed|y)?\sto|my\s(?:house|flat)"
     r"|sent\sto|line\sat|located\sat)\b[^.!?\n]{0,40}$"
