@@ -161,6 +161,9 @@ def table(results: dict[str, Any]) -> list[dict[str, str]]:
         if "empty_function" in r:
             row("CPU per request of an empty function (functions-framework, gunicorn, Flask)",
                 f"{r['empty_function']['cpu_ms_per_post']} ms")
+        if "raw_calls_function" in r:
+            row("CPU per post: the raw loop's calls inside functions-framework (no hilft) / raw loop",
+                f"{r['raw_calls_function']['cpu_ms_per_post']} ms / {raw_cpu} ms = {r['cpu_ratio_raw_calls_to_raw']}x")
         for name, key in (("x_webhook", "cpu_ratio_x_to_raw"), ("meta_webhook", "cpu_ratio_meta_to_raw")):
             row(f"CPU per ingested post: {name} process / raw loop",
                 f"{r[name]['cpu_ms_per_post']} ms / {raw_cpu} ms = {r[key]}x", f"<= {goal}x", r[key] <= goal)

@@ -1,10 +1,11 @@
 """Ingest: what one functions-framework instance costs and answers, next to a raw loop doing the
 same Firestore and Cloud Tasks calls at the same concurrency, in the same run, interleaved.
 
-Per post ``x_webhook`` does: two task creates (warning, due; issued concurrently), then one
-Firestore ``create()`` of the mention (see ``bench.cost``). The raw loop does exactly those calls,
-the same way, with the plain Google clients and nothing else: no HTTP, no signature check, no
-parsing, no policy.
+Per post ``x_webhook`` does: two task creates (warning, due; issued concurrently: the warning as a
+gRPC future on the client's channel, the due task meanwhile by ``create_task``), then one Firestore
+``create()`` of the mention (see ``bench.cost``). The raw loop does exactly those calls, the same
+way, with the plain Google clients and nothing else: no HTTP, no signature check, no parsing, no
+policy.
 
 The figure Cloud Run bills is CPU time: ``cpu_ms_per_post`` of a webhook is the CPU (user +
 system) the function's process used during a run, read from /proc from outside (production code
@@ -12,7 +13,9 @@ is untouched), divided by the posts; the raw loop's is ``time.process_time()`` o
 process around its run (the load generator's threads are idle then). Throughput and latency are
 reported too; on two cores shared with both emulators they say more about the machine. Next to
 them: an empty function (``bench/sources/empty.py``: read the body, answer) under the same load,
-the framework's floor (functions-framework, gunicorn, Flask) that no change in hilft can remove.
+the framework's floor (functions-framework, gunicorn, Flask) that no change in hilft can remove,
+and the raw loop's calls behind that framework (``bench/sources/raw_calls.py``): the function
+process minus hilft, so x_webhook minus it is what hilft itself costs per post.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -164,14 +166,19 @@ def meta_bodies(count: int) -> list[bytes]:
 
 def raw_work(rig: Rig) -> Callable[[int, Any], bool]:
     """The same calls per post as the webhook makes, with the bare clients."""
+    from google.api_core import gapic_v1
     from google.cloud import tasks_v2
+    from google.cloud.tasks_v2.services.cloud_tasks.transports.base import DEFAULT_CLIENT_INFO
     from google.protobuf import timestamp_pb2
 
     from stack import QUEUE
 
     db, tasks = rig.db, rig.tasks
     url = rig.stack.url("deadline")
-    pool = ThreadPoolExecutor(max_workers=8)
+    # The warning goes out as a gRPC future on the client's channel while the due task is created,
+    # as TasksScheduler.schedule_many sends a post's tasks (same RPC, same metadata as create_task).
+    create_future = tasks.transport.create_task.future
+    metadata = (gapic_v1.routing_header.to_grpc_metadata((("parent", QUEUE),)), DEFAULT_CLIENT_INFO.to_grpc_metadata())
 
     def task(name: str, at: datetime) -> dict[str, Any]:
         ts = timestamp_pb2.Timestamp()
@@ -188,8 +195,9 @@ def raw_work(rig: Rig) -> Callable[[int, Any], bool]:
         doc_id = hashlib.sha256(f"raw\x1f{post_id}".encode()).hexdigest()[:40]
         now = datetime.now(UTC)
         due = now + timedelta(hours=1)
-        warning = pool.submit(tasks.create_task, parent=QUEUE, task=task(
-            hashlib.sha256(f"{doc_id}w".encode()).hexdigest()[:48], due - timedelta(minutes=15)))
+        warning = create_future(tasks_v2.CreateTaskRequest(parent=QUEUE, task=task(
+            hashlib.sha256(f"{doc_id}w".encode()).hexdigest()[:48], due - timedelta(minutes=15))),
+            timeout=5.0, metadata=metadata)
         tasks.create_task(parent=QUEUE, task=task(hashlib.sha256(f"{doc_id}d".encode()).hexdigest()[:48], due))
         warning.result()
         db.collection("mentions").document(doc_id).create({
@@ -217,20 +225,19 @@ def webhook_run(rig: Rig, platform: str, count: int, concurrency: int) -> LoadRe
     return result
 
 
-class EmptyFunction:
-    """bench/sources/empty.py under functions-framework, as the stack runs a function: the floor of
-    what any webhook costs per request before hilft or a Google client does anything."""
+class SourceFunction:
+    """A source of bench/sources/ under functions-framework, as the stack runs a function."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str, env: dict[str, str] | None = None) -> None:
         from stack import free_port
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        source = Path(__file__).resolve().parent / "sources" / "empty.py"
+        source = Path(__file__).resolve().parent / "sources" / f"{name}.py"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "functions_framework", "--target", "empty", "--source", str(source),
+            [sys.executable, "-m", "functions_framework", "--target", name, "--source", str(source),
              "--host", "127.0.0.1", "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, env={**os.environ, "GUNICORN_LOG_LEVEL": "error"})
+            start_new_session=True, env={**os.environ, **(env or {}), "GUNICORN_LOG_LEVEL": "error"})
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -240,7 +247,7 @@ class EmptyFunction:
                 pass
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 self.stop()
-                raise RuntimeError("the empty function did not start")
+                raise RuntimeError(f"bench/sources/{name}.py did not start")
             time.sleep(0.1)
 
     def run(self, count: int, concurrency: int) -> LoadResult:
@@ -271,22 +278,28 @@ def raw_run(raw: Callable[[int, Any], bool], count: int, concurrency: int) -> Lo
 def measure(rig: Rig, *, runs: int, count: int, concurrency: int,
             half_load_count: int) -> dict[str, Any]:
     """Alternates webhook (X), raw and webhook (Meta) runs so drift hits all alike; then measures
-    the X webhook's latency at half its saturating throughput. An empty function runs alongside."""
+    the X webhook's latency at half its saturating throughput. Alongside: an empty function (the
+    framework's floor) and the raw loop's calls behind the framework (bench/sources/raw_calls.py)."""
     raw = raw_work(rig)
-    empty = EmptyFunction()
+    empty = SourceFunction("empty")
     try:
-        return _measure(rig, raw, empty, runs=runs, count=count, concurrency=concurrency,
-                        half_load_count=half_load_count)
+        raw_calls = SourceFunction("raw_calls", rig.stack.function_env("x_webhook"))
+        try:
+            return _measure(rig, raw, empty, raw_calls, runs=runs, count=count, concurrency=concurrency,
+                            half_load_count=half_load_count)
+        finally:
+            raw_calls.stop()
     finally:
         empty.stop()
 
 
-def _measure(rig: Rig, raw: Callable[[int, Any], bool], empty: EmptyFunction, *, runs: int, count: int,
-             concurrency: int, half_load_count: int) -> dict[str, Any]:
+def _measure(rig: Rig, raw: Callable[[int, Any], bool], empty: SourceFunction, raw_calls: SourceFunction, *,
+             runs: int, count: int, concurrency: int, half_load_count: int) -> dict[str, Any]:
     x_runs: list[LoadResult] = []
     meta_runs: list[LoadResult] = []
     raw_runs: list[LoadResult] = []
     empty_runs: list[LoadResult] = []
+    raw_calls_runs: list[LoadResult] = []
     # Steady state, as a warm instance is billed: gunicorn's threads, the gRPC channels and the caches
     # of both sides are warmed by a run of each kind that is not measured (cold start is its own row).
     rig.reset()
@@ -294,6 +307,7 @@ def _measure(rig: Rig, raw: Callable[[int, Any], bool], empty: EmptyFunction, *,
     raw_run(raw, WARM_UP, concurrency)
     webhook_run(rig, "meta", WARM_UP, concurrency)
     empty.run(WARM_UP, concurrency)
+    raw_calls.run(WARM_UP, concurrency)
     for _ in range(runs):
         rig.reset()
         x_runs.append(webhook_run(rig, "x", count, concurrency))
@@ -302,6 +316,8 @@ def _measure(rig: Rig, raw: Callable[[int, Any], bool], empty: EmptyFunction, *,
         rig.reset()
         meta_runs.append(webhook_run(rig, "meta", count, concurrency))
         empty_runs.append(empty.run(count, concurrency))
+        rig.reset()
+        raw_calls_runs.append(raw_calls.run(count, concurrency))
     saturating = _median([r.throughput for r in x_runs])
     half_rate = saturating / 2
     half_runs: list[LoadResult] = []
@@ -317,7 +333,8 @@ def _measure(rig: Rig, raw: Callable[[int, Any], bool], empty: EmptyFunction, *,
     return {
         "concurrency": concurrency, "posts_per_run": count, "runs": runs,
         "x_webhook": _summary(x_runs), "meta_webhook": _summary(meta_runs), "raw_loop": _summary(raw_runs),
-        "empty_function": _summary(empty_runs),
+        "empty_function": _summary(empty_runs), "raw_calls_function": _summary(raw_calls_runs),
+        "cpu_ratio_raw_calls_to_raw": cpu_ratio(raw_calls_runs),
         "cpu_ratio_x_to_raw": cpu_ratio(x_runs), "cpu_ratio_meta_to_raw": cpu_ratio(meta_runs),
         "cpu_goal_ratio": CPU_GOAL_RATIO,
         "half_load": {"rate_per_s": round(half_rate, 1), "posts_per_run": half_load_count,

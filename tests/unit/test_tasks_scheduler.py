@@ -140,3 +140,34 @@ def test_a_redelivered_task_name_is_not_created_twice_and_deletion_is_best_effor
     assert scheduler.delete("clamp-twice") is True
     assert scheduler.delete("clamp-twice") is False
     assert scheduler.ops == {"creates": 2, "deletes": 2}
+
+
+@pytest.mark.emulator
+def test_a_posts_tasks_go_out_at_once_and_a_redelivery_creates_none_of_them_again(emulator, scheduler):
+    # schedule_many sends all but the last as gRPC futures on the client's channel: same request,
+    # same answers (ALREADY_EXISTS is "not new"), every task stored as schedule() would store it.
+    now = datetime.now(UTC)
+    at = now + timedelta(hours=1)
+    tasks = [(f"many-{kind}", at - timedelta(minutes=15 * (2 - i)), {"doc_id": "a" * 40, "kind": kind})
+             for i, kind in enumerate(("warning", "handoff", "due"))]
+    assert scheduler.schedule_many(tasks, now) == [True, True, True]
+    assert scheduler.schedule_many(tasks, now) == [False, False, False]
+    assert scheduler.ops == {"creates": 6}
+    for task_id, when, payload in tasks:
+        task = stored(emulator, scheduler, task_id)
+        assert abs(task.schedule_time - when) < timedelta(milliseconds=1)
+        assert json.loads(task.http_request.body) == payload
+        assert task.http_request.headers["Content-Type"] == "application/json"
+        assert task.http_request.oidc_token.audience == TARGET
+
+
+@pytest.mark.emulator
+def test_a_refused_task_among_several_raises_as_schedule_does(emulator, scheduler):
+    now = datetime.now(UTC)
+    bad = TasksScheduler(QUEUE + "-missing", TARGET, SA, emulator_host=emulator.grpc_target)
+    tasks = [(f"missing-{i}", now + timedelta(hours=1), {"doc_id": "b" * 40}) for i in range(2)]
+    with pytest.raises(gexc.GoogleAPICallError) as many:
+        bad.schedule_many(tasks, now)
+    with pytest.raises(gexc.GoogleAPICallError) as one:
+        bad.schedule(*tasks[0], now)
+    assert type(many.value) is type(one.value)
