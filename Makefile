@@ -31,7 +31,7 @@ lint: setup ## ruff, import contracts (the core does no I/O), mypy
 	.venv/bin/mypy functions/hilft
 
 bench: setup ## benchmarks: throughput, latency, alert lag, operations per post, cold start
-	$(PY) -m bench
+	$(PY) -m bench --readme
 
 fuzz: setup ## long fuzzing run of both webhooks (10,000 cases each)
 	HILFT_FUZZ_EXAMPLES=10000 $(PY) -m pytest -q tests/fuzz -p no:cacheprovider

@@ -39,6 +39,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--emulator-tasks", type=int, default=None, help="tasks per emulator run (default 10000)")
     parser.add_argument("--burst-posts", type=int, default=None, help="distinct posts in the burst (default 5000)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="directory for the JSON result")
+    parser.add_argument("--readme", action="store_true",
+                        help="also write this run's table into README.md, between the bench markers")
     args = parser.parse_args(argv)
     quick = args.quick
     args.runs = args.runs or (1 if quick else 3)
@@ -258,6 +260,37 @@ def render(rows: list[dict[str, str]]) -> str:
     return "\n".join(lines)
 
 
+README = ROOT / "README.md"
+README_START = "<!-- bench:table (written by `python -m bench --readme`; do not edit by hand) -->"
+README_END = "<!-- bench:end -->"
+
+
+def render_markdown(rows: list[dict[str, str]], *, started: datetime, path: str, runs: int,
+                    load: tuple[float, float]) -> str:
+    """The table as README shows it: every row, value and verdict exactly as this run computed them."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = ["| figure | median | goal | |", "|---|---|---|---|"]
+    lines += [f"| {cell(r['metric'])} | {cell(r['value'])} | {cell(r['goal'])} | "
+              f"{'**NOT MET**' if r['status'] == 'NOT MET' else r['status']} |" for r in rows]
+    lines += ["", f"Measured {started:%Y-%m-%d %H:%M} UTC by `python -m bench --readme` (`{os.path.relpath(path, ROOT)}`, "
+              f"git-ignored): medians of {runs} runs unless a row says otherwise; load average "
+              f"{load[0]:.1f} before, {load[1]:.1f} after, on {os.cpu_count()} cores."]
+    return "\n".join(lines)
+
+
+def write_readme_table(markdown: str, readme: Any = README) -> None:
+    """Replace the block between the bench markers in README.md (both markers must be there)."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"README.md has no bench block ({README_START} ... {README_END})")
+    head, tail = text[:start + len(README_START)], text[end:]
+    readme.write_text(f"{head}\n{markdown}\n{tail}", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_hilft_logs()
@@ -290,6 +323,10 @@ def main(argv: list[str] | None = None) -> int:
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=2, default=str)
     print(f"\nwritten {path}; sections took {timings}", flush=True)
+    if args.readme:
+        write_readme_table(render_markdown(rows, started=started, path=path, runs=args.runs,
+                                           load=(load_before[0], os.getloadavg()[0])))
+        print(f"README.md's benchmark table is this run's ({path})", flush=True)
     return 1 if any("error" in r for r in results.values()) else 0
 
 
