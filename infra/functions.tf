@@ -23,8 +23,8 @@ resource "google_cloudfunctions2_function" "entry_point" {
   service_config {
     service_account_email            = local.service_account_emails[each.value.identity] # its own identity
     available_memory                 = var.function_memory
-    available_cpu                    = local.function_cpu
-    max_instance_request_concurrency = var.function_concurrency
+    available_cpu                    = local.function_cpu[each.key]
+    max_instance_request_concurrency = local.function_concurrency[each.key]
     min_instance_count               = each.value.min_instances
     max_instance_count               = var.max_instances
     timeout_seconds                  = each.value.timeout_seconds
@@ -32,7 +32,8 @@ resource "google_cloudfunctions2_function" "entry_point" {
     # the run.app URL count as internal (infra/README.md, "Ingress"); the internet does not.
     ingress_settings               = each.value.ingress
     all_traffic_on_latest_revision = true
-    environment_variables          = local.function_env
+    # THREADS: functions-framework's gunicorn threads, as many as the requests the instance takes.
+    environment_variables = merge(local.function_env, { THREADS = tostring(local.function_concurrency[each.key]) })
 
     dynamic "secret_environment_variables" {
       for_each = toset(local.function_secrets[each.key])

@@ -106,8 +106,10 @@ locals {
   # HILFT_CONFIG is read relative to the function's working directory, the root of the zip.
   policy_path_in_zip = trimprefix(abspath(var.policy_file), "${abspath(local.functions_dir)}/")
 
-  # Cloud Run functions serve more than one request per instance only with at least one vCPU.
-  function_cpu = var.function_concurrency > 1 ? "1" : null
+  # Requests one instance serves at once (= functions-framework's THREADS): deadline waits on its
+  # sinks and takes more; Cloud Run functions serve more than one only with at least one vCPU.
+  function_concurrency = { for name in keys(local.functions) : name => name == "deadline" ? var.deadline_concurrency : var.function_concurrency }
+  function_cpu         = { for name, threads in local.function_concurrency : name => threads > 1 ? "1" : null }
 
   # Non-secret configuration, the same for every function (each variable: README, "Configuration").
   function_env = {
@@ -131,7 +133,6 @@ locals {
     META_IG_USER_IDS                = join(",", var.meta_ig_user_ids)
     META_PAGE_IDS                   = join(",", var.meta_page_ids)
     PAGERDUTY_EVENTS_URL            = var.alert_sinks.pagerduty_events_url
-    THREADS                         = tostring(var.function_concurrency) # functions-framework's gunicorn threads
     THREADS_API_BASE_URL            = var.threads_api_base_url
     THREADS_USER_IDS                = join(",", var.threads_user_ids)
     X_API_BASE_URL                  = var.x_api_base_url

@@ -55,6 +55,17 @@ variable "bluesky_pds_url" {
   }
 }
 
+variable "deadline_concurrency" {
+  description = "Requests one deadline instance serves at once (its THREADS). deadline spends an alert waiting on Firestore and the sinks (Slack, PagerDuty, platform APIs), not on CPU, so one instance carries an alert spike with more threads than the other functions need."
+  type        = number
+  default     = 32
+
+  validation {
+    condition     = var.deadline_concurrency >= 1 && var.deadline_concurrency <= 80 && floor(var.deadline_concurrency) == var.deadline_concurrency
+    error_message = "deadline_concurrency must be a whole number from 1 to 80 (Python serves requests on threads)."
+  }
+}
+
 variable "deletion_protection" {
   description = "Protect the Firestore database (the data) from deletion: with protection, `terraform destroy` leaves it in place. Turn off only for throwaway test projects."
   type        = bool

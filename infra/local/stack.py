@@ -183,9 +183,9 @@ class LocalStack:
             "HILFT_BOARD_URL": self.url("board"),
             "HILFT_POLL_URL": self.url("poll"),
             "HILFT_STAFF_AUTH": "off",
-            # Terraform's gunicorn threads (= max_instance_request_concurrency), not functions-framework's
-            # default of 4 per core of this machine: one local instance serves what one Cloud Run instance does.
-            "THREADS": terraform_variable("function_concurrency"),
+            # Terraform's gunicorn threads (= max_instance_request_concurrency; deadline's own), not
+            # functions-framework's default of 4 per core: one local instance serves what one Cloud Run instance does.
+            "THREADS": terraform_variable("deadline_concurrency" if target == "deadline" else "function_concurrency"),
         }
         env.update(self.env)
         return env if target is None else without_foreign_secrets(env, target)

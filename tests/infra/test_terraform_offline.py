@@ -251,14 +251,13 @@ def test_urls_and_queue_are_deterministic_and_consistent(scratch: ScratchModule)
 
 def test_environment_carries_ids_and_policy_path(scratch: ScratchModule) -> None:
     env = scratch_locals(scratch, x_brand_user_ids=["1", "22"], meta_page_ids=["3"], meta_ig_user_ids=[],
-                         retention_days=30, function_concurrency=12)["function_env"]
+                         retention_days=30)["function_env"]
 
     assert env["X_BRAND_USER_IDS"] == "1,22"
     assert env["META_PAGE_IDS"] == "3"
     assert env["META_IG_USER_IDS"] == ""
     assert env["HILFT_CONFIG"] == "policy.toml"
     assert env["HILFT_RETENTION_DAYS"] == "30"
-    assert env["THREADS"] == "12"
     assert env["HILFT_STAFF_AUTH"] == "iam"
 
 
@@ -269,8 +268,15 @@ def test_a_policy_in_a_subfolder_keeps_its_path_inside_the_zip(scratch: ScratchM
 
 
 def test_concurrency_above_one_gets_a_full_cpu(scratch: ScratchModule) -> None:
-    assert scratch_locals(scratch, function_concurrency=4)["function_cpu"] == "1"
-    assert scratch_locals(scratch, function_concurrency=1)["function_cpu"] is None
+    assert scratch_locals(scratch, function_concurrency=4)["function_cpu"]["x_webhook"] == "1"
+    decided = scratch_locals(scratch, function_concurrency=1, deadline_concurrency=1)
+    assert set(decided["function_cpu"].values()) == {None}
+
+
+def test_deadline_takes_its_own_concurrency_and_every_other_function_the_shared_one(scratch: ScratchModule) -> None:
+    decided = scratch_locals(scratch, function_concurrency=12, deadline_concurrency=40)["function_concurrency"]
+    assert decided.pop("deadline") == 40
+    assert decided and set(decided.values()) == {12}
 
 
 @pytest.mark.parametrize(("override", "message"), [
@@ -283,6 +289,7 @@ def test_concurrency_above_one_gets_a_full_cpu(scratch: ScratchModule) -> None:
     ({"python_runtime": "python310"}, "python_runtime must be"),
     ({"function_concurrency": 0}, "function_concurrency must be"),
     ({"function_concurrency": 2.5}, "function_concurrency must be"),
+    ({"deadline_concurrency": 81}, "deadline_concurrency must be"),
     ({"min_instances": 11}, "min_instances must be"),
     ({"max_instances": 0}, "max_instances must be"),
     ({"retention_days": 0}, "retention_days must be"),

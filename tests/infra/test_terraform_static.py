@@ -121,10 +121,11 @@ def test_runtime_and_concurrency_come_from_variables() -> None:
     service = only_block(body["service_config"])
 
     assert expression(build["runtime"]) == "var.python_runtime"
-    assert expression(service["max_instance_request_concurrency"]) == "var.function_concurrency"
-    assert expression(service["available_cpu"]) == "local.function_cpu"
-    assert expression(service["environment_variables"]) == "local.function_env"
-    assert load_stack().locals["function_env"]["THREADS"] == "${tostring(var.function_concurrency)}"
+    assert expression(service["max_instance_request_concurrency"]) == "local.function_concurrency[each.key]"
+    assert expression(service["available_cpu"]) == "local.function_cpu[each.key]"
+    threads = "{THREADS = tostring(local.function_concurrency[each.key])}"
+    assert expression(service["environment_variables"]).replace(" ", "") == \
+        f"merge(local.function_env,{threads})".replace(" ", "")
 
 
 # -- configuration -------------------------------------------------------------------------------
@@ -405,7 +406,7 @@ def test_variables_are_typed_described_and_sorted() -> None:
 
 
 def test_numbers_are_numbers() -> None:
-    numeric = ["function_concurrency", "max_instances", "min_instances", "retention_days"]
+    numeric = ["deadline_concurrency", "function_concurrency", "max_instances", "min_instances", "retention_days"]
 
     for name in numeric:
         declared = load_stack().variables[name]["type"]

@@ -125,7 +125,9 @@ def test_the_e2e_stack_is_given_nothing_terraform_does_not_deploy(hub: Hub, depl
     """A variable the fakes hand the stack but Terraform never sets would make the e2e suite pass on
     wiring production does not have (and a secret unknown to Terraform would reach every function)."""
     decided = deployed["token"]["locals"]
-    deployable = set(decided["function_env"]) | set(decided["secrets"]) | LOCAL_ONLY
+    # THREADS is set per function in infra/functions.tf (local.function_concurrency).
+    deployable = set(decided["function_env"]) | set(decided["secrets"]) | LOCAL_ONLY | {"THREADS"}
+    assert set(decided["function_concurrency"]) == set(decided["functions"]), "THREADS for every function"
 
     unknown = set(hub.stack.function_env()) - deployable
 
