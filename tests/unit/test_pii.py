@@ -168,6 +168,13 @@ def test_street_and_postcode_with_city_become_one_address() -> None:
     ]
 
 
+def test_a_postcode_and_city_before_the_street_line_are_part_of_the_address() -> None:
+    """Either order is one address (README, "Address policy"): nothing of it stays next to the mask."""
+    assert found("Techniker bitte: 53113 Bonn, Hauptstraße 12") == [("address", "53113 Bonn, Hauptstraße 12")]
+    assert found("Anschrift 80331 München\nSendlinger Str. 12") == [("address", "80331 München\nSendlinger Str. 12")]
+    assert found("in 53113 Bonn ist Störung, Hauptstraße geht auch nicht") == []
+
+
 @pytest.mark.parametrize(
     "street",
     [

@@ -117,7 +117,8 @@ def test_a_phone_number_before_a_filler_or_a_quantity_is_still_found_whole(text:
         ("bitte den Router an Am Stadtgraben 31 schicken", "Am Stadtgraben 31"),  # a sending verb after it
         ("Techniker soll zu Im Sonnenwinkel 8 kommen", "Im Sonnenwinkel 8"),
         ("Seequai 17, da ist seit Montag kein Netz", "Seequai 17"),  # Swiss Quai
-        ("8004 Zürich, Kalkbreitematte 9", "Kalkbreitematte 9"),  # weak, but after a postcode and city
+        # weak, but after a postcode and city, which is then part of the address (README)
+        ("8004 Zürich, Kalkbreitematte 9", "8004 Zürich, Kalkbreitematte 9"),
         ("billing address 418 Cypress Bayou, Houma", "418 Cypress Bayou"),  # USPS suffixes
         ("we moved to 27 Kingfisher Bend, Leeds LS6 2QT", "27 Kingfisher Bend, Leeds LS6 2QT"),
         ("send it to 5 Royal Arcade please", "5 Royal Arcade"),

@@ -221,18 +221,19 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
     ]
     parts = sorted([*streets, *tails], key=lambda p: (p.start, -p.end))
     addresses: list[tuple[int, int]] = []
-    previous_tail_end = -10
+    previous_tail = (-10, -10)
     index = 0
     while index < len(parts):
         part = parts[index]
         index += 1
         if not part.street:
-            previous_tail_end = part.end
+            previous_tail = (part.start, part.end)
             continue
         start, end, near_postcode = part.start, part.end, False
-        # a postcode and city right before ("53113 Bonn, Hauptstraße 5")
-        if 0 <= start - previous_tail_end <= 4 and _TAIL_JOINER.fullmatch(text, previous_tail_end, start):
+        # a postcode and city right before ("53113 Bonn, Hauptstraße 5"): part of the address
+        if 0 <= start - previous_tail[1] <= 4 and _TAIL_JOINER.fullmatch(text, previous_tail[1], start):
             near_postcode = True
+            start = previous_tail[0]
         # tails right after, e.g. ", 53113 Bonn" or ", Springfield, IL 62704"
         while index < len(parts) and not parts[index].street and parts[index].start < end + 6:
             tail = parts[index]
