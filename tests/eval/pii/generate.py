@@ -24,12 +24,13 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 
 import phonenumbers
 from faker import Faker
 from phonenumbers import PhoneNumberType
+
+from tests.eval.pii.scoring import BrandData, Label, Post
 
 SEED = 20261130
 LOCALES: dict[str, tuple[str, str]] = {  # locale -> (language, country)
@@ -40,33 +41,6 @@ LOCALES: dict[str, tuple[str, str]] = {  # locale -> (language, country)
     "en_US": ("en", "US"),
 }
 KINDS = ("phone", "iban", "email", "customer_number", "address", "birthdate", "card")
-
-
-@dataclass(frozen=True)
-class Label:
-    kind: str
-    value: str  # exact substring of the post
-    secret: str  # substring of value that must not survive redaction
-
-
-@dataclass
-class Post:
-    text: str
-    lang: str
-    locale: str
-    part: str  # "pii" or "negative"
-    labels: list[Label] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class BrandData:
-    """The brand's own public data, as configured in the policy under test."""
-
-    handle: str
-    phone_numbers: tuple[str, ...]
-    addresses: tuple[str, ...]
-    email_domains: tuple[str, ...]
-    ticket_example_digits: int = 8
 
 
 # ---------------------------------------------------------------------------------------------- values

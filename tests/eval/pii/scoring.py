@@ -19,6 +19,35 @@ KINDS = ("phone", "iban", "email", "customer_number", "address", "birthdate", "c
 
 
 @dataclass(frozen=True)
+class Label:
+    """One labelled value in a generated post (both generators write these)."""
+
+    kind: str
+    value: str  # exact substring of the post
+    secret: str  # substring of value that must not survive redaction
+
+
+@dataclass
+class Post:
+    text: str
+    lang: str  # "de", "en" or "mix"
+    locale: str
+    part: str  # "pii" or "negative"
+    labels: list[Label] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BrandData:
+    """The brand's own public data, as configured in the policy under test."""
+
+    handle: str
+    phone_numbers: tuple[str, ...]
+    addresses: tuple[str, ...]
+    email_domains: tuple[str, ...]
+    ticket_example_digits: int = 8
+
+
+@dataclass(frozen=True)
 class Item:
     text: str
     lang: str

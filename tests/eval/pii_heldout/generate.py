@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
 from datetime import date
 
 import phonenumbers
@@ -42,6 +41,8 @@ from mimesis import Address, Datetime, Development, Finance, Numeric, Payment, P
 from mimesis.enums import CardType
 from mimesis.locales import Locale
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+from tests.eval.pii.scoring import BrandData, Label, Post
 
 SEED = 424_242
 LOCALES: dict[str, tuple[Locale, str, str]] = {  # name -> (mimesis locale, language, country)
@@ -57,30 +58,6 @@ _SERVICE = {PhoneNumberType.TOLL_FREE, PhoneNumberType.PREMIUM_RATE, PhoneNumber
 # street names from city registers that no household lives at: allotment colonies, stations, bridges, and the
 # numbered paths and planned streets of Berlin's register ("Fußweg 475", "Straße 254")
 _NOT_RESIDENTIAL = re.compile(r"(?i)kolonie|u-bahn|s-bahn|station|brücke|steg\b|friedhof|bezirk|[(),0-9]")
-
-
-@dataclass(frozen=True)
-class Label:
-    kind: str
-    value: str  # exact substring of the post
-    secret: str  # substring of value that must not survive redaction
-
-
-@dataclass
-class Post:
-    text: str
-    lang: str  # "de", "en" or "mix"
-    locale: str
-    part: str  # "pii" or "negative"
-    labels: list[Label] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class BrandData:
-    handle: str
-    phone_numbers: tuple[str, ...]
-    addresses: tuple[str, ...]
-    email_domains: tuple[str, ...]
 
 
 # ---------------------------------------------------------------------------------------------- values
