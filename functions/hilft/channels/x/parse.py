@@ -488,12 +488,12 @@ def _parse_activity(activity: _Activity, brand_user_ids: frozenset[str]) -> Pars
     if event_type in _XAA_POST_EVENTS:
         post = _V2Post.model_validate(activity.payload)
         includes = _Includes.model_validate(activity.includes)
-        users = _v2_users(includes.users)
+        users = v2_users(includes.users)
         authors = {tweet.id: tweet.author_id for tweet in includes.tweets if tweet.author_id}
         # reply.create and quote.create fire only for posts of the filtered user.
         replied_author = subscribed if event_type == "post.reply.create" else None
         quoted_author = subscribed if event_type == "post.quote.create" else None
-        return ParsedBatch(events=(_mention_from_v2_post(post, users, subscribed, brand_user_ids, authors=authors,
+        return ParsedBatch(events=(mention_from_v2_post(post, users, subscribed, brand_user_ids, authors=authors,
                                                          replied_author=replied_author,
                                                          quoted_author=quoted_author),))
     if event_type in _XAA_CHAT_EVENTS:
@@ -515,9 +515,14 @@ def _parse_activity(activity: _Activity, brand_user_ids: frozenset[str]) -> Pars
     return ParsedBatch(ignored=(event_type,))
 
 
-def _mention_from_v2_post(post: _V2Post, users: Mapping[str, Author], subscribed: str | None,
-                          brand_user_ids: frozenset[str], *, authors: Mapping[str, str] | None = None,
-                          replied_author: str | None = None, quoted_author: str | None = None) -> Mention:
+def mention_from_v2_post(post: _V2Post, users: Mapping[str, Author], subscribed: str | None,
+                         brand_user_ids: frozenset[str], *, authors: Mapping[str, str] | None = None,
+                         replied_author: str | None = None, quoted_author: str | None = None) -> Mention:
+    """An X API v2 post as hilft's Mention (X Activity API deliveries and Filtered Stream alike).
+
+    ``users``: the delivery's included accounts by id; ``authors``: included posts' author ids by
+    post id (who was replied to or quoted); ``subscribed``: the account the delivery is for, if any.
+    """
     replied_to = next((ref.id for ref in post.referenced_tweets if ref.type == "replied_to"), None)
     quoted = next((ref.id for ref in post.referenced_tweets if ref.type == "quoted"), None)
     authors = authors or {}
@@ -580,7 +585,7 @@ def _v2_mentioned_ids(post: _V2Post, users: Mapping[str, Author]) -> tuple[str, 
 def _legacy_dms_from_activity(activity: _Activity, subscribed: str | None,
                               brand_user_ids: frozenset[str]) -> ParsedBatch:
     payload = _LegacyDmPayload.model_validate(activity.payload)
-    users = _v2_users(payload.users.values())
+    users = v2_users(payload.users.values())
     events: list[Mention | Deletion | AccessRevoked] = []
     ignored: list[str] = []
     for dm in payload.direct_message_events:
@@ -596,7 +601,7 @@ def _legacy_dms_from_activity(activity: _Activity, subscribed: str | None,
 def _mention_from_v2_dm(activity: _Activity, subscribed: str | None,
                         brand_user_ids: frozenset[str]) -> Mention:
     dm = _V2DmEvent.model_validate(activity.payload)
-    users = _v2_users(_Includes.model_validate(activity.includes).users)
+    users = v2_users(_Includes.model_validate(activity.includes).users)
     others = [uid for uid in dm.participant_ids if uid != dm.sender_id]
     recipient = others[0] if others else (subscribed if subscribed != dm.sender_id else None)
     fallback_conversation = dm_conversation_id(dm.sender_id, recipient) if recipient else None
@@ -623,7 +628,7 @@ def _brand_account(subscribed: str | None, *others: str | None, brand_user_ids: 
     return next((uid for uid in (subscribed, *others) if uid and uid in brand_user_ids), subscribed)
 
 
-def _v2_users(entries: Iterable[_WrappedV2User | _V2User]) -> dict[str, Author]:
+def v2_users(entries: Iterable[_WrappedV2User | _V2User]) -> dict[str, Author]:
     authors: dict[str, Author] = {}
     for entry in entries:
         user = entry.data if isinstance(entry, _WrappedV2User) else entry

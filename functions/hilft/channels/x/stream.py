@@ -19,21 +19,18 @@ account), then it is an ordinary mention. Retweets carry no words of their own a
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field, ValidationError
 
-from hilft.channels.x.parse import _IncludedPost, _Shape
+from hilft.channels.x.parse import _IncludedPost, _Shape, mention_from_v2_post, v2_users
 from hilft.channels.x.parse import _V2Post as _Post
 from hilft.channels.x.parse import _V2User as _User
 from hilft.core import jsonbody
 from hilft.core.errors import MalformedPayload
-from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
+from hilft.core.models import Mention, ParsedBatch
 
-_HANDLE = re.compile(r"[A-Za-z0-9_]{1,50}")
 MAX_TAG = 128
 
 
@@ -82,41 +79,13 @@ def parse_document(document: Any, *, brand_user_ids: frozenset[str]) -> ParsedBa
     post = delivery.data
     if any(ref.type == "retweeted" for ref in post.referenced_tweets):
         return ParsedBatch(ignored=("stream.retweet",))
-    users = {u.id: Author(id=u.id, handle=u.username, name=u.name,
-                          followers=u.public_metrics.followers_count if u.public_metrics else None)
-             for u in delivery.includes.users}
+    users = v2_users(delivery.includes.users)
     authors = {p.id: p.author_id for p in delivery.includes.tweets if p.author_id}
-    replied_to = next((ref.id for ref in post.referenced_tweets if ref.type == "replied_to"), None)
-    quoted = next((ref.id for ref in post.referenced_tweets if ref.type == "quoted"), None)
-    author = users.get(post.author_id) or Author(id=post.author_id)
-    by_handle = {a.handle.lower(): uid for uid, a in users.items() if a.handle}
-    mentioned = _unique(m.id or by_handle.get((m.username or "").lower(), "")
-                        for m in (post.entities.mentions if post.entities else []))
-    history = post.edit_history_tweet_ids
-    edit_of, edit_rank = (None, 0)
-    if len(history) > 1 and post.id in history and history[0] != post.id:
-        edit_of, edit_rank = history[0], history.index(post.id)
-    tags = _unique((rule.tag or rule.id or "")[:MAX_TAG] for rule in delivery.matching_rules)
-    mention = StreamMention(
-        platform=Platform.X,
-        post_id=post.id,
-        kind=Kind.REPLY if replied_to else Kind.MENTION,
-        author=author,
-        text=post.note_tweet.text if post.note_tweet else post.text,
-        created_at=_from_iso(post.created_at),
-        conversation_id=post.conversation_id,
-        in_reply_to=replied_to,
-        in_reply_to_author_id=post.in_reply_to_user_id or (authors.get(replied_to) if replied_to else None),
-        is_brand=post.author_id in brand_user_ids,
-        brand_account_id=next((uid for uid in mentioned if uid in brand_user_ids), None),
-        lang=post.lang,
-        url=_post_url(post.id, author.handle),
-        mentioned_user_ids=mentioned,
-        quoted_author_id=authors.get(quoted) if quoted else None,
-        edit_of=edit_of,
-        edit_rank=edit_rank,
-        radar_rule_tags=tags,
-    )
+    # The same reading as an X Activity API post (x.parse); the stream adds the rules it matched.
+    base = mention_from_v2_post(post, users, None, brand_user_ids, authors=authors)
+    tags = tuple(dict.fromkeys(tag for tag in ((rule.tag or rule.id or "")[:MAX_TAG]
+                                                 for rule in delivery.matching_rules) if tag))
+    mention = StreamMention(**dict(base), radar_rule_tags=tags)
     return ParsedBatch(events=(mention,))
 
 
@@ -127,25 +96,6 @@ def rule_tags(mention: Mention) -> tuple[str, ...]:
 
 def from_stream(mention: Mention) -> bool:
     return isinstance(mention, StreamMention)
-
-
-def _unique(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(value for value in values if value))
-
-
-def _post_url(post_id: str, handle: str | None) -> str:
-    name = handle if handle and _HANDLE.fullmatch(handle) else "i"
-    return f"https://x.com/{name}/status/{post_id}"
-
-
-def _from_iso(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise MalformedPayload("unreadable created_at") from exc
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise MalformedPayload("created_at has no time zone")
-    return parsed.astimezone(UTC)
 
 
 def shape_of(document: Mapping[str, Any]) -> str:
