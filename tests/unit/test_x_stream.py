@@ -122,3 +122,14 @@ def test_a_stream_post_addressed_to_the_brand_keeps_the_ordinary_promise() -> No
     doc = store.data["mentions"][mention_doc_id("x", post.post_id)]
     assert doc["radar"] is False and doc["due_at"] - clock() == timedelta(minutes=60)
     assert doc["radar_rules"] == ["hilft-radar", "hilft-radar:2"]
+
+
+def test_a_long_posts_mentions_are_read_from_its_note_tweet_like_any_x_api_v2_post() -> None:
+    """X puts a long post's full text and entities in ``note_tweet`` (X API v2 "note_tweet" field)."""
+    document = json.loads(load("stream_post_radar.json"))
+    long_text = "Seit heute Morgen kein Internet in 53113 Bonn. " * 8 + "@Telekom_hilft bitte melden"
+    document["data"]["note_tweet"] = {"text": long_text, "entities": {"mentions": [
+        {"start": len(long_text) - 26, "end": len(long_text) - 12, "username": "Telekom_hilft", "id": "1000000001"}]}}
+    (post,) = x_stream.parse(json.dumps(document).encode(), brand_user_ids=BRAND).events
+    assert post.text == long_text
+    assert post.mentioned_user_ids == ("1000000001",) and post.brand_account_id == "1000000001"
