@@ -162,7 +162,9 @@ def test_pii_comment_gets_one_private_reply_and_a_public_note(e2e, tasks_client)
 
 
 def test_graph_rate_limit_retries_the_handoff_later(e2e, tasks_client):
-    e2e.fakes.graph.rate_limit_next(1, code=613)
+    # Two: the first throttles the hide of the public comment (recorded, not retried), the second
+    # the private reply, which is what reschedules the handoff.
+    e2e.fakes.graph.rate_limit_next(2, code=613)
     body = comment_body("Meine Handynummer: 0171 9876543", "820000000000001_930000000000888")
     assert e2e.post_meta(body).status_code == 200
     e2e.wait(lambda: e2e.fakes.graph.private_replies, timeout=90, what="the private reply after the rate limit")

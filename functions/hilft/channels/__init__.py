@@ -29,6 +29,7 @@ class Capabilities:
     can_reply: bool = True
     can_dm: bool = True  # False: the handoff is a public pointer to the private channel the policy names
     can_fetch: bool = False  # can read a post by id (enrichment, deleted-post checks)
+    can_hide: bool = False  # can hide a customer's public comment/reply on the brand's own surface (``hide_public``)
 
 
 class Gateway(Protocol):
@@ -39,6 +40,19 @@ class Gateway(Protocol):
     def send_private(self, post: Mapping[str, Any], text: str, now: datetime) -> str: ...
 
     def public_reply(self, post: Mapping[str, Any], text: str) -> str: ...
+
+
+class HidingGateway(Gateway, Protocol):
+    """A gateway whose ``capabilities.can_hide`` is True also has ``hide_public``.
+
+    ``hide_public(post)`` hides the customer's public post (a comment or reply on the brand's own
+    surface) from everyone but its author, e.g. because it shows personal data. It returns nothing
+    and raises ``PlatformRefused`` or ``PrivateChannelRefused`` when the platform will not hide this
+    one (not a comment/reply on the brand's surface, deleted), ``PlatformRateLimited``,
+    ``PlatformUnavailable`` or ``PlatformConfigError`` (token or permission missing).
+    """
+
+    def hide_public(self, post: Mapping[str, Any]) -> None: ...
 
 
 GatewayBuilder = Callable[["Settings", "httpx.Client"], Gateway | None]

@@ -433,6 +433,9 @@ class Pii(_Section):
 class Handoff(_Section):
     auto: StrictBool = True
     public_reply: StrictBool = True
+    # A public post with personal data is hidden where the platform lets the brand (its own
+    # comments/replies on X, Facebook, Instagram, Threads); else the DM says how to delete it.
+    hide_public: StrictBool = True
     default_department: Name = "kundenservice"
 
 
@@ -485,6 +488,7 @@ class TemplateSet(_Section):
     out_of_hours_reply: TemplateText | None = None
     out_of_hours_dm: TemplateText | None = None
     sign_off: TemplateText | None = None
+    delete_hint: TemplateText | None = None
 
 
 class TemplatesByAddressForm(_Section):

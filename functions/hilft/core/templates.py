@@ -12,7 +12,7 @@ import hashlib
 import re
 import string
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Literal
 
@@ -22,7 +22,7 @@ LANGUAGES: tuple[Language, ...] = ("de", "en")
 ADDRESS_FORMS: tuple[AddressForm, ...] = ("sie", "du")
 
 TEMPLATE_NAMES = ("handoff_dm", "public_reply", "dm_closed_reply", "private_pointer", "out_of_hours_reply",
-                  "out_of_hours_dm", "sign_off")
+                  "out_of_hours_dm", "sign_off", "delete_hint")
 PLACEHOLDERS = frozenset({"name", "case_ref", "promise", "department", "private_channel", "reopens"})
 """What a template may use: the customer's name (may be empty; see below), the case reference,
 the promise phrase ("innerhalb der nächsten Stunde", "bis Montag, 8:55 Uhr") and the department's
@@ -36,6 +36,9 @@ brand's account) it is only the author's handle, and only if it is a plain handl
 characters (``private_name``). ``render`` enforces both, whatever the caller passes."""
 
 _PUBLIC = frozenset({"public_reply", "dm_closed_reply", "private_pointer", "out_of_hours_reply"})
+# Pieces added to another text (``render(..., append=...)``), never sent alone: no sign-off of their own.
+# ``delete_hint`` goes into a handoff DM when the customer's public post could not be hidden.
+_FRAGMENTS = frozenset({"sign_off", "delete_hint"})
 
 BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
     "de": {
@@ -68,6 +71,7 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "und meldet sich {promise}."
             ),
             "sign_off": "",
+            "delete_hint": "Tipp: Ihr öffentlicher Beitrag zeigt persönliche Daten – Sie können ihn jederzeit löschen.",
         },
         "du": {
             "handoff_dm": (
@@ -98,6 +102,7 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "und meldet sich {promise}."
             ),
             "sign_off": "",
+            "delete_hint": "Tipp: Dein öffentlicher Beitrag zeigt persönliche Daten – du kannst ihn jederzeit löschen.",
         },
     },
     "en": {
@@ -130,6 +135,7 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "back to you {promise}."
             ),
             "sign_off": "",
+            "delete_hint": "Tip: your public post shows personal details – you can delete it at any time.",
         },
         "du": {
             "handoff_dm": (
@@ -160,6 +166,7 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "to you {promise}."
             ),
             "sign_off": "",
+            "delete_hint": "Tip: your public post shows personal details – you can delete it any time.",
         },
     },
 }
@@ -199,6 +206,7 @@ def render(
     language: str,
     address_form: str,
     overrides: Mapping[str, str] | None = None,
+    append: Sequence[str] = (),
     **values: str | None,
 ) -> str:
     """Fill the template named `template` (positional: `name=` is the customer's name placeholder).
@@ -206,6 +214,9 @@ def render(
     `overrides` (template name → text, from `Policy.template_overrides(language, address_form)`)
     win over the built-in texts. Pass every placeholder the template uses (callers pass all of
     `PLACEHOLDERS`); None or "" leaves a value out cleanly ("Hallo {name}," becomes "Hallo,").
+    ``append`` names fragments (``delete_hint``) rendered with the same values and added after the
+    text as one more sentence (after a space: a line break could only come from the customer's name),
+    before the sign-off.
     The policy's sign-off, when set, is appended: after a blank line in a DM, a space in public.
     """
     if template not in TEMPLATE_NAMES:
@@ -215,10 +226,16 @@ def render(
     if "name" in values:  # whatever the caller passed: only what may be said where the text goes
         values["name"] = public_handle(values["name"]) if template in _PUBLIC else private_name(values["name"])
     text = _fill(_template(template, language, address_form, overrides), values, template)
-    if template != "sign_off":
+    separator = " " if template in _PUBLIC else "\n\n"
+    for fragment in append:
+        if fragment not in _FRAGMENTS or fragment == "sign_off":
+            raise ValueError(f"{fragment!r} is not a fragment to append")
+        extra = _fill(_template(fragment, language, address_form, overrides), values, fragment)
+        if extra:
+            text = f"{text} {extra}" if text else extra
+    if template not in _FRAGMENTS:
         sign_off = _fill(_template("sign_off", language, address_form, overrides), values, "sign_off")
         if sign_off:
-            separator = " " if template in _PUBLIC else "\n\n"
             text = f"{text}{separator}{sign_off}"
     return text
 

@@ -2,6 +2,12 @@
 
 Never two DMs for one handoff: the ``handoffs`` document is claimed (``create()``, then an
 expiring in-progress mark) before anything is sent, and records what the platform accepted.
+
+Personal data never stays in public: before the DM of a handoff for personal data in a public
+post, the post itself is hidden where the platform lets the brand (``capabilities.can_hide``,
+policy ``handoff.hide_public``); where it cannot be hidden, the DM tells the customer they can
+delete it (template ``delete_hint``). The hide is best effort: whatever it answers is recorded
+(``public_hidden`` or ``hide_refused``) and the handoff goes on.
 """
 
 from __future__ import annotations
@@ -15,13 +21,15 @@ from hilft.core import ids, templates
 from hilft.core.document import MentionDoc
 from hilft.core.errors import (
     Conflict,
+    HilftError,
     NotFound,
     PlatformConfigError,
     PlatformRateLimited,
+    PlatformRefused,
     PrivateChannelRefused,
     TransientError,
 )
-from hilft.core.models import Status
+from hilft.core.models import Kind, Status
 from hilft.core.policy import Policy
 from hilft.core.promise_phrase import promise_phrase
 from hilft.logs import get_logger
@@ -32,7 +40,10 @@ log = get_logger("hilft.handoff")
 
 
 class PlatformGateway(Protocol):
-    """Outbound messages on one platform; errors are hilft.core.errors Platform* types."""
+    """Outbound messages on one platform; errors are hilft.core.errors Platform* types.
+
+    A gateway whose ``capabilities.can_hide`` is True also has ``hide_public(post) -> None``
+    (``hilft.channels.HidingGateway``)."""
 
     def send_private(self, post: Mapping[str, Any], text: str, now: datetime) -> str: ...
     def public_reply(self, post: Mapping[str, Any], text: str) -> str: ...
@@ -131,14 +142,29 @@ class HandoffService:
         # Public texts name only the author's plain handle, never the display name (issue #12).
         public_values = {**values, "name": templates.customer_name(None, post.author_handle, public=True)}
         stored = post.to_store()  # the gateways take the stored shape
-        dm_text = text or templates.render("handoff_dm", language=language, address_form=form,
-                                           overrides=overrides, **values)
         record: dict[str, Any] = {"case_ref": values["case_ref"], "language": language}
+        # Personal data in a public post: hide the post first where the platform lets the brand; if it
+        # stays up (refused, or the channel cannot hide), the DM says the customer can delete it.
+        hint: tuple[str, ...] = ()
+        if pii and post.kind != Kind.DM:
+            hidden = self.policy.handoff.hide_public and self._hide_public(gateway, stored, record, doc_id)
+            hint = () if hidden else ("delete_hint",)
+        hide_fields: dict[str, Any] = {k: record[k] for k in ("public_hidden", "hide_refused") if k in record}
+        if text:
+            dm_text = text
+            if hint:
+                dm_text += " " + templates.render("delete_hint", language=language, address_form=form,
+                                                overrides=overrides, **values)
+        else:
+            dm_text = templates.render("handoff_dm", language=language, address_form=form, overrides=overrides,
+                                       append=hint, **values)
         can_dm = getattr(getattr(gateway, "capabilities", None), "can_dm", True)
         try:
             if can_dm:
                 record["dm_id"] = gateway.send_private(stored, dm_text, now)
                 record["status"] = "dm_sent"
+                if hint:
+                    record["delete_hint"] = True
             else:
                 # No DMs on this channel (Threads): a public reply pointing to the private channel the
                 # policy names. A staff member's own text is meant for a DM: never posted publicly.
@@ -161,7 +187,7 @@ class HandoffService:
                 record["public_reply_error"] = exc2.message
         except PlatformRateLimited as exc:
             retry_at = exc.retry_at if isinstance(exc.retry_at, datetime) else now + timedelta(minutes=1)
-            self._finish(hid, {"state": "rate_limited", "retry_at": retry_at})
+            self._finish(hid, {**hide_fields, "state": "rate_limited", "retry_at": retry_at})
             due = post.due_at or now
             self.scheduler.schedule(ids.task_id(doc_id, "handoff", attempt + 1, due), max(retry_at, now),
                                     {"doc_id": doc_id, "kind": "handoff", "department": department,
@@ -171,7 +197,7 @@ class HandoffService:
             log.warning("platform rate limit: handoff rescheduled", doc_id=doc_id, attempt=attempt + 1)
             return HandoffResult("rate_limited", hid)
         except (TransientError, PlatformConfigError):
-            self._finish(hid, {"state": "failed"})
+            self._finish(hid, {**hide_fields, "state": "failed"})
             raise
 
         if pii and self.policy.handoff.public_reply and record["status"] == "dm_sent":
@@ -200,6 +226,40 @@ class HandoffService:
                                      handoff_id=hid, department=department, private_reply_id=record.get("dm_id"))
         log.info("handed off", doc_id=doc_id, handoff_id=hid, department=department, status=record["status"])
         return HandoffResult(record["status"], hid, record.get("dm_id"), record.get("public_reply_id"))
+
+    @staticmethod
+    def _hide_public(gateway: PlatformGateway, stored: Mapping[str, Any], record: dict[str, Any],
+                     doc_id: str) -> bool:
+        """Hide the customer's public post if the channel can; record ``public_hidden`` or
+        ``hide_refused``. Never raises: a refused or failed hide must not stop the handoff, and a
+        rate limit or outage is not worth retrying the whole handoff for (the DM then carries the hint)."""
+        capabilities = getattr(gateway, "capabilities", None)
+        hide = getattr(gateway, "hide_public", None)
+        if not getattr(capabilities, "can_hide", False) or not callable(hide):
+            record["hide_refused"] = "channel_cannot_hide"
+            return False
+        try:
+            hide(stored)
+        except (PlatformRefused, PrivateChannelRefused) as exc:
+            record["hide_refused"] = exc.message
+        except PlatformRateLimited:
+            record["hide_refused"] = "rate_limited"
+        except TransientError:
+            record["hide_refused"] = "unavailable"
+        except PlatformConfigError as exc:
+            record["hide_refused"] = f"config_error: {exc.message}"
+            log.warning("hiding the public post needs an operator", doc_id=doc_id, why=exc.message)
+        except HilftError as exc:
+            record["hide_refused"] = exc.message
+        except Exception as exc:  # a bug in one channel's hide must not cost the customer their DM
+            record["hide_refused"] = f"error: {type(exc).__name__}"
+            log.warning("hiding the public post failed", doc_id=doc_id, error=type(exc).__name__)
+        else:
+            record["public_hidden"] = True
+            log.info("public post hidden", doc_id=doc_id)
+            return True
+        log.info("public post not hidden", doc_id=doc_id, why=record["hide_refused"])
+        return False
 
     def _promise(self, post: MentionDoc, now: datetime, language: str, form: str) -> str:
         """The real time the customer can expect an answer: from the post's own ``due_at``."""

@@ -1,7 +1,14 @@
-"""A fake Meta Graph API: private replies, Messenger/Instagram messages, comment replies.
+"""A fake Meta Graph API: private replies, Messenger/Instagram messages, comment replies, hiding comments.
 
 It checks what graph.facebook.com would check (the access token, the body shape, one private
-reply per comment), answers with Graph-shaped errors, and records what it accepted. Routes
+reply per comment), answers with Graph-shaped errors, and records what it accepted.
+
+Hiding: ``POST /{comment-id}`` with ``is_hidden=true`` (Facebook) or ``hide=true`` (Instagram), in
+the query, a form or a JSON body, hides a comment the fake knows (``add_comment(id, on=account,
+platform=...)``) if it lies under a post of one of the brand's Pages or IG accounts and was not
+written by that account; ``hidden`` holds what is hidden now. Anything else is refused as Graph
+does: an unknown id (code 100, subcode 33), the other platform's parameter (100), a comment
+elsewhere (200, permissions). Routes
 work with or without a version prefix (``/v21.0/{page-id}/messages`` and ``/{page-id}/messages``),
 so ``META_GRAPH_BASE_URL`` can be ``http://127.0.0.1:PORT/v21.0`` exactly like production.
 
@@ -57,6 +64,13 @@ class SentMessage:
 
 
 @dataclass(frozen=True)
+class HiddenComment:
+    comment_id: str
+    platform: str  # "facebook" (is_hidden) or "instagram" (hide)
+    account_id: str  # the Page or IG account whose post the comment is under
+
+
+@dataclass(frozen=True)
 class CommentReply:
     comment_id: str
     edge: str  # "comments" (Facebook) or "replies" (Instagram)
@@ -78,6 +92,9 @@ class FakeGraphApi(FakeServer):
         self.messages: list[SentMessage] = []
         self.comment_replies: list[CommentReply] = []
         self.comments: dict[str, dict[str, Any]] = {}  # what GET /{comment-id} returns
+        # where a comment is: comment id -> (platform, account whose post it is under, or None)
+        self.comment_surfaces: dict[str, tuple[str, str | None]] = {}
+        self.hidden: dict[str, HiddenComment] = {}  # comment id -> hidden now (POST /{comment-id})
         # what GET /{ig-user-id}?fields=mentioned_comment…/mentioned_media… returns, by (edge, id)
         self.mentioned: dict[tuple[str, str], dict[str, Any]] = {}
         self.reads: list[str] = []  # node ids (or "edge:id") that were read, in order
@@ -88,6 +105,7 @@ class FakeGraphApi(FakeServer):
         self.route("POST", _VERSION + _NODE + "/messages", self._post_message)
         self.route("POST", _VERSION + _NODE + "/(?P<edge>comments|replies)", self._post_comment_reply)
         self.route("GET", _VERSION + _NODE, self._get_node)
+        self.route("POST", _VERSION + _NODE, self._post_node)
 
     # -- scripting ---------------------------------------------------------------------------
 
@@ -96,10 +114,17 @@ class FakeGraphApi(FakeServer):
         with self._state:
             self._throttled_calls, self._throttle_code = count, code
 
-    def add_comment(self, comment_id: str, **fields: Any) -> None:
-        """Make ``GET /{comment_id}`` find a comment with these fields (``message``, ``from``…)."""
+    def add_comment(self, comment_id: str, *, on: str | None = None, platform: str = "facebook",
+                    **fields: Any) -> None:
+        """Make ``GET /{comment_id}`` find a comment with these fields (``message``, ``from``…).
+
+        ``on``: the account (Page or IG user) whose post it is under; only a comment under one of the
+        brand's own posts can be hidden. ``platform``: "facebook" or "instagram"."""
+        if platform not in ("facebook", "instagram"):
+            raise ValueError("platform must be facebook or instagram")
         with self._state:
             self.comments[comment_id] = {"id": comment_id, **fields}
+            self.comment_surfaces[comment_id] = (platform, on)
 
     def add_mentioned(self, edge: str, node_id: str, **fields: Any) -> None:
         """Make the IG User's ``mentioned_comment`` (comment) or ``mentioned_media`` (caption) field
@@ -116,6 +141,8 @@ class FakeGraphApi(FakeServer):
             self.messages.clear()
             self.comment_replies.clear()
             self.comments.clear()
+            self.comment_surfaces.clear()
+            self.hidden.clear()
             self.mentioned.clear()
             self.reads.clear()
             self._throttled_calls = 0
@@ -200,6 +227,38 @@ class FakeGraphApi(FakeServer):
         wanted = {name for name in fields.split(",") if name} | {"id"}
         return Response(200, {key: value for key, value in node.items() if not fields or key in wanted})
 
+    def _post_node(self, req: Request, match: re.Match[str]) -> Response:
+        """``POST /{comment-id}``: hide or unhide (``is_hidden`` on Facebook, ``hide`` on Instagram)."""
+        refusal = self._gate(req)
+        if refusal:
+            return refusal
+        node = match["node"]
+        params = _params(req)
+        with self._state:
+            surface = self.comment_surfaces.get(node)
+            if surface is None:
+                return _no_such_object(node)
+            platform, on = surface
+            key, other = ("is_hidden", "hide") if platform == "facebook" else ("hide", "is_hidden")
+            if other in params or set(params) - {key, "appsecret_proof", "access_token"}:
+                unknown = sorted(set(params) - {key, "appsecret_proof", "access_token"})[0]
+                return _graph_error(400, 100, f"(#100) Param {unknown} is not valid for this object")
+            value = params.get(key)
+            if value not in (True, False, "true", "false"):
+                return _graph_error(400, 100, f"(#100) Param {key} must be a boolean")
+            brand = self.page_ids if platform == "facebook" else self.ig_user_ids
+            author = self.comments[node].get("from")
+            author_id = author.get("id") if isinstance(author, dict) else None
+            if on is None or on not in brand:
+                return _graph_error(400, 200, "(#200) Permissions error", error_type="OAuthException")
+            if author_id == on:
+                return _graph_error(400, 100, "(#100) The owner's own comment cannot be hidden")
+            if value in (True, "true"):
+                self.hidden[node] = HiddenComment(node, platform, on)
+            else:
+                self.hidden.pop(node, None)
+        return Response(200, {"success": True})
+
     def _get_mentioned(self, ig_user_id: str, fields: str) -> Response:
         """``GET /{ig-user-id}?fields=mentioned_comment.comment_id({id}){…}`` as Graph answers it."""
         spec = _MENTIONED.fullmatch(fields)
@@ -251,6 +310,17 @@ def _json_object(req: Request) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _params(req: Request) -> dict[str, Any]:
+    """A POST's parameters as Graph reads them: the query, then a form or JSON body."""
+    params: dict[str, Any] = {k: v[0] for k, v in parse_qs(req.query).items()}
+    ctype = (req.header("content-type") or "").split(";")[0].strip().lower()
+    if ctype == "application/json":
+        params.update(_json_object(req))
+    elif req.body:
+        params.update({k: v[0] for k, v in parse_qs(req.body.decode("utf-8", "replace")).items()})
+    return params
 
 
 def _graph_error(status: int, code: int, message: str, *, subcode: int | None = None,

@@ -9,6 +9,11 @@ answers with Graph-shaped errors and records what it published. Routes work with
 version prefix (``/v1.0/me/threads`` and ``/me/threads``), so ``THREADS_API_BASE_URL`` can be
 ``http://127.0.0.1:PORT/v1.0`` exactly like production.
 
+Reply moderation: ``POST /{reply-id}/manage_reply`` with a form ``hide=true|false`` hides (or shows)
+a reply the fake knows (``add_reply``) if it is a top-level reply to one of the brand's own posts and
+not the brand's own; ``hidden`` holds the ids hidden now. Others are refused Graph-style (an unknown
+id: code 100, subcode 33; a reply elsewhere or nested deeper: code 100).
+
 Meta does not document which error code a publish past the quota gets; the fake answers
 Graph's application rate-limit error (``code 4``), which the client treats as a rate limit.
 
@@ -73,6 +78,9 @@ class FakeThreadsApi(FakeServer):
         self.containers: dict[str, Container] = {}
         self.published: list[PublishedReply] = []
         self.refuse_replies_to: set[str] = set()
+        # replies Threads knows of, for moderation: id -> {"author_id", "root_owner_id", "top_level"}
+        self.replies: dict[str, dict[str, Any]] = {}
+        self.hidden: set[str] = set()
         self._state = threading.Lock()
         self._ids = itertools.count(1)
         self._throttled_calls = 0
@@ -80,6 +88,7 @@ class FakeThreadsApi(FakeServer):
         self.route("POST", _VERSION + _USER + "/threads", self._create_container)
         self.route("POST", _VERSION + _USER + "/threads_publish", self._publish)
         self.route("GET", _VERSION + _USER + "/threads_publishing_limit", self._publishing_limit)
+        self.route("POST", _VERSION + r"/(?P<reply>[A-Za-z0-9_-]+)/manage_reply", self._manage_reply)
 
     # -- scripting ---------------------------------------------------------------------------
 
@@ -87,9 +96,19 @@ class FakeThreadsApi(FakeServer):
         with self._state:
             self._throttled_calls, self._throttle_code = count, code
 
+    def add_reply(self, reply_id: str, *, author_id: str = "17841499999999999", root_owner_id: str | None = None,
+                  top_level: bool = True) -> None:
+        """A reply Threads knows of: in a thread whose root post ``root_owner_id`` wrote (default: the
+        brand), directly under the root (``top_level``) or nested deeper."""
+        with self._state:
+            self.replies[reply_id] = {"author_id": author_id, "root_owner_id": root_owner_id or self.user_id,
+                                      "top_level": top_level}
+
     def reset(self) -> None:
         super().reset()
         with self._state:
+            self.replies.clear()
+            self.hidden.clear()
             self.containers.clear()
             self.published.clear()
             self.refuse_replies_to.clear()
@@ -144,6 +163,29 @@ class FakeThreadsApi(FakeServer):
             self.published.append(reply)
         return Response(200, {"id": reply.id})
 
+    def _manage_reply(self, req: Request, match: re.Match[str]) -> Response:
+        params, refusal = self._gate(req, match)
+        if refusal:
+            return refusal
+        reply_id, hide = match["reply"], params.get("hide")
+        if hide not in ("true", "false"):
+            return _graph_error(400, 100, "(#100) The parameter hide must be true or false")
+        with self._state:
+            reply = self.replies.get(reply_id)
+            if reply is None:
+                return _graph_error(400, 100, f"Unsupported post request. Object with ID '{reply_id}' does not "
+                                    "exist, cannot be loaded due to missing permissions, or does not support "
+                                    "this operation.", subcode=33)
+            if reply["root_owner_id"] != self.user_id or reply["author_id"] == self.user_id:
+                return _graph_error(400, 100, "(#100) Only replies to your own posts can be hidden")
+            if not reply["top_level"]:
+                return _graph_error(400, 100, "(#100) Only top-level replies can be hidden")
+            if hide == "true":
+                self.hidden.add(reply_id)
+            else:
+                self.hidden.discard(reply_id)
+        return Response(200, {"success": True})
+
     def _publishing_limit(self, req: Request, match: re.Match[str]) -> Response:
         params, refusal = self._gate(req, match)
         if refusal:
@@ -175,7 +217,7 @@ class FakeThreadsApi(FakeServer):
         if offered != self.token:
             return params, _graph_error(400, 190, "Invalid OAuth access token - Cannot parse access token",
                                         error_type="OAuthException")
-        if match["user"] not in ("me", self.user_id):
+        if "user" in match.groupdict() and match["user"] not in ("me", self.user_id):
             return params, _graph_error(400, 100, f"Unsupported post request. Object with ID '{match['user']}' "
                                         "does not exist", subcode=33)
         with self._state:

@@ -1,8 +1,13 @@
-"""A fake X API v2: one-to-one DMs and posts (replies), the two calls hilft makes to X.
+"""A fake X API v2: one-to-one DMs, posts (replies) and hiding replies, the calls hilft makes to X.
 
 It checks what api.x.com would check (the OAuth 2.0 user token, a JSON body of the right shape
 and length), answers with X-shaped problem bodies, and records what it accepted. It can be told
 that a user does not accept DMs (``closed_dms``) and to rate-limit the next calls.
+
+Hide replies: ``PUT /2/tweets/:id/hidden`` with ``{"hidden": true|false}`` hides (or shows) a post
+the fake knows (``add_post``) if it is a reply in a conversation the brand's account started and
+not the brand's own; X answers 403 for any other known post, 404 for an unknown one. ``hidden``
+holds the ids hidden now.
 
 The radar's Filtered Stream calls (``make register-webhooks``) need the app-only bearer token
 (``app_token``): ``GET``/``POST /2/tweets/search/stream/rules`` (``add`` or ``delete``, never both;
@@ -61,12 +66,16 @@ class FakeXApi(FakeServer):
         self.dms: list[dict[str, str]] = []
         self.replies: list[dict[str, str]] = []
         self.posts: list[dict[str, str]] = []  # top-level posts (hilft never sends these)
+        # posts X knows of (others'), for hiding: id -> {"author_id", "conversation_id", "conversation_author_id"}
+        self.known_posts: dict[str, dict[str, str]] = {}
+        self.hidden: set[str] = set()  # reply ids hidden now
         self._state = threading.Lock()
         self._sequence = itertools.count(1)
         self._throttled_calls = 0
         self._reset_in = 900.0
         self.route("POST", r"/2/dm_conversations/with/(?P<participant>[^/]+)/messages", self._send_dm)
         self.route("POST", r"/2/tweets", self._create_post)
+        self.route("PUT", r"/2/tweets/(?P<post>[^/]+)/hidden", self._hide_reply)
         self.route("GET", r"/2/tweets/search/stream/rules", self._list_rules)
         self.route("POST", r"/2/tweets/search/stream/rules", self._change_rules)
         self.route("GET", r"/2/tweets/search/webhooks", self._list_links)
@@ -80,9 +89,20 @@ class FakeXApi(FakeServer):
         with self._state:
             self._throttled_calls, self._reset_in = count, reset_in
 
+    def add_post(self, post_id: str, author_id: str, *, conversation_id: str | None = None,
+                 conversation_author_id: str | None = None) -> None:
+        """A post X knows of: ``conversation_id`` is the id of the post that started its conversation
+        (itself when left out: a top-level post), ``conversation_author_id`` who wrote that one."""
+        with self._state:
+            self.known_posts[post_id] = {
+                "author_id": author_id, "conversation_id": conversation_id or post_id,
+                "conversation_author_id": conversation_author_id or author_id}
+
     def reset(self) -> None:
         super().reset()
         with self._state:
+            self.known_posts.clear()
+            self.hidden.clear()
             self.dms.clear()
             self.replies.clear()
             self.posts.clear()
@@ -141,6 +161,32 @@ class FakeXApi(FakeServer):
             else:
                 self.replies.append({"id": post_id, "text": text, "in_reply_to_tweet_id": in_reply_to})
         return Response(201, {"data": {"id": post_id, "text": text, "edit_history_tweet_ids": [post_id]}})
+
+    def _hide_reply(self, req: Request, match: re.Match[str]) -> Response:
+        refusal = self._gate(req)
+        if refusal:
+            return refusal
+        post_id = match["post"]
+        if not _DIGITS.fullmatch(post_id):
+            return _invalid_request("id", "The `id` query parameter value is not valid.")
+        body = _json_object(req)
+        if body is None or set(body) != {"hidden"} or not isinstance(body["hidden"], bool):
+            return _invalid_request("hidden", "The `hidden` field must be true or false.")
+        with self._state:
+            post = self.known_posts.get(post_id)
+            if post is None:
+                return Response(404, {"title": "Not Found Error",
+                                      "detail": f"Could not find tweet with id: [{post_id}].",
+                                      "type": "https://api.twitter.com/2/problems/resource-not-found",
+                                      "status": 404})
+            if (post["conversation_id"] == post_id or post["conversation_author_id"] != self.user_id
+                    or post["author_id"] == self.user_id):
+                return _problem(403, "Forbidden", "You are not permitted to hide replies to this conversation.")
+            if body["hidden"]:
+                self.hidden.add(post_id)
+            else:
+                self.hidden.discard(post_id)
+        return Response(200, {"data": {"hidden": body["hidden"]}})
 
     # -- Filtered Stream rules and webhook links (app-only token) -----------------------------
 

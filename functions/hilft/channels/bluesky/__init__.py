@@ -30,7 +30,8 @@ FIRST_RUN_LOOKBACK = timedelta(days=1)  # how far back the very first poll of a 
 CHAT_SOURCE = "chat"
 LOOKBACK_CONVO_PAGES = 5  # a first run reads at most this many listConvos pages (100 convos each)…
 LOOKBACK_MESSAGE_PAGES = 5  # …and this many getMessages pages (100 messages each) per conversation
-CAPABILITIES = Capabilities(delivery="poll", can_reply=True, can_dm=True, can_fetch=True)
+CAPABILITIES = Capabilities(delivery="poll", can_reply=True, can_dm=True, can_fetch=True,
+                            can_hide=False)  # no API hides a reply for the brand: the handoff DM says how to delete it
 
 
 def _client(settings: Settings, http: httpx.Client) -> BlueskyClient | None:

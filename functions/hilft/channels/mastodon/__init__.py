@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 PLATFORM = Platform.MASTODON.value
 FIRST_RUN_LOOKBACK = timedelta(days=1)
 SEARCH_RETRY = timedelta(hours=6)  # an instance without full-text search is asked again this much later
-CAPABILITIES = Capabilities(delivery="poll", can_reply=True, can_dm=True, can_fetch=True)
+CAPABILITIES = Capabilities(delivery="poll", can_reply=True, can_dm=True, can_fetch=True,
+                            can_hide=False)  # no API hides a reply for the brand: the handoff DM says how to delete it
 _TAG = re.compile(r"#?([^\W_][\w]{0,99})")
 
 

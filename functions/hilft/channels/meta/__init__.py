@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from hilft.settings import Settings
 
 PLATFORMS = ("facebook", "instagram", "messenger")
-CAPABILITIES = Capabilities(delivery="webhook", can_reply=True, can_dm=True, can_fetch=True)
+CAPABILITIES = Capabilities(delivery="webhook", can_reply=True, can_dm=True, can_fetch=True, can_hide=True)
 
 
 def _send(func: Callable[[], str]) -> str:
@@ -71,6 +71,18 @@ class MetaGateway:
         if doc.platform == Platform.INSTAGRAM:
             return _send(lambda: self.client.reply_instagram_comment(comment, text))
         return _send(lambda: self.client.reply_comment(comment, text))
+
+    def hide_public(self, post: MentionDoc | Mapping[str, Any]) -> None:
+        """Hide a customer's comment under the brand's own Facebook post (Graph "Comment",
+        ``is_hidden``) or Instagram media (IG Comment, ``hide``). Only comments: a visitor's Page
+        post, a comment elsewhere that mentions the brand and a DM are refused without a call."""
+        doc = as_doc(post)
+        if doc.kind != Kind.REPLY or doc.platform not in (Platform.FACEBOOK, Platform.INSTAGRAM):
+            raise PlatformRefused("meta: only comments on the brand's own posts can be hidden")
+        if doc.platform == Platform.INSTAGRAM:
+            self.client.hide_instagram_comment(doc.post_id)
+        else:
+            self.client.hide_comment(doc.post_id)
 
 
 class GraphMentionReader:

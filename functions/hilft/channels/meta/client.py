@@ -1,4 +1,5 @@
-"""Outbound Meta Graph API client: private replies, Messenger/Instagram messages, comment replies.
+"""Outbound Meta Graph API client: private replies, Messenger/Instagram messages, comment replies,
+hiding a customer's comment.
 
 Authentication: the Page access token goes in an ``Authorization: Bearer`` header, which
 graph.facebook.com accepts like the ``access_token`` parameter but keeps the token out of
@@ -179,6 +180,16 @@ class MetaClient:
         """Publicly reply to an Instagram comment (``replies`` edge)."""
         return self._created_id(self._post(f"{_node(ig_comment_id)}/replies", {"message": _text(text)}))
 
+    def hide_comment(self, comment_id: str) -> None:
+        """Hide a Facebook comment on the Page's own post from everyone but its author and their
+        friends (``POST /{comment-id}`` with ``is_hidden=true``; needs ``pages_manage_engagement``)."""
+        self._success(self._post(_node(comment_id), {"is_hidden": True}))
+
+    def hide_instagram_comment(self, ig_comment_id: str) -> None:
+        """Hide an Instagram comment on the brand's media (``POST /{ig-comment-id}`` with
+        ``hide=true``; needs ``instagram_manage_comments``)."""
+        self._success(self._post(_node(ig_comment_id), {"hide": True}))
+
     def get_comment(self, comment_id: str, fields: Sequence[str] = DEFAULT_COMMENT_FIELDS) -> dict[str, Any]:
         """Read a comment, e.g. the text of a mention whose webhook carried ids only.
 
@@ -275,6 +286,11 @@ class MetaClient:
         if not isinstance(message_id, str):
             raise MetaRequestRefused(None, None, 200)
         return message_id
+
+    @staticmethod
+    def _success(body: Mapping[str, Any]) -> None:
+        if body.get("success") is not True:
+            raise MetaRequestRefused(None, None, 200)
 
     @staticmethod
     def _created_id(body: Mapping[str, Any]) -> str:

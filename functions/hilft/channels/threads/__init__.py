@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hilft.channels import Capabilities, register
-from hilft.core.errors import PrivateChannelRefused
+from hilft.core.document import as_doc
+from hilft.core.errors import PlatformRefused, PrivateChannelRefused
+from hilft.core.models import Kind
 
 if TYPE_CHECKING:
     import httpx
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     from hilft.settings import Settings
 
 PLATFORMS = ("threads",)
-CAPABILITIES = Capabilities(delivery="webhook", can_reply=True, can_dm=False, can_fetch=False)
+CAPABILITIES = Capabilities(delivery="webhook", can_reply=True, can_dm=False, can_fetch=False, can_hide=True)
 
 
 class ThreadsGateway:
@@ -37,6 +39,14 @@ class ThreadsGateway:
 
     def public_reply(self, post: Mapping[str, Any], text: str) -> str:
         return self.client.reply(str(post["post_id"]), text)
+
+    def hide_public(self, post: Mapping[str, Any]) -> None:
+        """Hide a customer's reply to the brand's own thread (reply moderation). Threads hides only
+        top-level replies to the brand's posts and refuses others; a post that is no reply is not asked."""
+        doc = as_doc(post)
+        if doc.kind != Kind.REPLY:
+            raise PlatformRefused("threads: only replies can be hidden")
+        self.client.hide_reply(doc.post_id)
 
 
 def build(settings: Settings, http: httpx.Client) -> ThreadsGateway | None:

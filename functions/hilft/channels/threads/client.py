@@ -1,4 +1,4 @@
-"""Outbound Threads API client: a public reply, the only thing hilft sends on Threads.
+"""Outbound Threads API client: a public reply, and hiding a customer's reply to the brand's thread.
 
 Threads publishes in two steps: ``POST /me/threads`` creates a container (``media_type=TEXT``,
 ``text``, ``reply_to_id``), ``POST /me/threads_publish`` (``creation_id``) publishes it. Replies
@@ -11,8 +11,11 @@ Errors become hilft's (via ``channels.http_errors`` for the retry time): a rejec
 missing permission → ``PlatformConfigError``; throttling (HTTP 429 or Graph codes 4, 17, 32, 613,
 80000–80099) → ``PlatformRateLimited``; 5xx, Graph's transient codes and transport faults →
 ``PlatformUnavailable``; any other refusal (post deleted, replies restricted) →
-``PrivateChannelRefused`` (the reply will never be taken: do not retry). Messages carry status
-and codes only, never the token or the text.
+``PrivateChannelRefused`` (the reply will never be taken: do not retry; for a hide,
+``PlatformRefused``). Messages carry status and codes only, never the token or the text.
+
+Hiding (reply moderation, ``threads_manage_replies``): ``POST /{reply-id}/manage_reply`` with
+``hide=true`` hides a top-level reply to one of the brand's own posts, with its nested replies.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ import httpx
 
 from hilft.channels.http_errors import retry_at
 from hilft.core.errors import (
+    HilftError,
     PlatformConfigError,
     PlatformRateLimited,
+    PlatformRefused,
     PlatformUnavailable,
     PrivateChannelRefused,
 )
@@ -75,6 +80,15 @@ class ThreadsClient:
         published = self._call("POST", "me/threads_publish", data={"creation_id": creation_id})
         return _id_of(published)
 
+    def hide_reply(self, reply_id: str) -> None:
+        """Hide a customer's top-level reply to one of the brand's posts (``manage_reply``, ``hide=true``).
+        Threads refuses any other post: ``PlatformRefused``."""
+        if not _NODE_ID.fullmatch(reply_id):
+            raise PlatformRefused("threads: not a Threads post id")
+        answer = self._call("POST", f"{reply_id}/manage_reply", data={"hide": "true"}, refused=PlatformRefused)
+        if answer.get("success") is not True:
+            raise PlatformUnavailable("threads: hide not confirmed")
+
     def reply_quota(self) -> tuple[int, int] | None:
         """``(used, total)`` of the 24-hour reply quota, or None if Meta does not say."""
         answer = self._call("GET", "me/threads_publishing_limit",
@@ -93,7 +107,8 @@ class ThreadsClient:
             raise PlatformRateLimited(self._clock() + QUOTA_RETRY, "threads: 24-hour reply quota used up")
 
     def _call(self, method: str, path: str, *, data: Mapping[str, str] | None = None,
-              params: Mapping[str, str] | None = None) -> dict[str, Any]:
+              params: Mapping[str, str] | None = None,
+              refused: type[HilftError] = PrivateChannelRefused) -> dict[str, Any]:
         try:
             response = self._http.request(method, f"{self._base_url}/{path}", data=data, params=params,
                                           headers={"Authorization": f"Bearer {self._token}"})
@@ -105,9 +120,10 @@ class ThreadsClient:
             answer = None
         if response.is_success and isinstance(answer, dict):
             return answer
-        raise self._error(response, answer if isinstance(answer, dict) else {})
+        raise self._error(response, answer if isinstance(answer, dict) else {}, refused)
 
-    def _error(self, response: httpx.Response, answer: Mapping[str, Any]) -> Exception:
+    def _error(self, response: httpx.Response, answer: Mapping[str, Any],
+               refused: type[HilftError] = PrivateChannelRefused) -> Exception:
         raw = answer.get("error")
         error: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
         code = _int(error.get("code"))
@@ -125,7 +141,7 @@ class ThreadsClient:
             return PlatformUnavailable(f"threads: unavailable ({where})")
         if response.is_success:  # 2xx without an id: Threads answered something we cannot use
             return PlatformUnavailable(f"threads: unexpected answer ({where})")
-        return PrivateChannelRefused(f"threads: reply refused ({where})")
+        return refused(f"threads: {'reply' if refused is PrivateChannelRefused else 'request'} refused ({where})")
 
 
 def _text(text: str) -> str:

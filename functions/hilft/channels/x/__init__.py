@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from hilft.channels import Capabilities, register
 from hilft.core.document import MentionDoc, as_doc
-from hilft.core.errors import PrivateChannelRefused
+from hilft.core.errors import PlatformRefused, PrivateChannelRefused
+from hilft.core.models import Kind
 
 if TYPE_CHECKING:
     import httpx
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from hilft.settings import Settings
 
 PLATFORMS = ("x",)
-CAPABILITIES = Capabilities(delivery="webhook", can_reply=True, can_dm=True, can_fetch=False)
+CAPABILITIES = Capabilities(delivery="webhook", can_reply=True, can_dm=True, can_fetch=False, can_hide=True)
 
 
 class XGateway:
@@ -45,6 +46,14 @@ class XGateway:
         body = f"@{handle} {text}" if handle and not text.startswith("@") else text
         # An edited post lives on under its newest id; a reply goes to the version people see.
         return self.client.reply(doc.latest_post_id or doc.post_id, body)
+
+    def hide_public(self, post: MentionDoc | Mapping[str, Any]) -> None:
+        """Hide a customer's reply (X "Hide replies"). X hides only replies in conversations the brand
+        started and answers 403 for any other post; a post that is no reply at all is not asked."""
+        doc = as_doc(post)
+        if doc.kind != Kind.REPLY:
+            raise PlatformRefused("x: only replies can be hidden")
+        self.client.hide_reply(doc.latest_post_id or doc.post_id)
 
 
 def build(settings: Settings, http: httpx.Client) -> XGateway | None:

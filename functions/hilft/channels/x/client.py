@@ -11,6 +11,7 @@ X answered         raised                       also a
 401, app not set   ``XAuthError``               ``PlatformConfigError`` (needs an operator)
 403 to a DM        ``DmNotAllowed``             ``PrivateChannelRefused``
 403 to a reply     ``ReplyNotAllowed``          ``PrivateChannelRefused``
+403/404 to a hide  ``HideNotAllowed``           ``PlatformRefused`` (not a reply to the brand)
 other 4xx          ``XRequestRejected``         ``PlatformConfigError``
 =================  ===========================  ==========================================
 
@@ -33,6 +34,7 @@ from hilft.core.errors import (
     HilftError,
     PlatformConfigError,
     PlatformRateLimited,
+    PlatformRefused,
     PlatformUnavailable,
     PrivateChannelRefused,
 )
@@ -88,6 +90,11 @@ class ReplyNotAllowed(XApiError, PrivateChannelRefused):
     """X refused the public reply (reply settings, deleted or protected post, duplicate text)."""
 
 
+class HideNotAllowed(XApiError, PlatformRefused):
+    """X will not hide this post: it is no reply in a conversation the brand started (X answers 403),
+    or it is gone (404). Hiding it again later will not help."""
+
+
 class XRequestRejected(XApiError, PlatformConfigError):
     """Any other 4xx: retrying the same request will not help."""
 
@@ -120,6 +127,16 @@ class XClient:
         body = {"text": text, "reply": {"in_reply_to_tweet_id": in_reply_to_post_id}}
         return _string_field(self._post("/2/tweets", body, refused=ReplyNotAllowed), "id")
 
+    def hide_reply(self, post_id: str) -> None:
+        """Hide a reply in a conversation the brand started (``PUT /2/tweets/:id/hidden``,
+        ``{"hidden": true}``; needs the ``tweet.moderate.write`` scope). X answers 403 for any other
+        post: ``HideNotAllowed``. Hiding a hidden reply again succeeds."""
+        _require_id(post_id, "post_id")
+        data = self._send("PUT", f"/2/tweets/{post_id}/hidden", {"hidden": True}, refused=HideNotAllowed,
+                          refused_statuses=(403, 404))
+        if data.get("hidden") is not True:
+            raise XApiError("X did not confirm the hidden reply")
+
     def close(self) -> None:
         if self._owns_http:
             self._http.close()
@@ -133,11 +150,15 @@ class XClient:
 
     # -- internals ---------------------------------------------------------------------------
     def _post(self, path: str, body: dict[str, Any], *, refused: type[XApiError]) -> dict[str, Any]:
+        return self._send("POST", path, body, refused=refused)
+
+    def _send(self, method: str, path: str, body: dict[str, Any], *, refused: type[XApiError],
+              refused_statuses: tuple[int, ...] = (403,)) -> dict[str, Any]:
         # Serialised here, not by httpx, so the bytes on the wire are fixed across httpx versions.
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         try:
-            response = self._http.post(self._base_url + path, content=content, headers=self._headers,
-                                       timeout=self._timeout)
+            response = self._http.request(method, self._base_url + path, content=content, headers=self._headers,
+                                          timeout=self._timeout)
         except httpx.TimeoutException as exc:
             raise RetryableXError("X did not answer in time") from exc
         except httpx.TransportError as exc:
@@ -150,7 +171,7 @@ class XClient:
             raise RateLimited(self._reset_at(response))
         if status == 401 or (status == 403 and problem in _APP_FORBIDDEN_PROBLEMS):
             raise XAuthError(f"X rejected the credentials ({status})").answered(status, problem)
-        if status == 403:
+        if status in refused_statuses:
             raise refused(f"X refused the request ({status})").answered(status, problem)
         if status >= 500:
             raise RetryableXError(f"X failed ({status})").answered(status, problem)
