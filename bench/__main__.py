@@ -275,7 +275,8 @@ def render_markdown(rows: list[dict[str, str]], *, started: datetime, path: str,
     lines = ["| figure | median | goal | |", "|---|---|---|---|"]
     lines += [f"| {cell(r['metric'])} | {cell(r['value'])} | {cell(r['goal'])} | "
               f"{'**NOT MET**' if r['status'] == 'NOT MET' else r['status']} |" for r in rows]
-    lines += ["", f"Measured {started:%Y-%m-%d %H:%M} UTC by `python -m bench --readme` (`{os.path.relpath(path, ROOT)}`, "
+    where = os.path.relpath(path, ROOT)
+    lines += ["", f"Measured {started:%Y-%m-%d %H:%M} UTC by `python -m bench --readme` (`{where}`, "
               f"git-ignored): medians of {runs} runs unless a row says otherwise; load average "
               f"{load[0]:.1f} before, {load[1]:.1f} after, on {os.cpu_count()} cores."]
     return "\n".join(lines)

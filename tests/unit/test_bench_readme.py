@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from bench.__main__ import README, README_END, README_START, render_markdown, write_readme_table
 
 ROWS = [{"metric": "alert lag p99", "value": "30 ms", "goal": "<= 1 s", "status": "met"},
