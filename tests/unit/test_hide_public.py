@@ -288,9 +288,9 @@ def test_delete_hint_is_overridable_and_checked_like_the_other_templates():
 # -- the handoff service ----------------------------------------------------------------------------
 
 class HidingGateway(FakeGateway):
-    def __init__(self, refuse: Exception | None = None, *, can_hide: bool = True) -> None:
+    def __init__(self, refuse: Exception | None = None, *, can_hide: bool = True, can_dm: bool = True) -> None:
         super().__init__()
-        self.capabilities = type("Caps", (), {"can_hide": can_hide, "can_dm": True})()
+        self.capabilities = type("Caps", (), {"can_hide": can_hide, "can_dm": can_dm})()
         self.refuse = refuse
         self.hidden: list[str] = []
         self.calls: list[str] = []
@@ -409,3 +409,14 @@ def test_a_hide_result_survives_a_rate_limited_dm():
     assert service.handoff(mention_doc_id("x", "1"), department=None, reason="pii", pii=True).outcome == "rate_limited"
     assert record(world)["public_hidden"] is True and record(world)["state"] == "rate_limited"
 
+
+
+def test_a_channel_whose_handoff_is_a_pointer_under_the_post_does_not_hide_it():
+    """Threads: hiding a reply hides what is posted under it, so the public pointer would vanish."""
+    gateway = HidingGateway(can_dm=False)
+    world, service = hide_world(gateway)
+    reply(world)
+    assert service.handoff(mention_doc_id("x", "1"), department=None, reason="pii", pii=True).outcome == "public_pointer"
+    assert "hide" not in gateway.calls and gateway.hidden == []
+    assert record(world)["hide_refused"] == "pointer_reply_below"
+    assert len(gateway.replies) == 1 and HINT not in gateway.replies[0]

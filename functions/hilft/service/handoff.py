@@ -238,6 +238,11 @@ class HandoffService:
         if not getattr(capabilities, "can_hide", False) or not callable(hide):
             record["hide_refused"] = "channel_cannot_hide"
             return False
+        if not getattr(capabilities, "can_dm", True):
+            # No DMs (Threads): the handoff is a public pointer posted under this very post, and
+            # hiding a reply hides what is posted under it: the pointer would vanish with it.
+            record["hide_refused"] = "pointer_reply_below"
+            return False
         try:
             hide(stored)
         except (PlatformRefused, PrivateChannelRefused) as exc:
