@@ -15,10 +15,11 @@ from tests.stack_fixtures import CREDENTIALS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
 
+FORGED_ID = "17900000000000666"
 FORGED = json.dumps({
     "app_id": "1", "topic": "moderate", "target_id": CREDENTIALS.threads_id, "time": int(time.time()),
     "values": {"field": "replies", "value": {
-        "id": "17900000000000666", "username": "angreifer", "text": "Dringend! Ruft an: 0171 6666666",
+        "id": FORGED_ID, "username": "angreifer", "text": "Dringend! Ruft an: 0171 6666666",
         "replied_to": {"id": "17900000000000500"}, "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime()),
         "root_post": {"id": "17900000000000500", "owner_id": CREDENTIALS.threads_id, "username": "telekom_hilft"}}},
 }).encode()
@@ -32,11 +33,17 @@ def forge(body: bytes, signature: str | None):
 
 
 def nothing_happened(e2e, tasks_client) -> None:
+    """Nothing of the forged post: no document, no task, no call to Threads. Scoped to it, so work a
+    previous test left in flight (a task dispatched just before the queue was purged) cannot blur it."""
+    from hilft.core.ids import mention_doc_id
     from stack import QUEUE
 
-    assert e2e.mentions() == []
-    assert list(tasks_client.list_tasks(request={"parent": QUEUE})) == []
-    assert e2e.fakes.threads.requests == []
+    doc_id = mention_doc_id("threads", FORGED_ID)
+    assert e2e.mention("threads", FORGED_ID) is None
+    assert not [d for d in e2e.mentions() if "6666666" in str(d) or d.get("post_id") == FORGED_ID]
+    tasks = list(tasks_client.list_tasks(request={"parent": QUEUE, "response_view": "FULL"}))
+    assert not [t for t in tasks if doc_id.encode() in t.http_request.body]
+    assert not [r for r in e2e.fakes.threads.requests if FORGED_ID in str(r)]
 
 
 @pytest.mark.parametrize("signature", [
