@@ -21,7 +21,6 @@ process minus hilft, so x_webhook minus it is what hilft itself costs per post.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import signal
 import subprocess
@@ -30,7 +29,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -165,51 +163,14 @@ def meta_bodies(count: int) -> list[bytes]:
 
 
 def raw_work(rig: Rig) -> Callable[[int, Any], bool]:
-    """The same calls per post as the webhook makes, with the bare clients."""
-    from google.api_core import gapic_v1
-    from google.cloud import tasks_v2
-    from google.cloud.tasks_v2.services.cloud_tasks.transports.base import DEFAULT_CLIENT_INFO
-    from google.protobuf import timestamp_pb2
-
+    """The same calls per post as the webhook makes, with the bare clients (bench/sources/raw_ingest.py)."""
+    from bench.sources.raw_ingest import raw_ingest
     from stack import QUEUE
 
-    db, tasks = rig.db, rig.tasks
-    url = rig.stack.url("deadline")
-    # The warning goes out as a gRPC future on the client's channel while the due task is created,
-    # as TasksScheduler.schedule_many sends a post's tasks (same RPC, same metadata as create_task).
-    create_future = tasks.transport.create_task.future
-    metadata = (gapic_v1.routing_header.to_grpc_metadata((("parent", QUEUE),)), DEFAULT_CLIENT_INFO.to_grpc_metadata())
-
-    def task(name: str, at: datetime) -> dict[str, Any]:
-        ts = timestamp_pb2.Timestamp()
-        ts.FromDatetime(at)
-        return {"name": f"{QUEUE}/tasks/{name}", "schedule_time": ts,
-                "http_request": {"http_method": tasks_v2.HttpMethod.POST, "url": url,
-                                 "headers": {"Content-Type": "application/json"},
-                                 "body": b'{"doc_id":"x","kind":"due","level":1}',
-                                 "oidc_token": {"service_account_email": "bench@hilft-local.iam.gserviceaccount.com",
-                                                "audience": url}}}
+    ingest = raw_ingest(rig.db, rig.tasks, QUEUE, rig.stack.url("deadline"))
 
     def work(index: int, _context: Any) -> bool:
-        post_id = new_post_id()
-        doc_id = hashlib.sha256(f"raw\x1f{post_id}".encode()).hexdigest()[:40]
-        now = datetime.now(UTC)
-        due = now + timedelta(hours=1)
-        warning = create_future(tasks_v2.CreateTaskRequest(parent=QUEUE, task=task(
-            hashlib.sha256(f"{doc_id}w".encode()).hexdigest()[:48], due - timedelta(minutes=15))),
-            timeout=5.0, metadata=metadata)
-        tasks.create_task(parent=QUEUE, task=task(hashlib.sha256(f"{doc_id}d".encode()).hexdigest()[:48], due))
-        warning.result()
-        db.collection("mentions").document(doc_id).create({
-            "platform": "x", "post_id": post_id, "kind": "mention", "conversation_id": post_id,
-            "in_reply_to": None, "author_id": "1472583690", "author_handle": "kunde_bench", "author_name": "Kunde",
-            "author_followers": 120, "brand_account_id": "1000000001",
-            "text": f"@Telekom_hilft Bench-Post {index}: Internet seit heute Morgen weg, Router blinkt rot.",
-            "pii_kinds": [], "lang": "de", "url": None, "radar": False, "priority": None,
-            "department": None, "status": "open", "created_at": now, "received_at": now, "due_at": due,
-            "warn_at": due - timedelta(minutes=15), "promise_seconds": 3600.0, "answered_at": None,
-            "alert_level": None, "next_alert_at": None, "acknowledged": False, "handoff_pending": False,
-            "alerts": {}, "expire_at": now + timedelta(days=90), "schema": 1})
+        ingest(new_post_id(), f"@Telekom_hilft Bench-Post {index}: Internet seit heute Morgen weg, Router blinkt rot.")
         return True
 
     return work
