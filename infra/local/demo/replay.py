@@ -353,9 +353,11 @@ class Replay:
         elif s.channel == "facebook":
             post.post_id = mint.facebook_comment()
             post.body = deliveries.facebook_comment(post.post_id, s.author, s.text, now)
+            self._on_meta(post.post_id, "facebook", PAGE_ID, s)
         elif s.channel == "instagram":
             post.post_id = mint.instagram_comment()
             post.body = deliveries.instagram_comment(post.post_id, s.author, s.text, now)
+            self._on_meta(post.post_id, "instagram", IG_ID, s)
         elif s.channel == "messenger":
             post.post_id = mint.message_id()
             post.body = deliveries.messenger_message(post.post_id, s.author.id, PAGE_ID, s.text, now, echo=False)
@@ -382,6 +384,13 @@ class Replay:
         if s.polled:
             self.ingest_totals["polled"] += 1
         post.doc_id = ids.mention_doc_id(s.platform, str(post.post_id))
+
+    def _on_meta(self, comment_id: str, platform: str, account: str, s: ScriptedPost) -> None:
+        """The comment exists on the (fake) platform under the brand's own post, so the brand may
+        hide it there when it shows personal data (policy ``handoff.hide_public``)."""
+        if self.fakes is not None:
+            self.fakes.graph.add_comment(comment_id, on=account, platform=platform, message=s.text,
+                                         **{"from": {"id": s.author.id, "name": s.author.name}})
 
     def _send(self, platform: str, body: bytes) -> dict[str, Any]:
         if platform == "x":
@@ -592,6 +601,7 @@ class Replay:
         dms = {"x_dm": len(self.fakes.x.dms), "meta_private_reply": len(self.fakes.graph.private_replies),
                "meta_message": len(self.fakes.graph.messages), "threads_pointer": len(self.fakes.threads.published),
                "bluesky_dm": len(self.fakes.bluesky.messages),
+               "public_hidden": sum(len(fake.hidden) for fake in (self.fakes.graph, self.fakes.x, self.fakes.threads)),
                "mastodon_dm": sum(1 for p in self.fakes.mastodon.posted if p.get("visibility") == "direct")}
         incidents = [{"id": snap.id, "topic": d.get("topic_label"), "place": d.get("place_label"),
                       "status": d.get("status"), "posts": d.get("count")}

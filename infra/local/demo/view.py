@@ -182,7 +182,8 @@ def summary_lines(summary: Summary) -> list[str]:
         f"  messages by sink      {sinks} (alerts, resolves, acknowledgements)",
         f"  handoffs              {summary.handoffs} (DMs on X {dms['x_dm']}, private replies on Meta "
         f"{dms['meta_private_reply']}, Messenger messages {dms['meta_message']}, Threads pointer replies "
-        f"{dms['threads_pointer']}, DMs on Bluesky {dms['bluesky_dm']}, on Mastodon {dms['mastodon_dm']})",
+        f"{dms['threads_pointer']}, DMs on Bluesky {dms['bluesky_dm']}, on Mastodon {dms['mastodon_dm']}; "
+        f"public posts with personal data hidden {dms.get('public_hidden', 0)})",
         f"  outage incidents      {incidents_text(summary.incidents)}",
         f"  acknowledged          {summary.acknowledged}",
         f"  deleted               {summary.deleted}",
