@@ -482,6 +482,7 @@ class ChannelOptions(_Section):
 
 class TemplateSet(_Section):
     handoff_dm: TemplateText | None = None
+    dm_handoff: TemplateText | None = None
     public_reply: TemplateText | None = None
     dm_closed_reply: TemplateText | None = None
     private_pointer: TemplateText | None = None

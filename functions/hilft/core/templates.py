@@ -21,8 +21,8 @@ AddressForm = Literal["sie", "du"]
 LANGUAGES: tuple[Language, ...] = ("de", "en")
 ADDRESS_FORMS: tuple[AddressForm, ...] = ("sie", "du")
 
-TEMPLATE_NAMES = ("handoff_dm", "public_reply", "dm_closed_reply", "private_pointer", "out_of_hours_reply",
-                  "out_of_hours_dm", "sign_off", "delete_hint")
+TEMPLATE_NAMES = ("handoff_dm", "dm_handoff", "public_reply", "dm_closed_reply", "private_pointer",
+                  "out_of_hours_reply", "out_of_hours_dm", "sign_off", "delete_hint")
 PLACEHOLDERS = frozenset({"name", "case_ref", "promise", "department", "private_channel", "reopens"})
 """What a template may use: the customer's name (may be empty; see below), the case reference,
 the promise phrase ("innerhalb der nächsten Stunde", "bis Montag, 8:55 Uhr") and the department's
@@ -48,6 +48,11 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "Telefonnummern besprechen wir lieber hier privat als öffentlich. Ihr Anliegen "
                 "liegt jetzt bei unseren Kolleginnen und Kollegen ({department}), Ihre Vorgangsnummer "
                 "ist {case_ref}. Wir melden uns {promise}."
+            ),
+            # a DM handed to a department: it is private already, so no word about moving there
+            "dm_handoff": (
+                "Hallo {name}, danke für Ihre Nachricht! Ihr Anliegen liegt jetzt bei unseren Kolleginnen "
+                "und Kollegen ({department}), Ihre Vorgangsnummer ist {case_ref}. Wir melden uns {promise}."
             ),
             "public_reply": (
                 "Hallo {name}, das schauen wir uns gern genauer an. Wir haben Ihnen eine "
@@ -79,6 +84,11 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "Telefonnummern besprechen wir lieber hier privat als öffentlich. Dein Anliegen "
                 "liegt jetzt bei unseren Kolleginnen und Kollegen ({department}), deine Vorgangsnummer "
                 "ist {case_ref}. Wir melden uns {promise}."
+            ),
+            # a DM handed to a department: it is private already, so no word about moving there
+            "dm_handoff": (
+                "Hallo {name}, danke für deine Nachricht! Dein Anliegen liegt jetzt bei unseren Kolleginnen "
+                "und Kollegen ({department}), deine Vorgangsnummer ist {case_ref}. Wir melden uns {promise}."
             ),
             "public_reply": (
                 "Hallo {name}, das schauen wir uns gern genauer an. Wir haben dir eine "
@@ -113,6 +123,11 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "now with our colleagues ({department}), your case reference is {case_ref}. We will "
                 "get back to you {promise}."
             ),
+            # a DM handed to a department: it is private already, so no word about moving there
+            "dm_handoff": (
+                "Hello {name}, thank you for your message. Your request is now with our colleagues "
+                "({department}), your case reference is {case_ref}. We will get back to you {promise}."
+            ),
             "public_reply": (
                 "Hello {name}, we are happy to look into this. We have sent you a direct message "
                 "and will get back to you there {promise}."
@@ -143,6 +158,11 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "numbers are better discussed here in private than in public. Your request is now "
                 "with our colleagues ({department}), your case reference is {case_ref}. We'll get "
                 "back to you {promise}."
+            ),
+            # a DM handed to a department: it is private already, so no word about moving there
+            "dm_handoff": (
+                "Hi {name}, thanks for your message! Your request is now with our colleagues "
+                "({department}), your case reference is {case_ref}. We'll get back to you {promise}."
             ),
             "public_reply": (
                 "Hi {name}, happy to look into this! We've sent you a direct message and will get "

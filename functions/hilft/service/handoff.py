@@ -156,7 +156,9 @@ class HandoffService:
                 dm_text += " " + templates.render("delete_hint", language=language, address_form=form,
                                                 overrides=overrides, **values)
         else:
-            dm_text = templates.render("handoff_dm", language=language, address_form=form, overrides=overrides,
+            # A post moved to a DM is told why it moved; a DM (private already) only where it went.
+            template = "dm_handoff" if post.kind == Kind.DM else "handoff_dm"
+            dm_text = templates.render(template, language=language, address_form=form, overrides=overrides,
                                        append=hint, **values)
         can_dm = getattr(getattr(gateway, "capabilities", None), "can_dm", True)
         try:

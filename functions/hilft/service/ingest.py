@@ -137,14 +137,17 @@ class IngestService:
         if warn_at > now and not no_warning:
             tasks.append((ids.task_id(doc_id, "warning", 0, due_at), warn_at, {**base, "kind": "warning", "level": 0}))
         tasks.append((ids.task_id(doc_id, "due", 1, due_at), due_at, {**base, "kind": "due", "level": 1}))
-        wants_handoff = bool(self.policy.handoff.auto and m.kind != Kind.DM
-                             and (pii_kinds or decision.requires_private))
+        # A public post with personal data or for a private department moves to a DM; a DM is
+        # private already and is handed to a private department only (the DM says where it went).
+        private = m.kind == Kind.DM
+        wants_handoff = bool(self.policy.handoff.auto and (decision.requires_private
+                                                            or (pii_kinds and not private)))
         if wants_handoff:
-            reason = "pii" if pii_kinds else "department"
+            reason = "pii" if pii_kinds and not private else "department"
             # A moment later than now: the document below is committed first in the usual case.
             tasks.append((ids.task_id(doc_id, "handoff", 0, due_at), now + HANDOFF_DELAY,
                           {**base, "kind": "handoff", "department": decision.department,
-                           "reason": reason, "pii": bool(pii_kinds)}))
+                           "reason": reason, "pii": bool(pii_kinds) and not private}))
         ooh = out_of_hours_answer(
             is_open=self.policy.calendar.is_open(now), reopens_at=self.policy.calendar.next_open(now),
             enabled=self.policy.promise.out_of_hours.enabled, public=self.policy.promise.out_of_hours.public,
