@@ -14,14 +14,16 @@ DEFAULT_BACKOFF = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(hours=24)
 
 
-def retry_at(headers: dict[str, str] | object, now: datetime, *, reset_header: str | None = None) -> datetime:
+def retry_at(headers: dict[str, str] | object, now: datetime, *, reset_header: str | None = None,
+             default: timedelta = DEFAULT_BACKOFF) -> datetime:
     """When to try again, from ``Retry-After`` (seconds or HTTP date) or an epoch reset header.
 
-    Bounded to [now, now + 24 h]; an unreadable or missing value means ``now + 60 s``.
+    Bounded to [now, now + 24 h]; an unreadable or missing value means ``now + default`` (60 s,
+    or the platform's rate-limit window where it documents one).
     """
     get = getattr(headers, "get", None)
     if get is None:
-        return now + DEFAULT_BACKOFF
+        return now + default
     candidates: list[datetime] = []
     raw = get("Retry-After") or get("retry-after")
     if raw:
@@ -40,5 +42,5 @@ def retry_at(headers: dict[str, str] | object, now: datetime, *, reset_header: s
             seconds = int(str(reset).strip())
             if seconds < 10**11:  # epoch seconds, not a count
                 candidates.append(datetime.fromtimestamp(seconds, UTC))
-    when = candidates[0] if candidates else now + DEFAULT_BACKOFF
+    when = candidates[0] if candidates else now + default
     return min(max(when, now), now + MAX_BACKOFF)

@@ -30,6 +30,7 @@ from typing import Any, Self
 
 import httpx
 
+from hilft.channels.http_errors import retry_at
 from hilft.core.errors import (
     HilftError,
     PlatformConfigError,
@@ -168,7 +169,8 @@ class XClient:
             return _data_object(response)
         problem = _problem_type(response)
         if status == 429:
-            raise RateLimited(self._reset_at(response))
+            raise RateLimited(retry_at(response.headers, self._clock(), reset_header="x-rate-limit-reset",
+                                       default=RATE_LIMIT_WINDOW))
         if status == 401 or (status == 403 and problem in _APP_FORBIDDEN_PROBLEMS):
             raise XAuthError(f"X rejected the credentials ({status})").answered(status, problem)
         if status in refused_statuses:
@@ -178,15 +180,6 @@ class XClient:
         if status >= 400:
             raise XRequestRejected(f"X rejected the request ({status})").answered(status, problem)
         raise XApiError(f"unexpected answer from X ({status})").answered(status, problem)
-
-    def _reset_at(self, response: httpx.Response) -> datetime:
-        raw = response.headers.get("x-rate-limit-reset", "")
-        if raw.isascii() and raw.isdigit():
-            try:
-                return datetime.fromtimestamp(int(raw), tz=UTC)
-            except (OverflowError, OSError, ValueError):
-                pass
-        return self._clock() + RATE_LIMIT_WINDOW
 
 
 def _require_id(value: str, name: str) -> None:
@@ -374,8 +367,6 @@ class XReplayClient:
         problem = _problem_type(response)
         reason = _reason(document)
         if status == 429:
-            from hilft.channels.http_errors import retry_at
-
             raise RateLimited(retry_at(response.headers, self._clock(), reset_header="x-rate-limit-reset"))
         if status in (401, 403):
             raise XAuthError(f"X rejected the app bearer token ({status}{reason})").answered(status, problem)
