@@ -342,8 +342,10 @@ class IngestService:
     def _brand_post(self, m: Mention, result: IngestResult) -> None:
         result.brand += 1
         platform = m.platform.value
-        if self.store.get(OWN_MESSAGES, ids.own_message_key(platform, m.post_id)) is not None:
-            log.info("own acknowledgment seen", platform=platform)  # hilft's out-of-hours note: no answer
+        # hilft's own out-of-hours note coming back is no answer (only the policy that sends them pays the read).
+        if (self.policy.promise.out_of_hours.enabled
+                and self.store.get(OWN_MESSAGES, ids.own_message_key(platform, m.post_id)) is not None):
+            log.info("own acknowledgment seen", platform=platform)
             return
         answered_by = m.author.handle or m.author.id
         if m.kind == Kind.DM:
