@@ -30,7 +30,7 @@ import phonenumbers
 from faker import Faker
 from phonenumbers import PhoneNumberType
 
-from tests.eval.pii.scoring import BrandData, Label, Post
+from tests.eval.pii.scoring import BrandData, Label, Post, from_nth_digit_from_end
 
 SEED = 20261130
 LOCALES: dict[str, tuple[str, str]] = {  # locale -> (language, country)
@@ -82,7 +82,7 @@ class Values:
                                              phonenumbers.PhoneNumberFormat.INTERNATIONAL,
                                              phonenumbers.PhoneNumberFormat.E164])
                     value = phonenumbers.format_number(number, style)
-                return value, _from_nth_digit_from_end(value, 6)
+                return value, from_nth_digit_from_end(value, 6)
         raise RuntimeError("no valid phone number from Faker")
 
     def email(self) -> tuple[str, str]:
@@ -188,16 +188,6 @@ class Values:
             local, f"{month} {born.day}, {born.year}", f"{born.day} {month} {born.year}",
             f"{_en_ordinal(born.day)} of {month} {born.year}", born.isoformat(), f"{month[:3]} {born.day} {born.year}",
         ])
-
-
-def _from_nth_digit_from_end(value: str, n: int) -> str:
-    seen = 0
-    for index in range(len(value) - 1, -1, -1):
-        if value[index].isdigit():
-            seen += 1
-            if seen == n:
-                return value[index:]
-    return value
 
 
 # ------------------------------------------------------------------------------------- post templates

@@ -18,6 +18,17 @@ from hilft.core.pii import PiiSpan
 KINDS = ("phone", "iban", "email", "customer_number", "address", "birthdate", "card")
 
 
+def from_nth_digit_from_end(value: str, n: int) -> str:
+    """The tail of ``value`` from its n-th digit counted from the end (a label's secret part)."""
+    seen = 0
+    for index in range(len(value) - 1, -1, -1):
+        if value[index].isdigit():
+            seen += 1
+            if seen == n:
+                return value[index:]
+    return value
+
+
 @dataclass(frozen=True)
 class Label:
     """One labelled value in a generated post (both generators write these)."""

@@ -42,7 +42,7 @@ from mimesis.enums import CardType
 from mimesis.locales import Locale
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from tests.eval.pii.scoring import BrandData, Label, Post
+from tests.eval.pii.scoring import BrandData, Label, Post, from_nth_digit_from_end
 
 SEED = 424_242
 LOCALES: dict[str, tuple[Locale, str, str]] = {  # name -> (mimesis locale, language, country)
@@ -81,16 +81,6 @@ def iban_check_digits(country: str, bban: str) -> str:
     rearranged = bban + country + "00"
     number = int("".join(str(int(ch, 36)) for ch in rearranged))
     return f"{98 - number % 97:02d}"
-
-
-def _digits_from_end(value: str, n: int) -> str:
-    seen = 0
-    for index in range(len(value) - 1, -1, -1):
-        if value[index].isdigit():
-            seen += 1
-            if seen == n:
-                return value[index:]
-    return value
 
 
 class Values:
@@ -143,7 +133,7 @@ class Values:
                 value = f"+{cc} (0){e164[1 + len(cc):]}"
             else:
                 value = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-            return value, _digits_from_end(value, 6)
+            return value, from_nth_digit_from_end(value, 6)
         raise RuntimeError("no valid phone number from mimesis")
 
     def email(self) -> tuple[str, str]:
