@@ -94,13 +94,13 @@ class EnrichService:
             log.warning("enrichment impossible: Graph refused the read", doc_id=doc_id, why=exc.message)
             self._mark_unreadable(doc_id, "graph_refused", now)
             return EnrichResult(UNREADABLE)
-        return self._fill(doc_id, fetched, now)
+        return self._fill(doc_id, fetched, now, post.lang)
 
     # -- internals -------------------------------------------------------------------------
 
-    def _fill(self, doc_id: str, fetched: Mapping[str, str | None], now: datetime) -> EnrichResult:
+    def _fill(self, doc_id: str, fetched: Mapping[str, str | None], now: datetime, lang: str | None) -> EnrichResult:
         text = fetched.get("text") or ""
-        redacted, pii_kinds = redact_text(text, self.pii_config)
+        redacted, pii_kinds = redact_text(text, self.pii_config, lang)  # the platform's language picks phone regions
         handoff: dict[str, Any] = {}  # what to enqueue once the document holds the text
         applied: dict[str, bool] = {}
 
