@@ -13,7 +13,12 @@ from hilft.core.pii import DEFAULT_CUSTOMER_NUMBER_PATTERNS, detect
 from hilft.core.policy import load_policy, parse_policy
 
 ROOT = Path(__file__).resolve().parents[2]
-POLICIES = [ROOT / "functions" / "policy.toml", *sorted((ROOT / "tests" / "fixtures" / "policy").glob("*.toml"))]
+# every policy the project ships or runs: the deployed one, the demo's, the test fixtures
+POLICIES = [
+    ROOT / "functions" / "policy.toml",
+    ROOT / "tests" / "fixtures" / "demo" / "policy.toml",
+    *sorted((ROOT / "tests" / "fixtures" / "policy").glob("*.toml")),
+]
 
 
 @pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.name)
@@ -24,8 +29,9 @@ def test_every_shipped_customer_number_pattern_marks_its_number(path: Path) -> N
         assert "number" in re.compile(pattern).groupindex, f"{path.name}: {pattern}"
 
 
-def test_the_shipped_policy_declares_the_brands_own_data() -> None:
-    own = load_policy(ROOT / "functions" / "policy.toml").pii.own
+@pytest.mark.parametrize("path", POLICIES[:2], ids=lambda p: p.parent.name)
+def test_the_shipped_and_the_demo_policy_declare_the_brands_own_data(path: Path) -> None:
+    own = load_policy(path).pii.own
     assert own.phone_numbers and own.addresses and own.email_domains and own.ticket_patterns
 
 
