@@ -5,8 +5,9 @@ The buttons post to the board itself, not to the ``ack``/``handoff`` functions: 
 those live on other origins behind Cloud Run IAM, which a browser page cannot call with the
 staff member's identity. The board calls the same services in-process instead. A POST must
 carry JSON and the ``X-Hilft-Board`` header (which a cross-site form cannot send without a CORS
-preflight the board never grants) and, when the browser names an ``Origin``, come from the
-board's own origin.
+preflight the board never grants) and come from the board's own page by the browser's word
+(``Sec-Fetch-Site: same-origin``, or an ``Origin`` of the board's host or the localhost of
+``gcloud run services proxy``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import flask
@@ -147,11 +147,12 @@ def _window(raw: str | None) -> timedelta:
 
 
 def _same_origin(request: flask.Request) -> None:
+    """The board's own page only: its custom header (no cross-site form can send it without a
+    CORS preflight the board never grants) and the browser's word that the page is ours
+    (``web.refuse_foreign_origin``: ``Sec-Fetch-Site``, else ``Origin``; the proxy's localhost passes)."""
     if request.headers.get(BOARD_HEADER) != "1":
         raise Forbidden(f"board actions need the {BOARD_HEADER} header")
-    origin = request.headers.get("Origin")
-    if origin and urlsplit(origin).netloc != request.host:
-        raise Forbidden("board actions must come from the board's own page")
+    web.refuse_foreign_origin(request)
 
 
 def _act(app: App, request: flask.Request) -> flask.Response:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -73,16 +73,66 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     return value
 
 
-def refuse_foreign_origin(request: flask.Request) -> None:
-    """Staff POSTs (ack, handoff) are for tools and the board, never for another site's page.
+PROXY_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*")
+"""Where ``gcloud run services proxy`` (infra/README) serves a staff page: the browser names this
+``Origin`` while the proxy forwards the request with the run.app ``Host``."""
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
-    A browser names the page's ``Origin`` on every cross-site POST; a page the staff member visits
-    while ``gcloud run services proxy`` serves on localhost must not be able to act for them. With
-    ``read_body``'s JSON requirement, a simple (preflight-free) cross-site form post is impossible.
+
+def _origin_allowed(origin: str, host: str, allowed: Iterable[str]) -> bool:
+    """``origin`` is the request's own host; or the request came through a proxy on this machine:
+    ``origin`` matches ``allowed`` (``scheme://host:port``, ``*`` for any port) while the ``Host``
+    is not loopback (the proxy rewrites ``Host``, not ``Origin``). A request that reached a
+    loopback ``Host`` directly came through no proxy, so another local port is a foreign page."""
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+        host_name = urlsplit(f"//{host}").hostname
+    except ValueError:
+        return False
+    if not parts.scheme or not parts.hostname:
+        return False
+    if parts.netloc == host:
+        return True
+    if host_name in _LOOPBACK:
+        return False
+    for pattern in allowed:
+        any_port = pattern.endswith(":*")
+        want = urlsplit(pattern[:-2] if any_port else pattern)
+        if (want.scheme, want.hostname) == (parts.scheme, parts.hostname) and (any_port or want.port == port):
+            return True
+    return False
+
+
+def refuse_foreign_origin(request: flask.Request, allowed_origins: Iterable[str] = PROXY_ORIGINS) -> None:
+    """Staff POSTs (ack, handoff, the board's buttons) are for tools and the board, never for
+    another site's page.
+
+    A browser says where a request comes from. ``Sec-Fetch-Site`` (every current browser) is its
+    own verdict and no page can set it: only ``same-origin`` passes — true for the board's POSTs
+    to itself, also through ``gcloud run services proxy`` — while a page on another site or on
+    another localhost port (``cross-site``, ``same-site``) is refused. A browser without it still
+    names the ``Origin``: the request's own host passes, and so does the proxy's localhost
+    (``allowed_origins``) when the request reached hilft through it. A tool (curl, a script)
+    sends neither and passes on its staff credentials alone. With ``read_body``'s JSON
+    requirement a simple (preflight-free) cross-site post is impossible anyway; this is the
+    second lock.
     """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        if site.strip().lower() != "same-origin":
+            raise Forbidden("requests from another origin are not accepted")
+        return
     origin = request.headers.get("Origin")
-    if origin and urlsplit(origin).netloc != request.host:
+    if origin and not _origin_allowed(origin, request.host, allowed_origins):
         raise Forbidden("requests from another origin are not accepted")
+
+
+def cloud_run_credentials(request: flask.Request) -> str | None:
+    """The credentials Cloud Run IAM checked: ``X-Serverless-Authorization`` when the caller sent
+    it (Cloud Run then checks that one and passes ``Authorization`` through untouched, so a caller
+    could put anything there), else ``Authorization``."""
+    return request.headers.get("X-Serverless-Authorization") or request.headers.get("Authorization")
 
 
 def staff_identity(request: flask.Request, mode: str, token: str | None, *,
@@ -90,27 +140,21 @@ def staff_identity(request: flask.Request, mode: str, token: str | None, *,
     """Who is calling a staff entry point (handoff, ack, board). Fails closed.
 
     ``iam``: Cloud Run IAM verified a Google ID token before the request got here and forwards it
-    (in ``X-Serverless-Authorization`` when the caller used that header, else ``Authorization``).
-    hilft verifies it again — signature against Google's keys, issuer, audience, expiry — before
-    it records a name: a decoded-but-unverified token would let anyone claim to be anyone.
+    (``cloud_run_credentials``). hilft verifies it again — signature (or, where Cloud Run removed
+    it, that Cloud Run IAM guards this function), issuer, expiry, and an audience among
+    ``audiences``, the function's own URLs as deployed (``HILFT_STAFF_AUDIENCES``) — before it
+    records a name. The request's Host header names no audience: a caller chooses it.
     """
     if mode == "off":
         return request.headers.get("X-Hilft-User") or "local"
-    header = request.headers.get("X-Serverless-Authorization") if mode == "iam" else None
-    header = header or request.headers.get("Authorization") or ""
-    if not header.lower().startswith("bearer "):
-        raise Unauthorized("missing bearer token")
-    presented = header.split(" ", 1)[1].strip()
     if mode == "token":
+        header = request.headers.get("Authorization") or ""
+        if not header.lower().startswith("bearer "):
+            raise Unauthorized("missing bearer token")
+        presented = header.split(" ", 1)[1].strip()
         if not token or not hmac.compare_digest(presented.encode(), token.encode()):
             raise Unauthorized("invalid staff token")
         return request.headers.get("X-Hilft-User") or "staff"
     if verifier is None:
         raise Unauthorized("identity verification is not configured")
-    own = request.base_url.rstrip("/")
-    accepted = set(audiences) | {own, request.host_url.rstrip("/")}
-    claims = verifier.verify_any_audience(f"Bearer {presented}", audiences=accepted)
-    email = claims.get("email")
-    if not isinstance(email, str) or not email or not claims.get("email_verified", False):
-        raise Unauthorized("identity token carries no verified e-mail")
-    return email
+    return str(verifier.verify_staff(cloud_run_credentials(request), audiences=audiences))
