@@ -48,8 +48,22 @@ def test_thanks_after_the_brand_answered_needs_no_reply_and_can_be_reopened(e2e,
 
 
 @pytest.mark.parametrize("text", ["Danke, aber es geht immer noch nicht", "Danke! Wann kommt der Techniker?",
-                                  "Danke, meine Nummer ist 0170 1234567"])
+                                  "Danke, meine Nummer ist 0170 1234567", "Danke für nichts",
+                                  "Super, danke. Router tot."])
 def test_thanks_with_a_complaint_a_question_or_personal_data_keeps_its_promise(e2e, tasks_client, text):
     post_id = _conversation(e2e, text)
     assert e2e.mention("x", post_id)["status"] == "open"
     assert tasks_of(tasks_client, "x", post_id)
+
+
+def test_thanks_under_a_brand_post_that_answered_someone_else_keeps_its_promise(e2e, tasks_client):
+    """A reply to the brand's answer to another customer (or to an ad) starts a new conversation."""
+    post_id, body = aaa_tweet("Seit heute früh kein Internet in Kiel", user_id="3300000002")
+    assert e2e.post_x(body).status_code == 200
+    reply_id, reply = brand_reply(post_id, "3300000002")
+    assert e2e.post_x(reply).status_code == 200
+    thanks_id, thanks = aaa_tweet("Danke, läuft wieder!", user_id="3300000003", reply_to=reply_id,
+                                  reply_to_user=BRAND_ID)
+    assert e2e.post_x(thanks).status_code == 200
+    assert e2e.mention("x", thanks_id)["status"] == "open"
+    assert tasks_of(tasks_client, "x", thanks_id)

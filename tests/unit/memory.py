@@ -152,6 +152,9 @@ class MemoryStore(PreconditionLoop):
         return self._where(lambda d: d.get("platform") == platform and d.get("conversation_id") == conversation_id
                            and d.get("status") in ("open", "overdue"), "due_at")
 
+    def answered_via(self, platform: str, via: str) -> list[Snapshot]:
+        return self._where(lambda d: d.get("platform") == platform and d.get("answered_via") == via, "due_at")[:10]
+
     def board_items(self, limit: int = 300) -> list[Snapshot]:
         return self._where(lambda d: d.get("status") in ("open", "overdue"), "due_at")[:limit]
 

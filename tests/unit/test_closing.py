@@ -1,4 +1,8 @@
-"""Closing messages ("Danke, läuft wieder") measured on a labelled set: precision first."""
+"""Closing messages ("Danke, läuft wieder") measured on two labelled sets: precision first.
+
+``labelled.tsv`` was written with the phrases; ``heldout.tsv`` was written apart from them
+(sarcasm, churn, problems after thanks, typos, emoji) and is not used to choose phrases, blockers or
+filler words. Both gate precision at 0.98 and report recall."""
 
 from __future__ import annotations
 
@@ -8,29 +12,36 @@ import pytest
 
 from hilft.core import pii
 from hilft.core.closing import closing_phrase
-from hilft.core.policy import load_policy
+from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
+from hilft.core.policy import load_policy, parse_policy
+from hilft.service.ingest import IngestService
+from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore
 
 ROOT = Path(__file__).resolve().parents[2]
-SET = ROOT / "tests" / "fixtures" / "closing" / "labelled.tsv"
-PII = load_policy(ROOT / "functions" / "policy.toml").pii.config()  # the shipped policy, as ingest uses it
+SETS = ROOT / "tests" / "fixtures" / "closing"
+SHIPPED = load_policy(ROOT / "functions" / "policy.toml")  # the shipped policy, as ingest uses it
+PII = SHIPPED.pii.config()
+BRAND_WORDS = (SHIPPED.brand.name,)
 
 
 def closing(text: str, lang: str) -> bool:
     """As ingest decides: a closing phrase, and no personal data in the message."""
-    return closing_phrase(text, lang) is not None and not pii.detect(text, PII, lang)
+    return closing_phrase(text, lang, brand_words=BRAND_WORDS) is not None and not pii.detect(text, PII, lang)
 
 
-def _labelled() -> list[tuple[int, str, str]]:
+def _labelled(name: str) -> list[tuple[int, str, str]]:
     rows = []
-    for line in SET.read_text(encoding="utf-8").splitlines():
+    for line in (SETS / name).read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             label, lang, text = line.split("\t", 2)
             rows.append((int(label), lang, text))
     return rows
 
 
-def test_precision_is_perfect_and_recall_high_on_the_labelled_set(capsys):
-    rows = _labelled()
+@pytest.mark.parametrize(("name", "min_rows", "min_recall"), [("labelled.tsv", 50, 0.85), ("heldout.tsv", 60, 0.0)])
+def test_precision_at_least_98_percent_and_recall_reported(capsys, name, min_rows, min_recall):
+    rows = _labelled(name)
+    assert len(rows) >= min_rows
     predicted = [(label, closing(text, lang), text) for label, lang, text in rows]
     tp = sum(1 for label, said, _ in predicted if label and said)
     fp = [text for label, said, text in predicted if not label and said]
@@ -38,11 +49,86 @@ def test_precision_is_perfect_and_recall_high_on_the_labelled_set(capsys):
     precision = tp / (tp + len(fp)) if tp + len(fp) else 0.0
     recall = tp / (tp + len(fn))
     with capsys.disabled():
-        print(f"\nclosing messages ({len(rows)} labelled): precision {precision:.1%}, recall {recall:.1%}")
-    assert not fp, f"needs-an-answer posts taken for closing: {fp}"
-    assert recall >= 0.85, f"missed closings: {fn}"
+        print(f"\nclosing messages, {name} ({len(rows)} labelled): precision {precision:.1%}, recall {recall:.1%}")
+    assert precision >= 0.98, f"needs-an-answer posts taken for closing: {fp}"
+    assert recall >= min_recall, f"missed closings: {fn}"
 
 
-@pytest.mark.parametrize("text", ["Danke?", "danke " + "sehr " * 20, "thanks, still broken", ""])
-def test_questions_long_texts_and_complaints_are_never_closing(text):
-    assert closing_phrase(text, "de") is None and closing_phrase(text, "en") is None
+@pytest.mark.parametrize("text", [
+    # the audit's complaints, all once taken for closing messages
+    "Danke für nichts", "Na toll, danke Telekom", "thanks for nothing", "Super, danke. Router tot.",
+    "Danke, das Modem blinkt rot", "Danke. Rechnung ist falsch.", "Erledigt, ich wechsle zu Vodafone",
+    "sorted, cancelling my contract", "Top Service, 3 Tage ohne Internet",
+    # questions, long texts, complaints
+    "Danke?", "danke " + "sehr " * 20, "thanks, still broken", "", "Danke 👎", "Läuft wieder nicht"])
+def test_complaints_questions_and_long_texts_are_never_closing(text):
+    for lang in ("de", "en", None):
+        assert closing_phrase(text, lang, brand_words=BRAND_WORDS) is None, (text, lang)
+
+
+@pytest.mark.parametrize(("text", "lang"), [("Danke, läuft wieder!", "de"), ("thanks, works again", "en"),
+                                            ("Danke Telekom hilft 👍", "de"), ("Vielen Dank, alles gut", "de")])
+def test_a_closing_message_with_only_greetings_and_the_brand_left_is_closing(text, lang):
+    assert closing_phrase(text, lang, brand_words=BRAND_WORDS) is not None
+
+
+def test_the_blockers_and_fillers_are_configurable_per_language():
+    assert closing_phrase("Danke, Dose läuft", "de", fillers={"de": ("dose", "läuft")}) == "danke"
+    assert closing_phrase("Danke, Dose läuft", "de") is None  # "dose" is not a built-in filler
+    assert closing_phrase("Danke euch", "de", blockers={"de": ("euch",)}) is None
+    assert closing_phrase("Danke, wir kündigen", "de", blockers={"de": ("kündig*",)},
+                          fillers={"de": ("wir", "kündigen")}) is None  # a prefix blocker
+
+
+# -- ingest: a closing message counts only in this author's conversation the brand answered -----
+
+BRAND = frozenset({"1000000001"})
+POLICY = """
+[promise]
+first_response = "60m"
+warning_before = "15m"
+[escalation]
+realert_every = "30m"
+warning_sinks = ["slack"]
+"""
+
+
+class World:
+    def __init__(self) -> None:
+        self.clock = FakeClock()
+        self.store = MemoryStore()
+        self.scheduler = MemoryScheduler()
+        self.ingest = IngestService(store=self.store, scheduler=self.scheduler, policy=parse_policy(POLICY),
+                                    clock=self.clock)
+
+    def post(self, post_id: str, text: str, *, author: str, brand: bool = False, reply_to: str | None = None,
+             reply_to_author: str | None = None) -> None:
+        m = Mention(platform=Platform.X, post_id=post_id, kind=Kind.REPLY if reply_to else Kind.MENTION,
+                    author=Author(id=author, handle=f"u{author}"), text=text, created_at=self.clock(),
+                    is_brand=brand, in_reply_to=reply_to, in_reply_to_author_id=reply_to_author,
+                    mentioned_user_ids=() if brand else ("1000000001",), conversation_id="c1")
+        self.ingest.ingest(ParsedBatch(events=(m,)), BRAND)
+
+    def status(self, post_id: str) -> str:
+        from hilft.core.ids import mention_doc_id
+
+        return self.store.data["mentions"][mention_doc_id("x", post_id)]["status"]
+
+
+def test_thanks_under_the_brands_answer_to_this_author_needs_no_reply():
+    w = World()
+    w.post("10", "@Telekom_hilft kein Internet", author="42")
+    w.post("11", "Bitte starten Sie den Router neu", author="1000000001", brand=True, reply_to="10",
+           reply_to_author="42")
+    w.post("12", "Danke, läuft wieder!", author="42", reply_to="11", reply_to_author="1000000001")
+    assert w.status("10") == "answered" and w.status("12") == "no_reply_needed"
+
+
+def test_thanks_under_a_brand_ad_or_an_answer_to_someone_else_keeps_its_promise():
+    w = World()
+    w.post("20", "Jetzt neu: Glasfaser für alle", author="1000000001", brand=True)  # an ad, no conversation
+    w.post("21", "Danke, läuft wieder!", author="42", reply_to="20", reply_to_author="1000000001")
+    w.post("30", "@Telekom_hilft kein Internet", author="77")
+    w.post("31", "Wir kümmern uns", author="1000000001", brand=True, reply_to="30", reply_to_author="77")
+    w.post("32", "Danke, läuft wieder!", author="42", reply_to="31", reply_to_author="1000000001")
+    assert w.status("21") == "open" and w.status("32") == "open"

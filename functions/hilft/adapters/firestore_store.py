@@ -195,6 +195,13 @@ class FirestoreStore(PreconditionLoop):
                  .where(filter=FieldFilter("status", "in", _UNANSWERED)))
         return self._run(query)
 
+    def answered_via(self, platform: str, via: str) -> list[Snapshot]:
+        """Posts the brand post ``via`` answered (equality filters only: no composite index)."""
+        query = (self.client.collection(MENTIONS)
+                 .where(filter=FieldFilter("answered_via", "==", via))
+                 .where(filter=FieldFilter("platform", "==", platform)).limit(10))
+        return self._run(query)
+
     def board_items(self, limit: int = 300) -> list[Snapshot]:
         query = (self.client.collection(MENTIONS)
                  .where(filter=FieldFilter("status", "in", _UNANSWERED))

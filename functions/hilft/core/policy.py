@@ -370,12 +370,15 @@ class Radar(_Section):
 class Closing(_Section):
     """[closing]: a customer's "Danke, läuft wieder" in a conversation the brand already answered
     starts no promise; it is marked ``no_reply_needed`` (on the board, one click reopens it).
-    Never when it asks a question or carries personal data. Empty lists: the built-in phrases
-    (``core.closing``)."""
+    Never when it asks a question or carries personal data. Each list is per language; a language
+    given here replaces that language's built-in list (``core.closing``), the others stay built in.
+    ``blockers``: problem, churn and sarcasm words that keep the promise ("kaputt", "kündig*");
+    ``fillers``: words that may stand next to a closing phrase (greetings, stop-words)."""
 
     enabled: StrictBool = True
     phrases: dict[LanguageCode, tuple[Keyword, ...]] = {}
     blockers: dict[LanguageCode, tuple[Keyword, ...]] = {}
+    fillers: dict[LanguageCode, tuple[Keyword, ...]] = {}
     max_words: Annotated[StrictInt, Field(ge=1, le=60)] = 14
 
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hilft.core import document, ids
-from hilft.core.closing import DEFAULT_BLOCKERS, DEFAULT_PHRASES, closing_phrase
+from hilft.core.closing import DEFAULT_BLOCKERS, DEFAULT_FILLERS, DEFAULT_PHRASES, closing_phrase
 from hilft.core.document import MentionDoc
 from hilft.core.models import AccessRevoked, Deletion, Kind, Mention, ParsedBatch, Platform, Status
 from hilft.core.pii import redact_text
@@ -216,20 +216,32 @@ class IngestService:
 
     # -- closing messages ----------------------------------------------------------------------
     def _closes_answered_conversation(self, m: Mention, brand_ids: frozenset[str]) -> bool:
-        """"Danke, läuft wieder" replying to the brand (or in a DM thread the brand answered)."""
+        """"Danke, läuft wieder" replying to the brand's answer to this author (or in a DM thread
+        the brand answered). A reply to any other brand post (an ad, an answer to someone else)
+        is a new conversation: it keeps its promise."""
         closing = self.policy.closing
         if not closing.enabled or m.encrypted or m.needs_enrichment or m.edit_of:
             return False
-        answered = bool(m.in_reply_to_author_id and m.in_reply_to_author_id in brand_ids)
-        if not answered and m.kind == Kind.DM and m.conversation_id:
+        phrase = closing_phrase(m.text, m.lang, phrases={**DEFAULT_PHRASES, **closing.phrases},
+                                blockers={**DEFAULT_BLOCKERS, **closing.blockers},
+                                fillers={**DEFAULT_FILLERS, **closing.fillers},
+                                brand_words=(self.policy.brand.name,), max_words=closing.max_words)
+        if phrase is None:
+            return False  # the text decides first: most posts need no read at all
+        if m.in_reply_to and m.in_reply_to_author_id and m.in_reply_to_author_id in brand_ids:
+            return self._brand_answered_author(m)
+        if m.kind == Kind.DM and m.conversation_id:
             marker = self.store.get(ANSWERS, ids.answer_key(m.platform.value, m.conversation_id))
             answered_at = marker.data.get("answered_at") if marker else None
-            answered = isinstance(answered_at, datetime) and answered_at <= m.created_at
-        if not answered:
+            return isinstance(answered_at, datetime) and answered_at <= m.created_at
+        return False
+
+    def _brand_answered_author(self, m: Mention) -> bool:
+        """Is the brand post this replies to the brand's answer to a post of this same author?"""
+        if not m.in_reply_to or not m.author.id:
             return False
-        phrase = closing_phrase(m.text, m.lang, phrases=closing.phrases or DEFAULT_PHRASES,
-                                blockers=closing.blockers or DEFAULT_BLOCKERS, max_words=closing.max_words)
-        return phrase is not None
+        return any(snap.data.get("author_id") == m.author.id
+                   for snap in self.store.answered_via(m.platform.value, m.in_reply_to))
 
     def _store_closing(self, doc_id: str, key: str, m: Mention, redacted: str, now: datetime,
                        result: IngestResult) -> None:
