@@ -220,6 +220,9 @@ class OutOfHours(_Section):
     enabled: StrictBool = False
     public: StrictBool = True  # answer a public post with a public reply
     dm: StrictBool = True  # answer a direct message with a direct message
+    # A night-time storm: at most this many acknowledgments per platform per minute; beyond it the
+    # post gets none (recorded as skipped), its promise still runs.
+    max_per_minute: Annotated[StrictInt, Field(ge=1, le=1000)] = 20
 
 
 class Promise(_Section):

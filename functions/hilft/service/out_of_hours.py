@@ -3,14 +3,17 @@ und meldet sich bis 8:55 Uhr." — sent by ``deadline`` (which holds the platfor
 author per closed period (claimed with ``create()`` on ``out_of_hours/{key}`` before sending).
 
 It is an acknowledgment, not the first response: the post's promise keeps running. It is skipped
-when the post was answered, handed off or deleted before the task ran.
+when the post was answered, handed off or deleted before the task ran, when the team is back by
+the time it would go out (a rate-limited retry at 9:30 must not say "ab 8:00 Uhr wieder für Sie
+da"), and beyond ``max_per_minute`` acknowledgments per platform (a night-time storm: the claim
+records ``skipped`` with the reason, the post's promise still runs).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +24,7 @@ from hilft.core.policy import Policy
 from hilft.core.promise_phrase import out_of_hours_phrases
 from hilft.logs import get_logger
 from hilft.service.claims import claim_once
-from hilft.service.ports import MENTIONS, OWN_MESSAGES, Clock, Scheduler, Store
+from hilft.service.ports import MENTIONS, OWN_MESSAGES, Clock, Scheduler, Snapshot, Store
 
 log = get_logger("hilft.out_of_hours")
 
@@ -52,8 +55,18 @@ class OutOfHoursService:
         if post is None or not post.unanswered:
             return OutOfHoursResult("not_needed")  # answered, handed off or deleted meanwhile
         now = self.clock()
+        if now >= reopens_at:
+            self.store.update(MENTIONS, doc_id, {"out_of_hours_skipped": "team_open"})
+            log.info("out-of-hours acknowledgment dropped: the team is back", doc_id=doc_id)
+            return OutOfHoursResult("team_open")
         if not self._claim(key, doc_id, post, now):
             return OutOfHoursResult("already_sent")
+        if not self._within_budget(post.platform.value, now):
+            self.store.update(CLAIMS, key, {"state": "skipped", "reason": "storm"})
+            self.store.update(MENTIONS, doc_id, {"out_of_hours_skipped": "storm"})
+            log.warning("out-of-hours acknowledgment skipped: per-minute limit reached", doc_id=doc_id,
+                        platform=post.platform.value, limit=self.policy.promise.out_of_hours.max_per_minute)
+            return OutOfHoursResult("storm")
         gateway = self.gateways(post.platform.value)
         if gateway is None:
             self.store.update(CLAIMS, key, {"state": "failed"})
@@ -92,6 +105,25 @@ class OutOfHoursService:
         self.store.update(MENTIONS, doc_id, {"out_of_hours_sent_at": now})
         log.info("out-of-hours acknowledgment sent", doc_id=doc_id, template=template)
         return OutOfHoursResult("sent", str(message_id))
+
+    def _within_budget(self, platform: str, now: datetime) -> bool:
+        """Take one of this minute's acknowledgments for ``platform`` (a counter document per
+        platform and minute, in the claims' collection so TTL removes it)."""
+        limit = self.policy.promise.out_of_hours.max_per_minute
+        minute = now.astimezone(UTC).strftime("%Y%m%d%H%M")
+        counter = f"rate-{platform}-{minute}"
+        if self.store.create(CLAIMS, counter, {"count": 1, "platform": platform,
+                                               "expire_at": now + timedelta(days=1)}):
+            return True
+        taken: dict[str, bool] = {}
+
+        def decide(snap: Snapshot | None) -> dict[str, Any] | None:
+            count = int(snap.data.get("count", 0)) if snap is not None else limit
+            taken["ok"] = count < limit
+            return {"count": count + 1} if taken["ok"] else None
+
+        self.store.mutate(CLAIMS, counter, decide)
+        return taken.get("ok", False)
 
     def _claim(self, key: str, doc_id: str, post: MentionDoc, now: datetime) -> bool:
         """True: this call may send. False: this author already got the answer this closed period."""
