@@ -49,8 +49,8 @@ deploy: ## terraform apply: the whole stack into your GCP project
 destroy: ## terraform destroy; with deletion protection Firestore (data, indexes, TTL) is kept, see infra/README.md
 	bash infra/scripts/tf.sh destroy
 
-register-webhooks: ## register the X webhook and print Meta's settings (dry run unless CONFIRM=1)
-	$(PY) infra/scripts/register_webhooks.py
+register-webhooks: ## register X's webhook, subscriptions and radar rules; print Meta's settings (prints the plan unless CONFIRM=1; DRY_RUN=1 reads X and prints the diff)
+	$(PY) infra/scripts/register_webhooks.py $(if $(filter 1,$(DRY_RUN)),--dry-run)
 
 replay: ## X replays a window's events to x_webhook after downtime (FROM=2026-11-29T10:00Z TO=…, UTC; dry run unless CONFIRM=1)
 	$(PY) infra/scripts/replay.py --from "$(FROM)" --to "$(TO)" $(if $(WEBHOOK_ID),--webhook-id "$(WEBHOOK_ID)")

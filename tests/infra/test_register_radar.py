@@ -101,13 +101,38 @@ def test_a_changed_policy_deletes_the_stale_rule_and_adds_the_new_one(tmp_path: 
         assert "- " + WANTED in printed and "+ " + WANTED.replace("magentatv", "entertain") in printed
 
 
-def test_dry_run_reads_and_prints_the_diff_and_changes_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("confirm", [False, True])
+def test_dry_run_reads_and_prints_the_diff_and_changes_nothing(tmp_path: Path, confirm: bool) -> None:
     with fake_x() as x_api:
-        code, printed = run(x_api, tmp_path, "--dry-run", confirm=False)
+        code, printed = run(x_api, tmp_path, "--dry-run", confirm=confirm)  # --dry-run wins over CONFIRM=1
         assert code == 0
-        assert x_api.stream_rules == [] and x_api.stream_links == {}
-        assert [(r.method, r.path) for r in x_api.requests] == [("GET", "/2/tweets/search/stream/rules")]
+        assert x_api.stream_rules == [] and x_api.stream_links == {} and x_api.activity_subscriptions == []
+        assert {r.method for r in x_api.requests} == {"GET"}
+        assert ("GET", "/2/tweets/search/stream/rules") in [(r.method, r.path) for r in x_api.requests]
         assert "would change: 1 to add" in printed and f"+ {WANTED}" in printed
+
+
+def test_a_changed_policy_deletes_before_it_adds_so_the_rule_cap_is_never_hit(tmp_path: Path) -> None:
+    with fake_x() as x_api:
+        x_api.max_rules = 1
+        assert run(x_api, tmp_path)[0] == 0
+        before = len(x_api.requests)
+        code, printed = run(x_api, tmp_path, policy=POLICY.replace('"magentatv"', '"entertain"'))
+        assert code == 0, printed
+        assert [r["value"] for r in x_api.stream_rules] == [WANTED.replace("magentatv", "entertain")]
+        changes = [r.json() for r in x_api.requests[before:]
+                   if r.method == "POST" and r.path == "/2/tweets/search/stream/rules"]
+        assert [next(iter(body)) for body in changes] == ["delete", "add"]
+
+
+def test_fake_x_refuses_adds_over_the_rule_cap() -> None:
+    with FakeXApi(USER_TOKEN, app_token=APP_TOKEN, max_rules=1) as x_api:
+        headers = {"Authorization": f"Bearer {APP_TOKEN}"}
+        url = f"{x_api.url}/2/tweets/search/stream/rules"
+        assert httpx.post(url, json={"add": [{"value": "telekom"}]}, headers=headers).status_code == 201
+        refused = httpx.post(url, json={"add": [{"value": "entertain"}]}, headers=headers)
+        assert refused.status_code == 403 and refused.json()["type"].endswith("/rule-cap")
+        assert [r["value"] for r in x_api.stream_rules] == ["telekom"]
 
 
 def test_the_rules_calls_need_the_app_token(tmp_path: Path) -> None:

@@ -347,7 +347,8 @@ def test_dry_run_sends_nothing_and_says_what_it_would_do() -> None:
 def test_confirmed_run_registers_and_subscribes() -> None:
     with FakeServer() as server:
         fake = FakeX(server)
-        code, printed = run_register(server.url, True, "--skip-radar")  # radar: test_register_radar.py
+        # radar: test_register_radar.py; X Activity API subscriptions: test_register_activity.py
+        code, printed = run_register(server.url, True, "--skip-radar", "--skip-activity")
 
         calls = [(r.method, r.path) for r in server.requests]
     assert code == 0
@@ -367,7 +368,8 @@ def test_a_second_run_changes_nothing() -> None:
                 {"id": "88", "url": X_URL, "valid": True}]
     with FakeServer() as server:
         FakeX(server, registered=existing, subscribed=True)
-        code, printed = run_register(server.url, True, "--skip-radar")  # radar: test_register_radar.py
+        # radar: test_register_radar.py; X Activity API subscriptions: test_register_activity.py
+        code, printed = run_register(server.url, True, "--skip-radar", "--skip-activity")
 
         posts = [r.path for r in server.requests if r.method == "POST"]
         checked = [r.path for r in server.requests if "subscriptions" in r.path]
@@ -406,3 +408,39 @@ def test_meta_steps_point_at_the_secret_not_its_value() -> None:
 
     assert f"Callback URL: {META_URL}" in steps
     assert "gcloud secrets versions access latest --secret=hilft-meta-verify-token" in steps
+
+
+def test_meta_steps_name_every_field_hilft_reads() -> None:
+    """Echoes and standby too: without them a brand answer from Meta's inbox, or a customer writing
+    while another app holds the thread, never reaches hilft (README "Events")."""
+    steps = register.meta_instructions(META_URL, "hilft-meta-verify-token")
+
+    assert "subscribe the fields: feed, mention, messages, message_echoes, standby" in steps
+    assert "Instagram: same callback URL and verify token; fields: comments, mentions, messages, standby" in steps
+    assert "subscribed_fields=feed,mention,messages,message_echoes,standby" in steps
+
+
+def test_infra_readme_lists_the_same_meta_fields() -> None:
+    readme = (INFRA / "README.md").read_text()
+
+    assert "Page fields `feed, mention, messages, message_echoes, standby`" in readme
+    assert "Instagram fields `comments, mentions, messages, standby`" in readme
+
+
+@pytest.mark.parametrize(("make_args", "dry_run"), [((), False), (("DRY_RUN=1",), True), (("DRY_RUN=0",), False)])
+def test_make_passes_dry_run_through(make_args: tuple[str, ...], dry_run: bool) -> None:
+    shown = subprocess.run(["make", "-n", "register-webhooks", *make_args], cwd=INFRA.parent, capture_output=True,
+                           text=True, check=True).stdout
+    line = next(line for line in shown.splitlines() if "register_webhooks.py" in line)
+    assert line.rstrip().endswith("--dry-run") is dry_run, line
+
+
+def test_dry_run_flag_wins_over_confirm() -> None:
+    with FakeServer() as server:
+        FakeX(server)
+        code, printed = run_register(server.url, True, "--dry-run", "--skip-radar", "--skip-activity")
+
+        methods = {r.method for r in server.requests}
+    assert code == 0, printed
+    assert methods == {"GET"}  # read only, although CONFIRM=1
+    assert "would be registered" in printed

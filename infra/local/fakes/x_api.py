@@ -15,6 +15,21 @@ The radar's Filtered Stream calls (``make register-webhooks``) need the app-only
 ``GET /2/tweets/search/webhooks`` and ``POST /2/tweets/search/webhooks/:webhook_id`` (the link;
 its query parameters are recorded in ``stream_links``).
 
+``max_rules`` (default unlimited) models X's rule cap: an ``add`` that would exceed it creates
+nothing and is refused with a ``rule-cap`` problem (X's error type for "Too many filtered stream
+rules"; the status is not documented: 403 here).
+
+X Activity API subscriptions (``make register-webhooks``; shapes of
+https://docs.x.com/x-api/activity/quickstart "Subscription management" and X's OpenAPI
+``CreateActivitySubscriptionRequest``): ``GET /2/users/me`` (user token) names the brand account;
+``GET /2/activity/subscriptions`` (app or user token) lists ``activity_subscriptions``;
+``POST /2/activity/subscriptions`` checks the body (only ``event_type``, ``filter``, ``tag``,
+``webhook_id``; a known event type; ``filter.user_id`` digits) and the token: any kind the page does
+not list as public (profile updates, ``post.create``/``post.delete``, broadcasts) needs the user token
+of ``filter.user_id`` itself, as X allows private subscriptions only for users who authorised the app;
+a second identical subscription is refused (409; X does not document that answer).
+``PUT /2/activity/subscriptions/:id`` (app token) changes ``tag``/``webhook_id`` only.
+
 Account Activity replay (``make replay``): ``register_webhook(url, secret)`` stands for a registered
 webhook, ``deliver(webhook_id, body)`` for X delivering one event (recorded whether or not the webhook
 answered), and ``POST /2/account_activity/replay/webhooks/:webhook_id/subscriptions/all`` (app-only
@@ -49,17 +64,36 @@ _TWITTER_EPOCH_MS = 1288834974657
 _FIRST_ID_MS = 1732000000000  # ids look like posts from November 2024, then count up
 _DIGITS = re.compile(r"[0-9]{1,20}")
 _INVALID_REQUEST = "https://api.twitter.com/2/problems/invalid-request"
+# X's OpenAPI enum of CreateActivitySubscriptionRequest.event_type, and the public ones among them
+# (https://docs.x.com/x-api/activity/introduction, "Event privacy and authentication").
+ACTIVITY_EVENT_TYPES = frozenset({
+    "profile.update.bio", "profile.update.profile_picture", "profile.update.banner_picture",
+    "profile.update.screenname", "profile.update.geo", "profile.update.url", "profile.update.verified_badge",
+    "profile.update.affiliate_badge", "profile.update.handle", "news.new", "follow.follow", "follow.unfollow",
+    "spaces.start", "spaces.end", "broadcast.start", "broadcast.end", "broadcast.chat", "chat.received",
+    "chat.sent", "chat.conversation.join", "chat.conversation_join", "dm.sent", "dm.received",
+    "dm.indicate_typing", "dm.read", "post.create", "post.delete", "post.mention.create", "post.reply.create",
+    "post.quote.create", "post.repost.create", "like.create", "mute.mute", "mute.unmute", "block.block",
+    "block.unblock"})
+_PUBLIC_ACTIVITY_EVENTS = frozenset({
+    "profile.update.bio", "profile.update.profile_picture", "profile.update.banner_picture",
+    "profile.update.screenname", "profile.update.geo", "profile.update.url", "profile.update.handle",
+    "post.create", "post.delete", "broadcast.start", "broadcast.end"})
+_ACTIVITY_BODY_KEYS = frozenset({"event_type", "filter", "tag", "webhook_id"})
 
 
 class FakeXApi(FakeServer):
     """See the module docstring. ``dms``, ``replies`` and ``posts`` hold what X accepted."""
 
     def __init__(self, token: str, *, user_id: str = DEFAULT_USER_ID, host: str = "127.0.0.1",
-                 port: int = 0, app_token: str | None = None) -> None:
+                 port: int = 0, app_token: str | None = None, max_rules: int | None = None) -> None:
         super().__init__(host, port)
         self.token = token
         self.app_token = app_token
+        self.max_rules = max_rules
         self.stream_rules: list[dict[str, str]] = []  # {"id", "value", "tag"}
+        # {"subscription_id", "event_type", "filter", "tag"?, "webhook_id"?, "created_at", "updated_at"}
+        self.activity_subscriptions: list[dict[str, Any]] = []
         self.stream_links: dict[str, dict[str, str]] = {}  # webhook id -> the link's query parameters
         self.user_id = user_id
         self.closed_dms: set[str] = set()  # participant ids whose DM settings refuse the brand
@@ -80,6 +114,10 @@ class FakeXApi(FakeServer):
         self.route("POST", r"/2/tweets/search/stream/rules", self._change_rules)
         self.route("GET", r"/2/tweets/search/webhooks", self._list_links)
         self.route("POST", r"/2/tweets/search/webhooks/(?P<webhook_id>[^/?]+)", self._link_webhook)
+        self.route("GET", r"/2/users/me", self._users_me)
+        self.route("GET", r"/2/activity/subscriptions", self._list_activity)
+        self.route("POST", r"/2/activity/subscriptions", self._create_activity)
+        self.route("PUT", r"/2/activity/subscriptions/(?P<subscription_id>[^/?]+)", self._update_activity)
         self._init_replay()
 
     # -- scripting ---------------------------------------------------------------------------
@@ -109,6 +147,7 @@ class FakeXApi(FakeServer):
             self.closed_dms.clear()
             self.stream_rules.clear()
             self.stream_links.clear()
+            self.activity_subscriptions.clear()
             self._throttled_calls = 0
         self._reset_replay()
 
@@ -243,6 +282,10 @@ class FakeXApi(FakeServer):
         created: list[dict[str, str]] = []
         errors = []
         with self._state:
+            if self.max_rules is not None and len(self.stream_rules) + len(adds) > self.max_rules:
+                return _problem(403, "RulesCapExceeded",
+                                f"Rule creation would exceed the limit of {self.max_rules} rules.",
+                                kind="https://api.twitter.com/2/problems/rule-cap")
             values = {rule["value"]: rule["id"] for rule in self.stream_rules}
             for item in adds:
                 value = item["value"]
@@ -288,6 +331,78 @@ class FakeXApi(FakeServer):
         with self._state:
             self.stream_links[webhook_id] = params
         return Response(200, {"data": {"provisioned": True}})
+
+    # -- X Activity API subscriptions ------------------------------------------------------------
+
+    def _users_me(self, req: Request, match: re.Match[str]) -> Response:
+        if req.header("authorization") != f"Bearer {self.token}":
+            return _problem(401, "Unauthorized", "Unauthorized")
+        return Response(200, {"data": {"id": self.user_id, "name": "Telekom hilft", "username": "Telekom_hilft"}})
+
+    def _list_activity(self, req: Request, match: re.Match[str]) -> Response:
+        if req.header("authorization") not in (f"Bearer {self.token}", f"Bearer {self.app_token}"):
+            return _problem(401, "Unauthorized", "Unauthorized")
+        with self._state:
+            subs = [json.loads(json.dumps(sub)) for sub in self.activity_subscriptions]
+        meta = {"total_subscriptions": len(subs)}
+        return Response(200, {"data": subs, "meta": meta} if subs else {"meta": meta})
+
+    def _create_activity(self, req: Request, match: re.Match[str]) -> Response:
+        auth = req.header("authorization")
+        as_user = auth == f"Bearer {self.token}"
+        as_app = self.app_token is not None and auth == f"Bearer {self.app_token}"
+        if not (as_user or as_app):
+            return _problem(401, "Unauthorized", "Unauthorized")
+        if (req.header("content-type") or "").split(";")[0].strip().lower() != "application/json":
+            return _invalid_request("body", "The request body must be JSON (Content-Type: application/json).")
+        body = _json_object(req)
+        if body is None or not {"event_type", "filter"} <= set(body) or set(body) - _ACTIVITY_BODY_KEYS:
+            return _invalid_request("body", "The body must have `event_type` and `filter` (and optionally `tag`, "
+                                            "`webhook_id`), nothing else.")
+        event_type, flt = body["event_type"], body["filter"]
+        if event_type not in ACTIVITY_EVENT_TYPES:
+            return _invalid_request("event_type", "The `event_type` field is not a supported event type.")
+        if (not isinstance(flt, dict) or set(flt) - {"user_id", "direction", "keyword"}
+                or not (isinstance(flt.get("user_id"), str) and _DIGITS.fullmatch(flt["user_id"]))):
+            return _invalid_request("filter.user_id", "The `filter.user_id` field must be a user id.")
+        webhook_id = body.get("webhook_id")
+        if webhook_id is not None and not (isinstance(webhook_id, str) and _DIGITS.fullmatch(webhook_id)):
+            return _invalid_request("webhook_id", "The `webhook_id` field must be a webhook id.")
+        tag = body.get("tag")
+        if tag is not None and not (isinstance(tag, str) and 1 <= len(tag) <= 200):
+            return _invalid_request("tag", "The `tag` field must be 1 to 200 characters.")
+        if event_type not in _PUBLIC_ACTIVITY_EVENTS and not (as_user and flt["user_id"] == self.user_id):
+            return _problem(403, "Forbidden", "Private events need the user-context token of the filtered user.")
+        with self._state:
+            if any(sub["event_type"] == event_type and sub["filter"] == flt and sub.get("webhook_id") == webhook_id
+                   for sub in self.activity_subscriptions):
+                return _problem(409, "Conflict", "This subscription already exists.")
+            now = _now_iso()
+            sub = {"subscription_id": self._next_id(), "event_type": event_type, "filter": dict(flt),
+                   "created_at": now, "updated_at": now, **({"tag": tag} if tag else {}),
+                   **({"webhook_id": webhook_id} if webhook_id else {})}
+            self.activity_subscriptions.append(sub)
+            total = len(self.activity_subscriptions)
+        return Response(200, {"data": dict(sub), "meta": {"total_subscriptions": total}})
+
+    def _update_activity(self, req: Request, match: re.Match[str]) -> Response:
+        refusal = self._app_gate(req, body=True)
+        if refusal:
+            return refusal
+        body = _json_object(req)
+        if body is None or not body or set(body) - {"tag", "webhook_id"}:
+            return _invalid_request("body", "Only `tag` and `webhook_id` can be updated.")
+        webhook_id = body.get("webhook_id")
+        if webhook_id is not None and not (isinstance(webhook_id, str) and _DIGITS.fullmatch(webhook_id)):
+            return _invalid_request("webhook_id", "The `webhook_id` field must be a webhook id.")
+        with self._state:
+            sub = next((s for s in self.activity_subscriptions if s["subscription_id"] == match["subscription_id"]),
+                       None)
+            if sub is None:
+                return _problem(404, "Not Found Error", "No such subscription.")
+            sub.update({k: v for k, v in body.items() if v is not None}, updated_at=_now_iso())
+            answer = {"data": dict(sub), "meta": {"total_subscriptions": len(self.activity_subscriptions)}}
+        return Response(200, answer)
 
     # -- checks ------------------------------------------------------------------------------
 
@@ -477,8 +592,9 @@ def _json_object(req: Request) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def _problem(status: int, title: str, detail: str, *, headers: dict[str, str] | None = None) -> Response:
-    return Response(status, {"title": title, "detail": detail, "type": "about:blank", "status": status},
+def _problem(status: int, title: str, detail: str, *, headers: dict[str, str] | None = None,
+             kind: str = "about:blank") -> Response:
+    return Response(status, {"title": title, "detail": detail, "type": kind, "status": status},
                     headers or {})
 
 

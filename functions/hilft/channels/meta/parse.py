@@ -9,7 +9,8 @@ carries ``changes[]`` (``{"field", "value"}``: Page ``feed``/``mention``, Instag
 ``standby[]`` (the same messages while another app — Meta's inbox, a bot — owns the thread: the
 customer still waits, so they are ingested like ``messaging[]``). Apps on Instagram Login may
 get one change flat in the entry (``entry.field``/``entry.value``, no ``changes[]``): both shapes
-parse alike. Older Messenger captures send ids as JSON numbers: they are normalised to strings.
+parse alike. Older captures send ids (``entry.id``, participants, feed ``from.id``, mention
+``sender_id``) as JSON numbers: they are normalised to strings.
 One body may mix several entries, fields and kinds; every item becomes one event or one name in
 ``ParsedBatch.ignored`` — nothing is skipped silently.
 
@@ -50,6 +51,15 @@ _MILLIS_THRESHOLD = 100_000_000_000  # an epoch value this large is milliseconds
 EpochSeconds = Annotated[int, Field(ge=0, le=_MAX_EPOCH_SECONDS)]
 EpochMillis = Annotated[int, Field(ge=0, le=_MAX_EPOCH_MILLIS)]
 EpochSecondsOrMillis = Annotated[int, Field(ge=0, le=_MAX_EPOCH_MILLIS)]
+
+# The webhook fields to subscribe per object (`make register-webhooks` prints them): what this parser
+# reads. Echoes tell hilft the brand answered from another tool; ``standby`` carries the customer's
+# messages while another app (Meta's inbox, a bot) holds the thread. Instagram sends its echoes in
+# ``messages``.
+SUBSCRIBED_FIELDS: dict[str, tuple[str, ...]] = {
+    "page": ("feed", "mention", "messages", "message_echoes", "standby"),
+    "instagram": ("comments", "mentions", "messages", "standby"),
+}
 
 _FEED_POST_ITEMS = frozenset({"post", "status", "photo", "video"})
 _ADD_VERBS = frozenset({"add"})
@@ -116,7 +126,7 @@ ShapeT = TypeVar("ShapeT", bound=StrictShape)
 
 
 class _Actor(StrictShape):
-    id: str
+    id: _AccountId  # feed `from.id`: a number in older captures, like entry.id
     name: str | None = None
     username: str | None = None
 
@@ -165,7 +175,7 @@ class _PageMentionValue(StrictShape):
     verb: str
     post_id: str
     comment_id: str | None = None
-    sender_id: str | None = None
+    sender_id: _AccountId | None = None
     sender_name: str | None = None
     message: str | None = None
     created_time: EpochSeconds | None = None

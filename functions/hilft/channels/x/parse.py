@@ -357,6 +357,12 @@ class _ActivityEnvelope(_Shape):
     data: _Activity
 
 
+# The X Activity API kinds `make register-webhooks` subscribes each brand account to (filter
+# ``{"user_id": brand}``, https://docs.x.com/x-api/activity/introduction). Not ``post.delete``: it fires
+# only for the filtered account's own deletions. ``oauth.revoke`` has no subscription type (filter: none).
+XAA_SUBSCRIBED_EVENTS = ("post.mention.create", "post.reply.create", "post.quote.create", "post.create",
+                         "dm.received", "dm.sent", "chat.received", "chat.sent")
+
 _XAA_POST_EVENTS = frozenset({"post.mention.create", "post.reply.create", "post.quote.create", "post.create"})
 _XAA_DM_EVENTS = frozenset({"dm.received", "dm.sent"})
 _XAA_CHAT_EVENTS = frozenset({"chat.received", "chat.sent"})
