@@ -7,10 +7,11 @@ locals {
   x_enabled       = length(var.x_brand_user_ids) > 0
   meta_enabled    = length(var.meta_page_ids) + length(var.meta_ig_user_ids) > 0
   threads_enabled = length(var.threads_user_ids) > 0
-  # Bluesky and Mastodon have no usable webhooks: `poll` fetches them, called by its own job.
+  # Bluesky and Mastodon have no usable webhooks: `poll` fetches them, called by its own job. It also
+  # checks stored Threads posts for deletion (Threads sends `delete` only for the brand's own posts).
   bluesky_enabled  = var.bluesky_handle != ""
   mastodon_enabled = var.mastodon_base_url != ""
-  polling_enabled  = local.bluesky_enabled || local.mastodon_enabled
+  polling_enabled  = local.bluesky_enabled || local.mastodon_enabled || local.threads_enabled
 
   # The entry-point table (infra/functions.json), read by the local stack too (infra/local/stack.py),
   # so `make dev` and the e2e suite run each function with the environment given here.

@@ -33,13 +33,13 @@ resource "google_cloud_scheduler_job" "sweep" {
   depends_on = [google_cloud_run_service_iam_member.invoker, google_service_account.identity]
 }
 
-# Bluesky and Mastodon have no usable webhooks: poll fetches what is new, every minute by default.
-# Only when one of them is on; poll checks the token's audience (HILFT_POLL_URL) and e-mail itself.
+# Bluesky and Mastodon have no usable webhooks: poll fetches what is new, every minute by default,
+# and checks stored Threads posts for deletion. Only when one of the three is on; poll checks the token's audience (HILFT_POLL_URL) and e-mail itself.
 resource "google_cloud_scheduler_job" "poll" {
   for_each = local.polling_enabled ? toset(["poll"]) : toset([])
 
   name             = "${var.prefix}-poll"
-  description      = "hilft poll: Bluesky and Mastodon"
+  description      = "hilft poll: Bluesky and Mastodon, Threads deletions"
   region           = var.region
   schedule         = var.poll_schedule
   time_zone        = "Etc/UTC"

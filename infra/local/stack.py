@@ -230,9 +230,10 @@ class LocalStack:
                        60, f"function {target}", proc)
 
     def polling_enabled(self) -> bool:
-        """infra/locals.tf's local.polling_enabled: a Bluesky handle or a Mastodon instance is set."""
+        """infra/locals.tf's local.polling_enabled: a Bluesky handle, a Mastodon instance or a Threads
+        account is set (poll checks stored Threads posts for deletion)."""
         env = {**os.environ, **self.env}
-        return bool(env.get("BLUESKY_HANDLE") or env.get("MASTODON_BASE_URL"))
+        return bool(env.get("BLUESKY_HANDLE") or env.get("MASTODON_BASE_URL") or env.get("THREADS_USER_IDS"))
 
     def start_scheduler(self) -> None:
         """The Terraform's scheduler jobs on their schedules, with the scheduler identity's OIDC tokens."""

@@ -139,7 +139,7 @@ EXPECTED_ACCESS: dict[str, tuple[set[str], set[tuple[str, str]]]] = {
                                   "THREADS_ACCESS_TOKEN", "BLUESKY_APP_PASSWORD", "MASTODON_ACCESS_TOKEN"},
                  {FIRESTORE, *ENQUEUE}),
     "sweep": (ALERT_SECRETS, {FIRESTORE, *ENQUEUE}),
-    "poll": ({"BLUESKY_APP_PASSWORD", "MASTODON_ACCESS_TOKEN"}, {FIRESTORE, *ENQUEUE, CANCEL}),
+    "poll": ({"BLUESKY_APP_PASSWORD", "MASTODON_ACCESS_TOKEN", "THREADS_ACCESS_TOKEN"}, {FIRESTORE, *ENQUEUE, CANCEL}),
     "handoff": (set(), {FIRESTORE, *ENQUEUE}),
     "ack": (set(), {FIRESTORE, *ENQUEUE}),
     "board": (set(), {FIRESTORE, *ENQUEUE}),

@@ -64,13 +64,13 @@ class Gateway:
         self.dms: list[str] = []
         self.replies: list[str] = []
 
-    def send_private(self, post, text, now):
+    def send_private(self, post, text, now, *, send=None):
         if self.refuse_dm:
             raise PrivateChannelRefused("closed")
         self.dms.append(text)
         return "dm1"
 
-    def public_reply(self, post, text):
+    def public_reply(self, post, text, *, send=None):
         self.replies.append(text)
         return "r1"
 

@@ -37,8 +37,9 @@ EVERYTHING_ON: dict[str, Any] = {
 SPEAK_AS_THE_BRAND = {"X_USER_ACCESS_TOKEN", "META_PAGE_ACCESS_TOKEN", "THREADS_ACCESS_TOKEN", "BLUESKY_APP_PASSWORD",
                       "MASTODON_ACCESS_TOKEN"}
 # Bluesky's app password and Mastodon's token read notifications and post alike: poll, which reads
-# them (only Cloud Scheduler can call it, internal ingress), holds them too.
-POLLED = {"BLUESKY_APP_PASSWORD", "MASTODON_ACCESS_TOKEN"}
+# them (only Cloud Scheduler can call it, internal ingress), holds them too; and the Threads token,
+# with which poll asks whether stored Threads posts still exist (Threads sends no delete for them).
+POLLED = {"BLUESKY_APP_PASSWORD", "MASTODON_ACCESS_TOKEN", "THREADS_ACCESS_TOKEN"}
 PAGE_ON_CALL = {"ALERT_WEBHOOK_SECRET", "ALERT_WEBHOOK_URL", "GOOGLE_CHAT_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY",
                 "SLACK_WEBHOOK_URL"}
 SIGNING = {"X_CLIENT_SECRET", "X_CONSUMER_SECRET", "META_APP_SECRET", "META_VERIFY_TOKEN", "PAGERDUTY_WEBHOOK_SECRET",

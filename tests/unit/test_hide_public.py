@@ -301,7 +301,7 @@ class HidingGateway(FakeGateway):
             raise self.refuse
         self.hidden.append(post["post_id"])
 
-    def send_private(self, post, text, now):
+    def send_private(self, post, text, now, *, send=None):
         self.calls.append("dm")
         return super().send_private(post, text, now)
 

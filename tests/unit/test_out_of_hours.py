@@ -87,14 +87,14 @@ class EchoingGateway(FakeGateway):
                                               conversation=post.get("conversation_id")))
         self.echoes.append(message_id)
 
-    def public_reply(self, post, text):
+    def public_reply(self, post, text, *, send=None):
         message_id = f"r{len(self.replies) + 1}"
         if self.during_send:
             self._echo(post, message_id, Kind.MENTION)
         super().public_reply(post, text)
         return message_id
 
-    def send_private(self, post, text, now):
+    def send_private(self, post, text, now, *, send=None):
         message_id = f"dm{len(self.dms) + 1}"
         if self.during_send:
             self._echo(post, message_id, Kind.DM)

@@ -228,11 +228,11 @@ class _Gateway:
         self.dms: list[str] = []
         self.replies: list[str] = []
 
-    def send_private(self, post, text, now):
+    def send_private(self, post, text, now, *, send=None):
         self.dms.append(text)
         return "dm1"
 
-    def public_reply(self, post, text):
+    def public_reply(self, post, text, *, send=None):
         self.replies.append(text)
         return "r1"
 

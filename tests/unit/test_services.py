@@ -250,7 +250,7 @@ class FakeGateway:
         self.refuse_dm = False
         self.rate_limited_until: datetime | None = None
 
-    def send_private(self, post, text, now):
+    def send_private(self, post, text, now, *, send=None):
         if self.rate_limited_until and now < self.rate_limited_until:
             raise PlatformRateLimited(self.rate_limited_until)
         if self.refuse_dm:
@@ -258,7 +258,7 @@ class FakeGateway:
         self.dms.append(text)
         return f"dm{len(self.dms)}"
 
-    def public_reply(self, post, text):
+    def public_reply(self, post, text, *, send=None):
         self.replies.append(text)
         return f"r{len(self.replies)}"
 

@@ -43,11 +43,11 @@ class PointerGateway:
         self.refuse = False
         self.limited_until: Any = None
 
-    def send_private(self, post, text, now):  # never called for a channel without DMs
+    def send_private(self, post, text, now, *, send=None):  # never called for a channel without DMs
         self.dms.append(text)
         raise PrivateChannelRefused("threads: no private messages")
 
-    def public_reply(self, post, text):
+    def public_reply(self, post, text, *, send=None):
         if self.limited_until is not None:
             raise PlatformRateLimited(self.limited_until)
         if self.refuse:

@@ -32,14 +32,44 @@ class Capabilities:
     can_hide: bool = False  # can hide a customer's public comment/reply on the brand's own surface (``hide_public``)
 
 
+def _recall_nothing(name: str) -> str | None:
+    return None
+
+
+def _note_nowhere(name: str, value: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class SendOnce:
+    """The send-once claim a message belongs to (``service.claims``), handed to the gateway so the
+    platform's own idempotency repeats a retried send and never merges two different ones.
+
+    ``key`` names the claim document and the part of it being sent (a handoff may send a DM and a
+    public note): the same for every attempt of one send, different for any other send. Bluesky
+    derives the record key from it, Mastodon the ``Idempotency-Key``. ``recall``/``note`` read and
+    write a value in the claim document for the next attempt of the same send (Threads keeps the
+    reply container it created there, so a retry publishes that container, not a second one).
+    """
+
+    key: str
+    recall: Callable[[str], str | None] = _recall_nothing
+    note: Callable[[str, str], None] = _note_nowhere
+
+
 class Gateway(Protocol):
-    """Outbound calls a service makes on a channel. Errors are hilft's ``Platform*`` errors."""
+    """Outbound calls a service makes on a channel. Errors are hilft's ``Platform*`` errors.
+
+    ``send`` names the send-once claim of this message (see ``SendOnce``); without it a channel
+    keys its idempotency by the post and the call alone.
+    """
 
     capabilities: Capabilities
 
-    def send_private(self, post: Mapping[str, Any], text: str, now: datetime) -> str: ...
+    def send_private(self, post: Mapping[str, Any], text: str, now: datetime, *,
+                     send: SendOnce | None = None) -> str: ...
 
-    def public_reply(self, post: Mapping[str, Any], text: str) -> str: ...
+    def public_reply(self, post: Mapping[str, Any], text: str, *, send: SendOnce | None = None) -> str: ...
 
 
 class HidingGateway(Gateway, Protocol):

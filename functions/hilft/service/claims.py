@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from hilft.channels import SendOnce
 from hilft.core.errors import Conflict
 from hilft.service.ports import Snapshot, Store
 
@@ -29,3 +30,22 @@ def claim_once(store: Store, collection: str, claim_id: str, fields: dict[str, A
         raise Conflict(f"{what} in progress")
     store.update(collection, claim_id, {**taking, "doc_id": fields.get("doc_id")})
     return None
+
+
+def send_once(store: Store, collection: str, claim_id: str, part: str) -> SendOnce:
+    """What a gateway needs to make one send of the claim ``collection/claim_id`` idempotent:
+    its key (claim and ``part``: a handoff's DM and its public note are two sends) and a memo in
+    the claim document (fields ``memo_<part>_<name>``) for the next attempt of the same send."""
+
+    def field(name: str) -> str:
+        return f"memo_{part}_{name}"
+
+    def recall(name: str) -> str | None:
+        snap = store.get(collection, claim_id)
+        value = snap.data.get(field(name)) if snap is not None else None
+        return value if isinstance(value, str) and value else None
+
+    def note(name: str, value: str) -> None:
+        store.update(collection, claim_id, {field(name): value})
+
+    return SendOnce(key=f"{collection}/{claim_id}/{part}", recall=recall, note=note)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from hilft.channels import SendOnce
 from hilft.core import ids, templates
 from hilft.core.document import MentionDoc
 from hilft.core.errors import (
@@ -34,6 +35,7 @@ from hilft.core.policy import Policy
 from hilft.core.promise_phrase import promise_phrase
 from hilft.logs import get_logger
 from hilft.service.answers import AnswerRecorder
+from hilft.service.claims import send_once
 from hilft.service.ports import HANDOFFS, MENTIONS, Clock, Scheduler, Snapshot, Store
 
 log = get_logger("hilft.handoff")
@@ -45,8 +47,9 @@ class PlatformGateway(Protocol):
     A gateway whose ``capabilities.can_hide`` is True also has ``hide_public(post) -> None``
     (``hilft.channels.HidingGateway``)."""
 
-    def send_private(self, post: Mapping[str, Any], text: str, now: datetime) -> str: ...
-    def public_reply(self, post: Mapping[str, Any], text: str) -> str: ...
+    def send_private(self, post: Mapping[str, Any], text: str, now: datetime, *,
+                     send: SendOnce | None = None) -> str: ...
+    def public_reply(self, post: Mapping[str, Any], text: str, *, send: SendOnce | None = None) -> str: ...
 
 
 class DepartmentNotifier(Protocol):
@@ -163,7 +166,8 @@ class HandoffService:
         can_dm = getattr(getattr(gateway, "capabilities", None), "can_dm", True)
         try:
             if can_dm:
-                record["dm_id"] = gateway.send_private(stored, dm_text, now)
+                record["dm_id"] = gateway.send_private(stored, dm_text, now,
+                                                       send=send_once(self.store, HANDOFFS, hid, "dm"))
                 record["status"] = "dm_sent"
                 if hint:
                     record["delete_hint"] = True
@@ -174,7 +178,8 @@ class HandoffService:
                 pointer = templates.render("private_pointer", language=language, address_form=form,
                                            overrides=overrides, **public_values)
                 try:
-                    record["public_reply_id"] = gateway.public_reply(stored, pointer)
+                    record["public_reply_id"] = gateway.public_reply(
+                        stored, pointer, send=send_once(self.store, HANDOFFS, hid, "private_pointer"))
                 except PrivateChannelRefused as refused:
                     record["public_reply_error"] = refused.message
         except PrivateChannelRefused as exc:
@@ -184,7 +189,8 @@ class HandoffService:
             record["status"] = "dm_refused"
             record["refusal"] = exc.message
             try:
-                record["public_reply_id"] = gateway.public_reply(stored, reply)
+                record["public_reply_id"] = gateway.public_reply(
+                    stored, reply, send=send_once(self.store, HANDOFFS, hid, "dm_closed_reply"))
             except PrivateChannelRefused as exc2:
                 record["public_reply_error"] = exc2.message
         except PlatformRateLimited as exc:
@@ -206,7 +212,8 @@ class HandoffService:
             reply = templates.render("public_reply", language=language, address_form=form,
                                      overrides=overrides, **public_values)
             try:
-                record["public_reply_id"] = gateway.public_reply(stored, reply)
+                record["public_reply_id"] = gateway.public_reply(
+                    stored, reply, send=send_once(self.store, HANDOFFS, hid, "public_reply"))
             except (PrivateChannelRefused, TransientError, PlatformConfigError) as exc:
                 record["public_reply_error"] = type(exc).__name__
 

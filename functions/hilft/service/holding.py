@@ -21,7 +21,7 @@ from hilft.core.models import Kind
 from hilft.core.policy import Policy
 from hilft.logs import get_logger
 from hilft.service.answers import AnswerRecorder
-from hilft.service.claims import claim_once
+from hilft.service.claims import claim_once, send_once
 from hilft.service.ports import MENTIONS, Clock, Scheduler, Store
 
 log = get_logger("hilft.holding")
@@ -97,7 +97,8 @@ class HoldingReplyService:
             self.store.update(REPLIES, claim_id, {"state": "failed"})
             raise PlatformConfigError("no client configured for this platform")
         try:
-            reply_id = gateway.public_reply(post.to_store(), text)  # gateways take the stored shape
+            reply_id = gateway.public_reply(post.to_store(), text,  # gateways take the stored shape
+                                            send=send_once(self.store, REPLIES, claim_id, "holding_reply"))
         except PlatformRateLimited as exc:
             self.store.update(REPLIES, claim_id, {"state": "rate_limited"})
             retry_at = exc.retry_at if isinstance(exc.retry_at, datetime) else now + timedelta(minutes=1)

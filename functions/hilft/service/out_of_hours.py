@@ -23,7 +23,7 @@ from hilft.core.errors import PlatformRateLimited
 from hilft.core.policy import Policy
 from hilft.core.promise_phrase import out_of_hours_phrases
 from hilft.logs import get_logger
-from hilft.service.claims import claim_once
+from hilft.service.claims import claim_once, send_once
 from hilft.service.ports import MENTIONS, OWN_MESSAGES, Clock, Scheduler, Snapshot, Store
 
 log = get_logger("hilft.out_of_hours")
@@ -86,8 +86,9 @@ class OutOfHoursService:
         self.store.update(MENTIONS, doc_id, {"out_of_hours_sending_at": now})
         try:
             stored = post.to_store()  # gateways take the stored shape
-            message_id = (gateway.send_private(stored, text, now) if template == "out_of_hours_dm"
-                          else gateway.public_reply(stored, text))
+            send = send_once(self.store, CLAIMS, key, template)
+            message_id = (gateway.send_private(stored, text, now, send=send) if template == "out_of_hours_dm"
+                          else gateway.public_reply(stored, text, send=send))
         except PlatformRateLimited as exc:
             self.store.update(MENTIONS, doc_id, {"out_of_hours_sending_at": None})
             self.store.update(CLAIMS, key, {"state": "rate_limited"})

@@ -14,6 +14,14 @@ a reply the fake knows (``add_reply``) if it is a top-level reply to one of the 
 not the brand's own; ``hidden`` holds the ids hidden now. Others are refused Graph-style (an unknown
 id: code 100, subcode 33; a reply elsewhere or nested deeper: code 100).
 
+Reading a node (``GET /{id}?fields=…``, Threads API "Media Retrieval" and "Troubleshooting"): a
+container answers its ``status`` (``FINISHED`` until published, then ``PUBLISHED``); a post the
+fake knows (``add_reply``, ``add_post``, the brand's published replies) answers the fields asked
+for; a deleted (``delete_post``) or unknown id answers Graph's "does not exist" error (code 100,
+subcode 33), as Graph does for an object that is gone. ``lose_publish_answers(n)`` publishes the
+next n containers but answers 502, as if the answer was lost on the way back;
+``fail_publish_next(n)`` answers the next n publishes 503 without publishing.
+
 Meta does not document which error code a publish past the quota gets; the fake answers
 Graph's application rate-limit error (``code 4``), which the client treats as a rate limit.
 
@@ -81,6 +89,9 @@ class FakeThreadsApi(FakeServer):
         # replies Threads knows of, for moderation: id -> {"author_id", "root_owner_id", "top_level"}
         self.replies: dict[str, dict[str, Any]] = {}
         self.hidden: set[str] = set()
+        self.deleted: set[str] = set()  # posts their authors deleted: ``GET /{id}`` says they do not exist
+        self._lost_publish_answers = 0
+        self._failed_publishes = 0
         self._state = threading.Lock()
         self._ids = itertools.count(1)
         self._throttled_calls = 0
@@ -89,6 +100,7 @@ class FakeThreadsApi(FakeServer):
         self.route("POST", _VERSION + _USER + "/threads_publish", self._publish)
         self.route("GET", _VERSION + _USER + "/threads_publishing_limit", self._publishing_limit)
         self.route("POST", _VERSION + r"/(?P<reply>[A-Za-z0-9_-]+)/manage_reply", self._manage_reply)
+        self.route("GET", _VERSION + r"/(?P<node>[A-Za-z0-9_-]+)", self._read_node)
 
     # -- scripting ---------------------------------------------------------------------------
 
@@ -97,18 +109,40 @@ class FakeThreadsApi(FakeServer):
             self._throttled_calls, self._throttle_code = count, code
 
     def add_reply(self, reply_id: str, *, author_id: str = "17841499999999999", root_owner_id: str | None = None,
-                  top_level: bool = True) -> None:
+                  top_level: bool = True, text: str = "", username: str = "kundin_anna") -> None:
         """A reply Threads knows of: in a thread whose root post ``root_owner_id`` wrote (default: the
         brand), directly under the root (``top_level``) or nested deeper."""
         with self._state:
             self.replies[reply_id] = {"author_id": author_id, "root_owner_id": root_owner_id or self.user_id,
-                                      "top_level": top_level}
+                                      "top_level": top_level, "text": text, "username": username}
+
+    def add_post(self, post_id: str, *, author_id: str = "17841499999999999", text: str = "",
+                 username: str = "kundin_anna") -> None:
+        """A post Threads knows of that is no reply (e.g. a customer's post mentioning the brand)."""
+        self.add_reply(post_id, author_id=author_id, root_owner_id=author_id, top_level=False, text=text,
+                       username=username)
+
+    def delete_post(self, post_id: str) -> None:
+        """The author deletes the post: Threads no longer has it (no webhook tells the brand)."""
+        with self._state:
+            self.deleted.add(post_id)
+
+    def lose_publish_answers(self, count: int) -> None:
+        with self._state:
+            self._lost_publish_answers = count
+
+    def fail_publish_next(self, count: int) -> None:
+        with self._state:
+            self._failed_publishes = count
 
     def reset(self) -> None:
         super().reset()
         with self._state:
             self.replies.clear()
             self.hidden.clear()
+            self.deleted.clear()
+            self._lost_publish_answers = 0
+            self._failed_publishes = 0
             self.containers.clear()
             self.published.clear()
             self.refuse_replies_to.clear()
@@ -152,6 +186,9 @@ class FakeThreadsApi(FakeServer):
             return refusal
         creation_id = params.get("creation_id") or ""
         with self._state:
+            if self._failed_publishes > 0:
+                self._failed_publishes -= 1
+                return _graph_error(503, 2, "Service temporarily unavailable", is_transient=True)
             container = self.containers.get(creation_id)
             if container is None or any(p.container_id == creation_id for p in self.published):
                 return _graph_error(400, 24, "(#24) The requested resource does not exist", subcode=4279009)
@@ -161,7 +198,36 @@ class FakeThreadsApi(FakeServer):
             reply = PublishedReply(f"1790{next(self._ids):011d}", container.user_id, container.reply_to_id,
                                    container.text, container.id)
             self.published.append(reply)
+            if self._lost_publish_answers > 0:
+                self._lost_publish_answers -= 1
+                return _graph_error(502, 2, "An unexpected error has occurred. Please retry your request later.",
+                                    is_transient=True)
         return Response(200, {"id": reply.id})
+
+    def _read_node(self, req: Request, match: re.Match[str]) -> Response:
+        params, refusal = self._gate(req, match)
+        if refusal:
+            return refusal
+        node = match["node"]
+        fields = [name for name in (params.get("fields") or "id").split(",") if name]
+        with self._state:
+            if node in self.containers:
+                published = any(p.container_id == node for p in self.published)
+                return Response(200, {"id": node, "status": "PUBLISHED" if published else "FINISHED"})
+            known: dict[str, Any] | None = None
+            if node in self.replies and node not in self.deleted:
+                reply = self.replies[node]
+                known = {"id": node, "text": reply["text"], "username": reply["username"],
+                         "media_type": "TEXT_POST", "is_reply": reply["root_owner_id"] != reply["author_id"]}
+            mine = next((p for p in self.published if p.id == node), None)
+            if mine is not None and node not in self.deleted:
+                known = {"id": node, "text": mine.text, "media_type": "TEXT_POST", "is_reply": True,
+                         "replied_to": {"id": mine.reply_to_id}}
+        if known is None:
+            return _graph_error(400, 100, f"Unsupported get request. Object with ID '{node}' does not exist, "
+                                "cannot be loaded due to missing permissions, or does not support this operation.",
+                                subcode=33)
+        return Response(200, {name: known[name] for name in fields if name in known} | {"id": node})
 
     def _manage_reply(self, req: Request, match: re.Match[str]) -> Response:
         params, refusal = self._gate(req, match)

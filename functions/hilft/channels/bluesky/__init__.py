@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from hilft.channels import Capabilities, register
+from hilft.channels import Capabilities, SendOnce, register
 from hilft.channels.bluesky import parse
 from hilft.channels.bluesky.client import GET_POSTS_MAX, BlueskyClient
 from hilft.channels.polling import NewestFirst, PolledPage, register_poller, walk_newest_first
@@ -48,7 +48,8 @@ class BlueskyGateway:
     def __init__(self, client: BlueskyClient) -> None:
         self.client = client
 
-    def send_private(self, post: Mapping[str, Any], text: str, now: datetime) -> str:
+    def send_private(self, post: Mapping[str, Any], text: str, now: datetime, *,
+                     send: SendOnce | None = None) -> str:
         convo = dm_convo(post)
         if convo is not None:  # the customer wrote a DM: the answer goes into that conversation
             return self.client.send_to_convo(convo, text)
@@ -57,14 +58,17 @@ class BlueskyGateway:
             raise PrivateChannelRefused("bluesky: author unknown")
         return self.client.send_dm(did, text)
 
-    def public_reply(self, post: Mapping[str, Any], text: str) -> str:
+    def public_reply(self, post: Mapping[str, Any], text: str, *, send: SendOnce | None = None) -> str:
+        """A threaded reply (a message when the post is a DM). Its record key comes from ``send``:
+        a retry of this send finds the record it already wrote, another send writes its own."""
         convo = dm_convo(post)
         if convo is not None:  # a reply to a DM is a message in its conversation, never a public post
             return self.client.send_to_convo(convo, text)
         created = post.get("created_at")
         when = created if isinstance(created, datetime) else datetime.fromtimestamp(0).astimezone()
         lang = post.get("lang") if isinstance(post.get("lang"), str) else None
-        return self.client.reply(str(post["post_id"]), text, created_at=when, purpose="hilft-reply", lang=lang)
+        return self.client.reply(str(post["post_id"]), text, created_at=when,
+                                 purpose=send.key if send is not None else "hilft-reply", lang=lang)
 
 
 class BlueskyPoller:

@@ -19,9 +19,11 @@ HTTP calls whose shapes the lexicons pin down. httpx is loaded by hilft anyway.
   it answers only where the log stands now), a first run's look back with
   ``chat.bsky.convo.listConvos`` and ``chat.bsky.convo.getMessages``.
 * Writes: a reply is ``com.atproto.repo.createRecord`` with the reply's root and parent refs and
-  a record key derived from the customer's post, so a retried reply finds its first copy instead
-  of posting twice; a DM is ``chat.bsky.convo.sendMessage``, into the customer's conversation
-  (the one their DM came in, else the one ``chat.bsky.convo.getConvoForMembers`` names).
+  a record key derived from the customer's post and the send (hilft's send-once claim), so a
+  retried reply finds its first copy instead of posting twice, and a second, different reply to
+  the same post (a holding reply after an out-of-hours note) gets a key of its own; a DM is
+  ``chat.bsky.convo.sendMessage``, into the customer's conversation (the one their DM came in,
+  else the one ``chat.bsky.convo.getConvoForMembers`` names).
 """
 
 from __future__ import annotations
@@ -213,7 +215,12 @@ class BlueskyClient:
     # -- writes ----------------------------------------------------------------------------
     def reply(self, parent_uri: str, text: str, *, created_at: datetime, purpose: str = "reply",
               lang: str | None = None) -> str:
-        """Reply under ``parent_uri``; the record key is derived from it, so a retry cannot post twice."""
+        """Reply under ``parent_uri``; the record key is derived from it and ``purpose`` (one per send),
+        so a retry of the same send cannot post twice and two different sends are two replies.
+
+        The key is a TID within a second after the parent's time (``created_at``): its microseconds
+        and clock id come from a hash of purpose and parent, so two sends collide about once in 10⁹.
+        """
         views = parse.posts_of(self.get_posts([parent_uri]))
         parent = next((v for v in views if v.get("uri") == parent_uri), None)
         if parent is None or not isinstance(parent.get("cid"), str):
@@ -225,8 +232,7 @@ class BlueskyClient:
         root_ref = {"uri": root["uri"], "cid": root["cid"]} if root and root.get("uri") and root.get("cid") \
             else parent_ref
         did = self.session_did()
-        digest = int.from_bytes(hashlib.sha256(f"{purpose}\x1f{parent_uri}".encode()).digest()[:2], "big")
-        rkey = parse.tid_at(created_at, digest)
+        rkey = record_key(parent_uri, purpose, created_at)
         body = {"repo": did, "collection": parse.POST_COLLECTION, "rkey": rkey,
                 "record": {"$type": parse.POST_COLLECTION, "text": text[:MAX_POST_GRAPHEMES],
                            "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
@@ -238,7 +244,11 @@ class BlueskyClient:
         existing = self.call("GET", "com.atproto.repo.getRecord",
                              params={"repo": did, "collection": parse.POST_COLLECTION, "rkey": rkey})
         if existing.status_code == 200:  # the earlier attempt went through: never a second post
-            return str(self._json(existing, "getRecord").get("uri"))
+            found = self._json(existing, "getRecord")
+            parent_of = _obj(_obj(_obj(found.get("value")).get("reply")).get("parent")).get("uri")
+            if parent_of == parent_uri:
+                return str(found.get("uri"))
+            raise PlatformUnavailable("bluesky: the reply's record key is taken by another record")
         raise PrivateChannelRefused(f"bluesky: reply refused ({response.status_code} {_error_name(response)})")
 
     def send_dm(self, member_did: str, text: str) -> str:
@@ -282,6 +292,13 @@ class BlueskyClient:
         if cursor:
             params["cursor"] = cursor
         return self._json(self.call("GET", nsid, base=self.chat_url, params=params, headers=_CHAT_HEADERS), nsid)
+
+
+def record_key(parent_uri: str, purpose: str, parent_created_at: datetime) -> str:
+    """The TID record key of one send under ``parent_uri`` (see ``BlueskyClient.reply``)."""
+    digest = hashlib.sha256(f"{purpose}\x1f{parent_uri}".encode()).digest()
+    micros = int(parent_created_at.timestamp() * 1_000_000) + int.from_bytes(digest[:4], "big") % 1_000_000
+    return parse.tid(micros, int.from_bytes(digest[4:6], "big") & 0x3FF)
 
 
 def _obj(value: Any) -> Mapping[str, Any]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from hilft.channels import Capabilities, register
+from hilft.channels import Capabilities, SendOnce, register
 from hilft.channels.mastodon import parse
 from hilft.channels.mastodon.client import PAGE_LIMIT, MastodonClient, NotSupported
 from hilft.channels.polling import PolledPage, id_newer, newest_id, register_poller
@@ -33,10 +33,13 @@ CAPABILITIES = Capabilities(delivery="poll", can_reply=True, can_dm=True, can_fe
 _TAG = re.compile(r"#?([^\W_][\w]{0,99})")
 
 
-def idempotency_key(purpose: str, post_id: str) -> str:
-    """One key per post and purpose: a retried handoff (same post) repeats the key, so Mastodon
-    answers with the status it already posted instead of posting a second one."""
-    return hashlib.sha256(f"hilft\x1fmastodon\x1f{purpose}\x1f{post_id}".encode()).hexdigest()
+def idempotency_key(purpose: str, post_id: str, send: SendOnce | None = None) -> str:
+    """One key per send: a retry of the same send (the same send-once claim and part) repeats the
+    key, so Mastodon answers with the status it already posted instead of posting a second one;
+    a different send to the same post (a holding reply after an out-of-hours note) has its own.
+    Without ``send`` the key is the post's and the call's."""
+    name = f"send\x1f{send.key}" if send is not None else f"{purpose}\x1f{post_id}"
+    return hashlib.sha256(f"hilft\x1fmastodon\x1f{name}".encode()).hexdigest()
 
 
 class MastodonGateway:
@@ -45,19 +48,20 @@ class MastodonGateway:
     def __init__(self, client: MastodonClient) -> None:
         self.client = client
 
-    def send_private(self, post: Mapping[str, Any], text: str, now: datetime) -> str:
+    def send_private(self, post: Mapping[str, Any], text: str, now: datetime, *,
+                     send: SendOnce | None = None) -> str:
         acct = parse.safe_acct(post.get("author_handle"))
         if acct is None:  # a direct status reaches only the accounts it mentions
             raise PrivateChannelRefused("mastodon: author's account name unknown")
         return self.client.post_status(f"@{acct} {text}", in_reply_to_id=str(post["post_id"]), visibility="direct",
-                                       idempotency_key=idempotency_key("private", str(post["post_id"])))
+                                       idempotency_key=idempotency_key("private", str(post["post_id"]), send))
 
-    def public_reply(self, post: Mapping[str, Any], text: str) -> str:
+    def public_reply(self, post: Mapping[str, Any], text: str, *, send: SendOnce | None = None) -> str:
         acct = parse.safe_acct(post.get("author_handle"))
         body = f"@{acct} {text}" if acct else text
         visibility = "direct" if post.get("kind") == "dm" else "public"
         return self.client.post_status(body, in_reply_to_id=str(post["post_id"]), visibility=visibility,
-                                       idempotency_key=idempotency_key("public", str(post["post_id"])))
+                                       idempotency_key=idempotency_key("public", str(post["post_id"]), send))
 
 
 class MastodonPoller:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from hilft.channels import Capabilities, register
+from hilft.channels import Capabilities, SendOnce, register
 from hilft.core.document import MentionDoc, as_doc
 from hilft.core.errors import PlatformRefused, PrivateChannelRefused
 from hilft.core.models import Kind, Platform
@@ -47,7 +47,8 @@ class MetaGateway:
     def __init__(self, client: MetaClient) -> None:
         self.client = client
 
-    def send_private(self, post: MentionDoc | Mapping[str, Any], text: str, now: datetime) -> str:
+    def send_private(self, post: MentionDoc | Mapping[str, Any], text: str, now: datetime, *,
+                     send: SendOnce | None = None) -> str:
         from hilft.channels.meta.parse import private_reply_allowed
 
         doc = as_doc(post)
@@ -65,7 +66,8 @@ class MetaGateway:
             return _send(lambda: self.client.instagram_private_reply(account, comment, text))
         return _send(lambda: self.client.private_reply(account, comment, text))
 
-    def public_reply(self, post: MentionDoc | Mapping[str, Any], text: str) -> str:
+    def public_reply(self, post: MentionDoc | Mapping[str, Any], text: str, *,
+                     send: SendOnce | None = None) -> str:
         doc = as_doc(post)
         comment = doc.post_id
         if doc.platform == Platform.INSTAGRAM:

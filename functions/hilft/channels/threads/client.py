@@ -16,6 +16,20 @@ missing permission → ``PlatformConfigError``; throttling (HTTP 429 or Graph co
 
 Hiding (reply moderation, ``threads_manage_replies``): ``POST /{reply-id}/manage_reply`` with
 ``hide=true`` hides a top-level reply to one of the brand's own posts, with its nested replies.
+
+A retried reply never posts twice: Threads has no idempotency key, so the container's id is noted
+in hilft's send-once claim (``SendOnce.note``) before publishing. A retry of the same send asks
+that container's status (``GET /{container-id}?fields=status``, Threads API "Troubleshooting:
+Publishing Does Not Return a Media ID"): ``PUBLISHED`` means the first attempt went out (its
+media id is unknown when the publish answer was lost: the container's id stands in for it; a
+publish that was answered notes the media id too); ``FINISHED`` or
+``IN_PROGRESS`` publishes that container; ``EXPIRED``, ``ERROR`` or an unknown container starts anew.
+
+Deleted posts (Threads sends ``delete`` only for the brand's own posts): ``media_exists`` reads
+``GET /{threads-media-id}?fields=id`` (Threads API reference, "Media Retrieval"). Threads documents
+no error for a deleted post; Graph answers an object that is gone with code 100, subcode 33
+("does not exist, cannot be loaded due to missing permissions, or does not support this
+operation"), which is what ``media_exists`` reads as gone.
 """
 
 from __future__ import annotations
@@ -27,6 +41,7 @@ from typing import Any
 
 import httpx
 
+from hilft.channels import SendOnce
 from hilft.channels.http_errors import retry_at
 from hilft.core.errors import (
     HilftError,
@@ -51,6 +66,9 @@ NOT_READY_CODES = frozenset({9007})
 # after this long (or at the time a Retry-After header names).
 QUOTA_RETRY = timedelta(hours=1)
 _NODE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+CREATION_ID = "creation_id"  # the names the container's and the post's ids are noted under in the claim
+MEDIA_ID = "media_id"
+GONE_CODE, GONE_SUBCODE = 100, 33  # Graph: "Object with ID … does not exist, cannot be loaded …"
 
 
 class ThreadsClient:
@@ -68,17 +86,72 @@ class ThreadsClient:
     def __repr__(self) -> str:  # never show the token
         return f"ThreadsClient(base_url={self._base_url!r})"
 
-    def reply(self, reply_to_id: str, text: str) -> str:
-        """Publish ``text`` as the brand's public reply to post ``reply_to_id``; the new post's id."""
+    def reply(self, reply_to_id: str, text: str, send: SendOnce | None = None) -> str:
+        """Publish ``text`` as the brand's public reply to post ``reply_to_id``; the new post's id.
+
+        With ``send``, a container an earlier attempt of the same send created is published (or
+        found published) instead of a second one (see the module docstring)."""
         if not _NODE_ID.fullmatch(reply_to_id):
             raise PrivateChannelRefused("threads: not a Threads post id")
         body = _text(text)
+        done = send.recall(MEDIA_ID) if send is not None else None
+        if done is not None:  # published and answered; only the claim's "sent" was lost
+            return done
+        earlier = send.recall(CREATION_ID) if send is not None else None
+        if earlier is not None and _NODE_ID.fullmatch(earlier):
+            status = self.container_status(earlier)
+            if status == "PUBLISHED":
+                return earlier
+            if status in ("FINISHED", "IN_PROGRESS"):
+                self._check_quota()
+                return self._publish(earlier, send)
         self._check_quota()
         container = self._call("POST", "me/threads", data={"media_type": "TEXT", "text": body,
                                                           "reply_to_id": reply_to_id})
         creation_id = _id_of(container)
-        published = self._call("POST", "me/threads_publish", data={"creation_id": creation_id})
-        return _id_of(published)
+        if send is not None:
+            send.note(CREATION_ID, creation_id)  # before publishing: a lost answer is found again
+        return self._publish(creation_id, send)
+
+    def _publish(self, creation_id: str, send: SendOnce | None) -> str:
+        media_id = _id_of(self._call("POST", "me/threads_publish", data={"creation_id": creation_id}))
+        if send is not None:
+            send.note(MEDIA_ID, media_id)
+        return media_id
+
+    def container_status(self, creation_id: str) -> str | None:
+        """A container's publishing status (``EXPIRED``, ``ERROR``, ``FINISHED``, ``IN_PROGRESS``,
+        ``PUBLISHED``); None when Threads does not know the container."""
+        try:
+            answer = self._call("GET", creation_id, params={"fields": "status"})
+        except PrivateChannelRefused:
+            return None
+        status = answer.get("status")
+        return status if isinstance(status, str) else None
+
+    def media_exists(self, media_id: str) -> bool:
+        """Whether Threads still has the post ``media_id`` (False: deleted; see the module docstring).
+        Token, permission, throttling and outage answers raise hilft's errors as everywhere."""
+        if not _NODE_ID.fullmatch(media_id):
+            return False
+        try:
+            response = self._http.request("GET", f"{self._base_url}/{media_id}", params={"fields": "id"},
+                                          headers={"Authorization": f"Bearer {self._token}"})
+        except httpx.HTTPError as exc:
+            raise PlatformUnavailable(f"threads: {type(exc).__name__}") from None
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        body = answer if isinstance(answer, dict) else {}
+        if response.is_success and body.get("id"):
+            return True
+        raw = body.get("error")
+        error: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
+        if response.status_code == 400 and _int(error.get("code")) == GONE_CODE \
+                and _int(error.get("error_subcode")) == GONE_SUBCODE:
+            return False
+        raise self._error(response, body, PlatformUnavailable)
 
     def hide_reply(self, reply_id: str) -> None:
         """Hide a customer's top-level reply to one of the brand's posts (``manage_reply``, ``hide=true``).
