@@ -8,7 +8,8 @@ SMS; a generic webhook receiver parses JSON that must be strict UTF-8. Line brea
 right-to-left overrides let a value fake a second line or reverse what follows.
 
 Each sink's payload is captured as the bytes the adapter would send, for hostile values of every
-field that comes from outside (author handle, excerpt, department, post id, post URL).
+field that comes from outside (author handle, excerpt, department, post id, post URL), and for
+incident alerts (headline with the policy's topic label and the place, redacted excerpts, board URL).
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hilft.adapters.incident_sinks import build_incident_sinks
 from hilft.adapters.sinks import GoogleChatSink, PagerDutySink, SinkTransport, SlackSink, WebhookSink
 from hilft.core.alerts import Alert, AlertAction
+from hilft.core.incident_alerts import IncidentAlert, IncidentEvent
 
 DUE = datetime(2026, 11, 23, 7, 55, tzinfo=UTC)
 
@@ -188,3 +191,103 @@ def test_the_issue_examples_reach_no_sink_raw():
     assert "<!channel>" not in resolve["text"]
     chat = sent(GoogleChatSink, dataclasses.replace(alert, author_handle="<users/all>"), "https://chat.example/m")
     assert "<users/all>" not in chat["text"]
+
+
+# -- incident alerts: the same sinks, the same rules ----------------------------------------------
+# An incident's headline carries the policy's topic label and the place named in posts, its
+# excerpts are redacted post text: both come from outside and reach every sink.
+
+
+@st.composite
+def incident_alerts(draw: st.DrawFn) -> IncidentAlert:
+    event = draw(st.sampled_from(list(IncidentEvent)))
+    now = DUE + timedelta(minutes=draw(st.integers(0, 3000)))
+    return IncidentAlert(event=event, incident_id="ab" * 20,
+                         headline=draw(st.one_of(st.just("Störung Festnetz, 53113 Bonn — 37 posts in 12 min"), hostile)),
+                         count=draw(st.integers(0, 5000)), first_seen=DUE, now=now,
+                         excerpts=tuple(draw(st.lists(hostile, max_size=4))),
+                         board_url=draw(st.sampled_from([None, "https://board.example/hilft", "javascript:alert(1)",
+                                                         "https://evil.example/\n<!here>"])),
+                         level=draw(st.integers(0, 4)), overdue=draw(st.integers(0, 400)),
+                         oldest_due=draw(st.one_of(st.none(), st.just(DUE - timedelta(days=1)), st.just(DUE))))
+
+
+class _IncidentSettings:
+    slack_webhook_url = "https://hooks.slack.example/services/T/B/x"
+    google_chat_webhook_url = "https://chat.googleapis.example/v1/spaces/A/messages?key=k&token=t"
+    pagerduty_routing_key = "R0UT1NGKEY0000000000000000000000"
+    pagerduty_events_url = "https://events.pagerduty.example/v2"
+    alert_webhook_url = "https://receiver.example/hook"
+    alert_webhook_secret = "secret"
+
+
+def incident_sent(name: str, alert: IncidentAlert) -> dict[str, Any]:
+    capture = Capture()
+    build_incident_sinks(_IncidentSettings(), transport=capture)[name].send(alert)
+    (body,) = capture.bodies
+    return json.loads(body.decode("utf-8", errors="strict"))
+
+
+@SETTINGS
+@given(alert=incident_alerts())
+def test_incident_slack_messages_escape_every_mrkdwn_string_including_the_fallback_text(alert):
+    message = incident_sent("slack", alert)
+    mrkdwn = [("text", message["text"])]
+    for path, value in strings(message.get("blocks", []), "blocks"):
+        if path.endswith(".text.text") or re.search(r"\.(fields|elements)\[\d+\]\.text$", path):
+            if _parent(message, path).get("type") != "plain_text":
+                mrkdwn.append((path, value))
+    for path, value in mrkdwn:
+        bare = value.removeprefix("> ")
+        assert "<" not in bare and ">" not in bare, (path, value)
+        assert not ENTITY.search(bare), (path, value)
+        assert "\n" not in value and not invisible(value), (path, invisible(value))
+    assert_urls_are_plain_https(message)
+
+
+@SETTINGS
+@given(alert=incident_alerts())
+def test_incident_google_chat_text_is_without_mentions_and_invisible_characters(alert):
+    message = incident_sent("google_chat", alert)
+    text = message["text"]
+    assert "<" not in text and ">" not in text, text
+    assert not invisible(text, allow_newline=True), invisible(text, True)  # excerpts are lines of their own
+    assert len(text.split("\n")) <= 4, text
+    for path, value in strings(message.get("cardsV2", []), "cardsV2"):
+        assert not invisible(value), (path, invisible(value))
+        assert "<" not in value and ">" not in value, (path, value)
+    assert_urls_are_plain_https(message)
+
+
+@SETTINGS
+@given(alert=incident_alerts())
+def test_incident_pagerduty_summary_and_details_are_plain_bounded_lines(alert):
+    event = incident_sent("pagerduty", alert)
+    if "payload" in event:
+        summary = event["payload"]["summary"]
+        assert 0 < len(summary) <= 1024 and not invisible(summary), invisible(summary)
+        for path, value in strings(event["payload"]["custom_details"], "custom_details"):
+            assert len(value) <= 1024 and not invisible(value), (path, value[:80])
+    assert_urls_are_plain_https(event)
+
+
+@SETTINGS
+@given(alert=incident_alerts())
+def test_incident_webhook_sends_plain_bounded_strings(alert):
+    payload = incident_sent("webhook", alert)
+    for path, value in strings(payload):
+        assert not invisible(value), (path, invisible(value))
+        assert len(value) <= 1024, (path, len(value))
+    assert_urls_are_plain_https(payload)
+
+
+def test_the_audit_examples_reach_no_incident_sink_raw():
+    excerpt = "kein Netz \u202egnuröts\u200b \x1b[2J <!channel> <users/all>"
+    alert = IncidentAlert(event=IncidentEvent.OPENED, incident_id="ab" * 20, headline="Störung, <!here> Bonn",
+                          count=9, first_seen=DUE, now=DUE, excerpts=(excerpt,), board_url="https://board.example/")
+    for name in ("slack", "google_chat", "pagerduty", "webhook"):
+        wire = json.dumps(incident_sent(name, alert), ensure_ascii=False)
+        for raw in ("\u202e", "\u200b", "\x1b"):
+            assert raw not in wire and json.dumps(raw)[1:-1] not in wire, (name, raw)
+        if name in ("slack", "google_chat"):  # mention syntax; PagerDuty and the webhook carry plain JSON text
+            assert not {"<!channel>", "<!here>", "<users/all>"} & set(re.findall(r"<[^<>]*>", wire)), name

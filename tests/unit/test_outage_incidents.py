@@ -6,6 +6,7 @@ and a DeadlineService whose ``AlertFolder`` hook is the incident service (as app
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -333,7 +334,12 @@ def test_incident_payloads_have_their_own_keys_and_speak_each_sinks_language() -
                           oldest_due=now - timedelta(minutes=3))
     key = "hilft-incident-" + "ab" * 20
     assert p.line(alert) == ("⏰ Störung Festnetz, 53113 Bonn — 37 posts in 12 min: 30 posts overdue (level 2), "
-                             "oldest due 11:09 (CET)")
+                             "oldest due 11:09 CET")
+    # not today on the policy's wall clock: the day is named (Berlin is an hour ahead of UTC in November)
+    late = dataclasses.replace(alert, now=datetime(2026, 11, 20, 23, 30, tzinfo=UTC))
+    assert p.line(late).endswith("oldest due yesterday 11:09 CET")
+    older = dataclasses.replace(alert, oldest_due=now - timedelta(days=3))
+    assert p.line(older).endswith("oldest due Tuesday 11:12 CET")
     pd = p.pagerduty_event(alert, "R" * 32)
     assert pd["dedup_key"] == key and pd["event_action"] == "trigger" and pd["payload"]["severity"] == "critical"
     chat = p.google_chat_message(alert)

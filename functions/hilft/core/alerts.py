@@ -202,8 +202,14 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def due_time(alert: Alert) -> str:
     """The due time on the policy's wall clock, labelled: ``"Monday 08:55 CET"``, ``"today 14:30 CET"``."""
-    local = alert.due_at.astimezone(alert.timezone)
-    days = (local.date() - alert.now.astimezone(alert.timezone).date()).days
+    return wall_time(alert.due_at, alert.now, alert.timezone)
+
+
+def wall_time(moment: datetime, now: datetime, timezone: tzinfo) -> str:
+    """``moment`` on the wall clock of ``timezone`` with its day as seen from ``now``: ``"today 14:30 CET"``,
+    ``"yesterday 23:50 CET"``, ``"Monday 08:55 CET"``, ``"Mon 23 Nov 08:55 CET"`` (a week or more away)."""
+    local = moment.astimezone(timezone)
+    days = (local.date() - now.astimezone(timezone).date()).days
     day = {0: "today", 1: "tomorrow", -1: "yesterday"}.get(days)
     if day is None:
         weekday = _WEEKDAYS[local.weekday()]
@@ -276,13 +282,13 @@ def _iso(value: datetime) -> str:
 # -- Slack (incoming webhook, Block Kit) ----------------------------------------------------------
 
 
-def _slack_escape(text: str) -> str:
+def slack_escape(text: str) -> str:
     """Slack's three control characters; stops a post from pinging ``<!channel>`` or faking links."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _slack_link(url: str | None, label: str) -> str:
-    return f"<{_slack_escape(url)}|{label}>" if url else ""
+    return f"<{slack_escape(url)}|{label}>" if url else ""
 
 
 def slack_message(alert: Alert) -> dict[str, Any]:
@@ -292,20 +298,20 @@ def slack_message(alert: Alert) -> dict[str, Any]:
         note = (f"{answered_phrase(alert)}." if alert.action is AlertAction.RESOLVE
                 else "re-alerts stopped until it is answered.")
         link = _slack_link(alert.url, "open post")
-        line = f"*{_slack_escape(title)}*: {_slack_escape(note)}" + (f" {link}" if link else "")
+        line = f"*{slack_escape(title)}*: {slack_escape(note)}" + (f" {link}" if link else "")
         return {
-            "text": _slack_escape(f"{title}: {note}"),  # the fallback is mrkdwn too: escaped like the blocks
+            "text": slack_escape(f"{title}: {note}"),  # the fallback is mrkdwn too: escaped like the blocks
             "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": line}}],
         }
 
     fields = [
-        {"type": "mrkdwn", "text": f"*Platform*\n{_slack_escape(platform_name(alert.platform))}"},
-        {"type": "mrkdwn", "text": f"*Author*\n{_slack_escape(display_handle(alert))}"},
-        {"type": "mrkdwn", "text": f"*How late*\n{_slack_escape(lateness(alert))}"},
-        {"type": "mrkdwn", "text": f"*Due*\n{_slack_escape(due_phrase(alert))}"},
+        {"type": "mrkdwn", "text": f"*Platform*\n{slack_escape(platform_name(alert.platform))}"},
+        {"type": "mrkdwn", "text": f"*Author*\n{slack_escape(display_handle(alert))}"},
+        {"type": "mrkdwn", "text": f"*How late*\n{slack_escape(lateness(alert))}"},
+        {"type": "mrkdwn", "text": f"*Due*\n{slack_escape(due_phrase(alert))}"},
     ]
     if alert.department:
-        fields.append({"type": "mrkdwn", "text": f"*Department*\n{_slack_escape(alert.department)}"})
+        fields.append({"type": "mrkdwn", "text": f"*Department*\n{slack_escape(alert.department)}"})
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _cut(title, _SLACK_HEADER_LIMIT),
                                     "emoji": True}},
@@ -313,9 +319,9 @@ def slack_message(alert: Alert) -> dict[str, Any]:
     ]
     excerpt = truncate_excerpt(alert.excerpt)
     if excerpt:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "> " + _slack_escape(excerpt)}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "> " + slack_escape(excerpt)}})
     blocks.append({"type": "context", "elements": [
-        {"type": "mrkdwn", "text": f"hilft · level {alert.level} · post {_slack_escape(alert.post_id)}"},
+        {"type": "mrkdwn", "text": f"hilft · level {alert.level} · post {slack_escape(alert.post_id)}"},
     ]})
     buttons = []
     if alert.url:
@@ -326,13 +332,13 @@ def slack_message(alert: Alert) -> dict[str, Any]:
                         "text": {"type": "plain_text", "text": _cut("On-call board", _SLACK_BUTTON_LIMIT)}})
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
-    return {"text": _slack_escape(f"{title} ({lateness(alert)})"), "blocks": blocks}
+    return {"text": slack_escape(f"{title} ({lateness(alert)})"), "blocks": blocks}
 
 
 # -- Google Chat (incoming webhook) ---------------------------------------------------------------
 
 
-def _chat_plain(text: str) -> str:
+def chat_plain(text: str) -> str:
     """Chat ``text`` turns ``<users/all>`` into a mention and has no escape: defuse angle brackets."""
     return text.replace("<", "‹").replace(">", "›")
 
@@ -342,9 +348,9 @@ def google_chat_message(alert: Alert) -> dict[str, Any]:
     thread = {"threadKey": alert_key(alert.doc_id)}
     title = f"{_emoji(alert)} {headline(alert)}"
     if alert.action is AlertAction.RESOLVE:
-        return {"text": _chat_plain(f"{title}: {answered_phrase(alert)}."), "thread": thread}
+        return {"text": chat_plain(f"{title}: {answered_phrase(alert)}."), "thread": thread}
     if alert.action is AlertAction.ACKNOWLEDGE:
-        return {"text": _chat_plain(f"{title}: re-alerts stopped until it is answered."), "thread": thread}
+        return {"text": chat_plain(f"{title}: re-alerts stopped until it is answered."), "thread": thread}
 
     widgets: list[dict[str, Any]] = [
         {"decoratedText": {"topLabel": "Platform", "text": html.escape(platform_name(alert.platform))}},
@@ -365,7 +371,7 @@ def google_chat_message(alert: Alert) -> dict[str, Any]:
     if buttons:
         widgets.append({"buttonList": {"buttons": buttons}})
     return {
-        "text": _chat_plain(f"{title} ({lateness(alert)})"),
+        "text": chat_plain(f"{title} ({lateness(alert)})"),
         "cardsV2": [{
             "cardId": f"hilft-alert-{alert.level}",
             "card": {

@@ -4,6 +4,14 @@ An incident has its own alert, apart from the alerts of its posts: its own Pager
 ``dedup_key`` and Google Chat ``threadKey`` (``hilft-incident-<id>``), so opening, growing,
 the folded overdue alerts of its posts ("storm") and the resolve land on one PagerDuty incident
 and in one Chat thread. Texts carry only redacted excerpts, the topic and the place region.
+
+Escaping is the post alerts' (``core.alerts``): every value from outside (the headline with the
+policy's topic label and the place named in posts, the redacted excerpts, the board URL) is
+cleaned once when the ``IncidentAlert`` is made (``clean_text``/``clean_url``: one line, no
+control or format characters, bounded), then each builder escapes for its sink exactly as the
+post alerts do (``slack_escape`` in every mrkdwn string and the fallback ``text``, ``chat_plain``
+in Chat's ``text``, HTML-escaped card text, PagerDuty's summary one line within 1024 characters).
+Times are on the policy's wall clock with the day when it is not today (``alerts.wall_time``).
 """
 
 from __future__ import annotations
@@ -16,9 +24,21 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hilft.core.alerts import PAGERDUTY_GROUP, PAGERDUTY_SOURCE, PAGERDUTY_SUMMARY_LIMIT, truncate_excerpt
+from hilft.core.alerts import (
+    FIELD_LIMIT,
+    PAGERDUTY_GROUP,
+    PAGERDUTY_SOURCE,
+    PAGERDUTY_SUMMARY_LIMIT,
+    chat_plain,
+    clean_text,
+    clean_url,
+    slack_escape,
+    truncate_excerpt,
+    wall_time,
+)
 
 INCIDENT_SCHEMA = "hilft.incident.v1"
+HEADLINE_LIMIT = 300  # "Störung <topic label>, <place> — N posts in M min"; longer is not a real headline
 
 
 class IncidentEvent(StrEnum):
@@ -46,6 +66,14 @@ class IncidentAlert:
     sequence: int = 0  # makes each message's delivery id unique (update number, storm follow-up)
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Values from outside are cleaned once, here, as ``Alert`` does, so no builder can forget it.
+        set_ = object.__setattr__
+        set_(self, "incident_id", clean_text(str(self.incident_id), FIELD_LIMIT))
+        set_(self, "headline", clean_text(self.headline or "", HEADLINE_LIMIT))
+        set_(self, "excerpts", tuple(cleaned for cleaned in (clean_text(e or "") for e in self.excerpts) if cleaned))
+        set_(self, "board_url", clean_url(self.board_url))
+
 
 def incident_key(incident_id: str) -> str:
     """PagerDuty ``dedup_key`` and Chat ``threadKey`` of everything about one incident."""
@@ -57,16 +85,16 @@ def delivery_id(alert: IncidentAlert) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def _clock(moment: datetime, timezone: str) -> str:
-    local = moment.astimezone(ZoneInfo(timezone))
-    return f"{local:%H:%M} ({local.tzname()})"
+def _clock(moment: datetime, alert: IncidentAlert) -> str:
+    """``"11:09 CET"`` today, ``"yesterday 23:50 CET"`` or ``"Monday 08:55 CET"`` otherwise (policy's zone)."""
+    return wall_time(moment, alert.now, ZoneInfo(alert.timezone)).removeprefix("today ")
 
 
 def line(alert: IncidentAlert) -> str:
     """The one-line text every sink shows."""
     if alert.event is IncidentEvent.STORM:
         what = "due soon" if alert.level == 0 else f"overdue (level {alert.level})"
-        oldest = f", oldest due {_clock(alert.oldest_due, alert.timezone)}" if alert.oldest_due else ""
+        oldest = f", oldest due {_clock(alert.oldest_due, alert)}" if alert.oldest_due else ""
         noun = "post" if alert.overdue == 1 else "posts"
         return f"⏰ {alert.headline}: {alert.overdue} {noun} {what}{oldest}"
     prefix = {IncidentEvent.OPENED: "🚨 Incident", IncidentEvent.GREW: "📈 Incident growing",
@@ -75,34 +103,26 @@ def line(alert: IncidentAlert) -> str:
     return f"{prefix}: {alert.headline}"
 
 
-def _slack_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def slack_message(alert: IncidentAlert) -> dict[str, Any]:
     text = line(alert)
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{_slack_escape(text)}*"}}]
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{slack_escape(text)}*"}}]
     for excerpt in alert.excerpts[:3]:
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
-                                                   "text": "> " + _slack_escape(truncate_excerpt(excerpt))}})
-    context = f"hilft · incident {alert.incident_id[:12]} · since {_clock(alert.first_seen, alert.timezone)}"
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+                                                   "text": "> " + slack_escape(truncate_excerpt(excerpt))}})
+    context = f"hilft · incident {alert.incident_id[:12]} · since {_clock(alert.first_seen, alert)}"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": slack_escape(context)}]})
     if alert.board_url:
         blocks.append({"type": "actions", "elements": [{"type": "button", "action_id": "open_board",
                                                         "url": alert.board_url,
                                                         "text": {"type": "plain_text", "text": "On-call board"}}]})
-    return {"text": text, "blocks": blocks}
-
-
-def _chat_plain(text: str) -> str:
-    return text.replace("<", "‹").replace(">", "›")
+    return {"text": slack_escape(text), "blocks": blocks}  # the fallback is mrkdwn too
 
 
 def google_chat_message(alert: IncidentAlert) -> dict[str, Any]:
     body = line(alert)
     if alert.excerpts and alert.event in (IncidentEvent.OPENED, IncidentEvent.GREW):
         body += "\n" + "\n".join(f"“{truncate_excerpt(e, 120)}”" for e in alert.excerpts[:3])
-    message: dict[str, Any] = {"text": _chat_plain(body), "thread": {"threadKey": incident_key(alert.incident_id)}}
+    message: dict[str, Any] = {"text": chat_plain(body), "thread": {"threadKey": incident_key(alert.incident_id)}}
     if alert.board_url and alert.event is IncidentEvent.OPENED:
         message["cardsV2"] = [{"cardId": "hilft-incident", "card": {
             "header": {"title": html.escape(alert.headline)},
@@ -119,9 +139,9 @@ def pagerduty_event(alert: IncidentAlert, routing_key: str) -> dict[str, Any]:
     if action != "trigger":
         return event
     severity = "critical" if alert.event is IncidentEvent.STORM and alert.level >= 2 else "error"
-    summary = line(alert)
     event["payload"] = {
-        "summary": summary[:PAGERDUTY_SUMMARY_LIMIT], "source": PAGERDUTY_SOURCE, "severity": severity,
+        "summary": clean_text(line(alert), PAGERDUTY_SUMMARY_LIMIT),  # one plain line, as phones show it
+        "source": PAGERDUTY_SOURCE, "severity": severity,
         "timestamp": alert.now.isoformat(timespec="seconds"), "component": "incident", "group": PAGERDUTY_GROUP,
         "class": "outage",
         "custom_details": {"posts": alert.count, "first_seen": alert.first_seen.isoformat(timespec="seconds"),
