@@ -23,6 +23,7 @@ from hilft import web
 from hilft.core import board_view, ids
 from hilft.core.durations import parse_duration
 from hilft.core.errors import Forbidden, MalformedPayload
+from hilft.service.incidents import INCIDENTS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -71,17 +72,17 @@ def render(app: App, request: flask.Request) -> flask.Response:
     fmt = request.args.get("format", "html")
     if fmt not in ("html", "json", "svg"):
         raise MalformedPayload("format must be html, json or svg")
-    board = build(app, window=_window(request.args.get("window")))
+    from hilft import board_page
+
+    lang = board_page.pick_language(request.args.get("lang"))  # the page's refreshes ask in its language
+    board = build(app, window=_window(request.args.get("window")), lang=lang)
     if fmt == "json":
         return flask.Response(board_view.board_json(board), 200, mimetype="application/json",
                               headers=_COMMON_HEADERS)
     if fmt == "svg":
         return flask.Response(board.svg(), 200, mimetype="image/svg+xml",
                               headers={**_COMMON_HEADERS, "Content-Security-Policy": "default-src 'none'"})
-    from hilft import board_page
-
     nonce = secrets.token_urlsafe(18)
-    lang = board_page.pick_language(request.args.get("lang"))
     page = board_page.render_page(board, nonce=nonce, lang=lang, report_href=f"?view=report&lang={lang}")
     return flask.Response(page, 200, mimetype="text/html",
                           headers={**_COMMON_HEADERS, "Content-Security-Policy":
@@ -108,8 +109,12 @@ def _report(app: App, request: flask.Request) -> flask.Response:
         **_COMMON_HEADERS, "Content-Security-Policy": f"default-src 'none'; style-src 'nonce-{nonce}'"})
 
 
-def build(app: App, *, window: timedelta = board_view.DEFAULT_WINDOW) -> board_view.Board:
-    """The board's data at the app's ``now``: open posts, posts received in the window, operator alerts."""
+INCIDENT_LIMIT = 20  # incident documents read per board view (one read each, for the headline)
+
+
+def build(app: App, *, window: timedelta = board_view.DEFAULT_WINDOW, lang: str = "en") -> board_view.Board:
+    """The board's data at the app's ``now``: open posts, posts received in the window, operator
+    alerts, and the incidents its open posts belong to."""
     now = app.clock()
     policy = app.policy
     open_docs = [(snap.id, snap.data) for snap in app.store.board_items(ROW_LIMIT)]
@@ -124,7 +129,21 @@ def build(app: App, *, window: timedelta = board_view.DEFAULT_WINDOW) -> board_v
                                   promise=policy.promise.first_response, departments=departments(app),
                                   tz=ZoneInfo(policy.promise.timezone), brand=policy.brand.name,
                                   alert_docs=alert_docs, holding_texts=holding_texts,
-                                  quiet_docs=[(snap.id, snap.data) for snap in recent_snaps])
+                                  quiet_docs=[(snap.id, snap.data) for snap in recent_snaps], lang=lang,
+                                  incident_docs=_incident_docs(app, open_docs),
+                                  incident_reply=policy.outage.incident_reply)
+
+
+def _incident_docs(app: App, open_docs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The incident documents the open posts point at (their headline: count, first and last post)."""
+    wanted = sorted({data["incident_id"] for _, data in open_docs
+                     if isinstance(data.get("incident_id"), str) and ids.is_doc_id(data["incident_id"])})
+    docs = {}
+    for incident_id in wanted[:INCIDENT_LIMIT]:
+        snap = app.store.get(INCIDENTS, incident_id)
+        if snap is not None:
+            docs[incident_id] = snap.data
+    return docs
 
 
 def departments(app: App) -> list[board_view.Department]:
@@ -164,7 +183,13 @@ def _act(app: App, request: flask.Request) -> flask.Response:
         incident_id = payload.get("incident_id")
         if not isinstance(incident_id, str) or not ids.is_doc_id(incident_id):
             raise MalformedPayload("incident_id is not a hilft incident id")
+        reply = payload.get("reply", False)
+        if not isinstance(reply, bool):
+            raise MalformedPayload("reply must be true or false")
+        # The same two services the ack function runs for ``{"incident_id": …, "reply": true}``.
         acked = app.incident_service.acknowledge(incident_id, who, app.deadline_service)
+        if reply:  # and answer each open public post with the policy's known-outage reply
+            acked.update(app.incident_service.reply_all(incident_id, who, app.holding_service))
         return web.json_response(acked, headers=_COMMON_HEADERS)
     doc_id = payload.get("doc_id")
     if not isinstance(doc_id, str) or not ids.is_doc_id(doc_id):

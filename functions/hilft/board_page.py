@@ -29,12 +29,14 @@ TEXTS: dict[str, dict[str, Any]] = {
         "department": "department", "nothing": "Nothing overdue or at risk.",
         "chart": "First response and SLA hit rate, last", "late": "late", "in": "in",
         "states": {"overdue": "overdue", "at_risk": "at risk", "open": "open"},
-        "incidents": "Outage incidents", "posts_open": "posts open", "oldest_due": "oldest due",
-        "ack_incident": "Acknowledge all",
+        "incident": "outage", "oldest_due": "oldest due", "ack_incident": "Acknowledge all",
+        "show_posts": "Show posts", "hide_posts": "Hide posts", "reply_incident": "Known-outage reply to all",
+        "reply_confirm": "Acknowledge the incident and send this public reply to each of its open posts?",
         "quiet": "Closing messages: no reply needed (reopen if they do)", "reopen": "Needs a reply",
         "hold": "Holding reply", "hold_prompt": "Public holding reply (check or edit, then OK to send):",
         "actions": {"ack": "acknowledge", "handoff": "hand off", "hold": "holding reply",
-                    "ack_incident": "acknowledge incident", "reopen": "reopen"},
+                    "ack_incident": "acknowledge incident", "reply_incident": "known-outage reply",
+                    "reopen": "reopen"},
         "outcomes": {"queued": "queued, it goes out in a moment", "acknowledged": "acknowledged",
                      "already_answered": "already answered",
                      "reopened": "reopened: the promise runs from now",
@@ -52,13 +54,16 @@ TEXTS: dict[str, dict[str, Any]] = {
         "department": "Abteilung", "nothing": "Nichts überfällig oder gefährdet.",
         "chart": "Erste Antwort und SLA-Quote, letzte", "late": "überfällig", "in": "noch",
         "states": {"overdue": "überfällig", "at_risk": "gefährdet", "open": "offen"},
-        "incidents": "Störungen", "posts_open": "Beiträge offen", "oldest_due": "älteste Fälligkeit",
-        "ack_incident": "Alle bestätigen",
+        "incident": "Störung", "oldest_due": "älteste Fälligkeit", "ack_incident": "Alle bestätigen",
+        "show_posts": "Beiträge zeigen", "hide_posts": "Beiträge ausblenden",
+        "reply_incident": "Störungsantwort an alle",
+        "reply_confirm": "Störung bestätigen und diese öffentliche Antwort an jeden offenen Beitrag senden?",
         "quiet": "Abschlussnachrichten: keine Antwort nötig (bei Bedarf wieder öffnen)",
         "reopen": "Braucht Antwort",
         "hold": "Zwischenantwort", "hold_prompt": "Öffentliche Zwischenantwort (prüfen oder ändern, OK sendet):",
         "actions": {"ack": "Bestätigen", "handoff": "Übergabe", "hold": "Zwischenantwort",
-                    "ack_incident": "Störung bestätigen", "reopen": "Wieder öffnen"},
+                    "ack_incident": "Störung bestätigen", "reply_incident": "Störungsantwort",
+                    "reopen": "Wieder öffnen"},
         "outcomes": {"queued": "eingereiht, geht gleich raus", "acknowledged": "bestätigt",
                      "already_answered": "schon beantwortet",
                      "reopened": "wieder offen: das Versprechen läuft ab jetzt",
@@ -82,6 +87,10 @@ def pick_language(raw: str | None) -> str:
     return raw if raw in LANGUAGES else "en"
 
 
+def is_incident(line: Any) -> bool:
+    return isinstance(line, board_view.IncidentGroup)
+
+
 def zone_label(tz: Any, at: datetime) -> str:
     """"Europe/Berlin (CET)": the zone's name and its abbreviation at that instant."""
     return f"{tz.key} ({at.astimezone(tz):%Z})" if hasattr(tz, "key") else str(tz)
@@ -95,20 +104,24 @@ def clock_text(seconds_left: float, texts: dict[str, Any]) -> str:
     return f"{texts['late'] if seconds_left < 0 else texts['in']} {text}"
 
 
-def render_page(board: board_view.Board, *, nonce: str, lang: str = "en", report_href: str = "?view=report") -> str:
-    """The whole page; user text is escaped by the template, the script carries ``nonce``."""
-    lang = pick_language(lang)
+def render_page(board: board_view.Board, *, nonce: str, lang: str | None = None,
+                report_href: str = "?view=report") -> str:
+    """The whole page (in the board's language unless told); user text is escaped by the template,
+    the script carries ``nonce``."""
+    lang = pick_language(lang or board.lang)
     texts = TEXTS[lang]
     stats = board.stats
     tz_label = zone_label(board.tz, board.now)
     config = {"lang": lang, "tz": getattr(board.tz, "key", "UTC"), "tz_label": tz_label,
+              "incident_reply": board.incident_reply,
               "refresh_ms": board_view.REFRESH_SECONDS * 1000, "texts": texts, "platforms": board_view.PLATFORM_NAMES,
               "departments": [{"name": d.name, "label": d.label} for d in board.departments]}
     return _environment().get_template("board.html").render(
         board=board, lang=lang, t=texts, nonce=nonce, style=_static("board.css"),
         script=_static("board.js"), chart=board.svg(), counts=board.counts(),
-        promise=board_view.duration_text(board.promise.total_seconds()), tz_label=tz_label,
+        promise=board_view.duration_text(board.promise.total_seconds(), lang), tz_label=tz_label,
         as_of=f"{board.now.astimezone(board.tz):%H:%M:%S}", window=board_view.window_label(board.window),
-        hit_rate=board_view.percent_text(stats.hit_rate), p50=board_view.duration_text(stats.p50_seconds),
-        p90=board_view.duration_text(stats.p90_seconds), platforms=board_view.PLATFORM_NAMES,
-        clock=lambda seconds: clock_text(seconds, texts), config=config, report_href=report_href)
+        hit_rate=board_view.percent_text(stats.hit_rate), p50=board_view.duration_text(stats.p50_seconds, lang),
+        p90=board_view.duration_text(stats.p90_seconds, lang), platforms=board_view.PLATFORM_NAMES,
+        clock=lambda seconds: clock_text(seconds, texts), config=config, report_href=report_href,
+        is_incident=is_incident)

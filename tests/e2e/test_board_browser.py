@@ -85,7 +85,8 @@ def test_board_lists_overdue_posts_and_acknowledges_from_the_page(e2e, page):
     attack_row = page.locator(f'tr[data-doc-id="{doc_id_of(attack_id)}"]')
     assert late_row.count() == 1 and attack_row.count() == 1
     assert page.locator(f'tr[data-doc-id="{doc_id_of(answered_id)}"]').count() == 0, "answered posts leave"
-    assert late_row.locator("td.clock").inner_text().startswith("late ")
+    assert late_row.locator("td.clock .countdown").inner_text().startswith("late ")
+    assert late_row.locator("td.clock .due").inner_text().startswith("due ")  # the due time itself
     assert late_row.locator(".badge").inner_text() == "overdue"
     # Sorted by lateness: the post that fell due first comes first.
     rows = page.locator("#rows tr").evaluate_all("rows => rows.map(r => r.dataset.docId)")
@@ -103,9 +104,10 @@ def test_board_lists_overdue_posts_and_acknowledges_from_the_page(e2e, page):
     assert "promise" in (chart.text_content() or "")
 
     # The live clock ticks in the browser.
-    first = late_row.locator("td.clock").inner_text()
-    page.wait_for_function("text => document.querySelector('tr[data-due] td.clock').textContent !== text",
-                           arg=first, timeout=5000)
+    first = page.locator("tr[data-due] td.clock .countdown").first.inner_text()
+    page.wait_for_function(
+        "text => document.querySelector('tr[data-due] td.clock .countdown').textContent !== text",
+        arg=first, timeout=5000)
 
     late_row.locator("button.ack").click()
     doc = e2e.wait(lambda: (e2e.mention("x", late_id) or {}) if (e2e.mention("x", late_id) or {}).get(

@@ -14,6 +14,11 @@ Definitions shared with the demo's summary (one place, so the two always agree):
 
 Posts are read as ``core.document.MentionDoc``; every function also takes the stored mapping
 (converted on the way in), so callers holding snapshots' data keep working.
+
+Staff read the board in English or German (``lang``): every text made here — the chart, the
+placeholders, operator alerts, incident lines, due times — comes from ``TEXTS``. Times are on the
+policy's wall clock (``tz``): a row says when it is due ("fällig Mo 08:55", the day only when not
+today), not just how long is left.
 """
 
 from __future__ import annotations
@@ -21,14 +26,17 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from hilft.core import outage
 from hilft.core.document import UNANSWERED, MentionDoc, as_doc
 from hilft.core.models import Platform, Status
+from hilft.core.promise_phrase import MONTHS_EN, WEEKDAYS
 
 Post = MentionDoc | Mapping[str, Any]  # a stored post, typed or as the store returned it
 Outcome = Literal["hit", "miss", "pending"]
@@ -42,6 +50,68 @@ MIN_WINDOW = timedelta(minutes=5)
 MAX_WINDOW = timedelta(days=7)
 DEFAULT_WINDOW = timedelta(hours=24)
 REFRESH_SECONDS = 5
+LANGUAGES = ("en", "de")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "due": "due", "chart_title": "First response and SLA hit rate, last {window}",
+        "bar": "{start}: median {p50}, p90 {p90}, {answered} answered", "promise": "promise {promise}",
+        "no_answers": "no answered posts in the last {window}",
+        "legend_bars": "median first response (tick: p90)", "legend_rate": "SLA hit rate",
+        "encrypted": "[encrypted message: open it on the platform]",
+        "unreadable": "[text unavailable from the Graph API: open the post]",
+        "fetching": "[text being fetched from the Graph API]",
+        "customer": "customer", "unknown": "unknown",
+        "revoked": "{platform}: {who} revoked hilft's access, so its posts no longer arrive. Reconnect it.",
+        "account": "account {id}", "an_account": "an account",
+        "gap": "{platform}: no webhook deliveries{since}; posts of that time may be missing.{step}",
+        "gap_since": " since {at}", "recover": " Recover with: {command}",
+        "incident_posts": "{open} {noun} open, {overdue} overdue", "post": "post", "posts": "posts",
+        "nationwide": "bundesweit",
+    },
+    "de": {
+        "due": "fällig", "chart_title": "Erste Antwort und SLA-Quote, letzte {window}",
+        "bar": "{start}: Median {p50}, p90 {p90}, {answered} beantwortet", "promise": "Versprechen {promise}",
+        "no_answers": "keine beantworteten Beiträge in den letzten {window}",
+        "legend_bars": "Median der ersten Antwort (Strich: p90)", "legend_rate": "SLA-Quote",
+        "encrypted": "[verschlüsselte Nachricht: auf der Plattform öffnen]",
+        "unreadable": "[Text über die Graph API nicht lesbar: Beitrag öffnen]",
+        "fetching": "[Text wird über die Graph API geladen]",
+        "customer": "Kunde", "unknown": "unbekannt",
+        "revoked": "{platform}: {who} hat hilft den Zugriff entzogen, seine Beiträge kommen nicht mehr an. "
+                   "Bitte neu verbinden.",
+        "account": "Konto {id}", "an_account": "ein Konto",
+        "gap": "{platform}: keine Webhook-Zustellungen{since}; Beiträge aus dieser Zeit fehlen womöglich.{step}",
+        "gap_since": " seit {at}", "recover": " Nachholen mit: {command}",
+        "incident_posts": "{open} {noun} offen, {overdue} überfällig", "post": "Beitrag", "posts": "Beiträge",
+        "nationwide": "bundesweit",
+    },
+}
+
+
+def texts_for(lang: str) -> dict[str, str]:
+    return TEXTS.get(lang, TEXTS["en"])
+
+
+def due_clock(at: datetime, now: datetime, tz: tzinfo, lang: str = "en") -> str:
+    """When ``at`` is on the wall clock of ``tz``: "08:55" today, "Mo 08:55" / "Mon 08:55" within a
+    week either side, "Mo 7.12. 08:55" / "Mon 7 Dec 08:55" further off (weekday names spelt out in
+    ``promise_phrase``, not taken from the system locale)."""
+    local = at.astimezone(tz)
+    days = (local.date() - now.astimezone(tz).date()).days
+    if days == 0:
+        return f"{local:%H:%M}"
+    german = lang == "de"
+    weekday = WEEKDAYS["de" if german else "en"][local.weekday()][: 2 if german else 3]
+    if -7 < days < 7:
+        return f"{weekday} {local:%H:%M}"
+    date = f"{local.day}.{local.month}." if german else f"{local.day} {MONTHS_EN[local.month - 1][:3]}"
+    return f"{weekday} {date} {local:%H:%M}"
+
+
+def due_text(at: datetime, now: datetime, tz: tzinfo, lang: str = "en") -> str:
+    """"fällig Mo 08:55" / "due Mon 08:55": the row's due time next to its countdown."""
+    return f"{texts_for(lang)['due']} {due_clock(at, now, tz, lang)}"
 
 
 # --- rows -----------------------------------------------------------------------------------------
@@ -70,12 +140,13 @@ class BoardRow:
     department: str | None
     holding_text: str | None = None  # the holding reply's template text, None: no public reply (DMs)
     incident_id: str | None = None  # the outage incident the post belongs to (issue 17)
+    due_text: str = ""  # "fällig Mo 08:55": the due time on the policy's wall clock
 
     def as_json(self) -> dict[str, Any]:
         return {"doc_id": self.doc_id, "platform": self.platform, "author": self.author,
                 "holding_text": self.holding_text,
                 "text": self.text, "url": self.url, "status": self.status, "state": self.state,
-                "due_at": self.due_at.isoformat(),
+                "due_at": self.due_at.isoformat(), "due_text": self.due_text,
                 "seconds_left": round(self.seconds_left, 1), "alert_level": self.alert_level,
                 "acknowledged": self.acknowledged, "acknowledged_by": self.acknowledged_by,
                 "department": self.department, "incident_id": self.incident_id}
@@ -85,7 +156,7 @@ def _aware(value: Any) -> datetime | None:
     return value if isinstance(value, datetime) and value.utcoffset() is not None else None
 
 
-def _author(doc: MentionDoc) -> str:
+def _author(doc: MentionDoc, lang: str = "en") -> str:
     handle, name, author_id = doc.author_handle, doc.author_name, doc.author_id
     if handle:
         prefix = "@" if doc.platform in (Platform.X, Platform.INSTAGRAM) else ""
@@ -93,7 +164,8 @@ def _author(doc: MentionDoc) -> str:
     if name:
         return str(name)
     # Messenger and Instagram DMs name nobody: the page-scoped id's tail tells two customers apart.
-    return f"customer …{str(author_id)[-4:]}" if author_id else "unknown"
+    texts = texts_for(lang)
+    return f"{texts['customer']} …{str(author_id)[-4:]}" if author_id else texts["unknown"]
 
 
 def safe_link(url: Any) -> str | None:
@@ -107,13 +179,13 @@ def _clip(text: str, limit: int = TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _placeholder(doc: MentionDoc) -> str:
+def _placeholder(doc: MentionDoc, lang: str = "en") -> str:
     """Why a post shows no text: encrypted on the platform, or still being read from Meta's Graph API."""
+    texts = texts_for(lang)
     if doc.encrypted:
-        return "[encrypted message: open it on the platform]"
+        return texts["encrypted"]
     if doc.needs_enrichment:
-        return ("[text unavailable from the Graph API: open the post]" if doc.enrichment == "unreadable"
-                else "[text being fetched from the Graph API]")
+        return texts["unreadable"] if doc.enrichment == "unreadable" else texts["fetching"]
     return ""
 
 
@@ -132,9 +204,9 @@ class QuietRow:
                 "received_at": self.received_at.isoformat() if self.received_at else None}
 
 
-def quiet_rows(docs: Iterable[tuple[str, Post]]) -> list[QuietRow]:
+def quiet_rows(docs: Iterable[tuple[str, Post]], lang: str = "en") -> list[QuietRow]:
     typed = ((doc_id, as_doc(post)) for doc_id, post in docs)
-    rows = [QuietRow(doc_id=doc_id, platform=d.platform.value, author=_author(d), text=_clip(d.text),
+    rows = [QuietRow(doc_id=doc_id, platform=d.platform.value, author=_author(d, lang), text=_clip(d.text),
                      received_at=d.received_at)
             for doc_id, d in typed if d.status == Status.NO_REPLY_NEEDED]
     return sorted(rows, key=lambda r: (r.received_at or datetime.min.replace(tzinfo=UTC)), reverse=True)
@@ -150,19 +222,22 @@ class OperatorAlert:
     since: datetime | None
     recovery: str | None = None  # the operator's next step, e.g. the ``make replay`` command
 
-    def message(self) -> str:
+    def message(self, lang: str = "en", tz: tzinfo = UTC) -> str:
+        """The operator's line in ``lang``, times on the page's clock (``tz``, labelled)."""
+        texts = texts_for(lang)
         if self.kind == "access_revoked":
-            who = f"account {self.account_id}" if self.account_id else "an account"
-            return f"{self.platform}: {who} revoked hilft's access, so its posts no longer arrive. Reconnect it."
+            who = texts["account"].format(id=self.account_id) if self.account_id else texts["an_account"]
+            return texts["revoked"].format(platform=self.platform, who=who)
         if self.kind == "delivery_gap":
-            since = f" since {self.since:%Y-%m-%d %H:%M} UTC" if self.since else ""
-            step = f" Recover with: {self.recovery}" if self.recovery else ""
-            return f"{self.platform}: no webhook deliveries{since}; posts of that time may be missing.{step}"
+            local = self.since.astimezone(tz) if self.since else None
+            since = texts["gap_since"].format(at=f"{local:%Y-%m-%d %H:%M %Z}") if local else ""
+            step = texts["recover"].format(command=self.recovery) if self.recovery else ""
+            return texts["gap"].format(platform=self.platform, since=since, step=step)
         return f"{self.platform}: {self.kind}"
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, lang: str = "en", tz: tzinfo = UTC) -> dict[str, Any]:
         return {"kind": self.kind, "platform": self.platform, "account_id": self.account_id,
-                "since": self.since.isoformat() if self.since else None, "message": self.message()}
+                "since": self.since.isoformat() if self.since else None, "message": self.message(lang, tz)}
 
 
 def operator_alerts(docs: Iterable[Mapping[str, Any]]) -> list[OperatorAlert]:
@@ -174,7 +249,8 @@ def operator_alerts(docs: Iterable[Mapping[str, Any]]) -> list[OperatorAlert]:
     return sorted(alerts, key=lambda a: (a.platform, a.account_id or "", a.kind))
 
 
-def board_rows(docs: Iterable[tuple[str, Post]], now: datetime) -> list[BoardRow]:
+def board_rows(docs: Iterable[tuple[str, Post]], now: datetime, *, tz: tzinfo = UTC,
+               lang: str = "en") -> list[BoardRow]:
     """Unanswered posts, the latest first (earliest due time), with their state at ``now``."""
     rows = []
     for doc_id, post in docs:
@@ -186,13 +262,13 @@ def board_rows(docs: Iterable[tuple[str, Post]], now: datetime) -> list[BoardRow
         state: RowState = "overdue" if (doc.status == Status.OVERDUE or now >= due) else (
             "at_risk" if now >= warn else "open")
         rows.append(BoardRow(
-            doc_id=doc_id, platform=doc.platform.value, author=_author(doc),
-            text=_clip(doc.text or _placeholder(doc)), url=safe_link(doc.url),
+            doc_id=doc_id, platform=doc.platform.value, author=_author(doc, lang),
+            text=_clip(doc.text or _placeholder(doc, lang)), url=safe_link(doc.url),
             status=doc.status.value,
             state=state, due_at=due, seconds_left=(due - now).total_seconds(),
             alert_level=doc.alert_level or 0,
             acknowledged=doc.acknowledged, acknowledged_by=doc.acknowledged_by,
-            department=doc.department, incident_id=doc.incident_id))
+            department=doc.department, incident_id=doc.incident_id, due_text=due_text(due, now, tz, lang)))
     rows.sort(key=lambda row: (row.due_at, row.doc_id))
     return rows
 
@@ -284,15 +360,17 @@ def chart_buckets(docs: Iterable[Post], now: datetime, window: timedelta = DEFAU
 
 _W, _H = 760, 240
 _LEFT, _RIGHT, _TOP, _BOTTOM = 56, 48, 28, 36
+_CHAR_WIDTH = 5.8  # an average character at font-size 11, to place the legend's second entry
 _BAR, _P90, _RATE, _PROMISE, _GRID, _INK = "#5b8def", "#1f3f8f", "#1a9e5a", "#d9480f", "#e3e6eb", "#4a5260"
 
 
-def _seconds_label(seconds: float) -> str:
+def _seconds_label(seconds: float, lang: str = "en") -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+    hours = f"{seconds / 3600:.1f}"
+    return f"{hours.replace('.', ',') if lang == 'de' else hours} h"
 
 
 _TICK_STEPS = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 14400, 28800, 86400)
@@ -308,8 +386,15 @@ def _window_label(window: timedelta) -> str:
     return f"{minutes / 60:.0f} h" if minutes >= 120 else f"{minutes:.0f} min"
 
 
-def chart_svg(buckets: Sequence[ChartBucket], *, promise: timedelta, window: timedelta, tz: ZoneInfo) -> str:
+def chart_svg(buckets: Sequence[ChartBucket], *, promise: timedelta, window: timedelta, tz: tzinfo,
+              lang: str = "en") -> str:
     """First response (median bar, p90 tick) per slice, the promise as a line, hit rate on the right."""
+    texts = texts_for(lang)
+    window_text = _window_label(window)
+
+    def label(seconds: float) -> str:
+        return _seconds_label(seconds, lang)
+
     plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
     promise_s = promise.total_seconds()
     highest = max([promise_s] + [b.stats.p90_seconds or 0.0 for b in buckets])
@@ -325,12 +410,12 @@ def chart_svg(buckets: Sequence[ChartBucket], *, promise: timedelta, window: tim
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" id="chart" viewBox="0 0 {_W} {_H}" width="100%" '
              f'role="img" aria-labelledby="chart-title" font-family="system-ui, sans-serif" font-size="11">',
-             f'<title id="chart-title">First response and SLA hit rate, last {_window_label(window)}</title>']
+             f'<title id="chart-title">{html.escape(texts["chart_title"].format(window=window_text))}</title>']
     for tick in range(round(y_max / step) + 1):
         y = y_of(tick * step)
         parts.append(f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{_W - _RIGHT}" y2="{y:.1f}" stroke="{_GRID}"/>')
         parts.append(f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{_INK}">'
-                     f'{html.escape(_seconds_label(tick * step))}</text>')
+                     f'{html.escape(label(tick * step))}</text>')
     for fraction in (0.0, 0.25, 0.5, 0.75, 1.0):
         parts.append(f'<text x="{_W - _RIGHT + 6}" y="{y_of_rate(fraction) + 4:.1f}" fill="{_RATE}">'
                      f'{fraction * 100:.0f} %</text>')
@@ -340,12 +425,11 @@ def chart_svg(buckets: Sequence[ChartBucket], *, promise: timedelta, window: tim
         stats = bucket.stats
         if stats.p50_seconds is not None:
             top = y_of(stats.p50_seconds)
+            title = texts["bar"].format(start=f"{bucket.start.astimezone(tz):%H:%M}", p50=label(stats.p50_seconds),
+                                        p90=label(stats.p90_seconds or 0), answered=stats.answered)
             parts.append(f'<rect class="bar" x="{x + slot * 0.15:.1f}" y="{top:.1f}" '
                          f'width="{slot * 0.7:.1f}" height="{_TOP + plot_h - top:.1f}" fill="{_BAR}" rx="2">'
-                         f'<title>{bucket.start.astimezone(tz):%H:%M}: median '
-                         f'{_seconds_label(stats.p50_seconds)}, '
-                         f'p90 {_seconds_label(stats.p90_seconds or 0)}, '
-                         f'{stats.answered} answered</title></rect>')
+                         f'<title>{html.escape(title)}</title></rect>')
         if stats.p90_seconds is not None:
             y90 = y_of(stats.p90_seconds)
             parts.append(f'<line x1="{x + slot * 0.25:.1f}" y1="{y90:.1f}" x2="{x + slot * 0.75:.1f}" '
@@ -358,22 +442,24 @@ def chart_svg(buckets: Sequence[ChartBucket], *, promise: timedelta, window: tim
     y_promise = y_of(promise_s)
     parts.append(f'<line x1="{_LEFT}" y1="{y_promise:.1f}" x2="{_W - _RIGHT}" y2="{y_promise:.1f}" '
                  f'stroke="{_PROMISE}" stroke-dasharray="6 4" stroke-width="1.5"/>')
-    parts.append(f'<text x="{_LEFT + 4}" y="{y_promise - 5:.1f}" fill="{_PROMISE}">promise '
-                 f'{html.escape(_seconds_label(promise_s))}</text>')
+    parts.append(f'<text x="{_LEFT + 4}" y="{y_promise - 5:.1f}" fill="{_PROMISE}">'
+                 f'{html.escape(texts["promise"].format(promise=label(promise_s)))}</text>')
     if rate_points:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in rate_points)
         parts.append(f'<polyline points="{path}" fill="none" stroke="{_RATE}" stroke-width="2"/>')
         parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{_RATE}"/>' for x, y in rate_points)
     else:
         parts.append(f'<text x="{_W / 2:.0f}" y="{_TOP + plot_h / 2:.0f}" text-anchor="middle" fill="{_INK}">'
-                     f'no answered posts in the last {_window_label(window)}</text>')
+                     f'{html.escape(texts["no_answers"].format(window=window_text))}</text>')
     legend_y = 16
+    bars_legend = texts["legend_bars"]
+    rate_x = _LEFT + 14 + len(bars_legend) * _CHAR_WIDTH + 16  # the second entry after the first's text
     parts.append(f'<rect x="{_LEFT}" y="{legend_y - 9}" width="10" height="10" fill="{_BAR}"/>'
-                 f'<text x="{_LEFT + 14}" y="{legend_y}" fill="{_INK}">'
-                 f'median first response (tick: p90)</text>'
-                 f'<line x1="{_LEFT + 230}" y1="{legend_y - 4}" x2="{_LEFT + 250}" y2="{legend_y - 4}" '
+                 f'<text x="{_LEFT + 14}" y="{legend_y}" fill="{_INK}">{html.escape(bars_legend)}</text>'
+                 f'<line x1="{rate_x:.0f}" y1="{legend_y - 4}" x2="{rate_x + 20:.0f}" y2="{legend_y - 4}" '
                  f'stroke="{_RATE}" stroke-width="2"/>'
-                 f'<text x="{_LEFT + 254}" y="{legend_y}" fill="{_INK}">SLA hit rate</text>')
+                 f'<text x="{rate_x + 24:.0f}" y="{legend_y}" fill="{_INK}">'
+                 f'{html.escape(texts["legend_rate"])}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -395,23 +481,42 @@ class Board:
     alerts: tuple[OperatorAlert, ...] = ()
     quiet: tuple[QuietRow, ...] = ()
     incidents: tuple[IncidentGroup, ...] = ()
+    lang: str = "en"
+    incident_reply: str | None = None  # the policy's "known outage" reply: the incident row offers it
 
     def counts(self) -> dict[str, int]:
         states = ("overdue", "at_risk", "open")
         return {state: sum(1 for row in self.rows if row.state == state) for state in states}
 
+    def lines(self) -> list[BoardRow | IncidentGroup]:
+        """The rows in the order the page shows them: an incident's posts folded under its row,
+        which stands where its most urgent post would."""
+        groups = {group.incident_id: group for group in self.incidents}
+        shown: set[str] = set()
+        out: list[BoardRow | IncidentGroup] = []
+        for row in self.rows:
+            group = groups.get(row.incident_id or "")
+            if group is None:
+                out.append(row)
+            elif group.incident_id not in shown:
+                shown.add(group.incident_id)
+                out.append(group)
+                out.extend(r for r in self.rows if r.incident_id == group.incident_id)
+        return out
+
     def as_json(self) -> dict[str, Any]:
-        return {"now": self.now.isoformat(), "window_seconds": self.window.total_seconds(),
+        return {"now": self.now.isoformat(), "lang": self.lang, "window_seconds": self.window.total_seconds(),
                 "promise_seconds": self.promise.total_seconds(), "counts": self.counts(),
                 "items": [row.as_json() for row in self.rows], "stats": self.stats.as_json(),
                 "chart": [{"start": b.start.isoformat(), **b.stats.as_json()} for b in self.buckets],
                 "departments": [{"name": d.name, "label": d.label} for d in self.departments],
-                "operator_alerts": [a.as_json() for a in self.alerts],
+                "operator_alerts": [a.as_json(self.lang, self.tz) for a in self.alerts],
                 "no_reply_needed": [q.as_json() for q in self.quiet],
-                "incidents": [g.as_json() for g in self.incidents]}
+                "incidents": [g.as_json(self.lang) for g in self.incidents],
+                "incident_reply": self.incident_reply}
 
     def svg(self) -> str:
-        return chart_svg(self.buckets, promise=self.promise, window=self.window, tz=self.tz)
+        return chart_svg(self.buckets, promise=self.promise, window=self.window, tz=self.tz, lang=self.lang)
 
 
 def build_board(*, open_docs: Iterable[tuple[str, Post]],
@@ -419,16 +524,23 @@ def build_board(*, open_docs: Iterable[tuple[str, Post]],
                 promise: timedelta, departments: Sequence[Department], tz: ZoneInfo,
                 brand: str = "hilft", alert_docs: Iterable[Mapping[str, Any]] = (),
                 holding_texts: Mapping[str, str] | None = None,
-                quiet_docs: Iterable[tuple[str, Post]] = ()) -> Board:
-    """The board at ``now``. Posts may be ``MentionDoc`` or stored mappings; each is read once."""
+                quiet_docs: Iterable[tuple[str, Post]] = (), lang: str = "en",
+                incident_docs: Mapping[str, Mapping[str, Any]] | None = None,
+                incident_reply: str | None = None) -> Board:
+    """The board at ``now``. Posts may be ``MentionDoc`` or stored mappings; each is read once.
+    ``incident_docs`` (``incidents/{id}`` by id) give the incident rows their headline."""
+    lang = lang if lang in LANGUAGES else "en"
     typed_recent = (as_doc(post) for post in recent_docs)
     recent = [doc for doc in typed_recent if (doc.received_at or now) >= now - window]
     open_docs = [(doc_id, as_doc(post)) for doc_id, post in open_docs]
-    rows = [replace(row, holding_text=(holding_texts or {}).get(row.doc_id)) for row in board_rows(open_docs, now)]
+    rows = [replace(row, holding_text=(holding_texts or {}).get(row.doc_id))
+            for row in board_rows(open_docs, now, tz=tz, lang=lang)]
+    groups = incident_groups(rows, open_docs, incidents=incident_docs or {}, now=now, tz=tz, lang=lang)
     return Board(now=now, rows=rows, stats=response_stats(recent, now),
                  buckets=chart_buckets(recent, now, window), window=window, promise=promise,
                  departments=list(departments), tz=tz, brand=brand, alerts=tuple(operator_alerts(alert_docs)),
-                 quiet=tuple(quiet_rows(quiet_docs)), incidents=tuple(incident_groups(rows, open_docs)))
+                 quiet=tuple(quiet_rows(quiet_docs, lang)), incidents=tuple(groups), lang=lang,
+                 incident_reply=incident_reply)
 
 
 # --- outage incidents (issue 17): the open posts of one incident, grouped -----------------------------
@@ -436,26 +548,63 @@ def build_board(*, open_docs: Iterable[tuple[str, Post]],
 
 @dataclass(frozen=True)
 class IncidentGroup:
-    """One row per incident: its label, its posts on the board, the oldest due time; acknowledge them
-    together with ``ack`` ``{"incident_id": …}``."""
+    """One row per incident, its posts folded under it: the headline ("Störung Festnetz, 53113 Bonn —
+    37 posts in 12 min", ``outage.describe``), its open posts, the oldest due time; acknowledge
+    them together with ``ack_incident`` ``{"incident_id": …}`` (``"reply": true`` also sends the
+    policy's known-outage reply to each)."""
 
     incident_id: str
     label: str  # "Störung Festnetz, 53113 Bonn"
     doc_ids: tuple[str, ...]
     overdue: int
     oldest_due: datetime
+    headline: str = ""  # from the incident document; the label when it could not be read
+    status: str = "open"  # the incident's: open, acknowledged, resolved
+    state: RowState = "open"  # its most urgent post's
+    seconds_left: float = 0.0  # of its most urgent post
+    oldest_due_text: str = ""  # "Mo 08:55" on the policy's wall clock
+    alert_level: int = 0
+    acknowledged: bool = False  # every open post of it acknowledged
 
-    def summary(self) -> str:
-        noun = "post" if len(self.doc_ids) == 1 else "posts"
-        return f"{self.label} — {len(self.doc_ids)} {noun} open, {self.overdue} overdue"
+    def summary(self, lang: str = "en") -> str:
+        texts = texts_for(lang)
+        posts = len(self.doc_ids)
+        counted = texts["incident_posts"].format(open=posts, noun=texts["post" if posts == 1 else "posts"],
+                                                 overdue=self.overdue)
+        return f"{self.label} — {counted}"
 
-    def as_json(self) -> dict[str, Any]:
-        return {"incident_id": self.incident_id, "label": self.label, "summary": self.summary(),
+    def as_json(self, lang: str = "en") -> dict[str, Any]:
+        return {"incident_id": self.incident_id, "label": self.label, "headline": self.headline or self.label,
+                "summary": self.summary(lang), "status": self.status, "state": self.state,
                 "doc_ids": list(self.doc_ids), "posts": len(self.doc_ids), "overdue": self.overdue,
-                "oldest_due": self.oldest_due.isoformat()}
+                "oldest_due": self.oldest_due.isoformat(), "oldest_due_text": self.oldest_due_text,
+                "seconds_left": round(self.seconds_left, 1), "alert_level": self.alert_level,
+                "acknowledged": self.acknowledged}
 
 
-def incident_groups(rows: Sequence[BoardRow], docs: Iterable[tuple[str, Post]]) -> list[IncidentGroup]:
+def incident_headline(data: Mapping[str, Any], now: datetime, lang: str = "en") -> str | None:
+    """An incident document's line, by ``outage.describe``: how many posts over how long, from its
+    first to its latest post (German counted in German). None: the document lacks its facts."""
+    first, last = data.get("first_seen"), data.get("last_seen")
+    if not isinstance(first, datetime):
+        return None
+    until = last if isinstance(last, datetime) and last >= first else max(now, first)
+    topic, place = str(data.get("topic_label") or "Störung"), str(data.get("place_label") or "")
+    count = int(data.get("count") or 0)
+    line = outage.describe(topic, place, count, first, until)
+    counted = _DESCRIBED_COUNT.search(line)
+    if lang == "de" and counted:  # describe counts in English: "— 37 posts in 12 min"
+        noun = "Beitrag" if count == 1 else "Beiträge"
+        line = f"{line[:counted.start()]} — {count} {noun} in {counted['minutes']} Min."
+    return _clip(line, 160)
+
+
+_DESCRIBED_COUNT = re.compile(r" — \d+ posts? in (?P<minutes>\d+) min$")
+
+
+def incident_groups(rows: Sequence[BoardRow], docs: Iterable[tuple[str, Post]], *,
+                    incidents: Mapping[str, Mapping[str, Any]] | None = None, now: datetime | None = None,
+                    tz: tzinfo = UTC, lang: str = "en") -> list[IncidentGroup]:
     """The rows that belong to an incident, one group per incident, the most overdue first."""
     typed = (as_doc(post) for _, post in docs)
     labels = {doc.incident_id: doc.incident_label for doc in typed if doc.incident_id and doc.incident_label}
@@ -463,11 +612,26 @@ def incident_groups(rows: Sequence[BoardRow], docs: Iterable[tuple[str, Post]]) 
     for row in rows:
         if row.incident_id:
             members.setdefault(row.incident_id, []).append(row)
-    groups = [IncidentGroup(incident_id, _clip(labels.get(incident_id) or "Störung", 120),
-                            tuple(r.doc_id for r in grouped), sum(1 for r in grouped if r.state == "overdue"),
-                            min(r.due_at for r in grouped))
-              for incident_id, grouped in members.items()]
+    groups = []
+    for incident_id, grouped in members.items():
+        data = (incidents or {}).get(incident_id) or {}
+        first = min(grouped, key=lambda r: (r.due_at, r.doc_id))
+        at = now or first.due_at - timedelta(seconds=first.seconds_left)
+        label = _clip(labels.get(incident_id) or _incident_label(data) or "Störung", 120)
+        state: RowState = ("overdue" if any(r.state == "overdue" for r in grouped) else
+                           "at_risk" if any(r.state == "at_risk" for r in grouped) else "open")
+        groups.append(IncidentGroup(
+            incident_id, label, tuple(r.doc_id for r in grouped), sum(1 for r in grouped if r.state == "overdue"),
+            first.due_at, headline=incident_headline(data, at, lang) or label,
+            status=str(data.get("status") or "open"), state=state, seconds_left=first.seconds_left,
+            oldest_due_text=due_clock(first.due_at, at, tz, lang),
+            alert_level=max(r.alert_level for r in grouped), acknowledged=all(r.acknowledged for r in grouped)))
     return sorted(groups, key=lambda g: (g.oldest_due, g.incident_id))
+
+
+def _incident_label(data: Mapping[str, Any]) -> str | None:
+    topic = data.get("topic_label")
+    return f"{topic}, {data.get('place_label') or 'bundesweit'}" if topic else None
 
 
 def content_security_policy(nonce: str) -> str:
@@ -482,8 +646,8 @@ def percent_text(rate: float | None) -> str:
     return "–" if rate is None else f"{rate * 100:.0f} %"
 
 
-def duration_text(seconds: float | None) -> str:
-    return "–" if seconds is None else _seconds_label(seconds)
+def duration_text(seconds: float | None, lang: str = "en") -> str:
+    return "–" if seconds is None else _seconds_label(seconds, lang)
 
 
 def window_label(window: timedelta) -> str:

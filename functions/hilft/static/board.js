@@ -1,10 +1,12 @@
 // The on-call board's script (served inline under the page's CSP nonce).
 // Rows are built with createElement/textContent only: no markup from data, ever.
 // Every time shown is on the policy's wall clock (config.tz), labelled, like the chart's axis.
+// An outage incident is one row; its posts are folded under it (shown with its expand button).
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("board-config").textContent);
   var t = config.texts, offset = 0, body = document.getElementById("rows"), departments = config.departments;
+  var expanded = new Set(), incidentReply = config.incident_reply;
   var clockFormat = new Intl.DateTimeFormat(config.lang, {timeZone: config.tz, hour: "2-digit", minute: "2-digit",
                                                           second: "2-digit", hour12: false});
   function clockText(left) {
@@ -16,7 +18,7 @@
     var now = Date.now() + offset;
     body.querySelectorAll("tr[data-due]").forEach(function (tr) {
       var left = (Number(tr.dataset.due) - now) / 1000;
-      tr.querySelector("td.clock").textContent = clockText(left);
+      tr.querySelector("td.clock .countdown").textContent = clockText(left);
     });
   }
   function cell(tr, cls, text) {
@@ -31,12 +33,59 @@
     b.type = "button"; b.className = cls; b.textContent = text;
     return b;
   }
+  function clockCell(tr, left, due) {
+    var td = cell(tr, "clock"), countdown = document.createElement("span"), when = document.createElement("div");
+    countdown.className = "countdown"; countdown.textContent = clockText(left);
+    when.className = "due"; when.textContent = due;
+    td.appendChild(countdown); td.appendChild(when);
+  }
+  function ackCell(tr, acknowledged, by, cls, label) {
+    var ack = cell(tr, "ack-cell");
+    if (acknowledged) {
+      var done = document.createElement("span");
+      done.className = "acked"; done.textContent = t.acknowledged; done.title = by || "";
+      ack.appendChild(done);
+    } else {
+      ack.appendChild(button(cls, label));
+    }
+  }
+  function expandText(group) {
+    return (expanded.has(group.incident_id) ? t.hide_posts : t.show_posts) + " (" + group.posts + ")";
+  }
+  function incidentRow(group) {
+    var tr = document.createElement("tr");
+    tr.dataset.incidentId = group.incident_id;
+    tr.dataset.posts = String(group.posts);
+    tr.dataset.due = String(Date.parse(group.oldest_due));
+    tr.className = "incident state-" + group.state;
+    clockCell(tr, group.seconds_left, t.oldest_due + " " + group.oldest_due_text);
+    var badge = document.createElement("span");
+    badge.className = "badge incident"; badge.textContent = t.incident;
+    cell(tr, "").appendChild(badge);
+    var text = cell(tr, "text"), head = document.createElement("b"), summary = document.createElement("div");
+    text.colSpan = 3;
+    head.className = "headline"; head.textContent = group.headline;
+    summary.className = "summary"; summary.textContent = group.summary;
+    var expand = button("expand", expandText(group));
+    expand.setAttribute("aria-expanded", String(expanded.has(group.incident_id)));
+    text.appendChild(head); text.appendChild(summary); text.appendChild(expand);
+    cell(tr, "level", group.alert_level ? String(group.alert_level) : "\u2013");
+    ackCell(tr, group.acknowledged, "", "ack-incident", t.ack_incident);
+    var reply = cell(tr, "handoff");
+    if (incidentReply) reply.appendChild(button("reply-incident", t.reply_incident));
+    return tr;
+  }
   function row(item) {
     var tr = document.createElement("tr");
     tr.dataset.docId = item.doc_id;
     tr.dataset.due = String(Date.parse(item.due_at));
     tr.className = "state-" + item.state;
-    cell(tr, "clock", clockText(item.seconds_left));
+    if (item.incident_id) {
+      tr.classList.add("member");
+      tr.dataset.memberOf = item.incident_id;
+      tr.hidden = !expanded.has(item.incident_id);
+    }
+    clockCell(tr, item.seconds_left, item.due_text);
     var badge = document.createElement("span");
     badge.className = "badge " + item.state;
     badge.textContent = t.states[item.state] || item.state;
@@ -52,14 +101,7 @@
     }
     text.appendChild(link);
     cell(tr, "level", item.alert_level ? String(item.alert_level) : "\u2013");
-    var ack = cell(tr, "ack-cell");
-    if (item.acknowledged) {
-      var done = document.createElement("span");
-      done.className = "acked"; done.textContent = t.acknowledged; done.title = item.acknowledged_by || "";
-      ack.appendChild(done);
-    } else {
-      ack.appendChild(button("ack", t.acknowledge));
-    }
+    ackCell(tr, item.acknowledged, item.acknowledged_by, "ack", t.acknowledge);
     var handoff = cell(tr, "handoff"), select = document.createElement("select");
     select.setAttribute("aria-label", t.department);
     departments.forEach(function (d) {
@@ -80,12 +122,30 @@
   function seconds(s) {
     if (s === null) return "\u2013";
     if (s < 90) return Math.round(s) + " s";
-    return s < 5400 ? Math.round(s / 60) + " min" : (s / 3600).toFixed(1) + " h";
+    if (s < 5400) return Math.round(s / 60) + " min";
+    var hours = (s / 3600).toFixed(1);
+    return (config.lang === "de" ? hours.replace(".", ",") : hours) + " h";
+  }
+  function lines(data) {
+    // The same order as the server's Board.lines(): an incident where its most urgent post stands,
+    // its posts right under it.
+    var groups = new Map(), shown = new Set(), out = [];
+    (data.incidents || []).forEach(function (g) { groups.set(g.incident_id, g); });
+    data.items.forEach(function (item) {
+      var group = item.incident_id ? groups.get(item.incident_id) : undefined;
+      if (!group) { out.push(row(item)); return; }
+      if (shown.has(group.incident_id)) return;
+      shown.add(group.incident_id);
+      out.push(incidentRow(group));
+      data.items.forEach(function (member) { if (member.incident_id === group.incident_id) out.push(row(member)); });
+    });
+    return out;
   }
   function render(data) {
     offset = Date.parse(data.now) - Date.now();
     departments = data.departments;
-    var rows = data.items.map(row);
+    incidentReply = data.incident_reply;
+    var rows = lines(data);
     if (!rows.length) {
       var tr = document.createElement("tr"), td = cell(tr, "empty", t.nothing);
       td.colSpan = 8; rows = [tr];
@@ -121,18 +181,43 @@
         if (old && fresh.localName === "svg") old.replaceWith(document.importNode(fresh, true));
       });
   }
-  function act(action, payload) {
+  function act(action, payload, label) {
+    label = label || action;
     return fetch(query({action: action}), {method: "POST", cache: "no-store",
       headers: {"Content-Type": "application/json", "X-Hilft-Board": "1"}, body: JSON.stringify(payload)})
       .then(function (r) {
         return r.json().then(function (b) { if (!r.ok) throw new Error(b.error || r.status); return b; });
       })
-      .then(function (b) { setText("status", (t.actions[action] || action) + ": " + (t.outcomes[b.outcome] || b.outcome));
+      .then(function (b) { setText("status", (t.actions[label] || label) + ": " + (t.outcomes[b.outcome] || b.outcome));
                            return refresh(); })
-      .catch(function (err) { setText("status", (t.actions[action] || action) + " " + t.failed + ": " + err.message); });
+      .catch(function (err) { setText("status", (t.actions[label] || label) + " " + t.failed + ": " + err.message); });
+  }
+  function incidentClick(target, tr) {
+    var id = tr.dataset.incidentId;
+    if (target.classList.contains("expand")) {
+      if (expanded.has(id)) expanded.delete(id); else expanded.add(id);
+      body.querySelectorAll("tr[data-member-of]").forEach(function (member) {
+        if (member.dataset.memberOf === id) member.hidden = !expanded.has(id);
+      });
+      target.setAttribute("aria-expanded", String(expanded.has(id)));
+      target.textContent = expandText({incident_id: id, posts: tr.dataset.posts});
+      return;
+    }
+    if (target.classList.contains("ack-incident")) {
+      target.disabled = true;
+      act("ack_incident", {incident_id: id});
+    }
+    if (target.classList.contains("reply-incident")) {
+      // Staff read the text before it goes out publicly, under the brand's name, to every post.
+      if (!window.confirm(t.reply_confirm + "\n\n" + incidentReply)) return;
+      target.disabled = true;
+      act("ack_incident", {incident_id: id, reply: true}, "reply_incident");
+    }
   }
   body.addEventListener("click", function (event) {
-    var target = event.target.closest("button"), tr = event.target.closest("tr[data-doc-id]");
+    var target = event.target.closest("button"), incident = event.target.closest("tr[data-incident-id]");
+    if (target && incident) { incidentClick(target, incident); return; }
+    var tr = event.target.closest("tr[data-doc-id]");
     if (!target || !tr) return;
     target.disabled = true;
     if (target.classList.contains("ack")) act("ack", {doc_id: tr.dataset.docId});
@@ -144,13 +229,6 @@
       if (text === null || !text.trim()) { target.disabled = false; return; }
       act("hold", {doc_id: tr.dataset.docId, text: text});
     }
-  });
-  var incidents = document.getElementById("incidents");
-  if (incidents) incidents.addEventListener("click", function (event) {
-    var target = event.target.closest("button.ack-incident"), tr = event.target.closest("tr[data-incident-id]");
-    if (!target || !tr) return;
-    target.disabled = true;
-    act("ack_incident", {incident_id: tr.dataset.incidentId});
   });
   var quiet = document.getElementById("quiet");
   if (quiet) quiet.addEventListener("click", function (event) {
