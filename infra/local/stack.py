@@ -5,7 +5,8 @@ Production wiring: each function gets the secrets Terraform gives it and no othe
 entry-point table ``infra/functions.json`` (Terraform through ``jsondecode`` in infra/locals.tf),
 so a function that would lack a secret in production lacks it here too, and the e2e suite sees
 it. Plain (non-secret) variables go to every function, as in Terraform, plus the local-only ones
-(emulator hosts, the fake JWKS). A secret is never inherited from the calling shell.
+(emulator hosts, the fake JWKS). A secret is never inherited from the calling shell: ``make dev``
+hands each exported secret explicitly to the functions Terraform gives it (``dev_stack``).
 
 ``python -m stack`` (what ``make dev`` runs) uses fixed ports from HILFT_PORT_BASE (default
 8700); tests and the demo use ``LocalStack`` with free ports. Every child runs in its own
@@ -285,15 +286,24 @@ class LocalStack:
         self.stop()
 
 
+def dev_stack(port_base: int, log_dir: Path, environ: Mapping[str, str] | None = None) -> LocalStack:
+    """The stack of ``make dev``, configured from the developer's shell like a deployment from its
+    variables: plain variables reach every function (inherited), and each exported secret
+    (``BLUESKY_APP_PASSWORD``, ``SLACK_WEBHOOK_URL``, …) reaches exactly the functions Terraform
+    gives it (``function_env`` filters per function; ``_spawn`` inherits none). The shell's
+    GOOGLE_CLOUD_PROJECT also names the emulators' project and the queue; unset, the local default."""
+    environ = os.environ if environ is None else environ
+    secrets = {name: value for name, value in environ.items() if name in secret_names() and value}
+    return LocalStack(Ports.from_base(port_base), env=secrets, log_dir=log_dir,
+                      project=environ.get("GOOGLE_CLOUD_PROJECT") or PROJECT, scheduler=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run hilft's local stack in the foreground until Ctrl-C.")
     parser.add_argument("--port-base", type=int, default=int(os.environ.get("HILFT_PORT_BASE", "8700")))
     parser.add_argument("--log-dir", type=Path, default=ROOT / ".dev" / "logs")
     args = parser.parse_args(argv)
-    # Like every other plain variable, the shell's GOOGLE_CLOUD_PROJECT reaches the functions (and names the
-    # emulators' project and the queue); unset, the local default.
-    stack = LocalStack(Ports.from_base(args.port_base), log_dir=args.log_dir,
-                       project=os.environ.get("GOOGLE_CLOUD_PROJECT") or PROJECT, scheduler=True)
+    stack = dev_stack(args.port_base, args.log_dir)
 
     def _stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
