@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import FIXTURES
-from tests.e2e.conftest import IG_ID, PAGE_ID, fresh
+from tests.e2e.conftest import IG_ID, PAGE_ID, fresh, tasks_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
 
@@ -98,6 +98,51 @@ def test_an_edited_comment_replaces_the_text_redacted_and_records_when(e2e):
     assert [r.comment_id for r in e2e.fakes.graph.private_replies] == [comment_id]
 
 
+def test_an_edited_page_mention_keeps_its_text_and_the_edit_is_fetched_redacted_and_handed_off(e2e):
+    post_id = value_of("page_mention_post.json")["post_id"]
+    author = {"from": {"id": "7300000000000104", "name": "Kai Müller"}}
+    e2e.fakes.graph.add_comment(post_id, message="@Telko hilft seit Montag kein Festnetz",
+                                created_time="2026-11-30T08:00:00+0000", **author)
+    assert e2e.post_meta(fresh(documented("page_mention_post.json"))).json()["stored"] == 1
+    first = e2e.wait(lambda: (d := e2e.mention("facebook", post_id)) and not d.get("needs_enrichment") and d,
+                     timeout=15, what="the enrich task filling the mention")
+    assert first["text"] == "@Telko hilft seit Montag kein Festnetz" and first["pii_kinds"] == []
+
+    # The author edits the post: Meta again sends ids only (verb edited); Graph has the new words.
+    e2e.fakes.graph.add_comment(post_id, message=f"@Telko hilft seit Montag kein Festnetz, ruft an: {PHONE}",
+                                created_time="2026-11-30T08:00:00+0000", **author)
+    result = e2e.post_meta(fresh(documented("page_mention_post_edited.json"), shift=2)).json()
+    assert result["edited"] == 1 and result["stored"] == 0
+    assert e2e.mention("facebook", post_id)["text"] != ""  # never wiped while the edit is being read
+
+    doc = e2e.wait(lambda: (d := e2e.mention("facebook", post_id)) and "⟨phone⟩" in d["text"] and d,
+                   timeout=15, what="a new enrich task reading the edited mention")
+    assert "9876543" not in doc["text"] and doc["pii_kinds"] == ["phone"] and doc["needs_enrichment"] is False
+    assert doc["due_at"] == first["due_at"] and doc["edited_at"] is not None and len(e2e.mentions()) == 1
+    assert e2e.fakes.graph.reads.count(post_id) == 2
+    e2e.wait(lambda: e2e.fakes.graph.private_replies, timeout=15, what="the handoff the edit called for")
+    assert [r.comment_id for r in e2e.fakes.graph.private_replies] == [post_id]
+
+
+def test_a_resent_instagram_comment_with_new_words_is_one_item_one_promise_one_handoff(e2e, tasks_client):
+    comment_id = value_of("instagram_comments.json")["id"]
+    assert e2e.post_meta(fresh(documented("instagram_comments.json"))).json()["stored"] == 1
+    before = e2e.mention("instagram", comment_id)
+
+    body = json.loads(documented("instagram_comments.json"))
+    body["entry"][0]["changes"][0]["value"]["text"] = f"Seit gestern kein mobiles Internet. Ruft an: {PHONE}"
+    result = e2e.post_meta(fresh(json.dumps(body).encode(), shift=120)).json()
+    assert result["edited"] == 1 and result["stored"] == 0
+    after = e2e.mention("instagram", comment_id)
+    assert "9876543" not in after["text"] and after["pii_kinds"] == ["phone"]
+    assert after["due_at"] == before["due_at"] and len(e2e.mentions()) == 1
+    kinds = [json.loads(t.http_request.body)["kind"] for t in tasks_of(tasks_client, "instagram", comment_id)]
+    assert kinds.count("due") == 1  # no second promise with the re-send's later due time
+    assert kinds.count("handoff") <= 1
+    e2e.wait(lambda: e2e.fakes.graph.private_replies, timeout=15, what="the handoff the new words called for")
+    assert [r.comment_id for r in e2e.fakes.graph.private_replies] == [comment_id]
+
+
 # -- Messenger standby, Instagram Login, numeric ids ------------------------------------------------
 
 
@@ -123,6 +168,18 @@ def test_numeric_ids_of_older_messenger_deliveries_are_accepted_as_strings(e2e):
     assert response.status_code == 200 and response.json()["stored"] == 1
     (doc,) = e2e.mentions()
     assert doc["author_id"] == "24000000000000101" and doc["brand_account_id"] == PAGE_ID
+
+
+def test_numeric_feed_and_mention_ids_are_accepted_as_strings(e2e):
+    feed = json.loads(documented("page_feed_comment_add.json"))
+    feed["entry"][0]["changes"][0]["value"]["from"]["id"] = 7300000000000101
+    mention = json.loads(documented("page_mention_post.json"))
+    mention["entry"][0]["changes"][0]["value"]["sender_id"] = 7300000000000104
+    for body in (feed, mention):
+        response = e2e.post_meta(fresh(json.dumps(body).encode()))
+        assert response.status_code == 200 and response.json()["stored"] == 1, response.text
+    comment = e2e.mention("facebook", feed["entry"][0]["changes"][0]["value"]["comment_id"])
+    assert comment["author_id"] == "7300000000000101"
 
 
 def test_what_hilft_does_not_handle_is_counted_by_type_never_skipped(e2e):

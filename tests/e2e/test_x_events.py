@@ -93,12 +93,33 @@ def test_a_direct_reply_under_the_x_activity_api_is_an_item_and_the_brand_reply_
     assert len(e2e.mentions()) == 1  # the brand's answer is never an item
 
 
+def test_a_brand_reply_arriving_as_post_reply_create_stops_the_clock(e2e, tasks_client):
+    """X sends a reply under a filtered account's post as post.reply.create, whoever wrote it: when a
+    brand account answers there (a second brand account, or the brand in its own thread), it is an answer."""
+    brand_post = next_post_id()
+    reply_id, body = xaa_post("xaa_post_reply_create.json", conversation_id=brand_post,
+                              in_reply_to_tweet_id=brand_post,
+                              referenced_tweets=[{"type": "replied_to", "id": brand_post}])
+    assert e2e.post_x(body).json()["stored"] == 1
+    assert e2e.mention("x", reply_id)["author_handle"] == "kabelsalat_kiel"  # from includes.users
+
+    _, answer = xaa_post("xaa_post_reply_create.json", author_id=BRAND_X, conversation_id=brand_post,
+                         text="@kabelsalat_kiel Das tut uns leid, wir schauen sofort nach.",
+                         in_reply_to_tweet_id=reply_id, in_reply_to_user_id=CUSTOMER,
+                         referenced_tweets=[{"type": "replied_to", "id": reply_id}])
+    result = e2e.post_x(answer).json()
+    assert result["answered"] == 1 and result["brand"] == 1 and result["stored"] == 0
+    assert e2e.mention("x", reply_id)["status"] == "answered"
+    assert tasks_of(tasks_client, "x", reply_id) == []
+    assert len(e2e.mentions()) == 1
+
+
 def test_a_quote_of_a_brand_post_is_addressed_to_the_brand(e2e):
     quote_id, body = xaa_post("xaa_post_quote_create.json")
     assert e2e.post_x(body).json()["stored"] == 1
     doc = e2e.mention("x", quote_id)
     assert doc["kind"] == "mention" and doc["radar"] is False and doc["status"] == "open"
-    assert "danke für nichts" in doc["text"]
+    assert "danke für nichts" in doc["text"] and doc["author_handle"] == "elif_glasfaser"
 
 
 def test_a_repost_is_counted_as_ignored_and_stores_nothing(e2e):

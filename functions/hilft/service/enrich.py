@@ -178,7 +178,9 @@ class EnrichService:
     def _retry_later(self, doc_id: str, payload: Mapping[str, Any], post: MentionDoc, attempt: int,
                      at: datetime, now: datetime) -> None:
         due = post.due_at or now
-        self.scheduler.schedule(ids.task_id(doc_id, "enrich", attempt + 1, due), max(at, now),
+        # An edit's enrichment (``edit_rank``) retries under names of its own, not the first version's.
+        name = ids.task_id(doc_id, "enrich", attempt + 1, due, attempt=int(payload.get("edit_rank") or 0))
+        self.scheduler.schedule(name, max(at, now),
                                 {**payload, "attempt": attempt + 1}, now)
         log.warning("platform rate limit: enrichment rescheduled", doc_id=doc_id, attempt=attempt + 1)
 

@@ -114,6 +114,8 @@ class IngestService:
                            {"doc_id": doc_id, "platform": m.platform.value, "expire_at": retention(now, 30)})
         if m.edit_of and self._apply_edit(doc_id, m, result):
             return  # an edit of a post we hold: same document, same promise
+        if self._edits_in_place(m) and self._apply_edit(doc_id, m, result):
+            return  # a re-sent Instagram comment we hold: looked up before any task is queued
         redacted, pii_kinds = redact_text(m.text, self.pii_config, language=m.lang)
         if not radar and not pii_kinds and self._closes_answered_conversation(m, brand_ids):
             self._store_closing(doc_id, key, m, redacted, now, result)
@@ -194,7 +196,7 @@ class IngestService:
                 result.answered += 1
                 result.doc_ids.append(doc_id)
             elif self._edits_in_place(m) and self._apply_edit(doc_id, m, result):
-                pass  # a re-sent comment with new words (Instagram has no edit verb)
+                pass  # stored meanwhile by a concurrent delivery: apply the new words there
             else:
                 result.duplicates += 1
                 log.info("duplicate delivery", doc_id=doc_id, platform=m.platform.value)
@@ -275,7 +277,8 @@ class IngestService:
 
         False when the post is not stored yet (the caller stores the edit as the post) or the
         document is a stub an earlier answer left. An older version arriving after a newer one
-        changes nothing (``edit_rank``); deleted posts stay forgotten.
+        changes nothing (``edit_rank``); deleted posts stay forgotten. An edit Meta sent as ids
+        only keeps the text held and gets a new ``enrich`` task that fetches the edited words.
         """
         now = self.clock()
         redacted, pii_kinds = redact_text(m.text, self.pii_config, language=m.lang)
@@ -291,6 +294,11 @@ class IngestService:
             verdict["known"] = True
             if held.status == Status.DELETED or held.edit_rank > m.edit_rank:
                 return None
+            if m.needs_enrichment:
+                if held.edit_rank == m.edit_rank and m.edit_rank > 0:
+                    return None  # a redelivery of the edit already asked for
+                verdict["data"] = held
+                return {"needs_enrichment": True, **self._edit_fields(m, now)}
             if held.text == redacted and not held.needs_enrichment:
                 return None  # a redelivery of the version we hold
             merged_kinds = sorted(set(held.pii_kinds) | {str(k) for k in pii_kinds})
@@ -305,13 +313,28 @@ class IngestService:
         if "data" in verdict and snap is not None:
             result.edited += 1
             result.doc_ids.append(doc_id)
-            log.info("post edited", doc_id=doc_id, platform=m.platform.value, pii=len(pii_kinds))
-            if verdict["new_pii"]:
+            log.info("post edited", doc_id=doc_id, platform=m.platform.value, pii=len(pii_kinds),
+                     enrich=m.needs_enrichment)
+            if m.needs_enrichment:
+                self._enrich_after_edit(doc_id, verdict["data"], m, now)
+            elif verdict["new_pii"]:
                 self._handoff_after_edit(doc_id, verdict["data"], now)
         else:
             result.duplicates += 1
             log.info("duplicate delivery", doc_id=doc_id, platform=m.platform.value)
         return True
+
+    def _enrich_after_edit(self, doc_id: str, post: MentionDoc, m: Mention, now: datetime) -> None:
+        """An edit sent as ids only: fetch the edited text (then redact, route, hand off) in a task.
+
+        Its own task name per edit (``edit_rank`` as the attempt): the first version's enrich task
+        may have run long ago, and Cloud Tasks refuses a name used recently.
+        """
+        due = post.due_at or now
+        self.scheduler.schedule(ids.task_id(doc_id, "enrich", 0, due, attempt=m.edit_rank), now + ENRICH_DELAY,
+                                {"doc_id": doc_id, "platform": post.platform.value, "post_id": post.post_id,
+                                 "due_at": due.isoformat(), "kind": "enrich", "lookup": enrichment_lookup(m),
+                                 "edit_rank": m.edit_rank}, now)
 
     def _handoff_after_edit(self, doc_id: str, post: MentionDoc, now: datetime) -> None:
         """Personal data added by an edit: the automatic handoff the first version did not need."""
