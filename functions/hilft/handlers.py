@@ -182,8 +182,21 @@ def sweep(app: App, request: flask.Request) -> flask.Response:
     s = app.settings
     _verify_caller(app, request, ("HILFT_SWEEP_URL", s.sweep_url),
                         ("HILFT_SCHEDULER_SERVICE_ACCOUNT", s.scheduler_service_account))
+    if _scheduled_run(request) == "rollup":  # the daily roll-up job (infra/rollup.tf)
+        return web.json_response(app.report_service.roll_up())
     return web.json_response({**app.deadline_service.sweep(), **app.incident_service.sweep(),
                               **app.gap_service.check()})
+
+
+def _scheduled_run(request: flask.Request) -> str | None:
+    """Which scheduled work a ``sweep`` call asks for: ``{"run": "rollup"}``, else the sweep."""
+    body = web.read_body(request, 4096, require_json=False)
+    if not body.strip():
+        return None
+    run = web.parse_json_object(body).get("run")
+    if run is not None and run != "rollup":
+        raise MalformedPayload("run must be \"rollup\" or absent")
+    return run
 
 
 def _doc_id_from(payload: dict[str, Any]) -> str:

@@ -161,6 +161,11 @@ class MemoryStore(PreconditionLoop):
     def received_between(self, start: datetime, end: datetime) -> list[Snapshot]:
         return self._where(lambda d: d.get("received_at") and start <= d["received_at"] < end, "received_at")
 
+    def incidents_opened_between(self, start: datetime, end: datetime) -> int:
+        self.ops["queries"] += 1
+        return sum(1 for d in self.data.get("incidents", {}).values()
+                   if isinstance(d.get("opened_at"), datetime) and start <= d["opened_at"] < end)
+
     def received_since(self, since: datetime, limit: int = 5000) -> list[Snapshot]:
         return self._where(lambda d: d.get("received_at") and d["received_at"] >= since, "received_at")[:limit]
 

@@ -64,8 +64,11 @@ def test_unusable_schedules_are_refused(expr: str) -> None:
 
 def test_the_jobs_are_the_terraform_jobs_with_their_variable_defaults() -> None:
     jobs = {job.name: job for job in jobs_from_terraform(INFRA, environ={})}
-    assert set(jobs) == {"sweep", "poll"}
+    assert set(jobs) == {"sweep", "poll", "rollup"}
     sweep, poll = jobs["sweep"], jobs["poll"]
+    rollup = jobs["rollup"]  # the SLA report's daily roll-up: sweep, asked for it in the body
+    assert (rollup.schedule, rollup.target, rollup.audience_target, rollup.body) == (
+        "30 2 * * *", "sweep", "sweep", b'{"run": "rollup"}')
     assert (sweep.schedule, sweep.time_zone, sweep.target, sweep.audience_target) == ("*/5 * * * *", "Etc/UTC",
                                                                                        "sweep", "sweep")
     assert (sweep.method, sweep.body, dict(sweep.headers)) == ("POST", b"{}", {"Content-Type": "application/json"})
@@ -174,7 +177,7 @@ def test_a_run_sends_cloud_schedulers_request_and_retries_a_failure() -> None:
 def test_a_job_whose_flag_is_off_does_not_run_and_one_without_a_url_is_refused() -> None:
     jobs = jobs_from_terraform(INFRA, environ={})
     off = Scheduler(jobs, {"sweep": "http://127.0.0.1:9"}, lambda e, a: "t", "p", flags={"polling_enabled": False})
-    assert [j.name for j in off.jobs] == ["sweep"] and [j.name for j in off.skipped] == ["poll"]
+    assert sorted(j.name for j in off.jobs) == ["rollup", "sweep"] and [j.name for j in off.skipped] == ["poll"]
     with pytest.raises(ValueError, match="poll"):
         Scheduler(jobs, {"sweep": "http://127.0.0.1:9"}, lambda e, a: "t", "p", flags={"polling_enabled": True})
 

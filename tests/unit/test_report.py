@@ -73,22 +73,85 @@ def test_the_report_reads_stored_final_rollups_instead_of_posts():
     service = ReportService(store=store, policy=Policy.default(), clock=clock)
     report = service.build(first, date(2026, 11, 29))
     assert report.total.posts == 29 * 20 and report.total.hits == 29 * 15 and report.total.misses == 29 * 5
-    assert report.reads == 29 + 29 * 20  # first time: every post once, and a roll-up look-up per day
+    # first time: a roll-up look-up per day, every post once, and the day's incidents (one query each)
+    assert report.reads == 29 + 29 * 20 + 29
     assert len(store.data[ROLLUPS]) == 29
     again = service.build(first, date(2026, 11, 29))
     assert again.reads == 29  # then: one roll-up per day
     assert again.rows() == report.rows()
 
 
-def test_a_day_with_posts_still_waiting_is_recomputed_not_stored():
+def test_a_day_with_posts_still_waiting_is_stored_partial_and_later_reads_only_those_posts():
     store = MemoryStore()
     clock = FakeClock(datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
-    store.create("mentions", "waiting", post(datetime(2026, 11, 29, 22, 30, tzinfo=UTC), answered_after=None,
-                                             promise=86400))
-    report = ReportService(store=store, policy=Policy.default(), clock=clock).build(date(2026, 11, 29),
-                                                                                     date(2026, 11, 29))
-    assert report.total.pending == 1
-    assert ROLLUPS not in store.data
+    evening = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
+    store.create("mentions", "waiting", post(evening, answered_after=None, promise=86400))
+    for n in range(10):
+        store.create("mentions", f"done{n}", post(evening + timedelta(minutes=n), answered_after=300))
+    service = ReportService(store=store, policy=Policy.default(), clock=clock)
+    report = service.build(date(2026, 11, 29), date(2026, 11, 29))
+    assert (report.total.posts, report.total.pending, report.total.hits) == (11, 1, 10)
+    stored = store.data[ROLLUPS]["2026-11-29"]
+    assert stored["final"] is False and stored["open_ids"] == ["waiting"] and stored["total"]["posts"] == 10
+
+    again = service.build(date(2026, 11, 29), date(2026, 11, 29))
+    assert again.reads == 1 + 1  # the roll-up, and the one post still open
+    assert again.rows() == report.rows()
+
+    store.update("mentions", "waiting", {"status": "answered", "answered_at": evening + timedelta(hours=2),
+                                         "first_response_seconds": 7200.0, "breached": False})
+    answered = service.build(date(2026, 11, 29), date(2026, 11, 29))
+    assert (answered.total.posts, answered.total.hits, answered.total.pending) == (11, 11, 0)
+    assert store.data[ROLLUPS]["2026-11-29"]["final"] is True
+    assert service.build(date(2026, 11, 29), date(2026, 11, 29)).reads == 1
+
+
+def test_a_post_still_unanswered_a_week_after_its_day_is_a_miss_for_good():
+    store = MemoryStore()
+    clock = FakeClock(datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+    store.create("mentions", "lost", post(datetime(2026, 11, 20, 9, tzinfo=UTC), answered_after=None))
+    service = ReportService(store=store, policy=Policy.default(), clock=clock)
+    service.build(date(2026, 11, 20), date(2026, 11, 20))
+    stored = store.data[ROLLUPS]["2026-11-20"]
+    assert stored["final"] is True and stored["total"]["misses"] == 1 and stored["open_ids"] == []
+
+
+def test_the_daily_job_rolls_up_yesterday_and_re_rolls_partial_days():
+    store = MemoryStore()
+    clock = FakeClock(datetime(2026, 11, 30, 2, 30, tzinfo=UTC))  # the job's hour
+    yesterday = datetime(2026, 11, 29, 15, 0, tzinfo=UTC)
+    store.create("mentions", "a", post(yesterday, answered_after=600))
+    store.create("mentions", "b", post(yesterday, answered_after=None, promise=86400))
+    store.create("incidents", "i1", {"opened_at": yesterday, "status": "open"})
+    service = ReportService(store=store, policy=Policy.default(), clock=clock)
+    result = service.roll_up()
+    assert result["rollup_days"] == 8 and result["rollup_final"] == 7  # the week before: empty days, final
+    stored = store.data[ROLLUPS]["2026-11-29"]
+    assert stored["open_ids"] == ["b"] and stored["incidents"] == 1 and stored["total"]["hits"] == 1
+    assert "2026-11-30" not in store.data[ROLLUPS]  # today has not ended
+
+    store.update("mentions", "b", {"status": "answered", "answered_at": yesterday + timedelta(hours=3),
+                                   "first_response_seconds": 10800.0, "breached": False})
+    clock.now += timedelta(days=1)
+    service.roll_up()
+    stored = store.data[ROLLUPS]["2026-11-29"]
+    assert stored["final"] is True and stored["total"]["hits"] == 2 and stored["incidents"] == 1
+    assert store.data[ROLLUPS]["2026-11-30"]["final"] is True
+    # A report of those days now reads the roll-ups only.
+    report = service.build(date(2026, 11, 29), date(2026, 11, 30))
+    assert report.reads == 2 and report.incidents == 1 and report.total.posts == 2
+
+
+def test_incidents_are_counted_on_the_day_they_were_opened():
+    store = MemoryStore()
+    clock = FakeClock(datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+    for n, opened in enumerate((datetime(2026, 11, 28, 22, 30, tzinfo=UTC),  # 23:30 in Berlin: the 28th
+                                datetime(2026, 11, 28, 23, 30, tzinfo=UTC),  # 00:30 in Berlin: the 29th
+                                datetime(2026, 11, 29, 10, 0, tzinfo=UTC))):
+        store.create("incidents", f"i{n}", {"opened_at": opened, "status": "resolved"})
+    service = ReportService(store=store, policy=Policy.default(), clock=clock)
+    assert service.build(date(2026, 11, 29), date(2026, 11, 29)).incidents == 2
+    assert service.build(date(2026, 11, 28), date(2026, 11, 29)).incidents == 3
 
 
 def test_html_and_csv_show_the_same_numbers():
@@ -97,7 +160,7 @@ def test_html_and_csv_show_the_same_numbers():
                         tz=BERLIN, now=friday + timedelta(hours=5))
     report = merge(date(2026, 11, 20), date(2026, 11, 20), [rollup], "Europe/Berlin")
     csv_text = to_csv(report)
-    assert "all,all,2,1,1,0,0.5000,600,600" in csv_text  # 10 min is a bin edge
+    assert "all,all,2,1,1,0,0.5000,600,600," in csv_text  # 10 min is a bin edge
     page = render_html(report, lang="de", nonce="n0nce")
     assert "50.0 %" in page and "Versprechen gehalten" in page and "Europe/Berlin" in page
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
@@ -109,3 +172,19 @@ def test_hostile_group_names_are_escaped_in_the_page():
                         tz=BERLIN, now=friday + timedelta(hours=2))
     page = render_html(merge(date(2026, 11, 20), date(2026, 11, 20), [rollup], "Europe/Berlin"))
     assert "<script>x</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_the_csv_export_holds_the_heatmap_alerts_handoffs_and_incidents():
+    import csv
+    import io
+
+    friday = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # due 20:00 in Berlin
+    docs = [post(friday, answered_after=7200, level=1), post(friday, answered_after=9000, level=2),
+            post(friday, answered_after=60) | {"status": "handed_off"}]
+    rollup = rollup_day(date(2026, 11, 20), docs, tz=BERLIN, now=friday + timedelta(hours=5), incidents=3)
+    rows = {(r["dimension"], r["key"]): r
+            for r in csv.DictReader(io.StringIO(to_csv(merge(date(2026, 11, 20), date(2026, 11, 20), [rollup],
+                                                             "Europe/Berlin"))))}
+    assert rows[("breaches", "Fri 20:00")]["count"] == "2"
+    assert rows[("alerts_by_level", "1")]["count"] == "1" and rows[("alerts_by_level", "2")]["count"] == "1"
+    assert rows[("handoffs", "all")]["count"] == "1" and rows[("incidents", "all")]["count"] == "3"

@@ -244,6 +244,14 @@ class FirestoreStore(PreconditionLoop):
                 return out
             last = docs[-1]
 
+    def incidents_opened_between(self, start: datetime, end: datetime) -> int:
+        """Incidents opened in [start, end): a range on ``opened_at`` (single-field index), only
+        that field read back."""
+        query = (self.client.collection("incidents")
+                 .where(filter=FieldFilter("opened_at", ">=", start))
+                 .where(filter=FieldFilter("opened_at", "<", end)).select(["opened_at"]))
+        return len(self._run(query))
+
     def open_operator_alerts(self, limit: int = 20) -> list[Snapshot]:
         """Unresolved operator alerts for the board (one equality filter: no composite index)."""
         query = (self.client.collection(OPERATOR_ALERTS)

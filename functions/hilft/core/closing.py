@@ -128,7 +128,7 @@ def closing_phrase(text: str, language: str | None, *, phrases: Mapping[str, Ite
         return None
     languages: list[str] = [language] if language is not None and language in phrases else list(phrases)
     found = [(phrase, pattern) for phrase in sorted({p for lang in languages for p in phrases.get(lang, ())},
-                                                   key=len, reverse=True)
+                                                   key=lambda phrase: (-len(phrase), phrase))
              if (pattern := _pattern(phrase)) is not None and pattern.search(clean)]
     if not found:
         return None

@@ -4,7 +4,9 @@ A 90-day report must not read every post (at 10,000 posts a day that is 900k rea
 day is reduced once to a ``DayRollup`` — counts per channel, priority and department, a
 histogram of first-response times, breaches by weekday and hour, alerts by level, handoffs —
 and the report merges roll-ups. A day's roll-up is *final* once none of its posts is still
-pending (unanswered and not yet due); until then it is recomputed on request and not stored.
+unanswered. Until then the stored roll-up is *partial*: the counts of its posts that have their
+outcome, plus the ids of the posts still open (``open_ids``); a later report or roll-up reads only
+those posts (``split_open``, ``DayRollup.absorb``).
 
 Percentiles come from the merged histogram: the reported value is the upper edge of the bin the
 percentile falls in ("p90 ≤ 45 min"), so p50/p90 are never understated and read as people
@@ -109,17 +111,31 @@ class DayRollup:
     incidents: int = 0
 
     unresolved: int = 0  # posts still open or overdue: their first response may still come
+    # A partial roll-up: the still-open posts it does not count yet (their document ids).
+    open_ids: list[str] = field(default_factory=list)
 
     @property
     def final(self) -> bool:
-        return self.unresolved == 0
+        return self.unresolved == 0 and not self.open_ids
+
+    def absorb(self, other: DayRollup) -> None:
+        """Add another roll-up of the same day (a partial roll-up's still-open posts, counted now)."""
+        self.total.merge(other.total)
+        for dimension in DIMENSIONS:
+            for key, counts in other.groups[dimension].items():
+                self.groups[dimension].setdefault(key, Counts()).merge(counts)
+        self.breaches.update(other.breaches)
+        self.alerts_by_level.update(other.alerts_by_level)
+        self.handoffs += other.handoffs
+        self.incidents += other.incidents
+        self.unresolved += other.unresolved
 
     def as_json(self) -> dict[str, Any]:
         return {"day": self.day.isoformat(), "total": self.total.as_json(),
                 "groups": {d: {k: c.as_json() for k, c in g.items()} for d, g in self.groups.items()},
                 "breaches": dict(self.breaches), "alerts_by_level": dict(self.alerts_by_level),
                 "handoffs": self.handoffs, "incidents": self.incidents, "unresolved": self.unresolved,
-                "final": self.final, "schema": 1}
+                "open_ids": list(self.open_ids), "final": self.final, "schema": 2}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DayRollup:
@@ -129,7 +145,8 @@ class DayRollup:
                    groups=groups, breaches=Counter({str(k): int(v) for k, v in (data.get("breaches") or {}).items()}),
                    alerts_by_level=Counter({str(k): int(v) for k, v in (data.get("alerts_by_level") or {}).items()}),
                    handoffs=int(data.get("handoffs", 0)), incidents=int(data.get("incidents", 0)),
-                   unresolved=int(data.get("unresolved", 0)))
+                   unresolved=int(data.get("unresolved", 0)),
+                   open_ids=[str(i) for i in data.get("open_ids") or ()])
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -146,27 +163,48 @@ def rollup_day(day: date, docs: Iterable[Post], *, tz: ZoneInfo, now: datetime,
     (``MentionDoc`` or the stored mappings)."""
     rollup = DayRollup(day=day, incidents=incidents)
     for post in docs:
-        result = outcome(post, now)  # None for deleted posts and closing messages
-        if result is None:
-            continue
-        doc = as_doc(post)
-        if doc.stub:
-            continue
-        first = doc.first_response_seconds
-        rollup.total.add(result, first)
-        for dimension in DIMENSIONS:
-            key = str(getattr(doc, dimension) or "none")
-            rollup.groups[dimension].setdefault(key, Counts()).add(result, first)
-        if result == "miss" and doc.due_at is not None:
-            local = doc.due_at.astimezone(tz)
-            rollup.breaches[f"{local.weekday()}:{local.hour}"] += 1
-        if doc.unanswered:
-            rollup.unresolved += 1
-        if doc.alert_level:
-            rollup.alerts_by_level[str(doc.alert_level)] += 1
-        if doc.status == Status.HANDED_OFF or doc.handoff_pending:
-            rollup.handoffs += 1
+        _add(rollup, post, tz=tz, now=now)
     return rollup
+
+
+def split_open(day: date, docs: Iterable[tuple[str, Post]], *, tz: ZoneInfo, now: datetime,
+               incidents: int = 0) -> tuple[DayRollup, DayRollup]:
+    """A day's posts (document id, post) as a partial roll-up of the posts that have their outcome
+    (with the ids of the others in ``open_ids``) and a roll-up of the still-open posts at ``now``.
+    Their ``absorb`` is ``rollup_day`` of all of them."""
+    settled = DayRollup(day=day, incidents=incidents)
+    still_open = DayRollup(day=day)
+    for doc_id, post in docs:
+        doc = as_doc(post)
+        if doc.unanswered and not doc.stub and outcome(post, now) is not None:
+            settled.open_ids.append(doc_id)
+            _add(still_open, post, tz=tz, now=now)
+        else:
+            _add(settled, post, tz=tz, now=now)
+    return settled, still_open
+
+
+def _add(rollup: DayRollup, post: Post, *, tz: ZoneInfo, now: datetime) -> None:
+    result = outcome(post, now)  # None for deleted posts and closing messages
+    if result is None:
+        return
+    doc = as_doc(post)
+    if doc.stub:
+        return
+    first = doc.first_response_seconds
+    rollup.total.add(result, first)
+    for dimension in DIMENSIONS:
+        key = str(getattr(doc, dimension) or "none")
+        rollup.groups[dimension].setdefault(key, Counts()).add(result, first)
+    if result == "miss" and doc.due_at is not None:
+        local = doc.due_at.astimezone(tz)
+        rollup.breaches[f"{local.weekday()}:{local.hour}"] += 1
+    if doc.unanswered:
+        rollup.unresolved += 1
+    if doc.alert_level:
+        rollup.alerts_by_level[str(doc.alert_level)] += 1
+    if doc.status == Status.HANDED_OFF or doc.handoff_pending:
+        rollup.handoffs += 1
 
 
 @dataclass
@@ -185,14 +223,21 @@ class Report:
     reads: int = 0  # documents read to build it (roll-ups + live posts)
 
     def rows(self) -> list[dict[str, Any]]:
-        """The report's numbers as flat rows: what the CSV export holds."""
+        """The report's numbers as flat rows: what the CSV export holds. Rows of posts fill the
+        counts; the heatmap (one row per weekday and hour with breaches, key "Fri 20:00"), alerts
+        by level, handoffs and incidents fill ``count``."""
         out = []
+        blank = {"posts": "", "hits": "", "misses": "", "pending": "", "hit_rate": "", "p50_seconds": "",
+                 "p90_seconds": ""}
 
         def row(dimension: str, key: str, counts: Counts) -> dict[str, Any]:
             return {"dimension": dimension, "key": key, "posts": counts.posts, "hits": counts.hits,
                     "misses": counts.misses, "pending": counts.pending,
                     "hit_rate": _fmt_rate(counts.hit_rate), "p50_seconds": _fmt_seconds(counts.percentile(0.5)),
-                    "p90_seconds": _fmt_seconds(counts.percentile(0.9))}
+                    "p90_seconds": _fmt_seconds(counts.percentile(0.9)), "count": ""}
+
+        def count(dimension: str, key: str, value: int) -> dict[str, Any]:
+            return {"dimension": dimension, "key": key, **blank, "count": value}
 
         out.append(row("all", "all", self.total))
         for dimension in DIMENSIONS:
@@ -200,6 +245,14 @@ class Report:
                 out.append(row(dimension, key, counts))
         for week, counts in self.weekly:
             out.append(row("week", week, counts))
+        for weekday, hours in enumerate(self.heatmap):
+            for hour, breaches in enumerate(hours):
+                if breaches:
+                    out.append(count("breaches", f"{WEEKDAYS[weekday]} {hour:02d}:00", breaches))
+        for level, alerts in sorted(self.alerts_by_level.items()):
+            out.append(count("alerts_by_level", level, alerts))
+        out.append(count("handoffs", "all", self.handoffs))
+        out.append(count("incidents", "all", self.incidents))
         return out
 
 

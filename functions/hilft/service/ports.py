@@ -66,11 +66,15 @@ class Store(Protocol):
 
 
 class ReportStore(Protocol):
-    """What the SLA report reads: roll-ups by id and one day's posts (all of them, paged)."""
+    """What the SLA report reads: roll-ups and open posts by id, one day's posts (all of them,
+    paged) and the number of incidents opened that day."""
 
     def get_many(self, collection: str, doc_ids: list[str]) -> dict[str, Snapshot]: ...
     def set(self, collection: str, doc_id: str, data: dict[str, Any], merge: bool = True) -> None: ...
     def received_between(self, start: datetime, end: datetime) -> list[Snapshot]: ...
+    def incidents_opened_between(self, start: datetime, end: datetime) -> int:
+        """How many incidents the outage detector opened in [start, end) (the report's incidents)."""
+        ...
 
 
 class Scheduler(Protocol):

@@ -1,24 +1,41 @@
-"""Builds the SLA report from daily roll-ups, computing (and storing) a day's roll-up only when
-it is missing or was not final yet. Reads per report: one roll-up per day of the period, plus the
-posts of days that are not final (today, and days with posts still waiting for an answer)."""
+"""Builds the SLA report from daily roll-ups, and rolls up the days a report will need.
+
+``roll_up`` is the daily job (Cloud Scheduler calls ``sweep`` with ``{"run": "rollup"}``, see
+infra/scheduler.tf): it rolls up every ended day of the last ``SETTLED_AFTER`` days that has no
+final roll-up yet — yesterday from its posts, older days from their partial roll-up and the
+posts still open on them. So every day is rolled up before its posts expire (90 days), whether
+or not anyone opens a report, and a report reads:
+
+* one roll-up per day of the period (one ``BatchGetDocuments``),
+* for a day whose roll-up is partial: only its still-open posts (by id),
+* for today (and a day the job has not rolled up yet): that day's posts, and its incidents.
+
+A day's roll-up is stored once the day has ended: final when no post of it is still open, else
+partial with the open posts' ids; it becomes final when they are answered, or ``SETTLED_AFTER``
+after the day (what is still unanswered then counts as a miss for good).
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hilft.core.document import MentionDoc
 from hilft.core.errors import MalformedPayload
 from hilft.core.policy import Policy
-from hilft.core.report import DayRollup, Report, day_bounds, merge, rollup_day
+from hilft.core.report import DayRollup, Report, day_bounds, merge, split_open
 from hilft.logs import get_logger
-from hilft.service.ports import Clock, ReportStore
+from hilft.service.ports import MENTIONS, Clock, ReportStore
 
 log = get_logger("hilft.report")
 
 ROLLUPS = "rollups"
 MAX_DAYS = 366  # the longest period one report covers
 SETTLED_AFTER = timedelta(days=7)  # a post unanswered this long after its day is a miss for good
+# A partial roll-up keeps its open posts' ids; beyond this many (Firestore's 1 MiB document) it is
+# not stored and the day is read from its posts again.
+MAX_OPEN_IDS = 15_000
 
 
 class ReportService:
@@ -39,30 +56,73 @@ class ReportService:
         now = self.clock()
         days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
         days = [d for d in days if day_bounds(d, self.tz)[0] <= now]
-        stored = self.store.get_many(ROLLUPS, [d.isoformat() for d in days])  # one round trip
-        reads = len(days)
-        rollups: list[DayRollup] = []
-        for day in days:
-            snap = stored.get(day.isoformat())
-            if snap is not None and snap.data.get("final"):
-                rollups.append(DayRollup.from_json(snap.data))
-                continue
-            rollup, used = self._compute(day, now)
-            reads += used
-            rollups.append(rollup)
+        rollups, reads = self._rollups(days, now)
         report = merge(start, end, rollups, self.policy.promise.timezone)
         report.reads = reads
         log.info("report built", days=len(rollups), reads=reads)
         return report
 
+    def roll_up(self) -> dict[str, Any]:
+        """The daily job: roll up (or bring up to date) every ended day of the last week."""
+        now = self.clock()
+        today = now.astimezone(self.tz).date()
+        days = [today - timedelta(days=n) for n in range(SETTLED_AFTER.days + 1, 0, -1)]
+        rollups, reads = self._rollups(days, now)
+        finals = sum(1 for r in rollups if r.final)
+        log.info("daily roll-up", days=len(rollups), final=finals, reads=reads)
+        return {"rollup_days": len(rollups), "rollup_final": finals, "rollup_reads": reads}
+
+    def _rollups(self, days: list[date], now: datetime) -> tuple[list[DayRollup], int]:
+        """Each day's figures as of ``now``, and the documents read to get them."""
+        stored = self.store.get_many(ROLLUPS, [d.isoformat() for d in days])  # one round trip
+        reads = len(days)
+        rollups: list[DayRollup] = []
+        for day in days:
+            snap = stored.get(day.isoformat())
+            saved = DayRollup.from_json(snap.data) if snap is not None and "day" in snap.data else None
+            if saved is not None and saved.final:
+                rollups.append(saved)
+                continue
+            rollup, used = self._update(day, saved, now) if saved is not None else self._compute(day, now)
+            reads += used
+            rollups.append(rollup)
+        return rollups, reads
+
     def _compute(self, day: date, now: datetime) -> tuple[DayRollup, int]:
-        """Roll the day up from its posts; store it once it can no longer change."""
+        """Roll the day up from its posts; once the day has ended, store it (final or partial)."""
         first, after = day_bounds(day, self.tz)
-        docs = [MentionDoc.from_snapshot(snap) for snap in self.store.received_between(first, min(after, now))]
-        rollup = rollup_day(day, docs, tz=self.tz, now=now)
-        settled = now >= after + SETTLED_AFTER
-        if after <= now and (rollup.final or settled):
-            if not rollup.final:
-                rollup.unresolved = 0  # what is still unanswered now counts as a miss for good
-            self.store.set(ROLLUPS, day.isoformat(), rollup.as_json(), merge=False)
-        return rollup, len(docs)
+        until = min(after, now)
+        snaps = self.store.received_between(first, until)
+        incidents = self.store.incidents_opened_between(first, until)
+        settled, still_open = split_open(day, [(s.id, MentionDoc.from_snapshot(s)) for s in snaps], tz=self.tz,
+                                         now=now, incidents=incidents)
+        reads = max(1, len(snaps)) + max(1, incidents)
+        return self._keep(day, settled, still_open, now), reads
+
+    def _update(self, day: date, partial: DayRollup, now: datetime) -> tuple[DayRollup, int]:
+        """A partial roll-up: read only its still-open posts, count the ones answered since."""
+        waiting = partial.open_ids
+        found = self.store.get_many(MENTIONS, waiting)
+        settled, still_open = split_open(day, [(i, MentionDoc.from_snapshot(s)) for i, s in found.items()],
+                                         tz=self.tz, now=now)
+        partial.open_ids = []
+        partial.absorb(settled)  # answered since; a deleted or expired post is counted nowhere
+        partial.open_ids = settled.open_ids
+        return self._keep(day, partial, still_open, now, changed=partial.open_ids != waiting), max(1, len(waiting))
+
+    def _keep(self, day: date, settled: DayRollup, still_open: DayRollup, now: datetime,
+              changed: bool = True) -> DayRollup:
+        """Store the ended day (settled for good after ``SETTLED_AFTER``); the day's figures now."""
+        after = day_bounds(day, self.tz)[1]
+        if now >= after + SETTLED_AFTER and settled.open_ids:
+            changed = True
+            settled.open_ids = []
+            still_open.unresolved = 0  # what is still unanswered now counts as a miss for good
+            settled.absorb(still_open)
+            still_open = DayRollup(day=day)
+        if after <= now and changed and len(settled.open_ids) <= MAX_OPEN_IDS:
+            self.store.set(ROLLUPS, day.isoformat(), settled.as_json(), merge=False)
+        figures = DayRollup.from_json(settled.as_json())
+        figures.open_ids = []
+        figures.absorb(still_open)
+        return figures
