@@ -5,12 +5,17 @@ Clients are built once per instance on first use (hilft.app.get_app), never at i
 
 from __future__ import annotations
 
+import os
+
 import flask
 import functions_framework
 
 from hilft import handlers, web
-from hilft.app import get_app, start_warm_up
+from hilft.app import get_app, refuse_to_start_unconfigured, start_warm_up
 
+# functions-framework names the entry point it serves (--target, or Cloud Run's FUNCTION_TARGET)
+# before it imports this module: one that could not check its callers never starts serving.
+refuse_to_start_unconfigured(os.environ.get("FUNCTION_TARGET"))
 start_warm_up()  # clients load in the background of gunicorn's worker (hilft/app.py, "instance warm-up")
 
 

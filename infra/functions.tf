@@ -33,7 +33,8 @@ resource "google_cloudfunctions2_function" "entry_point" {
     ingress_settings               = each.value.ingress
     all_traffic_on_latest_revision = true
     # THREADS: functions-framework's gunicorn threads, as many as the requests the instance takes.
-    environment_variables = merge(local.function_env, { THREADS = tostring(local.function_concurrency[each.key]) })
+    # HILFT_CLOUD_RUN_IAM and HILFT_STAFF_AUDIENCES: per function (local.function_own_env).
+    environment_variables = merge(local.function_env, local.function_own_env[each.key], { THREADS = tostring(local.function_concurrency[each.key]) })
 
     dynamic "secret_environment_variables" {
       for_each = toset(local.function_secrets[each.key])

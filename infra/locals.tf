@@ -101,6 +101,26 @@ locals {
     for entry_point, name in local.function_names : entry_point => "https://${name}-${local.project_number}.${var.region}.run.app"
   }
 
+  # The same function under its Cloud Functions address (https://REGION-PROJECT.cloudfunctions.net/NAME),
+  # which stays valid for 2nd-gen functions; a token may be minted for either.
+  function_legacy_urls = {
+    for entry_point, name in local.function_names : entry_point => "https://${var.region}-${var.project_id}.cloudfunctions.net/${name}"
+  }
+
+  # Per function, on top of function_env (each variable: README, "Configuration").
+  # HILFT_CLOUD_RUN_IAM: "true" exactly where Cloud Run IAM admits only named principals (no
+  # public invoker). Cloud Run then verifies the caller's ID token and removes its signature
+  # (SIGNATURE_REMOVED_BY_GOOGLE) before the request reaches the code, which may trust such a token's
+  # claims only there (infra/README.md, "Tokens whose signature Cloud Run removed").
+  # HILFT_STAFF_AUDIENCES: the audiences a staff token may carry, the function's own two URLs;
+  # the code never takes an audience from the request's Host header.
+  function_own_env = {
+    for entry_point, function in local.functions : entry_point => {
+      HILFT_CLOUD_RUN_IAM   = length(setintersection(function.invokers, local.invokers_by_caller.public)) == 0 ? "true" : "false"
+      HILFT_STAFF_AUDIENCES = local.spec.functions[entry_point].caller == "staff" ? "${local.function_urls[entry_point]},${local.function_legacy_urls[entry_point]}" : ""
+    }
+  }
+
   tasks_queue_name = "${var.prefix}-deadlines"
   tasks_queue_path = "projects/${var.project_id}/locations/${var.region}/queues/${local.tasks_queue_name}"
 

@@ -193,7 +193,8 @@ class App:
     def oidc(self) -> OidcVerifier:
         from hilft.adapters.oidc import OidcVerifier
 
-        return OidcVerifier(self.settings.oidc_jwks_url, self.settings.oidc_issuers)
+        s = self.settings
+        return OidcVerifier(s.oidc_jwks_url, s.oidc_issuers, cloud_run_iam=s.cloud_run_iam)
 
     # -- identities -------------------------------------------------------------------------------
     def staff(self, request: flask.Request) -> str:
@@ -232,6 +233,21 @@ def get_app() -> App:
             if _app is None:
                 _app = App(get_settings())
     return _app
+
+
+def refuse_to_start_unconfigured(entry_point: str | None) -> None:
+    """Called by ``main`` at import: an entry point that could not check its callers does not start
+    serving (the revision never becomes ready, the deploy shows why) instead of answering 500 to
+    every request. Exits with the variable's name; no traceback, nothing secret."""
+    from hilft.settings import ConfigurationError
+
+    if not entry_point:  # imported by a test or a tool, not served by functions-framework
+        return
+    try:
+        get_settings().check_entry_point(entry_point)
+    except ConfigurationError as exc:
+        log.error("refusing to start: configuration missing", entry_point=entry_point, variable=exc.variable)
+        raise SystemExit(f"hilft {entry_point}: {exc}") from None
 
 
 def reset_app() -> None:

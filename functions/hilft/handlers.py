@@ -93,28 +93,27 @@ def threads_webhook(app: App, request: flask.Request) -> flask.Response:
     return web.json_response({"ok": True, **result.as_dict()})
 
 
-def _verify_caller(app: App, request: flask.Request, audience: tuple[str, str | None],
-                   email: tuple[str, str | None]) -> None:
-    """OIDC of Cloud Tasks / Cloud Scheduler. Fails closed: with OIDC required, an unset
-    audience or caller e-mail is a configuration error (500 naming the variable), never
-    "any audience, any caller"."""
+def _verify_caller(app: App, request: flask.Request, entry_point: str) -> None:
+    """OIDC of Cloud Tasks / Cloud Scheduler. Fails closed: with OIDC required, an unset audience or
+    caller e-mail stops the function from starting (``main``, ``Settings.check_entry_point``); an
+    instance built without that check still refuses every call (500 naming the variable)."""
+    from hilft.settings import ConfigurationError
+
     if not app.settings.oidc_required:
         return
-    for variable, value in (audience, email):
-        if not value:
-            from hilft.core.errors import MissingSecret
+    try:
+        audience, email = app.settings.oidc_caller(entry_point)
+    except ConfigurationError as exc:
+        from hilft.core.errors import MissingSecret
 
-            log.error("OIDC required but not configured", variable=variable)
-            raise MissingSecret(f"{variable} must be set while OIDC is required")
-    app.oidc.verify(request.headers.get("Authorization"), audience=audience[1],
-                     allowed_emails=[str(email[1])])
+        log.error("OIDC required but not configured", variable=exc.variable)
+        raise MissingSecret(str(exc)) from None
+    app.oidc.verify(web.cloud_run_credentials(request), audience=audience, allowed_emails=[email])
 
 
 def deadline(app: App, request: flask.Request) -> flask.Response:
     web.require_method(request, "POST")
-    s = app.settings
-    _verify_caller(app, request, ("HILFT_DEADLINE_URL", s.deadline_url),
-                        ("HILFT_TASKS_SERVICE_ACCOUNT", s.tasks_service_account))
+    _verify_caller(app, request, "deadline")
     payload = web.parse_json_object(web.read_body(request, 64 * 1024, require_json=False))
     _doc_id_from({"doc_id": payload.get("doc_id")})  # ours before it touches a Firestore path
     log.info("task received", kind=payload.get("kind"), doc_id=payload.get("doc_id"),
@@ -179,9 +178,7 @@ def deadline(app: App, request: flask.Request) -> flask.Response:
 
 def sweep(app: App, request: flask.Request) -> flask.Response:
     web.require_method(request, "POST", "GET")
-    s = app.settings
-    _verify_caller(app, request, ("HILFT_SWEEP_URL", s.sweep_url),
-                        ("HILFT_SCHEDULER_SERVICE_ACCOUNT", s.scheduler_service_account))
+    _verify_caller(app, request, "sweep")
     if _scheduled_run(request) == "rollup":  # the daily roll-up job (infra/rollup.tf)
         return web.json_response(app.report_service.roll_up())
     return web.json_response({**app.deadline_service.sweep(), **app.incident_service.sweep(),
@@ -291,9 +288,7 @@ def board(app: App, request: flask.Request) -> flask.Response:
 def poll(app: App, request: flask.Request) -> flask.Response:
     """Cloud Scheduler (OIDC, audience ``HILFT_POLL_URL``): fetch what the polled channels have new."""
     web.require_method(request, "POST", "GET")
-    s = app.settings
-    _verify_caller(app, request, ("HILFT_POLL_URL", s.poll_url),
-                        ("HILFT_SCHEDULER_SERVICE_ACCOUNT", s.scheduler_service_account))
+    _verify_caller(app, request, "poll")
     result = app.poll_service.run()
     _note_ingest(app, result.stored)  # polled posts count towards outages like webhook ones
     # Every source failed on a platform outage: 503, so the job's failure is visible and retried.

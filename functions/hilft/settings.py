@@ -67,11 +67,16 @@ class Settings(BaseSettings):
     oidc_jwks_url: str = env("HILFT_OIDC_JWKS_URL", GOOGLE_JWKS_URL)
     oidc_issuers: CsvSet = env("HILFT_OIDC_ISSUERS", frozenset(GOOGLE_ISSUERS))
     oidc_required: bool = env("HILFT_OIDC_REQUIRED", True)
+    # Set by Terraform for the functions without an allUsers invoker: Cloud Run IAM verified the
+    # caller's token and removed its signature (SIGNATURE_REMOVED_BY_GOOGLE) before the request got
+    # here, so such a token's claims may be checked without it (hilft/adapters/oidc.py).
+    cloud_run_iam: bool = env("HILFT_CLOUD_RUN_IAM", False)
 
     # Staff-facing entry points (handoff, ack, board).
     staff_auth: str = env("HILFT_STAFF_AUTH", "token")  # "iam" (Cloud Run IAM), "token" (bearer), "off" (demo)
     staff_token: str | None = env("HILFT_STAFF_TOKEN")
-    # Extra ID-token audiences accepted from staff under IAM (the function's own URL always is).
+    # The ID-token audiences staff tokens may carry under IAM: the function's own URLs (Terraform sets
+    # them), never the request's Host header. Required with ``iam``.
     staff_audiences: CsvSet = env("HILFT_STAFF_AUDIENCES", default_factory=frozenset)
 
     max_body_bytes: int = env("HILFT_MAX_BODY_BYTES", 1024 * 1024)
@@ -150,6 +155,27 @@ class Settings(BaseSettings):
             raise ValueError("must be positive")
         return value
 
+    def oidc_caller(self, entry_point: str) -> tuple[str, str]:
+        """(audience, allowed caller e-mail) of an entry point Cloud Tasks or Cloud Scheduler calls,
+        or ``ConfigurationError`` naming the unset variable."""
+        audience_field, email_field = OIDC_CALLERS[entry_point]
+        return self._required(audience_field), self._required(email_field)
+
+    def check_entry_point(self, entry_point: str) -> None:
+        """Refuse to serve ``entry_point`` without what it needs to check its callers: the OIDC
+        audience and caller while OIDC is required, the staff audiences under ``iam``.
+        Raises ``ConfigurationError`` naming the variable."""
+        if entry_point in OIDC_CALLERS and self.oidc_required:
+            self.oidc_caller(entry_point)
+        if entry_point in STAFF_ENTRY_POINTS and self.staff_auth == "iam" and not self.staff_audiences:
+            raise ConfigurationError(variable_of("staff_audiences"), "while HILFT_STAFF_AUTH=iam")
+
+    def _required(self, field: str) -> str:
+        value = getattr(self, field)
+        if not value:
+            raise ConfigurationError(variable_of(field), "while OIDC is required")
+        return str(value)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """From ``environ`` alone (a test, the local stack's view of one function), else the process's."""
@@ -166,6 +192,30 @@ class Settings(BaseSettings):
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Arguments and the environment only: Secret Manager fills the environment in production."""
         return init_settings, env_settings
+
+
+# Entry points Cloud Tasks / Cloud Scheduler call: the settings holding their OIDC audience and caller.
+OIDC_CALLERS = {
+    "deadline": ("deadline_url", "tasks_service_account"),
+    "sweep": ("sweep_url", "scheduler_service_account"),
+    "poll": ("poll_url", "scheduler_service_account"),
+}
+STAFF_ENTRY_POINTS = frozenset({"board", "ack", "handoff"})
+
+
+class ConfigurationError(ValueError):
+    """A variable an entry point cannot serve without is unset (``variable`` names it)."""
+
+    def __init__(self, variable: str, condition: str) -> None:
+        super().__init__(f"{variable} must be set {condition}")
+        self.variable = variable
+
+
+def variable_of(field: str) -> str:
+    """The environment variable of a settings field (``deadline_url`` -> ``HILFT_DEADLINE_URL``)."""
+    alias = Settings.model_fields[field].validation_alias
+    assert isinstance(alias, AliasChoices)
+    return str(alias.choices[0])
 
 
 @lru_cache(maxsize=1)

@@ -188,8 +188,17 @@ class LocalStack:
             # functions-framework's default of 4 per core: one local instance serves what one Cloud Run instance does.
             "THREADS": terraform_variable("deadline_concurrency" if target == "deadline" else "function_concurrency"),
         }
+        if target is not None:
+            env.update(self.own_env(target))
         env.update(self.env)
         return env if target is None else without_foreign_secrets(env, target)
+
+    def own_env(self, target: str) -> dict[str, str]:
+        """Terraform's per-function variables (``local.function_own_env``) with local values. No
+        Cloud Run IAM stands in front of a local function, so it never trusts a token whose
+        signature is missing (``HILFT_CLOUD_RUN_IAM=false``); a staff function's audiences are its own URL."""
+        staff = function_spec()["functions"][target]["caller"] == "staff"  # type: ignore[index]
+        return {"HILFT_CLOUD_RUN_IAM": "false", "HILFT_STAFF_AUDIENCES": self.url(target) if staff else ""}
 
     # -- lifecycle -----------------------------------------------------------------------------
     def _spawn(self, name: str, argv: list[str], env: Mapping[str, str] | None = None) -> subprocess.Popen:

@@ -68,9 +68,43 @@ def test_every_plain_variable_reaches_every_function(terraform: dict[str, Any]) 
     for target in ENTRY_POINTS:
         env = stack.function_env(target)
         plain = set(env) - secret_names()
-        deployed = set(decided["function_env"]) | {"THREADS"}  # THREADS: per function (infra/functions.tf)
+        # THREADS and local.function_own_env: per function (infra/functions.tf)
+        deployed = set(decided["function_env"]) | set(decided["function_own_env"][target]) | {"THREADS"}
         assert deployed <= plain, target
         assert plain <= deployed | LOCAL_ONLY, f"{target}: not what Terraform deploys"
+
+
+@pytest.mark.parametrize("mode", ["iam", "token"])
+def test_signature_free_tokens_are_trusted_exactly_where_cloud_run_iam_guards_the_function(
+        terraform: dict[str, Any], mode: str) -> None:
+    """Cloud Run removes the signature of the ID token it verified (SIGNATURE_REMOVED_BY_GOOGLE);
+    only a function no public member may invoke can trust such a token, and never a local one."""
+    decided = terraform[mode]
+    guarded = {name for name, function in decided["functions"].items() if "allUsers" not in function["invokers"]}
+    expected = {"deadline", "sweep", "poll"} | ({"board", "ack", "handoff"} if mode == "iam" else set())
+
+    assert guarded == expected
+    for target in ENTRY_POINTS:
+        own = decided["function_own_env"][target]
+        assert own["HILFT_CLOUD_RUN_IAM"] == ("true" if target in guarded else "false"), target
+        assert LocalStack().function_env(target)["HILFT_CLOUD_RUN_IAM"] == "false", target
+
+
+def test_staff_audiences_are_the_functions_own_urls(terraform: dict[str, Any]) -> None:
+    """A staff token's audience is checked against the deployed URLs (run.app and cloudfunctions.net
+    forms), never against the request's Host header."""
+    decided = terraform["iam"]
+    stack = LocalStack()
+    for target in ENTRY_POINTS:
+        audiences = decided["function_own_env"][target]["HILFT_STAFF_AUDIENCES"]
+        local = stack.function_env(target)["HILFT_STAFF_AUDIENCES"]
+        if target in {"board", "ack", "handoff"}:
+            name = decided["function_names"][target]
+            assert audiences.split(",") == [decided["function_urls"][target],
+                                            f"https://europe-west3-acme-care-prod.cloudfunctions.net/{name}"]
+            assert local == stack.url(target)
+        else:
+            assert audiences == local == "", target
 
 
 def test_the_terraform_secret_catalogue_is_the_stacks(terraform: dict[str, Any]) -> None:

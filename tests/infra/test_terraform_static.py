@@ -41,7 +41,6 @@ LOCAL_ONLY = frozenset({
 # Read by the settings module, left to the code's default on purpose (with the reason).
 CODE_DEFAULT_ON_PURPOSE = {
     "BLUESKY_CHAT_URL": "chat.bsky.* calls go through the brand's PDS (the code's default), as Bluesky documents",
-    "HILFT_STAFF_AUDIENCES": "extra ID-token audiences (a custom domain); the function's own URL is always accepted",
     "HILFT_MAX_BODY_BYTES": "tuning knob, the code's default fits both platforms",
     "HILFT_CLAIM_TTL_SECONDS": "tuning knob, the code's default is the designed value",
     "HILFT_SWEEP_GRACE_SECONDS": "tuning knob, the code's default is the designed value",
@@ -61,9 +60,15 @@ def function_resource() -> dict[str, Any]:
     return next(iter(resources.values()))
 
 
+def per_function_names() -> set[str]:
+    """The variables of local.function_own_env (one value per function, on top of function_env)."""
+    own = expression(load_stack().locals["function_own_env"]) or ""
+    return set(re.findall(r"\b([A-Z][A-Z0-9_]+) =", own))
+
+
 def wired_names() -> set[str]:
     stack = load_stack()
-    return set(stack.locals["function_env"]) | set(stack.locals["secrets"])
+    return set(stack.locals["function_env"]) | set(stack.locals["secrets"]) | per_function_names()
 
 
 def tf_text_without_comments() -> str:
@@ -125,7 +130,8 @@ def test_runtime_and_concurrency_come_from_variables() -> None:
     assert expression(service["available_cpu"]) == "local.function_cpu[each.key]"
     threads = "{THREADS = tostring(local.function_concurrency[each.key])}"
     assert expression(service["environment_variables"]).replace(" ", "") == \
-        f"merge(local.function_env,{threads})".replace(" ", "")
+        f"merge(local.function_env,local.function_own_env[each.key],{threads})".replace(" ", "")
+    assert per_function_names() == {"HILFT_CLOUD_RUN_IAM", "HILFT_STAFF_AUDIENCES"}
 
 
 # -- configuration -------------------------------------------------------------------------------

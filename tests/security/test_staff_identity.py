@@ -58,10 +58,12 @@ def _unsigned(**overrides: Any) -> str:
     return f"{b64({'alg': 'none', 'typ': 'JWT', 'kid': 'google-1'})}.{b64(claims)}."
 
 
-def _identify(jwks_url: str, headers: dict[str, str]) -> str:
+def _identify(jwks_url: str, headers: dict[str, str], *, base_url: str = BOARD,
+              audiences: frozenset[str] = frozenset({BOARD})) -> str:
     app = flask.Flask(__name__)
-    with app.test_request_context("/", base_url=BOARD, headers=headers):
-        return web.staff_identity(flask.request, "iam", None, verifier=OidcVerifier(jwks_url, [ISSUER]))
+    with app.test_request_context("/", base_url=base_url, headers=headers):
+        return web.staff_identity(flask.request, "iam", None, verifier=OidcVerifier(jwks_url, [ISSUER]),
+                                  audiences=audiences)
 
 
 def test_a_verified_google_identity_is_recorded(google_keys):
@@ -94,3 +96,32 @@ def test_without_a_verifier_iam_mode_fails_closed():
     with app.test_request_context("/", base_url=BOARD, headers={"Authorization": f"Bearer {_token()}"}):
         with pytest.raises(HilftError):
             web.staff_identity(flask.request, "iam", None)
+
+
+OTHER_SERVICE = "https://someone-elses-service-abc-ew.a.run.app"
+
+
+@pytest.mark.parametrize("header", ["Authorization", "X-Serverless-Authorization"])
+def test_a_token_for_another_service_with_a_spoofed_host_is_refused(google_keys, header):
+    """The attack: a genuine Google ID token minted for another service (which its owner may hand
+    around), presented with ``Host`` set to that service. The audience comes from the deployment
+    (``HILFT_STAFF_AUDIENCES``), never from the request, so the Host header cannot widen it."""
+    token = _token(aud=OTHER_SERVICE, email="ciso@brand.example")
+    with pytest.raises(Unauthorized):
+        _identify(google_keys, {header: f"Bearer {token}", "Host": OTHER_SERVICE.removeprefix("https://")},
+                  base_url=OTHER_SERVICE)
+
+
+def test_both_deployed_urls_of_the_function_are_accepted(google_keys):
+    legacy = "https://europe-west3-acme.cloudfunctions.net/hilft-board"
+    token = _token(aud=legacy)
+    assert _identify(google_keys, {"Authorization": f"Bearer {token}"},
+                     audiences=frozenset({BOARD, legacy})) == "anna@brand.example"
+
+
+def test_without_configured_audiences_iam_mode_fails_closed(google_keys):
+    """Even a token for the function's own URL: with no audiences configured there is nothing to
+    compare it with (the function does not start that way either: test_oidc_fail_closed.py)."""
+    with pytest.raises(HilftError) as caught:
+        _identify(google_keys, {"Authorization": f"Bearer {_token()}"}, audiences=frozenset())
+    assert caught.value.http_status == 500 and "HILFT_STAFF_AUDIENCES" in caught.value.message
