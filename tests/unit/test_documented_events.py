@@ -7,10 +7,15 @@ the subscriptions hilft registers (X: Account Activity and X Activity API; Meta:
 For every file this test states what hilft must extract: the events with their decisive fields,
 or the names it counts as ignored. A file without an expectation (or the reverse) fails, so every
 documented kind is either handled or explicitly ignored.
+
+``EVENTS`` is the table of event kinds README's "Events" shows, row for row: each row names its
+documented fixtures, whose expectations must agree with it (an "ignored" row yields no event), and
+the Meta fields and X Activity API kinds in it are exactly those ``make register-webhooks`` sets up.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +24,7 @@ import pytest
 
 from hilft.channels.meta import parse as meta
 from hilft.channels.x import parse as x
+from hilft.channels.x.parse import XAA_SUBSCRIBED_EVENTS
 from hilft.core.models import AccessRevoked, Deletion, Kind, Mention, ParsedBatch
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -170,6 +176,116 @@ EXPECTED: dict[str, dict[str, tuple[list[tuple[type, dict[str, Any]]], tuple[str
 
 CASES = [(platform, name) for platform, files in EXPECTED.items() for name in files]
 
+# -- the Events table -------------------------------------------------------------------------------
+#
+# One row per event kind the platforms document for what hilft subscribes to (and the kinds that
+# come anyway): (platform, event, what hilft does, documented fixtures). README's "Events" table is
+# exactly these rows (checked below). A row without a fixture must say why it is ignored.
+
+Row = tuple[str, str, str, tuple[str, ...]]
+
+AAA, XAA, STREAM = "X (Account Activity)", "X (X Activity API)", "X (Filtered Stream)"
+PAGE = "Facebook Page (`feed`, `mention`)"
+MESSENGER = "Messenger (`messages`, `message_echoes`, `standby`)"
+INSTAGRAM = "Instagram (`comments`, `mentions`, `messages`)"
+NOT_SUBSCRIBED = "not subscribed; if delivered anyway:"
+
+EVENTS: list[Row] = [
+    (AAA, "`tweet_create_events`: post, reply, @mention, quote",
+     "item (a quote of a brand post is addressed to the brand); from the brand: an answer",
+     ("x/aaa_tweet_create_mention.json", "x/aaa_tweet_create_reply.json", "x/aaa_tweet_create_quote.json")),
+    (AAA, "… edited post (`edit_history`)",
+     "replaces the first version's text, redacted again; promise unchanged; never a second item",
+     ("x/aaa_tweet_create_edited.json",)),
+    (AAA, "… retweet", "ignored: a retweet has no words of its own", ("x/aaa_tweet_create_retweet.json",)),
+    (AAA, "`direct_message_events` `message_create`", "DM item / brand answer", ("x/aaa_direct_message_events.json",)),
+    (AAA, "`tweet_delete_events`", "text and author forgotten (the whole edit chain)",
+     ("x/aaa_tweet_delete_events.json",)),
+    (AAA, "`user_event` `revoke`", "200, operator alert (ERROR log line → Terraform log alert, board banner)",
+     ("x/aaa_user_event_revoke.json",)),
+    (AAA, "`favorite_events`, `follow_events` (`follow`, `unfollow`), `block_events`, `mute_events`",
+     "ignored: nobody asked anything",
+     ("x/aaa_favorite_events.json", "x/aaa_follow_events.json", "x/aaa_follow_events_unfollow.json",
+      "x/aaa_block_events.json", "x/aaa_mute_events.json")),
+    (AAA, "`direct_message_indicate_typing_events`, `direct_message_mark_read_events`",
+     "ignored: typing and read receipts carry no message",
+     ("x/aaa_direct_message_indicate_typing_events.json", "x/aaa_direct_message_mark_read_events.json")),
+    (XAA, "`post.mention.create`, `post.reply.create`, `post.quote.create`",
+     "item (under XAA a reply to the brand arrives only as `post.reply.create`; an edit lands on the first "
+     "version); from the brand: an answer",
+     ("x/xaa_post_mention_create.json", "x/xaa_post_mention_create_edited.json", "x/xaa_post_reply_create.json",
+      "x/xaa_post_quote_create.json")),
+    (XAA, "`post.create`", "the brand's replies stop the clock", ("x/xaa_post_create.json",)),
+    (XAA, "`dm.received` / `dm.sent`", "DM item / answer", ("x/xaa_dm_received.json", "x/xaa_dm_sent.json")),
+    (XAA, "`chat.received` / `chat.sent` (XChat)",
+     "DM item without text, `encrypted: true` (staff open it on X) / answer",
+     ("x/xaa_chat_received.json", "x/xaa_chat_sent.json")),
+    (XAA, "`oauth.revoke` (sent without a subscription)", "200, operator alert", ("x/xaa_oauth_revoke.json",)),
+    (XAA, "`post.delete`", f"{NOT_SUBSCRIBED} forgotten (X sends it only for the brand's own posts)",
+     ("x/xaa_post_delete.json",)),
+    (XAA, "`post.repost.create`, `like.create`, `follow.follow`, `follow.unfollow`, `profile.update.*`, "
+          "`chat.conversation_join`, `dm.read`, `dm.indicate_typing`, mutes, blocks, spaces, news, broadcasts",
+     f"{NOT_SUBSCRIBED} ignored by type (nobody asked anything)",
+     ("x/xaa_post_repost_create.json", "x/xaa_like_create.json", "x/xaa_follow_follow.json",
+      "x/xaa_profile_update_bio.json", "x/xaa_chat_conversation_join.json")),
+    (STREAM, "a post matching hilft's rules (`matching_rules`)",
+     "radar item with the rule tags (longer promise, no warning); a retweet: ignored",
+     ("x/stream_post_radar.json", "x/stream_post_reply_to_brand.json", "x/stream_post_retweet.json")),
+    (PAGE, "`feed` comment, status or post `add`", "item",
+     ("meta/page_feed_comment_add.json", "meta/page_feed_status_add.json")),
+    (PAGE, "`feed` comment, status or post `edited`",
+     "text replaced and redacted, `edited_at`; promise unchanged",
+     ("meta/page_feed_comment_edited.json", "meta/page_feed_status_edited.json", "meta/page_feed_post_edited.json")),
+    (PAGE, "`feed` `remove`", "forgotten", ("meta/page_feed_comment_remove.json",)),
+    (PAGE, "`feed` comment `hide` / `unhide`", "ignored: the brand's own moderation; item and promise stay",
+     ("meta/page_feed_comment_hide.json", "meta/page_feed_comment_unhide.json")),
+    (PAGE, "`feed` `reaction`, `share`", "ignored: nobody asked anything",
+     ("meta/page_feed_reaction.json", "meta/page_feed_share.json")),
+    (PAGE, "`mention` (ids only)",
+     "item at once (the promise runs); text and author read from the Graph API by an `enrich` task, then "
+     "redacted, routed, handed off",
+     ("meta/page_mention_post.json", "meta/page_mention_comment.json")),
+    (PAGE, "`mention` `edited` (ids only)",
+     "the text held stays; a new `enrich` task reads the edit, redacts, routes, hands off",
+     ("meta/page_mention_post_edited.json",)),
+    (MESSENGER, "`messaging[]` message (text, or attachments only)",
+     "DM item (attachments only: without text; numeric ids normalised)",
+     ("meta/messenger_messages.json", "meta/messenger_message_attachments.json",
+      "meta/messenger_messages_numeric_ids.json")),
+    (MESSENGER, "`standby[]` message", "DM item (another app holds the thread; the customer still waits)",
+     ("meta/messenger_standby.json",)),
+    (MESSENGER, "echo (`is_echo`, also in `standby[]`)", "the brand's answer",
+     ("meta/messenger_message_echoes.json", "meta/messenger_standby_echo.json")),
+    (MESSENGER, "`message_reads`, `message_deliveries`, `messaging_postbacks`",
+     f"{NOT_SUBSCRIBED} ignored by type (receipts and button taps)",
+     ("meta/messenger_message_reads.json", "meta/messenger_message_deliveries.json",
+      "meta/messenger_messaging_postbacks.json")),
+    (INSTAGRAM, "`comments` (`changes[]` or Instagram Login's flat `field`/`value`)",
+     "item (a re-sent comment with new text = edit)",
+     ("meta/instagram_comments.json", "meta/instagram_comments_instagram_login.json")),
+    (INSTAGRAM, "`mentions` (ids only; caption or comment)", "item, filled by an `enrich` task",
+     ("meta/instagram_mentions_caption.json", "meta/instagram_mentions_comment.json")),
+    (INSTAGRAM, "`messages` (and their echoes)", "DM item / answer",
+     ("meta/instagram_messages.json", "meta/instagram_messages_echo.json")),
+    (INSTAGRAM, "`story_insights`", f"{NOT_SUBSCRIBED} ignored by type", ("meta/instagram_story_insights.json",)),
+    ("Threads", "`replies`, `mentions` / `publish` / `delete`",
+     "item / the brand's own post stops the clock / forgotten",
+     ("threads/replies.json", "threads/mentions.json", "threads/publish.json", "threads/delete.json")),
+    ("Bluesky", "notifications `mention`, `reply`, `quote`; the brand's repo; search",
+     "item / native brand replies stop the clock / radar",
+     ("bluesky/list_notifications.json", "bluesky/get_posts.json", "bluesky/list_records_own_posts.json",
+      "bluesky/search_posts.json")),
+    ("Bluesky", "chat log (`chat.bsky.convo.getLog`): `logCreateMessage`, `logDeleteMessage`; other log events "
+         "(begin, accept, read, reactions, group events)",
+     "DM item, the brand's message in the conversation an answer / forgotten; ignored by name",
+     ("bluesky/get_log.json", "bluesky/list_convos.json", "bluesky/get_messages.json")),
+    ("Mastodon", "`mention` notifications (`direct` = DM); the brand's statuses; hashtags, `/api/v2/search`",
+     "item / answer / radar",
+     ("mastodon/notifications.json", "mastodon/account_statuses_brand.json", "mastodon/timeline_tag.json",
+      "mastodon/search_v2.json")),
+]
+
+
 
 def _check(event: Any, cls: type, fields: dict[str, Any]) -> None:
     assert isinstance(event, cls), f"expected {cls.__name__}, got {type(event).__name__}"
@@ -205,3 +321,72 @@ def test_every_documented_file_has_an_expectation_and_a_named_source(platform: s
     for name in files:
         row = next((line for line in sources.splitlines() if f"`{name}`" in line), "")
         assert "https://" in row, f"SOURCES.md names no documentation page for {name}"
+
+
+# -- the Events table: README, fixtures, subscriptions ----------------------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+NOT_EVENTS = {"bluesky/create_session.json": "the login answer, no event"}
+
+
+def readme_events() -> list[tuple[str, str, str]]:
+    """README's "Events" table, the platform carried down into its continuation rows."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### Events"):]
+    section = section[:section.index("\n#", 1)]
+    rows: list[tuple[str, str, str]] = []
+    for line in section.splitlines():
+        if not line.startswith("| ") and not line.startswith("| |"):
+            continue
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        if cells[0] == "platform" or set("".join(cells)) <= {"-"}:
+            continue
+        platform = cells[0] or rows[-1][0]
+        rows.append((platform, cells[1], cells[2]))
+    return rows
+
+
+def _handled(row: Row) -> bool:
+    return not row[2].removeprefix(NOT_SUBSCRIBED).strip().startswith("ignored")
+
+
+def test_readme_events_table_is_this_table() -> None:
+    assert readme_events() == [(platform, event, hilft) for platform, event, hilft, _ in EVENTS]
+
+
+@pytest.mark.parametrize("row", EVENTS, ids=[f"{r[0].split(' (')[0]}: {r[1][:40]}" for r in EVENTS])
+def test_every_event_row_has_documented_fixtures_that_agree_with_it(row: Row) -> None:
+    platform, event, hilft, fixtures = row
+    if not fixtures:
+        assert re.match(r"(not subscribed; if delivered anyway: )?ignored\S*( by \w+)?[:(]? .+", hilft), \
+            f"{event}: no documented fixture and no reason why it is ignored"
+        return
+    for ref in fixtures:
+        folder, name = ref.split("/")
+        assert (FIXTURES / folder / "documented" / name).is_file(), ref
+        assert f"`{name}`" in (FIXTURES / folder / "documented" / "SOURCES.md").read_text(), ref
+    expected = [EXPECTED[ref.split("/")[0]][ref.split("/")[1]] for ref in fixtures if ref.split("/")[0] in EXPECTED]
+    if not expected:
+        return  # polled platforms: their documented answers are checked by their parser tests
+    if _handled(row):
+        assert any(events for events, _ in expected), f"{event}: said handled, but every fixture is ignored"
+    else:
+        assert all(not events and ignored for events, ignored in expected), f"{event}: said ignored, yields events"
+
+
+def test_every_documented_fixture_has_its_row() -> None:
+    listed = {ref for *_, fixtures in EVENTS for ref in fixtures}
+    found = {f"{path.parent.parent.name}/{path.name}" for path in FIXTURES.glob("*/documented/*.json")}
+    assert found - listed - set(NOT_EVENTS) == set()
+    assert listed - found == set()
+
+
+def test_the_subscriptions_registered_are_the_tables() -> None:
+    def names(cell: str) -> set[str]:
+        return set(re.findall(r"`([a-z_.]+)`", cell))
+
+    xaa = set().union(*(names(event) for platform, event, hilft, _ in EVENTS
+                        if platform == XAA and not hilft.startswith(NOT_SUBSCRIBED)))
+    assert xaa - {"oauth.revoke"} == set(XAA_SUBSCRIBED_EVENTS)
+    assert names(PAGE) | names(MESSENGER) == set(meta.SUBSCRIBED_FIELDS["page"])
+    assert names(INSTAGRAM) == set(meta.SUBSCRIBED_FIELDS["instagram"])

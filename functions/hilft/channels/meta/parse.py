@@ -58,7 +58,7 @@ EpochSecondsOrMillis = Annotated[int, Field(ge=0, le=_MAX_EPOCH_MILLIS)]
 # ``messages``.
 SUBSCRIBED_FIELDS: dict[str, tuple[str, ...]] = {
     "page": ("feed", "mention", "messages", "message_echoes", "standby"),
-    "instagram": ("comments", "mentions", "messages", "standby"),
+    "instagram": ("comments", "mentions", "messages"),
 }
 
 _FEED_POST_ITEMS = frozenset({"post", "status", "photo", "video"})
