@@ -2,9 +2,9 @@
 
 The one in-memory store of the test suites (unit, fuzz, security). They follow the adapters'
 contracts closely (create() fails on an existing id, update() of a dotted path sets a nested
-field, preconditions compare versions, text Firestore cannot encode raises as its client does),
-not more. Every write is recorded (``write_log``, ``calls``), so a test can tell exactly what a
-request would have persisted.
+field, preconditions compare versions, text Firestore cannot encode raises as its client does, a
+document over Firestore's 1 MiB is refused with INVALID_ARGUMENT), not more. Every write is
+recorded (``write_log``, ``calls``), so a test can tell exactly what a request would have persisted.
 """
 
 from __future__ import annotations
@@ -17,7 +17,41 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from google.api_core.exceptions import InvalidArgument
+
 from hilft.adapters.firestore_store import PreconditionFailed, PreconditionLoop, Snapshot
+
+MAX_DOCUMENT_BYTES = 1_048_576  # Firestore's limit on one document
+
+
+def value_size(value: Any) -> int:
+    """Firestore's storage size of a field value (cloud.google.com/firestore/docs/storage-size)."""
+    if value is None or isinstance(value, bool):
+        return 1
+    if isinstance(value, int | float | datetime):
+        return 8
+    if isinstance(value, str):
+        return len(value.encode("utf-8", errors="surrogatepass")) + 1
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(value_size(str(key)) + value_size(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return sum(value_size(item) for item in value)
+    return 16  # geo points, references: small and fixed
+
+
+def document_size(collection: str, doc_id: str, data: dict[str, Any]) -> int:
+    """Storage size of a document: its name, its fields and 32 bytes."""
+    name = len(collection.encode()) + 1 + len(doc_id.encode()) + 1 + 16
+    return name + value_size(data) + 32
+
+
+def _fits(collection: str, doc_id: str, data: dict[str, Any]) -> None:
+    """Raise as Firestore does when a write would make a document larger than 1 MiB."""
+    size = document_size(collection, doc_id, data)
+    if size > MAX_DOCUMENT_BYTES:
+        raise InvalidArgument(f"Document {collection}/{doc_id} exceeds the maximum size ({size} bytes)")
 
 
 class FakeClock:
@@ -93,6 +127,7 @@ class MemoryStore(PreconditionLoop):
         docs = self.data.setdefault(collection, {})
         if doc_id in docs:
             return False
+        _fits(collection, doc_id, data)
         docs[doc_id] = copy.deepcopy(data)
         self._bump("create", collection, doc_id)
         return True
@@ -116,6 +151,10 @@ class MemoryStore(PreconditionLoop):
         doc = self.data.get(collection, {}).get(doc_id)
         if doc is None:
             return False
+        after = copy.deepcopy(doc)
+        for path, value in updates.items():
+            _set_path(after, path, value)
+        _fits(collection, doc_id, after)
         for path, value in updates.items():
             _set_path(doc, path, value)
         self._bump("update", collection, doc_id)
@@ -131,6 +170,7 @@ class MemoryStore(PreconditionLoop):
         _encodable(data)
         self.ops["writes"] += 1
         docs = self.data.setdefault(collection, {})
+        _fits(collection, doc_id, {**(docs.get(doc_id) or {}), **data} if merge else data)
         target = docs.setdefault(doc_id, {}) if merge else docs.__setitem__(doc_id, {}) or docs[doc_id]
         target.update(copy.deepcopy(data))
         self._bump("set", collection, doc_id)
