@@ -17,6 +17,7 @@ from hilft.channels import Capabilities, SendOnce, register
 from hilft.core.document import MentionDoc, as_doc
 from hilft.core.errors import PlatformRefused, PrivateChannelRefused
 from hilft.core.models import Kind
+from hilft.core.templates import public_handle
 
 if TYPE_CHECKING:
     import httpx
@@ -44,8 +45,11 @@ class XGateway:
     def public_reply(self, post: MentionDoc | Mapping[str, Any], text: str, *,
                      send: SendOnce | None = None) -> str:
         doc = as_doc(post)
-        handle = doc.author_handle
-        body = f"@{handle} {text}" if handle and not text.startswith("@") else text
+        from hilft.channels.x.parse import is_x_handle
+
+        # Only a handle X could have given names the author: never a link, a second @mention or markup.
+        handle = public_handle(doc.author_handle)
+        body = f"@{handle} {text}" if is_x_handle(handle) and not text.startswith("@") else text
         # An edited post lives on under its newest id; a reply goes to the version people see.
         return self.client.reply(doc.latest_post_id or doc.post_id, body)
 

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from hilft.core import jsonbody
 from hilft.core.errors import InvalidSignature, MalformedPayload, MissingSecret
@@ -116,6 +116,22 @@ def dm_conversation_id(user_a: str, user_b: str) -> str:
 
 _Id = Annotated[str, Field(pattern=r"^[0-9]{1,20}$")]
 
+HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}", re.ASCII)
+"""X's handle alphabet and length (letters, digits, "_"; at most 15)."""
+
+
+def is_x_handle(value: object) -> bool:
+    return isinstance(value, str) and HANDLE.fullmatch(value) is not None
+
+
+def _handle_or_unknown(value: object) -> object:
+    """A handle outside X's alphabet is no X handle: the author's handle counts as unknown (None)
+    rather than failing the delivery, so nothing hostile ever reaches a text the brand posts."""
+    return value if is_x_handle(value) else None
+
+
+_Handle = Annotated[str | None, BeforeValidator(_handle_or_unknown)]
+
 
 class _Shape(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
@@ -124,7 +140,7 @@ class _Shape(BaseModel):
 # Account Activity API (v1.1 objects)
 class _V1User(_Shape):
     id_str: _Id
-    screen_name: str | None = None
+    screen_name: _Handle = None
     name: str | None = None
     followers_count: int | None = None
 
@@ -194,7 +210,7 @@ class _LegacyDmUser(_Shape):
     """A user in AAA's ``users`` map (v1.1 fields)."""
 
     id: _Id
-    screen_name: str | None = None
+    screen_name: _Handle = None
     name: str | None = None
     followers_count: int | None = None
 
@@ -250,7 +266,7 @@ class _PublicMetrics(_Shape):
 
 class _V2User(_Shape):
     id: _Id
-    username: str | None = None
+    username: _Handle = None
     name: str | None = None
     public_metrics: _PublicMetrics | None = None
 
@@ -263,7 +279,7 @@ class _WrappedV2User(_Shape):
 
 class _V2MentionEntity(_Shape):
     id: _Id | None = None
-    username: str | None = None
+    username: _Handle = None
 
 
 class _V2Entities(_Shape):
