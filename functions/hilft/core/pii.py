@@ -8,32 +8,45 @@ hotline, address, e-mail domain and ticket numbers, and a postcode with a city a
 
 Detectors (all pure, no I/O, each linear in the length of the text):
 
-- phone: digit groups (with spaces, dashes, slashes, dots, brackets) parsed by ``phonenumbers`` and kept if
+The text is read in NFKC ("０１７１" and "＠" are "0171" and "@", no-break spaces are spaces); spans are
+offsets into the text as given.
+
+- phone: digit groups (with spaces, dashes, en dashes, slashes, dots, brackets) parsed by ``phonenumbers``, kept if
   valid and not a service number (toll-free 0800, shared-cost 0180, premium 0900). National numbers are
   read in ``PiiConfig.default_region`` and in the configured ``regions`` whose language is the post's (an
   English post: GB, US; a German one: AT, CH; a post of a handful of words, whose language is unknown: all
   of them). The language is the platform's, passed to ``detect``, else guessed from common words. Numbers
   of any country written with "+" or "00" count. When a run of groups is no valid number ("0170 1234567 5G",
-  "+49 170 1234567 50 Mbit", two numbers in a row), shorter runs are tried. Dates, times, prices and
-  version numbers are masked first.
-- iban: two letters, two check digits and the account, with spaces, dashes, dots or non-breaking spaces,
-  kept only if the checksum is right (``stdnum.iban``).
-- card: 13-19 digits (compact or grouped) with a card-issuer prefix and a valid Luhn check digit.
+  "+49 170 1234567 50 Mbit"), shorter runs are tried; a valid run is cut before a later group starting with
+  "0" or "+" when both sides are valid numbers ("0228 456789 0228 987654"), and a run of six or more digits
+  right after a number is redacted with it. Dates, times, prices and version numbers are masked first.
+- iban: two letters, two check digits and the account, groups separated as people type them (one
+  separator class with cards: spaces, doubled spaces, dots, dashes, slashes, line breaks), kept only if the
+  checksum is right (``stdnum.iban``).
+- card: 13-19 digits (compact, or grouped 4-4-4-4 / 4-6-5 with one separator throughout, looked for before
+  the version-number mask) with a card-issuer prefix and a valid Luhn check digit; not right after "IMEI",
+  "Seriennummer", "S/N" (device numbers pass the Luhn check too).
 - email: an address with any letters in the local part, or obfuscated ("name[at]host.de",
-  "name (at) host (dot) de", "name at host dot de"); not at one of the brand's own domains.
+  "name (at) host (dot) de", "name at host dot de", "name @ host . de"), or "name at host.de" when the local
+  part has an address's marks, the host is a mail provider's or an e-mail cue comes before; not at one of
+  the brand's own domains.
 - customer_number: ``PiiConfig.customer_number_patterns``; the span is the regex group ``number`` when the
   pattern has one (the default patterns do: the label "Kundennummer" stays readable), else the number inside
   the match. The defaults read the label before ("Kundennummer ist die 193 017 6630") or after the number
-  ("2031402085 = meine Vertragsnummer", "(account number)").
+  ("2031402085 = meine Vertragsnummer", "(account number)"), with an aside in brackets or a few words ending
+  in "ist"/":" between label and number ("Kundennummer bei euch ist …").
 - address: a street line with house number (German or English shape), see ``hilft.core.pii_address``; a
   postcode with city alone is no personal data.
 - birthdate: a date with a year next to a birth cue ("geb.", "*", "geboren am", "DOB", "… geboren",
-  "… als Geburtsdatum"), in digits or words ("neunten Dezember 1967"); the span is the date.
+  "… als Geburtsdatum"; up to four words between: "Geboren wurde ich am …"), in digits in any order
+  ("11-23-1980", "1980/11/23") or words ("neunten Dezember 1967", "twenty-third of November 1980"); the
+  span is the date.
 
 A span inside a match of ``PiiConfig.ignore_patterns`` (the brand's own ticket numbers) and the brand's own
 phone numbers, addresses and e-mail domains are never PII. Overlaps resolve to the longest span, ties to
 the most specific kind. Finally every other occurrence of a detected text is detected too (even inside an
-ignored match), so a number written twice is redacted twice.
+ignored match), so a number written twice is redacted twice, also with other grouping ("253 514 4032" and
+"2535144032").
 
 Only the first ``MAX_TEXT_CHARS`` characters (64,000: above X's 25,000 and Facebook's 63,206) are examined;
 ``redact_text`` cuts the rest off, so nothing unexamined is stored. The worst case at that length is a
@@ -43,7 +56,8 @@ fraction of a second (``make bench``, row "PII detection worst case").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -65,7 +79,7 @@ MAX_TEXT_CHARS = 64_000
 # ("AB-12345"); or the number first and the label after it ("2031402085 = meine Vertragsnummer").
 _NUMBER_LABEL = (
     # "kunden?": the one-n spelling ("Kundenummer") is as common in posts as the right one
-    r"(?:kunden?|vertrags|vertragskonto|auftrags|bestell|rechnungs|kundenkonto|mitglieds)[-\s]?"
+    r"(?:kunden?|vertrags?|vertragskonto|auftrags?|bestell(?:ungs?)?|rechnungs|kundenkonto|mitglieds)[-\s]?"
     r"(?:nummer|numer|nr\.?|no\.?|id)|kd\.?[-\s]?nr\.?|knr\.?|(?:buchungs|vertrags|kunden)konto(?:nummer)?"
     r"|anschlusskennung|zugangsnummer|acct\.?|konto(?:nummer|[-\s]?nr\.?)|kto\.?[-\s]?(?:nr\.?|nummer)"
     r"|(?:customer|client|account|acct\.?|acc\.?|contract|order|invoice|membership)[-\s]?(?:number|no\.?|nr\.?|id|#)"
@@ -80,10 +94,17 @@ _NUMBER_VALUE = (
     r"(?P<number>(?:[A-Z]{1,4}[-/]?)?"
     r"(?:[0-9]{2,5}(?:\s[0-9]{2,5}){1,5}|[0-9](?:[./-]?[0-9]){4,24})(?![0-9]))"
 )
+_IS = r"(?:ist|lautet|wäre|is|was)"
+# between label and number: an aside in brackets ("Kundennummer (steht auf der Rechnung): …"), or up to four
+# words that end in "ist"/":" ("Kundennummer bei euch ist …"), so a later number of another kind is not taken
+_LABEL_ASIDE = (
+    r"(?:\s{0,3}\([^()\n]{1,40}\)|(?:\s{1,3}(?!" + _IS + r"\b)[^\W\d_]{1,15}){1,4}(?=\s{0,3}(?:" + _IS + r"\b|:)))?"
+)
 DEFAULT_CUSTOMER_NUMBER_PATTERNS: tuple[str, ...] = (
-    r"(?i)\b(?=[kvabrmzcoi])(?:" + _NUMBER_LABEL_BEFORE + r")\s{0,3}[:#=(.-]{0,3}\s{0,3}"
-    r"(?:(?:ist|lautet|wäre|is|was)\s{1,3}(?:(?:die|der|the)\s{1,3})?[:#]?\s{0,3})?" + _NUMBER_VALUE,
-    r"(?i)" + _NUMBER_VALUE + r"\s{0,3}(?:[=:(-]\s{0,3})?(?:(?:ist|is|=|als)\s{1,3})?"
+    r"(?i)\b(?=[kvabrmzcoi])(?:" + _NUMBER_LABEL_BEFORE + r")" + _LABEL_ASIDE + r"\s{0,3}[:#=(.-]{0,3}\s{0,3}"
+    r"(?:" + _IS + r"\s{0,3}[:#]?\s{0,3}(?:(?:die|der|the)\s{1,3})?[:#]?\s{0,3})?" + _NUMBER_VALUE,
+    r"(?i)" + _NUMBER_VALUE + r"\s{0,3}(?:[=:(\u2013-]\s{0,3})?(?:(?:das|dies|this|that|it)\s{1,3})?"
+    r"(?:(?:ist|is|=|als|wäre|'s)\s{1,3})?"
     r"(?:(?:meine|mein|my|die|der|unsere|our|the)\s{1,3})?(?:" + _NUMBER_LABEL + r")(?![a-z])"
     # not when the label introduces the next number ("… 42139 customer no 757 709 24010")
     r"(?!\s{0,3}[:#=.-]{0,3}\s{0,3}(?:(?:ist|is|lautet)\s{1,3})?(?:[A-Za-z]{1,4}[-/]?)?[0-9])",
@@ -189,7 +210,9 @@ _NOT_A_NUMBER = re.compile(
     r"|[0-9]{1,4}\s?(?i:min(?:uten|utes|s)?|std|stunden|hours|hrs|sek(?:unden)?|seconds|tage|days"
     r"|wochen|weeks|monate|months|jahre|years|[mgk]bit(?:/s)?|mbps|[kmgt]b|€|eur(?:o)?|%|uhr)(?![\w])"
     r"|[0-9]{1,6}[.,][0-9]{1,2}(?![0-9.,])"
-    r"|(?!(?:1\.)?[0-9]{3}\.[0-9]{3}\.[0-9]{4}(?![0-9]|\.[0-9]))[0-9]{1,8}(?:\.[0-9]{1,8}){2,6}"
+    # (not a phone number written with dots: US "206.269.0743", a trunk "0" first "0171.234.5678", after "+")
+    r"|(?<![+.])(?!(?:1\.)?[0-9]{3}\.[0-9]{3}\.[0-9]{4}(?![0-9]|\.[0-9])"
+    r"|0[1-9][0-9]{1,4}(?:\.[0-9]{2,5}){1,3}(?![0-9]|\.[0-9]))[0-9]{1,8}(?:\.[0-9]{1,8}){2,6}"
     # a day before a month name: "9. Dezember", "3rd of May"
     rf"|[0-3]?[0-9](?:\.|st|nd|rd|th)?\s?(?:of\s)?{_MONTH}\b"
     r")(?![0-9])"
@@ -198,28 +221,58 @@ _NOT_A_NUMBER = re.compile(
     rf"|\b(?=[JFMASONDjfmasond]){_MONTH}\.?\s[0-3]?[0-9](?:st|nd|rd|th)?(?![0-9])"
 )
 _PHONE_CANDIDATE = re.compile(
-    r"(?<![\w+])(?:\+|(?<![0-9])\(?(?=[0-9]))[0-9(][0-9 \t\u00a0\u202f()./-]{3,38}[0-9](?![\w])"
+    r"(?<![\w+])(?:\+|(?<![0-9])\(?(?=[0-9]))[0-9(][0-9 \t\u00a0\u202f()./\u2013-]{3,38}[0-9](?![\w])"
 )
 _PHONE_GROUP = re.compile(r"\+?\(?[0-9]+\)?")
 _MAX_PHONE_DIGITS = 17  # 15 of E.164 and an international prefix
 _MAX_ENDS_PER_START = 4
 _MAX_PHONE_GROUPS = 7  # "+49 (0) 171 123 45 67" and one more
 
+# What customers put between the groups of a card number or an IBAN (one class for both): up to three spaces
+# (no-break spaces are spaces after NFKC), a dot, dash, en dash or slash with a space either side, a line break.
+_GROUP_SEPARATOR = r"(?:[ \t]{1,3}|[ \t]?[./\u2013-][ \t]?|\r?\n)"
 _IBAN_CANDIDATE = re.compile(
-    r"(?<![0-9A-Za-z])[A-Za-z]{2}[ \u00a0.-]?[0-9]{2}(?:[ \u00a0.-]?[0-9A-Za-z]){10,30}"
+    rf"(?<![0-9A-Za-z])[A-Za-z]{{2}}{_GROUP_SEPARATOR}?[0-9]{{2}}(?:{_GROUP_SEPARATOR}?[0-9A-Za-z]){{10,30}}"
 )
-_IBAN_START = re.compile(r"(?<![0-9A-Za-z])[A-Za-z]{2}[ \u00a0.-]?[0-9]{2}")
-_IBAN_SEPARATORS = " \u00a0.-"
+_IBAN_START = re.compile(rf"(?<![0-9A-Za-z])[A-Za-z]{{2}}{_GROUP_SEPARATOR}?[0-9]{{2}}")
 _IBAN_REGISTRY = numdb.get("iban")
+# compact or loosely grouped (single spaces or dashes), looked for where dates, prices and versions are masked
 _CARD_CANDIDATE = re.compile(r"(?<![\w.,])[0-6][0-9]{3}(?:[ -]?[0-9]){8,15}(?![\w]|[.,][0-9])")
+# grouped as printed on the card (4-4-4-4, 4-4-4-4-3, 4-6-5), one separator throughout: looked for before the
+# masks, which would read "4539.7777.7777.7777" as a version number
+_GROUPED_CARD = re.compile(
+    rf"(?<![\w.,/-])[0-6][0-9]{{3}}(?:(?P<sep>{_GROUP_SEPARATOR})[0-9]{{4}}(?:(?P=sep)[0-9]{{4}}){{1,2}}"
+    rf"(?:(?P=sep)[0-9]{{1,3}})?|(?P<amex_sep>{_GROUP_SEPARATOR})[0-9]{{6}}(?P=amex_sep)[0-9]{{4,5}})(?![\w])"
+)
+# numbers right after these labels are device numbers (an IMEI passes the Luhn check like a card number)
+_DEVICE_NUMBER_LABEL = re.compile(
+    r"(?i)(?:imei|meid|iccid|serien(?:nummer|nr\.?)|serial(?:\s?(?:number|no\.?|nr\.?))?|s/n|sn|geräte(?:nummer|-?id))"
+    r"\s{0,3}[:#=]?\s{0,3}(?:(?:ist|is|lautet)\s{1,3})?$"
+)
 # Issuer prefixes: Visa 4, Mastercard 51-55 and 2221-2720, Amex 34/37, Diners 300-305/36/38, Discover 6011/64/65,
 # JCB 35/2131/1800, Maestro 50/56-69/0604 (Maestro also 12 digits).
 _CARD_PREFIX = re.compile(r"4|5[0-9]|2(?:2[2-9]|[3-6][0-9]|7[01]|720)|3[4578]|30[0-5]|36|6[0-9]|2131|1800|0604")
 
 _EMAIL = re.compile(
     r"(?<![\w.%+'-])[\w%+-](?:[\w.%+'-]{0,62}[\w%+-])?"
-    r"\s?@\s?(?:[\w-]{1,63}\.){1,8}[^\W\d_]{2,24}(?![\w-])"
+    # "lena.schmidt @ gmx . de": dots with a space on both sides too, when "@" has (not a mention "hi @brand . ")
+    r"(?:\s?@\s?(?:[\w-]{1,63}\.){1,8}|(?:\s@\s|@)(?:[\w-]{1,63}(?:\.|\s\.\s)){1,8})[^\W\d_]{2,24}(?![\w-])"
 )
+# "janedoe at outlook.com": " at " and a real domain; an address when the local part has the marks of one
+# (dot, digit, underscore, plus), the domain is a mail provider's, or an e-mail cue comes before it
+# ("look at speedtest.net" is none of these)
+_AT_WORD_EMAIL = re.compile(
+    r"(?i)(?<![\w.%+'-])(?P<local>[\w%+-](?:[\w.%+'-]{0,62}[\w%+-])?)\s(?:at|ät)\s"
+    r"(?P<domain>(?:[\w-]{1,63}\.){1,4}[a-z]{2,24})(?![\w-])"
+)
+_MAIL_PROVIDER = re.compile(
+    r"(?i)(?:^|\.)(?:gmx|web|gmail|googlemail|outlook|hotmail|live|msn|yahoo|ymail|icloud|me|mac|aol|t-online"
+    r"|freenet|posteo|mailbox|proton|protonmail|pm|arcor|vodafone|bluewin|sunrise|hispeed|aon|chello|a1|gmx-topmail"
+    r"|btinternet|sky|virginmedia|talktalk|comcast|verizon|att|yandex|zoho|mail|email|online|kabelmail|ewe"
+    r"|magenta|telekom|o2online|1und1|ionos|fastmail|tutanota|tuta)\.[a-z.]{2,12}$"
+)
+_LOCAL_PART_MARK = re.compile(r"[._+0-9]")
+_EMAIL_CUE_BEFORE = re.compile(r"(?i)(?:e-?mail|mail|adresse|address|schreib|write|kontakt|contact|erreich|reach)")
 _AT = r"(?:\s?[\[({<]\s?(?:at|ät|@)\s?[\])}>]\s?)"
 _DOT = r"(?:\s?[\[({<]\s?(?:dot|punkt|\.)\s?[\])}>]\s?|\s(?:dot|punkt)\s)"
 _OBFUSCATED_EMAIL = re.compile(
@@ -227,7 +280,7 @@ _OBFUSCATED_EMAIL = re.compile(
     rf"(?:{_AT}(?:[\w-]{{1,63}}(?:\.|{_DOT})){{1,4}}[^\W\d_]{{2,24}}"
     rf"|\s(?:at|ät)\s(?:[\w-]{{1,63}}(?:\.|{_DOT})){{0,3}}[\w-]{{1,63}}{_DOT}[^\W\d_]{{2,24}})(?![\w-])"
 )
-_OBFUSCATION_HINT = re.compile(rf"(?i){_AT}|\s(?:at|ät)\s\S{{1,64}}{_DOT}")
+_OBFUSCATION_HINT = re.compile(rf"(?i){_AT}|\s(?:at|ät)\s\S{{1,64}}(?:{_DOT}|\.[a-z])")
 _DOMAIN_DOTS = re.compile(rf"(?i){_DOT}|\.")
 
 _DAY_WORD = (
@@ -235,19 +288,31 @@ _DAY_WORD = (
     r"|erst|zweit|dritt|viert|fünft|sechst|siebt|acht|neunt|zehnt|elft|zwölft"
     r"|(?:drei|vier|fünf|sech|sieb|acht|neun)zehnt"
 )
+_DAY_WORD_EN = (
+    r"(?:twenty|thirty)[-\s]?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)"
+    r"|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth"
+    r"|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth"
+)
 _DATE_WITH_YEAR = (
     r"(?:[0-3]?[0-9]\s?[./-]\s?[01]?[0-9]\s?[./-]\s?(?:19|20)?[0-9]{2}(?![0-9])"
     r"|[01]?[0-9]/[0-3]?[0-9]/(?:19|20)[0-9]{2}(?![0-9])"
     r"|(?:19|20)[0-9]{2}-[01][0-9]-[0-3][0-9](?![0-9])"
     rf"|[0-3]?[0-9](?:\.|st|nd|rd|th)?\s?(?:of\s)?{_MONTH}\.?,?\s(?:19|20)[0-9]{{2}}(?![0-9])"
     rf"|(?:{_DAY_WORD})(?:en|er|e)?\s(?:{_MONTH})\s(?:19|20)[0-9]{{2}}(?![0-9])"
-    rf"|(?:the\s)?(?:[0-3]?[0-9](?:st|nd|rd|th))\sof\s{_MONTH}\s(?:19|20)[0-9]{{2}}(?![0-9])"
-    rf"|{_MONTH}\.?\s[0-3]?[0-9](?:st|nd|rd|th)?,?\s(?:19|20)[0-9]{{2}}(?![0-9]))"
+    rf"|(?:[0-3]?[0-9](?:st|nd|rd|th))\sof\s{_MONTH}\s(?:19|20)[0-9]{{2}}(?![0-9])"
+    rf"|{_MONTH}\.?\s[0-3]?[0-9](?:st|nd|rd|th)?,?\s(?:19|20)[0-9]{{2}}(?![0-9])"
+    # the US order with dashes or dots ("11-23-1980"), the year first with slashes or dots ("1980/11/23")
+    r"|[01]?[0-9][.-][0-3]?[0-9][.-](?:19|20)[0-9]{2}(?![0-9])"
+    r"|(?:19|20)[0-9]{2}[/.][01]?[0-9][/.][0-3]?[0-9](?![0-9])"
+    # English days in words: "twenty-third of November 1980", "November the third, 1980"
+    rf"|(?:{_DAY_WORD_EN})\s(?:of\s)?{_MONTH}\.?,?\s(?:19|20)[0-9]{{2}}(?![0-9])"
+    rf"|{_MONTH}\.?\s(?:the\s)?(?:{_DAY_WORD_EN}),?\s(?:19|20)[0-9]{{2}}(?![0-9]))"
 )
 _BIRTHDATE = re.compile(
     r"(?i)(?:\b(?=[gbdGBD])(?:geb\.?-?dat(?:um|\.)?|geb\.?|geboh?ren|geburtsdatum|geburtstag|born|date\sof\sbirth"
     r"|birth\s?date|birthday|d\.o\.b\.?|dob)(?![a-z])"
-    r"(?:\s{0,3}(?:[:=(-]|am|on|ist|is|was|der|den|the|lautet|bin\sich|ich)){0,3}\s{0,3}"
+    # up to four words or signs between cue and date: "Geboren wurde ich am …", "date of birth is …"
+    r"(?:\s{0,3}(?:[:=(-]|[^\W\d_]{1,12})){0,4}?\s{0,3}"
     r"|(?<![\w*])\*\s?)"
     rf"(?P<date>{_DATE_WITH_YEAR})"
 )
@@ -331,7 +396,8 @@ def detect(text: str, config: PiiConfig = PiiConfig(), language: str | None = No
     ``language`` ("de", "en", …) picks the regions national phone numbers are read in; without it the
     language is guessed from common words.
     """
-    text = text[:MAX_TEXT_CHARS]
+    original = text[:MAX_TEXT_CHARS]
+    text, origin = _compatibility_form(original)
     compiled = _compile(config)
     candidates = list(_emails(text, compiled.own_domains))
     if _ANY_DIGIT.search(text):  # every other kind contains a digit; most posts have none
@@ -340,7 +406,7 @@ def detect(text: str, config: PiiConfig = PiiConfig(), language: str | None = No
         candidates += [
             *_phones(masked, compiled.regions.get(post_language, compiled.regions[None]), compiled.own_numbers),
             *_ibans(text),
-            *_cards(masked),
+            *_cards(text, masked),
             *_customer_numbers(text, compiled.customer_numbers),
             *(_Candidate(PiiKind.ADDRESS, s, e) for s, e in find_addresses(text, compiled.own_streets)),
             *_birthdates(text),
@@ -349,7 +415,26 @@ def detect(text: str, config: PiiConfig = PiiConfig(), language: str | None = No
         candidates = _drop_ignored(text, candidates, compiled.ignore)
     chosen = _resolve_overlaps(candidates, len(text))
     chosen = _add_repeated_occurrences(text, chosen)
-    return [PiiSpan(c.kind, c.start, c.end) for c in chosen]
+    if origin is None:
+        return [PiiSpan(c.kind, c.start, c.end) for c in chosen]
+    return [PiiSpan(c.kind, origin[c.start], origin[c.end - 1] + 1) for c in chosen]
+
+
+def _compatibility_form(text: str) -> tuple[str, list[int] | None]:
+    """``text`` in NFKC (full-width "０１７１" and "＠" become "0171" and "@", no-break spaces spaces), and for
+    each of its characters the index of the original character it came from; ``None`` when nothing changes.
+
+    Character by character, so each piece maps back to exactly one original character.
+    """
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text, None
+    pieces: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        form = unicodedata.normalize("NFKC", char) if not char.isascii() else char
+        pieces.append(form)
+        origin.extend([index] * len(form))
+    return "".join(pieces), origin
 
 
 def redact(text: str, spans: Sequence[PiiSpan]) -> str:
@@ -410,6 +495,14 @@ def _phones(masked: str, regions: tuple[str, ...], own: frozenset[tuple[int, int
     at most ``_MAX_ENDS_PER_START`` ends are tried; a number written again is parsed once (cache).
     """
     cache: dict[str, phonenumbers.PhoneNumber | None] = {}
+    groups: list[tuple[int, int, int]] = []
+
+    def parse(first: int, last: int) -> phonenumbers.PhoneNumber | None:
+        key = _phone_key(masked[groups[first][0] : groups[last][1]])
+        if key not in cache:
+            cache[key] = _valid_number(key, regions)
+        return cache[key]
+
     for match in _PHONE_CANDIDATE.finditer(masked):
         base = match.start()
         groups = [(base + g.start(), base + g.end(), sum(ch.isdigit() for ch in g.group()))
@@ -430,18 +523,17 @@ def _phones(masked: str, regions: tuple[str, ...], own: frozenset[tuple[int, int
                     ends.append(last)
             found = None
             for last in reversed(ends[-_MAX_ENDS_PER_START:]):
-                raw = masked[start : groups[last][1]]
-                key = _phone_key(raw)
-                if key not in cache:
-                    cache[key] = _valid_number(key, regions)
-                number = cache[key]
+                number = parse(index, last)
                 if number is not None:
-                    found = last, number
+                    found = _split_before_next_number(index, last, number, groups, masked, parse)
                     break
             if found is None:
                 index += 1
                 continue
             last, number = found
+            # a run of six or more digits right after a number is more of it (or another number): never leak it
+            while last + 1 < len(groups) and groups[last + 1][2] >= 6 and masked[groups[last + 1][0]].isdigit():
+                last += 1
             end = groups[last][1]
             if masked[start] == "(" and ")" not in masked[start:end]:
                 start += 1
@@ -451,6 +543,32 @@ def _phones(masked: str, regions: tuple[str, ...], own: frozenset[tuple[int, int
             if not service and (number.country_code, number.national_number) not in own:
                 yield _Candidate(PiiKind.PHONE, start, end)
             index = last + 1
+
+
+def _split_before_next_number(
+    first: int, last: int, number: phonenumbers.PhoneNumber, groups: list[tuple[int, int, int]], masked: str,
+    parse: Callable[[int, int], phonenumbers.PhoneNumber | None],
+) -> tuple[int, phonenumbers.PhoneNumber]:
+    """The reading of groups ``first..last`` to keep: cut before a later group that starts with "0" or "+" when
+    both sides are valid numbers ("0228 456789 0228 987654" is two numbers, though the whole is a valid one).
+
+    German numbers have no fixed length, so the longest valid reading would swallow the next number's area
+    code. At most ``_MAX_PHONE_GROUPS`` groups, so a bounded number of parses.
+    """
+    for split in range(last, first, -1):
+        if masked[groups[split][0]] not in "0+" or sum(g[2] for g in groups[first:split]) < 6:
+            continue
+        head = parse(first, split - 1)
+        if head is None:
+            continue
+        digits = 0
+        for tail_last in range(split, min(len(groups), split + _MAX_PHONE_GROUPS)):
+            digits += groups[tail_last][2]
+            if digits > _MAX_PHONE_DIGITS:
+                break
+            if digits >= 6 and parse(split, tail_last) is not None:
+                return split - 1, head
+    return last, number
 
 
 def _phone_key(raw: str) -> str:
@@ -501,7 +619,7 @@ def _ibans(text: str) -> Iterator[_Candidate]:
         if candidate is None:
             continue
         # the country's IBAN length decides where it ends ("... 3201 bitte", "... 00 – warum")
-        positions = [i for i, ch in enumerate(candidate.group()) if ch not in _IBAN_SEPARATORS][:length]
+        positions = [i for i, ch in enumerate(candidate.group()) if ch.isalnum()][:length]
         compact = "".join(candidate.group()[i] for i in positions).upper()
         if len(compact) == length and stdnum_iban.is_valid(compact):
             last_end = start + positions[-1] + 1
@@ -516,12 +634,18 @@ def _iban_length(country: str) -> int:
     return 4 + sum(int(n) for n in re.findall(r"([0-9]+)!", bban)) if bban else 0
 
 
-def _cards(masked: str) -> Iterator[_Candidate]:
-    for match in _CARD_CANDIDATE.finditer(masked):
-        digits = match.group().replace(" ", "").replace("-", "")
-        shortest = 12 if digits[0] in "056" else 13
-        if shortest <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and luhn.is_valid(digits):
-            yield _Candidate(PiiKind.CARD, match.start(), match.end())
+def _cards(text: str, masked: str) -> Iterator[_Candidate]:
+    for pattern, source in ((_CARD_CANDIDATE, masked), (_GROUPED_CARD, text)):
+        for match in pattern.finditer(source):
+            digits = "".join(ch for ch in match.group() if ch.isdigit())
+            shortest = 12 if digits[0] in "056" else 13
+            if (
+                shortest <= len(digits) <= 19
+                and _CARD_PREFIX.match(digits)
+                and luhn.is_valid(digits)
+                and not _DEVICE_NUMBER_LABEL.search(text, max(0, match.start() - 30), match.start())
+            ):
+                yield _Candidate(PiiKind.CARD, match.start(), match.end())
 
 
 def _emails(text: str, own_domains: tuple[str, ...]) -> Iterator[_Candidate]:
@@ -534,6 +658,15 @@ def _emails(text: str, own_domains: tuple[str, ...]) -> Iterator[_Candidate]:
             continue
         for match in pattern.finditer(text):
             if own_domains and _is_own_domain(match.group(), own_domains):
+                continue
+            yield _Candidate(PiiKind.EMAIL, match.start(), match.end())
+    if obfuscated:
+        for match in _AT_WORD_EMAIL.finditer(text):
+            if (own_domains and _is_own_domain(match.group(), own_domains)) or not (
+                _LOCAL_PART_MARK.search(match.group("local"))
+                or _MAIL_PROVIDER.search(match.group("domain"))
+                or _EMAIL_CUE_BEFORE.search(text, max(0, match.start() - 40), match.start())
+            ):
                 continue
             yield _Candidate(PiiKind.EMAIL, match.start(), match.end())
 
@@ -636,6 +769,39 @@ def _add_repeated_occurrences(text: str, chosen: list[_Candidate]) -> list[_Cand
             for length, needles in by_length.items():
                 if text[position : position + length] in needles:
                     add(text[position : position + length], position)
+    extra += _repeats_grouped_differently(text, chosen)
     if set(extra) <= set(chosen):
         return chosen
     return _resolve_overlaps([*chosen, *extra], len(text))
+
+
+_DIGIT_GROUPS = re.compile(r"[0-9]+(?:[ ./\u2013-]{1,3}[0-9]+)*")
+_DIGITS = re.compile(r"[0-9]+")
+_NUMBER_KINDS = frozenset({PiiKind.CUSTOMER_NUMBER, PiiKind.PHONE, PiiKind.CARD})
+
+
+def _repeats_grouped_differently(text: str, chosen: list[_Candidate]) -> list[_Candidate]:
+    """A found number written again with other grouping ("253 514 4032, nochmal: 2535144032"): the same digits
+    from one group's start to a group's end. Linear: from each group at most as many groups as a key has digits.
+    """
+    keys: dict[str, PiiKind] = {}
+    for candidate in chosen:
+        if candidate.kind in _NUMBER_KINDS:
+            digits = "".join(ch for ch in text[candidate.start : candidate.end] if ch.isdigit())
+            if len(digits) >= 6:
+                keys.setdefault(digits, candidate.kind)
+    if not keys:
+        return []
+    longest = max(len(key) for key in keys)
+    found: list[_Candidate] = []
+    for run in _DIGIT_GROUPS.finditer(text):
+        groups = [(run.start() + g.start(), run.start() + g.end(), g.group()) for g in _DIGITS.finditer(run.group())]
+        for first, (start, _, _) in enumerate(groups):
+            digits = ""
+            for _, end, group in groups[first:]:
+                digits += group
+                if len(digits) > longest:
+                    break
+                if digits in keys:
+                    found.append(_Candidate(keys[digits], start, end))
+    return found

@@ -13,8 +13,17 @@ Street lines:
   cue ("wohne", "Adresse", "geliefert an", "live at"), because "Programmplatz 162" and "Im Jahr 2024" have
   the same shape. A number followed by a unit ("Speicherplatz 50 GB", "Frankfurter Allee 5G") is no house
   number.
+  A road class ("Bundesstraße 9") is no address; two-word prepositions ("Unter den Eichen 88") count when
+  the house number ends the phrase.
 - English: a house number then a name ending in a street type ("221B Baker Street", "786 Timothy Summit
-  Suite 625", "Flat 3, Bradley Roads").
+  Suite 625", "Flat 3, Bradley Roads", "1200 N Main St Apt 3", "55 W 42nd St"). Types that are ordinary
+  words too ("7 Day Travel Pass", "500 Bonus Points") are weak, like the German weak names.
+- A year as house number ("Der Weg zur Glasfaser 2025") makes any street line weak.
+- Case: a post without capitals is read ignoring case; in one with capitals, the stretch around a street
+  word written in lower case or in capitals ("in der hauptstraße 5", "HAUPTSTRASSE 17") is read again
+  ignoring case, keeping only names that are streets beyond doubt.
+- The brand's own addresses are compared as normalised street keys, both ways ("Friedrich Ebert Allee 140"
+  is the brand's "Friedrich-Ebert-Allee 140").
 
 All patterns are bounded (no nested unbounded repetition), so the cost is linear in the text length.
 """
@@ -31,7 +40,7 @@ _LO = "a-zäöüßéèêëàâáôóòûúùîíìçñ"
 _W = rf"[{_UP}][{_LO}']{{1,30}}(?:[{_UP}][{_LO}]{{1,30}})?"  # Hauptstraße, McLean, O'Neill
 # Street words as a compound ending: strong ones end almost only street names.
 _STRONG_SUFFIX = (
-    r"straße|strasse|str\.|gasse|allee|chaussee|damm|ufer|weg|ring|steig|stieg|pfad|promenade|gürtel|twiete"
+    r"straße|strasse|str\.?|gasse|allee|chaussee|damm|ufer|weg|ring|steig|stieg|pfad|promenade|gürtel|twiete"
     r"|zeile|reihe|kai|quai|gässle|gässli"
 )
 _WEAK_SUFFIX = (
@@ -41,12 +50,12 @@ _WEAK_SUFFIX = (
     r"|matt|matte|stalden|lände|eck"
 )
 _TYPE_WORD = (
-    r"Straße|Strasse|Str\.|Gasse|Allee|Chaussee|Damm|Ufer|Weg|Ring|Steig|Stieg|Pfad|Promenade|Gürtel|Zeile"
+    r"Straße|Strasse|Str\.?|Gasse|Allee|Chaussee|Damm|Ufer|Weg|Ring|Steig|Stieg|Pfad|Promenade|Gürtel|Zeile"
     r"|Reihe|Kai|Quai|Platz|Markt|Hof|Berg|Garten|Park|Tor|Brücke|Feld|Wiese|Höhe|Bogen|Winkel|Anger|Kamp|Wall"
     r"|Graben|Twiete"
 )
 _STRONG_TYPE_WORDS = frozenset(
-    "straße strasse str. gasse allee chaussee damm ufer weg ring steig stieg pfad promenade gürtel zeile reihe "
+    "straße strasse str. str gasse allee chaussee damm ufer weg ring steig stieg pfad promenade gürtel zeile reihe "
     "kai quai twiete".split()
 )
 _PARTICLE = r"(?:(?:van|von|de|zu|vom)\s(?:(?:der|den|dem)\s)?)"
@@ -58,7 +67,8 @@ _PREPOSITION = (
     r"|Vor\sdem|Beim|Alt|An\sdem|Bei\sder)"
 )
 _HOUSE_NUMBER = (
-    r"(?![2-6]\s?G(?![\w]))[1-9][0-9]{0,3}(?:\s?[a-zA-Z](?![\w]))?(?:\s?[-/]\s?[1-9][0-9]{0,3}[a-zA-Z]?(?![\w]))?"
+    # Austrian staircase and door after slashes: "Mariahilfer Straße 45/2/14"
+    r"(?![2-6]\s?G(?![\w]))[1-9][0-9]{0,3}(?:\s?[a-zA-Z](?![\w]))?(?:\s?[-/]\s?[1-9][0-9]{0,3}[a-zA-Z]?(?![\w])){0,3}"
 )
 _NOT_A_HOUSE_NUMBER_AFTER = (
     r"(?![0-9]|[.,:/-][0-9]|\s[0-9]{1,3}(?![0-9])|\s?(?:%|€|\$|£|x\b|GB|MB|KB|TB|GHz|MHz|Mbit|MBit|Mbps|Kbit|Gbit|Euro|EUR|Uhr|h\b|min\b"
@@ -100,18 +110,31 @@ _EN_TYPES = (
     "Embankment"
 ).split()
 _EN_TYPE = "(?:" + "|".join(sorted({re.escape(t) for t in _EN_TYPES}, key=len, reverse=True)) + r")s?\.?"
+# Types that name almost only streets. The others are ordinary words too ("7 Day Travel Pass", "500 Bonus
+# Points", "3 Mobile Broadband Center"): weak, they count like a weak German name (postcode, city or cue).
+_EN_STRONG_TYPES = frozenset(
+    "street st road rd avenue ave av lane ln drive dr boulevard blvd court ct close place pl terrace crescent cres "
+    "square sq mews grove parkway pkwy highway hwy circle cir trail trl way row gardens wynd embankment esplanade "
+    "quay parade broadway alley causeway expressway freeway motorway turnpike stravenue drove croft chase".split()
+)
+# in a post that otherwise uses capitals, a street written in lower case or in capitals is read only with these
+_EN_UNAMBIGUOUS_TYPES = frozenset(
+    "street st road rd avenue ave lane ln boulevard blvd terrace crescent mews parkway pkwy highway hwy".split()
+)
 _EN_UNIT = r"(?:Flat|Apt\.?|Apartment|Unit|Studio|Suite|Ste\.?|Room)\s[0-9]{1,4}[A-Za-z]?"
 # words that never name a street ("court 3 of my tennis club" is no "3 … Club")
 _EN_FUNCTION_WORD = (
     r"(?:of|my|the|a|an|in|on|at|to|for|and|or|is|are|was|our|your|his|her|their|no|not|with|from|by|per"
     r"|hours?|days?|times?|minutes?|weeks?|months?|years?|bars?|lines?|people|homes?|houses?)\b"
 )
-_EN_NAME = rf"(?:(?!{_EN_FUNCTION_WORD}){_W}\s){{1,3}}"
+# a US direction before the name ("1200 N Main St"), numbered streets ("55 W 42nd St")
+_EN_DIRECTION = r"(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?\s)"
+_EN_NAME = rf"{_EN_DIRECTION}?(?:(?!{_EN_FUNCTION_WORD})(?:{_W}|[1-9][0-9]{{0,2}}(?:st|nd|rd|th))\s){{1,3}}"
 _ENGLISH_STREET = re.compile(
     rf"(?<![\w-])(?:(?:{_EN_UNIT}),?\s)?"
-    rf"(?:(?P<number>[1-9][0-9]{{0,4}}[A-Za-z]?)\s{_EN_NAME}{_EN_TYPE}(?!\s[0-9])"
-    rf"|(?P<flat>{_EN_UNIT}),?\s{_EN_NAME}{_EN_TYPE})"
-    rf"(?:\s(?:N|S|E|W|NE|NW|SE|SW)\.?)?(?![\w-])(?:,?\s{_EN_UNIT}(?![\w]))?"
+    rf"(?:(?P<number>[1-9][0-9]{{0,4}}[A-Za-z]?)\s{_EN_NAME}(?P<type>{_EN_TYPE})(?!\s[0-9])"
+    rf"|(?P<flat>{_EN_UNIT}),?\s{_EN_NAME}(?P<flat_type>{_EN_TYPE}))"
+    rf"(?:\s(?:N|S|E|W|NE|NW|SE|SW)\.?)?(?![\w-])(?:,?\s(?P<unit>{_EN_UNIT})(?![\w]))?"
 )
 
 
@@ -126,17 +149,30 @@ _NOT_STREETS = frozenset(
         "arbeitsplatz speicherplatz parkplatz sitzplatz stellplatz spielplatz firewall umweg rückweg heimweg "
         "ausweg hinweg lösungsweg rechtsweg postweg übertragungsweg dienstweg arbeitsweg schulweg datenweg "
         "vertriebsweg leitweg programmplatz sendeplatz steckplatz ladeplatz testsieger-platz bahnhof flughafen "
-        "friedhof innenhof hinterhof stadtpark freizeitpark windpark serverpark fuhrpark"
+        "friedhof innenhof hinterhof stadtpark freizeitpark windpark serverpark fuhrpark "
+        # road classes, not addresses: "Bundesstraße 9 gesperrt"
+        "bundesstraße bundesstrasse bundesstr. bundesstr landesstraße landesstrasse kreisstraße kreisstrasse "
+        "staatsstraße staatsstrasse"
     ).split()
 )
 _NOT_PREPOSITION_NAMES = frozenset(
     (
+        "Seite Zeile Folie Kapitel Punkt Position Stelle Liste Rang Version Stufe Regel Warteschleife Rechnung "
+        "Hotline App Nacht Woche Filiale Zentrale Leitung Mail Nachricht Mitteilung Übersicht Tabelle "
         "Jahr Monat Moment Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag Wochenende Januar "
         "Februar März April Mai Juni Juli August September Oktober November Dezember Sommer Winter Herbst "
         "Frühjahr Ende Anfang Schnitt Durchschnitt Prinzip Grunde Vergleich Vertrag Tarif Netz Glück "
         "Schluss Beispiel Test Speedtest Router Handy Telefon Abend Morgen Mittag Vormittag Nachmittag "
         "Tag Tage Stück Haus Keller Büro Kundencenter Portal Shop Laden"
-    ).split()
+    ).casefold().split()
+)
+_PARTICLE_FIRST = re.compile(_PARTICLE)
+_WORD_AFTER = re.compile(r"\s{0,3}[A-ZÄÖÜ0-9]")
+_YEAR = re.compile(r"(?:19|20)[0-9]{2}(?![0-9])")
+# a street word in any case: worth reading the post again ignoring case
+_STREET_WORD_ANY_CASE = re.compile(
+    r"(?i)stra(?:ß|ss)e|str\.?\s{1,2}[1-9]|allee|gasse|chaussee|damm\b|ufer\b|weg\b|ring\b|reihe\b"
+    r"|street|road|avenue|\bave\b|\blane\b|boulevard|\bblvd\b|\bst\b|\brd\b|terrace|crescent|\bmews\b|parkway|highway"
 )
 
 _CITY = (
@@ -152,7 +188,8 @@ _NAME_BEFORE = re.compile(
 # a city after the street line: "Walcheplatz 87, Bischofszell", "Beerirain 65 in Wohlen"
 _CITY_AFTER = re.compile(rf"(?:,\s|\sin\s){_CITY}(?!\s?[0-9])")
 _ADDRESS_CUE_AFTER = re.compile(
-    r"(?i)[\s,–-]{1,5}(?:(?:da|dort|there|where)\s(?:\w+\s){0,2})?"
+    # "… – da wohne ich", "… - I haven't lived there"
+    r"(?i)[\s,–-]{1,5}(?:(?:da|dort|there|where|ich|wir|i|we)\s(?:[\w']+\s){0,2})?"
     r"(?:geliefert|zugestellt|geschickt|schicken|senden|liefern|kommen|vorbeikommen|umgezogen|gezogen|wohn"
     r"|delivered|sent|send|deliver|come|live|lived)"
 )
@@ -161,7 +198,8 @@ _ADDRESS_CUE_BEFORE = re.compile(
     r"(?i)(?:wohn|wohne|wohnen|wohnt|wohnhaft|adresse|anschrift|umgezogen|umzug|ziehe|zuhause|zu\shause|daheim"
     r"|geliefert|liefern|lieferung|zugestellt|zustellung|hausnummer|wohnung|bei\s(?:mir|uns)|anschluss"
     r"|address|live\s(?:at|in)|living\sat|lives\s(?:at|in)|moved\sto|moving\sto|deliver(?:ed|y)?\sto|my\s(?:house|flat)"
-    r"|sent\sto|line\sat|located\sat)\b[^.!?\n]{0,40}$"
+    r"|sent\sto|send\s(?:(?:it|them|this|everything|the\s\w+)\s)?to|ship(?:ped)?\sto|post(?:ed)?\sto"
+    r"|line\sat|located\sat|went\sto|paket|päckchen|sendung|parcel|package|letter)\b[^.!?\n]{0,40}$"
 )
 
 
@@ -179,7 +217,8 @@ def _normalise(text: str) -> str:
 
 
 def _is_own(street: str, own_streets: frozenset[str]) -> bool:
-    return any(own in street for own in own_streets)
+    """Both ways: "Ebert Allee 140" (the name's first word read as text) is part of "friedrichebertallee140"."""
+    return any(own in street or (len(street) >= 8 and street in own) for own in own_streets)
 
 
 def own_street_keys(addresses: Sequence[str]) -> frozenset[str]:
@@ -196,20 +235,14 @@ def own_street_keys(addresses: Sequence[str]) -> frozenset[str]:
 
 def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
     """(start, end) of each address: a street line, merged with an adjacent postcode and city."""
-    any_case = not any(ch.isupper() for ch in text)
-    german = _any_case(_GERMAN_STREET) if any_case else _GERMAN_STREET
-    english = _any_case(_ENGLISH_STREET) if any_case else _ENGLISH_STREET
-    streets: list[_Part] = []
-    for match in german.finditer(text):
-        weak = _german_weakness(match)
-        if weak is None:
-            continue
-        # a name in front of the compound ("in der Grein Grothgasse 3") is part of the street
-        before = _NAME_BEFORE.search(text, max(0, match.start() - 40), match.start())
-        start = before.start("name") if before is not None and match.group("compound") is not None else match.start()
-        streets.append(_Part(start, match.end(), True, weak))
-    for match in english.finditer(text):
-        streets.append(_Part(match.start(), match.end(), True, False))
+    every_case = not any(ch.isupper() for ch in text)
+    streets = _street_lines(text, every_case=every_case, strong_only=False)
+    # a post with capitals that writes a street in lower case or in capitals ("in der hauptstraße 5",
+    # "HAUPTSTRASSE 17"): around that word, read again ignoring case, keeping only sure street names
+    windows = [] if every_case else _uncapitalised_street_words(text)
+    for low, high in windows:
+        streets += _street_lines(text, every_case=True, strong_only=True, low=low, high=high)
+    relaxed = bool(windows)
     if not streets:
         return []
     if own_streets:
@@ -217,7 +250,7 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
     tails = [
         _Part(m.start(), m.end(), False)
         for pattern in (_POSTCODE_CITY, _UK_POSTCODE, _US_STATE_ZIP)
-        for m in pattern.finditer(text)
+        for m in (_any_case(pattern) if relaxed else pattern).finditer(text)
     ]
     parts = sorted([*streets, *tails], key=lambda p: (p.start, -p.end))
     addresses: list[tuple[int, int]] = []
@@ -239,9 +272,11 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
             tail = parts[index]
             if tail.start >= end and not _TAIL_JOINER.fullmatch(text, end, tail.start):
                 break
-            end = max(end, tail.end)
-            near_postcode = True
             index += 1
+            if tail.end <= end:
+                continue  # inside the street line ("2025 Price" in "2025 Price Rise"): no postcode of it
+            end = tail.end
+            near_postcode = True
         if (
             part.weak
             and not near_postcode
@@ -257,8 +292,78 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
     return addresses
 
 
-def _german_weakness(match: re.Match[str]) -> bool | None:
-    """False for a strong street name, True for a weak one, None for no street at all."""
+def _uncapitalised_street_words(text: str) -> list[tuple[int, int]]:
+    """Stretches of text around street words written in lower case or in capitals, merged."""
+    windows: list[tuple[int, int]] = []
+    for hit in _STREET_WORD_ANY_CASE.finditer(text):
+        start = hit.start()
+        while start > 0 and hit.start() - start < 40 and text[start - 1].isalpha():
+            start -= 1
+        word = text[start : hit.end()]
+        if not (word[:1].islower() or (word.isupper() and len(word) > 2)):
+            continue
+        low, high = max(0, start - 80), min(len(text), hit.end() + 40)
+        if windows and low <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], high)
+        else:
+            windows.append((low, high))
+    return windows
+
+
+def _street_lines(
+    text: str, *, every_case: bool, strong_only: bool, low: int = 0, high: int | None = None
+) -> list[_Part]:
+    """Street lines in ``text[low:high]``; ``strong_only`` keeps the names that are streets beyond doubt."""
+    german = _any_case(_GERMAN_STREET) if every_case else _GERMAN_STREET
+    english = _any_case(_ENGLISH_STREET) if every_case else _ENGLISH_STREET
+    high = len(text) if high is None else high
+    streets: list[_Part] = []
+    position = low
+    while (match := german.search(text, position, high)) is not None:
+        # a rejected match is no street, but a street may start inside it ("in der hauptstraße 5" read as
+        # "In der …" + name): look again from its next character (each match is at most ~150 characters)
+        position = match.start() + 1
+        weak = _german_weakness(match, text)
+        if weak is None or (strong_only and (weak or not (match.group("compound") or match.group("adjective")))):
+            continue
+        position = match.end()
+        # a name in front of the compound ("in der Grein Grothgasse 3") is part of the street
+        before = _NAME_BEFORE.search(text, max(0, match.start() - 40), match.start())
+        start = before.start("name") if before is not None and match.group("compound") is not None else match.start()
+        streets.append(_Part(start, match.end(), True, weak))
+    for match in english.finditer(text, low, high):
+        weak = _english_weakness(match)
+        if strong_only and (weak or _type_word(match) not in _EN_UNAMBIGUOUS_TYPES):
+            continue
+        streets.append(_Part(match.start(), match.end(), True, weak))
+    return streets
+
+
+def _type_word(match: re.Match[str]) -> str:
+    """The English street type, singular, lower case, without a dot: "Roads" -> "road"."""
+    word = (match.group("type") or match.group("flat_type") or "").rstrip(".").casefold()
+    return word[:-1] if word not in _EN_STRONG_TYPES and word.endswith("s") else word
+
+
+def _english_weakness(match: re.Match[str]) -> bool:
+    """Weak unless the type names only streets or a flat, suite or unit comes with it; a year is no house number."""
+    strong = _type_word(match) in _EN_STRONG_TYPES or match.group("flat") or match.group("unit")
+    number = match.group("number")
+    return not strong or (number is not None and _YEAR.fullmatch(number) is not None)
+
+
+def _german_weakness(match: re.Match[str], text: str) -> bool | None:
+    """False for a strong street name, True for a weak one, None for no street at all.
+
+    A year as house number ("Der Weg zur Glasfaser 2025") makes any name weak.
+    """
+    weak = _german_name_weakness(match, text)
+    if weak is None:
+        return None
+    return weak or _YEAR.match(match.group("number")) is not None
+
+
+def _german_name_weakness(match: re.Match[str], text: str) -> bool | None:
     name = match.group()[: match.start("number") - match.start()].strip()
     if name.casefold() in _NOT_STREETS:
         return None
@@ -267,13 +372,18 @@ def _german_weakness(match: re.Match[str]) -> bool | None:
         if suffix in _STRONG_TYPE_WORDS or re.fullmatch(_STRONG_SUFFIX, suffix):
             return False
         # named after someone: "Marion-Hartung-Platz", "van der Dussenplatz"
-        return not (name.count("-") >= 2 or name[:1].islower())
+        return not (name.count("-") >= 2 or _PARTICLE_FIRST.match(name))
     if match.group("adjective") is not None:
-        if match.group("adjective").casefold() in {"der", "die", "das", "ein", "eine", "mein", "meine", "unser"}:
+        adjective = match.group("adjective").casefold()
+        if adjective in {"der", "die", "das", "ein", "eine", "mein", "meine", "unser"}:
             return None
-        return match.group("adjective_type").casefold() not in _STRONG_TYPE_WORDS
+        # "Berliner Straße", "Lange Reihe", "Konrad-Adenauer Str." are streets; "Gaming Allee 5" is weak
+        named = "-" in adjective or adjective.endswith(("e", "er"))
+        return match.group("adjective_type").casefold() not in _STRONG_TYPE_WORDS or not named
     if match.group("type_first") is not None:
         return False
-    if match.group("weak_name") in _NOT_PREPOSITION_NAMES:
+    if match.group("weak_name").casefold() in _NOT_PREPOSITION_NAMES:
         return None
-    return True
+    # "Unter den Eichen 88": a preposition with its article, a house number that ends the phrase (not "Auf der
+    # Rechnung 3 Posten"); "Am Markt 3" is too like "Am Anfang 3 …" without a cue
+    return " " not in match.group("preposition") or _WORD_AFTER.match(text, match.end()) is not None
