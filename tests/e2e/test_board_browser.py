@@ -6,6 +6,7 @@ test-artifacts/board.png."""
 from __future__ import annotations
 
 import shutil
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -142,3 +143,61 @@ def test_board_json_and_refused_cross_site_actions(e2e):
                             headers={**auth, "X-Hilft-Board": "1", "Origin": "https://evil.example"})
     assert (no_header.status_code, foreign.status_code) == (403, 403)
     assert (e2e.mention("x", post_id) or {}).get("acknowledged") is False
+
+
+def test_an_incident_is_one_row_its_posts_fold_under_it_and_one_click_answers_them_all(e2e, tasks_client, page):
+    import re
+    import time
+
+    from hilft.core.outage import slot_of, slot_start
+    from tests.conftest import FIXTURES
+    from tests.e2e.test_outage_incidents import _sweep
+
+    reply = tomllib.loads((FIXTURES / "policy" / "e2e.toml").read_text())["outage"]["incident_reply"]
+    posts = []
+    for _ in range(10):  # a burst naming one topic and place: an outage
+        post_id, body = aaa_tweet("Störung: DSL weg in 53113 Bonn, Router blinkt rot.")
+        assert e2e.post_x(body).status_code == 200
+        posts.append(post_id)
+    lone_id, lone = aaa_tweet("Wie ändere ich meinen Tarif?", user_id="2210000097", handle="tarif_frage")
+    assert e2e.post_x(lone).status_code == 200
+    last_slot = slot_of(e2e.mention("x", posts[-1])["received_at"], 20)  # 20 s slots, read 5 s after they end
+    time.sleep(max(0.0, slot_start(last_slot + 1, 20).timestamp() + 6 - time.time()))
+    _sweep(e2e, tasks_client)
+    incident_id = e2e.wait(lambda: {(e2e.mention("x", p) or {}).get("incident_id") for p in posts} - {None},
+                           timeout=15, what="the posts marked as the incident's").pop()
+
+    page.on("dialog", lambda dialog: dialog.accept())  # the confirm that shows the public text
+    assert page.goto(e2e.url("board") + "/?window=30m").status == 200
+    row = page.locator(f'tr[data-incident-id="{incident_id}"]')
+    assert row.count() == 1
+    assert re.fullmatch(r"Störung Festnetz & Internet, 53113 Bonn — \d+ posts in \d+ min",
+                        row.locator(".headline").inner_text())
+    assert row.locator("td.clock .due").inner_text().startswith("oldest due ")
+    members = page.locator(f'tr[data-member-of="{incident_id}"]')
+    assert members.count() == 10 and not any(members.nth(i).is_visible() for i in range(10))
+    assert page.locator(f'tr[data-doc-id="{doc_id_of(lone_id)}"]').is_visible()
+
+    row.locator("button.expand").click()
+    members.first.wait_for(state="visible", timeout=5000)
+    assert all(members.nth(i).is_visible() for i in range(10))
+    page.wait_for_timeout(5500)  # one refresh re-renders the rows: the incident stays expanded
+    assert page.locator(f'tr[data-member-of="{incident_id}"]').first.is_visible()
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "board-incident.png"), full_page=True)
+
+    page.locator(f'tr[data-incident-id="{incident_id}"] button.reply-incident').click()
+
+    def all_replied() -> list[dict[str, Any]] | None:
+        found = [r for r in e2e.fakes.x.replies if r["in_reply_to_tweet_id"] in posts]
+        return found if len(found) == len(posts) else None
+    replies = e2e.wait(all_replied, timeout=30, what="the known-outage reply to each post")
+    assert {r["in_reply_to_tweet_id"] for r in replies} == set(posts)
+    assert all(r["text"].endswith(reply) for r in replies)
+    incident = e2e.db.collection("incidents").document(incident_id).get().to_dict()
+    assert incident["status"] == "acknowledged" and incident["acknowledged_by"] == "staff"
+    e2e.wait(lambda: all(e2e.mention("x", p)["status"] == "answered" for p in posts), timeout=15,
+             what="the reply to count as each post's first response")
+    page.locator(f'tr[data-incident-id="{incident_id}"]').wait_for(state="detached", timeout=10_000)
+    assert page.errors == []

@@ -566,16 +566,20 @@ class IncidentGroup:
     alert_level: int = 0
     acknowledged: bool = False  # every open post of it acknowledged
 
-    def summary(self, lang: str = "en") -> str:
+    def open_text(self, lang: str = "en") -> str:
+        """"3 posts open, 1 overdue": the line under the headline."""
         texts = texts_for(lang)
         posts = len(self.doc_ids)
-        counted = texts["incident_posts"].format(open=posts, noun=texts["post" if posts == 1 else "posts"],
-                                                 overdue=self.overdue)
-        return f"{self.label} — {counted}"
+        return texts["incident_posts"].format(open=posts, noun=texts["post" if posts == 1 else "posts"],
+                                              overdue=self.overdue)
+
+    def summary(self, lang: str = "en") -> str:
+        return f"{self.label} — {self.open_text(lang)}"
 
     def as_json(self, lang: str = "en") -> dict[str, Any]:
         return {"incident_id": self.incident_id, "label": self.label, "headline": self.headline or self.label,
-                "summary": self.summary(lang), "status": self.status, "state": self.state,
+                "summary": self.summary(lang), "open_text": self.open_text(lang), "status": self.status,
+                "state": self.state,
                 "doc_ids": list(self.doc_ids), "posts": len(self.doc_ids), "overdue": self.overdue,
                 "oldest_due": self.oldest_due.isoformat(), "oldest_due_text": self.oldest_due_text,
                 "seconds_left": round(self.seconds_left, 1), "alert_level": self.alert_level,

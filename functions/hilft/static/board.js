@@ -65,7 +65,7 @@
     var text = cell(tr, "text"), head = document.createElement("b"), summary = document.createElement("div");
     text.colSpan = 3;
     head.className = "headline"; head.textContent = group.headline;
-    summary.className = "summary"; summary.textContent = group.summary;
+    summary.className = "summary"; summary.textContent = group.open_text;
     var expand = button("expand", expandText(group));
     expand.setAttribute("aria-expanded", String(expanded.has(group.incident_id)));
     text.appendChild(head); text.appendChild(summary); text.appendChild(expand);
