@@ -44,3 +44,12 @@ def retry_at(headers: dict[str, str] | object, now: datetime, *, reset_header: s
                 candidates.append(datetime.fromtimestamp(seconds, UTC))
     when = candidates[0] if candidates else now + default
     return min(max(when, now), now + MAX_BACKOFF)
+
+
+def rate_remaining(headers: dict[str, str] | object, name: str = "X-RateLimit-Remaining") -> int | None:
+    """Requests left in the platform's current rate-limit window, from a ``*-Remaining`` header
+    (Mastodon's ``X-RateLimit-Remaining``, Bluesky's ``ratelimit-remaining``); None when not sent."""
+    get = getattr(headers, "get", None)
+    raw = (get(name) or get(name.lower())) if get is not None else None
+    text = str(raw).strip() if raw is not None else ""
+    return int(text) if text.isdigit() else None

@@ -44,7 +44,11 @@ class PolledPage:
 
 
 class Poller(Protocol):
-    """One channel's inbound side when it has to be fetched. Errors are hilft's ``Platform*``."""
+    """One channel's inbound side when it has to be fetched. Errors are hilft's ``Platform*``.
+
+    A poller may name ``check_batch``: how many stored posts one run's ``check`` is given at most
+    (default: the poll service's batch), for platforms where each post costs a request.
+    """
 
     platform: str
 

@@ -1,4 +1,5 @@
-"""Channels without usable webhooks (Bluesky, Mastodon), fetched on Cloud Scheduler's beat.
+"""Channels without usable webhooks (Bluesky, Mastodon), fetched on Cloud Scheduler's beat; and
+the deleted-post check of Threads, whose webhooks say nothing when a customer deletes.
 
 One run: for every configured channel and each of its sources (notifications, the brand's own
 posts, one per radar keyword), read the source's cursor (``poll_cursors/{id}``), fetch at most
@@ -9,11 +10,16 @@ as the webhooks, and save the cursor only after the page's items are stored. So:
 * a run stopped by its bounds continues from its cursor next time; after downtime it catches up;
 * overlapping runs are harmless: each source is leased to one run (``lease_until``), a cursor is
   saved only under the run's own lease, and everything a second reader stored would dedupe anyway;
-* a platform's rate limit parks the source until the time it names; an outage is retried next run.
+* a platform's rate limit parks the source until the time it names; an outage is retried next run;
+* no channel starves another: the channels take turns going first (one turn per minute), and
+  each may use the run's time budget only up to its share (the n-th of n channels until the
+  budget's end, the first until 1/n of it; time one leaves unused goes to the next).
 
 Deleted posts (no webhook tells): each run asks the platform about a batch of the channel's stored
 posts (every status but deleted: a handed-off post holds personal data, an answered one its text),
-rotating through them by document id, and ingests a ``Deletion`` for those gone.
+rotating through them by document id, and ingests a ``Deletion`` for those gone. The batch is the
+channel's ``check_batch`` where it names one (Mastodon's and Threads' are small: one request per
+post), and a rate limit the check meets parks it until the time the platform names.
 """
 
 from __future__ import annotations
@@ -95,7 +101,9 @@ class PollService:
         result = PollResult()
         started = self.monotonic()
         owner = uuid.uuid4().hex
-        for poller in self.pollers():
+        pollers = self._in_turn(list(self.pollers()))
+        for position, poller in enumerate(pollers):
+            share_ends = started + self.time_budget * (position + 1) / len(pollers)
             try:
                 brand_ids = poller.brand_ids()
                 sources = poller.sources(self.radar_keywords)
@@ -103,19 +111,26 @@ class PollService:
                 self._failed(result, poller.platform, "*", exc)
                 continue
             for source in sources:
-                if self._out_of_time(started):
+                if self._out_of_time(share_ends):
                     break
                 result.sources += 1
-                self._poll_source(poller, source, brand_ids, owner, started, result)
-            if not self._out_of_time(started):
+                self._poll_source(poller, source, brand_ids, owner, share_ends, result)
+            if not self._out_of_time(share_ends):
                 self._check_deleted(poller, brand_ids, owner, result)
         log.info("poll run", **{k: v for k, v in result.as_dict().items() if k != "errors"},
                  errors=len(result.errors))
         return result
 
+    def _in_turn(self, pollers: list[Poller]) -> list[Poller]:
+        """The channels in this run's order: a different one goes first each minute."""
+        if not pollers:
+            return pollers
+        turn = int(self.clock().timestamp() // 60) % len(pollers)
+        return pollers[turn:] + pollers[:turn]
+
     # -- one source ------------------------------------------------------------------------
     def _poll_source(self, poller: Poller, source: str, brand_ids: frozenset[str], owner: str,
-                     started: float, result: PollResult) -> None:
+                     share_ends: float, result: PollResult) -> None:
         platform = poller.platform
         doc_id = cursor_doc_id(platform, source)
         now = self.clock()
@@ -142,7 +157,7 @@ class PollService:
                     pages += 1
                     result.pages += 1
                     result.fetched += page.fetched
-                    if pages >= self.max_pages or self._out_of_time(started):
+                    if pages >= self.max_pages or self._out_of_time(share_ends):
                         break
             result.progressed += 1
         except PlatformRateLimited as exc:
@@ -170,13 +185,18 @@ class PollService:
         snap = self._take_lease(doc_id, poller.platform, DELETE_CHECK_SOURCE, owner, now)
         if snap is None:
             return
+        parked = snap.data.get("retry_at")
+        if isinstance(parked, datetime) and parked > now:
+            self._release(doc_id, owner, {})
+            return
         raw = snap.data.get("state")
         state: dict[str, Any] = raw if isinstance(raw, dict) else {}
         after = state.get("after") if isinstance(state.get("after"), str) else None
-        fields: dict[str, Any] = {}
+        fields: dict[str, Any] = {"retry_at": None}
         try:
             # Rotate through the stored posts by document id; at the end, start over in the same batch.
-            batch = self.delete_check_batch
+            own = getattr(poller, "check_batch", None)
+            batch = max(1, min(self.delete_check_batch, own if isinstance(own, int) else self.delete_check_batch))
             posts = self.live_posts(poller.platform, after, batch)
             more = len(posts) >= batch
             if after is not None and not more:
@@ -236,5 +256,5 @@ class PollService:
     def _release(self, doc_id: str, owner: str, fields: dict[str, Any]) -> None:
         self._save(doc_id, owner, {**fields, "lease_owner": None, "lease_until": None})
 
-    def _out_of_time(self, started: float) -> bool:
-        return self.monotonic() - started >= self.time_budget
+    def _out_of_time(self, share_ends: float) -> bool:
+        return self.monotonic() >= share_ends

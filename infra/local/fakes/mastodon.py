@@ -8,6 +8,11 @@ the status form (``status`` 1–500 characters, a known ``visibility``, an exist
 instead of posting a second. A ``direct`` status must mention the account it is for, else no one
 would receive it. Tests and the demo add customers' statuses with ``add_status``.
 
+Rate limits as Mastodon's defaults: every authorised answer carries ``X-RateLimit-Limit``,
+``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (ISO 8601) for the account's window of
+``rate_limit`` requests (300) per 5 minutes; past it, ``429``. ``rate_used`` can be set to script
+a window that is nearly spent.
+
 Run alone: ``python -m fakes.mastodon --port 8794 --token T`` (from ``infra/local``).
 """
 
@@ -21,12 +26,15 @@ import re
 import signal
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
 from fakes.base import FakeServer, Request, Response
 
+RATE_LIMIT = 300  # Mastodon's default: 300 requests per account per 5 minutes
+RATE_WINDOW = 300.0
 BRAND_ACCOUNT_ID = "109000000000000001"
 BRAND_ACCT = "telkohilft"
 DOMAIN = "social.example"
@@ -57,6 +65,9 @@ class FakeMastodon(FakeServer):
         self.posted: list[dict[str, Any]] = []  # statuses the brand created through the API
         self.idempotency: dict[str, str] = {}
         self.search_enabled = True
+        self.rate_limit = RATE_LIMIT
+        self.rate_used = 0
+        self._window_ends = 0.0
         self.route("GET", r"/api/v1/accounts/verify_credentials", self._verify_credentials)
         self.route("GET", r"/api/v1/notifications", self._list_notifications)
         self.route("GET", r"/api/v1/accounts/(?P<id>[0-9]+)/statuses", self._account_statuses)
@@ -140,6 +151,7 @@ class FakeMastodon(FakeServer):
             self.posted.clear()
             self.idempotency.clear()
             self.search_enabled = True
+            self.rate_limit, self.rate_used, self._window_ends = RATE_LIMIT, 0, 0.0
 
     def start(self) -> FakeMastodon:
         super().start()
@@ -147,6 +159,30 @@ class FakeMastodon(FakeServer):
 
     def __enter__(self) -> FakeMastodon:
         return self.start()
+
+    # -- rate limit ------------------------------------------------------------------------
+    def _dispatch(self, req: Request) -> Response:
+        if req.header("authorization") != f"Bearer {self.token}":
+            return super()._dispatch(req)
+        with self._state:
+            now = time.time()
+            if not self._window_ends:  # the first request opens the window (``rate_used`` may be scripted)
+                self._window_ends = now + RATE_WINDOW
+            elif now >= self._window_ends:
+                self._window_ends, self.rate_used = now + RATE_WINDOW, 0
+            self.rate_used += 1
+            over = self.rate_used > self.rate_limit
+            headers = {"X-RateLimit-Limit": str(self.rate_limit),
+                       "X-RateLimit-Remaining": str(max(self.rate_limit - self.rate_used, 0)),
+                       "X-RateLimit-Reset": _iso(datetime.fromtimestamp(self._window_ends, UTC))}
+        if over:
+            with self._lock:
+                self.requests.append(req)
+            return Response(429, {"error": "Too many requests"}, headers)
+        response = super()._dispatch(req)
+        for name, value in headers.items():  # a scripted failure's own headers win
+            response.headers.setdefault(name, value)
+        return response
 
     # -- handlers --------------------------------------------------------------------------
     def _authed(self, req: Request) -> Response | None:

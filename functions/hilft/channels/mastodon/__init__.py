@@ -17,7 +17,7 @@ from hilft.channels import Capabilities, SendOnce, register
 from hilft.channels.mastodon import parse
 from hilft.channels.mastodon.client import PAGE_LIMIT, MastodonClient, NotSupported
 from hilft.channels.polling import PolledPage, id_newer, newest_id, register_poller
-from hilft.core.errors import PrivateChannelRefused
+from hilft.core.errors import PlatformRateLimited, PrivateChannelRefused
 from hilft.core.models import Deletion, Kind, Mention, ParsedBatch, Platform
 
 if TYPE_CHECKING:
@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 PLATFORM = Platform.MASTODON.value
 FIRST_RUN_LOOKBACK = timedelta(days=1)
 SEARCH_RETRY = timedelta(hours=6)  # an instance without full-text search is asked again this much later
+# The deleted-post check costs one request per post, from the account's 300 per 5 minutes (Mastodon's
+# default) that polling and replies share: a small batch per run, and none while the window runs low.
+CHECK_BATCH = 10
+CHECK_RESERVE = 100  # requests of the window the check leaves to polling, replies and DMs
 CAPABILITIES = Capabilities(delivery="poll", can_reply=True, can_dm=True, can_fetch=True,
                             can_hide=False)  # no API hides a reply for the brand: the handoff DM says how to delete it
 _TAG = re.compile(r"#?([^\W_][\w]{0,99})")
@@ -66,6 +70,7 @@ class MastodonGateway:
 
 class MastodonPoller:
     platform = PLATFORM
+    check_batch = CHECK_BATCH
 
     def __init__(self, client: MastodonClient, account_ids: frozenset[str]) -> None:
         self.client = client
@@ -143,6 +148,7 @@ class MastodonPoller:
             post_id = str(post.get("post_id") or "")
             if not post_id.isdigit():
                 continue
+            self._keep_reserve(now)
             if post.get("kind") != "dm" or post.get("status") not in ("open", "overdue"):
                 if not self.client.status_exists(post_id):
                     events.append(Deletion(platform=Platform.MASTODON, post_id=post_id, deleted_at=now))
@@ -160,8 +166,21 @@ class MastodonPoller:
 
     def deleted(self, post_ids: Sequence[str]) -> list[Deletion]:
         now = datetime.now(UTC)
-        return [Deletion(platform=Platform.MASTODON, post_id=p, deleted_at=now)
-                for p in post_ids if p.isdigit() and not self.client.status_exists(p)]
+        found = []
+        for post_id in (p for p in post_ids if p.isdigit()):
+            self._keep_reserve(now)
+            if not self.client.status_exists(post_id):
+                found.append(Deletion(platform=Platform.MASTODON, post_id=post_id, deleted_at=now))
+        return found
+
+    def _keep_reserve(self, now: datetime) -> None:
+        """Stop the check (a rate limit until the window resets: the poll service parks it, the
+        batch is asked again then) when the window has ``CHECK_RESERVE`` requests left or fewer."""
+        remaining = self.client.rate_remaining
+        if remaining is not None and remaining <= CHECK_RESERVE:
+            reset = self.client.rate_reset
+            until = reset if reset is not None and reset > now else now + timedelta(minutes=5)
+            raise PlatformRateLimited(until, "mastodon: rate-limit window kept for polling and replies")
 
 
 def _walk_forward(fetch: Callable[[str | None], list[Any]], to_batch: Callable[[list[Any]], ParsedBatch],

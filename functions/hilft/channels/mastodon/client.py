@@ -4,6 +4,11 @@ Reads page forward with ``min_id`` ("results immediately newer than this id"), s
 downtime walks from its cursor up to now without a gap (``since_id`` would skip to the newest
 page). Writes are ``POST /api/v1/statuses`` with an ``Idempotency-Key``: Mastodon keeps the key
 for an hour and answers a repeated request with the first status instead of posting again.
+
+Every answer carries Mastodon's rate-limit headers (by default 300 requests per 5 minutes per
+account, shared by everything that uses the token); the client keeps the last
+``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` it saw (``rate_remaining``, ``rate_reset``),
+so optional work (the deleted-post check) can leave the rest of the window to polling and replies.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from hilft.channels.http_errors import MAX_BACKOFF, retry_at
+from hilft.channels.http_errors import MAX_BACKOFF, rate_remaining, retry_at
 from hilft.channels.mastodon.parse import parse_time
 from hilft.core.errors import (
     PlatformConfigError,
@@ -36,6 +41,8 @@ class MastodonClient:
         self.base_url = base_url.rstrip("/")
         self._token = access_token
         self.http = http
+        self.rate_remaining: int | None = None  # X-RateLimit-Remaining of the last answer, if it had one
+        self.rate_reset: datetime | None = None  # X-RateLimit-Reset of the last answer
 
     def _request(self, method: str, path: str, *, params: Any = None, data: Any = None,
                  headers: Mapping[str, str] | None = None) -> httpx.Response:
@@ -44,6 +51,9 @@ class MastodonClient:
             response = self.http.request(method, self.base_url + path, params=params, data=data, headers=hdrs)
         except httpx.HTTPError as exc:
             raise PlatformUnavailable(f"mastodon: {type(exc).__name__}") from exc
+        remaining = rate_remaining(response.headers)
+        if remaining is not None:
+            self.rate_remaining, self.rate_reset = remaining, parse_time(response.headers.get("X-RateLimit-Reset"))
         status = response.status_code
         if status == 429:
             raise PlatformRateLimited(_retry_at(response.headers), "mastodon rate limit")
