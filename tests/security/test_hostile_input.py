@@ -35,15 +35,66 @@ def test_any_nesting_depth_parses_or_is_malformed_never_a_crash(depth, container
         pass
 
 
+def _nested(envelope: str, depth: int) -> bytes:
+    """``envelope`` with a lone surrogate escape ``depth`` arrays deep in place of ``NEST``."""
+    return envelope.replace("NEST", "[" * depth + '"\\ud800"' + "]" * depth).encode()
+
+
+def _signed_x(e2e, body: bytes):
+    return e2e.post_x(body)
+
+
+def _signed_meta(e2e, body: bytes):
+    return e2e.post_meta(body)
+
+
+def _signed_threads(e2e, body: bytes):
+    import deliveries
+    from tests.stack_fixtures import CREDENTIALS
+
+    return e2e.http.post(e2e.url("threads_webhook"), content=body, headers={
+        "Content-Type": "application/json",
+        "X-Hub-Signature-256": deliveries.hub_signature(body, CREDENTIALS.threads_secret)})
+
+
 @pytest.mark.e2e
 @pytest.mark.emulator
 @pytest.mark.parametrize("depth", [500, 5_000])
-def test_deeply_nested_signed_body_is_400_and_stores_nothing(e2e, depth):
-    body = ('{"for_user_id":"1000000001","x":' + "[" * depth + '"\\ud800"' + "]" * depth + "}").encode()
-    response = e2e.post_x(body)
+@pytest.mark.parametrize(("post", "envelope"), [
+    (_signed_x, '{"for_user_id":"1000000001","note":NEST}'),
+    (_signed_meta, '{"object":"page","entry":[],"note":NEST}'),
+    (_signed_threads, '{"app_id":"1","topic":"moderate","target_id":"1","time":1,"values":{"field":"other",'
+                      '"value":{}},"note":NEST}'),
+], ids=["x_webhook", "meta_webhook", "threads_webhook"])
+def test_deeply_nested_signed_body_is_400_and_stores_nothing(e2e, depth, post, envelope):
+    assert post(e2e, _nested(envelope, 1)).status_code == 200  # shallow, the same delivery is fine
+    response = post(e2e, _nested(envelope, depth))
     assert response.status_code == 400, response.text
     assert "Traceback" not in response.text
     assert e2e.mentions() == []
+
+
+@pytest.mark.e2e
+@pytest.mark.emulator
+@pytest.mark.parametrize("depth", [500, 2_000])  # the board's own POSTs are capped at 16 KB
+@pytest.mark.parametrize(("target", "query", "headers"), [
+    ("ack", "", {}),
+    ("handoff", "", {}),
+    ("board", "?action=ack", {"X-Hilft-Board": "1"}),
+])
+def test_deeply_nested_staff_bodies_are_400(e2e, depth, target, query, headers):
+    from tests.stack_fixtures import STAFF_TOKEN
+
+    def post(depth: int):
+        # A well-formed request for a post that does not exist, but for the nesting in "note".
+        body = _nested('{"doc_id":"' + "a" * 40 + '","department":"festnetz","note":NEST}', depth)
+        return e2e.http.post(e2e.url(target) + query, content=body, headers={
+            "Authorization": f"Bearer {STAFF_TOKEN}", "Content-Type": "application/json", **headers})
+
+    assert post(1).status_code != 400  # shallow, the same request gets past the body (unknown post)
+    response = post(depth)
+    assert response.status_code == 400, response.text
+    assert "Traceback" not in response.text
 
 
 # -- the board's window -------------------------------------------------------------------------
@@ -58,6 +109,8 @@ def test_absurd_board_windows_are_clamped_not_a_500(e2e, window):
     response = e2e.http.get(e2e.url("board"), params={"window": window, "format": "json"},
                             headers={"Authorization": f"Bearer {STAFF_TOKEN}"})
     assert response.status_code == 200, response.text
+    # Clamped to the documented bounds (core/board_view.py: 5 minutes .. 7 days), not merely survived.
+    assert response.json()["window_seconds"] == (5 * 60 if window == "0s" else 7 * 24 * 3600)
 
 
 # -- task bodies must name our documents ------------------------------------------------------
