@@ -201,3 +201,16 @@ def test_an_incident_is_one_row_its_posts_fold_under_it_and_one_click_answers_th
              what="the reply to count as each post's first response")
     page.locator(f'tr[data-incident-id="{incident_id}"]').wait_for(state="detached", timeout=10_000)
     assert page.errors == []
+
+
+def test_the_german_board_stays_german_after_its_refresh(e2e, page):
+    post_id, body = aaa_tweet("Seit Stunden kein Internet in Kiel.")
+    assert e2e.post_x(body).status_code == 200
+    assert page.goto(e2e.url("board") + "/?lang=de").status == 200
+    page.wait_for_function("() => document.getElementById('status').textContent.startsWith('aktualisiert')",
+                           timeout=10_000)  # the rows and the chart were rebuilt from ?format=json / svg
+    row = page.locator(f'tr[data-doc-id="{doc_id_of(post_id)}"]')
+    assert row.locator("td.clock .due").inner_text().startswith("fällig ")
+    assert row.locator("td.clock .countdown").inner_text().split()[0] in ("noch", "überfällig")
+    assert "Versprechen" in (page.locator("svg#chart").text_content() or "")
+    assert page.errors == []
