@@ -133,13 +133,25 @@ def test_pii_is_handed_off_as_one_public_pointer_reply_and_never_a_dm(e2e):
     assert record["case_ref"] not in pointer.text  # said in DMs only: anyone can read a public reply
 
 
-def test_a_deleted_post_is_forgotten(e2e, tasks_client):
-    assert post(e2e, reply("17900000000000905", "Meine Adresse: Hauptstraße 5, 50667 Köln")).status_code == 200
-    deleted = body("delete", {"id": "17900000000000905", "owner": {"owner_id": BRAND}, "deleted_at": stamp(1),
-                              "timestamp": stamp(), "username": "kundin_anna"})
-    assert post(e2e, deleted).json()["deleted"] == 1
-    doc = e2e.mention("threads", "17900000000000905")
+def test_a_customer_who_deletes_their_reply_is_forgotten_by_the_poll_run(e2e, tasks_client):
+    """Meta sends ``delete`` only for the brand's own posts: a customer's deletion reaches hilft only
+    through poll's check, which asks Threads (GET /{threads-media-id}) about stored posts."""
+    from tests.e2e.test_poll_channels import run_poll
+
+    customer = "17900000000000905"
+    e2e.fakes.threads.add_reply(customer, text="Router blinkt rot seit Montag")  # Threads has the reply
+    assert post(e2e, reply(customer, "Router blinkt rot seit Montag")).json()["stored"] == 1
+    run_poll(e2e, tasks_client, e2e.url("poll"))  # still there: nothing is forgotten
+    assert e2e.mention("threads", customer)["status"] == "open"
+    e2e.fakes.threads.delete_post(customer)  # the customer deletes it; no webhook says so
+    run_poll(e2e, tasks_client, e2e.url("poll"))
+    doc = e2e.mention("threads", customer)
     assert doc["status"] == "deleted" and doc["text"] == "" and doc["author_handle"] is None
+    asked = [r for r in e2e.fakes.threads.requests if r.method == "GET" and r.path.endswith(f"/{customer}")]
+    assert len(asked) == 2 and all(r.header("authorization") == f"Bearer {CREDENTIALS.threads_token}"
+                                   for r in asked)
+    e2e.wait(lambda: not tasks_of(tasks_client, "threads", customer), timeout=10,
+             what="the deleted post's tasks cancelled")
 
 
 def test_a_redelivered_or_concurrently_delivered_event_yields_one_document(e2e, tasks_client):
