@@ -2,7 +2,8 @@
 as Cloud Scheduler calls it (an OIDC token for the scheduler's identity, here minted by the Cloud
 Tasks emulator), against the fake Bluesky and Mastodon, with Firestore and Cloud Tasks emulators.
 
-Per channel: mention → promise → overdue alert; the brand's native reply stops the clock; a post
+Per channel: mention, and a customer's reply to a brand post (on Bluesky also a quote) → promise →
+overdue alert; the brand's native reply stops the clock; a post
 with personal data is handed off by DM with a public note; a deleted post is forgotten; polling
 again (also two overlapping runs) keeps one document. Direct messages: Mastodon's answered in
 their thread; Bluesky's read from the chat log, answered in their conversation, handed off into
@@ -268,3 +269,36 @@ def task_kind(task: Any) -> str | None:
     import json
 
     return json.loads(task.http_request.body).get("kind")
+
+
+def customer_answer(e2e: Any, platform: str, how: str) -> str:
+    """The brand posts; a customer answers it (a reply, or on Bluesky a quote), without @-mentioning it."""
+    if platform == "bluesky":
+        sky = e2e.fakes.bluesky
+        brand = sky.add_brand_post("Die Störung in Kiel ist behoben.")
+        if how == "quote":
+            return str(sky.add_post("Behoben? Bei mir geht seit heute früh nichts.", author_did=CUSTOMER_DID,
+                                    handle="kabelsalat.bsky.social", reason="quote", quote=brand,
+                                    mention_brand=False))
+        return str(sky.add_post("Bei mir in Kiel-Gaarden geht immer noch nichts.", author_did=CUSTOMER_DID,
+                                handle="kabelsalat.bsky.social", reason="reply", reply_to=brand, mention_brand=False))
+    masto = e2e.fakes.mastodon
+    brand = masto.add_brand_status("Die Störung in Kiel ist behoben.")
+    # A Mastodon reply names the account it answers; the brand is notified of it as a mention.
+    return str(masto.add_status("kabelsalat", "@telkohilft Bei mir in Kiel-Gaarden geht immer noch nichts.",
+                                in_reply_to=brand))
+
+
+@pytest.mark.parametrize(("platform", "how"), [("bluesky", "reply"), ("bluesky", "quote"), ("mastodon", "reply")])
+def test_a_customers_reply_or_quote_to_a_brand_post_gets_a_promise_and_goes_overdue(
+        e2e: Any, tasks_client: Any, poll_url: str, platform: str, how: str) -> None:
+    post_id = customer_answer(e2e, platform, how)
+    run_poll(e2e, tasks_client, poll_url)
+    doc = e2e.mention(platform, post_id)
+    assert doc is not None and doc["status"] == "open" and doc["radar"] is False
+    assert doc["kind"] == ("mention" if how == "quote" else "reply") and doc["due_at"] > doc["received_at"]
+    assert "due" in {task_kind(t) for t in tasks_of(tasks_client, platform, post_id)}
+    overdue = e2e.wait(alerted(e2e, platform, post_id, 1), timeout=20, what="the overdue alert")
+    assert overdue["status"] == "overdue"
+    assert any(m.get("post_id") == post_id and m.get("platform") == platform and m.get("level") == 1
+               for m in e2e.fakes.webhook.messages)
