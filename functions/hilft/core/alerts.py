@@ -45,6 +45,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from hilft.core import platform_names
 from hilft.core.errors import InvalidSignature
 
 EXCERPT_LIMIT = 200
@@ -61,8 +62,6 @@ WEBHOOK_TOLERANCE_SECONDS = 300
 
 _SLACK_HEADER_LIMIT = 150  # Block Kit: header text, plain_text
 _SLACK_BUTTON_LIMIT = 75  # Block Kit: button text
-_PLATFORM_NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram", "messenger": "Messenger"}
-_AT_HANDLE_PLATFORMS = {"x", "instagram"}  # platforms whose handles are written as @name
 
 
 class AlertAction(StrEnum):
@@ -237,16 +236,14 @@ def answered_phrase(alert: Alert) -> str:
 
 
 def platform_name(platform: str) -> str:
-    return _PLATFORM_NAMES.get(platform, platform)
+    return platform_names.display_name(platform)
 
 
 def display_handle(alert: Alert) -> str:
     handle = (alert.author_handle or "").strip()
     if not handle:
         return "unknown author"
-    if alert.platform in _AT_HANDLE_PLATFORMS and not handle.startswith("@"):
-        return "@" + handle
-    return handle
+    return platform_names.display_handle(alert.platform, handle)
 
 
 def headline(alert: Alert) -> str:

@@ -33,9 +33,9 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from hilft.core import outage
+from hilft.core import outage, platform_names
 from hilft.core.document import UNANSWERED, MentionDoc, as_doc
-from hilft.core.models import Platform, Status
+from hilft.core.models import Status
 from hilft.core.promise_phrase import MONTHS_EN, WEEKDAYS
 
 Post = MentionDoc | Mapping[str, Any]  # a stored post, typed or as the store returned it
@@ -43,7 +43,7 @@ Outcome = Literal["hit", "miss", "pending"]
 RowState = Literal["overdue", "at_risk", "open"]
 
 ANSWERED = frozenset({Status.ANSWERED, Status.HANDED_OFF})  # a first response, by a reply or a handoff
-PLATFORM_NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram", "messenger": "Messenger"}
+PLATFORM_NAMES = platform_names.DISPLAY_NAMES
 TEXT_LIMIT = 280
 CHART_BUCKETS = 24
 MIN_WINDOW = timedelta(minutes=5)
@@ -159,8 +159,7 @@ def _aware(value: Any) -> datetime | None:
 def _author(doc: MentionDoc, lang: str = "en") -> str:
     handle, name, author_id = doc.author_handle, doc.author_name, doc.author_id
     if handle:
-        prefix = "@" if doc.platform in (Platform.X, Platform.INSTAGRAM) else ""
-        return f"{prefix}{handle}" + (f" ({name})" if name and name != handle else "")
+        return platform_names.display_handle(doc.platform, handle) + (f" ({name})" if name and name != handle else "")
     if name:
         return str(name)
     # Messenger and Instagram DMs name nobody: the page-scoped id's tail tells two customers apart.
