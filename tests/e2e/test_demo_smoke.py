@@ -28,10 +28,10 @@ from tests.conftest import ROOT
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
 
 READY = "the stack stays up"
-SHORT_POSTS = 19  # tests/fixtures/demo/day.json, "short"
+SHORT_POSTS = 20  # tests/fixtures/demo/day.json, "short"
 POLLED = 4  # of them on Bluesky and Mastodon: placed in the fakes, fetched by poll (no webhook)
 REDELIVERIES = 2  # one X post is delivered three times
-CHANNELS = {"X": 12, "Facebook/Instagram/Messenger": 1, "Threads": 2, "Bluesky": 2, "Mastodon": 2}
+CHANNELS = {"X": 13, "Facebook/Instagram/Messenger": 1, "Threads": 2, "Bluesky": 2, "Mastodon": 2}
 INCIDENT_POSTS = 6  # the short scenario's Köln burst: X ×3, Threads, Bluesky, Mastodon
 
 
@@ -143,6 +143,18 @@ def test_short_replay_prints_a_summary_that_matches_firestore_and_stops_cleanly(
                 + platforms["messenger"], "Threads": platforms["threads"], "Bluesky": platforms["bluesky"],
                 "Mastodon": platforms["mastodon"]} == CHANNELS
         assert demo.printed("by channel") == " · ".join(f"{name} {count}" for name, count in CHANNELS.items())
+
+        # The radar's X Filtered Stream post (no @-mention) is kept as a radar item with the rule it matched.
+        radar = [d for d in mentions if d.get("radar")]
+        assert [(d["platform"], d.get("radar_rules")) for d in radar] == [("x", ["hilft-radar"])]
+
+        # The SLA report file is written, and the Friday-evening post went through ingest and its DM
+        # tells the real time (weekday hours: due Monday 08:55), not "within the hour".
+        report_path = Path(demo.printed("SLA report:").split(" (and ")[0])
+        assert report_path.is_file() and "<svg" in report_path.read_text(encoding="utf-8")
+        assert report_path.with_suffix(".csv").read_text(encoding="utf-8").startswith("dimension,key,posts")
+        friday = next(line for line in demo.lines if line.startswith("Friday-evening post through ingest"))
+        assert "due Mon" in friday and "08:55" in friday and '"Wir melden uns bis Montag, 8:55 Uhr."' in friday
 
         # The outage burst opened one incident, and it resolved by itself before the summary.
         assert [(i["place_label"], i["status"]) for i in incidents] == [("Köln", "resolved")]

@@ -26,3 +26,24 @@ def test_the_short_scenario_is_a_subset_of_the_day() -> None:
 def test_the_day_replays_a_dm_on_every_channel_that_has_dms() -> None:
     channels = {p.channel for p in scenario.load_day().posts}
     assert {"x_dm", "messenger", "bluesky_dm", "mastodon_dm"} <= channels
+
+
+def test_the_day_replays_radar_posts_from_the_x_filtered_stream_with_their_rule_tags() -> None:
+    stream = [p for p in scenario.load_day().posts if p.channel == "x_stream"]
+    assert len(stream) >= 2 and all(p.rules == ("hilft-radar",) and "@" not in p.text for p in stream)
+    assert any(p.channel == "x_stream" for p in scenario.load_day(scenario="short").posts)
+
+
+def test_the_friday_evening_policy_is_the_demos_with_weekday_hours_and_the_real_promise() -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from demo import friday
+    from hilft.core.policy import parse_policy
+
+    policy = parse_policy(friday.weekday_policy_text())
+    tz = ZoneInfo(policy.promise.timezone)
+    posted = friday.next_friday_evening(datetime(2026, 11, 30, 9, 0, tzinfo=UTC), tz)  # a Monday
+    assert f"{posted:%a %d %H:%M}" == "Fri 04 19:55"
+    due = policy.calendar.add_business_time(posted, policy.promise_for("x")).astimezone(tz)
+    assert f"{due:%a %H:%M}" == "Mon 08:55" and policy.promise.first_response == timedelta(minutes=60)

@@ -46,6 +46,18 @@ def friday_evening_line(today: datetime) -> str:
             f"is due {due:%a %d %b %H:%M}, and the customer is told: \"Wir melden uns {told}.\"")
 
 
+def friday_evening_dm_line(replay: Replay) -> str:
+    """The Friday-evening post for real: ingested and handed off by hilft's services under weekday
+    hours on a clock at Friday 19:55 (``demo/friday.py``); the promise its DM gave."""
+    from demo import friday
+
+    assert replay.fakes is not None
+    result = friday.run(replay.fakes, datetime.now(UTC))
+    return (f"Friday-evening post through ingest (weekday hours, clock at {result.posted_at:%a %d %b %H:%M}): "
+            f"due {result.due_at:%a %d %b %H:%M}; the DM it got says \"Wir melden uns "
+            f"{friday.promise_in(result.dm_text)}.\"")
+
+
 def write_report(replay: Replay) -> Path:
     """The day's SLA report as HTML and CSV (test-artifacts/demo-report.*), from the demo's Firestore."""
     import os
@@ -125,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         joiner = "&" if "?" in summary.board_url else "?"
         console.print(f"SLA report: {write_report(replay)} (and {summary.board_url}{joiner}view=report)",
                       soft_wrap=True)
+        console.print(friday_evening_dm_line(replay), soft_wrap=True, markup=False)
         if args.summary_json:
             args.summary_json.write_text(json.dumps(summary.as_json(), indent=2), encoding="utf-8")
         if args.keep_running:

@@ -350,6 +350,10 @@ class Replay:
         elif s.channel == "x_dm":
             post.post_id = mint.x_id(now)
             post.body = deliveries.x_dm(post.post_id, s.author, BRAND_X, s.text, now)
+        elif s.channel == "x_stream":  # a Filtered Stream match: the radar found it, no @-mention
+            post.post_id = mint.x_id(now)
+            post.body = deliveries.x_stream_post(post.post_id, s.author, s.text, now, lang=s.lang,
+                                                 rules=[(deliveries.RADAR_RULE[0], tag) for tag in s.rules])
         elif s.channel == "facebook":
             post.post_id = mint.facebook_comment()
             post.body = deliveries.facebook_comment(post.post_id, s.author, s.text, now)
@@ -429,7 +433,7 @@ class Replay:
         assert post.post_id is not None and s.reply is not None
         now = datetime.now(UTC)
         mint = self.mint
-        if s.channel == "x":
+        if s.channel in ("x", "x_stream"):
             body = deliveries.x_tweet(mint.x_id(now), BRAND_X, f"@{s.author.handle} {s.reply}", now,
                                     reply_to=post.post_id, reply_to_user=s.author.id)
         elif s.channel == "x_activity":

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[3]
 DEMO_FIXTURES = ROOT / "tests" / "fixtures" / "demo"
 DAY_FILE = DEMO_FIXTURES / "day.json"
 POLICY_FILE = DEMO_FIXTURES / "policy.toml"
-CHANNELS = {"x": "x", "x_activity": "x", "x_dm": "x", "facebook": "facebook", "instagram": "instagram",
+CHANNELS = {"x": "x", "x_activity": "x", "x_dm": "x", "x_stream": "x", "facebook": "facebook", "instagram": "instagram",
             "messenger": "messenger", "threads": "threads", "bluesky": "bluesky", "bluesky_dm": "bluesky",
             "mastodon": "mastodon", "mastodon_dm": "mastodon"}
 POLLED = frozenset({"bluesky", "mastodon"})  # no webhooks: the replay places posts in the fakes, poll fetches them
@@ -39,6 +39,7 @@ class ScriptedPost:
     deliveries: int = 1
     delete_after: float | None = None
     ack_after: float | None = None
+    rules: tuple[str, ...] = ()  # x_stream: the tags of the radar's stream rules the post matched
 
     @property
     def platform(self) -> str:
@@ -68,6 +69,8 @@ def _post(raw: dict[str, Any], at: float) -> ScriptedPost:
         raise ValueError(f"{raw['id']}: reply_after needs a reply text")
     if CHANNELS[channel] in POLLED and (raw.get("reply_first") or int(raw.get("deliveries", 1)) > 1):
         raise ValueError(f"{raw['id']}: {channel} is polled: no webhook to redeliver or to answer first")
+    if channel == "x_stream" and not raw.get("rules"):
+        raise ValueError(f"{raw['id']}: an X Filtered Stream post names the radar rule tags it matched")
     if raw.get("delete_after") is not None and channel not in ("x", "x_activity", "facebook"):
         raise ValueError(f"{raw['id']}: the demo deletes only X posts and Facebook comments")
     author = raw["author"]
@@ -75,7 +78,8 @@ def _post(raw: dict[str, Any], at: float) -> ScriptedPost:
                         author=Author(author["id"], author.get("handle"), author.get("name")), at=at,
                         lang=raw.get("lang", "de"), reply_after=raw.get("reply_after"), reply=raw.get("reply"),
                         reply_first=bool(raw.get("reply_first")), deliveries=int(raw.get("deliveries", 1)),
-                        delete_after=raw.get("delete_after"), ack_after=raw.get("ack_after"))
+                        delete_after=raw.get("delete_after"), ack_after=raw.get("ack_after"),
+                        rules=tuple(raw.get("rules") or ()))
 
 
 def load_day(path: Path = DAY_FILE, *, scenario: str = "day", limit: int | None = None) -> Day:

@@ -13,7 +13,8 @@ from rich.text import Text
 from demo.replay import Event, Replay, Summary, Tracked
 from hilft.core.durations import format_duration
 
-PLATFORMS = {"x": "X", "x_activity": "X (Activity API)", "x_dm": "X DM", "facebook": "Facebook",
+PLATFORMS = {"x": "X", "x_activity": "X (Activity API)", "x_dm": "X DM", "x_stream": "X radar (stream)",
+             "facebook": "Facebook",
              "instagram": "Instagram", "messenger": "Messenger", "threads": "Threads", "bluesky": "Bluesky",
              "bluesky_dm": "Bluesky DM", "mastodon": "Mastodon", "mastodon_dm": "Mastodon DM"}
 # The five channels of the summary: documents per platform, grouped as the brand's teams know them.
