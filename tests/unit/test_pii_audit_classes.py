@@ -156,6 +156,14 @@ def test_full_width_characters_are_read_and_the_span_is_the_original_text(text: 
         # a preposition and its article, the house number ending the phrase
         ("Unter den Eichen 88 ist seit Montag kein Netz", "Unter den Eichen 88"),
         ("Auf der Höhe 7, da geht nichts mehr", "Auf der Höhe 7"),
+        # a weak name read ignoring case still needs its postcode, city or cue, and has it here
+        ("Router bitte an rosenplatz 12, 9020 Klagenfurt", "rosenplatz 12, 9020 Klagenfurt"),
+        ("Paket ging an 4 HARRY PLAZA, SOUTH BETH statt zu mir", "4 HARRY PLAZA"),
+        ("new address: 7 quarry view, Leeds LS6 2QT", "7 quarry view, Leeds LS6 2QT"),
+        # all lower case: a weak English type with a postcode in lower case, or a visit verb or a floor
+        ("engineer has to go to 394 elm bend, leeds ls6 2qt asap", "394 elm bend, leeds ls6 2qt"),
+        ("the engineer needs to come to 88 mill spur asap", "88 mill spur"),
+        ("parcel for 15 oak rise, 2nd floor never came", "15 oak rise"),
     ],
 )
 def test_street_lines_in_other_cases_and_shapes(text: str, street: str) -> None:
@@ -186,6 +194,9 @@ def test_street_lines_in_other_cases_and_shapes(text: str, street: str) -> None:
         "Auf der Rechnung 3 Posten doppelt",
         "In der Warteschleife 45 Minuten gehangen",
         "Auf der Seite 3 steht nichts dazu",
+        # a weak name in lower case without postcode, city or cue
+        "Sender läuft auf programmplatz 12 nicht, Bild schwarz",
+        "Got 3 free points, Thanks",
         # a street word in lower case that names no street
         "Der Router ist weg 3 Tage lang, echt jetzt",
         "es gibt 3 easy ways to fix this, said the Bot",
@@ -217,6 +228,8 @@ def test_the_brands_own_address_in_any_spelling_is_no_personal_data(text: str) -
     [
         ("48120077 – das ist meine Kundennr.", "48120077"),
         ("73300291 - that is my account number", "73300291"),
+        ("73300291 - that's my account number. Why the reminder?", "73300291"),
+        ("it's 5512 3344 my account.", "5512 3344"),
         ("Vertrag Nr. 771 204 9931", "771 204 9931"),
         ("Auftrag Nr 55012345 storniert?", "55012345"),
         ("Kundennummer lautet: 55 4433 2211", "55 4433 2211"),
@@ -233,6 +246,9 @@ def test_customer_numbers_with_words_or_brackets_around_the_label(text: str, num
 def test_a_label_far_from_a_phone_number_takes_no_phone_number() -> None:
     # five words and a comma between: the label does not reach the phone number
     assert found("Kundennummer weiß ich gerade nicht mehr, ruft 0171 2345678 an")[0][0] == "phone"
+    # "my account" after a number names it only at the end of the phrase
+    text = "reach me on 810-503-5718 my account says I owe you money"
+    assert found(text, language="en") == [("phone", "810-503-5718")]
 
 
 @pytest.mark.parametrize(

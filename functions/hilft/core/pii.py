@@ -89,6 +89,9 @@ _NUMBER_LABEL = (
 # only before a number, the bare noun names it: "es geht um den Vertrag 0478233761" (after one it is the
 # next sentence's: "… 03867/857256 Vertrag auf meine Mutter umschreiben")
 _NUMBER_LABEL_BEFORE = _NUMBER_LABEL + r"|vertrag|contract"
+# after a number, the bare "account" names it only at the end of the phrase ("… 4471 my account." but not
+# "810-503-5718 my account says …", where the number is a phone number)
+_NUMBER_LABEL_AFTER = _NUMBER_LABEL.removesuffix(r"|account") + r"|account(?=\s{0,3}(?:[.,;:!?)]|$))"
 _NUMBER_VALUE = (
     r"(?<![0-9A-Za-z])(?=(?:[A-Za-z]{1,4}[-/]?)?[0-9])(?![0-3]?[0-9][./][01]?[0-9][./](?:19|20)?[0-9]{2}(?![0-9]))"
     r"(?P<number>(?:[A-Z]{1,4}[-/]?)?"
@@ -103,9 +106,9 @@ _LABEL_ASIDE = (
 DEFAULT_CUSTOMER_NUMBER_PATTERNS: tuple[str, ...] = (
     r"(?i)\b(?=[kvabrmzcoi])(?:" + _NUMBER_LABEL_BEFORE + r")" + _LABEL_ASIDE + r"\s{0,3}[:#=(.-]{0,3}\s{0,3}"
     r"(?:" + _IS + r"\s{0,3}[:#]?\s{0,3}(?:(?:die|der|the)\s{1,3})?[:#]?\s{0,3})?" + _NUMBER_VALUE,
-    r"(?i)" + _NUMBER_VALUE + r"\s{0,3}(?:[=:(\u2013-]\s{0,3})?(?:(?:das|dies|this|that|it)\s{1,3})?"
-    r"(?:(?:ist|is|=|als|wäre|'s)\s{1,3})?"
-    r"(?:(?:meine|mein|my|die|der|unsere|our|the)\s{1,3})?(?:" + _NUMBER_LABEL + r")(?![a-z])"
+    r"(?i)" + _NUMBER_VALUE + r"\s{0,3}(?:[=:(\u2013-]\s{0,3})?(?:(?:das|dies|this|that|it)\s{0,3})?"
+    r"(?:(?:ist|is|=|als|wäre|'s|’s)\s{1,3})?"
+    r"(?:(?:meine|mein|my|die|der|unsere|our|the)\s{1,3})?(?:" + _NUMBER_LABEL_AFTER + r")(?![a-z])"
     # not when the label introduces the next number ("… 42139 customer no 757 709 24010")
     r"(?!\s{0,3}[:#=.-]{0,3}\s{0,3}(?:(?:ist|is|lautet)\s{1,3})?(?:[A-Za-z]{1,4}[-/]?)?[0-9])",
 )

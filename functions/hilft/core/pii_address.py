@@ -68,7 +68,8 @@ _PREPOSITION = (
 )
 _HOUSE_NUMBER = (
     # Austrian staircase and door after slashes: "Mariahilfer Straße 45/2/14"
-    r"(?![2-6]\s?G(?![\w]))[1-9][0-9]{0,3}(?:\s?[a-zA-Z](?![\w]))?(?:\s?[-/]\s?[1-9][0-9]{0,3}[a-zA-Z]?(?![\w])){0,3}"
+    r"(?![2-6]\s?G(?![\w]))[1-9][0-9]{0,3}(?:\s?[a-zA-Z](?![\w]))?(?:\s?[-/]\s?[1-9][0-9]{0,3}[a-zA-Z]?(?![\w]))?"
+    r"(?:/[1-9][0-9]{0,3}(?![\w])){0,2}"
 )
 _NOT_A_HOUSE_NUMBER_AFTER = (
     r"(?![0-9]|[.,:/-][0-9]|\s[0-9]{1,3}(?![0-9])|\s?(?:%|€|\$|£|x\b|GB|MB|KB|TB|GHz|MHz|Mbit|MBit|Mbps|Kbit|Gbit|Euro|EUR|Uhr|h\b|min\b"
@@ -171,8 +172,8 @@ _WORD_AFTER = re.compile(r"\s{0,3}[A-ZÄÖÜ0-9]")
 _YEAR = re.compile(r"(?:19|20)[0-9]{2}(?![0-9])")
 # a street word in any case: worth reading the post again ignoring case
 _STREET_WORD_ANY_CASE = re.compile(
-    r"(?i)stra(?:ß|ss)e|str\.?\s{1,2}[1-9]|allee|gasse|chaussee|damm\b|ufer\b|weg\b|ring\b|reihe\b"
-    r"|street|road|avenue|\bave\b|\blane\b|boulevard|\bblvd\b|\bst\b|\brd\b|terrace|crescent|\bmews\b|parkway|highway"
+    rf"(?i)(?:{_STRONG_SUFFIX}|{_WEAK_SUFFIX})(?=[\s.]{{1,2}}[1-9])|str(?=\s{{1,2}}[1-9])"
+    rf"|(?<=[a-z]\s){_EN_TYPE}(?![\w-])"
 )
 
 _CITY = (
@@ -186,12 +187,20 @@ _NAME_BEFORE = re.compile(
     rf"(?:\b(?:der|die|den|dem|in|an|am|auf|zur|zum|vom|nach|bei|für|aus|von)\s)(?P<name>{_W}(?:-{_W})?)\s$"
 )
 # a city after the street line: "Walcheplatz 87, Bischofszell", "Beerirain 65 in Wohlen"
-_CITY_AFTER = re.compile(rf"(?:,\s|\sin\s){_CITY}(?!\s?[0-9])")
+# (not a greeting or a conjunction after the comma: "… 3 Free Points, Thanks")
+_NOT_A_CITY = (
+    r"(?!(?i:thanks|thank|thx|danke|bitte|please|pls|cheers|sorry|hallo|hello|hi|hey|but|and|also|again|aber|und"
+    r"|auch|nochmal|gruß|grüße|regards|lg|mfg|vg|why|warum|wieso|what|was|when|wann)\b)"
+)
+_CITY_AFTER = re.compile(rf"(?:,\s|\sin\s){_NOT_A_CITY}{_CITY}(?!\s?[0-9])")
 _ADDRESS_CUE_AFTER = re.compile(
     # "… – da wohne ich", "… - I haven't lived there"
     r"(?i)[\s,–-]{1,5}(?:(?:da|dort|there|where|ich|wir|i|we)\s(?:[\w']+\s){0,2})?"
     r"(?:geliefert|zugestellt|geschickt|schicken|senden|liefern|kommen|vorbeikommen|umgezogen|gezogen|wohn"
-    r"|delivered|sent|send|deliver|come|live|lived)"
+    r"|delivered|sent|send|deliver|come|live|lived"
+    # a floor or building part: "…, 2nd floor", "…, 3. OG", "…, Hinterhaus"
+    r"|[0-9]{1,2}(?:st|nd|rd|th)?\sfloor|floor\s[0-9]|[0-9]{1,2}\.\s?(?:og|etage|stock)\b|erdgeschoss|hinterhaus"
+    r"|vorderhaus|seitenflügel|ground\sfloor)"
 )
 _TAIL_JOINER = re.compile(r"[\s,;/–-]{0,4}(?:in\s)?\s?")
 _ADDRESS_CUE_BEFORE = re.compile(
@@ -199,7 +208,7 @@ _ADDRESS_CUE_BEFORE = re.compile(
     r"|geliefert|liefern|lieferung|zugestellt|zustellung|hausnummer|wohnung|bei\s(?:mir|uns)|anschluss"
     r"|address|live\s(?:at|in)|living\sat|lives\s(?:at|in)|moved\sto|moving\sto|deliver(?:ed|y)?\sto|my\s(?:house|flat)"
     r"|sent\sto|send\s(?:(?:it|them|this|everything|the\s\w+)\s)?to|ship(?:ped)?\sto|post(?:ed)?\sto"
-    r"|line\sat|located\sat|went\sto|paket|päckchen|sendung|parcel|package|letter)\b[^.!?\n]{0,40}$"
+    r"|line\sat|located\sat|went\sto|come\s(?:round\s|over\s)?to|kommen?\s(?:zu|nach)|vorbeikommen\sin|paket|päckchen|sendung|parcel|package|letter)\b[^.!?\n]{0,40}$"
 )
 
 
@@ -209,6 +218,7 @@ class _Part:
     end: int
     street: bool
     weak: bool = False
+    relaxed: bool = False  # read ignoring case in a post with capitals
 
 
 def _normalise(text: str) -> str:
@@ -236,13 +246,13 @@ def own_street_keys(addresses: Sequence[str]) -> frozenset[str]:
 def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
     """(start, end) of each address: a street line, merged with an adjacent postcode and city."""
     every_case = not any(ch.isupper() for ch in text)
-    streets = _street_lines(text, every_case=every_case, strong_only=False)
+    streets = _street_lines(text, every_case=every_case, sure_only=False)
     # a post with capitals that writes a street in lower case or in capitals ("in der hauptstraße 5",
     # "HAUPTSTRASSE 17"): around that word, read again ignoring case, keeping only sure street names
     windows = [] if every_case else _uncapitalised_street_words(text)
     for low, high in windows:
-        streets += _street_lines(text, every_case=True, strong_only=True, low=low, high=high)
-    relaxed = bool(windows)
+        streets += _street_lines(text, every_case=True, sure_only=True, low=low, high=high)
+    relaxed = bool(windows) or every_case  # postcodes in lower case or capitals too
     if not streets:
         return []
     if own_streets:
@@ -280,7 +290,7 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
         if (
             part.weak
             and not near_postcode
-            and not _CITY_AFTER.match(text, end)
+            and not _city_after(text, end, part.relaxed)
             and not _ADDRESS_CUE_AFTER.match(text, end)
             and not _ADDRESS_CUE_BEFORE.search(text, max(0, start - 60), start)
         ):
@@ -311,9 +321,11 @@ def _uncapitalised_street_words(text: str) -> list[tuple[int, int]]:
 
 
 def _street_lines(
-    text: str, *, every_case: bool, strong_only: bool, low: int = 0, high: int | None = None
+    text: str, *, every_case: bool, sure_only: bool, low: int = 0, high: int | None = None
 ) -> list[_Part]:
-    """Street lines in ``text[low:high]``; ``strong_only`` keeps the names that are streets beyond doubt."""
+    """Street lines in ``text[low:high]``. ``sure_only`` (a street read ignoring case): only a compound or an
+    adjective with a street word; English lines are weak (counting only next to a postcode, city or cue)
+    unless the type is unambiguous or a flat or unit comes with it."""
     german = _any_case(_GERMAN_STREET) if every_case else _GERMAN_STREET
     english = _any_case(_ENGLISH_STREET) if every_case else _ENGLISH_STREET
     high = len(text) if high is None else high
@@ -324,18 +336,18 @@ def _street_lines(
         # "In der …" + name): look again from its next character (each match is at most ~150 characters)
         position = match.start() + 1
         weak = _german_weakness(match, text)
-        if weak is None or (strong_only and (weak or not (match.group("compound") or match.group("adjective")))):
+        if weak is None or (sure_only and not (match.group("compound") or match.group("adjective"))):
             continue
         position = match.end()
         # a name in front of the compound ("in der Grein Grothgasse 3") is part of the street
         before = _NAME_BEFORE.search(text, max(0, match.start() - 40), match.start())
         start = before.start("name") if before is not None and match.group("compound") is not None else match.start()
-        streets.append(_Part(start, match.end(), True, weak))
+        streets.append(_Part(start, match.end(), True, weak, relaxed=sure_only))
     for match in english.finditer(text, low, high):
         weak = _english_weakness(match)
-        if strong_only and (weak or _type_word(match) not in _EN_UNAMBIGUOUS_TYPES):
-            continue
-        streets.append(_Part(match.start(), match.end(), True, weak))
+        if sure_only and not (_type_word(match) in _EN_UNAMBIGUOUS_TYPES or match.group("flat") or match.group("unit")):
+            weak = True
+        streets.append(_Part(match.start(), match.end(), True, weak, relaxed=sure_only))
     return streets
 
 
@@ -350,6 +362,14 @@ def _english_weakness(match: re.Match[str]) -> bool:
     strong = _type_word(match) in _EN_STRONG_TYPES or match.group("flat") or match.group("unit")
     number = match.group("number")
     return not strong or (number is not None and _YEAR.fullmatch(number) is not None)
+
+
+def _city_after(text: str, end: int, relaxed: bool) -> bool:
+    """A city after the street line; for a street read ignoring case, also a city in capitals ("…, SOUTH BETH")."""
+    if _CITY_AFTER.match(text, end):
+        return True
+    shouted = _any_case(_CITY_AFTER).match(text, end) if relaxed else None
+    return shouted is not None and shouted.group().isupper()
 
 
 def _german_weakness(match: re.Match[str], text: str) -> bool | None:

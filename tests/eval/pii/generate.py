@@ -53,6 +53,12 @@ _DE_ORDINALS = (
     "zweiundzwanzigsten dreiundzwanzigsten vierundzwanzigsten fünfundzwanzigsten sechsundzwanzigsten "
     "siebenundzwanzigsten achtundzwanzigsten neunundzwanzigsten dreißigsten einunddreißigsten"
 ).split()
+_EN_ORDINAL_WORDS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
+    "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth twenty-first twenty-second twenty-third "
+    "twenty-fourth twenty-fifth twenty-sixth twenty-seventh twenty-eighth twenty-ninth thirtieth thirty-first"
+).split()
+_FULL_WIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
 _SERVICE = {PhoneNumberType.TOLL_FREE, PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST,
             PhoneNumberType.UAN, PhoneNumberType.VOICEMAIL}
 
@@ -65,9 +71,12 @@ def _en_ordinal(day: int) -> str:
 class Values:
     """Personal data values for one locale, each with the secret part to check after redaction."""
 
-    def __init__(self, fake: Faker, rng: random.Random, locale: str) -> None:
+    def __init__(self, fake: Faker, rng: random.Random, locale: str, typing: random.Random | None = None) -> None:
         self.fake, self.rng, self.locale = fake, rng, locale
         self.lang, self.country = LOCALES[locale]
+        # how the customer types a value (separators, case, full-width characters): its own random stream,
+        # so the values and sentences drawn from ``rng`` stay those of the set before these styles existed
+        self.typing = typing or random.Random(0)
 
     def phone(self) -> tuple[str, str]:
         for _ in range(200):
@@ -82,8 +91,21 @@ class Values:
                                              phonenumbers.PhoneNumberFormat.INTERNATIONAL,
                                              phonenumbers.PhoneNumberFormat.E164])
                     value = phonenumbers.format_number(number, style)
+                value = self._typed_number(value)
                 return value, from_nth_digit_from_end(value, 6)
         raise RuntimeError("no valid phone number from Faker")
+
+    def _typed_number(self, value: str) -> str:
+        """Groups joined with an en dash or dots, or digits typed full-width, as some people do."""
+        style = self.typing.random()
+        if style < 0.06 and " " in value:
+            head, _, rest = value.partition(" ")
+            return f"{head}{self.typing.choice(['–', ' – '])}{rest}"
+        if style < 0.1 and value.count(" ") in (1, 2) and not value.startswith("+"):
+            return value.replace(" ", ".")
+        if style < 0.13:
+            return value.translate(_FULL_WIDTH_DIGITS)
+        return value
 
     def email(self) -> tuple[str, str]:
         fake, rng = self.fake, self.rng
@@ -96,6 +118,13 @@ class Values:
         domain = rng.choice([fake.free_email_domain(), fake.domain_name(), fake.free_email_domain()])
         style = rng.random()
         if style < 0.55:
+            typed = self.typing.random()
+            if typed < 0.08:
+                return f"{local} at {domain}", local
+            if typed < 0.13:
+                return f"{local} @ {domain.replace('.', ' . ')}", local
+            if typed < 0.16:
+                return f"{local}＠{domain}", local
             return f"{local}@{domain}", local
         name, _, tld = domain.rpartition(".")
         if style < 0.7:
@@ -126,6 +155,8 @@ class Values:
             value = "\u00a0".join(groups)
         else:
             value = " ".join(groups).lower()
+        if style in (1, 2) and self.typing.random() < 0.3:  # a narrow no-break space, doubled spaces, " / "
+            value = value.replace(" ", self.typing.choice(["\u202f", "  ", " / "]))
         return value, value[-10:]
 
     def card(self) -> tuple[str, str]:
@@ -135,6 +166,8 @@ class Values:
             value = digits
         elif len(digits) == 16:
             sep = " " if style == 1 else "-"
+            if self.typing.random() < 0.4:
+                sep = self.typing.choice([".", "\u00a0", "\u202f", "  ", "/", "\n", " - "])
             value = sep.join(digits[i : i + 4] for i in range(0, 16, 4))
         else:
             value = f"{digits[:4]} {digits[4:10]} {digits[10:]}"
@@ -160,6 +193,15 @@ class Values:
 
     def address(self) -> tuple[str, str]:
         """(full address, street line)."""
+        full, street = self._address()
+        typed = self.typing.random()
+        if typed < 0.08:  # the street in lower case in a post with capitals
+            return full.replace(street, street.lower()), street.lower()
+        if typed < 0.13:  # shouted
+            return full.upper(), street.upper()
+        return full, street
+
+    def _address(self) -> tuple[str, str]:
         fake, rng = self.fake, self.rng
         street = self.street_line()
         if self.country == "US":
@@ -183,6 +225,11 @@ class Values:
                 born.strftime("%d.%m.%y"), born.isoformat(),
             ])
         month = _EN_MONTHS[born.month - 1]
+        typed = self.typing.random()
+        if typed < 0.08:  # the US order with dashes, the year first with slashes
+            return born.strftime("%m-%d-%Y") if self.country == "US" else born.strftime("%Y/%m/%d")
+        if typed < 0.14:
+            return f"{_EN_ORDINAL_WORDS[born.day - 1]} of {month} {born.year}"
         local = born.strftime("%m/%d/%Y") if self.country == "US" else born.strftime("%d/%m/%Y")
         return rng.choice([
             local, f"{month} {born.day}, {born.year}", f"{born.day} {month} {born.year}",
@@ -323,6 +370,27 @@ DE_CUSTOMER_BEFORE = [
     "{h} Vertragskonto {v}, doppelte Abbuchung",
     "{h} Kundenkonto-Nr. {v} bitte prüfen",
 ]
+DE_CUSTOMER_ASIDE = [
+    "{h} Kundennummer (steht oben auf der Rechnung): {v}, bitte prüfen",
+    "{h} meine Kundennummer bei euch ist {v}, seit Wochen keine Antwort",
+    "{h} {v} – das ist meine Kundennummer. Warum die Mahnung?",
+    "{h} Vertrag Nr. {v}, Kündigung nicht bestätigt",
+    "{h} die Kundennummer lautet: {v}",
+]
+EN_CUSTOMER_ASIDE = [
+    "{h} account number (top of the bill): {v}, please check",
+    "{h} my account number with you is {v}, no reply for weeks",
+    "{h} {v} - that's my account number. Why the reminder?",
+]
+DE_PHONE_PAIR = [
+    "{h} Festnetz {v} {w} – beide ohne Freizeichen",
+    "{h} erreichbar unter {v} / {w}",
+    "{h} Nummern: {v} {w}, bitte zurückrufen",
+]
+EN_PHONE_PAIR = [
+    "{h} landline {v} {w} both dead",
+    "{h} reach me on {v} / {w}",
+]
 DE_CUSTOMER_AFTER = [
     "{h} {v} = meine Vertragsnummer. Warum 20 € mehr?",
     "{h} {v} ist meine Kundennummer, bitte melden",
@@ -390,8 +458,29 @@ EN_BIRTHDATE = [
 ]
 
 
-def _customer(sentences: list[str]) -> Template:
-    return _one("customer_number", _same(Values.customer_number), sentences)
+def _customer(sentences: list[str], asides: list[str]) -> Template:
+    """Mostly one of ``sentences``; sometimes words or an aside between label and number."""
+    plain = _one("customer_number", _same(Values.customer_number), sentences)
+    with_aside = _one("customer_number", _same(Values.customer_number), asides)
+
+    def template(values: Values, rng: random.Random, handle: str) -> tuple[str, list[Label]]:
+        return (with_aside if values.typing.random() < 0.15 else plain)(values, rng, handle)
+
+    return template
+
+
+def _phone(sentences: list[str], pairs: list[str]) -> Template:
+    """Mostly one number; sometimes two in a row (landline and mobile, or the same written twice)."""
+    single = _one("phone", Values.phone, sentences)
+
+    def template(values: Values, rng: random.Random, handle: str) -> tuple[str, list[Label]]:
+        if values.typing.random() >= 0.1:
+            return single(values, rng, handle)
+        (first, first_secret), (second, second_secret) = values.phone(), values.phone()
+        text = values.typing.choice(pairs).format(h=handle, v=first, w=second)
+        return text, [Label("phone", first, first_secret), Label("phone", second, second_secret)]
+
+    return template
 
 
 def _address(sentences: list[str]) -> Template:
@@ -404,20 +493,22 @@ def _address(sentences: list[str]) -> Template:
 
 TEMPLATES: dict[str, dict[str, list[Template]]] = {
     "de": {
-        "phone": [_one("phone", Values.phone, DE_PHONE)],
+        "phone": [_phone(DE_PHONE, DE_PHONE_PAIR)],
         "email": [_one("email", Values.email, DE_EMAIL)],
         "iban": [_one("iban", Values.iban, DE_IBAN)],
         "card": [_one("card", Values.card, DE_CARD)],
-        "customer_number": [_customer(DE_CUSTOMER_BEFORE), _customer(DE_CUSTOMER_AFTER)],
+        "customer_number": [_customer(DE_CUSTOMER_BEFORE, DE_CUSTOMER_ASIDE),
+                            _customer(DE_CUSTOMER_AFTER, DE_CUSTOMER_ASIDE)],
         "address": [_address(DE_ADDRESS)],
         "birthdate": [_one("birthdate", _same(Values.birthdate), DE_BIRTHDATE)],
     },
     "en": {
-        "phone": [_one("phone", Values.phone, EN_PHONE)],
+        "phone": [_phone(EN_PHONE, EN_PHONE_PAIR)],
         "email": [_one("email", Values.email, EN_EMAIL)],
         "iban": [_one("iban", Values.iban, EN_IBAN)],
         "card": [_one("card", Values.card, EN_CARD)],
-        "customer_number": [_customer(EN_CUSTOMER_BEFORE), _customer(EN_CUSTOMER_AFTER)],
+        "customer_number": [_customer(EN_CUSTOMER_BEFORE, EN_CUSTOMER_ASIDE),
+                            _customer(EN_CUSTOMER_AFTER, EN_CUSTOMER_ASIDE)],
         "address": [_address(EN_ADDRESS)],
         "birthdate": [_one("birthdate", _same(Values.birthdate), EN_BIRTHDATE)],
     },
@@ -541,6 +632,39 @@ def _negatives_en(fake: Faker, rng: random.Random, brand: BrandData, country: st
     return rng.sample(choices, 3)
 
 
+def _ordinary_words(rng: random.Random, lang: str, handle: str) -> str:
+    """Hard negatives of the second kind: words that end like street types, years after a street word, road
+    classes, device numbers that pass the Luhn check, "at" before a web address."""
+    n, year = rng.randint(2, 60), rng.randint(2019, 2027)
+    imei = _luhn_completed(f"35{rng.randint(10**11, 10**12 - 1)}")
+    if lang == "de":
+        return rng.choice([
+            f"{handle} Der Weg zur Glasfaser {year} ist noch weit",
+            f"{handle} Bundesstraße {n} gesperrt, Mast umgefallen?",
+            f"{handle} Landesstraße {n} ohne Netz, seit Tagen",
+            f"{handle} IMEI {imei} gesperrt, Handy geht nicht mehr",
+            f"{handle} Seriennummer {imei} – Router tauschen?",
+            f"{handle} Auf der Rechnung {n} Posten doppelt",
+            f"{handle} In der Warteschleife {n} Minuten gehangen",
+        ])
+    return rng.choice([
+        f"{handle} bought the {rng.choice([7, 14, 30])} Day Travel Pass and no data",
+        f"{handle} where are my {n * 100} Bonus Points",
+        f"{handle} the {year} Price Rise is a joke",
+        f"{handle} {n} Mobile Broadband Center told me to call you",
+        f"{handle} IMEI {imei} blocked after the update",
+        f"{handle} look at downdetector.co.uk, {n * 10} reports",
+    ])
+
+
+def _luhn_completed(digits: str) -> str:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if index % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return digits + str((10 - total % 10) % 10)
+
+
 def _variant_of(numbers: tuple[str, ...], rng: random.Random) -> str:
     """One of the brand's numbers, written the way a customer might copy it."""
     if not numbers:
@@ -563,7 +687,8 @@ def build(brand: BrandData, *, seed: int = SEED, pii_per_locale: int = 130, nega
         fake = Faker(locale)
         fake.seed_instance(seed + index)
         rng = random.Random(seed * 31 + index)
-        values = Values(fake, rng, locale)
+        typing = random.Random(seed * 97 + index)
+        values = Values(fake, rng, locale, typing)
         for _ in range(pii_per_locale):
             chosen = [rng.choice(kinds)]
             if rng.random() < 0.25:
@@ -588,5 +713,7 @@ def build(brand: BrandData, *, seed: int = SEED, pii_per_locale: int = 130, nega
         for _ in range(negatives_per_locale):
             sentences = _negatives_de(fake, rng, brand) if lang == "de" else _negatives_en(fake, rng, brand, country)
             text = sentences[0] if rng.random() < 0.6 else f"{sentences[0]} {sentences[1].removeprefix(brand.handle).strip()}"
+            if typing.random() < 0.15:
+                text = _ordinary_words(typing, lang, brand.handle)
             posts.append(Post(text, lang, locale, "negative"))
     return posts
