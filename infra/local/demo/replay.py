@@ -368,6 +368,9 @@ class Replay:
         elif s.channel == "threads":
             post.post_id = mint.threads_id()
             post.body = deliveries.threads_reply(post.post_id, s.author, s.text, now)
+            if self.fakes is not None:  # it exists on Threads: poll's deleted-post check finds it there
+                self.fakes.threads.add_reply(post.post_id, author_id=str(s.author.id), text=s.text,
+                                             username=str(s.author.handle))
         elif s.channel == "bluesky":  # written on Bluesky: the fake's notifications list it for poll
             assert self.fakes is not None
             sky = self.fakes.bluesky
