@@ -17,6 +17,11 @@ Three parts:
   outage location, not an address), the brand's own hotline, switchboard, address, e-mail domain and
   ticket numbers (taken from the policy under test, so the set checks what the brand configured).
 - both carry ``lang`` (de/en) and ``locale``.
+
+Some values are typed the ways an outside audit found customers type them (separators, case, full-width
+digits, " at " for "@", two numbers in a row, words around a label), and some negatives are its hard
+classes (words that end like street types, road classes, IMEIs); these draw from a random stream of their
+own (``Values.typing``), so the rest of the set is drawn as before.
 """
 
 from __future__ import annotations
