@@ -21,7 +21,7 @@ Three parts:
 Some values are typed the ways an outside audit found customers type them (separators, case, full-width
 digits, " at " for "@", two numbers in a row, words around a label), and some negatives are its hard
 classes (words that end like street types, road classes, IMEIs); these draw from a random stream of their
-own (``Values.typing``), so the rest of the set is drawn as before.
+own (``Values.typing``); only a pair of numbers draws extra values from the main stream.
 """
 
 from __future__ import annotations
