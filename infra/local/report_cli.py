@@ -1,7 +1,7 @@
 """``make report``: the SLA report of the local stack's Firestore, written as HTML and CSV.
 
     make report                      # the last 28 days, from the emulator `make dev`/`make demo` runs
-    make report FROM=2026-11-01 TO=2026-11-30 LANG=de
+    make report FROM=2026-11-01 TO=2026-11-30 REPORT_LANG=de
 
 Reads FIRESTORE_EMULATOR_HOST (default: the local stack's, 127.0.0.1:HILFT_PORT_BASE) and the
 policy in HILFT_CONFIG (default functions/policy.toml). Writes test-artifacts/report.html/.csv.

@@ -3,10 +3,13 @@ out once through the platform API, counts as the first response, and records who
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from hilft.core.promise_phrase import promise_phrase
 from tests.e2e.builders import aaa_tweet
 from tests.e2e.test_board_browser import browser, doc_id_of  # noqa: F401  (the module's Chromium fixture)
 from tests.stack_fixtures import STAFF_TOKEN
@@ -58,6 +61,10 @@ def test_holding_reply_refuses_empty_long_or_personal_text(e2e, text):
 def test_holding_reply_from_the_page_after_staff_edit_it(e2e, browser):  # noqa: F811
     post_id, body = aaa_tweet("Seit gestern kein DSL in Köln")
     assert e2e.post_x(body).status_code == 200
+    # Due in three hours (the e2e policy's 5 s would be "innerhalb der nächsten Minute"): the text
+    # must name that clock time, as the customer will read it.
+    due = datetime.now(UTC) + timedelta(hours=3)
+    e2e.db.collection("mentions").document(doc_id_of(post_id)).update({"due_at": due})
     context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {STAFF_TOKEN}"})
     page = context.new_page()
     shown: list[str] = []
@@ -73,7 +80,9 @@ def test_holding_reply_from_the_page_after_staff_edit_it(e2e, browser):  # noqa:
         e2e.wait(lambda: (e2e.mention("x", post_id) or {}).get("status") == "answered", what="answered")
     finally:
         context.close()
-    assert shown and "melden uns" in shown[0]
+    told = promise_phrase(due, datetime.now(UTC), ZoneInfo("Europe/Berlin"), "de").text  # "bis heute, 14:30 Uhr"
+    assert shown and f"melden uns {told}." in shown[0], shown
+    assert told.startswith("bis ") and "Uhr" in told
     sent = [r["text"] for r in e2e.fakes.x.replies if r["in_reply_to_tweet_id"] == post_id]
     assert len(sent) == 1 and "Danke, Jana!" in sent[0]
 

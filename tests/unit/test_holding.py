@@ -48,3 +48,20 @@ def test_every_template_fits_the_shortest_reply_limit():
         for form in ("sie", "du"):
             text = holding.holding_text(now + timedelta(days=6), now, BERLIN, language, form)
             assert len(text) <= holding.MAX_LENGTH - 20  # room for "@handle "
+
+
+def test_a_queued_holding_reply_is_dropped_when_the_post_was_answered_before_it_runs():
+    from hilft.service.holding import HoldingReplyService
+    from tests.unit.test_services import POLICY_24_7, FakeGateway, World
+
+    world, gateway = World(POLICY_24_7), FakeGateway()
+    service = HoldingReplyService(store=world.store, scheduler=world.scheduler, policy=world.policy,
+                                  clock=world.clock, gateways=lambda platform: gateway)
+    world.deliver(world.mention("1", "@Telekom_hilft Router tot"))
+    from hilft.core.ids import mention_doc_id
+
+    doc_id = mention_doc_id("x", "1")
+    assert service.request(doc_id, text="Wir schauen uns das an.", requested_by="staff").outcome == "queued"
+    world.deliver(world.mention("b", "Schon erledigt!", author="1000000001", brand=True, in_reply_to="1"))
+    assert service.send(doc_id, text="Wir schauen uns das an.", requested_by="staff").outcome == "already_answered"
+    assert gateway.replies == [] and world.store.data["mentions"][doc_id]["answered_via"] == "b"

@@ -85,6 +85,9 @@ class HoldingReplyService:
         if snap is None:
             return HoldingResult("missing")
         post = MentionDoc.from_snapshot(snap)
+        if not post.unanswered:  # answered, handed off or deleted since staff queued it
+            log.info("holding reply dropped: the post no longer waits", doc_id=doc_id, status=post.status.value)
+            return HoldingResult("already_answered")
         claim_id = ids.holding_reply_id(doc_id)
         now = self.clock()
         sent = claim_once(self.store, REPLIES, claim_id, {"doc_id": doc_id, "requested_by": requested_by,
