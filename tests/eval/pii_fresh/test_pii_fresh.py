@@ -12,8 +12,6 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 from hilft.core.pii import PiiConfig, PiiKind, PiiSpan, detect
 from hilft.core.policy import Policy, load_policy
 from tests.eval.pii.scoring import KINDS, BrandData, Item, Score, score
@@ -96,10 +94,6 @@ def test_another_seed_gives_other_posts() -> None:
     assert len({p.text for p in other} & {p.text for p in posts()}) < 0.05 * len(other)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "not met, measured 2026-11-30 at 7301360: recall 90.9 %, precision 97.1 %, leak-free 90.0 %, needless "
-    "handoffs 2.5 % (classes: README.md beside this file); strict: turns red the day the gates are met, "
-    "then remove this mark"))
 def test_fresh_set_meets_the_gates_with_the_shipped_policy() -> None:
     result = scored()
     checks = [
