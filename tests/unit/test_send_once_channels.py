@@ -20,7 +20,7 @@ from hilft.channels.mastodon import MastodonGateway
 from hilft.channels.mastodon.client import MastodonClient
 from hilft.channels.threads import ThreadsGateway
 from hilft.channels.threads.client import ThreadsClient
-from hilft.core.errors import PlatformUnavailable
+from hilft.core.errors import PlatformUnavailable, TransientStoreError
 from hilft.core.ids import holding_reply_id, mention_doc_id
 from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
 from hilft.core.policy import parse_policy
@@ -134,14 +134,26 @@ def test_a_holding_reply_after_an_out_of_hours_note_is_a_second_post(channel: Ch
     assert doc["status"] == "answered" and doc["holding_reply_id"] == result.reply_id
 
 
-def test_a_retried_send_is_one_post(channel: Channel) -> None:
+def test_a_retried_send_is_one_post(channel: Channel, monkeypatch: pytest.MonkeyPatch) -> None:
     service = channel.holding()
-    first = service.send(channel.doc_id, text="Wir sind dran.", requested_by="anna")
-    # The task is retried after the platform took the reply but before the claim said "sent".
-    channel.store.update(REPLIES, holding_reply_id(channel.doc_id), {"state": "failed"})
-    again = service.send(channel.doc_id, text="Wir sind dran.", requested_by="anna")
-    assert first.outcome == again.outcome == "sent" and again.reply_id == first.reply_id
-    assert channel.replies() == [first.reply_id]
+    update = channel.store.update
+    crashed: list[str] = []
+
+    def crash_once_on_sent(collection: str, doc_id: str, fields: dict[str, Any]) -> bool:
+        if collection == REPLIES and fields.get("state") == "sent" and not crashed:
+            crashed.append(doc_id)  # the platform took the reply; the instance dies before recording it
+            raise TransientStoreError("firestore unavailable")
+        return update(collection, doc_id, fields)
+
+    monkeypatch.setattr(channel.store, "update", crash_once_on_sent)
+    with pytest.raises(TransientStoreError):
+        service.send(channel.doc_id, text="Wir sind dran.", requested_by="anna")
+    first = channel.replies()
+    assert len(first) == 1
+    channel.clock.advance(seconds=service.claim_ttl.total_seconds() + 1)  # the crashed claim expires
+    again = service.send(channel.doc_id, text="Wir sind dran.", requested_by="anna")  # the task's retry
+    assert again.outcome == "sent" and again.reply_id == first[0]
+    assert channel.replies() == first
 
 
 @pytest.mark.parametrize("name", ["bluesky", "mastodon"])
