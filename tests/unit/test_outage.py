@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hilft.core import outage
 from hilft.core.errors import PolicyError
 from hilft.core.outage import DetectorParams, DetectorState, Topic, poisson_tail, signal_of
+from hilft.core.places import regions
 from hilft.core.policy import parse_policy
 
 TOPICS = (Topic("festnetz", "Festnetz", ("festnetz", "dsl", "internet", "router")),
@@ -112,6 +113,44 @@ def test_state_survives_a_round_trip_through_a_document() -> None:
     # and it goes on from where it was: the incident grows rather than reopening
     verdicts = outage.advance(copy, {1011: {"tv|*": 2}}, 1011, PARAMS)
     assert [v.action for v in verdicts] == ["grow"]
+
+
+STATE_BOUND = 512 * 1024  # half of Firestore's 1 MiB per document
+
+
+def test_the_state_document_stays_under_half_a_mebibyte_in_a_broad_storm_of_many_keys() -> None:
+    """Ten topics in all 96 regions: a day of scattered posts, then every key busy in one window
+    (most open an incident). The state is one Firestore document: it must stay bounded."""
+    from datetime import UTC, datetime
+
+    from tests.unit.memory import document_size
+
+    topics = [f"topic{i}" for i in range(10)]
+    places = sorted({region.code for region in regions().values()})
+    start = outage.slot_of(datetime(2026, 11, 20, tzinfo=UTC), PARAMS.slot_seconds)
+    day = 86400 // PARAMS.slot_seconds
+    counts = {slot: {f"{t}|{p}": 1 for t in topics for p in places[slot % 5::5]} for slot in range(start, start + day, 9)}
+    for slot in range(start + day, start + day + PARAMS.window_slots):
+        counts[slot] = {f"{t}|{p}": 3 for t in topics for p in places} | {f"{t}|*": 30 for t in topics}
+    state = DetectorState(last_slot=start - 1)
+    biggest = 0
+    last = start + day + 2 * PARAMS.window_slots
+    # the day in hourly chunks, the storm slot by slot (as the service evaluates): its peak is measured
+    for through in [*range(start + 179, start + day, 180), *range(start + day, last + 1)]:
+        outage.advance(state, {s: c for s, c in counts.items() if state.last_slot < s <= through}, through, PARAMS)
+        biggest = max(biggest, document_size("outage_state", "detector", {"state": state.as_dict()}))
+    assert sum(1 for k in state.keys.values() if k.incident) > 100  # a broad storm indeed
+    assert biggest < STATE_BOUND, biggest
+    assert len(state.keys) <= PARAMS.max_keys
+
+
+def test_past_max_keys_the_coldest_keys_go_never_one_with_an_incident() -> None:
+    params = DetectorParams(max_keys=4)
+    state = DetectorState(last_slot=999)
+    outage.advance(state, {1000 + i: {"tv|de-10": 4} for i in range(5)}, 1004, params)  # opens an incident
+    assert state.keys["tv|de-10"].incident is not None
+    outage.advance(state, {1005: {"a|de-20": 1, "b|de-30": 2, "c|de-40": 3, "d|de-50": 4}}, 1005, params)
+    assert set(state.keys) == {"tv|de-10", "b|de-30", "c|de-40", "d|de-50"}  # "a" had the fewest posts
 
 
 def test_a_nationwide_outage_without_places_opens_the_nationwide_key() -> None:

@@ -38,7 +38,8 @@ Anchors compared
 * EWMA control charts (Roberts 1959) — the baseline's smoothing.
 
 Everything here is a function of its inputs; the state is plain JSON-able data the service keeps
-in one Firestore document.
+in one Firestore document — bounded: at most ``max_keys`` keys (the coldest are forgotten first,
+never one with an open incident), no post ids.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class DetectorParams:
     resolve_after_slots: int = 90  # 30 min
     timezone: str = "Europe/Berlin"
     nationwide: bool = True
+    max_keys: int = 600  # the state stays well under Firestore's 1 MiB (~0.8 KB per key at most)
 
     @property
     def hour_weight(self) -> float:
@@ -323,6 +325,8 @@ def _step(state: DetectorState, active: set[str], slot: int, slot_counts: Mappin
         key_state.window[slot] = key_state.window.get(slot, 0) + count
         key_state.hour_count += count
         active.add(key)
+    if len(state.keys) > params.max_keys:
+        active.difference_update(_evict_coldest(state, params.max_keys))
     oldest = slot - params.window_slots + 1
     window_counts: dict[str, int] = {}
     for key in list(active):
@@ -392,6 +396,20 @@ def _learn_hour(state: DetectorState, hour: int, params: DetectorParams) -> None
         key_state.sums[hour] = (1 - weight) * key_state.sums[hour] + weight * observed
         key_state.weights[hour] = (1 - weight) * key_state.weights[hour] + weight
         key_state.hour_count = 0
+
+
+def _evict_coldest(state: DetectorState, max_keys: int) -> list[str]:
+    """Bound the state (one Firestore document): past ``max_keys`` keys, forget the coldest — the
+    fewest posts now, then the lowest learned rate — never a key with an open incident. Only a
+    broad storm over many topics and places gets here; a forgotten region's posts still count on
+    its topic's nationwide key (they are no longer explained by an elevated region)."""
+    candidates = [key for key, key_state in state.keys.items() if key_state.incident is None]
+    candidates.sort(key=lambda key: (sum(state.keys[key].window.values()) + state.keys[key].hour_count,
+                                     max(state.keys[key].sums), key))
+    evicted = candidates[:max(0, len(state.keys) - max_keys)]
+    for key in evicted:
+        del state.keys[key]
+    return evicted
 
 
 def _prune(state: DetectorState, slot: int, params: DetectorParams) -> None:

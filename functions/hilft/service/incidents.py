@@ -11,10 +11,20 @@ evaluates too (the only trigger with ``trigger = "sweep"``, the backstop otherwi
 resolves quiet incidents when no posts come). An evaluation reads the posts received since the last one
 (one range query on ``received_at``), finds their topic and place in the redacted text
 (``core.outage.signal_of``), counts them per key and slot, runs ``core.outage.advance`` and writes
-the detector's state back to one document (``outage_state/detector``) — once per evaluation, so
-at most once per slot, whatever the traffic. At 10,000 posts/min that is ~3,300 reads per
-evaluation and no extra write per post; only posts that belong to an open incident get one more
-write each (``incident_id``, set at most once, seconds after their creation).
+the detector's state back to one document (``outage_state/detector``) with one conditional write.
+
+**No document is written more than once per second**, whatever the traffic: an evaluation takes
+its lease in a document of its own (``outage_state/lease``, one write; given back by the state
+write, which records ``lease_done``), writes the state once, each incident it changes once (an
+incident is created with its final content, the opening message already sent), each key's
+pointer once and each post once; and an evaluation that comes within ``WRITE_GAP`` of the last
+one's writes (a slot's task meeting the sweep) leaves its slots to the next trigger. At 10,000
+posts/min that is ~3,300 reads per evaluation and no extra write per post; only posts that belong
+to an open incident get one more write each (``incident_id``, seconds after their creation).
+
+The state holds no post ids (a broad storm would outgrow Firestore's 1 MiB): when an incident
+opens, the key's earlier posts of the window are read again (one range read per evaluation,
+``received_at``) and marked. The state itself is bounded by ``DetectorParams.max_keys``.
 
 Incidents
 ---------
@@ -31,9 +41,12 @@ When a post of an incident comes due (or escalates) — marked as a member by an
 naming the topic and place of an open incident — its alert goes into the incident's alert (also
 after the incident resolved: the outage may be over, its posts' promises still come due together):
 the first post at an escalation level claims ``incident_alerts/{incident}-{level}`` (``create()``:
-exactly one wins) and sends one message per sink with the count and the oldest due
-time; one follow-up ``fold_window`` later sends the final count if it grew. So 300 posts due in
-the same second are at most two messages per sink per level, not 300. Posts outside any incident
+exactly one wins), schedules the follow-up, then sends one message per sink with the count and
+the oldest due time (who got it: ``…-first``). The follow-up ``fold_window`` later sends that first
+message to any sink that missed it (a failed sink is not lost when the claiming post is answered
+before its retry) and the final count to the others if it grew (``…-followup``). So 300 posts due
+in the same second are at most two messages per sink per level, not 300, and each of these
+documents is written once. Posts outside any incident
 keep their own alerts. The deadline service asks through its ``AlertFolder`` hook
 (``IncidentService.fold_alert``, wired in app.py); it knows nothing of incidents.
 """
@@ -44,7 +57,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -66,7 +79,8 @@ INCIDENTS_OPEN = "incidents_open"
 INCIDENT_ALERTS = "incident_alerts"
 OUTAGE_STATE = "outage_state"
 STATE_DOC = "detector"
-RECENT_PER_KEY = 400  # doc ids kept per key for the window (marked when its incident opens)
+LEASE_DOC = "lease"  # the evaluation's lease, apart from the state so that each is written once per evaluation
+WRITE_GAP = timedelta(seconds=1)  # no document is written twice within this (Firestore's sustained rate)
 CATCH_UP_SLOTS = 180  # after a gap, read at most this many slots of posts (an hour of 20 s slots)
 MARK_IN_SERIES = 20  # more members than this are marked by MARK_WORKERS threads
 MARK_WORKERS = 8
@@ -97,6 +111,34 @@ class _Seen:
     platform: str
     signal: Signal
     marked: str | None
+
+
+@dataclass
+class _Plan:
+    """What one evaluation does to one incident: its verdicts, folded into one write."""
+
+    key: str
+    opened: Verdict | None = None
+    grows: list[tuple[int, int]] = field(default_factory=list)  # (slot, new posts)
+    resolved: Verdict | None = None
+
+
+@dataclass
+class _Run:
+    """One evaluation's shared pieces: its posts by key, the posts to mark and the pointers to set
+    (each written once, at the end), and the window's earlier posts once read."""
+
+    first: int
+    by_key: dict[str, list[_Seen]]
+    marks: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # doc id -> (incident, key, label)
+    pointers: dict[str, str | None] = field(default_factory=dict)  # key -> its open incident (None: none)
+    earlier: tuple[int, list[_Seen]] | None = None  # (from slot, posts)
+
+
+def _record(previous: Mapping[str, Any], sent: Iterable[str], failed: Iterable[str], now: datetime) -> dict[str, Any]:
+    """Who got one incident message: ``sinks_sent`` grows, ``sinks_failed`` are retried."""
+    done = set(previous.get("sinks_sent") or []) | set(sent)
+    return {"sinks_sent": sorted(done), "sinks_failed": sorted(set(failed) - done), "at": now}
 
 
 def eval_task_doc_id(slot: int) -> str:
@@ -148,29 +190,29 @@ class IncidentService:
 
     # -- the evaluation ---------------------------------------------------------------------------
     def evaluate(self, through_slot: int | None = None) -> dict[str, Any]:
-        """Count the posts since the last evaluation, run the detector, act on its verdicts."""
+        """Count the posts since the last evaluation, run the detector, act on its verdicts.
+
+        Writes each document it touches at most once (the lease, the state, each incident, each
+        key's pointer, each post), and never within ``WRITE_GAP`` of the last evaluation's writes:
+        an evaluation that comes sooner (a slot's task meeting the sweep) leaves it to the next."""
         if not self.enabled:
             return {"outcome": "disabled"}
         now = self.clock()
         seconds = self.params.slot_seconds
         latest = outage.slot_of(now - self.grace, seconds) - 1  # the last slot that ended `grace` ago
         through = latest if through_slot is None else min(int(through_slot), latest)
-        before = self.store.get(OUTAGE_STATE, STATE_DOC)  # a plain read first: most calls find it done
-        done = ((before.data.get("state") or {}).get("last_slot") if before else None)
+        snap = self.store.get(OUTAGE_STATE, STATE_DOC)  # a plain read first: most calls find it done
+        stored = snap.data if snap else {}
+        done = (stored.get("state") or {}).get("last_slot")
         if isinstance(done, int) and done >= through:
             return {"outcome": "up_to_date", "through_slot": done}
-        snap = self._lease(now)
-        if snap is None:
+        saved_at = stored.get("updated_at")
+        if isinstance(saved_at, datetime) and now - saved_at < WRITE_GAP:
+            return {"outcome": "busy"}  # saved within the second: the next trigger covers these slots
+        token = self._lease(now, stored.get("lease_done"))
+        if token is None:
             return {"outcome": "busy"}  # another evaluation holds the lease; it covers these slots
-        stored = snap.data
         state = DetectorState.from_dict(stored.get("state"))
-        # key -> ["slot:doc_id", …] (Firestore holds no array inside an array)
-        recent: dict[str, list[tuple[int, str]]] = {
-            k: [(int(e.split(":", 1)[0]), e.split(":", 1)[1]) for e in v if ":" in e]
-            for k, v in (stored.get("recent") or {}).items()}
-        if state.last_slot is not None and state.last_slot >= through:
-            self._release(snap)
-            return {"outcome": "up_to_date", "through_slot": state.last_slot}
         if state.last_slot is None:  # a fresh detector looks back one window
             state.last_slot = through - self.params.window_slots
         if through - state.last_slot > CATCH_UP_SLOTS:  # long without evaluation: count the last hour only
@@ -185,32 +227,43 @@ class IncidentService:
         counts = outage.counts_by_slot((item.slot, item.signal) for item in seen)
         verdicts = outage.advance(state, counts, through, self.params)
 
-        for item in seen:
-            for key in item.signal.keys:
-                recent.setdefault(key, []).append((item.slot, item.doc_id))
-        oldest = through - self.params.window_slots + 1
-        recent = {k: [e for e in v if e[0] >= oldest][-RECENT_PER_KEY:] for k, v in recent.items()}
-        recent = {k: v for k, v in recent.items() if v}
-
         by_key: dict[str, list[_Seen]] = {}
         for item in seen:
             for key in item.signal.keys:
                 by_key.setdefault(key, []).append(item)
         outcome: dict[str, Any] = {"outcome": "evaluated", "through_slot": through, "posts": len(seen),
                                    "opened": 0, "grown": 0, "resolved": 0}
+        plans: dict[str, _Plan] = {}
         for verdict in verdicts:
+            plan = plans.setdefault(verdict.incident, _Plan(verdict.key))
             if verdict.action == "open":
-                self._open(verdict, by_key.get(verdict.key, []), recent.get(verdict.key, []), now)
+                plan.opened = verdict
                 outcome["opened"] += 1
             elif verdict.action == "grow":
-                self._grow(verdict, by_key.get(verdict.key, []), now)
+                plan.grows.append((verdict.slot, verdict.count))
                 outcome["grown"] += 1
             elif verdict.action == "resolve":
-                self._resolve(verdict, now)
+                plan.resolved = verdict
                 outcome["resolved"] += 1
-        self._mark_members(state, by_key)
-        self._maybe_update_alerts(state, now)
-        self._save_state(snap, state, recent)
+        # incidents without a verdict this time: a sink that missed the opening, an update when doubled
+        for key, key_state in state.keys.items():
+            if key_state.incident is not None and key_state.incident not in plans:
+                plans[key_state.incident] = _Plan(key)
+
+        run = _Run(first=first, by_key=by_key)
+        for incident_id, plan in plans.items():
+            if plan.opened is not None:
+                self._open(incident_id, plan, run, now)
+            else:
+                self._update(incident_id, plan, by_key.get(plan.key, []), now)
+            if plan.resolved is not None:
+                run.pointers[plan.key] = None
+        self._mark_members(state, run)
+        for key, pointed in run.pointers.items():
+            self.store.set(INCIDENTS_OPEN, outage.key_id(key),
+                           {"incident_id": pointed, "key": key, "since": now if pointed else None})
+        self._mark_many([(doc_id, *mark) for doc_id, mark in run.marks.items()])
+        self._save_state(snap, stored, state, token, now)
         if verdicts:
             log.info("outage evaluation", **{k: v for k, v in outcome.items() if k != "outcome"})
         return outcome
@@ -234,45 +287,63 @@ class IncidentService:
                               str(data.get("platform") or ""), signal, data.get("incident_id")))
         return seen
 
-    def _lease(self, now: datetime) -> Snapshot | None:
-        """One evaluation at a time (the sweep and a slot's task may meet): a lease on the state
-        document, taken with a precondition; None while another evaluation holds it."""
+    def _earlier(self, run: _Run, key: str, window_first: int) -> list[_Seen]:
+        """The key's posts of the window that came before this evaluation's range — read again when
+        its incident opens (not kept in the state: a broad storm would make the state too large).
+        One range read per evaluation, shared by every incident it opens."""
+        if window_first >= run.first:
+            return []
+        if run.earlier is None or run.earlier[0] > window_first:
+            seconds = self.params.slot_seconds
+            after = outage.slot_start(window_first, seconds) - timedelta(milliseconds=1)
+            through = outage.slot_start(run.first, seconds) - timedelta(milliseconds=1)
+            run.earlier = (window_first, self._signals(self.queries.received_between(after, through),
+                                                       window_first, run.first - 1))
+        return [item for item in run.earlier[1] if item.slot >= window_first and key in item.signal.keys]
+
+    def _lease(self, now: datetime, released: Any) -> str | None:
+        """One evaluation at a time (the sweep and a slot's task may meet): a lease in a document of its
+        own, taken with a precondition — free when it expired or when the state document says its
+        holder saved (``lease_done``), so giving it back costs no second write. None while another
+        evaluation holds it, or when it was taken within ``WRITE_GAP``."""
         token = uuid.uuid4().hex
-        lease = {"lease": token, "lease_until": now + LEASE}
-        if self.store.get(OUTAGE_STATE, STATE_DOC) is None:
-            self.store.create(OUTAGE_STATE, STATE_DOC, {"state": None, "recent": {}, **lease})
+        lease = {"token": token, "until": now + LEASE, "taken_at": now}
+        taken: list[bool] = []
 
         def decide(current: Snapshot | None) -> dict[str, Any] | None:
-            until = current.data.get("lease_until") if current else None
-            if current is None or current.data.get("lease") == token or (
-                    isinstance(until, datetime) and until > now):
+            taken.clear()
+            data = current.data if current else {}
+            until, at = data.get("until"), data.get("taken_at")
+            if isinstance(at, datetime) and now - at < WRITE_GAP:
                 return None
+            if isinstance(until, datetime) and until > now and data.get("token") != released:
+                return None
+            taken.append(True)
             return lease
 
-        self.store.mutate(OUTAGE_STATE, STATE_DOC, decide)
-        snap = self.store.get(OUTAGE_STATE, STATE_DOC)
-        return snap if snap is not None and snap.data.get("lease") == token else None
+        snap = self.store.mutate(OUTAGE_STATE, LEASE_DOC, decide)
+        if snap is None:  # the first evaluation ever creates the lease document
+            return token if taken and self.store.create(OUTAGE_STATE, LEASE_DOC, lease) else None
+        return token if taken else None
 
-    def _release(self, snap: Snapshot) -> None:
-        token = snap.data.get("lease")
-        self.store.mutate(OUTAGE_STATE, STATE_DOC, lambda current: {"lease_until": None} if current and
-                          current.data.get("lease") == token else None)
-
-    def _save_state(self, snap: Snapshot, state: DetectorState,
-                    recent: Mapping[str, list[tuple[int, str]]]) -> None:
-        """Write the state back and give up the lease, unless the lease was lost (it expired and
-        another evaluation took over: its state wins; the verdicts acted on here were idempotent)."""
-        now = self.clock()
+    def _save_state(self, snap: Snapshot | None, stored: Mapping[str, Any], state: DetectorState, token: str,
+                    now: datetime) -> None:
+        """Write the state back in one conditional write — only if the document is still what this
+        evaluation read (else another evaluation took over after the lease expired: its state wins;
+        the verdicts acted on here were idempotent). ``lease_done`` gives the lease back."""
         active = any(key_state.incident for key_state in state.keys.values())
-        token = snap.data.get("lease")
-        document = {"state": state.as_dict(),
-                    "recent": {k: [f"{slot}:{doc_id}" for slot, doc_id in v] for k, v in recent.items()},
-                    "updated_at": now, "lease_until": None,
-                    "last_incident_at": now if active else snap.data.get("last_incident_at")}
+        document: dict[str, Any] = {"state": state.as_dict(), "updated_at": now, "lease_done": token,
+                                    "last_incident_at": now if active else stored.get("last_incident_at")}
+        if snap is None:
+            if not self.store.create(OUTAGE_STATE, STATE_DOC, document):
+                log.warning("outage evaluation lost the state document to another; its state is not saved")
+            return
+        if "recent" in stored:  # written by earlier versions: post ids are no longer kept here
+            document["recent"] = None
 
         def decide(current: Snapshot | None) -> dict[str, Any] | None:
-            if current is None or current.data.get("lease") != token:
-                log.warning("outage evaluation lost its lease; its state is not saved")
+            if current is None or current.update_time != snap.update_time:
+                log.warning("outage evaluation lost the state document to another; its state is not saved")
                 return None
             return document
 
@@ -288,60 +359,123 @@ class IncidentService:
                         "excerpt": item.excerpt[:280]})
         return out
 
-    def _open(self, verdict: Verdict, items: list[_Seen], recent: list[tuple[int, str]], now: datetime) -> None:
-        topic, place = verdict.key.split("|", 1)
-        signal = items[0].signal if items else None
-        topic_label = signal.topic_label if signal else f"Störung {topic}"
-        place_label = (signal.place_label if signal and place != outage.NATIONWIDE else "")
-        window_start = outage.slot_start(verdict.slot - self.params.window_slots + 1, self.params.slot_seconds)
-        first_seen = min((i.received_at for i in items), default=window_start)
-        first_seen = min(first_seen, window_start) if recent and recent[0][0] < verdict.slot else first_seen
-        doc = {
-            "key": verdict.key, "topic": topic, "topic_label": topic_label, "place": place,
-            "place_label": place_label, "status": "open", "opened_at": now, "first_seen": first_seen,
-            "last_seen": max((i.received_at for i in items), default=now), "count": verdict.count,
-            "expected": round(verdict.expected, 3), "opened_slot": verdict.slot, "applied_slot": verdict.slot,
-            "samples": self._samples(items, self.policy.outage.sample_posts), "alerts": {},
+    @staticmethod
+    def _label(signal: Signal, key: str) -> tuple[str, str]:
+        """Topic label and place label of ``key`` (the nationwide key names no place)."""
+        return signal.topic_label, signal.place_label if key == signal.key else ""
+
+    def _open(self, incident_id: str, plan: _Plan, run: _Run, now: datetime) -> None:
+        """A new incident, created with its final content in one write: the opening message goes to
+        the sinks first and the document records who got it (a sink that failed is retried by the
+        next evaluations). Its posts of the window, also those before this evaluation, become members."""
+        verdict = plan.opened
+        assert verdict is not None
+        key = plan.key
+        window_first = verdict.slot - self.params.window_slots + 1
+        items = run.by_key.get(key, [])
+        members = self._earlier(run, key, window_first) + items
+        topic, place = key.split("|", 1)
+        if members:
+            topic_label, place_label = self._label(members[0].signal, key)
+        else:
+            topic_label, place_label = f"Störung {topic}", ""
+        label = f"{topic_label}, {place_label or 'bundesweit'}"
+        for item in members:
+            if item.marked is None and item.doc_id not in run.marks:
+                run.marks[item.doc_id] = (incident_id, key, label)
+                item.marked = incident_id
+        if plan.resolved is None:
+            run.pointers[key] = incident_id
+        if self.store.get(INCIDENTS, incident_id) is not None:  # opened by an evaluation whose state was lost
+            self._update(incident_id, plan, items, now)
+            return
+        window_start = outage.slot_start(window_first, self.params.slot_seconds)
+        count = verdict.count + sum(n for _, n in plan.grows)
+        doc: dict[str, Any] = {
+            "key": key, "topic": topic, "topic_label": topic_label, "place": place,
+            "place_label": place_label, "status": "open", "opened_at": now,
+            "first_seen": min((i.received_at for i in members), default=window_start),
+            "last_seen": max((i.received_at for i in members), default=now), "count": count,
+            "expected": round(verdict.expected, 3), "opened_slot": verdict.slot,
+            "applied_slot": max([verdict.slot, *(s for s, _ in plan.grows)]),
+            "samples": self._samples(members, self.policy.outage.sample_posts), "alerts": {},
             "alerted_count": 0, "alerted_at": None,
             "expire_at": now + timedelta(days=self.retention_days),
         }
-        if self.store.create(INCIDENTS, verdict.incident, doc):
-            log.info("incident opened", incident_id=verdict.incident, key=verdict.key, count=verdict.count)
-        self.store.set(INCIDENTS_OPEN, outage.key_id(verdict.key),
-                       {"incident_id": verdict.incident, "key": verdict.key, "since": now})
-        label = f"{topic_label}, {place_label or 'bundesweit'}"
-        self._mark_many([(doc_id, verdict.incident, verdict.key, label) for _, doc_id in recent])
-        snap = self.store.get(INCIDENTS, verdict.incident)
-        if snap is not None:
-            self._send_once(verdict.incident, snap.data, "opened", IncidentEvent.OPENED, now)
+        sent, failed = self._deliver(self._alert(incident_id, doc, IncidentEvent.OPENED, now, sequence=count),
+                                     sorted(self.sinks))
+        doc["alerts"]["opened"] = _record({}, sent, failed, now)
+        if sent:
+            doc["alerted_count"], doc["alerted_at"] = count, now
+        if plan.resolved is not None:  # opened and quiet again within one (catch-up) evaluation
+            doc.update(status="resolved", resolved_at=now)
+            if sent:
+                done, missed = self._deliver(self._alert(incident_id, doc, IncidentEvent.RESOLVED, now), sent)
+                doc["alerts"]["resolved"] = _record({}, done, missed, now)
+        if self.store.create(INCIDENTS, incident_id, doc):
+            log.info("incident opened", incident_id=incident_id, key=key, count=count)
 
-    def _grow(self, verdict: Verdict, items: list[_Seen], now: datetime) -> None:
+    def _update(self, incident_id: str, plan: _Plan, items: list[_Seen], now: datetime) -> None:
+        """Everything an evaluation changes on an existing incident, in one write: new posts, the
+        resolve, the messages sent (resolved; grew when it doubled; opened to a sink that missed it)."""
+        snap = self.store.get(INCIDENTS, incident_id)
+        if snap is None:
+            return
+        data = snap.data
+        applied = int(data.get("applied_slot") or 0)
+        new_posts = sum(n for slot, n in plan.grows if slot > applied)
+        view = {**data, "count": int(data.get("count") or 0) + new_posts}
+        status = data.get("status")
+        alerts = data.get("alerts") or {}
+        sends: list[tuple[str, IncidentEvent, list[str]]] = []
+        opened = alerts.get("opened") or {}
+        retry = sorted(n for n in set(opened.get("sinks_failed") or []) - set(opened.get("sinks_sent") or [])
+                       if n in self.sinks)
+        if retry and status == "open" and plan.resolved is None:
+            sends.append(("opened", IncidentEvent.OPENED, retry))
+        if plan.resolved is not None and status != "resolved":
+            raised = set(opened.get("sinks_sent") or [])
+            already = set((alerts.get("resolved") or {}).get("sinks_sent") or [])
+            sends.append(("resolved", IncidentEvent.RESOLVED, sorted(n for n in raised - already if n in self.sinks)))
+        elif status == "open":
+            alerted, at = int(data.get("alerted_count") or 0), data.get("alerted_at")
+            count = int(view["count"])
+            if alerted and count >= 2 * alerted and (
+                    not isinstance(at, datetime) or now - at >= self.policy.outage.update_every):
+                sends.append((f"grew_{count}", IncidentEvent.GREW, sorted(self.sinks)))
+        results: dict[str, tuple[list[str], list[str]]] = {}
+        for name, event, names in sends:
+            if names:
+                results[name] = self._deliver(self._alert(incident_id, view, event, now,
+                                                          sequence=int(view["count"])), names)
+        if not (new_posts or plan.resolved is not None or results):
+            return
+        last_grow = max((slot for slot, _ in plan.grows), default=0)
         limit = self.policy.outage.sample_posts
 
-        def decide(snap: Snapshot | None) -> dict[str, Any] | None:
-            if snap is None or int(snap.data.get("applied_slot") or 0) >= verdict.slot:
+        def decide(current: Snapshot | None) -> dict[str, Any] | None:
+            if current is None:
                 return None
-            samples = list(snap.data.get("samples") or [])
-            known = {s.get("doc_id") for s in samples}
-            samples += self._samples((i for i in items if i.doc_id not in known), max(0, limit - len(samples)))
-            return {"count": int(snap.data.get("count") or 0) + verdict.count, "applied_slot": verdict.slot,
-                    "last_seen": max((i.received_at for i in items), default=now), "samples": samples}
+            cur = current.data
+            updates: dict[str, Any] = {}
+            fresh = sum(n for slot, n in plan.grows if slot > int(cur.get("applied_slot") or 0))
+            if fresh:
+                samples = list(cur.get("samples") or [])
+                known = {s.get("doc_id") for s in samples}
+                samples += self._samples((i for i in items if i.doc_id not in known), max(0, limit - len(samples)))
+                updates.update(count=int(cur.get("count") or 0) + fresh, applied_slot=last_grow, samples=samples,
+                               last_seen=max((i.received_at for i in items), default=now))
+            if plan.resolved is not None and cur.get("status") != "resolved":
+                updates.update(status="resolved", resolved_at=now)
+            for name, (sent, failed) in results.items():
+                updates[f"alerts.{name}"] = _record((cur.get("alerts") or {}).get(name) or {}, sent, failed, now)
+                if name != "resolved" and sent:
+                    updates.update(alerted_count=int(view["count"]), alerted_at=now)
+            return updates or None
 
-        self.store.mutate(INCIDENTS, verdict.incident, decide)
-
-    def _resolve(self, verdict: Verdict, now: datetime) -> None:
-        def decide(snap: Snapshot | None) -> dict[str, Any] | None:
-            if snap is None or snap.data.get("status") == "resolved":
-                return None
-            return {"status": "resolved", "resolved_at": now}
-
-        self.store.mutate(INCIDENTS, verdict.incident, decide)
-        self.store.set(INCIDENTS_OPEN, outage.key_id(verdict.key), {"incident_id": None, "key": verdict.key,
-                                                                    "since": None})
-        snap = self.store.get(INCIDENTS, verdict.incident)
-        if snap is not None:
-            self._send_once(verdict.incident, snap.data, "resolved", IncidentEvent.RESOLVED, now)
-        log.info("incident resolved", incident_id=verdict.incident, key=verdict.key)
+        self.store.mutate(INCIDENTS, incident_id, decide)
+        if plan.resolved is not None and status != "resolved":
+            log.info("incident resolved", incident_id=incident_id, key=plan.key)
 
     def _mark_many(self, marks: Sequence[tuple[str, str, str, str]]) -> None:
         """The posts belong to the incident (``incident_label`` lets the board group them without a
@@ -358,35 +492,18 @@ class IncidentService:
         with ThreadPoolExecutor(max_workers=MARK_WORKERS) as pool:
             list(pool.map(mark, marks))
 
-    def _mark_members(self, state: DetectorState, by_key: Mapping[str, list[_Seen]]) -> None:
+    def _mark_members(self, state: DetectorState, run: _Run) -> None:
         """Posts counted in this evaluation whose key has an open incident belong to it (set once)."""
-        for key, items in by_key.items():
+        for key, items in run.by_key.items():
             key_state = state.keys.get(key)
             if key_state is None or key_state.incident is None:
                 continue
-            signal = items[0].signal
-            place = signal.place_label if key == signal.key else ""  # the nationwide key names no place
-            label = f"{signal.topic_label}, {place or 'bundesweit'}"
-            marks = []
+            topic_label, place_label = self._label(items[0].signal, key)
+            label = f"{topic_label}, {place_label or 'bundesweit'}"
             for item in items:
-                if item.marked is None:
+                if item.marked is None and item.doc_id not in run.marks:
                     item.marked = key_state.incident
-                    marks.append((item.doc_id, key_state.incident, key, label))
-            self._mark_many(marks)
-
-    def _maybe_update_alerts(self, state: DetectorState, now: datetime) -> None:
-        """An open incident that doubled since its last message, and not within update_every: one update."""
-        for key_state in state.keys.values():
-            if key_state.incident is None:
-                continue
-            snap = self.store.get(INCIDENTS, key_state.incident)
-            if snap is None or snap.data.get("status") != "open":
-                continue
-            data = snap.data
-            alerted, at = int(data.get("alerted_count") or 0), data.get("alerted_at")
-            if alerted and int(data.get("count") or 0) >= 2 * alerted and (
-                    not isinstance(at, datetime) or now - at >= self.policy.outage.update_every):
-                self._send_once(snap.id, data, f"grew-{int(data['count'])}", IncidentEvent.GREW, now)
+                    run.marks[item.doc_id] = (key_state.incident, key, label)
 
     # -- sending ----------------------------------------------------------------------------------
     @staticmethod
@@ -425,26 +542,16 @@ class IncidentService:
         return sent, failed
 
     def _send_once(self, incident_id: str, data: Mapping[str, Any], name: str, event: IncidentEvent,
-                   now: datetime, only: Sequence[str] | None = None) -> None:
-        """Send one incident message to every configured sink that has not had it (recorded per sink)."""
+                   now: datetime, only: Sequence[str]) -> None:
+        """Send one incident message to the sinks in ``only`` that have not had it (recorded per sink)."""
         record = (data.get("alerts") or {}).get(name) or {}
         already = set(record.get("sinks_sent") or [])
-        if only is not None:
-            names = sorted(n for n in only if n in self.sinks and n not in already)
-        elif event is IncidentEvent.RESOLVED:
-            raised = set(((data.get("alerts") or {}).get("opened") or {}).get("sinks_sent") or [])
-            names = sorted(n for n in raised - already if n in self.sinks)
-        else:
-            names = sorted(n for n in self.sinks if n not in already)
+        names = sorted(n for n in only if n in self.sinks and n not in already)
         if not names:
             return
         sent, failed = self._deliver(self._alert(incident_id, data, event, now,
                                                  sequence=int(data.get("count") or 0)), names)
-        updates: dict[str, Any] = {f"alerts.{name}": {"sinks_sent": sorted(already | set(sent)), "at": now}}
-        if event in (IncidentEvent.OPENED, IncidentEvent.GREW) and sent:
-            updates["alerted_count"] = int(data.get("count") or 0)
-            updates["alerted_at"] = now
-        self.store.update(INCIDENTS, incident_id, updates)
+        self.store.update(INCIDENTS, incident_id, {f"alerts.{name}": _record(record, sent, failed, now)})
         if failed:
             raise TransientSinkError(f"{len(failed)} incident sink(s) unavailable")
 
@@ -495,7 +602,12 @@ class IncidentService:
         return self.fold(alert.doc_id, post, alert.level)
 
     def fold(self, doc_id: str, data: Mapping[str, Any], level: int) -> bool:
-        """True when the post's alert at ``level`` went (or goes) into its incident's alert instead."""
+        """True when the post's alert at ``level`` went (or goes) into its incident's alert instead.
+
+        The first post at a level claims ``incident_alerts/{incident}-{level}`` (``create()``: exactly
+        one wins), schedules the follow-up *before* sending (so a sink that fails now is not lost
+        when this post is answered before its retry), sends, and records who got the message in
+        ``…-first`` — each document written once."""
         if not (self.enabled and self.policy.outage.fold_alerts) or not self.sinks:
             return False
         incident_id = self.open_incident_of(data)
@@ -505,38 +617,59 @@ class IncidentService:
         if data.get("incident_id") != incident_id:
             self.store.update(MENTIONS, doc_id, {"incident_id": incident_id})
         claim_id = f"{incident_id}-{level}"
-        created = self.store.create(INCIDENT_ALERTS, claim_id, {
-            "incident_id": incident_id, "level": level, "creator": doc_id, "created_at": now,
-            "first": {"sinks_sent": [], "count": 0}, "followup": None,
-            "expire_at": now + timedelta(days=self.retention_days)})
-        claim = self.store.get(INCIDENT_ALERTS, claim_id)
-        if claim is None:
-            return True
-        first = claim.data.get("first") or {}
-        wanted = [n for n in self.policy.escalation.sinks_for(level) if n in self.sinks]
-        missing = [n for n in wanted if n not in set(first.get("sinks_sent") or [])]
-        if (created or claim.data.get("creator") == doc_id) and missing:
-            self._storm_message(incident_id, claim_id, "first", level, missing, now, extra_member=(doc_id, data))
-            fire_at = now + self.policy.outage.fold_window
-            self.scheduler.schedule(f"incident-fold-{claim_id}", fire_at,
+        expire_at = now + timedelta(days=self.retention_days)
+        if self.store.create(INCIDENT_ALERTS, claim_id, {"incident_id": incident_id, "level": level,
+                                                          "creator": doc_id, "created_at": now,
+                                                          "expire_at": expire_at}):
+            sent_before: set[str] = set()
+        else:
+            claim = self.store.get(INCIDENT_ALERTS, claim_id)
+            if claim is None or claim.data.get("creator") != doc_id:
+                return True  # another post of the incident sends (or sent) the message
+            first = self.store.get(INCIDENT_ALERTS, f"{claim_id}-first")  # the creator's retry
+            sent_before = set(((first.data if first else None) or {}).get("sinks_sent") or [])
+        missing = [n for n in self._storm_sinks(level) if n not in sent_before]
+        if missing:
+            self.scheduler.schedule(f"incident-fold-{claim_id}", now + self.policy.outage.fold_window,
                                     {"kind": "incident_fold", "doc_id": incident_id, "level": level}, now)
+            self._storm_message(incident_id, claim_id, "first", level, missing, now, extra_member=(doc_id, data))
         return True
 
+    def _storm_sinks(self, level: int) -> list[str]:
+        return [n for n in self.policy.escalation.sinks_for(level) if n in self.sinks]
+
     def fold_followup(self, incident_id: str, level: int) -> dict[str, Any]:
-        """``fold_window`` after the first message: the final count, if it grew (one more message per sink)."""
+        """``fold_window`` after the first message: the first message to every sink that missed it
+        (it failed, and its post may have been answered since), then the final count to the others
+        if it grew (one more message per sink). A sink still failing makes Cloud Tasks retry this."""
         claim_id = f"{incident_id}-{level}"
-        claim = self.store.get(INCIDENT_ALERTS, claim_id)
-        if claim is None:
+        if self.store.get(INCIDENT_ALERTS, claim_id) is None:
             return {"outcome": "missing"}
-        first = claim.data.get("first") or {}
-        done = claim.data.get("followup") or {}
-        wanted = [n for n in self.policy.escalation.sinks_for(level) if n in self.sinks]
-        missing = [n for n in wanted if n not in set(done.get("sinks_sent") or [])]
-        members = self._at_level(incident_id, level, self.clock())
-        if len(members) <= int(first.get("count") or 0) or not missing:
-            return {"outcome": "nothing_new", "count": len(members)}
-        self._storm_message(incident_id, claim_id, "followup", level, missing, self.clock())
-        return {"outcome": "sent", "count": len(members)}
+        now = self.clock()
+        first_snap = self.store.get(INCIDENT_ALERTS, f"{claim_id}-first")
+        first = first_snap.data if first_snap else {}
+        done_snap = self.store.get(INCIDENT_ALERTS, f"{claim_id}-followup")
+        done = set(((done_snap.data if done_snap else None) or {}).get("sinks_sent") or [])
+        had_first = set(first.get("sinks_sent") or [])
+        wanted = self._storm_sinks(level)
+        missed = [n for n in wanted if n not in had_first]
+        members = self._at_level(incident_id, level, now)
+        grew = len(members) > int(first.get("count") or 0)
+        followup = [n for n in wanted if n in had_first and n not in done] if grew else []
+        outcome: dict[str, Any] = {"outcome": "nothing_new", "count": len(members)}
+        failures = 0
+        for which, names in (("first", missed), ("followup", followup)):
+            if not names:
+                continue
+            try:
+                self._storm_message(incident_id, claim_id, which, level, names, now)
+            except TransientSinkError:
+                failures += 1
+            outcome["outcome"] = "sent"
+            outcome[which] = names
+        if failures:
+            raise TransientSinkError("incident sink(s) unavailable for the folded alert")
+        return outcome
 
     def _at_level(self, incident_id: str, level: int, now: datetime,
                   extra: tuple[str, Mapping[str, Any]] | None = None) -> dict[str, datetime]:
@@ -561,6 +694,7 @@ class IncidentService:
 
     def _storm_message(self, incident_id: str, claim_id: str, which: str, level: int, names: Sequence[str],
                        now: datetime, extra_member: tuple[str, Mapping[str, Any]] | None = None) -> None:
+        """One folded message to ``names``; who got it is kept in ``incident_alerts/{claim}-{which}``."""
         incident = self.store.get(INCIDENTS, incident_id)
         data = incident.data if incident else {}
         members = self._at_level(incident_id, level, now, extra_member)
@@ -568,10 +702,12 @@ class IncidentService:
         alert = self._alert(incident_id, data, IncidentEvent.STORM, now, level=level, overdue=len(members),
                             oldest_due=oldest, sequence=1 if which == "followup" else 0)
         sent, failed = self._deliver(alert, names)
-        claim = self.store.get(INCIDENT_ALERTS, claim_id)
-        before = set(((claim.data.get(which) if claim else None) or {}).get("sinks_sent") or [])
-        self.store.update(INCIDENT_ALERTS, claim_id, {which: {"sinks_sent": sorted(before | set(sent)),
-                                                              "count": len(members), "at": now}})
+        record_id = f"{claim_id}-{which}"
+        fresh = {**_record({}, sent, failed, now), "count": len(members),
+                 "expire_at": now + timedelta(days=self.retention_days)}
+        if not self.store.create(INCIDENT_ALERTS, record_id, fresh):  # a retry: add to who got it
+            self.store.mutate(INCIDENT_ALERTS, record_id, lambda current: {
+                **_record(current.data if current else {}, sent, failed, now), "count": len(members)})
         log.info("overdue alerts folded into the incident", incident_id=incident_id, level=level,
                  posts=len(members), part=which)
         if failed:
