@@ -192,6 +192,23 @@ def test_a_burst_opens_one_incident_with_topic_place_and_redacted_samples_and_al
     assert not any(d.get("incident_id") for k, d in world.incident_docs().items() if k != incident_id)
 
 
+def test_a_sink_that_missed_the_opening_message_gets_it_from_the_next_evaluation() -> None:
+    from hilft.core.errors import SinkUnavailable
+
+    world = World()
+    world.incident_sinks["slack"].failures.append(SinkUnavailable("slack", "503"))
+    for _ in range(6):
+        world.post(BURST, 2)
+        world.advance(10)
+    (incident_id, doc), = world.incident_docs().items()
+    assert world.sent(world.incident_sinks, IncidentEvent.OPENED)["slack"] == 0
+    assert doc["alerts"]["opened"]["sinks_failed"] == ["slack"]
+    world.advance(70)  # the next evaluations (the sweep at least once a minute)
+    assert world.sent(world.incident_sinks, IncidentEvent.OPENED) == Counter({name: 1 for name in SINKS})
+    opened = world.incident_docs()[incident_id]["alerts"]["opened"]
+    assert opened["sinks_sent"] == sorted(SINKS) and opened["sinks_failed"] == []
+
+
 def test_it_grows_updates_after_doubling_and_resolves_after_the_quiet_period_telling_the_sinks() -> None:
     world = World()
     for _ in range(5):
