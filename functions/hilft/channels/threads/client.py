@@ -20,13 +20,15 @@ Hiding (reply moderation, ``threads_manage_replies``): ``POST /{reply-id}/manage
 A retried reply never posts twice: Threads has no idempotency key, so the container's id is noted
 in hilft's send-once claim (``SendOnce.note``) before publishing. A retry of the same send asks
 that container's status (``GET /{container-id}?fields=status``, Threads API "Troubleshooting:
-Publishing Does Not Return a Media ID"): ``PUBLISHED`` means the first attempt went out (its
-media id is unknown when the publish answer was lost: the container's id stands in for it; a
-publish that was answered notes the media id too); ``FINISHED`` or
-``IN_PROGRESS`` publishes that container; ``EXPIRED``, ``ERROR`` or an unknown container starts anew.
+Publishing Does Not Return a Media ID", https://developers.facebook.com/docs/threads/troubleshooting):
+``PUBLISHED`` means the first attempt went out (its media id is unknown when the publish answer
+was lost: the container's id stands in for it; a publish that was answered notes the media id
+too); ``FINISHED`` or ``IN_PROGRESS`` publishes that container; ``EXPIRED``, ``ERROR`` or an
+unknown container starts anew.
 
 Deleted posts (Threads sends ``delete`` only for the brand's own posts): ``media_exists`` reads
-``GET /{threads-media-id}?fields=id`` (Threads API reference, "Media Retrieval"). Threads documents
+``GET /{threads-media-id}?fields=id`` (Threads API reference, "Media Retrieval",
+https://developers.facebook.com/documentation/threads/reference/media-retrieval). Threads documents
 no error for a deleted post; Graph answers an object that is gone with code 100, subcode 33
 ("does not exist, cannot be loaded due to missing permissions, or does not support this
 operation"), which is what ``media_exists`` reads as gone.
