@@ -234,6 +234,15 @@ def table(results: dict[str, Any]) -> list[dict[str, str]]:
         row("outage: detection delay, 10-min ramp (4 -> 30 posts/min) in a normal day",
             f"median {r['detection_delay_s_median']:.0f} s, max {r['detection_delay_s_max']:.0f} s",
             "<= 120 s", r["detection_met"])
+        if "quiet_start_delay_s" in r:
+            quiet = r["quiet_start_delay_s"]
+            row("outage: sensitivity, detection delay of a ramp starting quietly (0 / 1 -> 30 posts/min)",
+                " / ".join(f"median {q['median']:.0f} s, max {q['max']:.0f} s" for q in quiet.values()),
+                "<= 120 s", r["quiet_start_met"])
+            row(f"outage: text replay, the same day read from post texts (signal_of; "
+                f"{r['text_replay_burst_read_on_key']:.0%} of the burst's posts on its key)",
+                f"median {r['text_replay_delay_s_median']:.0f} s, max {r['text_replay_delay_s_max']:.0f} s; "
+                f"other incidents that day: {r['text_replay_other_incidents']}", "<= 120 s", r["text_replay_met"])
         row("outage: false incidents, normal week (after a learned week / cold start / fixed threshold)",
             f"{r['false_incidents_normal_week_after_learning']} / {r['false_incidents_normal_week_cold_start']} / "
             f"{r['false_incidents_fixed_threshold_median']}", "0 / - / -", r["false_incidents_met"])

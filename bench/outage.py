@@ -12,7 +12,15 @@ no emulator, no clock. The traffic model (also used by ``tests/unit/test_outage*
   Sunday 0.9× with a higher evening), and noise: each day's volume ×lognormal(σ = 0.15), each
   hour's ×lognormal(σ = 0.2) — more variance than Poisson, as real traffic has;
 * the burst: one topic at one place, posts rising linearly from ``burst_start_rate`` to
-  ``burst_peak_rate`` per minute over 10 minutes, then falling back over 10 minutes.
+  ``burst_peak_rate`` per minute over 10 minutes, then falling back over 10 minutes. The main
+  figure starts the ramp at 4 posts/min; the **sensitivity** figure starts it at 0 and at 1
+  post/min (an outage that begins quietly), where ``min_count`` posts take longer to arrive.
+
+The counts above are fed to the detector directly. The **text replay** writes every post of the
+day as text instead — the background from templates per topic and place (postcode or region
+name), the burst as people write about an outage (``BURST_TEXTS``: most name the place, some name
+none, some use words the detector does not know) — and counts only what ``core.outage.signal_of``
+reads from them with the shipped policy's topics, as the service does.
 
 ``detection delay`` = end of the slot whose evaluation opens the incident − burst start (the
 service evaluates a slot ``grace`` seconds after it ends; that is added). ``false incidents`` =
@@ -28,11 +36,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hilft.core import outage
-from hilft.core.outage import NATIONWIDE, DetectorParams, DetectorState
+from hilft.core.outage import NATIONWIDE, DetectorParams, DetectorState, Topic
 from hilft.core.places import regions
 
 TOPICS = (("festnetz", 0.40), ("mobilfunk", 0.30), ("tv", 0.15), ("allgemein", 0.10), ("rechnung", 0.05))
@@ -76,6 +86,17 @@ def _region_weights(seed: int) -> list[tuple[str, float]]:
 def normal_traffic(days: int, params: DetectorParams, *, seed: int, start: datetime = START,
                    traffic: Traffic = Traffic()) -> Iterator[tuple[int, dict[str, int]]]:
     """(slot, key → posts) for every slot with posts, ``days`` days from ``start``."""
+    for slot, posts in normal_posts(days, params, seed=seed, start=start, traffic=traffic):
+        counts: dict[str, int] = {}
+        for topic, place in posts:
+            for key in outage.Signal(topic, topic, place, "").keys:
+                counts[key] = counts.get(key, 0) + 1
+        yield slot, counts
+
+
+def normal_posts(days: int, params: DetectorParams, *, seed: int, start: datetime = START,
+                 traffic: Traffic = Traffic()) -> Iterator[tuple[int, list[tuple[str, str]]]]:
+    """(slot, [(topic, place), …]) for every slot with posts, ``days`` days from ``start``."""
     rng = random.Random(seed)  # noqa: S311
     region_weights = _region_weights(seed + 1)
     region_codes = [c for c, _ in region_weights]
@@ -101,25 +122,32 @@ def normal_traffic(days: int, params: DetectorParams, *, seed: int, start: datet
                 n = _poisson(rng, per_slot)
                 if not n:
                     continue
-                counts: dict[str, int] = {}
+                posts: list[tuple[str, str]] = []
                 for _ in range(n):
                     topic = rng.choices(topic_names, topic_weights)[0]
                     place = (rng.choices(region_codes, region_cum)[0] if rng.random() < traffic.place_share
                              else NATIONWIDE)
-                    for key in outage.Signal(topic, topic, place, "").keys:
-                        counts[key] = counts.get(key, 0) + 1
-                yield base_slot + offset, counts
+                    posts.append((topic, place))
+                yield base_slot + offset, posts
 
 
 def burst(start_slot: int, params: DetectorParams, *, seed: int, key: str = "festnetz|de-53",
           start_rate: float = 4.0, peak_rate: float = 30.0, rise_minutes: float = 10.0,
           fall_minutes: float = 10.0) -> dict[int, dict[str, int]]:
     """Posts of one topic at one place: rising linearly over ``rise_minutes``, then falling."""
+    topic = key.split("|", 1)[0]
+    return {slot: {key: n, f"{topic}|{NATIONWIDE}": n}
+            for slot, n in ramp(start_slot, params, seed=seed, start_rate=start_rate, peak_rate=peak_rate,
+                                rise_minutes=rise_minutes, fall_minutes=fall_minutes).items()}
+
+
+def ramp(start_slot: int, params: DetectorParams, *, seed: int, start_rate: float = 4.0, peak_rate: float = 30.0,
+         rise_minutes: float = 10.0, fall_minutes: float = 10.0) -> dict[int, int]:
+    """Posts per slot of a burst: rising linearly over ``rise_minutes``, then falling."""
     rng = random.Random(seed)  # noqa: S311
     minutes_per_slot = params.slot_seconds / 60
     total_slots = int((rise_minutes + fall_minutes) / minutes_per_slot)
-    topic = key.split("|", 1)[0]
-    out: dict[int, dict[str, int]] = {}
+    out: dict[int, int] = {}
     for index in range(total_slots):
         minute = (index + 0.5) * minutes_per_slot
         if minute <= rise_minutes:
@@ -128,7 +156,7 @@ def burst(start_slot: int, params: DetectorParams, *, seed: int, key: str = "fes
             rate = peak_rate * max(0.0, 1 - (minute - rise_minutes) / fall_minutes)
         n = _poisson(rng, rate * minutes_per_slot)
         if n:
-            out[start_slot + index] = {key: n, f"{topic}|{NATIONWIDE}": n}
+            out[start_slot + index] = n
     return out
 
 
@@ -181,23 +209,107 @@ def false_incidents(params: DetectorParams, *, seed: int, learn_days: int = 7, d
 
 
 def detection(params: DetectorParams, *, seed: int, state: DetectorState, next_slot: int,
-              at_hour: float = 14.3, grace_seconds: float = 5.0) -> dict[str, Any]:
-    """Inject a burst into a normal day after ``state`` and measure when its incident opens and resolves."""
+              at_hour: float = 14.3, grace_seconds: float = 5.0, start_rate: float = 4.0,
+              from_texts: bool = False) -> dict[str, Any]:
+    """Inject a burst into a normal day after ``state`` and measure when its incident opens and resolves.
+
+    ``from_texts``: every post of the day is written as text and counted from what ``signal_of``
+    reads in it (the text replay); else the counts are fed directly."""
     day_slots = 86400 // params.slot_seconds
-    normal = dict(normal_traffic(1, params, seed=seed,
-                                 start=outage.slot_start(next_slot, params.slot_seconds)))
+    day_start = outage.slot_start(next_slot, params.slot_seconds)
     jitter = random.Random(seed).uniform(0, params.slot_seconds)  # noqa: S311
     start_second = next_slot * params.slot_seconds + at_hour * 3600 + jitter
     start_slot = int(start_second // params.slot_seconds)
-    injected = burst(start_slot, params, seed=seed)
-    verdicts = replay(state, merge(normal, injected), next_slot, next_slot + day_slots - 1, params, step_slots=3)
+    read_on_key = None
+    if from_texts:
+        posts = ramp(start_slot, params, seed=seed, start_rate=start_rate)
+        counts, read_on_key = _counts_from_texts(normal_posts(1, params, seed=seed, start=day_start), posts,
+                                                 seed=seed)
+        burst_posts = sum(posts.values())
+    else:
+        injected = burst(start_slot, params, seed=seed, start_rate=start_rate)
+        counts = merge(dict(normal_traffic(1, params, seed=seed, start=day_start)), injected)
+        burst_posts = sum(c["festnetz|de-53"] for c in injected.values())
+    verdicts = replay(state, counts, next_slot, next_slot + day_slots - 1, params, step_slots=3)
     opened = [v for v in verdicts if v.action == "open"]
     ours = [v for v in opened if v.key == "festnetz|de-53"]
     resolved = [v for v in verdicts if v.action == "resolve" and ours and v.incident == ours[0].incident]
     delay = ((ours[0].slot + 1) * params.slot_seconds + grace_seconds - start_second) if ours else math.inf
     return {"delay_s": delay, "opened": len(opened), "ours": len(ours), "resolved": bool(resolved),
-            "burst_posts": sum(c["festnetz|de-53"] for c in injected.values())}
+            "burst_posts": burst_posts, "burst_read_on_key": read_on_key}
 
+
+# -- the text replay -------------------------------------------------------------------------------
+
+# Background posts: one phrase per topic that names an outage word and the topic's keyword.
+TOPIC_PHRASES = {
+    "festnetz": ("Seit heute früh kein Internet", "DSL Störung", "Router zeigt Störung, Internet weg"),
+    "mobilfunk": ("Handy hat kein Netz", "LTE Störung", "Smartphone: keine Verbindung, Mobilfunk tot"),
+    "tv": ("MagentaTV Störung", "MagentaTV geht nicht", "Receiver zeigt nur Störung"),
+    "allgemein": ("Störung bei euch?", "alles tot hier", "Totalausfall!"),
+    "rechnung": ("Rechnung im Portal: Störung", "Abbuchung geht nicht", "Tarif ändern: Seite offline"),
+}
+# The burst (festnetz in Bonn, de-53), as people write about an outage: (weight, template).
+# {pc}: a 531xx/532xx postcode. About 60 % name the place, 30 % name none, 10 % use no outage word.
+BURST_TEXTS = (
+    (0.20, "Seit {m} Minuten kein Internet in {pc} Bonn, Router blinkt rot"),
+    (0.15, "@Telekom_hilft Internet weg in Bonn-Beuel!!"),
+    (0.10, "DSL Störung hier in Bonn? Bei den Nachbarn auch"),
+    (0.10, "Festnetz tot in {pc}, Telefon geht nicht"),
+    (0.05, "Ist bei euch auch das Internet weg? Bonn Südstadt"),
+    (0.15, "Kein Internet seit heute Mittag, was ist da los"),
+    (0.15, "WLAN geht nicht, Router startet ständig neu"),
+    (0.10, "Telekom mal wieder... nix geht mehr in Beuel, Speedport blinkt"),
+)
+BURST_KEY = "festnetz|de-53"
+
+
+@lru_cache(maxsize=1)
+def _reader() -> tuple[tuple[Topic, ...], tuple[str, ...]]:
+    """The shipped policy's topics and outage words, as the service reads posts with them."""
+    from hilft.core.policy import parse_policy
+
+    policy = parse_policy((Path(__file__).resolve().parents[1] / "functions" / "policy.toml").read_text())
+    return outage.topics_from_policy(policy), outage.words_from_policy(policy)
+
+
+def _background_text(rng: random.Random, topic: str, place: str) -> str:
+    phrase = rng.choice(TOPIC_PHRASES[topic])
+    if place == NATIONWIDE:
+        return phrase
+    prefix = place.removeprefix("de-")
+    if rng.random() < 0.5:
+        return f"{phrase} in {prefix}{rng.randint(0, 999):03d}"
+    return f"{phrase} in {regions()[prefix].name}"
+
+
+def _counts_from_texts(background: Iterator[tuple[int, list[tuple[str, str]]]], burst_posts: dict[int, int], *,
+                       seed: int) -> tuple[dict[int, dict[str, int]], float]:
+    """Counts per slot of what ``signal_of`` reads in the day's posts; and the share of the burst's
+    posts it put on the burst's key."""
+    topics, words = _reader()
+    rng = random.Random(seed + 7)  # noqa: S311
+    weights = [w for w, _ in BURST_TEXTS]
+    signals: list[tuple[int, outage.Signal]] = []
+    for slot, posts in background:
+        for topic, place in posts:
+            signal = outage.signal_of(_background_text(rng, topic, place), topics, words)
+            if signal is not None:
+                signals.append((slot, signal))
+    on_key = 0
+    for slot, n in burst_posts.items():
+        for _ in range(n):
+            template = rng.choices([t for _, t in BURST_TEXTS], weights)[0]
+            text = template.format(m=rng.randint(5, 40), pc=f"53{rng.choice('12')}{rng.randint(0, 99):02d}")
+            signal = outage.signal_of(text, topics, words)
+            if signal is not None:
+                signals.append((slot, signal))
+                on_key += signal.key == BURST_KEY
+    total = sum(burst_posts.values())
+    return outage.counts_by_slot(signals), on_key / total if total else 0.0
+
+
+QUIET_STARTS = (0.0, 1.0)  # posts/min at the start of the sensitivity ramps (the main one starts at 4)
 
 # The comparison in the same run: "8 posts in 5 minutes" with no history and no tail test.
 NAIVE = DetectorParams(min_ratio=1.0, p_value=1.0)
@@ -210,11 +322,26 @@ def run(*, runs: int = 3, quick: bool = False) -> dict[str, Any]:
     delays, others, false_after_learning, false_cold, naive, seconds = [], [], [], [], [], []
     busy_ours: list[int] = []
     busy_naive: list[int] = []
+    quiet: dict[float, list[float]] = {rate: [] for rate in QUIET_STARTS}
+    text_delays: list[float] = []
+    text_others: list[int] = []
+    text_read: list[float] = []
     for run_index in range(runs):
         seed = 17 + run_index
         started = time.perf_counter()
-        state, next_slot = learned_state(params, seed=seed, days=2 if quick else 7)
-        result = detection(params, seed=seed, state=state, next_slot=next_slot)
+        learned, next_slot = learned_state(params, seed=seed, days=2 if quick else 7)
+
+        def fresh(learned: DetectorState = learned) -> DetectorState:
+            return DetectorState.from_dict(learned.as_dict())
+
+        for rate in QUIET_STARTS:  # sensitivity: the same day, the ramp starting (almost) from nothing
+            quiet[rate].append(detection(params, seed=seed, state=fresh(), next_slot=next_slot,
+                                         start_rate=rate)["delay_s"])
+        texts = detection(params, seed=seed, state=fresh(), next_slot=next_slot, from_texts=True)
+        text_delays.append(texts["delay_s"])
+        text_others.append(texts["opened"] - texts["ours"])
+        text_read.append(texts["burst_read_on_key"])
+        result = detection(params, seed=seed, state=learned, next_slot=next_slot)
         delays.append(result["delay_s"])
         others.append(result["opened"] - result["ours"])
         false_after_learning.append(false_incidents(params, seed=seed, days=2 if quick else 7,
@@ -233,6 +360,14 @@ def run(*, runs: int = 3, quick: bool = False) -> dict[str, Any]:
         "detection_delay_s_max": max(delays),
         "detection_delay_goal_s": 120,
         "detection_met": max(delays) <= 120,
+        "quiet_start_delay_s": {f"{rate:g}": {"median": statistics.median(v), "max": max(v)}
+                                for rate, v in quiet.items()},
+        "quiet_start_met": max(max(v) for v in quiet.values()) <= 120,
+        "text_replay_delay_s_median": statistics.median(text_delays),
+        "text_replay_delay_s_max": max(text_delays),
+        "text_replay_met": max(text_delays) <= 120,
+        "text_replay_other_incidents": max(text_others),
+        "text_replay_burst_read_on_key": round(statistics.median(text_read), 3),
         "false_incidents_normal_week_after_learning": max(false_after_learning),
         "false_incidents_normal_week_cold_start": max(false_cold),
         "false_incidents_in_burst_day": max(others),
