@@ -230,6 +230,8 @@ _PHONE_GROUP = re.compile(r"\+?\(?[0-9]+\)?")
 _MAX_PHONE_DIGITS = 17  # 15 of E.164 and an international prefix
 _MAX_ENDS_PER_START = 4
 _MAX_PHONE_GROUPS = 7  # "+49 (0) 171 123 45 67" and one more
+_MAX_SPLITS = 2  # where a valid run may hide the start of the next number
+_SPLIT_FROM_DIGITS = 12  # a reading that long may be a number and the next one's area code ("0228 456789 0228")
 
 # What customers put between the groups of a card number or an IBAN (one class for both): up to three spaces
 # (no-break spaces are spaces after NFKC), a dot, dash, en dash or slash with a space either side, a line break.
@@ -315,7 +317,8 @@ _BIRTHDATE = re.compile(
     r"(?i)(?:\b(?=[gbdGBD])(?:geb\.?-?dat(?:um|\.)?|geb\.?|geboh?ren|geburtsdatum|geburtstag|born|date\sof\sbirth"
     r"|birth\s?date|birthday|d\.o\.b\.?|dob)(?![a-z])"
     # up to four words or signs between cue and date: "Geboren wurde ich am …", "date of birth is …"
-    r"(?:\s{0,3}(?:[:=(-]|[^\W\d_]{1,12})){0,4}?\s{0,3}"
+    # (whole words only, so a word is never tried in pieces)
+    r"(?:\s{0,3}[:=(-]|\s{1,3}[^\W\d_]{1,12}(?![^\W\d_])){0,4}?\s{0,3}"
     r"|(?<![\w*])\*\s?)"
     rf"(?P<date>{_DATE_WITH_YEAR})"
 )
@@ -326,6 +329,7 @@ _BIRTHDATE_CUE_AFTER = re.compile(
     rf"(?:(?:mein|meine|my|the|das|der)\s{{1,3}})?{_BIRTH_CUE_WORD}(?![a-z])"
 )
 _CUE_AFTER = re.compile(rf"(?i){_BIRTH_CUE_WORD}")
+_DATE_BEFORE_CUE_CHARS = 80  # "einundzwanzigsten Dezember 1967 als mein Geburtsdatum": 41
 # what every birth-date match contains (a cheap test before the patterns); "geb" alone for "geb am 1.2.1980"
 _BIRTH_CUE = re.compile(r"(?i)geb(?![a-np-tv-zäöüß])|born|birth|dob|d\.o\.b|\*")
 _ANY_DIGIT = re.compile(r"\d")  # any script: "０１７１ …" is a number too
@@ -528,7 +532,9 @@ def _phones(masked: str, regions: tuple[str, ...], own: frozenset[tuple[int, int
             for last in reversed(ends[-_MAX_ENDS_PER_START:]):
                 number = parse(index, last)
                 if number is not None:
-                    found = _split_before_next_number(index, last, number, groups, masked, parse)
+                    found = last, number
+                    if sum(g[2] for g in groups[index : last + 1]) >= _SPLIT_FROM_DIGITS:
+                        found = _split_before_next_number(index, last, number, groups, masked, parse)
                     break
             if found is None:
                 index += 1
@@ -556,21 +562,27 @@ def _split_before_next_number(
     both sides are valid numbers ("0228 456789 0228 987654" is two numbers, though the whole is a valid one).
 
     German numbers have no fixed length, so the longest valid reading would swallow the next number's area
-    code. At most ``_MAX_PHONE_GROUPS`` groups, so a bounded number of parses.
+    code. Bounded: the last ``_MAX_SPLITS`` such groups, each with at most ``_MAX_ENDS_PER_START`` tails.
     """
+    tried = 0
     for split in range(last, first, -1):
+        if tried == _MAX_SPLITS:
+            break
         if masked[groups[split][0]] not in "0+" or sum(g[2] for g in groups[first:split]) < 6:
             continue
+        tried += 1
         head = parse(first, split - 1)
         if head is None:
             continue
-        digits = 0
+        ends, digits = [], 0
         for tail_last in range(split, min(len(groups), split + _MAX_PHONE_GROUPS)):
             digits += groups[tail_last][2]
             if digits > _MAX_PHONE_DIGITS:
                 break
-            if digits >= 6 and parse(split, tail_last) is not None:
-                return split - 1, head
+            if digits >= 6:
+                ends.append(tail_last)
+        if any(parse(split, tail_last) is not None for tail_last in reversed(ends[-_MAX_ENDS_PER_START:])):
+            return split - 1, head
     return last, number
 
 
@@ -700,9 +712,13 @@ def _birthdates(text: str) -> Iterator[_Candidate]:
         return
     for match in _BIRTHDATE.finditer(text):
         yield _Candidate(PiiKind.BIRTHDATE, *match.span("date"))
-    if _CUE_AFTER.search(text):
-        for match in _BIRTHDATE_CUE_AFTER.finditer(text):
+    # the date ends at most a few words before its cue: look only there (the date patterns are many)
+    searched = 0
+    for cue in _CUE_AFTER.finditer(text):
+        start = max(searched, cue.start() - _DATE_BEFORE_CUE_CHARS)
+        for match in _BIRTHDATE_CUE_AFTER.finditer(text, start, cue.end()):
             yield _Candidate(PiiKind.BIRTHDATE, *match.span("date"))
+        searched = cue.end()
 
 
 def _drop_ignored(text: str, candidates: list[_Candidate], patterns: Sequence[re.Pattern[str]]) -> list[_Candidate]:
@@ -785,7 +801,7 @@ _NUMBER_KINDS = frozenset({PiiKind.CUSTOMER_NUMBER, PiiKind.PHONE, PiiKind.CARD}
 
 def _repeats_grouped_differently(text: str, chosen: list[_Candidate]) -> list[_Candidate]:
     """A found number written again with other grouping ("253 514 4032, nochmal: 2535144032"): the same digits
-    from one group's start to a group's end. Linear: from each group at most as many groups as a key has digits.
+    from one group's start to a group's end. Linear: a few set lookups per digit group (one per key length).
     """
     keys: dict[str, PiiKind] = {}
     for candidate in chosen:
@@ -795,16 +811,24 @@ def _repeats_grouped_differently(text: str, chosen: list[_Candidate]) -> list[_C
                 keys.setdefault(digits, candidate.kind)
     if not keys:
         return []
-    longest = max(len(key) for key in keys)
+    lengths = sorted({len(key) for key in keys})
     found: list[_Candidate] = []
     for run in _DIGIT_GROUPS.finditer(text):
-        groups = [(run.start() + g.start(), run.start() + g.end(), g.group()) for g in _DIGITS.finditer(run.group())]
-        for first, (start, _, _) in enumerate(groups):
-            digits = ""
-            for _, end, group in groups[first:]:
-                digits += group
-                if len(digits) > longest:
-                    break
-                if digits in keys:
-                    found.append(_Candidate(keys[digits], start, end))
+        groups = list(_DIGITS.finditer(run.group()))
+        digits = "".join(group.group() for group in groups)
+        if len(digits) < lengths[0]:
+            continue
+        # offset in ``digits`` after each group -> that group's end in the text
+        ends: dict[int, int] = {}
+        offset = 0
+        for group in groups:
+            offset += group.end() - group.start()
+            ends[offset] = run.start() + group.end()
+        offset = 0
+        for group in groups:
+            for length in lengths:
+                end = ends.get(offset + length)
+                if end is not None and digits[offset : offset + length] in keys:
+                    found.append(_Candidate(keys[digits[offset : offset + length]], run.start() + group.start(), end))
+            offset += group.end() - group.start()
     return found

@@ -170,11 +170,16 @@ _NOT_PREPOSITION_NAMES = frozenset(
 _PARTICLE_FIRST = re.compile(_PARTICLE)
 _WORD_AFTER = re.compile(r"\s{0,3}[A-ZÄÖÜ0-9]")
 _YEAR = re.compile(r"(?:19|20)[0-9]{2}(?![0-9])")
-# a street word in any case: worth reading the post again ignoring case
-_STREET_WORD_ANY_CASE = re.compile(
-    rf"(?i)(?:{_STRONG_SUFFIX}|{_WEAK_SUFFIX})(?=[\s.]{{1,2}}[1-9])|str(?=\s{{1,2}}[1-9])"
-    rf"|(?<=[a-z]\s){_EN_TYPE}(?![\w-])"
+# what makes a post worth reading again ignoring case around a house number (``_uncapitalised_street_words``)
+_WORD_BEFORE_NUMBER = re.compile(
+    r"(?<![\w.-])(?P<word>[^\W\d_]{2,40}(?:[.-][^\W\d_]{1,40}){0,3}\.?)\s{1,2}[1-9]"
 )
+_NUMBER_THEN_WORDS = re.compile(
+    r"(?<![\w.,/+-])[1-9][0-9]{0,4}[A-Za-z]?,?\s(?P<words>(?:[^\W_]{1,30}\.?,?\s){0,4}[^\W_]{1,30})"
+)
+_GERMAN_STREET_WORD_END = re.compile(rf"(?i)(?:{_STRONG_SUFFIX}|{_WEAK_SUFFIX}|str)\.?$")
+_EN_TYPE_WORDS = frozenset(word.casefold() for word in _EN_TYPES)
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 _CITY = (
     rf"(?:(?:Bad|Sankt|St\.)\s)?{_W}(?:-{_W})*"
@@ -303,21 +308,35 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
 
 
 def _uncapitalised_street_words(text: str) -> list[tuple[int, int]]:
-    """Stretches of text around street words written in lower case or in capitals, merged."""
+    """Stretches of text around a house number next to a street word written in lower case or in capitals
+    (the word before it: "hauptstraße 5"; or one of the words after it: "12 elm street"), merged.
+
+    Cheap where most posts have nothing: two scans in C, a few set lookups per number.
+    """
+    hits = [
+        (match.start(), match.end())
+        for match in _WORD_BEFORE_NUMBER.finditer(text)
+        if _unusual_case(match.group("word")) and _GERMAN_STREET_WORD_END.search(match.group("word"))
+    ]
+    for match in _NUMBER_THEN_WORDS.finditer(text):
+        for word in match.group("words").split():
+            folded = word.rstrip(".,").casefold()
+            if (folded in _EN_TYPE_WORDS or folded[:-1] in _EN_TYPE_WORDS) and _unusual_case(word):
+                hits.append((match.start(), match.end()))
+                break
     windows: list[tuple[int, int]] = []
-    for hit in _STREET_WORD_ANY_CASE.finditer(text):
-        start = hit.start()
-        while start > 0 and hit.start() - start < 40 and text[start - 1].isalpha():
-            start -= 1
-        word = text[start : hit.end()]
-        if not (word[:1].islower() or (word.isupper() and len(word) > 2)):
-            continue
-        low, high = max(0, start - 80), min(len(text), hit.end() + 40)
+    for start, end in sorted(hits):
+        low, high = max(0, start - 80), min(len(text), end + 40)
         if windows and low <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], high)
+            windows[-1] = (windows[-1][0], max(high, windows[-1][1]))
         else:
             windows.append((low, high))
     return windows
+
+
+def _unusual_case(word: str) -> bool:
+    """Lower case first ("hauptstraße") or all capitals ("HAUPTSTRASSE"): not how the name is printed."""
+    return word[:1].islower() or (len(word) > 2 and word.isupper())
 
 
 def _street_lines(
