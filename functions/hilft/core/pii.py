@@ -424,7 +424,14 @@ def detect(text: str, config: PiiConfig = PiiConfig(), language: str | None = No
     chosen = _add_repeated_occurrences(text, chosen)
     if origin is None:
         return [PiiSpan(c.kind, c.start, c.end) for c in chosen]
-    return [PiiSpan(c.kind, origin[c.start], origin[c.end - 1] + 1) for c in chosen]
+    spans: list[PiiSpan] = []
+    for candidate in chosen:
+        start, end = origin[candidate.start], origin[candidate.end - 1] + 1
+        if spans and start < spans[-1].end:  # both ends inside one character that NFKC made several ("½")
+            spans[-1] = PiiSpan(spans[-1].kind, spans[-1].start, max(end, spans[-1].end))
+        else:
+            spans.append(PiiSpan(candidate.kind, start, end))
+    return spans
 
 
 def _compatibility_form(text: str) -> tuple[str, list[int] | None]:

@@ -171,11 +171,10 @@ _PARTICLE_FIRST = re.compile(_PARTICLE)
 _WORD_AFTER = re.compile(r"\s{0,3}[A-ZÄÖÜ0-9]")
 _YEAR = re.compile(r"(?:19|20)[0-9]{2}(?![0-9])")
 # what makes a post worth reading again ignoring case around a house number (``_uncapitalised_street_words``)
-_WORD_BEFORE_NUMBER = re.compile(
-    r"(?<![\w.-])(?P<word>[^\W\d_]{2,40}(?:[.-][^\W\d_]{1,40}){0,3}\.?)\s{1,2}[1-9]"
-)
+# (the digit first, so the scan skips to digits; the look-behind after it)
+_NUMBER_AFTER_SPACE = re.compile(r"[1-9](?<=[ \t][1-9])")
 _NUMBER_THEN_WORDS = re.compile(
-    r"(?<![\w.,/+-])[1-9][0-9]{0,4}[A-Za-z]?,?\s(?P<words>(?:[^\W_]{1,30}\.?,?\s){0,4}[^\W_]{1,30})"
+    r"[1-9](?<![\w.,/+-][1-9])[0-9]{0,4}[A-Za-z]?,?\s(?P<words>(?:[^\W_]{1,30}\.?,?\s){0,4}[^\W_]{1,30})"
 )
 _GERMAN_STREET_WORD_END = re.compile(rf"(?i)(?:{_STRONG_SUFFIX}|{_WEAK_SUFFIX}|str)\.?$")
 _EN_TYPE_WORDS = frozenset(word.casefold() for word in _EN_TYPES)
@@ -313,17 +312,20 @@ def _uncapitalised_street_words(text: str) -> list[tuple[int, int]]:
 
     Cheap where most posts have nothing: two scans in C, a few set lookups per number.
     """
-    hits = [
-        (match.start(), match.end())
-        for match in _WORD_BEFORE_NUMBER.finditer(text)
-        if _unusual_case(match.group("word")) and _GERMAN_STREET_WORD_END.search(match.group("word"))
-    ]
+    hits: list[tuple[int, int]] = []
+    for digit in _NUMBER_AFTER_SPACE.finditer(text):
+        before = text[max(0, digit.start() - 42) : digit.start()].rstrip(" \t")
+        word = before.rsplit(None, 1)[-1] if before else ""
+        if len(word) > 2 and _unusual_case(word) and _GERMAN_STREET_WORD_END.search(word):
+            hits.append((digit.start() - len(word), digit.end()))
     for match in _NUMBER_THEN_WORDS.finditer(text):
-        for word in match.group("words").split():
-            folded = word.rstrip(".,").casefold()
-            if (folded in _EN_TYPE_WORDS or folded[:-1] in _EN_TYPE_WORDS) and _unusual_case(word):
-                hits.append((match.start(), match.end()))
-                break
+        words = match.group("words").replace(".", " ").replace(",", " ").split()
+        folded = {word.casefold() for word in words} | {word.casefold()[:-1] for word in words}
+        if _EN_TYPE_WORDS.isdisjoint(folded):
+            continue  # most numbers: no street type after them at all
+        if any(_unusual_case(word) and (word.casefold() in _EN_TYPE_WORDS or word.casefold()[:-1] in _EN_TYPE_WORDS)
+               for word in words):
+            hits.append((match.start(), match.end()))
     windows: list[tuple[int, int]] = []
     for start, end in sorted(hits):
         low, high = max(0, start - 80), min(len(text), end + 40)
