@@ -201,14 +201,8 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def due_time(alert: Alert) -> str:
     """The due time on the policy's wall clock, labelled: ``"Monday 08:55 CET"``, ``"today 14:30 CET"``."""
-    return wall_time(alert.due_at, alert.now, alert.timezone)
-
-
-def wall_time(moment: datetime, now: datetime, timezone: tzinfo) -> str:
-    """``moment`` on the wall clock of ``timezone`` with its day as seen from ``now``: ``"today 14:30 CET"``,
-    ``"yesterday 23:50 CET"``, ``"Monday 08:55 CET"``, ``"Mon 23 Nov 08:55 CET"`` (a week or more away)."""
-    local = moment.astimezone(timezone)
-    days = (local.date() - now.astimezone(timezone).date()).days
+    local = alert.due_at.astimezone(alert.timezone)
+    days = (local.date() - alert.now.astimezone(alert.timezone).date()).days
     day = {0: "today", 1: "tomorrow", -1: "yesterday"}.get(days)
     if day is None:
         weekday = _WEEKDAYS[local.weekday()]

@@ -11,7 +11,8 @@ cleaned once when the ``IncidentAlert`` is made (``clean_text``/``clean_url``: o
 control or format characters, bounded), then each builder escapes for its sink exactly as the
 post alerts do (``slack_escape`` in every mrkdwn string and the fallback ``text``, ``chat_plain``
 in Chat's ``text``, HTML-escaped card text, PagerDuty's summary one line within 1024 characters).
-Times are on the policy's wall clock with the day when it is not today (``alerts.wall_time``).
+Times are on the policy's wall clock with the day when it is not today, in English or German
+(``board_view.due_clock``, as the board shows due times: "11:09", "Thu 11:09" / "Do 11:09").
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from hilft.core.alerts import (
     clean_url,
     slack_escape,
     truncate_excerpt,
-    wall_time,
 )
+from hilft.core.board_view import due_clock
 
 INCIDENT_SCHEMA = "hilft.incident.v1"
 HEADLINE_LIMIT = 300  # "Störung <topic label>, <place> — N posts in M min"; longer is not a real headline
@@ -63,6 +64,7 @@ class IncidentAlert:
     overdue: int = 0  # STORM: posts at that level
     oldest_due: datetime | None = None
     timezone: str = "Europe/Berlin"
+    lang: str = "en"  # "en" | "de": the day of a time that is not today ("Thu 11:09" / "Do 11:09")
     sequence: int = 0  # makes each message's delivery id unique (update number, storm follow-up)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -86,8 +88,10 @@ def delivery_id(alert: IncidentAlert) -> str:
 
 
 def _clock(moment: datetime, alert: IncidentAlert) -> str:
-    """``"11:09 CET"`` today, ``"yesterday 23:50 CET"`` or ``"Monday 08:55 CET"`` otherwise (policy's zone)."""
-    return wall_time(moment, alert.now, ZoneInfo(alert.timezone)).removeprefix("today ")
+    """``"11:09 CET"`` today, ``"Thu 11:09 CET"`` (``"Do 11:09 CET"``) another day: the policy's zone."""
+    zone = ZoneInfo(alert.timezone)
+    name = moment.astimezone(zone).tzname() or ""
+    return f"{due_clock(moment, alert.now, zone, alert.lang)} {name}".rstrip()
 
 
 def line(alert: IncidentAlert) -> str:
