@@ -11,15 +11,16 @@ Detectors (all pure, no I/O, each linear in the length of the text):
 The text is read in NFKC ("０１７１" and "＠" are "0171" and "@", no-break spaces are spaces); spans are
 offsets into the text as given.
 
-- phone: digit groups (with spaces, dashes, en dashes, slashes, dots, brackets) parsed by ``phonenumbers``, kept if
-  valid and not a service number (toll-free 0800, shared-cost 0180, premium 0900). National numbers are
-  read in ``PiiConfig.default_region`` and in the configured ``regions`` whose language is the post's (an
-  English post: GB, US; a German one: AT, CH; a post of a handful of words, whose language is unknown: all
-  of them). The language is the platform's, passed to ``detect``, else guessed from common words. Numbers
-  of any country written with "+" or "00" count. When a run of groups is no valid number ("0170 1234567 5G",
-  "+49 170 1234567 50 Mbit"), shorter runs are tried; a valid run is cut before a later group starting with
-  "0" or "+" when both sides are valid numbers ("0228 456789 0228 987654"), and a run of six or more digits
-  right after a number is redacted with it. Dates, times, prices and version numbers are masked first.
+- phone: digit groups (with spaces, dashes, en dashes, slashes, dots, brackets) parsed by ``phonenumbers``,
+  kept if valid and not a service number (toll-free 0800, shared-cost 0180, premium 0900). National numbers
+  are read in ``PiiConfig.default_region`` and in the configured ``regions`` whose language is the post's
+  (an English post: GB, US; a German one: AT, CH; a post of a handful of words, whose language is unknown:
+  all of them). The language is the platform's, passed to ``detect``, else guessed from common words.
+  Numbers of any country written with "+" or "00" count. When a run of groups is no valid number ("0170
+  1234567 5G", "+49 170 1234567 50 Mbit"), shorter runs are tried; a valid run of 12+ digits is cut before
+  a later area code or prefix ("0228", "+49") when both sides are valid numbers ("0228 456789 0228
+  987654"), and a run of six or more digits right after a number is redacted with it. Dates, times, prices
+  and version numbers are masked first.
 - iban: two letters, two check digits and the account, groups separated as people type them (one
   separator class with cards: spaces, doubled spaces, dots, dashes, slashes, line breaks), kept only if the
   checksum is right (``stdnum.iban``).
@@ -575,7 +576,9 @@ def _split_before_next_number(
     for split in range(last, first, -1):
         if tried == _MAX_SPLITS:
             break
-        if masked[groups[split][0]] not in "0+" or sum(g[2] for g in groups[first:split]) < 6:
+        # an area code, mobile or country prefix starts the next number: "0228", "0176", "+49" (not "05")
+        prefix = masked[groups[split][0]]
+        if prefix not in "0+" or (prefix == "0" and groups[split][2] < 3) or sum(g[2] for g in groups[first:split]) < 6:
             continue
         tried += 1
         head = parse(first, split - 1)
