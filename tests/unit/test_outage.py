@@ -54,6 +54,9 @@ def test_describe_reads_like_the_board_row() -> None:
     assert outage.describe("Störung Festnetz", "53113 Bonn", 37, now - timedelta(minutes=12), now) == (
         "Störung Festnetz, 53113 Bonn — 37 posts in 12 min")
     assert outage.describe("Störung", "", 1, now, now) == "Störung, bundesweit — 1 post in 1 min"
+    assert outage.describe("Störung Festnetz", "53113 Bonn", 37, now - timedelta(minutes=12), now, "de") == (
+        "Störung Festnetz, 53113 Bonn — 37 Beiträge in 12 Min.")
+    assert outage.describe("Störung", "", 1, now, now, "de") == "Störung, bundesweit — 1 Beitrag in 1 Min."
 
 
 # -- the Poisson tail --------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -587,22 +586,14 @@ class IncidentGroup:
 
 def incident_headline(data: Mapping[str, Any], now: datetime, lang: str = "en") -> str | None:
     """An incident document's line, by ``outage.describe``: how many posts over how long, from its
-    first to its latest post (German counted in German). None: the document lacks its facts."""
+    first to its latest post, in the board's language. None: the document lacks its facts."""
     first, last = data.get("first_seen"), data.get("last_seen")
     if not isinstance(first, datetime):
         return None
     until = last if isinstance(last, datetime) and last >= first else max(now, first)
     topic, place = str(data.get("topic_label") or "Störung"), str(data.get("place_label") or "")
     count = int(data.get("count") or 0)
-    line = outage.describe(topic, place, count, first, until)
-    counted = _DESCRIBED_COUNT.search(line)
-    if lang == "de" and counted:  # describe counts in English: "— 37 posts in 12 min"
-        noun = "Beitrag" if count == 1 else "Beiträge"
-        line = f"{line[:counted.start()]} — {count} {noun} in {counted['minutes']} Min."
-    return _clip(line, 160)
-
-
-_DESCRIBED_COUNT = re.compile(r" — \d+ posts? in (?P<minutes>\d+) min$")
+    return _clip(outage.describe(topic, place, count, first, until, lang), 160)
 
 
 def incident_groups(rows: Sequence[BoardRow], docs: Iterable[tuple[str, Post]], *,

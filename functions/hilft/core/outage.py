@@ -430,10 +430,15 @@ def counts_by_slot(signals: Iterable[tuple[int, Signal]]) -> dict[int, dict[str,
     return counts
 
 
-def describe(topic_label: str, place_label: str, count: int, since: datetime, now: datetime) -> str:
-    """One line for alerts and the board: "Störung Festnetz, 53113 Bonn — 37 posts in 12 min"."""
+def describe(topic_label: str, place_label: str, count: int, since: datetime, now: datetime,
+             lang: str = "en") -> str:
+    """One line for alerts and the board: "Störung Festnetz, 53113 Bonn — 37 posts in 12 min"
+    (``lang="de"``: "— 37 Beiträge in 12 Min."). The labels are the policy's, in its language."""
     minutes = max(1, math.ceil((now - since) / timedelta(minutes=1)))
-    where = place_label or "bundesweit"
+    where = place_label or "bundesweit"  # part of the incident's name, like the policy's labels
+    if lang == "de":
+        noun = "Beitrag" if count == 1 else "Beiträge"
+        return f"{topic_label}, {where} — {count} {noun} in {minutes} Min."
     noun = "post" if count == 1 else "posts"
     return f"{topic_label}, {where} — {count} {noun} in {minutes} min"
 
