@@ -112,12 +112,13 @@ locals {
   # public invoker). Cloud Run then verifies the caller's ID token and removes its signature
   # (SIGNATURE_REMOVED_BY_GOOGLE) before the request reaches the code, which may trust such a token's
   # claims only there (infra/README.md, "Tokens whose signature Cloud Run removed").
-  # HILFT_STAFF_AUDIENCES: the audiences a staff token may carry, the function's own two URLs;
-  # the code never takes an audience from the request's Host header.
+  # HILFT_STAFF_AUDIENCES: the audiences a staff token may carry, the function's own two URLs and
+  # var.staff_token_audiences (gcloud's client: people's tokens from gcloud carry it); the code never
+  # takes an audience from the request's Host header.
   function_own_env = {
     for entry_point, function in local.functions : entry_point => {
       HILFT_CLOUD_RUN_IAM   = length(setintersection(function.invokers, local.invokers_by_caller.public)) == 0 ? "true" : "false"
-      HILFT_STAFF_AUDIENCES = local.spec.functions[entry_point].caller == "staff" ? "${local.function_urls[entry_point]},${local.function_legacy_urls[entry_point]}" : ""
+      HILFT_STAFF_AUDIENCES = local.spec.functions[entry_point].caller == "staff" ? join(",", concat([local.function_urls[entry_point], local.function_legacy_urls[entry_point]], var.staff_token_audiences)) : ""
     }
   }
 

@@ -291,6 +291,17 @@ variable "staff_auth" {
   }
 }
 
+variable "staff_token_audiences" {
+  description = "Audiences a staff ID token may carry besides the function's own URLs (HILFT_STAFF_AUDIENCES). The default is the OAuth client of the gcloud CLI: `gcloud auth print-identity-token` and `gcloud run services proxy` mint a person's token for it (a user account cannot choose another audience), and Cloud Run IAM accepts it (Cloud Run docs, \"Authenticating developers\"). Who may call at all is still decided by Cloud Run IAM (oncall_members). Empty: only tokens minted for the function's URL."
+  type        = list(string)
+  default     = ["32555940559.apps.googleusercontent.com"]
+
+  validation {
+    condition     = alltrue([for audience in var.staff_token_audiences : length(audience) > 0 && !strcontains(audience, ",") && trimspace(audience) == audience])
+    error_message = "staff_token_audiences: non-empty audiences without commas or spaces."
+  }
+}
+
 variable "sweep_schedule" {
   description = "Cron schedule (UTC) of the sweep backstop that catches anything past due without an alert."
   type        = string

@@ -90,9 +90,13 @@ def test_signature_free_tokens_are_trusted_exactly_where_cloud_run_iam_guards_th
         assert LocalStack().function_env(target)["HILFT_CLOUD_RUN_IAM"] == "false", target
 
 
+# The gcloud CLI's OAuth client: `gcloud auth print-identity-token` (a person's account) mints for it.
+GCLOUD_CLIENT_AUDIENCE = "32555940559.apps.googleusercontent.com"
+
+
 def test_staff_audiences_are_the_functions_own_urls(terraform: dict[str, Any]) -> None:
     """A staff token's audience is checked against the deployed URLs (run.app and cloudfunctions.net
-    forms), never against the request's Host header."""
+    forms) and gcloud's client (staff_token_audiences), never against the request's Host header."""
     decided = terraform["iam"]
     stack = LocalStack()
     for target in ENTRY_POINTS:
@@ -101,7 +105,8 @@ def test_staff_audiences_are_the_functions_own_urls(terraform: dict[str, Any]) -
         if target in {"board", "ack", "handoff"}:
             name = decided["function_names"][target]
             assert audiences.split(",") == [decided["function_urls"][target],
-                                            f"https://europe-west3-acme-care-prod.cloudfunctions.net/{name}"]
+                                            f"https://europe-west3-acme-care-prod.cloudfunctions.net/{name}",
+                                            GCLOUD_CLIENT_AUDIENCE]
             assert local == stack.url(target)
         else:
             assert audiences == local == "", target
