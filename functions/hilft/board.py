@@ -23,7 +23,7 @@ from hilft import web
 from hilft.core import board_view, ids
 from hilft.core.durations import parse_duration
 from hilft.core.errors import Forbidden, MalformedPayload
-from hilft.service.incidents import INCIDENTS
+from hilft.service.ports import INCIDENTS
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -4,13 +4,12 @@ incident service as the folder: tests/unit/test_outage_incidents.py."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
 from hilft.core.alerts import Alert, AlertAction
+from hilft.core.document import MentionDoc
 from hilft.core.errors import TransientError
 from hilft.core.ids import mention_doc_id
 from hilft.service.deadlines import NO_FOLDING, AlertFolder, DeadlineService, NoFolding
@@ -22,11 +21,11 @@ class Folder:
 
     def __init__(self, answer: bool) -> None:
         self.answer = answer
-        self.asked: list[tuple[Alert, dict[str, Any]]] = []
+        self.asked: list[tuple[Alert, MentionDoc]] = []
         self.error: Exception | None = None
 
-    def fold_alert(self, alert: Alert, post: Mapping[str, Any]) -> bool:
-        self.asked.append((alert, dict(post)))
+    def fold_alert(self, alert: Alert, post: MentionDoc) -> bool:
+        self.asked.append((alert, post))
         if self.error is not None:
             error, self.error = self.error, None
             raise error
@@ -64,8 +63,8 @@ def test_declined_alerts_go_to_their_sinks_and_the_folder_saw_the_claimed_post()
     assert world.run_due_tasks() == ["alerted"]  # level 1
     assert [(a.action, a.level) for a, _ in folder.asked] == [(AlertAction.TRIGGER, 0), (AlertAction.TRIGGER, 1)]
     alert, post = folder.asked[1]
-    assert alert.doc_id == mention_doc_id("x", "1") and post["post_id"] == "1"
-    assert post["text"] == world.doc()["text"]  # the post as stored, handed over (not read again)
+    assert alert.doc_id == mention_doc_id("x", "1") and post.post_id == "1"
+    assert post.text == world.doc()["text"]  # the post as stored, handed over (not read again)
     assert len(world.sinks["slack"].sent) == 2 and len(world.sinks["pagerduty"].sent) == 1
 
 

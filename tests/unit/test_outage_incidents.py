@@ -15,12 +15,14 @@ import pytest
 
 from hilft.core import outage
 from hilft.core.alerts import Alert, AlertAction
+from hilft.core.document import MentionDoc
 from hilft.core.incident_alerts import IncidentEvent
 from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
 from hilft.core.policy import parse_policy
 from hilft.service.deadlines import DeadlineService
-from hilft.service.incidents import INCIDENT_ALERTS, INCIDENTS, INCIDENTS_OPEN, OUTAGE_STATE, IncidentService
+from hilft.service.incidents import IncidentService
 from hilft.service.ingest import IngestService
+from hilft.service.ports import INCIDENT_ALERTS, INCIDENTS, INCIDENTS_OPEN, OUTAGE_STATE, Snapshot
 from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore, RecordingSink
 
 BRAND = frozenset({"1000000001"})
@@ -51,7 +53,6 @@ class Queries:
         self.store = store
 
     def _docs(self, collection: str) -> list[Any]:
-        from hilft.adapters.firestore_store import Snapshot
         return [Snapshot(k, dict(v), 0) for k, v in self.store.data.get(collection, {}).items()]
 
     def received_between(self, after: datetime, through: datetime, limit: int = 2000) -> list[Any]:
@@ -295,10 +296,13 @@ def test_as_the_deadline_services_folder_the_incident_takes_only_its_members_tri
                      excerpt=mentions[doc_id]["text"], due_at=world.clock(), now=world.clock(), url=None,
                      board_url=None)
 
-    assert world.incidents.fold_alert(alert(outsider[0], AlertAction.TRIGGER), outsider[1]) is False
+    def stored(item: tuple[str, dict[str, Any]]) -> MentionDoc:
+        return MentionDoc.from_store(item[1])
+
+    assert world.incidents.fold_alert(alert(outsider[0], AlertAction.TRIGGER), stored(outsider)) is False
     for action in (AlertAction.RESOLVE, AlertAction.ACKNOWLEDGE):
-        assert world.incidents.fold_alert(alert(member[0], action), member[1]) is False
-    assert world.incidents.fold_alert(alert(member[0], AlertAction.TRIGGER), member[1]) is True
+        assert world.incidents.fold_alert(alert(member[0], action), stored(member)) is False
+    assert world.incidents.fold_alert(alert(member[0], AlertAction.TRIGGER), stored(member)) is True
     assert mentions[member[0]]["incident_id"] in world.incident_docs()
 
 

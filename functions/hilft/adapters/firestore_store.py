@@ -24,7 +24,7 @@ from hilft.core.errors import TransientStoreError
 from hilft.core.models import Status
 
 # The collection names and the snapshot type belong to the services' ports (re-exported here).
-from hilft.service.ports import ANSWERS, HANDOFFS, MENTIONS, OPERATOR_ALERTS, Snapshot
+from hilft.service.ports import ANSWERS, HANDOFFS, INCIDENTS, MENTIONS, OPERATOR_ALERTS, Snapshot
 
 __all__ = ["ANSWERS", "HANDOFFS", "MENTIONS", "OPERATOR_ALERTS", "FirestoreStore", "PreconditionFailed",
            "PreconditionLoop", "Snapshot"]
@@ -247,7 +247,7 @@ class FirestoreStore(PreconditionLoop):
     def incidents_opened_between(self, start: datetime, end: datetime) -> int:
         """Incidents opened in [start, end): a range on ``opened_at`` (single-field index), only
         that field read back."""
-        query = (self.client.collection("incidents")
+        query = (self.client.collection(INCIDENTS)
                  .where(filter=FieldFilter("opened_at", ">=", start))
                  .where(filter=FieldFilter("opened_at", "<", end)).select(["opened_at"]))
         return len(self._run(query))

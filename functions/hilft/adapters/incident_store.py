@@ -11,12 +11,8 @@ from typing import Any
 
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from hilft.adapters.firestore_store import MENTIONS, FirestoreStore, Snapshot, _translate
-
-INCIDENTS = "incidents"
-INCIDENTS_OPEN = "incidents_open"  # one pointer per key: its open incident (or none)
-INCIDENT_ALERTS = "incident_alerts"  # one per incident and escalation level: the folded alerts' claim
-OUTAGE_STATE = "outage_state"  # the detector's state, one document
+from hilft.adapters.firestore_store import FirestoreStore, _translate
+from hilft.service.ports import INCIDENTS, MENTIONS, Snapshot
 
 
 class FirestoreIncidentQueries:

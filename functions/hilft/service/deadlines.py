@@ -49,13 +49,13 @@ class AlertFolder(Protocol):
     never offered.
     """
 
-    def fold_alert(self, alert: Alert, post: Mapping[str, Any]) -> bool: ...
+    def fold_alert(self, alert: Alert, post: MentionDoc) -> bool: ...
 
 
 class NoFolding:
     """The default folder: every alert is sent on its own."""
 
-    def fold_alert(self, alert: Alert, post: Mapping[str, Any]) -> bool:
+    def fold_alert(self, alert: Alert, post: MentionDoc) -> bool:
         return False
 
 
@@ -153,7 +153,7 @@ class DeadlineService:
         missing: list[str] = [n for n in wanted if n not in already]
         sent: list[str] = []
         failed: list[str] = []
-        if missing and self.folder.fold_alert(alert, snap.data):
+        if missing and self.folder.fold_alert(alert, doc):
             log.info("alert folded into incident", doc_id=doc_id, level=level)
         else:
             sent, failed = self._send(alert, missing)

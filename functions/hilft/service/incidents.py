@@ -63,21 +63,27 @@ from typing import Any, Protocol
 
 from hilft.core import document, outage
 from hilft.core.alerts import Alert, AlertAction
-from hilft.core.document import MentionDoc, as_doc
+from hilft.core.document import MentionDoc
 from hilft.core.errors import TransientError, TransientSinkError
 from hilft.core.incident_alerts import IncidentAlert, IncidentEvent
 from hilft.core.models import Kind, Status
 from hilft.core.outage import DetectorState, Signal, Verdict
 from hilft.core.policy import Policy
 from hilft.logs import get_logger
-from hilft.service.ports import MENTIONS, Clock, Scheduler, Snapshot, Store
+from hilft.service.ports import (
+    INCIDENT_ALERTS,
+    INCIDENTS,
+    INCIDENTS_OPEN,
+    MENTIONS,
+    OUTAGE_STATE,
+    Clock,
+    Scheduler,
+    Snapshot,
+    Store,
+)
 
 log = get_logger("hilft.incidents")
 
-INCIDENTS = "incidents"
-INCIDENTS_OPEN = "incidents_open"
-INCIDENT_ALERTS = "incident_alerts"
-OUTAGE_STATE = "outage_state"
 STATE_DOC = "detector"
 LEASE_DOC = "lease"  # the evaluation's lease, apart from the state so that each is written once per evaluation
 WRITE_GAP = timedelta(seconds=1)  # no document is written twice within this (Firestore's sustained rate)
@@ -556,16 +562,16 @@ class IncidentService:
             raise TransientSinkError(f"{len(failed)} incident sink(s) unavailable")
 
     # -- storm folding (called for a post's warning/overdue alert) ----------------------------------
-    def open_incident_of(self, data: Mapping[str, Any]) -> str | None:
+    def open_incident_of(self, post: MentionDoc) -> str | None:
         """The incident a post belongs to: the one an evaluation marked it with (whatever its status:
         the outage may be over, the posts' promises still run and still come due together), else its
         key's open incident."""
-        marked = data.get("incident_id")
-        if isinstance(marked, str) and self.store.get(INCIDENTS, marked) is not None:
+        marked = post.incident_id
+        if marked is not None and self.store.get(INCIDENTS, marked) is not None:
             return marked
         candidates: list[str] = []
         if not candidates:
-            signal = outage.signal_of(str(data.get("text") or ""), self.topics, self.words)
+            signal = outage.signal_of(post.text, self.topics, self.words)
             for key in signal.keys if signal else ():
                 pointer = self.store.get(INCIDENTS_OPEN, outage.key_id(key))
                 if pointer is not None and isinstance(pointer.data.get("incident_id"), str):
@@ -593,7 +599,7 @@ class IncidentService:
         last_incident = self._activity[1]
         return last_incident is not None and now - last_incident <= FOLD_MEMORY
 
-    def fold_alert(self, alert: Alert, post: Mapping[str, Any]) -> bool:
+    def fold_alert(self, alert: Alert, post: MentionDoc) -> bool:
         """``DeadlineService``'s ``AlertFolder`` hook (wired in app.py as its ``folder``): a post's
         warning/overdue alert goes into its incident's alert when the post belongs to one. Posts
         naming no outage cost no read (``may_fold``)."""
@@ -601,7 +607,7 @@ class IncidentService:
             return False
         return self.fold(alert.doc_id, post, alert.level)
 
-    def fold(self, doc_id: str, data: Mapping[str, Any], level: int) -> bool:
+    def fold(self, doc_id: str, post: MentionDoc, level: int) -> bool:
         """True when the post's alert at ``level`` went (or goes) into its incident's alert instead.
 
         The first post at a level claims ``incident_alerts/{incident}-{level}`` (``create()``: exactly
@@ -610,11 +616,11 @@ class IncidentService:
         ``…-first`` — each document written once."""
         if not (self.enabled and self.policy.outage.fold_alerts) or not self.sinks:
             return False
-        incident_id = self.open_incident_of(data)
+        incident_id = self.open_incident_of(post)
         if incident_id is None:
             return False
         now = self.clock()
-        if data.get("incident_id") != incident_id:
+        if post.incident_id != incident_id:
             self.store.update(MENTIONS, doc_id, {"incident_id": incident_id})
         claim_id = f"{incident_id}-{level}"
         expire_at = now + timedelta(days=self.retention_days)
@@ -632,7 +638,7 @@ class IncidentService:
         if missing:
             self.scheduler.schedule(f"incident-fold-{claim_id}", now + self.policy.outage.fold_window,
                                     {"kind": "incident_fold", "doc_id": incident_id, "level": level}, now)
-            self._storm_message(incident_id, claim_id, "first", level, missing, now, extra_member=(doc_id, data))
+            self._storm_message(incident_id, claim_id, "first", level, missing, now, extra_member=(doc_id, post))
         return True
 
     def _storm_sinks(self, level: int) -> list[str]:
@@ -672,11 +678,11 @@ class IncidentService:
         return outcome
 
     def _at_level(self, incident_id: str, level: int, now: datetime,
-                  extra: tuple[str, Mapping[str, Any]] | None = None) -> dict[str, datetime]:
+                  extra: tuple[str, MentionDoc] | None = None) -> dict[str, datetime]:
         """Members due (level 0: warned, 1…: that far overdue) and not answered: doc id → due time."""
         members = {s.id: MentionDoc.from_snapshot(s) for s in self.queries.incident_members(incident_id)}
         if extra is not None and extra[0] not in members:
-            members[extra[0]] = as_doc(extra[1])
+            members[extra[0]] = extra[1]
         offset = self.policy.escalation.fire_offset(level) if level >= 1 else None
         out: dict[str, datetime] = {}
         for doc_id, post in members.items():
@@ -693,7 +699,7 @@ class IncidentService:
         return out
 
     def _storm_message(self, incident_id: str, claim_id: str, which: str, level: int, names: Sequence[str],
-                       now: datetime, extra_member: tuple[str, Mapping[str, Any]] | None = None) -> None:
+                       now: datetime, extra_member: tuple[str, MentionDoc] | None = None) -> None:
         """One folded message to ``names``; who got it is kept in ``incident_alerts/{claim}-{which}``."""
         incident = self.store.get(INCIDENTS, incident_id)
         data = incident.data if incident else {}

@@ -9,19 +9,28 @@ from typing import Any, Protocol
 
 from hilft.core.alerts import Alert
 
-# Firestore collections (the names outsiders rely on are in README's Firestore section).
+# Firestore collections: every name the services and adapters use (the names outsiders rely on are
+# in README's Firestore section).
 MENTIONS = "mentions"
 ANSWERS = "answers"
 HANDOFFS = "handoffs"
 OWN_MESSAGES = "own_messages"  # hilft's automatic acknowledgments by platform message id: their echoes are no answers
 OPERATOR_ALERTS = "operator_alerts"  # conditions only an operator can fix (a platform revoked our access)
+REPLIES = "replies"  # holding replies' send-once claims
+OUT_OF_HOURS = "out_of_hours"  # out-of-hours acknowledgments' claims and per-minute counters
+POLL_CURSORS = "poll_cursors"  # each polled source's cursor state
+DELIVERY_MARKS = "delivery_marks"  # the last delivery per webhook channel (the gap check)
+ROLLUPS = "rollups"  # the SLA report's daily roll-ups
+INCIDENTS = "incidents"
+INCIDENTS_OPEN = "incidents_open"  # one pointer per key: its open incident (or none)
+INCIDENT_ALERTS = "incident_alerts"  # one per incident and escalation level: the folded alerts' claim
+OUTAGE_STATE = "outage_state"  # the detector's state and its lease
 TTL_FIELD = "expire_at"
 # Collections whose documents carry ``expire_at`` and are deleted by Firestore's TTL policy
 # (infra/locals.tf ``ttl_collections`` must list exactly these; tests/infra checks it). Roll-ups,
 # cursors, delivery marks and the detector's state hold no personal data and are kept.
-TTL_COLLECTIONS = ("answers", "handoffs", "incident_alerts", "incidents", "mentions", "operator_alerts",
-                   "out_of_hours", "own_messages", "replies")
-
+TTL_COLLECTIONS = (ANSWERS, HANDOFFS, INCIDENT_ALERTS, INCIDENTS, MENTIONS, OPERATOR_ALERTS, OUT_OF_HOURS,
+                   OWN_MESSAGES, REPLIES)
 
 @dataclass(frozen=True)
 class Snapshot:
