@@ -1,15 +1,13 @@
 """infra/*.tf read with python-hcl2 and compared with the code it deploys (read with ast).
 
-No terraform, no network: these run everywhere. When a piece of code they compare against does not
-exist yet, the comparison is skipped with a message saying what is missing.
+No terraform, no network: these run everywhere. The code they compare against must exist: a moved
+or renamed module fails here rather than letting its comparison pass unseen.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
-
-import pytest
 
 from tests.infra.stack import (
     ENV_NAME,
@@ -136,16 +134,15 @@ def test_runtime_and_concurrency_come_from_variables() -> None:
 
 # -- configuration -------------------------------------------------------------------------------
 
-def settings_names_or_skip() -> set[str]:
-    if not SETTINGS_PY.exists():
-        pytest.skip("functions/hilft/settings.py does not exist yet")
+def settings_names() -> set[str]:
+    assert SETTINGS_PY.exists(), f"{SETTINGS_PY} moved: point tests/infra/stack.py at it"
     names = settings_env_names()
     assert names, "no environment variable names found in settings.py"
     return names
 
 
 def test_every_setting_is_deployed_or_deliberately_not() -> None:
-    read_by_code = settings_names_or_skip()
+    read_by_code = settings_names()
 
     missing = read_by_code - wired_names() - LOCAL_ONLY - set(CODE_DEFAULT_ON_PURPOSE)
 
@@ -153,7 +150,7 @@ def test_every_setting_is_deployed_or_deliberately_not() -> None:
 
 
 def test_nothing_is_deployed_that_the_code_does_not_read() -> None:
-    read_by_code = settings_names_or_skip()
+    read_by_code = settings_names()
 
     unread = {name for name in wired_names() if name.startswith("HILFT_") or name in {
         "GOOGLE_CLOUD_PROJECT", "PAGERDUTY_EVENTS_URL", "X_API_BASE_URL", "META_GRAPH_BASE_URL"}} - read_by_code
@@ -162,7 +159,7 @@ def test_nothing_is_deployed_that_the_code_does_not_read() -> None:
 
 
 def test_exemption_lists_name_real_settings() -> None:
-    read_by_code = settings_names_or_skip()
+    read_by_code = settings_names()
 
     listed = {name for name in LOCAL_ONLY | set(CODE_DEFAULT_ON_PURPOSE) if ENV_NAME.match(name)}
 
@@ -310,11 +307,8 @@ def test_every_error_line_of_every_function_reaches_the_operator_alert() -> None
 # -- Cloud Tasks ---------------------------------------------------------------------------------
 
 def test_queue_matches_the_code() -> None:
-    if not SETTINGS_PY.exists():
-        pytest.skip("functions/hilft/settings.py does not exist yet")
     expected = module_constants(SETTINGS_PY).get("TASKS_QUEUE_CONFIG")
-    if expected is None:
-        pytest.skip("settings.py has no TASKS_QUEUE_CONFIG yet")
+    assert expected is not None, "settings.py must define TASKS_QUEUE_CONFIG, the queue the code expects"
     queue = load_stack().resources[("google_cloud_tasks_queue", "deadlines")]
     deployed = {**only_block(queue["rate_limits"]), **only_block(queue["retry_config"])}
 
@@ -323,9 +317,8 @@ def test_queue_matches_the_code() -> None:
 
 # -- Firestore -----------------------------------------------------------------------------------
 
-def store_constants_or_skip() -> dict[str, Any]:
-    if not FIRESTORE_STORE_PY.exists():
-        pytest.skip("functions/hilft/adapters/firestore_store.py does not exist yet")
+def store_constants() -> dict[str, Any]:
+    assert FIRESTORE_STORE_PY.exists(), f"{FIRESTORE_STORE_PY} moved: point tests/infra/stack.py at it"
     return module_constants(FIRESTORE_STORE_PY, known=module_constants(PORTS_PY))
 
 
@@ -335,7 +328,7 @@ def deployed_indexes() -> list[tuple[str, tuple[tuple[str, str], ...]]]:
 
 
 def test_every_composite_index_of_the_code_exists() -> None:
-    constants = store_constants_or_skip()
+    constants = store_constants()
     assert "COMPOSITE_INDEXES" in constants, "firestore_store.py must list the composite indexes it queries"
     expected = sorted((index["collection"], tuple(tuple(field) for field in index["fields"]))
                       for index in constants["COMPOSITE_INDEXES"])
@@ -373,13 +366,11 @@ def test_the_ttl_field_is_what_the_code_writes() -> None:
     ttl_field = load_stack().locals["ttl_field"]
     writers = [path.name for path in (FUNCTIONS / "hilft").rglob("*.py") if f'"{ttl_field}"' in path.read_text()]
 
-    if not writers:
-        pytest.skip(f"no module of functions/hilft mentions {ttl_field!r} yet")
-    assert writers
+    assert writers, f"no module of functions/hilft writes {ttl_field!r}: nothing would ever expire"
 
 
 def test_unindexed_fields_are_never_queried() -> None:
-    store_constants_or_skip()
+    store_constants()
     stack = load_stack()
     unindexed = {item["field"] for item in stack.locals["index_exemptions"]} | {stack.locals["ttl_field"]}
     in_composite_indexes = {field for _, fields in deployed_indexes() for field, _ in fields}
