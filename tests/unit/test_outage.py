@@ -162,6 +162,74 @@ def test_a_nationwide_outage_without_places_opens_the_nationwide_key() -> None:
     assert [(v.action, v.key) for v in verdicts if v.action == "open"] == [("open", "mobilfunk|*")]
 
 
+# -- placeless posts: one local outage is one incident ------------------------------------------------
+
+
+def _series(slots: int, **per_slot: int) -> dict[int, dict[str, int]]:
+    """``slots`` slots from 1000 with the given posts per slot; ``placeless`` posts name no place
+    (they count on the topic's nationwide key only, as ``Signal.keys`` has it)."""
+    counts: dict[int, dict[str, int]] = {}
+    for index in range(slots):
+        slot_counts: dict[str, int] = {}
+        for name, n in per_slot.items():
+            topic, place = name.split("__") if "__" in name else (name, "")
+            if not n:
+                continue
+            keys = [f"{topic}|*"] if place == "" else [f"{topic}|de-{place}", f"{topic}|*"]
+            for key in keys:
+                slot_counts[key] = slot_counts.get(key, 0) + n
+        counts[1000 + index] = slot_counts
+    return counts
+
+
+def _opened(counts: dict[int, dict[str, int]], through: int = 1030) -> list[tuple[str, int]]:
+    verdicts = outage.advance(DetectorState(last_slot=999), counts, through, PARAMS)
+    return [(v.key, v.slot) for v in verdicts if v.action == "open"]
+
+
+def test_a_local_burst_with_two_fifths_placeless_posts_opens_only_its_local_incident() -> None:
+    """3 posts a slot name Bonn, 2 name no place (40 %): before, the 2 alone opened ``festnetz|*``
+    (one outage, two incidents); now they are taken as Bonn's, up to ``placeless_ratio`` per post."""
+    opened = _opened(_series(20, festnetz__53=3, festnetz=2))
+    assert [key for key, _ in opened] == ["festnetz|de-53"]
+
+
+def test_the_placeless_posts_help_the_single_elevated_region_open_sooner() -> None:
+    """2 posts a slot name the place, 1 does not: the region alone has 8 posts in the 4th slot; with
+    its placeless posts (tested against both keys' expectations) it opens in the 3rd."""
+    assert _opened(_series(10, festnetz__53=2, festnetz=1)) == [("festnetz|de-53", 1002)]
+    assert _opened(_series(10, festnetz__53=2)) == [("festnetz|de-53", 1003)]
+
+
+def test_a_nationwide_outage_over_many_regions_and_no_place_opens_the_nationwide_incident() -> None:
+    """4 placeless posts a slot and one post each in three of thirty regions (a new three every slot)."""
+    counts = _series(20, mobilfunk=4)
+    codes = sorted({region.code for region in regions().values()})[:30]
+    for index, slot in enumerate(sorted(counts)):
+        for code in codes[3 * index % 30: 3 * index % 30 + 3]:
+            counts[slot][f"mobilfunk|{code}"] = 1
+            counts[slot]["mobilfunk|*"] += 1
+    opened = _opened(counts)
+    assert [key for key, _ in opened] == ["mobilfunk|*"]
+    assert opened[0][1] <= 1002  # as soon as without the attribution: 7 posts a slot
+
+
+def test_a_local_burst_and_a_nationwide_one_of_the_same_topic_at_once_open_both() -> None:
+    """Bonn's burst (3 placed, 2 placeless a slot) explains 3 + 3 posts at most; 8 more placeless
+    posts a slot are far beyond that: the nationwide incident opens too."""
+    opened = _opened(_series(20, festnetz__53=3, festnetz=2 + 8))
+    assert sorted(key for key, _ in opened) == ["festnetz|*", "festnetz|de-53"]
+
+
+def test_a_placeless_burst_does_not_open_a_quiet_region_with_one_or_two_posts() -> None:
+    """The support is capped at ``placeless_ratio`` times the region's own posts: a nationwide burst
+    does not drag a region with two posts into an incident of its own."""
+    counts = _series(20, festnetz=6)
+    counts[1003]["festnetz|de-53"] = 2
+    counts[1003]["festnetz|*"] += 2
+    assert [key for key, _ in _opened(counts)] == ["festnetz|*"]
+
+
 def test_the_same_volume_is_no_spike_at_an_hour_that_always_has_it() -> None:
     """A key that sees ~3 posts a minute every evening learns it; the same volume at night spikes."""
     state = DetectorState()

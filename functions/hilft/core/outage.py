@@ -19,9 +19,21 @@ Time is cut into slots (``slot``, default 20 s). At the end of every slot and fo
   evening) stops being a spike after a day or two;
 * spike ⇔ ``C ≥ min_count`` and ``C ≥ min_ratio · λ`` and ``P(X ≥ C | Poisson(λ)) ≤ p_value``.
 
-A nationwide key only counts what its spiking regions do not explain, so one local outage opens
-one incident. An incident resolves when its key has not been *elevated* (``C ≥ λ + 3√λ`` and at
-least 2) for ``resolve_after``.
+One outage, one incident. About 40 % of the posts about a local outage name no place ("Internet
+weg seit Mittag"); they count only on the topic's nationwide key, and the detector derives a
+*placeless* counter per topic from that (``topic|?`` = nationwide less regional posts; it learns a
+baseline, never opens an incident). While regions of a topic are elevated or in an incident, its
+placeless posts up to ``placeless_ratio`` (default 1) per post of those regions are taken as
+theirs: the nationwide key is tested on what neither explains — its count less those regions'
+posts less the placeless posts attributed to them. A nationwide burst still opens: its placeless
+posts are far more than its scattered regions' posts, and a local and a nationwide burst at once
+open both. The topic's *single* elevated region is also tested with those placeless posts added
+(count + attributed against its expectation + the placeless key's), so a local outage whose posts
+often name no place opens sooner; capped at ``placeless_ratio`` times its own posts, a region with
+one or two posts is never carried by a placeless burst.
+
+An incident resolves when its key has not been *elevated* (``C ≥ λ + 3√λ`` and at least 2) for
+``resolve_after``.
 
 Anchors compared
 ----------------
@@ -60,6 +72,7 @@ if TYPE_CHECKING:
     from hilft.core.policy import Policy
 
 NATIONWIDE = "*"
+PLACELESS = "?"  # internal counter key ``topic|?``: the topic's posts that name no place (never an incident)
 GENERAL_TOPIC = "allgemein"
 
 DEFAULT_OUTAGE_WORDS: tuple[str, ...] = (
@@ -92,6 +105,7 @@ class DetectorParams:
     timezone: str = "Europe/Berlin"
     nationwide: bool = True
     max_keys: int = 600  # the state stays well under Firestore's 1 MiB (~0.8 KB per key at most)
+    placeless_ratio: float = 1.0  # placeless posts a local outage may bring per post naming its place
 
     @property
     def hour_weight(self) -> float:
@@ -318,7 +332,7 @@ def _step(state: DetectorState, active: set[str], slot: int, slot_counts: Mappin
           params: DetectorParams) -> list[Verdict]:
     """One slot. ``active`` holds the keys with posts in the window or an open incident (the rest
     cannot spike, be elevated or resolve), so a slot costs what is going on, not what was ever seen."""
-    for key, count in slot_counts.items():
+    for key, count in _with_placeless(slot_counts).items():
         if count <= 0:
             continue
         key_state = state.keys.setdefault(key, KeyState())
@@ -341,25 +355,45 @@ def _step(state: DetectorState, active: set[str], slot: int, slot_counts: Mappin
     verdicts: list[Verdict] = []
     split = _window_split(slot, hour, params)
     spiking: dict[str, tuple[int, float]] = {}
-    explained: dict[str, int] = {}  # topic -> posts of its regions that are elevated or in an incident
+    local: dict[str, list[str]] = {}  # topic -> its regions that are elevated or in an incident
+    explained: dict[str, int] = {}  # topic -> posts of those regions
+    candidates: dict[str, tuple[int, float]] = {}  # elevated regions that did not spike on their own
     for key, count in window_counts.items():
         key_state = state.keys[key]
         expected = _expected(key_state, split, params)
         elevated = is_elevated(count, expected)
         if elevated:
             key_state.last_elevated_slot = slot
-        if key.endswith(f"|{NATIONWIDE}"):
+        topic, place = key.split("|", 1)
+        if place in (NATIONWIDE, PLACELESS):
             continue
         if elevated or key_state.incident is not None:
-            topic = key.split("|", 1)[0]
+            local.setdefault(topic, []).append(key)
             explained[topic] = explained.get(topic, 0) + count
         if key_state.incident is not None or is_spike(count, expected, params):
             spiking[key] = (count, expected)
+        elif elevated:
+            candidates[key] = (count, expected)
+    attributed: dict[str, int] = {}  # topic -> its placeless posts taken as the local outages' own
+    for topic, keys in local.items():
+        placeless_key = f"{topic}|{PLACELESS}"
+        placeless = window_counts.get(placeless_key, 0)
+        attributed[topic] = min(placeless, math.floor(params.placeless_ratio * explained[topic]))
+        if len(keys) != 1 or keys[0] not in candidates or not placeless:
+            continue
+        # The topic's single elevated region, with the placeless posts it plausibly brought, tested
+        # against both keys' expectations together (the placeless count's own noise is priced in).
+        count, expected = candidates[keys[0]]
+        supported = count + attributed[topic]
+        together = expected + _expected(state.keys[placeless_key], split, params)
+        if is_spike(supported, together, params):
+            spiking[keys[0]] = (count, expected)
     if params.nationwide:
         for key, count in window_counts.items():
-            if not key.endswith(f"|{NATIONWIDE}"):
+            topic, place = key.split("|", 1)
+            if place != NATIONWIDE:
                 continue
-            rest = count - explained.get(key.split("|", 1)[0], 0)
+            rest = count - explained.get(topic, 0) - attributed.get(topic, 0)
             key_state = state.keys[key]
             expected = _expected(key_state, split, params)
             if key_state.incident is not None or is_spike(rest, expected, params):
@@ -386,6 +420,20 @@ def _step(state: DetectorState, active: set[str], slot: int, slot_counts: Mappin
             key_state.incident = None
             key_state.opened_slot = None
     return verdicts
+
+
+def _with_placeless(slot_counts: Mapping[str, int]) -> Mapping[str, int]:
+    """The slot's counts plus, per topic, its posts that name no place (``topic|?``): the nationwide
+    count less the topic's regional ones — derived here, so callers count only local and nationwide."""
+    placeless: dict[str, int] = {}
+    for key, count in slot_counts.items():
+        topic, place = key.split("|", 1)
+        if place == NATIONWIDE:
+            placeless[topic] = placeless.get(topic, 0) + count
+        elif place != PLACELESS:
+            placeless[topic] = placeless.get(topic, 0) - count
+    extra = {f"{topic}|{PLACELESS}": n for topic, n in placeless.items() if n > 0}
+    return {**slot_counts, **extra} if extra else slot_counts
 
 
 def _learn_hour(state: DetectorState, hour: int, params: DetectorParams) -> None:
@@ -473,4 +521,5 @@ def params_from_policy(policy: Policy) -> DetectorParams:
         resolve_after_slots=int(outage.resolve_after.total_seconds()) // slot,
         timezone=policy.promise.timezone,
         nationwide=outage.nationwide,
+        placeless_ratio=outage.placeless_ratio,
     )

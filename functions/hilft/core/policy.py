@@ -542,6 +542,9 @@ class Outage(_Section):
     fold_window: NonNegativeDuration = timedelta(seconds=30)
     sample_posts: Annotated[StrictInt, Field(ge=0, le=20)] = 5
     nationwide: StrictBool = True
+    # Placeless posts of a topic with an elevated region are taken as that outage's own, up to this
+    # many per post that names the region (core.outage: the nationwide key counts only the rest).
+    placeless_ratio: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0
     # "We know about the outage and are on it": set, the board's one action for an incident also
     # answers each of its open public posts with this text (as a holding reply: it counts as the
     # post's first response). Unset, the posts' own promises run on.
