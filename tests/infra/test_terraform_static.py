@@ -96,6 +96,26 @@ def test_the_local_stack_runs_every_function_terraform_deploys() -> None:
     assert local_stack.FUNCTION_SPEC.resolve() == (INFRA / "functions.json").resolve()
 
 
+NUMBER_WORDS = {word: n for n, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split())}
+# "(ten today)" after the table, "all ten functions", "the ten entry points": a count of the functions
+COUNTED_FUNCTIONS = re.compile(
+    rf"\b({'|'.join(NUMBER_WORDS)}|\d+) (?:(?:Cloud Run )?functions|entry points)\b"
+    rf"|`functions\.json` \(({'|'.join(NUMBER_WORDS)}|\d+) today\)", re.IGNORECASE)
+
+
+def test_the_readmes_count_the_functions_functions_json_lists() -> None:
+    deployed = len(functions_map())
+    said = [(path.relative_to(INFRA.parent).as_posix(), match.group(0), match.group(1) or match.group(2))
+            for path in (INFRA / "README.md", INFRA.parent / "README.md")
+            for match in COUNTED_FUNCTIONS.finditer(path.read_text())]
+    wrong = [(where, words) for where, words, number in said
+             if (int(number) if number.isdigit() else NUMBER_WORDS[number.lower()]) != deployed]
+
+    assert any(where == "infra/README.md" for where, _, _ in said), "infra/README.md no longer counts the functions"
+    assert not wrong, f"functions.json lists {deployed} functions, the READMEs say: {wrong}"
+
+
 def test_function_table_is_complete_and_well_formed() -> None:
     keys = {"does", "caller", "ingress", "warm", "timeout_seconds", "secrets", "firestore", "queue"}
 
