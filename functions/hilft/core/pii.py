@@ -15,12 +15,14 @@ offsets into the text as given.
   kept if valid and not a service number (toll-free 0800, shared-cost 0180, premium 0900). National numbers
   are read in ``PiiConfig.default_region`` and in the configured ``regions`` whose language is the post's
   (an English post: GB, US; a German one: AT, CH; a post of a handful of words, whose language is unknown:
-  all of them). The language is the platform's, passed to ``detect``, else guessed from common words.
+  all of them); a configured region the post names ("Wien", "+43", "@gmx.at") is read first, in a post of any
+  language. The language is the platform's, passed to ``detect``, else guessed from common words.
   Numbers of any country written with "+" or "00" count. When a run of groups is no valid number ("0170
   1234567 5G", "+49 170 1234567 50 Mbit"), shorter runs are tried; a valid run of 12+ digits is cut before
   a later area code or prefix ("0228", "+49") when both sides are valid numbers ("0228 456789 0228
   987654"), and a run of six or more digits right after a number is redacted with it. Dates, times, prices
-  and version numbers are masked first.
+  and version numbers are masked first, but not dotted groups that start with a trunk "0" or go on a number
+  before them ("0171.234.5678", "0179/62.42.06.92", "03968.70 68 60").
 - iban: two letters, two check digits and the account, groups separated as people type them (one
   separator class with cards: spaces, doubled spaces, dots, dashes, slashes, line breaks), kept only if the
   checksum is right (``stdnum.iban``).
@@ -28,9 +30,9 @@ offsets into the text as given.
   the version-number mask) with a card-issuer prefix and a valid Luhn check digit; not right after "IMEI",
   "Seriennummer", "S/N" (device numbers pass the Luhn check too).
 - email: an address with any letters in the local part, or obfuscated ("name[at]host.de",
-  "name (at) host (dot) de", "name at host dot de", "name @ host . de"), or "name at host.de" when the local
-  part has an address's marks, the host is a mail provider's or an e-mail cue comes before; not at one of
-  the brand's own domains.
+  "name (at) host (dot) de", "name at host dot de", "name @ host . de"), or "name at host.de" (a real
+  top-level domain) when the local part has an address's marks, the host is a mail provider's, an e-mail cue
+  comes before, the word is "ät", or the post is German; not at one of the brand's own domains.
 - customer_number: ``PiiConfig.customer_number_patterns``; the span is the regex group ``number`` when the
   pattern has one (the default patterns do: the label "Kundennummer" stays readable), else the number inside
   the match. The defaults read the label before ("Kundennummer ist die 193 017 6630") or after the number
@@ -120,6 +122,14 @@ _REGION_LANGUAGE = {
     "GB": "en", "US": "en", "IE": "en", "CA": "en", "AU": "en", "NZ": "en",
 }
 
+# A post that names a country reads national numbers in that country first (when it is a configured region):
+# "01 8097891" in a post from Vienna is a Vienna number, not the German shared-cost prefix 0180.
+_REGION_HINT = re.compile(
+    r"(?P<AT>\+43|(?<![0-9])0043|\b(?:Wien|Vienna|Österreich|Oesterreich|Austria|Jänner|Graz|Linz|Salzburg"
+    r"|Innsbruck|Klagenfurt|Stiege|Servus|Grüß\sGott|A-[1-9][0-9]{3})\b|\.at\b)"
+    r"|(?P<CH>\+41|(?<![0-9])0041|\b(?:Schweiz|Switzerland|Suisse|Zürich|Zurich|Basel|Luzern|Genf|Grüezi"
+    r"|CH-[1-9][0-9]{3})\b|\.ch\b)"
+)
 
 @dataclass(frozen=True)
 class PiiConfig:
@@ -213,10 +223,13 @@ _NOT_A_NUMBER = re.compile(
     # only, and no "mal": "… 56 78 Tag und Nacht", "ruf 0171 234 56 78 mal an" end with the number's last group)
     r"|[0-9]{1,4}\s?(?i:min(?:uten|utes|s)?|std|stunden|hours|hrs|sek(?:unden)?|seconds|tage|days"
     r"|wochen|weeks|monate|months|jahre|years|[mgk]bit(?:/s)?|mbps|[kmgt]b|€|eur(?:o)?|%|uhr)(?![\w])"
-    r"|[0-9]{1,6}[.,][0-9]{1,2}(?![0-9.,])"
-    # (not a phone number written with dots: US "206.269.0743", a trunk "0" first "0171.234.5678", after "+")
+    # (not an area code with a leading zero, "03968.70 68 60", nor the last groups of a dotted number, "62.42.06.92")
+    r"|(?<![0-9]\.)(?!0[0-9]{3})[0-9]{1,6}[.,][0-9]{1,2}(?![0-9.,])"
+    # (not a phone number written with dots: US "206.269.0743", a trunk "0" or "00" first "0171.234.5678",
+    # after "+", or groups of 2+ digits that go on a number before them: "0179/62.42.06.92", "0043 688 771.484.09")
     r"|(?<![+.])(?!(?:1\.)?[0-9]{3}\.[0-9]{3}\.[0-9]{4}(?![0-9]|\.[0-9])"
-    r"|0[1-9][0-9]{1,4}(?:\.[0-9]{2,5}){1,3}(?![0-9]|\.[0-9]))[0-9]{1,8}(?:\.[0-9]{1,8}){2,6}"
+    r"|0[0-9]{2,5}(?:\.[0-9]{2,8}){1,3}(?![0-9]|\.[0-9])"
+    r"|(?<=[0-9)][ /])[0-9]{2,5}(?:\.[0-9]{2,5}){1,3}(?![0-9]|\.[0-9]))[0-9]{1,8}(?:\.[0-9]{1,8}){2,6}"
     # a day before a month name: "9. Dezember", "3rd of May"
     rf"|[0-3]?[0-9](?:\.|st|nd|rd|th)?\s?(?:of\s)?{_MONTH}\b"
     r")(?![0-9])"
@@ -264,11 +277,12 @@ _EMAIL = re.compile(
     # "lena.schmidt @ gmx . de": dots with a space on both sides too, when "@" has (not a mention "hi @brand . ")
     r"(?:\s?@\s?(?:[\w-]{1,63}\.){1,8}|(?:\s@\s|@)(?:[\w-]{1,63}(?:\.|\s\.\s)){1,8})[^\W\d_]{2,24}(?![\w-])"
 )
-# "janedoe at outlook.com": " at " and a real domain; an address when the local part has the marks of one
-# (dot, digit, underscore, plus), the domain is a mail provider's, or an e-mail cue comes before it
-# ("look at speedtest.net" is none of these)
+# "janedoe at outlook.com": " at " and a domain with a real top-level domain; an address when the local part
+# has the marks of one (dot, digit, underscore, plus, hyphen), the domain is a mail provider's, an e-mail cue
+# comes before it, the word is the German "ät", or the post is German ("at" is no German word) and the local
+# part no capitalised noun; "look at speedtest.net" in an English post is none of these
 _AT_WORD_EMAIL = re.compile(
-    r"(?i)(?<![\w.%+'-])(?P<local>[\w%+-](?:[\w.%+'-]{0,62}[\w%+-])?)\s(?:at|ät)\s"
+    r"(?i)(?<![\w.%+'-])(?P<local>[\w%+-](?:[\w.%+'-]{0,62}[\w%+-])?)\s(?P<at>at|ät)\s"
     r"(?P<domain>(?:[\w-]{1,63}\.){1,4}[a-z]{2,24})(?![\w-])"
 )
 _MAIL_PROVIDER = re.compile(
@@ -277,7 +291,17 @@ _MAIL_PROVIDER = re.compile(
     r"|btinternet|sky|virginmedia|talktalk|comcast|verizon|att|yandex|zoho|mail|email|online|kabelmail|ewe"
     r"|magenta|telekom|o2online|1und1|ionos|fastmail|tutanota|tuta)\.[a-z.]{2,12}$"
 )
-_LOCAL_PART_MARK = re.compile(r"[._+0-9]")
+_LOCAL_PART_MARK = re.compile(r"[._+0-9-]")
+# country codes (phonenumbers' regions, and "uk", "eu") and the generic top-level domains mail is sent to
+_TOP_LEVEL_DOMAINS = frozenset(
+    {region.lower() for region in phonenumbers.SUPPORTED_REGIONS} | {"uk", "eu"}
+    | set(
+        "com net org info biz edu gov mil int name pro mobi app dev io ai shop online store site email mail tech "
+        "cloud digital media berlin hamburg koeln cologne bayern nrw wien swiss london nyc family club group company "
+        "solutions services agency law legal consulting studio design art photo blog page xyz top eus gal cat "
+        "museum aero coop travel jobs".split()
+    )
+)
 _EMAIL_CUE_BEFORE = re.compile(r"(?i)(?:e-?mail|mail|adresse|address|schreib|write|kontakt|contact|erreich|reach)")
 _AT = r"(?:\s?[\[({<]\s?(?:at|ät|@)\s?[\])}>]\s?)"
 _DOT = r"(?:\s?[\[({<]\s?(?:dot|punkt|\.)\s?[\])}>]\s?|\s(?:dot|punkt)\s)"
@@ -365,6 +389,7 @@ class _CompiledConfig:
     own_numbers: frozenset[tuple[int, int]]
     own_streets: frozenset[str]
     own_domains: tuple[str, ...]
+    hinted: frozenset[str]  # configured regions a post can name (``_REGION_HINT``)
 
 
 def _parse_own_number(number: str, region: str) -> tuple[int, int] | None:
@@ -395,6 +420,7 @@ def _compile(config: PiiConfig) -> _CompiledConfig:
         own_numbers=frozenset(number for number in own_numbers if number is not None),
         own_streets=own_street_keys(config.own_addresses),
         own_domains=tuple(domain.casefold().strip(".") for domain in config.own_email_domains),
+        hinted=frozenset(others) & frozenset(_REGION_HINT.groupindex),
     )
 
 
@@ -407,12 +433,12 @@ def detect(text: str, config: PiiConfig = PiiConfig(), language: str | None = No
     original = text[:MAX_TEXT_CHARS]
     text, origin = _compatibility_form(original)
     compiled = _compile(config)
-    candidates = list(_emails(text, compiled.own_domains))
+    candidates = list(_emails(text, compiled.own_domains, language))
     if _ANY_DIGIT.search(text):  # every other kind contains a digit; most posts have none
         masked = _NOT_A_NUMBER.sub(lambda m: "\x00" * (m.end() - m.start()), text)
         post_language = _language(text, language)
         candidates += [
-            *_phones(masked, compiled.regions.get(post_language, compiled.regions[None]), compiled.own_numbers),
+            *_phones(masked, _regions_for(text, post_language, compiled), compiled.own_numbers),
             *_ibans(text),
             *_cards(text, masked),
             *_customer_numbers(text, compiled.customer_numbers),
@@ -433,6 +459,17 @@ def detect(text: str, config: PiiConfig = PiiConfig(), language: str | None = No
         else:
             spans.append(PiiSpan(candidate.kind, start, end))
     return spans
+
+
+def _regions_for(text: str, post_language: str | None, compiled: _CompiledConfig) -> tuple[str, ...]:
+    """The regions national numbers are read in: those of the post's language, default first; a configured
+    region the post names ("Wien", "+43", "…@gmx.at") goes first, in a post of any language."""
+    regions = compiled.regions.get(post_language, compiled.regions[None])
+    hint = _REGION_HINT.search(text) if compiled.hinted else None
+    if hint is None or hint.lastgroup not in compiled.hinted:
+        return regions
+    named = str(hint.lastgroup)
+    return (named, *(region for region in regions if region != named))
 
 
 def _compatibility_form(text: str) -> tuple[str, list[int] | None]:
@@ -673,7 +710,7 @@ def _cards(text: str, masked: str) -> Iterator[_Candidate]:
                 yield _Candidate(PiiKind.CARD, match.start(), match.end())
 
 
-def _emails(text: str, own_domains: tuple[str, ...]) -> Iterator[_Candidate]:
+def _emails(text: str, own_domains: tuple[str, ...], language: str | None) -> Iterator[_Candidate]:
     plain = "@" in text
     obfuscated = _OBFUSCATION_HINT.search(text) is not None
     if not (plain or obfuscated):
@@ -686,13 +723,25 @@ def _emails(text: str, own_domains: tuple[str, ...]) -> Iterator[_Candidate]:
                 continue
             yield _Candidate(PiiKind.EMAIL, match.start(), match.end())
     if obfuscated:
+        post_language: list[str | None] = []  # guessed once, when first needed
         for match in _AT_WORD_EMAIL.finditer(text):
-            if (own_domains and _is_own_domain(match.group(), own_domains)) or not (
-                _LOCAL_PART_MARK.search(match.group("local"))
-                or _MAIL_PROVIDER.search(match.group("domain"))
-                or _EMAIL_CUE_BEFORE.search(text, max(0, match.start() - 40), match.start())
+            domain = match.group("domain")
+            if domain.rsplit(".", 1)[-1].casefold() not in _TOP_LEVEL_DOMAINS or (
+                own_domains and _is_own_domain(match.group(), own_domains)
             ):
                 continue
+            if not (
+                _LOCAL_PART_MARK.search(match.group("local"))
+                or _MAIL_PROVIDER.search(domain)
+                or match.group("at").casefold() == "ät"
+                or _EMAIL_CUE_BEFORE.search(text, max(0, match.start() - 40), match.start())
+            ):
+                if not post_language:  # the " at " of the addresses themselves is no English word
+                    post_language.append(_language(_AT_WORD_EMAIL.sub(" ", text), language))
+                # (nor a capitalised German noun: "die Seite at heise.de")
+                local = match.group("local")
+                if post_language[0] in (None, "en") or (local[:1].isupper() and local[1:].islower()):
+                    continue
             yield _Candidate(PiiKind.EMAIL, match.start(), match.end())
 
 

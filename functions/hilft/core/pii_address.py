@@ -14,7 +14,10 @@ Street lines:
   the same shape. A number followed by a unit ("Speicherplatz 50 GB", "Frankfurter Allee 5G") is no house
   number.
   A road class ("Bundesstraße 9") is no address; two-word prepositions ("Unter den Eichen 88") count when
-  the house number ends the phrase.
+  the house number ends the phrase. The house number may follow "Nr." ("Lindenweg Nr. 12a"), be a range
+  with a letter ("Birkenstraße 4-6 b") and carry the Austrian staircase and door ("45/2/14", "3a/Top 4",
+  "45, Stiege 2, Top 14", "19 Stiege 2/Tür 5"); an adjective before a compound is part of the name ("Große
+  Neugasse 5").
 - English: a house number then a name ending in a street type ("221B Baker Street", "786 Timothy Summit
   Suite 625", "Flat 3, Bradley Roads", "1200 N Main St Apt 3", "55 W 42nd St"). Types that are ordinary
   words too ("7 Day Travel Pass", "500 Bonus Points") are weak, like the German weak names.
@@ -66,10 +69,21 @@ _PREPOSITION = (
     r"(?:Am|An\sder|An\sden|Auf\sdem|Auf\sder|Im|In\sder|In\sden|Unter\sden|Zum|Zur|Hinter\sder|Hinter\sdem"
     r"|Vor\sdem|Beim|Alt|An\sdem|Bei\sder)"
 )
+# Austrian and German parts of a building before the door: "Stiege 2", "Top 14", "Tür 5", "Whg. 3"
+_DOOR_WORD = r"(?:[Ss]tiege|[Ss]tg\.?|[Tt]op|[Tt]ür|[Tt]üre|[Tt]uer|[Hh]aus|[Bb]lock|[Ss]tock|[Ww]hg\.?|[Ww]ohnung)"
 _HOUSE_NUMBER = (
-    # Austrian staircase and door after slashes: "Mariahilfer Straße 45/2/14"
-    r"(?![2-6]\s?G(?![\w]))[1-9][0-9]{0,3}(?:\s?[a-zA-Z](?![\w]))?(?:\s?[-/]\s?[1-9][0-9]{0,3}[a-zA-Z]?(?![\w]))?"
-    r"(?:/[1-9][0-9]{0,3}(?![\w])){0,2}"
+    # a letter, a range ("8-6 a", "1-2 c"), then the staircase and door after slashes ("Mariahilfer Straße
+    # 45/2/14") or named after a slash, comma or space ("26c/Top 7", "12/stiege 1/top 18", "45, Stiege 2, Top 14")
+    r"(?![2-6]\s?G(?![\w]))[1-9][0-9]{0,3}(?:\s?[a-zA-Z](?![\w]))?"
+    r"(?:\s?[-/]\s?[1-9][0-9]{0,3}(?:\s?[a-zA-Z](?![\w]))?)?"
+    rf"(?:/[1-9][0-9]{{0,3}}(?![\w])|(?:\s?/\s?|,\s|\s){_DOOR_WORD}\s?[1-9][0-9]{{0,3}}[a-zA-Z]?(?![\w])){{0,3}}"
+)
+# "Nr." before the house number: "Hauptstraße Nr. 5", "Lindenweg Nr 12a"
+_NUMBER_WORD = r"(?:(?:[Nn]r|[Nn]o)\.?\s{0,2}|[Nn]ummer\s)"
+# an adjective before a compound street name: "Große Neugasse", "Alte Poststraße", "Kleiner Schlossplatz"
+_STREET_ADJECTIVE = (
+    r"(?:Groß|Gross|Klein|Alt|Neu|Ober|Unter|Hinter|Vorder|Lang|Kurz|Hoh|Mittler|Inner|Äußer|Äusser|Breit"
+    r"|Krumm|Still)(?:e|er|es)\s"
 )
 _NOT_A_HOUSE_NUMBER_AFTER = (
     r"(?![0-9]|[.,:/-][0-9]|\s[0-9]{1,3}(?![0-9])|\s?(?:%|€|\$|£|x\b|GB|MB|KB|TB|GHz|MHz|Mbit|MBit|Mbps|Kbit|Gbit|Euro|EUR|Uhr|h\b|min\b"
@@ -78,7 +92,7 @@ _NOT_A_HOUSE_NUMBER_AFTER = (
 )
 _GERMAN_NAME = (
     # F1: a compound ending in a street word: Hauptstraße, Konrad-Adenauer-Straße, van der Dussenplatz
-    rf"(?P<compound>{_PARTICLE}{{0,2}}{_W}(?:-{_W}){{0,3}}(?:-?(?P<suffix>{_STRONG_SUFFIX}|{_WEAK_SUFFIX})"
+    rf"(?P<compound>(?:{_STREET_ADJECTIVE})?{_PARTICLE}{{0,2}}{_W}(?:-{_W}){{0,3}}(?:-?(?P<suffix>{_STRONG_SUFFIX}|{_WEAK_SUFFIX})"
     rf"|-(?P<hyphen_type>{_TYPE_WORD})))"
     # F2: an adjective and a street word: Berliner Str., Lange Reihe, Alter Markt, Schöneberger Ufer
     rf"|(?P<adjective>{_W}(?:-{_W})?)\s(?P<adjective_type>{_TYPE_WORD})"
@@ -88,7 +102,8 @@ _GERMAN_NAME = (
     rf"|(?P<preposition>{_PREPOSITION})\s(?P<weak_name>{_W})(?:-{_W})?"
 )
 _GERMAN_STREET = re.compile(
-    rf"(?<![\w-])(?:{_GERMAN_NAME})\s{{1,2}}(?P<number>{_HOUSE_NUMBER}){_NOT_A_HOUSE_NUMBER_AFTER}"
+    rf"(?<![\w-])(?:{_GERMAN_NAME})\s{{1,2}}(?P<number_word>{_NUMBER_WORD})?(?P<number>{_HOUSE_NUMBER})"
+    rf"{_NOT_A_HOUSE_NUMBER_AFTER}"
 )
 
 
@@ -405,7 +420,8 @@ def _german_weakness(match: re.Match[str], text: str) -> bool | None:
 
 
 def _german_name_weakness(match: re.Match[str], text: str) -> bool | None:
-    name = match.group()[: match.start("number") - match.start()].strip()
+    name_end = match.start("number_word") if match.group("number_word") is not None else match.start("number")
+    name = match.group()[: name_end - match.start()].strip()
     if name.casefold() in _NOT_STREETS:
         return None
     if match.group("compound") is not None:
