@@ -39,7 +39,7 @@ fuzz: setup ## long fuzzing run of both webhooks (10,000 cases each)
 requirements: ## regenerate functions/requirements.txt from pyproject.toml
 	$(PY) infra/local/gen_requirements.py
 
-# plan/deploy/destroy need terraform, gcloud and python3, not .venv (tf.sh runs preflight.sh first).
+# plan/deploy/destroy need terraform and gcloud (deploy also python3), not .venv (tf.sh runs preflight.sh first).
 plan: ## terraform plan against infra/terraform.tfvars
 	bash infra/scripts/tf.sh plan
 

@@ -2,11 +2,15 @@
 # Checks everything `make plan/deploy/destroy` needs, before terraform starts, with one clear line
 # per problem. Exit 0 when all is well; 1 otherwise. Reads PROJECT_ID and HILFT_TFVARS (default
 # infra/terraform.tfvars). Makes no network call.
+#
+#   preflight.sh [plan|apply|destroy]   the tf.sh command about to run; without one, checks all.
+#   python3 is needed by apply only (tf.sh reads terraform's JSON output with it there).
 set -uo pipefail
 
 INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TFVARS="${HILFT_TFVARS:-$INFRA_DIR/terraform.tfvars}"
 problems=0
+command="${1:-all}"
 
 fail() {
   echo "preflight: $*" >&2
@@ -59,8 +63,8 @@ if [[ ! -f "$INFRA_DIR/../functions/requirements.txt" ]]; then
   fail "functions/requirements.txt missing: restore it from git, or run 'make requirements'"
 fi
 
-if ! command -v python3 >/dev/null 2>&1; then
-  fail "python3 not found: scripts/tf.sh reads terraform's JSON output with it"
+if [[ "$command" == "apply" || "$command" == "all" ]] && ! command -v python3 >/dev/null 2>&1; then
+  fail "python3 not found: scripts/tf.sh apply reads terraform's JSON output with it"
 fi
 
 if (( problems > 0 )); then

@@ -31,7 +31,7 @@ case "$command" in
     ;;
 esac
 
-"$INFRA_DIR/scripts/preflight.sh"
+"$INFRA_DIR/scripts/preflight.sh" "$command"
 
 tf() { terraform -chdir="$INFRA_DIR" "$@"; }
 

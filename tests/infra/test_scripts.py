@@ -50,9 +50,9 @@ def world(tmp_path: Path) -> dict[str, Path]:
     return {"bin": bin_dir, "home": home, "tfvars": tfvars}
 
 
-def preflight(world: dict[str, Path], **env: str) -> subprocess.CompletedProcess[str]:
+def preflight(world: dict[str, Path], *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {"PATH": str(world["bin"]), "HOME": str(world["home"]), "HILFT_TFVARS": str(world["tfvars"])}
-    return subprocess.run(["bash", str(SCRIPTS / "preflight.sh")], capture_output=True, text=True,
+    return subprocess.run(["bash", str(SCRIPTS / "preflight.sh"), *args], capture_output=True, text=True,
                           env={**base, **env}, timeout=30, check=False)
 
 
@@ -153,13 +153,25 @@ def test_preflight_reports_every_problem_at_once(world: dict[str, Path]) -> None
     assert len(ran.stderr.strip().splitlines()) == 2
 
 
-def test_preflight_names_a_missing_python3(world: dict[str, Path]) -> None:
+@pytest.mark.parametrize("command", [(), ("apply",)])
+def test_preflight_names_a_missing_python3_for_apply(world: dict[str, Path], command: tuple[str, ...]) -> None:
     (world["bin"] / "python3").unlink()
 
-    ran = preflight(world)
+    ran = preflight(world, *command)
 
     assert ran.returncode == 1
     assert ran.stderr.startswith("preflight: python3 not found")
+
+
+@pytest.mark.parametrize("command", ["plan", "destroy"])
+def test_plan_and_destroy_need_no_python3(world: dict[str, Path], command: str) -> None:
+    """tf.sh uses python3 in apply only (reading the secrets output), as its header says."""
+    (world["bin"] / "python3").unlink()
+
+    ran, calls = tf_sh(world, command, KEPT="false")
+
+    assert ran.returncode == 0, ran.stderr
+    assert calls[-1].startswith(f"{command} -input=false")
 
 
 # -- tf.sh ---------------------------------------------------------------------------------------
