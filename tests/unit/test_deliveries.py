@@ -20,6 +20,7 @@ from hilft.channels.meta import parse as meta
 from hilft.channels.threads import parse as threads
 from hilft.channels.x import parse as x
 from hilft.core.models import Deletion, Kind, Mention
+from tests.known_answers import META_APP_SECRET, META_SIGNATURE, META_SIGNED_BODY
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 AT = datetime(2026, 7, 24, 10, 31, 2, 123000, tzinfo=UTC)
@@ -42,27 +43,15 @@ def test_x_signature_matches_an_openssl_hmac_of_the_raw_bytes() -> None:
     assert d.x_signature(body, "client-secret-for-tests") == "sha256=UsBQX3jwSTMDQM+WajyQ3b+SQhVVXMXLBqYsVO5SBG4="
 
 
-# A real delivery Meta signed (WhatsApp Cloud API, the app secret since reset): the known answer of
-# pywa's test suite (david-lev/pywa, tests/test_server.py::test_webhook_updates_validator), as in
-# test_meta_platform.py. Meta's docs give no numeric example; Threads signs the same way.
-PYWA_APP_SECRET = "1222e786b144d0e85b9f365372d93676"
-PYWA_BODY = (
-    b'{"object":"whatsapp_business_account","entry":[{"id":"264937493375603","changes":[{"value":'
-    b'{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550953877","phone_number_id":'
-    b'"277321005464405"},"contacts":[{"profile":{"name":"PyWa Tests"},"wa_id":"972544401243"}],"messages":'
-    b'[{"from":"972544401243","id":"wamid.HBgMOTcyNTQ0NDAxMjQzFQIAEhggM0RFQTNCMEEwRTY3QzUwODYzMDc4NjQ4QzM4'
-    b'ODAxM0YA","timestamp":"1730231903","text":{"body":"Hey there! I am using PyWa."},"type":"text"}]},'
-    b'"field":"messages"}]}]}'
-)
-PYWA_SIGNATURE = "sha256=54edfa1d7259e0eb13c677cc7d73d1b5c86cfa12433d19156e058ab9251bc441"
+# The known answer: a delivery Meta signed (tests/known_answers.py says where it comes from).
 
 
 def test_meta_and_threads_signatures_match_a_known_answer_signed_by_meta() -> None:
-    assert d.hub_signature(PYWA_BODY, PYWA_APP_SECRET) == PYWA_SIGNATURE
-    assert d.meta_headers(PYWA_BODY, PYWA_APP_SECRET) == {"Content-Type": "application/json",
-                                                          "X-Hub-Signature-256": PYWA_SIGNATURE}
-    assert d.threads_headers(PYWA_BODY, PYWA_APP_SECRET)["X-Hub-Signature-256"] == PYWA_SIGNATURE
-    assert d.hub_signature(PYWA_BODY.replace(b"PyWa.", b"PyWa!"), PYWA_APP_SECRET) != PYWA_SIGNATURE
+    assert d.hub_signature(META_SIGNED_BODY, META_APP_SECRET) == META_SIGNATURE
+    assert d.meta_headers(META_SIGNED_BODY, META_APP_SECRET) == {"Content-Type": "application/json",
+                                                          "X-Hub-Signature-256": META_SIGNATURE}
+    assert d.threads_headers(META_SIGNED_BODY, META_APP_SECRET)["X-Hub-Signature-256"] == META_SIGNATURE
+    assert d.hub_signature(META_SIGNED_BODY.replace(b"PyWa.", b"PyWa!"), META_APP_SECRET) != META_SIGNATURE
 
 
 def test_x_headers_name_the_oauth2_or_the_legacy_header() -> None:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hilft.channels.threads import parse as threads
 from hilft.core.errors import Forbidden, InvalidSignature, MalformedPayload, MissingSecret
 from hilft.core.models import Deletion, Kind, Mention, ParsedBatch, Platform
+from tests.known_answers import META_APP_SECRET, META_SIGNATURE, META_SIGNED_BODY
 
 DOCUMENTED = Path(__file__).resolve().parents[1] / "fixtures" / "threads" / "documented"
 # Meta's samples name the brand twice: 123456 owns the replied-to root post, 78901 is mentioned.
@@ -41,27 +42,15 @@ def envelope(field: str, value: Any, **extra: Any) -> dict[str, Any]:
 # -- signatures ---------------------------------------------------------------------------
 
 
-# Threads signs like every Meta webhook. Meta's docs give no numeric example; this is a real
-# delivery Meta signed (WhatsApp Cloud API, the app secret since reset), the known answer in
-# pywa's test suite (david-lev/pywa, tests/test_server.py::test_webhook_updates_validator).
-PYWA_APP_SECRET = "1222e786b144d0e85b9f365372d93676"
-PYWA_BODY = (
-    b'{"object":"whatsapp_business_account","entry":[{"id":"264937493375603","changes":[{"value":'
-    b'{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550953877","phone_number_id":'
-    b'"277321005464405"},"contacts":[{"profile":{"name":"PyWa Tests"},"wa_id":"972544401243"}],"messages":'
-    b'[{"from":"972544401243","id":"wamid.HBgMOTcyNTQ0NDAxMjQzFQIAEhggM0RFQTNCMEEwRTY3QzUwODYzMDc4NjQ4QzM4'
-    b'ODAxM0YA","timestamp":"1730231903","text":{"body":"Hey there! I am using PyWa."},"type":"text"}]},'
-    b'"field":"messages"}]}]}'
-)
-PYWA_SIGNATURE = "sha256=54edfa1d7259e0eb13c677cc7d73d1b5c86cfa12433d19156e058ab9251bc441"
+# The known answer: a delivery Meta signed (tests/known_answers.py says where it comes from).
 
 
 def test_signature_matches_a_known_answer_signed_by_meta():
-    assert threads.sign(PYWA_BODY, PYWA_APP_SECRET) == PYWA_SIGNATURE
-    threads.verify_signature(PYWA_BODY, PYWA_SIGNATURE, PYWA_APP_SECRET)
-    threads.verify_signature(PYWA_BODY, PYWA_SIGNATURE.upper().replace("SHA256=", "sha256="), PYWA_APP_SECRET)
+    assert threads.sign(META_SIGNED_BODY, META_APP_SECRET) == META_SIGNATURE
+    threads.verify_signature(META_SIGNED_BODY, META_SIGNATURE, META_APP_SECRET)
+    threads.verify_signature(META_SIGNED_BODY, META_SIGNATURE.upper().replace("SHA256=", "sha256="), META_APP_SECRET)
     with pytest.raises(InvalidSignature):
-        threads.verify_signature(PYWA_BODY.replace(b"PyWa.", b"PyWa!"), PYWA_SIGNATURE, PYWA_APP_SECRET)
+        threads.verify_signature(META_SIGNED_BODY.replace(b"PyWa.", b"PyWa!"), META_SIGNATURE, META_APP_SECRET)
 
 
 def test_the_raw_escaped_bytes_are_signed_not_a_reserialised_document():
