@@ -22,6 +22,7 @@ from fakes.x_api import FakeXApi, make_x_api
 from hilft.channels.x import XGateway
 from hilft.channels.x import parse as x
 from hilft.channels.x.client import XClient
+from hilft.core.document import MentionDoc
 from hilft.core.models import Mention
 from tests.conftest import FIXTURES
 
@@ -54,9 +55,9 @@ def gateway(x_api: FakeXApi) -> Iterator[XGateway]:
         yield XGateway(XClient(x_api.url, TOKEN, http=http))
 
 
-def _post(handle: str | None) -> dict[str, Any]:
-    return {"platform": "x", "post_id": "1858786321410785281", "kind": "mention", "author_id": "1472583690",
-            "author_handle": handle, "text": "Kein Internet"}
+def _post(handle: str | None) -> MentionDoc:
+    return MentionDoc(platform="x", post_id="1858786321410785281", kind="mention", author_id="1472583690",
+                      author_handle=handle, text="Kein Internet")
 
 
 @pytest.mark.parametrize("handle", HOSTILE)

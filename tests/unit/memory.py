@@ -19,7 +19,8 @@ from typing import Any
 
 from google.api_core.exceptions import InvalidArgument
 
-from hilft.adapters.firestore_store import PreconditionFailed, PreconditionLoop, Snapshot
+from hilft.adapters.firestore_store import PreconditionFailed, PreconditionLoop
+from hilft.service.ports import Snapshot
 
 MAX_DOCUMENT_BYTES = 1_048_576  # Firestore's limit on one document
 

@@ -14,11 +14,17 @@ import pytest
 from fakes.bluesky import BRAND_DID, BRAND_HANDLE, CHAT_PROXY, FakeBluesky, make_bluesky
 from hilft.channels.bluesky import BlueskyGateway, BlueskyPoller
 from hilft.channels.bluesky.client import BlueskyClient
+from hilft.core.document import MentionDoc
 from hilft.core.errors import PlatformConfigError, PlatformRateLimited, PlatformUnavailable, PrivateChannelRefused
 from hilft.core.models import Deletion, Mention
 
 PASSWORD = "abcd-efgh-ijkl-mnop"  # noqa: S105 - the fake's app password
 CUSTOMER = "did:plc:k7q3m2xw5vn4r6tb2yz3hc4a"
+
+
+def stored(**fields: object) -> MentionDoc:
+    """A stored Bluesky post with just these fields, as the services hand it to the gateway."""
+    return MentionDoc.from_store({"platform": "bluesky", **fields})
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +114,7 @@ def test_reply_carries_root_and_parent_refs_and_a_retry_never_posts_twice(sky: F
     root = customer_post(sky)
     parent = customer_post(sky, "und jetzt?", reply_to=root, reason="reply")
     gateway = BlueskyGateway(client_for(sky, http))
-    post = {"post_id": parent, "created_at": datetime(2024, 11, 20, 8, tzinfo=UTC)}
+    post = stored(post_id=parent, created_at=datetime(2024, 11, 20, 8, tzinfo=UTC))
     first = gateway.public_reply(post, "Wir kümmern uns.")
     second = gateway.public_reply(post, "Wir kümmern uns.")
     assert first == second
@@ -122,11 +128,11 @@ def test_reply_to_a_deleted_post_is_refused(sky: FakeBluesky, http: httpx.Client
     uri = customer_post(sky)
     sky.delete_post(uri)
     with pytest.raises(PrivateChannelRefused):
-        BlueskyGateway(client_for(sky, http)).public_reply({"post_id": uri}, "Hallo")
+        BlueskyGateway(client_for(sky, http)).public_reply(stored(post_id=uri), "Hallo")
 
 
 def test_dm_goes_through_the_pds_with_the_chat_proxy_header(sky: FakeBluesky, http: httpx.Client) -> None:
-    message_id = BlueskyGateway(client_for(sky, http)).send_private({"author_id": CUSTOMER}, "Hallo, Ihr Fall HX-1",
+    message_id = BlueskyGateway(client_for(sky, http)).send_private(stored(author_id=CUSTOMER), "Hallo, Ihr Fall HX-1",
                                                                     datetime.now(UTC))
     assert message_id.startswith("msg")
     assert sky.messages[0]["to"] == [CUSTOMER] and sky.messages[0]["text"] == "Hallo, Ihr Fall HX-1"
@@ -137,7 +143,7 @@ def test_dm_goes_through_the_pds_with_the_chat_proxy_header(sky: FakeBluesky, ht
 def test_closed_dms_are_a_refusal_not_an_error(sky: FakeBluesky, http: httpx.Client) -> None:
     sky.closed_dms.add(CUSTOMER)
     with pytest.raises(PrivateChannelRefused):
-        BlueskyGateway(client_for(sky, http)).send_private({"author_id": CUSTOMER}, "Hallo", datetime.now(UTC))
+        BlueskyGateway(client_for(sky, http)).send_private(stored(author_id=CUSTOMER), "Hallo", datetime.now(UTC))
     assert sky.messages == []
 
 
@@ -225,7 +231,7 @@ def test_deleted_check_asks_the_appview_in_batches_of_25(sky: FakeBluesky, http:
 
 def test_create_record_body_is_a_valid_post_record(sky: FakeBluesky, http: httpx.Client) -> None:
     uri = customer_post(sky)
-    BlueskyGateway(client_for(sky, http)).public_reply({"post_id": uri}, "x" * 400)
+    BlueskyGateway(client_for(sky, http)).public_reply(stored(post_id=uri), "x" * 400)
     body = json.loads(next(r for r in sky.accepted if "createRecord" in r.path).body)
     assert body["repo"] == BRAND_DID and body["collection"] == "app.bsky.feed.post"
     assert len(body["record"]["text"]) == 300 and body["record"]["createdAt"].endswith("Z")
@@ -316,7 +322,7 @@ def test_a_dm_is_answered_in_its_conversation_never_in_public(sky: FakeBluesky, 
     message = customer_dm(sky)
     convo = sky.convo_for(CUSTOMER)
     gateway = BlueskyGateway(client_for(sky, http))
-    post = {"post_id": message, "kind": "dm", "conversation_id": convo, "author_id": CUSTOMER}
+    post = stored(post_id=message, kind="dm", conversation_id=convo, author_id=CUSTOMER)
     note = gateway.public_reply(post, "Danke, wir melden uns bis 11 Uhr.")
     private = gateway.send_private(post, "Ihr Fall HX-1", datetime.now(UTC))
     assert note.startswith("msg") and private.startswith("msg")
@@ -325,4 +331,4 @@ def test_a_dm_is_answered_in_its_conversation_never_in_public(sky: FakeBluesky, 
     assert sky.replies == []  # no public post
     assert not [r for r in sky.accepted if "getConvoForMembers" in r.path]  # the stored convo id, no lookup
     with pytest.raises(PrivateChannelRefused):
-        gateway.public_reply({**post, "conversation_id": "convo-gone"}, "Hallo")
+        gateway.public_reply(post.model_copy(update={"conversation_id": "convo-gone"}), "Hallo")

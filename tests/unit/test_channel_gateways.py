@@ -12,6 +12,7 @@ from hilft import channels
 from hilft.channels.meta import MetaGateway
 from hilft.channels.meta import client as mc
 from hilft.channels.x import XGateway
+from hilft.core.document import MentionDoc
 from hilft.core.errors import PlatformConfigError, PlatformRateLimited, PlatformRefused, PrivateChannelRefused
 from hilft.settings import Settings
 
@@ -58,9 +59,8 @@ class ScriptedMeta:
     reply_comment = reply_instagram_comment = instagram_private_reply = send_message = private_reply
 
 
-POST = {"platform": "facebook", "post_id": "111_222", "kind": "reply", "brand_account_id": "111",
-        "author_id": "333", "created_at": NOW, "text": "Router blinkt", "status": "open",
-        "due_at": NOW, "received_at": NOW}
+POST = MentionDoc(platform="facebook", post_id="111_222", kind="reply", brand_account_id="111", author_id="333",
+                  created_at=NOW, text="Router blinkt", status="open", due_at=NOW, received_at=NOW)
 
 
 def test_meta_refusal_of_a_private_reply_is_a_refused_private_channel_so_handoff_falls_back() -> None:
@@ -99,11 +99,12 @@ class ScriptedX:
 
 def test_x_public_reply_goes_to_the_newest_version_of_an_edited_post_with_the_handle() -> None:
     client = ScriptedX()
-    post = {**POST, "platform": "x", "post_id": "1", "latest_post_id": "2", "author_handle": "kunde"}
+    post = POST.model_copy(update={"platform": "x", "post_id": "1", "latest_post_id": "2", "author_handle": "kunde"})
     XGateway(client).public_reply(post, "Wir sind dran")  # type: ignore[arg-type]
     assert client.replies == [("2", "@kunde Wir sind dran")]
 
 
 def test_x_private_message_needs_an_author() -> None:
     with pytest.raises(PrivateChannelRefused):
-        XGateway(ScriptedX()).send_private({**POST, "platform": "x", "author_id": None}, "DM", NOW)  # type: ignore[arg-type]
+        post = POST.model_copy(update={"platform": "x", "author_id": None})
+        XGateway(ScriptedX()).send_private(post, "DM", NOW)  # type: ignore[arg-type]

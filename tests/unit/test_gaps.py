@@ -10,7 +10,8 @@ import pytest
 
 from hilft.core.business_time import BusinessCalendar
 from hilft.service import gaps
-from hilft.service.gaps import DELIVERY_MARKS, OPERATOR_ALERTS, DeliveryMarks, GapService
+from hilft.service.gaps import DeliveryMarks, GapService
+from hilft.service.ports import DELIVERY_MARKS, OPERATOR_ALERTS
 from tests.unit.memory import FakeClock, MemoryStore
 
 BERLIN = ZoneInfo("Europe/Berlin")

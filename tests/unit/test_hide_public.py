@@ -32,6 +32,7 @@ from hilft.channels.x import CAPABILITIES as X
 from hilft.channels.x import XGateway
 from hilft.channels.x.client import HideNotAllowed, RateLimited, XAuthError, XClient
 from hilft.core import templates
+from hilft.core.document import MentionDoc
 from hilft.core.errors import (
     PlatformConfigError,
     PlatformRateLimited,
@@ -52,8 +53,9 @@ TOKEN = "token-that-must-not-leak"
 REPLY_ID = "1858786321410785281"
 
 
-def stored(platform: str, kind: Kind, post_id: str = REPLY_ID, **extra) -> dict:
-    return {"platform": platform, "post_id": post_id, "kind": kind.value, "author_id": "42", **extra}
+def stored(platform: str, kind: Kind, post_id: str = REPLY_ID, **extra) -> MentionDoc:
+    return MentionDoc.from_store({"platform": platform, "post_id": post_id, "kind": kind.value, "author_id": "42",
+                                  **extra})
 
 
 @pytest.fixture
@@ -299,7 +301,7 @@ class HidingGateway(FakeGateway):
         self.calls.append("hide")
         if self.refuse is not None:
             raise self.refuse
-        self.hidden.append(post["post_id"])
+        self.hidden.append(post.post_id)
 
     def send_private(self, post, text, now, *, send=None):
         self.calls.append("dm")

@@ -12,10 +12,16 @@ import pytest
 from fakes.mastodon import BRAND_ACCOUNT_ID, FakeMastodon, make_mastodon
 from hilft.channels.mastodon import MastodonGateway, MastodonPoller, idempotency_key
 from hilft.channels.mastodon.client import MastodonClient
+from hilft.core.document import MentionDoc
 from hilft.core.errors import PlatformConfigError, PlatformRateLimited, PlatformUnavailable, PrivateChannelRefused
 
 TOKEN = "fake-mastodon-token"  # noqa: S105
 BRANDS = frozenset({BRAND_ACCOUNT_ID})
+
+
+def stored(**fields: object) -> MentionDoc:
+    """A stored Mastodon post with just these fields, as the services hand it to the gateway."""
+    return MentionDoc.from_store({"platform": "mastodon", **fields})
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +77,7 @@ def test_an_outage_is_retryable(masto: FakeMastodon, http: httpx.Client) -> None
 def test_dm_is_a_direct_reply_that_mentions_the_customer(masto: FakeMastodon, http: httpx.Client) -> None:
     post_id = masto.add_status("kabelsalat", "@telkohilft meine IBAN ist …")
     gateway = MastodonGateway(client_for(masto, http))
-    status_id = gateway.send_private({"post_id": post_id, "author_handle": "kabelsalat"}, "Hallo, Fall HX-1",
+    status_id = gateway.send_private(stored(post_id=post_id, author_handle="kabelsalat"), "Hallo, Fall HX-1",
                                      datetime.now(UTC))
     (posted,) = masto.posted
     assert posted["id"] == status_id and posted["visibility"] == "direct"
@@ -82,7 +88,7 @@ def test_dm_is_a_direct_reply_that_mentions_the_customer(masto: FakeMastodon, ht
 def test_a_retried_send_is_never_a_second_post(masto: FakeMastodon, http: httpx.Client) -> None:
     post_id = masto.add_status("kabelsalat", "@telkohilft hilfe")
     gateway = MastodonGateway(client_for(masto, http))
-    post = {"post_id": post_id, "author_handle": "kabelsalat"}
+    post = stored(post_id=post_id, author_handle="kabelsalat")
     first = gateway.send_private(post, "Hallo", datetime.now(UTC))
     second = gateway.send_private(post, "Hallo (neu formuliert)", datetime.now(UTC))
     assert first == second and len(masto.posted) == 1
@@ -94,7 +100,7 @@ def test_a_retried_send_is_never_a_second_post(masto: FakeMastodon, http: httpx.
 def test_dm_without_a_safe_account_name_is_refused_before_any_call(masto: FakeMastodon, http: httpx.Client) -> None:
     post_id = masto.add_status("kabelsalat", "@telkohilft hilfe")
     with pytest.raises(PrivateChannelRefused):
-        MastodonGateway(client_for(masto, http)).send_private({"post_id": post_id, "author_handle": "x <a>"},
+        MastodonGateway(client_for(masto, http)).send_private(stored(post_id=post_id, author_handle="x <a>"),
                                                               "Hallo", datetime.now(UTC))
     assert [r for r in masto.requests if r.method == "POST"] == []
 
@@ -103,7 +109,7 @@ def test_reply_to_a_deleted_status_is_refused(masto: FakeMastodon, http: httpx.C
     post_id = masto.add_status("kabelsalat", "@telkohilft hilfe")
     masto.delete_status(post_id)
     with pytest.raises(PrivateChannelRefused):
-        MastodonGateway(client_for(masto, http)).public_reply({"post_id": post_id, "author_handle": "kabelsalat"},
+        MastodonGateway(client_for(masto, http)).public_reply(stored(post_id=post_id, author_handle="kabelsalat"),
                                                               "Hallo")
 
 
@@ -173,8 +179,8 @@ def test_check_reads_an_open_dms_thread_for_the_brands_direct_answer(masto: Fake
     masto.delete_status(gone)
     answer = masto.add_brand_status("@kabelsalat Wir rufen an.", in_reply_to=dm, visibility="direct")
     batch = MastodonPoller(client_for(masto, http), BRANDS).check([
-        {"post_id": dm, "kind": "dm", "status": "open"}, {"post_id": other, "kind": "dm", "status": "overdue"},
-        {"post_id": gone, "kind": "mention", "status": "answered"}])
+        stored(post_id=dm, kind="dm", status="open"), stored(post_id=other, kind="dm", status="overdue"),
+        stored(post_id=gone, kind="mention", status="answered")])
     reply, deletion = batch.events
     assert reply.is_brand and reply.post_id == answer and reply.in_reply_to == dm  # type: ignore[union-attr]
     assert deletion.post_id == gone

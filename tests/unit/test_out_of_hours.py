@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from hilft.core.document import MentionDoc
 from hilft.core.ids import mention_doc_id
 from hilft.core.models import Kind
 from hilft.service.out_of_hours import OutOfHoursService
@@ -83,8 +84,8 @@ class EchoingGateway(FakeGateway):
     def _echo(self, post, message_id: str, kind: Kind) -> None:
         self.world.deliver(self.world.mention(message_id, "Danke! Unser Team ist ab Montag wieder da.",
                                               author="1000000001", brand=True, kind=kind,
-                                              in_reply_to=None if kind == Kind.DM else post["post_id"],
-                                              conversation=post.get("conversation_id")))
+                                              in_reply_to=None if kind == Kind.DM else post.post_id,
+                                              conversation=post.conversation_id))
         self.echoes.append(message_id)
 
     def public_reply(self, post, text, *, send=None):
@@ -103,7 +104,7 @@ class EchoingGateway(FakeGateway):
 
 
 def echo_after(world: World, gateway: EchoingGateway, message_id: str, post_id: str, kind: Kind) -> None:
-    post = world.store.data["mentions"][mention_doc_id("x", post_id)]
+    post = MentionDoc.from_store(world.store.data["mentions"][mention_doc_id("x", post_id)])
     gateway._echo(post, message_id, kind)
 
 

@@ -13,19 +13,20 @@ import pytest
 
 from fakes.bluesky import BRAND_HANDLE, FakeBluesky, make_bluesky
 from fakes.mastodon import BRAND_ACCOUNT_ID, FakeMastodon, make_mastodon
-from hilft.adapters.firestore_store import MENTIONS, Snapshot
 from hilft.adapters.poll_queries import LIVE_STATUSES
 from hilft.channels.bluesky import BlueskyPoller
 from hilft.channels.bluesky.client import BlueskyClient
 from hilft.channels.mastodon import MastodonPoller
 from hilft.channels.mastodon.client import MastodonClient
 from hilft.channels.polling import PolledPage
+from hilft.core.document import MentionDoc
 from hilft.core.errors import PlatformConfigError, PlatformRateLimited, PlatformUnavailable, TransientStoreError
 from hilft.core.ids import mention_doc_id
 from hilft.core.models import Author, Deletion, Kind, Mention, ParsedBatch, Platform
 from hilft.core.policy import parse_policy
 from hilft.service.ingest import IngestService
-from hilft.service.poll import POLL_CURSORS, PollService, cursor_doc_id
+from hilft.service.poll import PollService, cursor_doc_id
+from hilft.service.ports import MENTIONS, POLL_CURSORS, Snapshot
 from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore
 
 BRAND = "did:plc:brand"
@@ -77,8 +78,8 @@ class ScriptedPoller:
             pos += len(chunk)
             yield PolledPage(ParsedBatch(events=tuple(chunk)), {"pos": pos}, len(chunk))
 
-    def check(self, posts: Sequence[Mapping[str, Any]]) -> ParsedBatch:
-        post_ids = [str(p["post_id"]) for p in posts]
+    def check(self, posts: Sequence[MentionDoc]) -> ParsedBatch:
+        post_ids = [p.post_id for p in posts]
         self.asked.append(post_ids)
         return ParsedBatch(events=tuple(Deletion(platform=Platform.BLUESKY, post_id=p) for p in post_ids
                                         if p in self.gone))

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from hilft.core.policy import Policy
 from hilft.core.report import BIN_EDGES, Counts, DayRollup, day_bounds, merge, rollup_day, to_csv
 from hilft.report_page import render_html
-from hilft.service.report import ROLLUPS, ReportService
+from hilft.service.ports import ROLLUPS
+from hilft.service.report import ReportService
 from tests.unit.memory import FakeClock, MemoryStore
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -20,14 +20,16 @@ from hilft.channels.mastodon import MastodonGateway
 from hilft.channels.mastodon.client import MastodonClient
 from hilft.channels.threads import ThreadsGateway
 from hilft.channels.threads.client import ThreadsClient
+from hilft.core.document import MentionDoc
 from hilft.core.errors import PlatformUnavailable, TransientStoreError
 from hilft.core.ids import holding_reply_id, mention_doc_id
 from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
 from hilft.core.policy import parse_policy
 from hilft.service.claims import send_once
-from hilft.service.holding import REPLIES, HoldingReplyService
+from hilft.service.holding import HoldingReplyService
 from hilft.service.ingest import IngestService
 from hilft.service.out_of_hours import OutOfHoursService
+from hilft.service.ports import REPLIES
 from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore
 
 PASSWORD = "abcd-efgh-ijkl-mnop"  # noqa: S105 - the fake's app password
@@ -161,7 +163,7 @@ def test_two_claims_on_one_post_are_two_posts_and_each_retry_repeats_its_own(
         name: str, sky_server: FakeBluesky, masto_server: FakeMastodon, threads_server: FakeThreadsApi,
         http: httpx.Client) -> None:
     channel = Channel(name, sky_server, masto_server, threads_server, http)
-    post = channel.store.data["mentions"][channel.doc_id]
+    post = MentionDoc.from_store(channel.store.data["mentions"][channel.doc_id])
     handoff = send_once(channel.store, "handoffs", "h1", "public_reply")
     holding = send_once(channel.store, "replies", "r1", "holding_reply")
     first = channel.gateway.public_reply(post, "Bitte schauen Sie in Ihre Direktnachrichten.", send=handoff)

@@ -14,6 +14,7 @@ from fakes.threads_api import FakeThreadsApi, make_threads_api
 from hilft import channels
 from hilft.channels.threads import CAPABILITIES, ThreadsGateway
 from hilft.channels.threads.client import QUOTA_RETRY, TEXT_LIMIT, ThreadsClient
+from hilft.core.document import MentionDoc
 from hilft.core.errors import (
     PlatformConfigError,
     PlatformRateLimited,
@@ -163,9 +164,9 @@ def test_threads_has_no_dms_so_the_gateway_refuses_private_messages(api: FakeThr
     gateway = ThreadsGateway(client_for(api, http))
     assert gateway.capabilities == CAPABILITIES and not CAPABILITIES.can_dm and CAPABILITIES.delivery == "webhook"
     with pytest.raises(PrivateChannelRefused):
-        gateway.send_private({"post_id": "1", "platform": "threads"}, "DM text", NOW)
+        gateway.send_private(MentionDoc(platform="threads", post_id="1"), "DM text", NOW)
     assert api.requests == []
-    assert gateway.public_reply({"post_id": "17900000000000001", "platform": "threads"}, "Hallo") == api.published[0].id
+    assert gateway.public_reply(MentionDoc(platform="threads", post_id="17900000000000001"), "Hallo") == api.published[0].id
 
 
 def test_the_registry_builds_the_gateway_only_with_a_token(http: httpx.Client):

@@ -52,7 +52,7 @@ class PointerGateway:
             raise PlatformRateLimited(self.limited_until)
         if self.refuse:
             raise PrivateChannelRefused("threads: reply refused")
-        self.replies.append((post["post_id"], text))
+        self.replies.append((post.post_id, text))
         return f"reply-{len(self.replies)}"
 
 

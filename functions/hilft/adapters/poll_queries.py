@@ -1,7 +1,7 @@
 """The one Firestore query the poll service adds: a platform's stored posts not yet deleted, page
 by document id (the deleted-post check of channels without delete webhooks).
 
-Equality filters (``platform``, ``status in [open, overdue, answered, handed_off]``) ordered by document id need no
+Equality filters (``platform``, ``status in core.document.LIVE``) ordered by document id need no
 composite index (Firestore merges the single-field indexes, which all end in ``__name__``); if a
 project's Firestore asks for one anyway, it is ``mentions(platform, status, __name__)``.
 """
@@ -14,10 +14,11 @@ from google.api_core import exceptions as gexc
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
-from hilft.adapters.firestore_store import MENTIONS, Snapshot
+from hilft.core.document import LIVE
 from hilft.core.errors import TransientStoreError
+from hilft.service.ports import MENTIONS, Snapshot
 
-LIVE_STATUSES = ["open", "overdue", "answered", "handed_off"]
+LIVE_STATUSES = sorted(status.value for status in LIVE)  # as Firestore's ``in`` filter takes them
 
 if TYPE_CHECKING:
     from hilft.adapters.firestore_store import FirestoreStore

@@ -10,10 +10,12 @@ composition root imports the channels it wires (``CHANNEL_MODULES``).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from hilft.core.document import MentionDoc
 
 if TYPE_CHECKING:
     import httpx
@@ -60,16 +62,15 @@ class SendOnce:
 class Gateway(Protocol):
     """Outbound calls a service makes on a channel. Errors are hilft's ``Platform*`` errors.
 
-    ``send`` names the send-once claim of this message (see ``SendOnce``); without it a channel
-    keys its idempotency by the post and the call alone.
+    ``post`` is the stored post as the services read it; ``send`` names the send-once claim of this
+    message (see ``SendOnce``); without it a channel keys its idempotency by the post and the call alone.
     """
 
     capabilities: Capabilities
 
-    def send_private(self, post: Mapping[str, Any], text: str, now: datetime, *,
-                     send: SendOnce | None = None) -> str: ...
+    def send_private(self, post: MentionDoc, text: str, now: datetime, *, send: SendOnce | None = None) -> str: ...
 
-    def public_reply(self, post: Mapping[str, Any], text: str, *, send: SendOnce | None = None) -> str: ...
+    def public_reply(self, post: MentionDoc, text: str, *, send: SendOnce | None = None) -> str: ...
 
 
 class HidingGateway(Gateway, Protocol):
@@ -82,7 +83,7 @@ class HidingGateway(Gateway, Protocol):
     ``PlatformUnavailable`` or ``PlatformConfigError`` (token or permission missing).
     """
 
-    def hide_public(self, post: Mapping[str, Any]) -> None: ...
+    def hide_public(self, post: MentionDoc) -> None: ...
 
 
 GatewayBuilder = Callable[["Settings", "httpx.Client"], Gateway | None]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from hilft.core.document import MentionDoc
 from hilft.core.models import ParsedBatch
 
 if TYPE_CHECKING:
@@ -58,8 +59,8 @@ class Poller(Protocol):
 
     def walk(self, source: str, state: Mapping[str, Any] | None, now: datetime) -> Iterator[PolledPage]: ...
 
-    def check(self, posts: Sequence[Mapping[str, Any]]) -> ParsedBatch:
-        """What the platform says now about these stored posts (documents' data): a ``Deletion``
+    def check(self, posts: Sequence[MentionDoc]) -> ParsedBatch:
+        """What the platform says now about these stored posts: a ``Deletion``
         for each one gone, and brand answers no other source shows (e.g. in a private thread)."""
         ...
 

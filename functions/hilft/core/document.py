@@ -36,6 +36,9 @@ SCHEMA = 1
 UNANSWERED: frozenset[Status] = frozenset({Status.OPEN, Status.OVERDUE})
 # Nothing more happens to these but deletion (no alert, no answer, no reopening).
 FINAL: frozenset[Status] = frozenset({Status.ANSWERED, Status.HANDED_OFF, Status.DELETED})
+# Posts whose deletion by the author still matters (they hold the customer's text, or its answer is
+# pending): the poll's deleted-post check asks the platform about these.
+LIVE: frozenset[Status] = UNANSWERED | {Status.ANSWERED, Status.HANDED_OFF}
 # What deleting a post forgets (the author asked the platform to remove it): text and every
 # field that names or points to its author.
 PERSONAL_FIELDS: dict[str, Any] = {"text": "", "author_id": None, "author_handle": None, "author_name": None,

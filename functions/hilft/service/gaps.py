@@ -39,11 +39,10 @@ from typing import Any
 
 from hilft.core.business_time import BusinessCalendar
 from hilft.logs import get_logger
-from hilft.service.ports import OPERATOR_ALERTS, Clock, Store
+from hilft.service.ports import DELIVERY_MARKS, OPERATOR_ALERTS, Clock, Store
 
 log = get_logger("hilft.gaps")
 
-DELIVERY_MARKS = "delivery_marks"
 GAP_KIND = "delivery_gap"
 
 MARK_EVERY = timedelta(minutes=1)  # at most one mark write per instance (and, conditionally, in all) per minute

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from hilft.channels import SendOnce
+from hilft.channels import Gateway
 from hilft.core import ids, templates
 from hilft.core.document import MentionDoc
 from hilft.core.errors import (
@@ -41,17 +41,6 @@ from hilft.service.ports import HANDOFFS, MENTIONS, Clock, Scheduler, Snapshot, 
 log = get_logger("hilft.handoff")
 
 
-class PlatformGateway(Protocol):
-    """Outbound messages on one platform; errors are hilft.core.errors Platform* types.
-
-    A gateway whose ``capabilities.can_hide`` is True also has ``hide_public(post) -> None``
-    (``hilft.channels.HidingGateway``)."""
-
-    def send_private(self, post: Mapping[str, Any], text: str, now: datetime, *,
-                     send: SendOnce | None = None) -> str: ...
-    def public_reply(self, post: Mapping[str, Any], text: str, *, send: SendOnce | None = None) -> str: ...
-
-
 class DepartmentNotifier(Protocol):
     def notify(self, department: str, handoff: Mapping[str, Any]) -> bool: ...
 
@@ -66,7 +55,7 @@ class HandoffResult:
 
 class HandoffService:
     def __init__(self, *, store: Store, scheduler: Scheduler, policy: Policy, clock: Clock,
-                 gateways: Callable[[str], PlatformGateway | None], notifier: DepartmentNotifier | None,
+                 gateways: Callable[[str], Gateway | None], notifier: DepartmentNotifier | None,
                  claim_ttl: timedelta = timedelta(seconds=120)) -> None:
         self.store = store
         self.scheduler = scheduler
@@ -144,13 +133,12 @@ class HandoffService:
         }
         # Public texts name only the author's plain handle, never the display name (issue #12).
         public_values = {**values, "name": templates.customer_name(None, post.author_handle, public=True)}
-        stored = post.to_store()  # the gateways take the stored shape
         record: dict[str, Any] = {"case_ref": values["case_ref"], "language": language}
         # Personal data in a public post: hide the post first where the platform lets the brand; if it
         # stays up (refused, or the channel cannot hide), the DM says the customer can delete it.
         hint: tuple[str, ...] = ()
         if pii and post.kind != Kind.DM:
-            hidden = self.policy.handoff.hide_public and self._hide_public(gateway, stored, record, doc_id)
+            hidden = self.policy.handoff.hide_public and self._hide_public(gateway, post, record, doc_id)
             hint = () if hidden else ("delete_hint",)
         hide_fields: dict[str, Any] = {k: record[k] for k in ("public_hidden", "hide_refused") if k in record}
         if text:
@@ -166,7 +154,7 @@ class HandoffService:
         can_dm = getattr(getattr(gateway, "capabilities", None), "can_dm", True)
         try:
             if can_dm:
-                record["dm_id"] = gateway.send_private(stored, dm_text, now,
+                record["dm_id"] = gateway.send_private(post, dm_text, now,
                                                        send=send_once(self.store, HANDOFFS, hid, "dm"))
                 record["status"] = "dm_sent"
                 if hint:
@@ -179,7 +167,7 @@ class HandoffService:
                                            overrides=overrides, **public_values)
                 try:
                     record["public_reply_id"] = gateway.public_reply(
-                        stored, pointer, send=send_once(self.store, HANDOFFS, hid, "private_pointer"))
+                        post, pointer, send=send_once(self.store, HANDOFFS, hid, "private_pointer"))
                 except PrivateChannelRefused as refused:
                     record["public_reply_error"] = refused.message
         except PrivateChannelRefused as exc:
@@ -190,7 +178,7 @@ class HandoffService:
             record["refusal"] = exc.message
             try:
                 record["public_reply_id"] = gateway.public_reply(
-                    stored, reply, send=send_once(self.store, HANDOFFS, hid, "dm_closed_reply"))
+                    post, reply, send=send_once(self.store, HANDOFFS, hid, "dm_closed_reply"))
             except PrivateChannelRefused as exc2:
                 record["public_reply_error"] = exc2.message
         except PlatformRateLimited as exc:
@@ -213,7 +201,7 @@ class HandoffService:
                                      overrides=overrides, **public_values)
             try:
                 record["public_reply_id"] = gateway.public_reply(
-                    stored, reply, send=send_once(self.store, HANDOFFS, hid, "public_reply"))
+                    post, reply, send=send_once(self.store, HANDOFFS, hid, "public_reply"))
             except (PrivateChannelRefused, TransientError, PlatformConfigError) as exc:
                 record["public_reply_error"] = type(exc).__name__
 
@@ -237,7 +225,7 @@ class HandoffService:
         return HandoffResult(record["status"], hid, record.get("dm_id"), record.get("public_reply_id"))
 
     @staticmethod
-    def _hide_public(gateway: PlatformGateway, stored: Mapping[str, Any], record: dict[str, Any],
+    def _hide_public(gateway: Gateway, post: MentionDoc, record: dict[str, Any],
                      doc_id: str) -> bool:
         """Hide the customer's public post if the channel can; record ``public_hidden`` or
         ``hide_refused``. Never raises: a refused or failed hide must not stop the handoff, and a
@@ -253,7 +241,7 @@ class HandoffService:
             record["hide_refused"] = "pointer_reply_below"
             return False
         try:
-            hide(stored)
+            hide(post)
         except (PlatformRefused, PrivateChannelRefused) as exc:
             record["hide_refused"] = exc.message
         except PlatformRateLimited:

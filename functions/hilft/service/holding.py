@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hilft.channels import Gateway
 from hilft.core import holding, ids, pii, templates
 from hilft.core.document import MentionDoc, as_doc
 from hilft.core.errors import MalformedPayload, NotFound, PlatformConfigError, PlatformRateLimited
@@ -22,11 +23,9 @@ from hilft.core.policy import Policy
 from hilft.logs import get_logger
 from hilft.service.answers import AnswerRecorder
 from hilft.service.claims import claim_once, send_once
-from hilft.service.ports import MENTIONS, Clock, Scheduler, Store
+from hilft.service.ports import MENTIONS, REPLIES, Clock, Scheduler, Store
 
 log = get_logger("hilft.holding")
-
-REPLIES = "replies"
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def default_text(policy: Policy, post: MentionDoc | Mapping[str, Any], now: date
 
 class HoldingReplyService:
     def __init__(self, *, store: Store, scheduler: Scheduler, policy: Policy, clock: Clock,
-                 gateways: Callable[[str], Any], claim_ttl: timedelta = timedelta(seconds=120)) -> None:
+                 gateways: Callable[[str], Gateway | None], claim_ttl: timedelta = timedelta(seconds=120)) -> None:
         self.store = store
         self.scheduler = scheduler
         self.policy = policy
@@ -100,8 +99,7 @@ class HoldingReplyService:
             self.store.update(REPLIES, claim_id, {"state": "failed"})
             raise PlatformConfigError("no client configured for this platform")
         try:
-            reply_id = gateway.public_reply(post.to_store(), text,  # gateways take the stored shape
-                                            send=send_once(self.store, REPLIES, claim_id, "holding_reply"))
+            reply_id = gateway.public_reply(post, text, send=send_once(self.store, REPLIES, claim_id, "holding_reply"))
         except PlatformRateLimited as exc:
             self.store.update(REPLIES, claim_id, {"state": "rate_limited"})
             retry_at = exc.retry_at if isinstance(exc.retry_at, datetime) else now + timedelta(minutes=1)

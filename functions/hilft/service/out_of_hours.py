@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hilft.channels import Gateway
 from hilft.core import ids, templates
 from hilft.core.document import MentionDoc
 from hilft.core.errors import PlatformRateLimited
@@ -24,11 +25,9 @@ from hilft.core.policy import Policy
 from hilft.core.promise_phrase import out_of_hours_phrases
 from hilft.logs import get_logger
 from hilft.service.claims import claim_once, send_once
-from hilft.service.ports import MENTIONS, OWN_MESSAGES, Clock, Scheduler, Snapshot, Store
+from hilft.service.ports import MENTIONS, OUT_OF_HOURS, OWN_MESSAGES, Clock, Scheduler, Snapshot, Store
 
 log = get_logger("hilft.out_of_hours")
-
-CLAIMS = "out_of_hours"
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class OutOfHoursResult:
 
 class OutOfHoursService:
     def __init__(self, *, store: Store, scheduler: Scheduler, policy: Policy, clock: Clock,
-                 gateways: Callable[[str], Any], claim_ttl: timedelta = timedelta(seconds=120)) -> None:
+                 gateways: Callable[[str], Gateway | None], claim_ttl: timedelta = timedelta(seconds=120)) -> None:
         self.store = store
         self.scheduler = scheduler
         self.policy = policy
@@ -62,14 +61,14 @@ class OutOfHoursService:
         if not self._claim(key, doc_id, post, now):
             return OutOfHoursResult("already_sent")
         if not self._within_budget(post.platform.value, now):
-            self.store.update(CLAIMS, key, {"state": "skipped", "reason": "storm"})
+            self.store.update(OUT_OF_HOURS, key, {"state": "skipped", "reason": "storm"})
             self.store.update(MENTIONS, doc_id, {"out_of_hours_skipped": "storm"})
             log.warning("out-of-hours acknowledgment skipped: per-minute limit reached", doc_id=doc_id,
                         platform=post.platform.value, limit=self.policy.promise.out_of_hours.max_per_minute)
             return OutOfHoursResult("storm")
         gateway = self.gateways(post.platform.value)
         if gateway is None:
-            self.store.update(CLAIMS, key, {"state": "failed"})
+            self.store.update(OUT_OF_HOURS, key, {"state": "failed"})
             return OutOfHoursResult("no_platform_client")
         tz = ZoneInfo(self.policy.promise.timezone)
         language = templates.pick_language(post.lang, self.policy.brand.default_language)
@@ -85,24 +84,23 @@ class OutOfHoursService:
         # first, and record the message id right after, so its echo never counts as an answer.
         self.store.update(MENTIONS, doc_id, {"out_of_hours_sending_at": now})
         try:
-            stored = post.to_store()  # gateways take the stored shape
-            send = send_once(self.store, CLAIMS, key, template)
-            message_id = (gateway.send_private(stored, text, now, send=send) if template == "out_of_hours_dm"
-                          else gateway.public_reply(stored, text, send=send))
+            send = send_once(self.store, OUT_OF_HOURS, key, template)
+            message_id = (gateway.send_private(post, text, now, send=send) if template == "out_of_hours_dm"
+                          else gateway.public_reply(post, text, send=send))
         except PlatformRateLimited as exc:
             self.store.update(MENTIONS, doc_id, {"out_of_hours_sending_at": None})
-            self.store.update(CLAIMS, key, {"state": "rate_limited"})
+            self.store.update(OUT_OF_HOURS, key, {"state": "rate_limited"})
             retry_at = exc.retry_at if isinstance(exc.retry_at, datetime) else now + timedelta(minutes=1)
             self.scheduler.schedule(ids.task_id(doc_id, "out-of-hours", 1, retry_at), max(retry_at, now),
                                     dict(payload), now)
             return OutOfHoursResult("rate_limited")
         except Exception:
             self.store.update(MENTIONS, doc_id, {"out_of_hours_sending_at": None})
-            self.store.update(CLAIMS, key, {"state": "failed"})
+            self.store.update(OUT_OF_HOURS, key, {"state": "failed"})
             raise
         self.store.set(OWN_MESSAGES, ids.own_message_key(post.platform.value, str(message_id)),
                        {"doc_id": doc_id, "kind": "out_of_hours", "sent_at": now, "expire_at": post.expire_at})
-        self.store.update(CLAIMS, key, {"state": "sent", "message_id": str(message_id), "sent_at": now})
+        self.store.update(OUT_OF_HOURS, key, {"state": "sent", "message_id": str(message_id), "sent_at": now})
         self.store.update(MENTIONS, doc_id, {"out_of_hours_sent_at": now})
         log.info("out-of-hours acknowledgment sent", doc_id=doc_id, template=template)
         return OutOfHoursResult("sent", str(message_id))
@@ -113,7 +111,7 @@ class OutOfHoursService:
         limit = self.policy.promise.out_of_hours.max_per_minute
         minute = now.astimezone(UTC).strftime("%Y%m%d%H%M")
         counter = f"rate-{platform}-{minute}"
-        if self.store.create(CLAIMS, counter, {"count": 1, "platform": platform,
+        if self.store.create(OUT_OF_HOURS, counter, {"count": 1, "platform": platform,
                                                "expire_at": now + timedelta(days=1)}):
             return True
         taken: dict[str, bool] = {}
@@ -123,10 +121,10 @@ class OutOfHoursService:
             taken["ok"] = count < limit
             return {"count": count + 1} if taken["ok"] else None
 
-        self.store.mutate(CLAIMS, counter, decide)
+        self.store.mutate(OUT_OF_HOURS, counter, decide)
         return taken.get("ok", False)
 
     def _claim(self, key: str, doc_id: str, post: MentionDoc, now: datetime) -> bool:
         """True: this call may send. False: this author already got the answer this closed period."""
-        return claim_once(self.store, CLAIMS, key, {"doc_id": doc_id, "expire_at": post.expire_at}, now=now,
+        return claim_once(self.store, OUT_OF_HOURS, key, {"doc_id": doc_id, "expire_at": post.expire_at}, now=now,
                           ttl=self.claim_ttl, what="out-of-hours answer") is None

@@ -34,14 +34,14 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from hilft.channels.polling import Poller
+from hilft.core.document import MentionDoc
 from hilft.core.errors import PlatformConfigError, PlatformRateLimited, PlatformUnavailable
 from hilft.logs import get_logger
 from hilft.service.ingest import IngestService
-from hilft.service.ports import Clock, Snapshot, Store
+from hilft.service.ports import POLL_CURSORS, Clock, Snapshot, Store
 
 log = get_logger("hilft.poll")
 
-POLL_CURSORS = "poll_cursors"
 DELETE_CHECK_SOURCE = "deleted-check"
 
 
@@ -203,7 +203,7 @@ class PollService:
                 seen = {p.id for p in posts}
                 posts += [p for p in self.live_posts(poller.platform, None, batch - len(posts)) if p.id not in seen]
                 more = bool(posts)
-            stored = [p.data for p in posts if p.data.get("post_id")]
+            stored = [doc for doc in map(MentionDoc.from_snapshot, posts) if doc.post_id]
             if stored:
                 found = poller.check(stored)
                 result.checked += len(stored)

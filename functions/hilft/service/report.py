@@ -26,11 +26,10 @@ from hilft.core.errors import MalformedPayload
 from hilft.core.policy import Policy
 from hilft.core.report import DayRollup, Report, day_bounds, merge, split_open
 from hilft.logs import get_logger
-from hilft.service.ports import MENTIONS, Clock, ReportStore
+from hilft.service.ports import MENTIONS, ROLLUPS, Clock, ReportStore
 
 log = get_logger("hilft.report")
 
-ROLLUPS = "rollups"
 MAX_DAYS = 366  # the longest period one report covers
 SETTLED_AFTER = timedelta(days=7)  # a post unanswered this long after its day is a miss for good
 # A partial roll-up keeps its open posts' ids; beyond this many (Firestore's 1 MiB document) it is

@@ -17,8 +17,9 @@ from hilft.channels import Capabilities, SendOnce, register
 from hilft.channels.bluesky import parse
 from hilft.channels.bluesky.client import GET_POSTS_MAX, BlueskyClient
 from hilft.channels.polling import NewestFirst, PolledPage, register_poller, walk_newest_first
+from hilft.core.document import MentionDoc
 from hilft.core.errors import PrivateChannelRefused
-from hilft.core.models import AccessRevoked, Deletion, Mention, ParsedBatch, Platform
+from hilft.core.models import AccessRevoked, Deletion, Kind, Mention, ParsedBatch, Platform
 
 if TYPE_CHECKING:
     import httpx
@@ -48,27 +49,24 @@ class BlueskyGateway:
     def __init__(self, client: BlueskyClient) -> None:
         self.client = client
 
-    def send_private(self, post: Mapping[str, Any], text: str, now: datetime, *,
-                     send: SendOnce | None = None) -> str:
+    def send_private(self, post: MentionDoc, text: str, now: datetime, *, send: SendOnce | None = None) -> str:
         convo = dm_convo(post)
         if convo is not None:  # the customer wrote a DM: the answer goes into that conversation
             return self.client.send_to_convo(convo, text)
-        did = str(post.get("author_id") or "")
+        did = post.author_id or ""
         if not did.startswith("did:"):
             raise PrivateChannelRefused("bluesky: author unknown")
         return self.client.send_dm(did, text)
 
-    def public_reply(self, post: Mapping[str, Any], text: str, *, send: SendOnce | None = None) -> str:
+    def public_reply(self, post: MentionDoc, text: str, *, send: SendOnce | None = None) -> str:
         """A threaded reply (a message when the post is a DM). Its record key comes from ``send``:
         a retry of this send finds the record it already wrote, another send writes its own."""
         convo = dm_convo(post)
         if convo is not None:  # a reply to a DM is a message in its conversation, never a public post
             return self.client.send_to_convo(convo, text)
-        created = post.get("created_at")
-        when = created if isinstance(created, datetime) else datetime.fromtimestamp(0).astimezone()
-        lang = post.get("lang") if isinstance(post.get("lang"), str) else None
-        return self.client.reply(str(post["post_id"]), text, created_at=when,
-                                 purpose=send.key if send is not None else "hilft-reply", lang=lang)
+        when = post.created_at or datetime.fromtimestamp(0).astimezone()
+        return self.client.reply(post.post_id, text, created_at=when,
+                                 purpose=send.key if send is not None else "hilft-reply", lang=post.lang)
 
 
 class BlueskyPoller:
@@ -193,8 +191,8 @@ class BlueskyPoller:
                 break
         return found
 
-    def check(self, posts: Sequence[Mapping[str, Any]]) -> ParsedBatch:
-        return ParsedBatch(events=tuple(self.deleted([str(p.get("post_id") or "") for p in posts])))
+    def check(self, posts: Sequence[MentionDoc]) -> ParsedBatch:
+        return ParsedBatch(events=tuple(self.deleted([p.post_id for p in posts])))
 
     def deleted(self, post_ids: Sequence[str]) -> list[Deletion]:
         found: list[Deletion] = []
@@ -205,10 +203,10 @@ class BlueskyPoller:
         return found
 
 
-def dm_convo(post: Mapping[str, Any]) -> str | None:
+def dm_convo(post: MentionDoc) -> str | None:
     """The chat conversation of a stored DM (its ``conversation_id``); None for posts."""
-    convo = post.get("conversation_id")
-    if post.get("kind") != "dm" or not isinstance(convo, str) or not convo or convo.startswith("at://"):
+    convo = post.conversation_id
+    if post.kind != Kind.DM or not convo or convo.startswith("at://"):
         return None
     return convo
 

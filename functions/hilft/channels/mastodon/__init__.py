@@ -17,6 +17,7 @@ from hilft.channels import Capabilities, SendOnce, register
 from hilft.channels.mastodon import parse
 from hilft.channels.mastodon.client import PAGE_LIMIT, MastodonClient, NotSupported
 from hilft.channels.polling import PolledPage, id_newer, newest_id, register_poller
+from hilft.core.document import MentionDoc
 from hilft.core.errors import PlatformRateLimited, PrivateChannelRefused
 from hilft.core.models import Deletion, Kind, Mention, ParsedBatch, Platform
 
@@ -52,20 +53,19 @@ class MastodonGateway:
     def __init__(self, client: MastodonClient) -> None:
         self.client = client
 
-    def send_private(self, post: Mapping[str, Any], text: str, now: datetime, *,
-                     send: SendOnce | None = None) -> str:
-        acct = parse.safe_acct(post.get("author_handle"))
+    def send_private(self, post: MentionDoc, text: str, now: datetime, *, send: SendOnce | None = None) -> str:
+        acct = parse.safe_acct(post.author_handle)
         if acct is None:  # a direct status reaches only the accounts it mentions
             raise PrivateChannelRefused("mastodon: author's account name unknown")
-        return self.client.post_status(f"@{acct} {text}", in_reply_to_id=str(post["post_id"]), visibility="direct",
-                                       idempotency_key=idempotency_key("private", str(post["post_id"]), send))
+        return self.client.post_status(f"@{acct} {text}", in_reply_to_id=post.post_id, visibility="direct",
+                                       idempotency_key=idempotency_key("private", post.post_id, send))
 
-    def public_reply(self, post: Mapping[str, Any], text: str, *, send: SendOnce | None = None) -> str:
-        acct = parse.safe_acct(post.get("author_handle"))
+    def public_reply(self, post: MentionDoc, text: str, *, send: SendOnce | None = None) -> str:
+        acct = parse.safe_acct(post.author_handle)
         body = f"@{acct} {text}" if acct else text
-        visibility = "direct" if post.get("kind") == "dm" else "public"
-        return self.client.post_status(body, in_reply_to_id=str(post["post_id"]), visibility=visibility,
-                                       idempotency_key=idempotency_key("public", str(post["post_id"]), send))
+        visibility = "direct" if post.kind == Kind.DM else "public"
+        return self.client.post_status(body, in_reply_to_id=post.post_id, visibility=visibility,
+                                       idempotency_key=idempotency_key("public", post.post_id, send))
 
 
 class MastodonPoller:
@@ -136,7 +136,7 @@ class MastodonPoller:
             later = (now + SEARCH_RETRY).astimezone(UTC).isoformat()
             yield PolledPage(ParsedBatch(), {**state, "unsupported_until": later})
 
-    def check(self, posts: Sequence[Mapping[str, Any]]) -> ParsedBatch:
+    def check(self, posts: Sequence[MentionDoc]) -> ParsedBatch:
         """Gone posts become deletions. An open direct message is read with its thread: the brand's
         direct answers appear in no timeline hilft polls, so an answer in the thread (written in a
         Mastodon app) is the brand's reply to that message."""
@@ -145,11 +145,11 @@ class MastodonPoller:
         events: list[Mention | Deletion] = []
         now = datetime.now(UTC)
         for post in posts:
-            post_id = str(post.get("post_id") or "")
+            post_id = post.post_id
             if not post_id.isdigit():
                 continue
             self._keep_reserve(now)
-            if post.get("kind") != "dm" or post.get("status") not in ("open", "overdue"):
+            if post.kind != Kind.DM or not post.unanswered:
                 if not self.client.status_exists(post_id):
                     events.append(Deletion(platform=Platform.MASTODON, post_id=post_id, deleted_at=now))
                 continue

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hilft.channels import Capabilities, SendOnce, register
-from hilft.core.document import MentionDoc, as_doc
+from hilft.core.document import MentionDoc
 from hilft.core.errors import PlatformRefused, PrivateChannelRefused
 from hilft.core.models import Kind, Platform
 
@@ -47,44 +47,38 @@ class MetaGateway:
     def __init__(self, client: MetaClient) -> None:
         self.client = client
 
-    def send_private(self, post: MentionDoc | Mapping[str, Any], text: str, now: datetime, *,
-                     send: SendOnce | None = None) -> str:
+    def send_private(self, post: MentionDoc, text: str, now: datetime, *, send: SendOnce | None = None) -> str:
         from hilft.channels.meta.parse import private_reply_allowed
 
-        doc = as_doc(post)
-        account = doc.brand_account_id or ""
-        if doc.kind == Kind.DM:
-            return _send(lambda: self.client.send_message(account, str(doc.author_id), text))
-        # Stored posts are the customers' (brand posts are never stored); ``is_brand`` only if a caller says so.
-        allowed, why = private_reply_allowed(doc.created_at or now, now,
-                                             is_brand_comment=bool((doc.model_extra or {}).get("is_brand")),
-                                             already_replied=bool(doc.private_reply_id))
+        account = post.brand_account_id or ""
+        if post.kind == Kind.DM:
+            return _send(lambda: self.client.send_message(account, str(post.author_id), text))
+        # Stored posts are the customers' (brand posts are never stored): never the brand's own comment.
+        allowed, why = private_reply_allowed(post.created_at or now, now, is_brand_comment=False,
+                                             already_replied=bool(post.private_reply_id))
         if not allowed:
             raise PrivateChannelRefused(f"meta: {why}")
-        comment = doc.post_id
-        if doc.platform == Platform.INSTAGRAM:
+        comment = post.post_id
+        if post.platform == Platform.INSTAGRAM:
             return _send(lambda: self.client.instagram_private_reply(account, comment, text))
         return _send(lambda: self.client.private_reply(account, comment, text))
 
-    def public_reply(self, post: MentionDoc | Mapping[str, Any], text: str, *,
-                     send: SendOnce | None = None) -> str:
-        doc = as_doc(post)
-        comment = doc.post_id
-        if doc.platform == Platform.INSTAGRAM:
+    def public_reply(self, post: MentionDoc, text: str, *, send: SendOnce | None = None) -> str:
+        comment = post.post_id
+        if post.platform == Platform.INSTAGRAM:
             return _send(lambda: self.client.reply_instagram_comment(comment, text))
         return _send(lambda: self.client.reply_comment(comment, text))
 
-    def hide_public(self, post: MentionDoc | Mapping[str, Any]) -> None:
+    def hide_public(self, post: MentionDoc) -> None:
         """Hide a customer's comment under the brand's own Facebook post (Graph "Comment",
         ``is_hidden``) or Instagram media (IG Comment, ``hide``). Only comments: a visitor's Page
         post, a comment elsewhere that mentions the brand and a DM are refused without a call."""
-        doc = as_doc(post)
-        if doc.kind != Kind.REPLY or doc.platform not in (Platform.FACEBOOK, Platform.INSTAGRAM):
+        if post.kind != Kind.REPLY or post.platform not in (Platform.FACEBOOK, Platform.INSTAGRAM):
             raise PlatformRefused("meta: only comments on the brand's own posts can be hidden")
-        if doc.platform == Platform.INSTAGRAM:
-            self.client.hide_instagram_comment(doc.post_id)
+        if post.platform == Platform.INSTAGRAM:
+            self.client.hide_instagram_comment(post.post_id)
         else:
-            self.client.hide_comment(doc.post_id)
+            self.client.hide_comment(post.post_id)
 
 
 class GraphMentionReader:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from hilft.channels import Capabilities, SendOnce, register
 from hilft.channels.polling import PolledPage, register_poller
-from hilft.core.document import as_doc
+from hilft.core.document import MentionDoc
 from hilft.core.errors import PlatformConfigError, PlatformRefused, PrivateChannelRefused
 from hilft.core.models import Deletion, Kind, ParsedBatch, Platform
 
@@ -39,21 +39,19 @@ class ThreadsGateway:
     def __init__(self, client: ThreadsClient) -> None:
         self.client = client
 
-    def send_private(self, post: Mapping[str, Any], text: str, now: datetime, *,
-                     send: SendOnce | None = None) -> str:
+    def send_private(self, post: MentionDoc, text: str, now: datetime, *, send: SendOnce | None = None) -> str:
         """Threads has no private messages: the handoff falls back to the public pointer reply."""
         raise PrivateChannelRefused("threads: no private messages")
 
-    def public_reply(self, post: Mapping[str, Any], text: str, *, send: SendOnce | None = None) -> str:
-        return self.client.reply(str(post["post_id"]), text, send)
+    def public_reply(self, post: MentionDoc, text: str, *, send: SendOnce | None = None) -> str:
+        return self.client.reply(post.post_id, text, send)
 
-    def hide_public(self, post: Mapping[str, Any]) -> None:
+    def hide_public(self, post: MentionDoc) -> None:
         """Hide a customer's reply to the brand's own thread (reply moderation). Threads hides only
         top-level replies to the brand's posts and refuses others; a post that is no reply is not asked."""
-        doc = as_doc(post)
-        if doc.kind != Kind.REPLY:
+        if post.kind != Kind.REPLY:
             raise PlatformRefused("threads: only replies can be hidden")
-        self.client.hide_reply(doc.post_id)
+        self.client.hide_reply(post.post_id)
 
 
 class ThreadsPoller:
@@ -75,12 +73,12 @@ class ThreadsPoller:
     def walk(self, source: str, state: Mapping[str, Any] | None, now: datetime) -> Iterator[PolledPage]:
         raise ValueError(f"threads has no polled source {source!r}")
 
-    def check(self, posts: Sequence[Mapping[str, Any]]) -> ParsedBatch:
+    def check(self, posts: Sequence[MentionDoc]) -> ParsedBatch:
         """A ``Deletion`` for each post Threads no longer has. Graph's "does not exist" answer also
         means "cannot be loaded due to missing permissions": if every post of a batch of two or more
         is "gone", the token has more likely lost ``threads_read_replies`` than every customer
         deleted at once, so nothing is forgotten and an operator is told."""
-        ids = [str(p.get("post_id") or "") for p in posts if p.get("post_id")]
+        ids = [p.post_id for p in posts if p.post_id]
         gone = [post_id for post_id in ids if not self.client.media_exists(post_id)]
         if len(ids) >= 2 and len(gone) == len(ids):
             raise PlatformConfigError("threads: no stored post readable (permission threads_read_replies missing?)")

@@ -9,12 +9,11 @@ services see; X's client already raises hilft's ``Platform*`` errors, so it only
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hilft.channels import Capabilities, SendOnce, register
-from hilft.core.document import MentionDoc, as_doc
+from hilft.core.document import MentionDoc
 from hilft.core.errors import PlatformRefused, PrivateChannelRefused
 from hilft.core.models import Kind
 from hilft.core.templates import public_handle
@@ -35,31 +34,26 @@ class XGateway:
     def __init__(self, client: XClient) -> None:
         self.client = client
 
-    def send_private(self, post: MentionDoc | Mapping[str, Any], text: str, now: datetime, *,
-                     send: SendOnce | None = None) -> str:
-        author = as_doc(post).author_id
-        if not author:
+    def send_private(self, post: MentionDoc, text: str, now: datetime, *, send: SendOnce | None = None) -> str:
+        if not post.author_id:
             raise PrivateChannelRefused("x: author unknown")
-        return self.client.send_dm(author, text)
+        return self.client.send_dm(post.author_id, text)
 
-    def public_reply(self, post: MentionDoc | Mapping[str, Any], text: str, *,
-                     send: SendOnce | None = None) -> str:
-        doc = as_doc(post)
+    def public_reply(self, post: MentionDoc, text: str, *, send: SendOnce | None = None) -> str:
         from hilft.channels.x.parse import is_x_handle
 
         # Only a handle X could have given names the author: never a link, a second @mention or markup.
-        handle = public_handle(doc.author_handle)
+        handle = public_handle(post.author_handle)
         body = f"@{handle} {text}" if is_x_handle(handle) and not text.startswith("@") else text
         # An edited post lives on under its newest id; a reply goes to the version people see.
-        return self.client.reply(doc.latest_post_id or doc.post_id, body)
+        return self.client.reply(post.latest_post_id or post.post_id, body)
 
-    def hide_public(self, post: MentionDoc | Mapping[str, Any]) -> None:
+    def hide_public(self, post: MentionDoc) -> None:
         """Hide a customer's reply (X "Hide replies"). X hides only replies in conversations the brand
         started and answers 403 for any other post; a post that is no reply at all is not asked."""
-        doc = as_doc(post)
-        if doc.kind != Kind.REPLY:
+        if post.kind != Kind.REPLY:
             raise PlatformRefused("x: only replies can be hidden")
-        self.client.hide_reply(doc.latest_post_id or doc.post_id)
+        self.client.hide_reply(post.latest_post_id or post.post_id)
 
 
 def build(settings: Settings, http: httpx.Client) -> XGateway | None:
