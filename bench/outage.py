@@ -22,6 +22,10 @@ name), the burst as people write about an outage (``BURST_TEXTS``: most name the
 none, some use words the detector does not know) — and counts only what ``core.outage.signal_of``
 reads from them with the shipped policy's topics, as the service does.
 
+The **nationwide burst** is the same ramp for one topic with its posts placed like ordinary ones
+(45 % name a region, spread over all of them): it checks that taking placeless posts as the
+elevated regions' own (``placeless_ratio``) does not hide a broad outage.
+
 ``detection delay`` = end of the slot whose evaluation opens the incident − burst start (the
 service evaluates a slot ``grace`` seconds after it ends; that is added). ``false incidents`` =
 incidents opened in a normal week after one week of learning, and (stricter) from a cold start.
@@ -239,6 +243,35 @@ def detection(params: DetectorParams, *, seed: int, state: DetectorState, next_s
             "burst_posts": burst_posts, "burst_read_on_key": read_on_key}
 
 
+def nationwide_detection(params: DetectorParams, *, seed: int, state: DetectorState, next_slot: int,
+                         at_hour: float = 14.3, grace_seconds: float = 5.0, topic: str = "mobilfunk",
+                         traffic: Traffic = Traffic()) -> dict[str, Any]:
+    """A nationwide burst in a normal day: the same 10-minute ramp (4 -> 30 posts/min) of one topic,
+    its posts naming a place as often as ordinary ones (``place_share``, spread like them over the
+    regions). Measures when the topic's nationwide incident opens, and the regional incidents that
+    open beside it (its biggest regions may spike on their own)."""
+    rng = random.Random(seed + 99)  # noqa: S311
+    day_start = outage.slot_start(next_slot, params.slot_seconds)
+    start_second = next_slot * params.slot_seconds + at_hour * 3600 + rng.uniform(0, params.slot_seconds)
+    start_slot = int(start_second // params.slot_seconds)
+    region_weights = _region_weights(seed + 1)
+    codes, weights = [c for c, _ in region_weights], [w for _, w in region_weights]
+    injected: dict[int, dict[str, int]] = {}
+    for slot, n in ramp(start_slot, params, seed=seed + 5).items():
+        slot_counts = injected.setdefault(slot, {})
+        for _ in range(n):
+            place = rng.choices(codes, weights)[0] if rng.random() < traffic.place_share else NATIONWIDE
+            for key in outage.Signal(topic, topic, place, "").keys:
+                slot_counts[key] = slot_counts.get(key, 0) + 1
+    counts = merge(dict(normal_traffic(1, params, seed=seed, start=day_start, traffic=traffic)), injected)
+    verdicts = replay(state, counts, next_slot, next_slot + 86400 // params.slot_seconds - 1, params, step_slots=3)
+    opened = [v for v in verdicts if v.action == "open"]
+    ours = [v for v in opened if v.key == f"{topic}|{NATIONWIDE}"]
+    delay = ((ours[0].slot + 1) * params.slot_seconds + grace_seconds - start_second) if ours else math.inf
+    regional = sum(1 for v in opened if v.key.startswith(f"{topic}|") and v.key != f"{topic}|{NATIONWIDE}")
+    return {"delay_s": delay, "regional": regional, "others": len(opened) - len(ours) - regional}
+
+
 # -- the text replay -------------------------------------------------------------------------------
 
 # Background posts: one phrase per topic that names an outage word and the topic's keyword.
@@ -326,6 +359,8 @@ def run(*, runs: int = 3, quick: bool = False) -> dict[str, Any]:
     text_delays: list[float] = []
     text_others: list[int] = []
     text_read: list[float] = []
+    nationwide_delays: list[float] = []
+    nationwide_regional: list[int] = []
     for run_index in range(runs):
         seed = 17 + run_index
         started = time.perf_counter()
@@ -341,6 +376,9 @@ def run(*, runs: int = 3, quick: bool = False) -> dict[str, Any]:
         text_delays.append(texts["delay_s"])
         text_others.append(texts["opened"] - texts["ours"])
         text_read.append(texts["burst_read_on_key"])
+        broad = nationwide_detection(params, seed=seed, state=fresh(), next_slot=next_slot)
+        nationwide_delays.append(broad["delay_s"])
+        nationwide_regional.append(broad["regional"])
         result = detection(params, seed=seed, state=learned, next_slot=next_slot)
         delays.append(result["delay_s"])
         others.append(result["opened"] - result["ours"])
@@ -368,6 +406,9 @@ def run(*, runs: int = 3, quick: bool = False) -> dict[str, Any]:
         "text_replay_met": max(text_delays) <= 120,
         "text_replay_other_incidents": max(text_others),
         "text_replay_burst_read_on_key": round(statistics.median(text_read), 3),
+        "nationwide_delay_s_median": statistics.median(nationwide_delays),
+        "nationwide_delay_s_max": max(nationwide_delays),
+        "nationwide_regional_incidents_median": statistics.median(nationwide_regional),
         "false_incidents_normal_week_after_learning": max(false_after_learning),
         "false_incidents_normal_week_cold_start": max(false_cold),
         "false_incidents_in_burst_day": max(others),
@@ -381,7 +422,7 @@ def run(*, runs: int = 3, quick: bool = False) -> dict[str, Any]:
         "runs": runs,
         "params": {"slot_s": params.slot_seconds, "window_slots": params.window_slots,
                    "min_count": params.min_count, "min_ratio": params.min_ratio, "p_value": params.p_value,
-                   "baseline_floor_per_min": params.baseline_floor},
+                   "baseline_floor_per_min": params.baseline_floor, "placeless_ratio": params.placeless_ratio},
     }
 
 
