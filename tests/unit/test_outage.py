@@ -263,6 +263,24 @@ def test_an_injected_ten_minute_ramp_opens_its_incident_within_two_minutes(seed:
 
 
 @pytest.mark.parametrize("seed", [17, 18, 19])
+def test_a_burst_read_from_post_texts_opens_one_incident_within_two_minutes(seed: int) -> None:
+    """The text replay: ~30 % of the burst's posts name no place. They no longer open the topic's
+    nationwide incident beside the local one, and they help the local one open in time."""
+    state, next_slot = traffic.learned_state(PARAMS, seed=seed, days=7)
+    result = traffic.detection(PARAMS, seed=seed, state=state, next_slot=next_slot, from_texts=True)
+    assert (result["ours"], result["opened"]) == (1, 1)
+    assert result["delay_s"] <= 120
+
+
+@pytest.mark.parametrize("seed", [17, 18, 19])
+def test_a_nationwide_burst_still_opens_its_nationwide_incident(seed: int) -> None:
+    state, next_slot = traffic.learned_state(PARAMS, seed=seed, days=7)
+    result = traffic.nationwide_detection(PARAMS, seed=seed, state=state, next_slot=next_slot)
+    assert result["delay_s"] <= 150
+    assert result["others"] == 0
+
+
+@pytest.mark.parametrize("seed", [17, 18, 19])
 def test_a_normal_week_opens_no_incident(seed: int) -> None:
     assert traffic.false_incidents(PARAMS, seed=seed, learn_days=7, days=7) == 0
 
