@@ -250,6 +250,10 @@ def table(results: dict[str, Any]) -> list[dict[str, str]]:
                 f"{r['text_replay_burst_read_on_key']:.0%} of the burst's posts on its key)",
                 f"median {r['text_replay_delay_s_median']:.0f} s, max {r['text_replay_delay_s_max']:.0f} s; "
                 f"other incidents that day: {r['text_replay_other_incidents']}", "<= 120 s", r["text_replay_met"])
+        if "nationwide_delay_s_median" in r:
+            row("outage: nationwide burst (the same ramp, no place or any region): nationwide incident opens",
+                f"median {r['nationwide_delay_s_median']:.0f} s, max {r['nationwide_delay_s_max']:.0f} s; "
+                f"regional incidents beside it: median {r['nationwide_regional_incidents_median']:g}")
         row("outage: false incidents, normal week (after a learned week / cold start / fixed threshold)",
             f"{r['false_incidents_normal_week_after_learning']} / {r['false_incidents_normal_week_cold_start']} / "
             f"{r['false_incidents_fixed_threshold_median']}", "0 / - / -", r["false_incidents_met"])
