@@ -221,6 +221,15 @@ def test_a_local_burst_and_a_nationwide_one_of_the_same_topic_at_once_open_both(
     assert sorted(key for key, _ in opened) == ["festnetz|*", "festnetz|de-53"]
 
 
+def test_placeless_ratio_comes_from_the_policy_and_zero_takes_no_placeless_post_as_local() -> None:
+    params = outage.params_from_policy(parse_policy("[outage]\nplaceless_ratio = 0.0\n"))
+    assert params.placeless_ratio == 0.0
+    verdicts = outage.advance(DetectorState(last_slot=999), _series(20, festnetz__53=3, festnetz=2), 1030, params)
+    assert sorted(v.key for v in verdicts if v.action == "open") == ["festnetz|*", "festnetz|de-53"]
+    with pytest.raises(PolicyError, match=r"outage.placeless_ratio"):
+        parse_policy("[outage]\nplaceless_ratio = -1\n")
+
+
 def test_a_placeless_burst_does_not_open_a_quiet_region_with_one_or_two_posts() -> None:
     """The support is capped at ``placeless_ratio`` times the region's own posts: a nationwide burst
     does not drag a region with two posts into an incident of its own."""
