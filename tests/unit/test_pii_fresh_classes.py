@@ -172,3 +172,130 @@ def test_a_post_naming_austria_reads_01_80_as_a_vienna_number(text: str) -> None
 )
 def test_without_an_austrian_hint_0180_stays_a_german_service_number(text: str) -> None:
     assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("Handy 0681 - 39.92.75.33 bitte", "0681 - 39.92.75.33"),  # dots after an area code and a dash
+        ("Festnetz 0049 33849 969.61 ab 18 Uhr", "0049 33849 969.61"),  # the last group reads like a price
+    ],
+)
+def test_dotted_groups_after_a_dash_or_reading_like_a_price(text: str, number: str) -> None:
+    assert ("phone", number) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "router firmware 035.93.620.90 keeps rebooting",  # a version word before the dotted number
+        "FW: 0171.234.5678 laut Menü",
+        "Version 045.37.392.09 installiert",
+        "Rechnung vom 07.07.2019 – 50,97 €",
+        "Tarif 2 19,99 im Monat",
+    ],
+)
+def test_dotted_numbers_after_a_version_word_and_prices_stay_clean(text: str) -> None:
+    assert found(text) == []
+
+
+# ------------------------------------------------------------------ device and parcel numbers
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Seriennummer SN: 0204838055, Receiver startet nicht",
+        "receiver seriennummer k12x-0392-3312 blinkt rot",  # a short prefix before the digits
+        "serial no. 0712345678, box won't boot",
+        "Sendungsnr. 502179775650 seit Tagen in Zustellung",  # Luhn-valid like a 12-digit Maestro card
+        "tracking number 4111111111111111 shows nothing",
+    ],
+)
+def test_numbers_after_a_device_or_parcel_label_are_no_phone_or_card(text: str) -> None:
+    assert found(text) == []
+
+
+def test_a_phone_number_after_a_serial_number_still_counts() -> None:
+    assert found("Seriennummer 12345, ruf mich an 0171 2345678") == [("phone", "0171 2345678")]
+
+
+# ------------------------------------------------------------------ card numbers in threes
+
+
+@pytest.mark.parametrize("sep", [".", " ", "-", "\u00a0"])
+def test_a_13_digit_card_grouped_4_3_3_3(sep: str) -> None:
+    card = sep.join(["4222", "222", "222", "222"])  # the 13-digit Visa test number
+    assert found(f"card {card} charged twice") == [("card", card)]
+
+
+def test_digit_groups_in_threes_without_a_valid_card_stay_clean() -> None:
+    assert found("Bestellung 4222.222.222.223 kam nicht") == []  # Luhn fails
+
+
+# ------------------------------------------------------------------ a date before a birth cue that has its own date
+
+
+@pytest.mark.parametrize(
+    ("text", "birth_date"),
+    [
+        ("Umzug nach Bonn zum 01.04.2026\nGeburtsdatum 12.05.1988", "12.05.1988"),
+        ("no service since 03/31/2026 dob 08/24/1983", "08/24/1983"),
+        ("MOVING ON 19/10/2025\nDATE OF BIRTH 25-02-1991", "25-02-1991"),
+        ("Termin am 02.12.2026, geb. 23. 11. 1987", "23. 11. 1987"),
+    ],
+)
+def test_a_cue_with_a_date_after_it_does_not_take_the_date_before(text: str, birth_date: str) -> None:
+    assert found(text) == [("birthdate", birth_date)]
+
+
+def test_a_date_before_its_cue_still_counts() -> None:
+    assert found("am 12.03.1985 geboren, Kunde seit 2001") == [("birthdate", "12.03.1985")]
+
+
+# ------------------------------------------------------------------ more street shapes
+
+
+@pytest.mark.parametrize(
+    ("text", "street"),
+    [
+        # weak compounds named after someone, or with a letter or a door after the number
+        ("Obermaierplatz 85 seit Montag kein Netz", "Obermaierplatz 85"),
+        ("Kein Netz am Hartmannhof 4", "Hartmannhof 4"),
+        ("Lindenplatz 8 a hat kein Netz", "Lindenplatz 8 a"),
+        ("Rosenhof 3/Top 2 kein Netz", "Rosenhof 3/Top 2"),
+        # a saint or a title before the name, "Verlängerte"
+        ("wohne St.-Gotthard-Straße 15 in Traun", "St.-Gotthard-Straße 15"),
+        ("Techniker zur Dr.-Külz-Straße 12", "Dr.-Külz-Straße 12"),
+        ("wohne Verlängerte Bahnhofstraße 7/3", "Verlängerte Bahnhofstraße 7/3"),
+        # "NR." in a post in capitals
+        ("ADRESSE: BIRKENWEG NR. 4 C, 5020 SALZBURG", "BIRKENWEG NR. 4 C, 5020 SALZBURG"),
+    ],
+)
+def test_more_street_shapes(text: str, street: str) -> None:
+    assert found(text) == [("address", street)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Programmplatz 162 zeigt nur Schnee",
+        "Testsieger-Platz 1 laut Chip",
+        "Kundenservice Platz 1a, danke!",  # "1a": first-rate
+        "Tabellenplatz 1 a in der Liga",
+        "St.-Martins-Tag 2025 fällt aus",
+        "Bauernhof 3 Folgen gesehen",
+    ],
+)
+def test_compounds_that_end_like_streets_stay_clean(text: str) -> None:
+    assert found(text) == []
+
+
+# ------------------------------------------------------------------ German and English in one post
+
+
+def test_a_post_mixing_german_and_english_reads_numbers_of_every_region() -> None:
+    # "is" is English, "mich" German: the language is unknown, so an Austrian number counts
+    text = "Hotline is useless, ruft mich an: (0316) 83426 554"
+    assert found(text) == [("phone", "(0316) 83426 554")]
+    assert found("no signal, the code is 0316 8342655 on the box") == []  # English: not an Austrian number

@@ -16,7 +16,9 @@ offsets into the text as given.
   are read in ``PiiConfig.default_region`` and in the configured ``regions`` whose language is the post's
   (an English post: GB, US; a German one: AT, CH; a post of a handful of words, whose language is unknown:
   all of them); a configured region the post names ("Wien", "+43", "@gmx.at") is read first, in a post of any
-  language. The language is the platform's, passed to ``detect``, else guessed from common words.
+  language. The language is the platform's, passed to ``detect``, else guessed from common words (as many
+  English as German ones: unknown). A number right after a device or parcel label ("Seriennummer SN:",
+  "serial", "Sendungsnr.") is none.
   Numbers of any country written with "+" or "00" count. When a run of groups is no valid number ("0170
   1234567 5G", "+49 170 1234567 50 Mbit"), shorter runs are tried; a valid run of 12+ digits is cut before
   a later area code or prefix ("0228", "+49") when both sides are valid numbers ("0228 456789 0228
@@ -26,9 +28,9 @@ offsets into the text as given.
 - iban: two letters, two check digits and the account, groups separated as people type them (one
   separator class with cards: spaces, doubled spaces, dots, dashes, slashes, line breaks), kept only if the
   checksum is right (``stdnum.iban``).
-- card: 13-19 digits (compact, or grouped 4-4-4-4 / 4-6-5 with one separator throughout, looked for before
-  the version-number mask) with a card-issuer prefix and a valid Luhn check digit; not right after "IMEI",
-  "Seriennummer", "S/N" (device numbers pass the Luhn check too).
+- card: 13-19 digits (compact, or grouped 4-4-4-4 / 4-6-5 / 4-3-3-3 with one separator throughout, looked for
+  before the version-number mask) with a card-issuer prefix and a valid Luhn check digit; not right after "IMEI",
+  "Seriennummer", "S/N", "Sendungsnr." (device and parcel numbers pass the Luhn check too).
 - email: an address with any letters in the local part, or obfuscated ("name[at]host.de",
   "name (at) host (dot) de", "name at host dot de", "name @ host . de"), or "name at host.de" (a real
   top-level domain) when the local part has an address's marks, the host is a mail provider's, an e-mail cue
@@ -43,7 +45,8 @@ offsets into the text as given.
 - birthdate: a date with a year next to a birth cue ("geb.", "*", "geboren am", "DOB", "… geboren",
   "… als Geburtsdatum"; up to four words between: "Geboren wurde ich am …"), in digits in any order
   ("11-23-1980", "1980/11/23") or words ("neunten Dezember 1967", "twenty-third of November 1980"); the
-  span is the date.
+  span is the date. A cue with a date after it is that date's, so a date before it is not a birth date too
+  ("Umzug zum 25.03.2026, Geburtsdatum 18.09.1990").
 
 A span inside a match of ``PiiConfig.ignore_patterns`` (the brand's own ticket numbers) and the brand's own
 phone numbers, addresses and e-mail domains are never PII. Overlaps resolve to the longest span, ties to
@@ -223,17 +226,22 @@ _NOT_A_NUMBER = re.compile(
     # only, and no "mal": "… 56 78 Tag und Nacht", "ruf 0171 234 56 78 mal an" end with the number's last group)
     r"|[0-9]{1,4}\s?(?i:min(?:uten|utes|s)?|std|stunden|hours|hrs|sek(?:unden)?|seconds|tage|days"
     r"|wochen|weeks|monate|months|jahre|years|[mgk]bit(?:/s)?|mbps|[kmgt]b|€|eur(?:o)?|%|uhr)(?![\w])"
-    # (not an area code with a leading zero, "03968.70 68 60", nor the last groups of a dotted number, "62.42.06.92")
-    r"|(?<![0-9]\.)(?!0[0-9]{3})[0-9]{1,6}[.,][0-9]{1,2}(?![0-9.,])"
+    # (not an area code with a leading zero, "03968.70 68 60", nor the last groups of a dotted number, "62.42.06.92",
+    # "0049 33849 969.61")
+    r"|(?<![0-9]\.)(?<![0-9][ /])(?!0[0-9]{3})[0-9]{1,6}[.,][0-9]{1,2}(?![0-9.,])"
     # (not a phone number written with dots: US "206.269.0743", a trunk "0" or "00" first "0171.234.5678",
     # after "+", or groups of 2+ digits that go on a number before them: "0179/62.42.06.92", "0043 688 771.484.09")
     r"|(?<![+.])(?!(?:1\.)?[0-9]{3}\.[0-9]{3}\.[0-9]{4}(?![0-9]|\.[0-9])"
     r"|0[0-9]{2,5}(?:\.[0-9]{2,8}){1,3}(?![0-9]|\.[0-9])"
-    r"|(?<=[0-9)][ /])[0-9]{2,5}(?:\.[0-9]{2,5}){1,3}(?![0-9]|\.[0-9]))[0-9]{1,8}(?:\.[0-9]{1,8}){2,6}"
+    r"|(?:(?<=[0-9)][ /\u2013-])|(?<=[0-9)]\s[/\u2013-]\s))[0-9]{2,5}(?:\.[0-9]{2,5}){1,3}(?![0-9]|\.[0-9]))"
+    r"[0-9]{1,8}(?:\.[0-9]{1,8}){2,6}"
     # a day before a month name: "9. Dezember", "3rd of May"
     rf"|[0-3]?[0-9](?:\.|st|nd|rd|th)?\s?(?:of\s)?{_MONTH}\b"
     r")(?![0-9])"
     r"|\b(?=[KkWw])(?i:(?:kw|week|woche)\s?[0-9]{1,2}(?:\s?/\s?(?:19|20)?[0-9]{2})?)"
+    # a dotted number after a version word is a version, whatever its groups: "Firmware 035.93.620.90"
+    r"|\b(?=[FfVvBbSs])(?i:firmware|fw|version|ver|build|software|sw|v)\.?\s{0,2}[:=]?\s{0,2}"
+    r"[0-9]{1,8}(?:\.[0-9]{1,8}){1,6}(?![0-9])"
     # a month name before a day: "August 09"
     rf"|\b(?=[JFMASONDjfmasond]){_MONTH}\.?\s[0-3]?[0-9](?:st|nd|rd|th)?(?![0-9])"
 )
@@ -261,13 +269,20 @@ _CARD_CANDIDATE = re.compile(r"(?<![\w.,])[0-6][0-9]{3}(?:[ -]?[0-9]){8,15}(?![\
 # masks, which would read "4539.7777.7777.7777" as a version number
 _GROUPED_CARD = re.compile(
     rf"(?<![\w.,/-])[0-6][0-9]{{3}}(?:(?P<sep>{_GROUP_SEPARATOR})[0-9]{{4}}(?:(?P=sep)[0-9]{{4}}){{1,2}}"
-    rf"(?:(?P=sep)[0-9]{{1,3}})?|(?P<amex_sep>{_GROUP_SEPARATOR})[0-9]{{6}}(?P=amex_sep)[0-9]{{4,5}})(?![\w])"
+    rf"(?:(?P=sep)[0-9]{{1,3}})?|(?P<amex_sep>{_GROUP_SEPARATOR})[0-9]{{6}}(?P=amex_sep)[0-9]{{4,5}}"
+    # 13 digits printed 4-3-3-3 (and 16, 19 digits in threes after the first four): "4556.737.586.899"
+    rf"|(?P<three_sep>{_GROUP_SEPARATOR})[0-9]{{3}}(?:(?P=three_sep)[0-9]{{3}}){{2,4}})(?![\w])"
 )
-# numbers right after these labels are device numbers (an IMEI passes the Luhn check like a card number)
-_DEVICE_NUMBER_LABEL = re.compile(
-    r"(?i)(?:imei|meid|iccid|serien(?:nummer|nr\.?)|serial(?:\s?(?:number|no\.?|nr\.?))?|s/n|sn|geräte(?:nummer|-?id))"
-    r"\s{0,3}[:#=]?\s{0,3}(?:(?:ist|is|lautet)\s{1,3})?$"
+# numbers right after these labels are device or parcel numbers (an IMEI passes the Luhn check like a card
+# number, a serial number may read as a phone number); a short prefix of the number may come first ("j05f-")
+_DEVICE_LABEL = (
+    r"(?i)(?:imei|meid|iccid|serien(?:nummer|nr\.?)|serial(?:\s?(?:number|no\.?|nr\.?))?|s/n|sn|geräte(?:nummer|-?id)"
+    r"|sendungs(?:nummer|nr\.?)|tracking(?:\s?(?:number|no\.?|nr\.?|id))?|paket(?:nummer|-?nr\.?)"
+    r"|parcel\s?(?:number|no\.?))"
+    r"\s{0,3}[:#=]?\s{0,3}(?:(?:ist|is|lautet)\s{1,3})?"
 )
+_DEVICE_NUMBER_LABEL = re.compile(_DEVICE_LABEL + "$")
+_DEVICE_NUMBER_LABEL_OR_PREFIX = re.compile(_DEVICE_LABEL + r"(?:[A-Za-z0-9]{1,8}[-/])?$")
 # Issuer prefixes: Visa 4, Mastercard 51-55 and 2221-2720, Amex 34/37, Diners 300-305/36/38, Discover 6011/64/65,
 # JCB 35/2131/1800, Maestro 50/56-69/0604 (Maestro also 12 digits).
 _CARD_PREFIX = re.compile(r"4|5[0-9]|2(?:2[2-9]|[3-6][0-9]|7[01]|720)|3[4578]|30[0-5]|36|6[0-9]|2131|1800|0604")
@@ -351,7 +366,7 @@ _BIRTHDATE = re.compile(
 _BIRTH_CUE_WORD = r"(?:geboh?ren|geb\.|born|geburtsdatum|geburtstag|date\sof\sbirth|birth\s?date|birthday|dob|d\.o\.b)"
 _BIRTHDATE_CUE_AFTER = re.compile(
     rf"(?i)(?<![0-9])(?P<date>{_DATE_WITH_YEAR})\s{{0,3}}[(,]?\s{{0,2}}(?:(?:als|as|is|ist|=|:)\s{{0,3}})?"
-    rf"(?:(?:mein|meine|my|the|das|der)\s{{1,3}})?{_BIRTH_CUE_WORD}(?![a-z])"
+    rf"(?:(?:mein|meine|my|the|das|der)\s{{1,3}})?(?P<cue>{_BIRTH_CUE_WORD})(?![a-z])"
 )
 _CUE_AFTER = re.compile(rf"(?i){_BIRTH_CUE_WORD}")
 _DATE_BEFORE_CUE_CHARS = 80  # "einundzwanzigsten Dezember 1967 als mein Geburtsdatum": 41
@@ -365,7 +380,8 @@ _ENGLISH_WORDS = frozenset(
 )
 _GERMAN_WORDS = frozenset(
     "der die das und ist nicht mein meine ich seit bitte mit von für auf ein eine euch ihr wir uns noch schon "
-    "warum wann kein keine habe hab geht".split()
+    "warum wann kein keine habe hab geht mich mir dich dir auch aber oder nur sind wird kann immer jetzt hier "
+    "heute gibt mal doch nach wie sehr ruft ruf".split()
 )
 _WORDS = re.compile(r"[^\W\d_]+")
 
@@ -594,7 +610,8 @@ def _phones(masked: str, regions: tuple[str, ...], own: frozenset[tuple[int, int
             if masked[end - 1] == ")" and "(" not in masked[start:end]:
                 end -= 1
             service = phonenumbers.number_type(number) in _SERVICE_NUMBER_TYPES
-            if not service and (number.country_code, number.national_number) not in own:
+            device = _DEVICE_NUMBER_LABEL_OR_PREFIX.search(masked, max(0, start - 40), start) is not None
+            if not (service or device) and (number.country_code, number.national_number) not in own:
                 yield _Candidate(PiiKind.PHONE, start, end)
             index = last + 1
 
@@ -724,25 +741,36 @@ def _emails(text: str, own_domains: tuple[str, ...], language: str | None) -> It
             yield _Candidate(PiiKind.EMAIL, match.start(), match.end())
     if obfuscated:
         post_language: list[str | None] = []  # guessed once, when first needed
-        for match in _AT_WORD_EMAIL.finditer(text):
-            domain = match.group("domain")
-            if domain.rsplit(".", 1)[-1].casefold() not in _TOP_LEVEL_DOMAINS or (
-                own_domains and _is_own_domain(match.group(), own_domains)
-            ):
-                continue
-            if not (
-                _LOCAL_PART_MARK.search(match.group("local"))
-                or _MAIL_PROVIDER.search(domain)
-                or match.group("at").casefold() == "ät"
-                or _EMAIL_CUE_BEFORE.search(text, max(0, match.start() - 40), match.start())
-            ):
-                if not post_language:  # the " at " of the addresses themselves is no English word
-                    post_language.append(_language(_AT_WORD_EMAIL.sub(" ", text), language))
-                # (nor a capitalised German noun: "die Seite at heise.de")
-                local = match.group("local")
-                if post_language[0] in (None, "en") or (local[:1].isupper() and local[1:].islower()):
-                    continue
-            yield _Candidate(PiiKind.EMAIL, match.start(), match.end())
+        position = 0
+        while (at_word := _AT_WORD_EMAIL.search(text, position)) is not None:
+            if _is_at_word_email(at_word, text, own_domains, language, post_language):
+                position = at_word.end()
+                yield _Candidate(PiiKind.EMAIL, at_word.start(), at_word.end())
+            else:
+                # "contact me at maria.brown at host.com": the rejected domain may be the next local part
+                position = at_word.start("domain")
+
+
+def _is_at_word_email(
+    match: re.Match[str], text: str, own_domains: tuple[str, ...], language: str | None, post_language: list[str | None]
+) -> bool:
+    domain = match.group("domain")
+    if domain.rsplit(".", 1)[-1].casefold() not in _TOP_LEVEL_DOMAINS or (
+        own_domains and _is_own_domain(match.group(), own_domains)
+    ):
+        return False
+    if (
+        _LOCAL_PART_MARK.search(match.group("local"))
+        or _MAIL_PROVIDER.search(domain)
+        or match.group("at").casefold() == "ät"
+        or _EMAIL_CUE_BEFORE.search(text, max(0, match.start() - 40), match.start())
+    ):
+        return True
+    if not post_language:  # the " at " of the addresses themselves is no English word
+        post_language.append(_language(_AT_WORD_EMAIL.sub(" ", text), language))
+    # (nor a capitalised German noun: "die Seite at heise.de")
+    local = match.group("local")
+    return post_language[0] not in (None, "en") and not (local[:1].isupper() and local[1:].islower())
 
 
 def _is_own_domain(address: str, own_domains: tuple[str, ...]) -> bool:
@@ -769,14 +797,19 @@ def _customer_numbers(text: str, patterns: Sequence[re.Pattern[str]]) -> Iterato
 def _birthdates(text: str) -> Iterator[_Candidate]:
     if not _BIRTH_CUE.search(text):
         return
+    # a cue with its date after it is that date's: a date before it is another ("Umzug zum 25.03.2026
+    # Geburtsdatum 18.09.1990")
+    cues_with_date = set()
     for match in _BIRTHDATE.finditer(text):
+        cues_with_date.add(match.start())
         yield _Candidate(PiiKind.BIRTHDATE, *match.span("date"))
     # the date ends at most a few words before its cue: look only there (the date patterns are many)
     searched = 0
     for cue in _CUE_AFTER.finditer(text):
         start = max(searched, cue.start() - _DATE_BEFORE_CUE_CHARS)
         for match in _BIRTHDATE_CUE_AFTER.finditer(text, start, cue.end()):
-            yield _Candidate(PiiKind.BIRTHDATE, *match.span("date"))
+            if match.start("cue") not in cues_with_date:
+                yield _Candidate(PiiKind.BIRTHDATE, *match.span("date"))
         searched = cue.end()
 
 

@@ -11,13 +11,14 @@ Street lines:
   Names ending in a street word that also ends ordinary compounds ("-platz", "-markt", "-hof", "-berg", …)
   and prepositional names ("Am Markt") are *weak*: they count only next to a postcode or after an address
   cue ("wohne", "Adresse", "geliefert an", "live at"), because "Programmplatz 162" and "Im Jahr 2024" have
-  the same shape. A number followed by a unit ("Speicherplatz 50 GB", "Frankfurter Allee 5G") is no house
-  number.
-  A road class ("Bundesstraße 9") is no address; two-word prepositions ("Unter den Eichen 88") count when
+  the same shape; a compound named after someone ("Marion-Hartung-Platz", "Obermüllerplatz": a surname's
+  ending before the street word) or a house number with a letter or a door ("Kästerplatz 8 a"; not "1a")
+  is strong. A number followed by a unit ("Speicherplatz 50 GB", "Frankfurter Allee 5G") is no house
+  number. A road class ("Bundesstraße 9") is no address; two-word prepositions ("Unter den Eichen 88") count when
   the house number ends the phrase. The house number may follow "Nr." ("Lindenweg Nr. 12a"), be a range
   with a letter ("Birkenstraße 4-6 b") and carry the Austrian staircase and door ("45/2/14", "3a/Top 4",
-  "45, Stiege 2, Top 14", "19 Stiege 2/Tür 5"); an adjective before a compound is part of the name ("Große
-  Neugasse 5").
+  "45, Stiege 2, Top 14", "19 Stiege 2/Tür 5"); an adjective, a saint or a title before a compound is part
+  of the name ("Große Neugasse 5", "St.-Gotthard-Straße 156", "Dr.-Külz-Ring 12").
 - English: a house number then a name ending in a street type ("221B Baker Street", "786 Timothy Summit
   Suite 625", "Flat 3, Bradley Roads", "1200 N Main St Apt 3", "55 W 42nd St"). Types that are ordinary
   words too ("7 Day Travel Pass", "500 Bonus Points") are weak, like the German weak names.
@@ -80,10 +81,12 @@ _HOUSE_NUMBER = (
 )
 # "Nr." before the house number: "Hauptstraße Nr. 5", "Lindenweg Nr 12a"
 _NUMBER_WORD = r"(?:(?:[Nn]r|[Nn]o)\.?\s{0,2}|[Nn]ummer\s)"
+# a saint or a title before a name: "St.-Gotthard-Straße", "Dr.-Külz-Ring", "Sankt-Anna-Platz"
+_TITLE = r"(?:St\.|Dr\.|Prof\.)\s?-?"
 # an adjective before a compound street name: "Große Neugasse", "Alte Poststraße", "Kleiner Schlossplatz"
 _STREET_ADJECTIVE = (
     r"(?:Groß|Gross|Klein|Alt|Neu|Ober|Unter|Hinter|Vorder|Lang|Kurz|Hoh|Mittler|Inner|Äußer|Äusser|Breit"
-    r"|Krumm|Still)(?:e|er|es)\s"
+    r"|Krumm|Still|Verlängert)(?:e|er|es)\s"
 )
 _NOT_A_HOUSE_NUMBER_AFTER = (
     r"(?![0-9]|[.,:/-][0-9]|\s[0-9]{1,3}(?![0-9])|\s?(?:%|€|\$|£|x\b|GB|MB|KB|TB|GHz|MHz|Mbit|MBit|Mbps|Kbit|Gbit|Euro|EUR|Uhr|h\b|min\b"
@@ -92,7 +95,7 @@ _NOT_A_HOUSE_NUMBER_AFTER = (
 )
 _GERMAN_NAME = (
     # F1: a compound ending in a street word: Hauptstraße, Konrad-Adenauer-Straße, van der Dussenplatz
-    rf"(?P<compound>(?:{_STREET_ADJECTIVE})?{_PARTICLE}{{0,2}}{_W}(?:-{_W}){{0,3}}(?:-?(?P<suffix>{_STRONG_SUFFIX}|{_WEAK_SUFFIX})"
+    rf"(?P<compound>(?:{_STREET_ADJECTIVE})?(?:{_TITLE})?{_PARTICLE}{{0,2}}{_W}(?:-{_W}){{0,3}}(?:-?(?P<suffix>{_STRONG_SUFFIX}|{_WEAK_SUFFIX})"
     rf"|-(?P<hyphen_type>{_TYPE_WORD})))"
     # F2: an adjective and a street word: Berliner Str., Lange Reihe, Alter Markt, Schöneberger Ufer
     rf"|(?P<adjective>{_W}(?:-{_W})?)\s(?P<adjective_type>{_TYPE_WORD})"
@@ -183,7 +186,14 @@ _NOT_PREPOSITION_NAMES = frozenset(
     ).casefold().split()
 )
 _PARTICLE_FIRST = re.compile(_PARTICLE)
+# how German and Austrian surnames end (Obermüller, Hartmann, Leitinger, Huber); ordinary nouns before "-platz",
+# "-hof", "-markt" rarely do
+_SURNAME_END = re.compile(
+    r"(?i)(?:mann|müller|mueller|meier|maier|mayer|meyer|huber|bauer|hofer|berger|inger|hardt|schmidt|schmid)$"
+)
 _WORD_AFTER = re.compile(r"\s{0,3}[A-ZÄÖÜ0-9]")
+# (not "1a", German for first-rate: "Tabellenplatz 1a")
+_LETTER_OR_DOOR = re.compile(rf"(?!1\s?[aA](?![\w]))[0-9]{{1,4}}(?:\s?[a-zA-Z](?![\w])|.*{_DOOR_WORD})")
 _YEAR = re.compile(r"(?:19|20)[0-9]{2}(?![0-9])")
 # what makes a post worth reading again ignoring case around a house number (``_uncapitalised_street_words``)
 # (the digit first, so the scan skips to digits; the look-behind after it)
@@ -330,7 +340,10 @@ def _uncapitalised_street_words(text: str) -> list[tuple[int, int]]:
     hits: list[tuple[int, int]] = []
     for digit in _NUMBER_AFTER_SPACE.finditer(text):
         before = text[max(0, digit.start() - 42) : digit.start()].rstrip(" \t")
-        word = before.rsplit(None, 1)[-1] if before else ""
+        words = before.rsplit(None, 2)
+        word = words[-1] if words else ""
+        if word.rstrip(".").casefold() in {"nr", "no", "nummer"} and len(words) > 1:
+            word = words[-2]  # "RAJTERWEG NR. 4"
         if len(word) > 2 and _unusual_case(word) and _GERMAN_STREET_WORD_END.search(word):
             hits.append((digit.start() - len(word), digit.end()))
     for match in _NUMBER_THEN_WORDS.finditer(text):
@@ -416,7 +429,10 @@ def _german_weakness(match: re.Match[str], text: str) -> bool | None:
     weak = _german_name_weakness(match, text)
     if weak is None:
         return None
-    return weak or _YEAR.match(match.group("number")) is not None
+    number = match.group("number")
+    if weak and match.group("compound") and _LETTER_OR_DOOR.match(number):
+        return False  # a letter or a door after the number is an address's: "Kästerplatz 8 a", "Rosenhof 3/Top 2"
+    return weak or _YEAR.match(number) is not None
 
 
 def _german_name_weakness(match: re.Match[str], text: str) -> bool | None:
@@ -428,8 +444,10 @@ def _german_name_weakness(match: re.Match[str], text: str) -> bool | None:
         suffix = (match.group("suffix") or match.group("hyphen_type") or "").casefold()
         if suffix in _STRONG_TYPE_WORDS or re.fullmatch(_STRONG_SUFFIX, suffix):
             return False
-        # named after someone: "Marion-Hartung-Platz", "van der Dussenplatz"
-        return not (name.count("-") >= 2 or _PARTICLE_FIRST.match(name))
+        # named after someone: "Marion-Hartung-Platz", "van der Dussenplatz", "Obermüllerplatz" (a surname's
+        # ending before the street word; "Programmplatz", "Testsieger-Platz" have none)
+        first = name[: len(name) - len(suffix)].rstrip("-") if suffix else name
+        return not (name.count("-") >= 2 or _PARTICLE_FIRST.match(name) or _SURNAME_END.search(first))
     if match.group("adjective") is not None:
         adjective = match.group("adjective").casefold()
         if adjective in {"der", "die", "das", "ein", "eine", "mein", "meine", "unser"}:
