@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import flask
 
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from hilft.adapters.firestore_store import FirestoreStore
     from hilft.adapters.oidc import OidcVerifier
     from hilft.adapters.tasks_scheduler import TasksScheduler
+    from hilft.channels import Gateway
+    from hilft.channels.polling import Poller
     from hilft.core.policy import Policy
     from hilft.service.closing import ReopenService
     from hilft.service.deadlines import DeadlineService
@@ -37,18 +39,18 @@ if TYPE_CHECKING:
     from hilft.service.ingest import IngestService
     from hilft.service.out_of_hours import OutOfHoursService
     from hilft.service.poll import PollService
-    from hilft.service.ports import AlertSink
+    from hilft.service.ports import AlertSink, Clock
     from hilft.service.report import ReportService
 
 log = get_logger("hilft.app")
 
 
 class App:
-    def __init__(self, settings: Settings, clock: Any = None) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         from hilft.service.ports import system_clock
 
         self.settings = settings
-        self.clock = clock or system_clock
+        self.clock: Clock = clock or system_clock
 
     # -- parts, built on first use -------------------------------------------------------------
     @cached_property
@@ -82,7 +84,7 @@ class App:
         return httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
 
     @cached_property
-    def gateways(self) -> Callable[[str], Any]:
+    def gateways(self) -> Callable[[str], Gateway | None]:
         """The platform clients by platform, built on first use and shared by every service."""
         from hilft.channels import gateway_factory
 
@@ -211,9 +213,9 @@ class App:
         from hilft.channels.polling import build_pollers
         from hilft.service.poll import PollService
 
-        pollers: list[Any] = []
+        pollers: list[Poller] = []
 
-        def configured() -> list[Any]:
+        def configured() -> list[Poller]:
             if not pollers:
                 pollers.extend(build_pollers(self.settings, self.http))
             return pollers

@@ -21,15 +21,30 @@ import flask
 
 from hilft import web
 from hilft.core import board_view, ids
+from hilft.core.document import MentionDoc
 from hilft.core.durations import parse_duration
 from hilft.core.errors import Forbidden, MalformedPayload
 from hilft.service.ports import INCIDENTS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from datetime import datetime
 
     from hilft.core.policy import Policy
+    from hilft.service.closing import ReopenService
+    from hilft.service.deadlines import DeadlineService
+    from hilft.service.handoff import HandoffService
+    from hilft.service.holding import HoldingReplyService
+    from hilft.service.incidents import IncidentService
+    from hilft.service.ports import Clock, Snapshot
+    from hilft.service.report import ReportService
+
+
+class BoardStore(Protocol):
+    """What the board reads (``FirestoreStore`` has it; ``open_operator_alerts`` where the store keeps them)."""
+
+    def board_items(self, limit: int = 300) -> list[Snapshot]: ...
+    def received_since(self, since: datetime, limit: int = 5000) -> list[Snapshot]: ...
+    def get(self, collection: str, doc_id: str) -> Snapshot | None: ...
 
 
 class App(Protocol):
@@ -39,21 +54,21 @@ class App(Protocol):
     @property
     def policy(self) -> Policy: ...
     @property
-    def store(self) -> Any: ...
+    def store(self) -> BoardStore: ...
     @property
-    def clock(self) -> Callable[[], datetime]: ...
+    def clock(self) -> Clock: ...
     @property
-    def deadline_service(self) -> Any: ...
+    def deadline_service(self) -> DeadlineService: ...
     @property
-    def handoff_service(self) -> Any: ...
+    def handoff_service(self) -> HandoffService: ...
     @property
-    def holding_service(self) -> Any: ...
+    def holding_service(self) -> HoldingReplyService: ...
     @property
-    def reopen_service(self) -> Any: ...
+    def reopen_service(self) -> ReopenService: ...
     @property
-    def report_service(self) -> Any: ...
+    def report_service(self) -> ReportService: ...
     @property
-    def incident_service(self) -> Any: ...
+    def incident_service(self) -> IncidentService: ...
 
     def staff(self, request: flask.Request) -> str: ...
 
@@ -117,27 +132,26 @@ def build(app: App, *, window: timedelta = board_view.DEFAULT_WINDOW, lang: str 
     alerts, and the incidents its open posts belong to."""
     now = app.clock()
     policy = app.policy
-    open_docs = [(snap.id, snap.data) for snap in app.store.board_items(ROW_LIMIT)]
-    recent_snaps = app.store.received_since(now - window)
-    recent = [snap.data for snap in recent_snaps]
+    open_docs = [(snap.id, MentionDoc.from_snapshot(snap)) for snap in app.store.board_items(ROW_LIMIT)]
+    recent_docs = [(snap.id, MentionDoc.from_snapshot(snap)) for snap in app.store.received_since(now - window)]
     open_alerts = getattr(app.store, "open_operator_alerts", None)  # test stores may not keep them
     alert_docs = [snap.data for snap in open_alerts()] if open_alerts else []
     from hilft.service.holding import default_text
 
     holding_texts = {doc_id: text for doc_id, data in open_docs if (text := default_text(policy, data, now))}
-    return board_view.build_board(open_docs=open_docs, recent_docs=recent, now=now, window=window,
-                                  promise=policy.promise.first_response, departments=departments(app),
+    return board_view.build_board(open_docs=open_docs, recent_docs=[doc for _, doc in recent_docs], now=now,
+                                  window=window, promise=policy.promise.first_response, departments=departments(app),
                                   tz=ZoneInfo(policy.promise.timezone), brand=policy.brand.name,
                                   alert_docs=alert_docs, holding_texts=holding_texts,
-                                  quiet_docs=[(snap.id, snap.data) for snap in recent_snaps], lang=lang,
+                                  quiet_docs=recent_docs, lang=lang,
                                   incident_docs=_incident_docs(app, open_docs),
                                   incident_reply=policy.outage.incident_reply)
 
 
-def _incident_docs(app: App, open_docs: list[tuple[str, Any]]) -> dict[str, Any]:
+def _incident_docs(app: App, open_docs: list[tuple[str, MentionDoc]]) -> dict[str, Any]:
     """The incident documents the open posts point at (their headline: count, first and last post)."""
-    wanted = sorted({data["incident_id"] for _, data in open_docs
-                     if isinstance(data.get("incident_id"), str) and ids.is_doc_id(data["incident_id"])})
+    wanted = sorted({post.incident_id for _, post in open_docs
+                     if post.incident_id is not None and ids.is_doc_id(post.incident_id)})
     docs = {}
     for incident_id in wanted[:INCIDENT_LIMIT]:
         snap = app.store.get(INCIDENTS, incident_id)
@@ -195,8 +209,8 @@ def _act(app: App, request: flask.Request) -> flask.Response:
     if not isinstance(doc_id, str) or not ids.is_doc_id(doc_id):
         raise MalformedPayload("doc_id is not a hilft document id")
     if action == "ack":
-        result: Any = app.deadline_service.acknowledge(doc_id, who)
-        return web.json_response({"outcome": result.outcome}, headers=_COMMON_HEADERS)
+        acknowledged = app.deadline_service.acknowledge(doc_id, who)
+        return web.json_response({"outcome": acknowledged.outcome}, headers=_COMMON_HEADERS)
     if action == "handoff":
         department = payload.get("department")
         if department not in {d.name for d in departments(app)}:
@@ -204,9 +218,9 @@ def _act(app: App, request: flask.Request) -> flask.Response:
         text = payload.get("text")
         if text is not None and (not isinstance(text, str) or not text.strip() or len(text) > 2000):
             raise MalformedPayload("text must be a non-empty string of at most 2000 characters")
-        result = app.handoff_service.request(doc_id, department=department, text=text, requested_by=who)
-        return web.json_response({"outcome": result.outcome, "handoff_id": result.handoff_id},
-                                 202 if result.outcome == "queued" else 200, headers=_COMMON_HEADERS)
+        handed = app.handoff_service.request(doc_id, department=department, text=text, requested_by=who)
+        return web.json_response({"outcome": handed.outcome, "handoff_id": handed.handoff_id},
+                                 202 if handed.outcome == "queued" else 200, headers=_COMMON_HEADERS)
     if action == "hold":
         text = payload.get("text")
         if not isinstance(text, str):
@@ -215,6 +229,6 @@ def _act(app: App, request: flask.Request) -> flask.Response:
         return web.json_response({"outcome": held.outcome}, 202 if held.outcome == "queued" else 200,
                                  headers=_COMMON_HEADERS)
     if action == "reopen":
-        result = app.reopen_service.reopen(doc_id, who)
-        return web.json_response({"outcome": result.outcome}, headers=_COMMON_HEADERS)
+        reopened = app.reopen_service.reopen(doc_id, who)
+        return web.json_response({"outcome": reopened.outcome}, headers=_COMMON_HEADERS)
     raise MalformedPayload("action must be ack, ack_incident, handoff, hold or reopen")

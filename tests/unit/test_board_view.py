@@ -82,7 +82,7 @@ def test_outcome_counts_answered_late_and_unanswered_past_due_as_misses():
     assert outcome(answered(4000, breached=True), NOW) == "miss"
     assert outcome(post(-1), NOW) == "miss"
     assert outcome(post(10), NOW) == "pending"
-    assert outcome({"status": "deleted", "due_at": NOW}, NOW) is None
+    assert outcome({"platform": "x", "status": "deleted", "due_at": NOW}, NOW) is None
 
 
 def test_response_stats_hit_rate_and_nearest_rank_percentiles():

@@ -33,7 +33,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from hilft.core import outage, platform_names
-from hilft.core.document import UNANSWERED, MentionDoc, as_doc
+from hilft.core.document import MentionDoc, as_doc
 from hilft.core.models import Status
 from hilft.core.promise_phrase import MONTHS_EN, WEEKDAYS
 
@@ -276,9 +276,6 @@ def board_rows(docs: Iterable[tuple[str, Post]], now: datetime, *, tz: tzinfo = 
 
 def outcome(post: Post, now: datetime) -> Outcome | None:
     """Where one post stands against the promise (see the module docstring); None: not counted."""
-    status = post.status if isinstance(post, MentionDoc) else post.get("status")
-    if status not in ANSWERED and status not in UNANSWERED:
-        return None  # deleted, a closing message: not read further
     doc = as_doc(post)
     if doc.status in ANSWERED and doc.first_response_seconds is not None:
         return "miss" if doc.breached else "hit"

@@ -242,7 +242,7 @@ class IngestService:
         """Is the brand post this replies to the brand's answer to a post of this same author?"""
         if not m.in_reply_to or not m.author.id:
             return False
-        return any(snap.data.get("author_id") == m.author.id
+        return any(MentionDoc.from_snapshot(snap).author_id == m.author.id
                    for snap in self.store.answered_via(m.platform.value, m.in_reply_to))
 
     def _store_closing(self, doc_id: str, key: str, m: Mention, redacted: str, now: datetime,
