@@ -72,6 +72,11 @@ class Hub:
         self.db = firestore.Client(project="hilft-local")
         self.http = httpx.Client(timeout=30)
 
+    @property
+    def world(self) -> OutsideWorld:
+        """The fake outside world (the shape ``rig.Rig`` has too: ``tests.alert_proof`` reads either)."""
+        return self.fakes
+
     def url(self, target: str) -> str:
         return self.stack.url(target)
 

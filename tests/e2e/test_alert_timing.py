@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from tests.alert_proof import alerted, alerts_about
 from tests.conftest import FIXTURES
 from tests.e2e.builders import aaa_tweet
-from tests.e2e.test_promise import alerted, deliveries
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
 
@@ -57,7 +57,7 @@ def test_warning_overdue_and_escalation_reach_every_sink_never_early_and_at_most
 
     expected = {0: warn_at.timestamp(), 1: due_at.timestamp(),
                 2: due_at.timestamp() + _seconds(second_step["after"])}
-    got = [d for d in deliveries(e2e, post_id) if d.level in expected]
+    got = [d for d in alerts_about(e2e, post_id) if d.level in expected]
     assert {d.sink for d in got if d.level == 0} == warning_sinks
     assert {d.sink for d in got if d.level == 1} == set(first_step["sinks"])
     assert {d.sink for d in got if d.level == 2} == set(second_step["sinks"])

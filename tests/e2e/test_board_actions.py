@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.alert_proof import alerted, doc_id_of
 from tests.e2e.builders import aaa_tweet
-from tests.e2e.test_promise import alerted, doc_id_of
 from tests.stack_fixtures import STAFF_TOKEN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]

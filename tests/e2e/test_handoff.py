@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
 
+from tests.alert_proof import alerts_about, doc_id_of, wait_until_no_tasks
+from tests.e2e.alerting import later_post_escalated_past
 from tests.e2e.builders import aaa_tweet
-from tests.e2e.conftest import tasks_of
-from tests.e2e.test_promise import deliveries, later_post_escalated_past
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
 
@@ -55,14 +54,12 @@ def test_pii_post_is_redacted_and_handed_off_with_one_dm_and_one_public_reply(e2
     # The promise is kept by the handoff: no overdue alert, proven once a later post has been
     # escalated past this post's due time.
     later_post_escalated_past(e2e, doc["due_at"])
-    assert not [d for d in deliveries(e2e, post_id) if d.level >= 1]
+    assert not [d for d in alerts_about(e2e, post_id) if d.level >= 1]
 
 
-def handoff_tasks_finished(e2e, tasks_client, post_id: str) -> None:
+def handoff_tasks_finished(tasks_client, post_id: str) -> None:
     """Every handoff task of the post answered 2xx and left the queue: no further DM can be sent."""
-    e2e.wait(lambda: not [t for t in tasks_of(tasks_client, "x", post_id)
-                          if json.loads(t.http_request.body).get("kind") == "handoff"],
-             timeout=30, what="the handoff tasks to finish")
+    wait_until_no_tasks(tasks_client, doc_id_of(post_id), {"handoff"}, timeout=30)
 
 
 def test_redelivered_three_times_still_sends_one_dm(e2e, tasks_client):
@@ -71,7 +68,7 @@ def test_redelivered_three_times_still_sends_one_dm(e2e, tasks_client):
         assert e2e.post_x(body).status_code == 200
     e2e.wait(lambda: (e2e.mention("x", post_id) or {}).get("status") == "handed_off", timeout=15,
              what="the handoff")
-    handoff_tasks_finished(e2e, tasks_client, post_id)
+    handoff_tasks_finished(tasks_client, post_id)
     assert len(e2e.fakes.x.dms) == 1
     assert len(handoffs(e2e)) == 1
 
@@ -94,7 +91,7 @@ def test_rate_limited_dm_is_sent_once_after_the_reset(e2e, tasks_client):
     assert e2e.post_x(body).status_code == 200
     e2e.wait(lambda: e2e.fakes.x.dms, timeout=20, what="the DM after the rate-limit reset")
     assert time.time() - started >= 1.0
-    handoff_tasks_finished(e2e, tasks_client, post_id)
+    handoff_tasks_finished(tasks_client, post_id)
     assert len(e2e.fakes.x.dms) == 1
     assert handoffs(e2e)[0]["state"] == "sent"
 

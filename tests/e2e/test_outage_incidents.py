@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from google.api_core import exceptions as gexc
 from google.cloud import tasks_v2
 
+from tests.alert_proof import doc_id_of, wait_until_no_tasks, wait_until_task_done
 from tests.e2e.builders import aaa_tweet
 
 TEXT = "Störung: DSL weg in 53113 Bonn, Router blinkt. Ruf an unter 0171 2345678"  # handed off (a phone number)
@@ -25,14 +25,7 @@ def _sweep(e2e, tasks_client) -> None:
     task = tasks_client.create_task(parent=QUEUE, task={"http_request": {
         "url": e2e.url("sweep"), "http_method": tasks_v2.HttpMethod.POST,
         "oidc_token": {"service_account_email": SCHEDULER_SA, "audience": e2e.url("sweep")}}})
-
-    def done() -> bool:
-        try:
-            tasks_client.get_task(name=task.name)
-        except gexc.NotFound:
-            return True
-        return False
-    e2e.wait(done, timeout=30, what="the sweep")
+    wait_until_task_done(tasks_client, task.name, timeout=30)
 
 
 def _incidents(e2e) -> list[dict[str, Any]]:
@@ -51,7 +44,8 @@ def test_a_burst_opens_one_incident_alerted_once_and_later_alerts_fold_into_it(e
         post_id, body = aaa_tweet(TEXT)
         assert e2e.post_x(body).status_code == 200
         posts.append(post_id)
-    # the evaluation reads slots that ended 5 s ago (20 s slots): wait for the burst's last slot to close
+    # Time-based, not a proof: the evaluation reads slots that ended 5 s ago (20 s slots), so the
+    # sweep can only see the burst once its last slot has closed; the wait ends at that instant.
     last_slot = slot_of(e2e.mention("x", posts[-1])["received_at"], 20)
     closes = slot_start(last_slot + 1, 20).timestamp() + 6
     time.sleep(max(0.0, closes - time.time()))
@@ -76,9 +70,9 @@ def test_a_burst_opens_one_incident_alerted_once_and_later_alerts_fold_into_it(e
         later.append(post_id)
     e2e.wait(lambda: all((e2e.mention("x", p) or {}).get("alert_level") for p in later), timeout=30,
              what="the later posts' due alerts")
-    time.sleep(1.0)
-    from hilft.core.ids import mention_doc_id
-    own_keys = {f"hilft-{mention_doc_id('x', p)}" for p in later}
+    for p in later:  # each warning/due task sent what it sends in its request, then left the queue
+        wait_until_no_tasks(tasks_client, doc_id_of(p), {"warning", "due"})
+    own_keys = {f"hilft-{doc_id_of(p)}" for p in later}
     assert not [b for b in _bodies(e2e.fakes.pagerduty) if b.get("dedup_key") in own_keys]
     storm = [b for b in _bodies(e2e.fakes.pagerduty) if b.get("dedup_key") == key][1:]
     assert storm and "overdue" in storm[0]["payload"]["summary"]

@@ -5,7 +5,6 @@ Threads API. Bodies follow Meta's documented samples (tests/fixtures/threads/doc
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +12,7 @@ import httpx
 import pytest
 
 import deliveries
+from tests.alert_proof import doc_id_of, wait_until_no_tasks
 from tests.stack_fixtures import CREDENTIALS, tasks_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
@@ -110,7 +110,7 @@ def test_a_brand_reply_stops_the_clock(e2e, tasks_client, how):
     assert e2e.mention("threads", follow_up)["status"] == "open"
 
 
-def test_pii_is_handed_off_as_one_public_pointer_reply_and_never_a_dm(e2e):
+def test_pii_is_handed_off_as_one_public_pointer_reply_and_never_a_dm(e2e, tasks_client):
     raw = reply("17900000000000904", "Ruft mich an: 0171 2345678, seit Tagen kein Internet!")
     for _ in range(3):  # Meta resends until it gets a 200
         assert post(e2e, raw).status_code == 200
@@ -118,7 +118,8 @@ def test_pii_is_handed_off_as_one_public_pointer_reply_and_never_a_dm(e2e):
     assert "2345678" not in doc["text"] and doc["pii_kinds"] == ["phone"]
     e2e.wait(lambda: (e2e.mention("threads", "17900000000000904") or {}).get("status") == "handed_off",
              timeout=20, what="the handoff")
-    time.sleep(1)
+    # The handoff task publishes in its own request and leaves the queue only after answering 2xx.
+    wait_until_no_tasks(tasks_client, doc_id_of("17900000000000904", "threads"), {"handoff"})
     published = e2e.fakes.threads.published
     assert len(published) == 1
     pointer = published[0]

@@ -9,12 +9,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from rig import Rig
+from tests.alert_proof import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG_ROOT = ROOT / "test-artifacts" / "fault-logs"
@@ -34,24 +34,23 @@ def log_dir(name: str) -> Path:
 # -- what the sinks received ------------------------------------------------------------------------
 
 
-def overdue_alerts(rig: Rig) -> Counter[str]:
-    """Level-1 ``triggered`` alerts at the generic webhook sink, per document id."""
-    return Counter(m["doc_id"] for m in rig.webhook.messages if m.get("event") == "triggered" and m.get("level") == 1)
+def overdue_alerts(rig: Rig, level: int = 1) -> Counter[str]:
+    """``triggered`` alerts of one level at the generic webhook sink, per document id."""
+    return Counter(m["doc_id"] for m in rig.webhook.messages
+                   if m.get("event") == "triggered" and m.get("level") == level)
 
 
-def pagerduty_triggers(rig: Rig) -> Counter[str]:
+def pagerduty_triggers(rig: Rig, level: int = 1) -> Counter[str]:
+    """PagerDuty triggers of one level about posts (not incidents), per document id."""
     return Counter(m["dedup_key"].removeprefix("hilft-") for m in rig.pagerduty.messages
-                   if m.get("event_action") == "trigger")
+                   if m.get("event_action") == "trigger" and not m["dedup_key"].startswith("hilft-incident-")
+                   and (m.get("payload") or {}).get("custom_details", {}).get("level") == level)
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.25) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+def wait_until_queue_empty(rig: Rig, timeout: float) -> None:
+    """Every task ran to a 2xx (Cloud Tasks deletes a task only then; a retry stays queued), so every
+    alert any task or sweep could send has arrived: proof that no duplicate is still on its way."""
+    wait_for(lambda: rig.task_count() == 0, timeout=timeout, what="every task to finish")
 
 
 # -- the platform's side --------------------------------------------------------------------------
@@ -100,16 +99,20 @@ def redeliver_until_accepted(rig: Rig, bodies: Sequence[bytes], statuses: dict[i
     return statuses
 
 
-def run_sweep(rig: Rig) -> None:
-    """Cloud Scheduler's call to ``sweep`` (with its OIDC identity), played by the Tasks emulator."""
+def run_sweep(rig: Rig) -> str:
+    """Cloud Scheduler's call to ``sweep`` (with its OIDC identity), played by the Tasks emulator.
+
+    Returns the task's name: once it left the queue the sweep has answered, and it alerts in its own
+    request (``wait_until_task_done``)."""
     from google.cloud import tasks_v2
 
     from stack import QUEUE, SCHEDULER_SA
 
     url = rig.stack.url("sweep")
-    rig.tasks.create_task(parent=QUEUE, task={"http_request": {
+    task = rig.tasks.create_task(parent=QUEUE, task={"http_request": {
         "url": url, "http_method": tasks_v2.HttpMethod.POST,
         "oidc_token": {"service_account_email": SCHEDULER_SA, "audience": url}}})
+    return str(task.name)
 
 
 # -- the Firestore emulator's life ---------------------------------------------------------------

@@ -5,7 +5,6 @@ module, wiped before each test; the policy promises 6 s."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,11 +14,20 @@ import pytest
 
 import deliveries
 from rig import X_CLIENT_SECRET, PolicySpec, Rig, firestore_client, x_brand_reply, x_mention
+from tests.alert_proof import (
+    alerts_about,
+    due_at_of,
+    later_post_alerted_past,
+    wait_until_no_tasks,
+    wait_until_task_done,
+)
 from tests.fault.helpers import log_dir, overdue_alerts, pagerduty_triggers, require_emulators, run_sweep, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.emulator, pytest.mark.timeout(120)]
 
 PROMISE_SECONDS = 6
+# A later post is alerted at least this long after a moment in question: anything due then ran before.
+ORDER_MARGIN = timedelta(seconds=2)
 POLICY = PolicySpec(promise=f"{PROMISE_SECONDS}s", warning_before="2s", max_level=1,
                     ladder_sinks=("webhook", "pagerduty"), warning_sinks=("slack",))
 
@@ -102,7 +110,7 @@ def test_crash_after_enqueue_then_redelivery_before_due_alerts_once(clean: Rig) 
 
     wait_for(lambda: overdue_alerts(clean)[doc_id(post_id)] and pagerduty_triggers(clean)[doc_id(post_id)],
              timeout=PROMISE_SECONDS + 15, what="the overdue alert")
-    time.sleep(1.5)
+    wait_until_no_tasks(clean.tasks, doc_id(post_id))  # warning and due ran to a 2xx: nothing more to come
     assert overdue_alerts(clean) == {doc_id(post_id): 1}
     assert pagerduty_triggers(clean) == {doc_id(post_id): 1}
     assert clean.mention_count() == 1
@@ -117,15 +125,17 @@ def test_crash_after_enqueue_then_redelivery_after_due_is_caught_by_the_sweep(cl
              what="the due task to fire on a missing post")
     response = clean.post_x(body)
     assert response.status_code == 200 and response.json()["stored"] == 1
-    time.sleep(2.0)
+    # A task the redelivery might have queued would be due at once: a later post alerted at its own
+    # due time proves none ran. Scoped counts, from here on (the later post is alerted too).
+    later_post_alerted_past(clean, due_at_of(clean, post_id), new_post=x_mention, margin=ORDER_MARGIN)
     assert overdue_alerts(clean)[doc_id(post_id)] == 0, "nothing else alerts this post"
+    assert pagerduty_triggers(clean)[doc_id(post_id)] == 0
 
-    run_sweep(clean)
-    wait_for(lambda: overdue_alerts(clean)[doc_id(post_id)], timeout=20, what="the sweep's alert")
-    run_sweep(clean)  # a second sweep must not alert again
-    time.sleep(2.0)
-    assert overdue_alerts(clean) == {doc_id(post_id): 1}
-    assert pagerduty_triggers(clean) == {doc_id(post_id): 1}
+    wait_until_task_done(clean.tasks, run_sweep(clean))
+    assert overdue_alerts(clean)[doc_id(post_id)] == 1, "the sweep's alert"
+    wait_until_task_done(clean.tasks, run_sweep(clean))  # a second sweep must not alert again
+    assert overdue_alerts(clean)[doc_id(post_id)] == 1
+    assert pagerduty_triggers(clean)[doc_id(post_id)] == 1
 
 
 # -- races ------------------------------------------------------------------------------------------
@@ -157,7 +167,7 @@ def test_ten_concurrent_identical_deliveries_make_one_document_and_one_alert(cle
     assert len(tasks_of(clean, doc_id(post_id))) == 2
 
     wait_for(lambda: overdue_alerts(clean)[doc_id(post_id)], timeout=PROMISE_SECONDS + 15, what="the overdue alert")
-    time.sleep(1.5)
+    wait_until_no_tasks(clean.tasks, doc_id(post_id))  # warning and due ran to a 2xx: nothing more to come
     assert overdue_alerts(clean) == {doc_id(post_id): 1}
     assert pagerduty_triggers(clean) == {doc_id(post_id): 1}
 
@@ -173,6 +183,8 @@ def test_brand_reply_delivered_before_its_post_marks_the_post_answered_and_nothi
     snapshot = clean.db.collection("mentions").document(doc_id(post_id)).get().to_dict()
     assert snapshot["status"] == "answered"
     assert 0 <= snapshot["first_response_seconds"] <= 3
-    time.sleep(PROMISE_SECONDS + 2)
-    assert overdue_alerts(clean)[doc_id(post_id)] == 0 and pagerduty_triggers(clean)[doc_id(post_id)] == 0
-    assert clean.slack.messages == [], "not even a warning"
+    # Its tasks were deleted when the post completed the answered stub; a later post alerted past
+    # its due time proves none ran anyway (the later post's own alerts are not counted).
+    assert tasks_of(clean, doc_id(post_id)) == []
+    later_post_alerted_past(clean, snapshot["due_at"], new_post=x_mention, margin=ORDER_MARGIN)
+    assert alerts_about(clean, post_id) == [], "no alert, not even a warning"

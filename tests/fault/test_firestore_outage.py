@@ -31,6 +31,7 @@ from tests.fault.helpers import (
     restart_firestore,
     run_sweep,
     wait_for,
+    wait_until_queue_empty,
 )
 from tests.fault.proxy import CuttableProxy
 
@@ -106,7 +107,7 @@ def test_firestore_killed_mid_burst_then_restarted_loses_nothing_and_alerts_each
             via_sweep = len(expected - set(overdue_alerts(rig)))
             run_sweep(rig)
             wait_for(all_alerted, timeout=30, what="the sweep's alerts")
-        time.sleep(2.0)  # a duplicate would arrive now
+        wait_until_queue_empty(rig, timeout=60)  # a duplicate would have arrived by now
         webhook, pagerduty = overdue_alerts(rig), pagerduty_triggers(rig)
         assert set(webhook) == expected and set(pagerduty) == expected
         assert max(webhook.values()) == 1, f"alerted twice: {[d for d, n in webhook.items() if n > 1][:5]}"
