@@ -168,7 +168,12 @@ def test_a_post_naming_austria_reads_01_80_as_a_vienna_number(text: str) -> None
 
 @pytest.mark.parametrize(
     "text",
-    ["Kein Netz in Bonn, Hotline 0180 978916 hilft nicht", "Die 0180 6 123456 ist dauernd besetzt"],
+    [
+        "Kein Netz in Bonn, Hotline 0180 978916 hilft nicht",
+        "Die 0180 6 123456 ist dauernd besetzt",
+        "Hotline 0180 978916 laut Wienerwald-Werbung",  # "Wien" inside a word names no country
+        "Hotline 0180 978916, see the file.attached",  # ".at" not at a domain's end
+    ],
 )
 def test_without_an_austrian_hint_0180_stays_a_german_service_number(text: str) -> None:
     assert found(text) == []

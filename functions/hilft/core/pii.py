@@ -126,13 +126,32 @@ _REGION_LANGUAGE = {
 }
 
 # A post that names a country reads national numbers in that country first (when it is a configured region):
-# "01 8097891" in a post from Vienna is a Vienna number, not the German shared-cost prefix 0180.
+# "01 8097891" in a post from Vienna is a Vienna number, not the German shared-cost prefix 0180. Plain
+# alternatives only (no groups, no look-arounds), so the scan stays cheap; the match is classified after.
+_REGION_NAMES = {
+    "AT": "Wien Vienna Österreich Oesterreich Austria Jänner Graz Linz Salzburg Innsbruck Klagenfurt Stiege Servus",
+    "CH": "Schweiz Switzerland Suisse Zürich Zurich Basel Luzern Genf Grüezi",
+}
+_REGION_OF_NAME = {name: region for region, names in _REGION_NAMES.items() for name in names.split()}
 _REGION_HINT = re.compile(
-    r"(?P<AT>\+43|(?<![0-9])0043|\b(?:Wien|Vienna|Österreich|Oesterreich|Austria|Jänner|Graz|Linz|Salzburg"
-    r"|Innsbruck|Klagenfurt|Stiege|Servus|Grüß\sGott|A-[1-9][0-9]{3})\b|\.at\b)"
-    r"|(?P<CH>\+41|(?<![0-9])0041|\b(?:Schweiz|Switzerland|Suisse|Zürich|Zurich|Basel|Luzern|Genf|Grüezi"
-    r"|CH-[1-9][0-9]{3})\b|\.ch\b)"
+    r"\+4[13]|004[13]|\.at|\.ch|A-[1-9]|CH-[1-9]|" + "|".join(sorted(_REGION_OF_NAME, key=len, reverse=True))
 )
+
+
+def _hinted_region(text: str) -> str | None:
+    """The first country the post names ("Wien", "+43", "…@gmx.at", "CH-8001"), or None."""
+    for hint in _REGION_HINT.finditer(text):
+        found, start, end = hint.group(), hint.start(), hint.end()
+        if found in _REGION_OF_NAME:
+            if (start == 0 or not text[start - 1].isalpha()) and (end == len(text) or not text[end].isalpha()):
+                return _REGION_OF_NAME[found]
+        elif found.startswith("."):
+            if end == len(text) or not text[end].isalnum():  # a domain's end: ".at", not ".attached"
+                return "AT" if found == ".at" else "CH"
+        elif start == 0 or not text[start - 1].isalnum():  # "+43", "0043", "A-1010" standing alone
+            return "CH" if found.startswith("CH") or found.endswith("41") else "AT"
+    return None
+
 
 @dataclass(frozen=True)
 class PiiConfig:
@@ -239,9 +258,6 @@ _NOT_A_NUMBER = re.compile(
     rf"|[0-3]?[0-9](?:\.|st|nd|rd|th)?\s?(?:of\s)?{_MONTH}\b"
     r")(?![0-9])"
     r"|\b(?=[KkWw])(?i:(?:kw|week|woche)\s?[0-9]{1,2}(?:\s?/\s?(?:19|20)?[0-9]{2})?)"
-    # a dotted number after a version word is a version, whatever its groups: "Firmware 035.93.620.90"
-    r"|\b(?=[FfVvBbSs])(?i:firmware|fw|version|ver|build|software|sw|v)\.?\s{0,2}[:=]?\s{0,2}"
-    r"[0-9]{1,8}(?:\.[0-9]{1,8}){1,6}(?![0-9])"
     # a month name before a day: "August 09"
     rf"|\b(?=[JFMASONDjfmasond]){_MONTH}\.?\s[0-3]?[0-9](?:st|nd|rd|th)?(?![0-9])"
 )
@@ -273,12 +289,14 @@ _GROUPED_CARD = re.compile(
     # 13 digits printed 4-3-3-3 (and 16, 19 digits in threes after the first four): "4556.737.586.899"
     rf"|(?P<three_sep>{_GROUP_SEPARATOR})[0-9]{{3}}(?:(?P=three_sep)[0-9]{{3}}){{2,4}})(?![\w])"
 )
-# numbers right after these labels are device or parcel numbers (an IMEI passes the Luhn check like a card
-# number, a serial number may read as a phone number); a short prefix of the number may come first ("j05f-")
+# numbers right after these labels are device, parcel or version numbers (an IMEI passes the Luhn check like a
+# card number, a serial number or a version may read as a phone number); a short prefix may come first ("j05f-")
 _DEVICE_LABEL = (
     r"(?i)(?:imei|meid|iccid|serien(?:nummer|nr\.?)|serial(?:\s?(?:number|no\.?|nr\.?))?|s/n|sn|geräte(?:nummer|-?id)"
     r"|sendungs(?:nummer|nr\.?)|tracking(?:\s?(?:number|no\.?|nr\.?|id))?|paket(?:nummer|-?nr\.?)"
-    r"|parcel\s?(?:number|no\.?))"
+    r"|parcel\s?(?:number|no\.?)"
+    # and versions, whatever their groups: "Firmware 035.93.620.90"
+    r"|(?<![^\W\d_])(?:firmware|fw|version|ver\.?|build|software|sw))"
     r"\s{0,3}[:#=]?\s{0,3}(?:(?:ist|is|lautet)\s{1,3})?"
 )
 _DEVICE_NUMBER_LABEL = re.compile(_DEVICE_LABEL + "$")
@@ -436,7 +454,7 @@ def _compile(config: PiiConfig) -> _CompiledConfig:
         own_numbers=frozenset(number for number in own_numbers if number is not None),
         own_streets=own_street_keys(config.own_addresses),
         own_domains=tuple(domain.casefold().strip(".") for domain in config.own_email_domains),
-        hinted=frozenset(others) & frozenset(_REGION_HINT.groupindex),
+        hinted=frozenset(others) & frozenset(_REGION_NAMES),
     )
 
 
@@ -453,8 +471,10 @@ def detect(text: str, config: PiiConfig = PiiConfig(), language: str | None = No
     if _ANY_DIGIT.search(text):  # every other kind contains a digit; most posts have none
         masked = _NOT_A_NUMBER.sub(lambda m: "\x00" * (m.end() - m.start()), text)
         post_language = _language(text, language)
+        language_regions = compiled.regions.get(post_language, compiled.regions[None])
         candidates += [
-            *_phones(masked, _regions_for(text, post_language, compiled), compiled.own_numbers),
+            *_phones(masked, language_regions, compiled.own_numbers,
+                     lambda: _regions_named_first(text, language_regions, compiled.hinted)),
             *_ibans(text),
             *_cards(text, masked),
             *_customer_numbers(text, compiled.customer_numbers),
@@ -477,14 +497,12 @@ def detect(text: str, config: PiiConfig = PiiConfig(), language: str | None = No
     return spans
 
 
-def _regions_for(text: str, post_language: str | None, compiled: _CompiledConfig) -> tuple[str, ...]:
-    """The regions national numbers are read in: those of the post's language, default first; a configured
-    region the post names ("Wien", "+43", "…@gmx.at") goes first, in a post of any language."""
-    regions = compiled.regions.get(post_language, compiled.regions[None])
-    hint = _REGION_HINT.search(text) if compiled.hinted else None
-    if hint is None or hint.lastgroup not in compiled.hinted:
+def _regions_named_first(text: str, regions: tuple[str, ...], hinted: frozenset[str]) -> tuple[str, ...]:
+    """``regions`` (those of the post's language, default first), with a configured region the post names
+    ("Wien", "+43", "…@gmx.at") first, in a post of any language."""
+    named = _hinted_region(text) if hinted else None
+    if named is None or named not in hinted:
         return regions
-    named = str(hint.lastgroup)
     return (named, *(region for region in regions if region != named))
 
 
@@ -555,7 +573,10 @@ def _language(text: str, language: str | None) -> str | None:
     return "en" if english > german else "de"
 
 
-def _phones(masked: str, regions: tuple[str, ...], own: frozenset[tuple[int, int]]) -> Iterator[_Candidate]:
+def _phones(
+    masked: str, regions: tuple[str, ...], own: frozenset[tuple[int, int]],
+    named_first: Callable[[], tuple[str, ...]],
+) -> Iterator[_Candidate]:
     """Valid phone numbers among runs of digit groups; when a run is no number, shorter runs are tried.
 
     Bounded work per digit group: a number starts at "+", "0" or "(" (or any digit for a region without a
@@ -564,11 +585,15 @@ def _phones(masked: str, regions: tuple[str, ...], own: frozenset[tuple[int, int
     """
     cache: dict[str, phonenumbers.PhoneNumber | None] = {}
     groups: list[tuple[int, int, int]] = []
+    national: list[tuple[str, ...]] = []  # the regions for national numbers, the named one first: looked up once
 
     def parse(first: int, last: int) -> phonenumbers.PhoneNumber | None:
         key = _phone_key(masked[groups[first][0] : groups[last][1]])
         if key not in cache:
-            cache[key] = _valid_number(key, regions)
+            international = key.startswith(("+", "00"))
+            if not international and not national:
+                national.append(named_first())
+            cache[key] = _valid_number(key, regions if international else national[0])
         return cache[key]
 
     for match in _PHONE_CANDIDATE.finditer(masked):
