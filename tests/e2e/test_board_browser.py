@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.alert_proof import doc_id_of
 from tests.conftest import ROOT
 from tests.e2e.builders import aaa_tweet, brand_reply
 from tests.e2e.conftest import STAFF_TOKEN
@@ -24,12 +25,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ATTACK = '<script>window.pwned = 1</script><img src="x" onerror="window.pwned = 2">'
 ARTIFACTS = ROOT / "test-artifacts"
-
-
-def doc_id_of(post_id: str) -> str:
-    from hilft.core.ids import mention_doc_id
-
-    return mention_doc_id("x", post_id)
 
 
 @pytest.fixture(scope="module")

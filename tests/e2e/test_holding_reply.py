@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hilft.core.promise_phrase import promise_phrase
+from tests.alert_proof import doc_id_of
 from tests.e2e.builders import aaa_tweet
-from tests.e2e.test_board_browser import browser, doc_id_of  # noqa: F401  (the module's Chromium fixture)
+from tests.e2e.test_board_browser import browser  # noqa: F401  (the module's Chromium fixture)
 from tests.stack_fixtures import STAFF_TOKEN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]

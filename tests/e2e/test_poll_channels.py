@@ -21,6 +21,7 @@ import pytest
 from google.api_core import exceptions as gexc
 from google.cloud import tasks_v2
 
+from tests.alert_proof import alerted
 from tests.e2e.conftest import tasks_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
@@ -97,13 +98,6 @@ class Channel:
 CHANNELS = [pytest.param(Channel("bluesky"), id="bluesky"), pytest.param(Channel("mastodon"), id="mastodon")]
 
 
-def alerted(e2e: Any, platform: str, post_id: str, level: int):  # type: ignore[no-untyped-def]
-    def check() -> Any:
-        doc = e2e.mention(platform, post_id) or {}
-        return doc if (doc.get("alerts") or {}).get(str(level), {}).get("state") == "sent" else None
-    return check
-
-
 def test_poll_refuses_a_caller_without_the_schedulers_identity(e2e: Any, tasks_client: Any, poll_url: str) -> None:
     post_id = Channel("mastodon").post(e2e, "kein Netz")
     for headers in ({}, {"Authorization": "Bearer not-a-token"}):
@@ -123,7 +117,7 @@ def test_a_mention_gets_a_promise_and_goes_overdue(e2e: Any, tasks_client: Any, 
     assert doc is not None and doc["status"] == "open" and doc["kind"] == "mention"
     assert doc["due_at"] > doc["received_at"] and "kein Internet" in doc["text"]
     assert {t for t in (task_kind(t) for t in tasks_of(tasks_client, channel.platform, post_id))} >= {"due"}
-    overdue = e2e.wait(alerted(e2e, channel.platform, post_id, 1), timeout=20, what="the overdue alert")
+    overdue = e2e.wait(alerted(e2e, post_id, 1, channel.platform), timeout=20, what="the overdue alert")
     assert overdue["status"] == "overdue"
     assert any(m.get("post_id") == post_id and m.get("platform") == channel.platform and m.get("level") == 1
                for m in e2e.fakes.webhook.messages)  # the signed webhook names the post and its channel
@@ -141,7 +135,7 @@ def test_the_brands_native_reply_stops_the_clock(e2e: Any, tasks_client: Any, po
     # Proof of absence by something that must happen: a later, unanswered post goes overdue…
     later = channel.post(e2e, "und bei mir auch nicht")
     run_poll(e2e, tasks_client, poll_url)
-    e2e.wait(alerted(e2e, channel.platform, later, 1), timeout=20, what="the later post's overdue alert")
+    e2e.wait(alerted(e2e, later, 1, channel.platform), timeout=20, what="the later post's overdue alert")
     # …while the answered one, due earlier, never alerted.
     assert not (e2e.mention(channel.platform, answered).get("alerts") or {})
 
@@ -298,7 +292,7 @@ def test_a_customers_reply_or_quote_to_a_brand_post_gets_a_promise_and_goes_over
     assert doc is not None and doc["status"] == "open" and doc["radar"] is False
     assert doc["kind"] == ("mention" if how == "quote" else "reply") and doc["due_at"] > doc["received_at"]
     assert "due" in {task_kind(t) for t in tasks_of(tasks_client, platform, post_id)}
-    overdue = e2e.wait(alerted(e2e, platform, post_id, 1), timeout=20, what="the overdue alert")
+    overdue = e2e.wait(alerted(e2e, post_id, 1, platform), timeout=20, what="the overdue alert")
     assert overdue["status"] == "overdue"
     assert any(m.get("post_id") == post_id and m.get("platform") == platform and m.get("level") == 1
                for m in e2e.fakes.webhook.messages)
