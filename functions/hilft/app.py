@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -95,7 +94,7 @@ class App:
         from hilft.service.ingest import IngestService
 
         return IngestService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
-                             retention_days=self.settings.retention_days)
+                             claim_ttl=self.settings.claim_ttl, retention_days=self.settings.retention_days)
 
     @cached_property
     def sinks(self) -> dict[str, AlertSink]:
@@ -109,8 +108,8 @@ class App:
 
         return DeadlineService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
                                sinks=self.sinks, board_url=self.settings.board_url,
-                               claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds),
-                               sweep_grace=timedelta(seconds=self.settings.sweep_grace_seconds),
+                               claim_ttl=self.settings.claim_ttl,
+                               sweep_grace=self.settings.sweep_grace,
                                folder=self.incident_service)  # storm folding: its AlertFolder hook
 
     @cached_property
@@ -133,7 +132,7 @@ class App:
         return HandoffService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
                               gateways=self.gateways,
                               notifier=DepartmentNotifierHttp(self.policy, self.http),
-                              claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds))
+                              claim_ttl=self.settings.claim_ttl)
 
     @cached_property
     def enrich_service(self) -> EnrichService:
@@ -154,7 +153,7 @@ class App:
 
         return HoldingReplyService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
                                    gateways=self.gateways,
-                                   claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds))
+                                   claim_ttl=self.settings.claim_ttl)
 
     @cached_property
     def out_of_hours_service(self) -> OutOfHoursService:
@@ -162,7 +161,7 @@ class App:
 
         return OutOfHoursService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
                                  gateways=self.gateways,
-                                 claim_ttl=timedelta(seconds=self.settings.claim_ttl_seconds))
+                                 claim_ttl=self.settings.claim_ttl)
 
     @cached_property
     def reopen_service(self) -> ReopenService:

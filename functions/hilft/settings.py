@@ -7,6 +7,7 @@ and tests can change the environment and call ``reset_settings()``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -154,6 +155,16 @@ class Settings(BaseSettings):
         if value <= 0:
             raise ValueError("must be positive")
         return value
+
+    @property
+    def claim_ttl(self) -> timedelta:
+        """How long a send-once claim holds (a send still unrecorded after it is taken for failed)."""
+        return timedelta(seconds=self.claim_ttl_seconds)
+
+    @property
+    def sweep_grace(self) -> timedelta:
+        """How long past due a post waits for its task before the sweep steps in."""
+        return timedelta(seconds=self.sweep_grace_seconds)
 
     def oidc_caller(self, entry_point: str) -> tuple[str, str]:
         """(audience, allowed caller e-mail) of an entry point Cloud Tasks or Cloud Scheduler calls,

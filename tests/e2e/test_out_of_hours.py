@@ -71,7 +71,7 @@ def test_out_of_hours_once_per_author_never_stale_and_bounded_per_minute(e2e):
     def clock() -> datetime:
         return now["t"]
 
-    ingest = IngestService(store=store, scheduler=tasks, policy=policy, clock=clock)
+    ingest = IngestService(store=store, scheduler=tasks, policy=policy, clock=clock, claim_ttl=settings.claim_ttl)
     authors = [deliveries.Author(f"55000000{n}", f"kunde{n}", f"Kunde {n}") for n in range(4)]
     for n, author in enumerate([authors[0], authors[0], authors[1], authors[2], authors[3]]):
         body = deliveries.x_tweet(str(1860000000000000000 + n), author, "Router tot, seit einer Stunde kein Netz",
@@ -81,7 +81,7 @@ def test_out_of_hours_once_per_author_never_stale_and_bounded_per_minute(e2e):
     assert len(acks) == 5
     with httpx.Client(timeout=10) as http:
         service = OutOfHoursService(store=store, scheduler=tasks, policy=policy, clock=clock,
-                                    gateways=gateway_factory(settings, http))
+                                    gateways=gateway_factory(settings, http), claim_ttl=settings.claim_ttl)
         now["t"] = FRIDAY_2030 + timedelta(seconds=5)
         outcomes = [service.send(p).outcome for p in acks[:4]]
         # One per author (the second post of the first author), then the minute's budget of 2 is spent.

@@ -23,7 +23,7 @@ from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
 from hilft.core.policy import parse_policy
 from hilft.service.handoff import HandoffService
 from hilft.service.ingest import IngestService
-from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore
+from tests.unit.memory import DEFAULTS, FakeClock, MemoryScheduler, MemoryStore
 
 POLICY = """
 [promise]
@@ -79,7 +79,8 @@ def hand_off(name: str | None, handle: str | None, *, refuse_dm: bool, language:
     """A public post with personal data by an author with this display name and handle, handed off."""
     policy = parse_policy(POLICY)
     clock, store, scheduler = FakeClock(), MemoryStore(), MemoryScheduler()
-    IngestService(store=store, scheduler=scheduler, policy=policy, clock=clock).ingest(ParsedBatch(events=(
+    IngestService(store=store, scheduler=scheduler, policy=policy, clock=clock,
+                  claim_ttl=DEFAULTS.claim_ttl).ingest(ParsedBatch(events=(
         Mention(platform=Platform.X, post_id="1", kind=Kind.MENTION,
                 author=Author(id="42", handle=handle, name=name),
                 text="@Telekom_hilft ruft mich an: 0171 2345678", created_at=clock(), lang=language,
@@ -87,7 +88,7 @@ def hand_off(name: str | None, handle: str | None, *, refuse_dm: bool, language:
     )), BRAND)
     gateway = Gateway(refuse_dm)
     service = HandoffService(store=store, scheduler=scheduler, policy=policy, clock=clock,
-                             gateways=lambda platform: gateway, notifier=None)
+                             gateways=lambda platform: gateway, notifier=None, claim_ttl=DEFAULTS.claim_ttl)
     service.handoff(mention_doc_id("x", "1"), department=None, reason="pii", pii=True)
     return gateway
 

@@ -21,8 +21,10 @@ from google.api_core.exceptions import InvalidArgument
 
 from hilft.adapters.firestore_store import PreconditionFailed, PreconditionLoop
 from hilft.service.ports import Snapshot
+from hilft.settings import Settings
 
 MAX_DOCUMENT_BYTES = 1_048_576  # Firestore's limit on one document
+DEFAULTS = Settings.from_env({})  # the shipped settings (claim TTL, sweep grace), for services built by hand
 
 
 def value_size(value: Any) -> int:

@@ -13,6 +13,7 @@ from hilft.core.document import MentionDoc
 from hilft.core.errors import TransientError
 from hilft.core.ids import mention_doc_id
 from hilft.service.deadlines import NO_FOLDING, AlertFolder, DeadlineService, NoFolding
+from tests.unit.memory import DEFAULTS
 from tests.unit.test_services import World
 
 
@@ -36,7 +37,7 @@ def world_with(folder: AlertFolder) -> World:
     world = World()
     world.deadlines = DeadlineService(store=world.store, scheduler=world.scheduler, policy=world.policy,
                                       clock=world.clock, sinks=world.sinks, claim_ttl=timedelta(seconds=60),
-                                      folder=folder)
+                                      sweep_grace=DEFAULTS.sweep_grace, folder=folder)
     return world
 
 

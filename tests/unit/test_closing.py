@@ -15,7 +15,7 @@ from hilft.core.closing import closing_phrase
 from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
 from hilft.core.policy import load_policy, parse_policy
 from hilft.service.ingest import IngestService
-from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore
+from tests.unit.memory import DEFAULTS, FakeClock, MemoryScheduler, MemoryStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SETS = ROOT / "tests" / "fixtures" / "closing"
@@ -99,7 +99,7 @@ class World:
         self.store = MemoryStore()
         self.scheduler = MemoryScheduler()
         self.ingest = IngestService(store=self.store, scheduler=self.scheduler, policy=parse_policy(POLICY),
-                                    clock=self.clock)
+                                    clock=self.clock, claim_ttl=DEFAULTS.claim_ttl)
 
     def post(self, post_id: str, text: str, *, author: str, brand: bool = False, reply_to: str | None = None,
              reply_to_author: str | None = None) -> None:

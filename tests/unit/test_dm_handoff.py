@@ -8,6 +8,7 @@ from hilft.core import templates
 from hilft.core.ids import mention_doc_id
 from hilft.core.models import Kind
 from hilft.service.handoff import HandoffService
+from tests.unit.memory import DEFAULTS
 from tests.unit.test_services import POLICY_24_7, FakeGateway, World
 
 POLICY = POLICY_24_7 + """
@@ -27,7 +28,7 @@ def handoff_tasks(world: World) -> list[dict]:
 
 def run_handoffs(world: World, gateway: FakeGateway) -> list[str]:
     service = HandoffService(store=world.store, scheduler=world.scheduler, policy=world.policy, clock=world.clock,
-                             gateways=lambda platform: gateway, notifier=None)
+                             gateways=lambda platform: gateway, notifier=None, claim_ttl=DEFAULTS.claim_ttl)
     return [service.handoff(p["doc_id"], department=p["department"], reason=p["reason"], pii=p["pii"]).outcome
             for p in handoff_tasks(world)]
 

@@ -242,3 +242,17 @@ def test_board_and_report_read_the_model_and_the_stored_mapping_alike(docs: list
     tz = ZoneInfo("Europe/Berlin")
     assert (rollup_day(now.date(), docs, tz=tz, now=now).as_json()
             == rollup_day(now.date(), stored, tz=tz, now=now).as_json())
+
+
+def test_a_brand_post_is_taken_for_the_acknowledgments_echo_for_the_claims_lifetime_only() -> None:
+    sending = _post(out_of_hours_sending_at=T0 + timedelta(minutes=1))
+    claim_ttl = timedelta(minutes=10)
+    for later, echo in ((timedelta(minutes=9), True), (timedelta(minutes=12), False)):
+        at = T0 + later
+        assert d.acknowledgment_in_flight(sending, at, claim_ttl) is echo
+        answered = d.mark_answered(sending, answered_at=at, answered_by="brand", via="b1", echo_window=claim_ttl)
+        assert (answered is None) is echo
+    # hilft's own answers (no echo window) and a sent acknowledgment are never taken for an echo
+    assert d.mark_answered(sending, answered_at=T0 + timedelta(minutes=2), answered_by="anna", via="r1") is not None
+    sent = _post(out_of_hours_sending_at=T0, out_of_hours_sent_at=T0 + timedelta(seconds=3))
+    assert not d.acknowledgment_in_flight(sent, T0 + timedelta(minutes=1), claim_ttl)

@@ -17,7 +17,7 @@ from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
 from hilft.core.policy import parse_policy
 from hilft.service.enrich import MISSING_POST_RETRIES, EnrichService
 from hilft.service.ingest import IngestService
-from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore
+from tests.unit.memory import DEFAULTS, FakeClock, MemoryScheduler, MemoryStore
 
 PAGE = "110000000000001"
 POLICY = """
@@ -64,7 +64,8 @@ class World:
         self.store = MemoryStore()
         self.scheduler = MemoryScheduler()
         self.reader = Reader(*answers)
-        self.ingest = IngestService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock)
+        self.ingest = IngestService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
+                                    claim_ttl=DEFAULTS.claim_ttl)
         # The production adapter turns the Graph client's errors into hilft's: the script raises Meta's.
         self.enrich = EnrichService(store=self.store, scheduler=self.scheduler, policy=self.policy,
                                     clock=self.clock, reader=GraphMentionReader(self.reader))

@@ -43,6 +43,7 @@ from hilft.core.ids import mention_doc_id
 from hilft.core.models import Kind
 from hilft.core.policy import PolicyError, parse_policy
 from hilft.service.handoff import HandoffService
+from tests.unit.memory import DEFAULTS
 from tests.unit.test_services import POLICY_24_7, FakeGateway, World
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -315,7 +316,7 @@ HINT = templates.BUILT_IN["de"]["sie"]["delete_hint"]
 def hide_world(gateway: FakeGateway, policy: str = POLICY_24_7) -> tuple[World, HandoffService]:
     world = World(policy)
     service = HandoffService(store=world.store, scheduler=world.scheduler, policy=world.policy, clock=world.clock,
-                             gateways=lambda platform: gateway, notifier=None)
+                             gateways=lambda platform: gateway, notifier=None, claim_ttl=DEFAULTS.claim_ttl)
     return world, service
 
 

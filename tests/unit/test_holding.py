@@ -52,11 +52,12 @@ def test_every_template_fits_the_shortest_reply_limit():
 
 def test_a_queued_holding_reply_is_dropped_when_the_post_was_answered_before_it_runs():
     from hilft.service.holding import HoldingReplyService
+    from tests.unit.memory import DEFAULTS
     from tests.unit.test_services import POLICY_24_7, FakeGateway, World
 
     world, gateway = World(POLICY_24_7), FakeGateway()
     service = HoldingReplyService(store=world.store, scheduler=world.scheduler, policy=world.policy,
-                                  clock=world.clock, gateways=lambda platform: gateway)
+                                  clock=world.clock, gateways=lambda platform: gateway, claim_ttl=DEFAULTS.claim_ttl)
     world.deliver(world.mention("1", "@Telekom_hilft Router tot"))
     from hilft.core.ids import mention_doc_id
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from hilft.app import App
 from hilft.core.document import MentionDoc
 from hilft.core.ids import mention_doc_id
 from hilft.core.models import Kind
 from hilft.service.out_of_hours import OutOfHoursService
+from hilft.settings import Settings
+from tests.unit.memory import DEFAULTS
 from tests.unit.test_services import WEEKDAYS, FakeGateway, World
 
 CLOSED = WEEKDAYS + """
@@ -23,7 +26,7 @@ FRIDAY_2030 = datetime(2026, 11, 27, 19, 30, tzinfo=UTC)  # 20:30 in Berlin: clo
 
 def run(world: World, gateway: FakeGateway) -> list[str]:
     service = OutOfHoursService(store=world.store, scheduler=world.scheduler, policy=world.policy, clock=world.clock,
-                                gateways=lambda platform: gateway)
+                                gateways=lambda platform: gateway, claim_ttl=DEFAULTS.claim_ttl)
     world.clock.advance(seconds=5)
     return [service.send(t.payload).outcome for t in world.scheduler.due(world.clock())
             if t.payload["kind"] == "out_of_hours"]
@@ -152,3 +155,34 @@ def test_a_failed_acknowledgment_does_not_swallow_a_real_answer():
     world.deliver(world.mention("b", "Hallo, wir sind da", author="1000000001", brand=True, kind=Kind.DM,
                                 conversation="c"))
     assert world.store.data["mentions"][mention_doc_id("x", "d1")]["status"] == "answered"
+
+
+class SlowEchoingGateway(EchoingGateway):
+    """A platform that takes ``minutes`` to answer the send, its echo arriving before the answer."""
+
+    def __init__(self, world: World, minutes: float) -> None:
+        super().__init__(world, during_send=True)
+        self.minutes = minutes
+
+    def _echo(self, post, message_id: str, kind: Kind) -> None:
+        self.world.clock.advance(minutes=self.minutes)
+        super()._echo(post, message_id, kind)
+
+
+def test_the_echo_is_recognised_for_as_long_as_the_configured_claim_lives():
+    """HILFT_CLAIM_TTL_SECONDS is how long a send may be under way; an echo within it is no answer
+    (the window used to be a fixed two minutes whatever the setting)."""
+    world = World(CLOSED, start=FRIDAY_2030)
+    app = App(Settings.from_env({"HILFT_CLAIM_TTL_SECONDS": "600"}), clock=world.clock)
+    # the composition root's parts, on the in-memory store (cached properties: set before first use)
+    app.store, app.scheduler, app.policy = world.store, world.scheduler, world.policy  # type: ignore[assignment]
+    world.ingest = app.ingest_service
+    gateway = SlowEchoingGateway(world, minutes=5)
+    app.gateways = lambda platform: gateway  # type: ignore[assignment]
+    world.deliver(world.mention("1", "@Telekom_hilft Router tot"))
+    world.clock.advance(seconds=5)
+    assert [app.out_of_hours_service.send(t.payload).outcome for t in world.scheduler.due(world.clock())
+            if t.payload["kind"] == "out_of_hours"] == ["sent"]
+    assert gateway.echoes == ["r1"]
+    doc = world.store.data["mentions"][mention_doc_id("x", "1")]
+    assert doc["status"] == "open" and doc.get("answered_at") is None

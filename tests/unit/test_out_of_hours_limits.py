@@ -8,6 +8,7 @@ from datetime import timedelta
 from hilft.core.ids import mention_doc_id
 from hilft.core.models import Kind
 from hilft.service.out_of_hours import OutOfHoursService
+from tests.unit.memory import DEFAULTS
 from tests.unit.test_out_of_hours import CLOSED, FRIDAY_2030
 from tests.unit.test_services import FakeGateway, World
 
@@ -16,7 +17,7 @@ MONDAY_0800 = FRIDAY_2030 + timedelta(days=2, hours=11, minutes=30)  # 08:00 in 
 
 def service(world: World, gateway: FakeGateway) -> OutOfHoursService:
     return OutOfHoursService(store=world.store, scheduler=world.scheduler, policy=world.policy, clock=world.clock,
-                             gateways=lambda platform: gateway)
+                             gateways=lambda platform: gateway, claim_ttl=DEFAULTS.claim_ttl)
 
 
 def test_a_retry_after_the_team_is_back_is_dropped_with_its_reason():

@@ -23,7 +23,7 @@ from hilft.service.deadlines import DeadlineService
 from hilft.service.incidents import IncidentService
 from hilft.service.ingest import IngestService
 from hilft.service.ports import INCIDENT_ALERTS, INCIDENTS, INCIDENTS_OPEN, OUTAGE_STATE, Snapshot
-from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore, RecordingSink
+from tests.unit.memory import DEFAULTS, FakeClock, MemoryScheduler, MemoryStore, RecordingSink
 
 BRAND = frozenset({"1000000001"})
 POLICY = """
@@ -120,13 +120,14 @@ class World:
         self.scheduler = MemoryScheduler()
         self.post_sinks = {name: RecordingSink(name) for name in SINKS}
         self.incident_sinks = {name: RecordingSink(name) for name in SINKS}
-        self.ingest = IngestService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock)
+        self.ingest = IngestService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
+                                    claim_ttl=DEFAULTS.claim_ttl)
         self.incidents = IncidentService(store=self.store, queries=Queries(self.store), scheduler=self.scheduler,
                                          policy=self.policy, clock=self.clock, sinks=self.incident_sinks,
                                          board_url="https://board.example/")
         self.deadlines = DeadlineService(store=self.store, scheduler=self.scheduler, policy=self.policy,
                                          clock=self.clock, sinks=self.post_sinks, claim_ttl=timedelta(seconds=60),
-                                         folder=self.incidents)
+                                         sweep_grace=DEFAULTS.sweep_grace, folder=self.incidents)
         self.sequence = 0
 
     def post(self, text: str, n: int = 1) -> None:
@@ -507,7 +508,7 @@ def test_an_incident_reply_answers_each_open_public_post_once_when_the_policy_ha
     world.advance(30)
     (incident_id, _), = world.incident_docs().items()
     holding = HoldingReplyService(store=world.store, scheduler=world.scheduler, policy=world.policy,
-                                  clock=world.clock, gateways=lambda platform: None)
+                                  clock=world.clock, gateways=lambda platform: None, claim_ttl=DEFAULTS.claim_ttl)
     assert world.incidents.reply_all(incident_id, "anna", holding) == {"replies": {"queued": 10}}
     queued = [t.payload for t in world.scheduler.tasks.values() if t.payload["kind"] == "holding_reply"]
     assert len(queued) == 10 and {p["text"] for p in queued} == {reply}

@@ -27,7 +27,7 @@ from hilft.core.policy import parse_policy
 from hilft.service.ingest import IngestService
 from hilft.service.poll import PollService, cursor_doc_id
 from hilft.service.ports import MENTIONS, POLL_CURSORS, Snapshot
-from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore
+from tests.unit.memory import DEFAULTS, FakeClock, MemoryScheduler, MemoryStore
 
 BRAND = "did:plc:brand"
 POLICY = """
@@ -91,7 +91,7 @@ class World:
         self.store = MemoryStore()
         self.scheduler = MemoryScheduler()
         self.ingest = IngestService(store=self.store, scheduler=self.scheduler, policy=parse_policy(POLICY),
-                                    clock=self.clock)
+                                    clock=self.clock, claim_ttl=DEFAULTS.claim_ttl)
         self.ticks = 0.0
         self.pollers = list(pollers)
         self.service = PollService(store=self.store, ingest=self.ingest, pollers=lambda: self.pollers,

@@ -249,11 +249,12 @@ def test_the_friday_evening_handoff_promises_monday_in_the_dm_and_the_public_not
     from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
     from hilft.service.handoff import HandoffService
     from hilft.service.ingest import IngestService
-    from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore
+    from tests.unit.memory import DEFAULTS, FakeClock, MemoryScheduler, MemoryStore
 
     policy = parse_policy(WEEKDAY_HOURS + f'\n[brand]\naddress_form = "{form}"\n')
     clock, store, scheduler = FakeClock(FRIDAY_1955), MemoryStore(), MemoryScheduler()
-    IngestService(store=store, scheduler=scheduler, policy=policy, clock=clock).ingest(ParsedBatch(events=(
+    IngestService(store=store, scheduler=scheduler, policy=policy, clock=clock,
+                  claim_ttl=DEFAULTS.claim_ttl).ingest(ParsedBatch(events=(
         Mention(platform=Platform.X, post_id="1", kind=Kind.MENTION, author=Author(id="42", handle="jana"),
                 text="@Telekom_hilft ruft mich an: 0171 2345678", created_at=clock(), lang=language,
                 mentioned_user_ids=("1000000001",)),
@@ -261,7 +262,7 @@ def test_the_friday_evening_handoff_promises_monday_in_the_dm_and_the_public_not
     gateway = _Gateway()
     clock.advance(seconds=20)  # the automatic handoff runs a moment later
     HandoffService(store=store, scheduler=scheduler, policy=policy, clock=clock, gateways=lambda _: gateway,
-                   notifier=None).handoff(mention_doc_id("x", "1"), department=None, reason="pii", pii=True)
+                   notifier=None, claim_ttl=DEFAULTS.claim_ttl).handoff(mention_doc_id("x", "1"), department=None, reason="pii", pii=True)
     assert dm_says in gateway.dms[0]
     assert "nächsten Stunde" not in gateway.dms[0] and "next hour" not in gateway.dms[0]
     assert reply_says in gateway.replies[0]

@@ -30,7 +30,7 @@ from hilft.service.holding import HoldingReplyService
 from hilft.service.ingest import IngestService
 from hilft.service.out_of_hours import OutOfHoursService
 from hilft.service.ports import REPLIES
-from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore
+from tests.unit.memory import DEFAULTS, FakeClock, MemoryScheduler, MemoryStore
 
 PASSWORD = "abcd-efgh-ijkl-mnop"  # noqa: S105 - the fake's app password
 TOKEN = "masto-token"  # noqa: S105
@@ -94,7 +94,8 @@ class Channel:
         self.store = MemoryStore()
         self.scheduler = MemoryScheduler()
         self.policy = parse_policy(POLICY)
-        IngestService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock).ingest(
+        IngestService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
+                      claim_ttl=DEFAULTS.claim_ttl).ingest(
             ParsedBatch(events=(Mention(platform=Platform(name), post_id=self.post_id, kind=Kind.MENTION,
                                         author=author, text="@brand kein Netz in Kiel", created_at=self.clock(),
                                         mentioned_user_ids=("brand",)),)), frozenset({"brand"}))
@@ -110,14 +111,15 @@ class Channel:
 
     def out_of_hours(self) -> str | None:
         service = OutOfHoursService(store=self.store, scheduler=self.scheduler, policy=self.policy,
-                                    clock=self.clock, gateways=lambda platform: self.gateway)
+                                    clock=self.clock, gateways=lambda platform: self.gateway,
+                                    claim_ttl=DEFAULTS.claim_ttl)
         reopens = (self.clock() + timedelta(days=3)).isoformat()
         return service.send({"doc_id": self.doc_id, "key": f"ooh-{self.name}", "template": "out_of_hours_reply",
                              "reopens_at": reopens}).message_id
 
     def holding(self) -> HoldingReplyService:
         return HoldingReplyService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
-                                   gateways=lambda platform: self.gateway)
+                                   gateways=lambda platform: self.gateway, claim_ttl=DEFAULTS.claim_ttl)
 
 
 @pytest.fixture(params=["bluesky", "mastodon", "threads"])

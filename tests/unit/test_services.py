@@ -22,7 +22,7 @@ from hilft.core.policy import parse_policy
 from hilft.service.deadlines import DeadlineService
 from hilft.service.handoff import HandoffService
 from hilft.service.ingest import IngestService
-from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore, RecordingSink
+from tests.unit.memory import DEFAULTS, FakeClock, MemoryScheduler, MemoryStore, RecordingSink
 
 BRAND = frozenset({"1000000001"})
 POLICY_24_7 = """
@@ -58,9 +58,11 @@ class World:
         self.store = MemoryStore()
         self.scheduler = MemoryScheduler()
         self.sinks = {name: RecordingSink(name) for name in ("slack", "google_chat", "pagerduty", "webhook")}
-        self.ingest = IngestService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock)
+        self.ingest = IngestService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
+                                    claim_ttl=DEFAULTS.claim_ttl)
         self.deadlines = DeadlineService(store=self.store, scheduler=self.scheduler, policy=self.policy,
-                                         clock=self.clock, sinks=self.sinks, claim_ttl=timedelta(seconds=60))
+                                         clock=self.clock, sinks=self.sinks, claim_ttl=timedelta(seconds=60),
+                                         sweep_grace=DEFAULTS.sweep_grace)
 
     def mention(self, post_id: str = "1", text: str = "@Telekom_hilft kein Internet", *, author: str = "42",
                 kind: Kind = Kind.MENTION, at: datetime | None = None, brand: bool = False,
@@ -267,7 +269,7 @@ def handoff_world(policy: str = POLICY_24_7) -> tuple[World, FakeGateway, Handof
     world = World(policy)
     gateway = FakeGateway()
     service = HandoffService(store=world.store, scheduler=world.scheduler, policy=world.policy, clock=world.clock,
-                             gateways=lambda platform: gateway, notifier=None)
+                             gateways=lambda platform: gateway, notifier=None, claim_ttl=DEFAULTS.claim_ttl)
     return world, gateway, service
 
 

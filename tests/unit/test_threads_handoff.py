@@ -18,7 +18,7 @@ from hilft.core.ids import mention_doc_id
 from hilft.core.policy import parse_policy
 from hilft.service.handoff import HandoffService
 from hilft.service.ingest import IngestService
-from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore
+from tests.unit.memory import DEFAULTS, FakeClock, MemoryScheduler, MemoryStore
 
 BRAND = "17841400000000077"
 POLICY = """
@@ -62,10 +62,12 @@ class World:
         self.clock = FakeClock()
         self.store = MemoryStore()
         self.scheduler = MemoryScheduler()
-        self.ingest = IngestService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock)
+        self.ingest = IngestService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
+                                    claim_ttl=DEFAULTS.claim_ttl)
         self.gateway = PointerGateway()
         self.handoff = HandoffService(store=self.store, scheduler=self.scheduler, policy=self.policy,
-                                      clock=self.clock, gateways=lambda platform: self.gateway, notifier=None)
+                                      clock=self.clock, gateways=lambda platform: self.gateway, notifier=None,
+                                      claim_ttl=DEFAULTS.claim_ttl)
 
     def deliver(self, field: str, value: dict[str, Any], topic: str = "moderate"):
         body = json.dumps({"app_id": "1", "topic": topic, "target_id": BRAND, "time": int(self.clock().timestamp()),

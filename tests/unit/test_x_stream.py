@@ -77,12 +77,13 @@ def test_malformed_deliveries_are_malformed_payload(mutate) -> None:
 def _ingest_world(policy_text: str = ""):
     from hilft.core.policy import parse_policy
     from hilft.service.ingest import IngestService
-    from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore
+    from tests.unit.memory import DEFAULTS, FakeClock, MemoryScheduler, MemoryStore
 
     clock = FakeClock()
     store, scheduler = MemoryStore(), MemoryScheduler()
     policy = parse_policy(policy_text or '[radar]\nkeywords = ["telekom"]\n')
-    return IngestService(store=store, scheduler=scheduler, policy=policy, clock=clock), store, scheduler, clock
+    ingest = IngestService(store=store, scheduler=scheduler, policy=policy, clock=clock, claim_ttl=DEFAULTS.claim_ttl)
+    return ingest, store, scheduler, clock
 
 
 def test_a_stream_match_is_stored_as_a_radar_item_with_its_rule_tags_four_hours_and_no_warning() -> None:

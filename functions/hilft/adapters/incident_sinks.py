@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from hilft.adapters.sinks import CHAT_REPLY_OPTION, DEFAULT_PAGERDUTY_EVENTS_URL, SinkTransport
+from hilft.adapters.sinks import CHAT_REPLY_OPTION, SinkTransport, pagerduty_events_url
 from hilft.core import incident_alerts as payloads
 from hilft.core.alerts import WEBHOOK_DELIVERY_HEADER, WEBHOOK_EVENT_HEADER, WEBHOOK_SIGNATURE_HEADER, sign_webhook
 from hilft.core.incident_alerts import IncidentAlert
@@ -69,8 +69,7 @@ def build_incident_sinks(settings: Any, transport: SinkTransport | None = None) 
         sinks["google_chat"] = _Sink("google_chat", url, shared, payloads.google_chat_message,
                                      params={"messageReplyOption": CHAT_REPLY_OPTION})
     if key := wanted["pagerduty"]:
-        events_url = get("pagerduty_events_url") or DEFAULT_PAGERDUTY_EVENTS_URL
-        sinks["pagerduty"] = _Sink("pagerduty", events_url, shared,
+        sinks["pagerduty"] = _Sink("pagerduty", pagerduty_events_url(get("pagerduty_events_url")), shared,
                                    lambda alert: payloads.pagerduty_event(alert, key))
     if (url := wanted["webhook"]) and (secret := get("alert_webhook_secret")):
         sinks["webhook"] = _Sink("webhook", url, shared, payloads.webhook_payload, secret=secret)

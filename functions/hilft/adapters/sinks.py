@@ -45,7 +45,6 @@ log = get_logger(__name__)
 
 __all__ = ["AlertSink", "SinkMisconfigured", "SinkUnavailable", "build_sinks"]
 
-DEFAULT_PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 CHAT_REPLY_OPTION = "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"
 SINK_NAMES = ("slack", "google_chat", "pagerduty", "webhook")
 USER_AGENT = "hilft-alerts/0.1"
@@ -198,8 +197,7 @@ class PagerDutySink:
 
     name = "pagerduty"
 
-    def __init__(self, routing_key: str, events_url: str = DEFAULT_PAGERDUTY_EVENTS_URL,
-                 transport: SinkTransport | None = None) -> None:
+    def __init__(self, routing_key: str, events_url: str, transport: SinkTransport | None = None) -> None:
         self._routing_key = routing_key
         self._url = events_url
         self._transport = transport or SinkTransport()
@@ -238,6 +236,14 @@ class WebhookSink:
 
 
 # -- wiring ---------------------------------------------------------------------------------------
+
+
+def pagerduty_events_url(configured: str | None) -> str:
+    """The Events API URL the settings name (``PAGERDUTY_EVENTS_URL``, whose one default is in
+    ``hilft.settings``); a configuration without it is a mistake, not a reason to guess."""
+    if not configured:
+        raise ValueError("PAGERDUTY_ROUTING_KEY is set without PAGERDUTY_EVENTS_URL")
+    return configured
 
 
 def _lookup(config: Mapping[str, Any] | object | None, overrides: Mapping[str, Any], name: str) -> str | None:
@@ -281,8 +287,7 @@ def build_sinks(config: Mapping[str, Any] | object | None = None, *,
     if url := wanted["google_chat"]:
         sinks["google_chat"] = GoogleChatSink(url, shared)
     if routing_key := wanted["pagerduty"]:
-        events_url = get("pagerduty_events_url") or DEFAULT_PAGERDUTY_EVENTS_URL
-        sinks["pagerduty"] = PagerDutySink(routing_key, events_url, shared)
+        sinks["pagerduty"] = PagerDutySink(routing_key, pagerduty_events_url(get("pagerduty_events_url")), shared)
     if url := wanted["webhook"]:
         if secret := get("alert_webhook_secret"):
             sinks["webhook"] = WebhookSink(url, secret, shared)

@@ -204,17 +204,18 @@ def mark_overdue(doc: MentionDoc, now: datetime) -> dict[str, Any] | None:
 
 def mark_answered(doc: MentionDoc, *, answered_at: datetime, answered_by: str | None, via: str,
                   status: Status = Status.ANSWERED, extra: Mapping[str, Any] | None = None,
-                  seen_on_platform: bool = False) -> dict[str, Any] | None:
+                  echo_window: timedelta | None = None) -> dict[str, Any] | None:
     """The first response (a brand reply, a holding reply, a handoff): stops the clock, once.
 
-    ``seen_on_platform``: the answer is a brand post ingest saw. While hilft's own out-of-hours
-    acknowledgment to this post is being sent, such a post is taken for its echo (the platform
-    reports the brand's own messages, and the id that would tell them apart is not recorded yet):
-    the acknowledgment is not a first response, so the clock keeps running.
+    ``echo_window``: given when the answer is a brand post ingest saw (None for hilft's own answers),
+    the send-once claim's lifetime (``HILFT_CLAIM_TTL_SECONDS``). While hilft's own out-of-hours
+    acknowledgment to this post is being sent — for at most that long — such a post is taken for
+    its echo (the platform reports the brand's own messages, and the id that would tell them apart
+    is not recorded yet): the acknowledgment is not a first response, so the clock keeps running.
     """
     if not doc.unanswered or status not in (Status.ANSWERED, Status.HANDED_OFF):
         return None
-    if seen_on_platform and acknowledgment_in_flight(doc, answered_at):
+    if echo_window is not None and acknowledgment_in_flight(doc, answered_at, echo_window):
         return None
     started = doc.started_at
     updates: dict[str, Any] = {
@@ -230,16 +231,14 @@ def mark_answered(doc: MentionDoc, *, answered_at: datetime, answered_by: str | 
     return updates
 
 
-ACKNOWLEDGMENT_IN_FLIGHT = timedelta(minutes=2)  # the send-once claim's lifetime (HILFT_CLAIM_TTL_SECONDS)
-
-
-def acknowledgment_in_flight(doc: MentionDoc, at: datetime) -> bool:
-    """hilft started sending this post's out-of-hours acknowledgment shortly before ``at`` and
-    has not recorded it as sent."""
+def acknowledgment_in_flight(doc: MentionDoc, at: datetime, claim_ttl: timedelta) -> bool:
+    """hilft started sending this post's out-of-hours acknowledgment at most ``claim_ttl`` (the
+    send-once claim's lifetime: a send still unrecorded after it has failed) before ``at`` and has
+    not recorded it as sent."""
     started = doc.out_of_hours_sending_at
     if started is None or doc.out_of_hours_sent_at is not None:
         return False
-    return started - timedelta(seconds=5) <= at <= started + ACKNOWLEDGMENT_IN_FLIGHT
+    return started - timedelta(seconds=5) <= at <= started + claim_ttl
 
 
 def mark_handed_off(doc: MentionDoc, *, at: datetime, via: str, handoff_id: str, department: str,

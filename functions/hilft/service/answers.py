@@ -8,7 +8,7 @@ module runs it inside the store's read-modify-write and cleans up the post's pen
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from hilft.core import ids
@@ -41,10 +41,11 @@ def overdue_alerts_were_sent(post: MentionDoc | Mapping[str, Any]) -> bool:
 
 
 class AnswerRecorder:
-    def __init__(self, store: Store, scheduler: Scheduler, clock: Clock) -> None:
+    def __init__(self, store: Store, scheduler: Scheduler, clock: Clock, *, claim_ttl: timedelta) -> None:
         self.store = store
         self.scheduler = scheduler
         self.clock = clock
+        self.claim_ttl = claim_ttl  # how long hilft's own acknowledgment may be under way (its echo's window)
 
     def mark_answered(self, doc_id: str, *, answered_at: datetime, answered_by: str | None,
                       via: str, extra: dict[str, Any] | None = None,
@@ -52,9 +53,10 @@ class AnswerRecorder:
         """Record the first response; later answers change nothing. Returns the post as it was
         when this call stopped the clock, else None. ``seen_on_platform``: a brand post ingest
         saw (``core.document.mark_answered`` tells it from hilft's own acknowledgment's echo)."""
+        echo_window = self.claim_ttl if seen_on_platform else None
         return self._stop_clock(doc_id, lambda doc: mark_answered(doc, answered_at=answered_at,
                                                                    answered_by=answered_by, via=via, extra=extra,
-                                                                   seen_on_platform=seen_on_platform),
+                                                                   echo_window=echo_window),
                                 via=via, status=Status.ANSWERED)
 
     def mark_handed_off(self, doc_id: str, *, at: datetime, via: str, handoff_id: str, department: str,

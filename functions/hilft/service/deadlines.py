@@ -32,7 +32,6 @@ from hilft.service.ports import MENTIONS, AlertSink, Clock, Scheduler, Snapshot,
 
 log = get_logger("hilft.deadline")
 
-SWEEP_GRACE = timedelta(seconds=60)
 _POOL_LOCK = threading.Lock()
 SINK_THREADS = 32  # one pool per instance: threads start on demand and are reused across alerts
 
@@ -81,9 +80,8 @@ def _parse_time(value: Any) -> datetime | None:
 
 class DeadlineService:
     def __init__(self, *, store: Store, scheduler: Scheduler, policy: Policy, clock: Clock,
-                 sinks: Mapping[str, AlertSink], board_url: str | None = None,
-                 claim_ttl: timedelta = timedelta(seconds=120),
-                 sweep_grace: timedelta = SWEEP_GRACE, folder: AlertFolder = NO_FOLDING) -> None:
+                 sinks: Mapping[str, AlertSink], claim_ttl: timedelta, sweep_grace: timedelta,
+                 board_url: str | None = None, folder: AlertFolder = NO_FOLDING) -> None:
         self.sweep_grace = sweep_grace
         self.folder = folder
         self.store = store

@@ -56,7 +56,7 @@ class HandoffResult:
 class HandoffService:
     def __init__(self, *, store: Store, scheduler: Scheduler, policy: Policy, clock: Clock,
                  gateways: Callable[[str], Gateway | None], notifier: DepartmentNotifier | None,
-                 claim_ttl: timedelta = timedelta(seconds=120)) -> None:
+                 claim_ttl: timedelta) -> None:
         self.store = store
         self.scheduler = scheduler
         self.policy = policy
@@ -64,7 +64,7 @@ class HandoffService:
         self.gateways = gateways
         self.notifier = notifier
         self.claim_ttl = claim_ttl
-        self.answers = AnswerRecorder(store, scheduler, clock)
+        self.answers = AnswerRecorder(store, scheduler, clock, claim_ttl=claim_ttl)
 
     def department_names(self) -> list[str]:
         return list(self.policy.departments)

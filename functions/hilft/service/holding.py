@@ -48,14 +48,14 @@ def default_text(policy: Policy, post: MentionDoc | Mapping[str, Any], now: date
 
 class HoldingReplyService:
     def __init__(self, *, store: Store, scheduler: Scheduler, policy: Policy, clock: Clock,
-                 gateways: Callable[[str], Gateway | None], claim_ttl: timedelta = timedelta(seconds=120)) -> None:
+                 gateways: Callable[[str], Gateway | None], claim_ttl: timedelta) -> None:
         self.store = store
         self.scheduler = scheduler
         self.policy = policy
         self.clock = clock
         self.gateways = gateways
         self.claim_ttl = claim_ttl
-        self.answers = AnswerRecorder(store, scheduler, clock)
+        self.answers = AnswerRecorder(store, scheduler, clock, claim_ttl=claim_ttl)
 
     def request(self, doc_id: str, *, text: str, requested_by: str) -> HoldingResult:
         """Check the staff member's text and queue the reply for ``deadline``."""

@@ -59,14 +59,15 @@ def retention(now: datetime, days: int) -> datetime:
 
 
 class IngestService:
-    def __init__(self, *, store: Store, scheduler: Scheduler, policy: Policy, clock: Clock,
+    def __init__(self, *, store: Store, scheduler: Scheduler, policy: Policy, clock: Clock, claim_ttl: timedelta,
                  retention_days: int = 90) -> None:
         self.store = store
         self.scheduler = scheduler
         self.policy = policy
         self.clock = clock
         self.retention_days = retention_days
-        self.answers = AnswerRecorder(store, scheduler, clock)
+        # ``claim_ttl``: how long hilft's own out-of-hours acknowledgment may be under way, so its echo is no answer.
+        self.answers = AnswerRecorder(store, scheduler, clock, claim_ttl=claim_ttl)
         # The shipped policy's whole PII configuration: the brand's own numbers, addresses, domains
         # and ticket formats, extra phone regions, customer-number patterns.
         self.pii_config = policy.pii.config()

@@ -38,7 +38,7 @@ class OutOfHoursResult:
 
 class OutOfHoursService:
     def __init__(self, *, store: Store, scheduler: Scheduler, policy: Policy, clock: Clock,
-                 gateways: Callable[[str], Gateway | None], claim_ttl: timedelta = timedelta(seconds=120)) -> None:
+                 gateways: Callable[[str], Gateway | None], claim_ttl: timedelta) -> None:
         self.store = store
         self.scheduler = scheduler
         self.policy = policy

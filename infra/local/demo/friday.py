@@ -104,7 +104,7 @@ def run(fakes: OutsideWorld, today: datetime) -> FridayEvening:
 
     post_id = str(int(friday.timestamp() * 1000) << 22)  # an X id of that time
     body = deliveries.x_tweet(post_id, CUSTOMER, TEXT, friday, lang="de")
-    ingest = IngestService(store=store, scheduler=tasks, policy=policy, clock=clock)
+    ingest = IngestService(store=store, scheduler=tasks, policy=policy, clock=clock, claim_ttl=settings.claim_ttl)
     ingest.ingest(x.parse(body, brand_user_ids=settings.x_brand_user_ids), settings.x_brand_user_ids)
     doc_id = mention_doc_id("x", post_id)
     doc = store.get("mentions", doc_id)
@@ -115,7 +115,8 @@ def run(fakes: OutsideWorld, today: datetime) -> FridayEvening:
         raise RuntimeError("the Friday-evening post was not handed off (no phone number found?)")
     with httpx.Client(timeout=10) as http:
         HandoffService(store=store, scheduler=tasks, policy=policy, clock=clock,
-                       gateways=gateway_factory(settings, http), notifier=None).handoff(
+                       gateways=gateway_factory(settings, http), notifier=None,
+                       claim_ttl=settings.claim_ttl).handoff(
             doc_id, department=handoff.get("department"), reason=str(handoff.get("reason") or "pii"),
             pii=True, requested_by="hilft:auto")
     sent = [dm["text"] for dm in fakes.x.dms if dm["participant_id"] == CUSTOMER.id]

@@ -36,7 +36,6 @@ from hilft.core.errors import (
     PrivateChannelRefused,
 )
 
-DEFAULT_BASE_URL = "https://graph.facebook.com/v21.0"
 DEFAULT_COMMENT_FIELDS = ("id", "message", "from", "created_time", "parent")
 POST_FIELDS = ("id", "message", "from", "created_time")
 # Instagram mentions are read through the brand's IG user (IG User "mentioned_comment" and

@@ -54,7 +54,6 @@ from hilft.core.errors import (
     PrivateChannelRefused,
 )
 
-DEFAULT_BASE_URL = "https://graph.threads.net/v1.0"
 TEXT_LIMIT = 500  # characters per Threads post
 TOKEN_ERROR_CODES = frozenset({102, 190})
 PERMISSION_ERROR_CODES = frozenset({10, 200})

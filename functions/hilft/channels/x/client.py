@@ -40,7 +40,6 @@ from hilft.core.errors import (
     PrivateChannelRefused,
 )
 
-DEFAULT_BASE_URL = "https://api.x.com"
 # X's rate limits refill in 15-minute windows; used when a 429 comes without x-rate-limit-reset.
 RATE_LIMIT_WINDOW = timedelta(minutes=15)
 
