@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hilft.core import holding
+from hilft.core.document import MentionDoc
+from hilft.core.models import Kind
 from hilft.core.policy import parse_policy
 from hilft.service.holding import default_text
 
@@ -34,12 +36,12 @@ def test_the_posts_due_time_is_kept_while_it_is_ahead():
 def test_friday_evening_holding_reply_promises_monday_in_german_and_english():
     policy = parse_policy(WEEKDAYS)
     friday_1950 = datetime(2026, 11, 27, 18, 50, tzinfo=UTC)  # 19:50 in Berlin, overdue
-    post = {"due_at": friday_1950 - timedelta(minutes=5), "platform": "x", "lang": "de", "kind": "mention"}
+    post = MentionDoc(due_at=friday_1950 - timedelta(minutes=5), platform="x", lang="de", kind="mention")
     assert default_text(policy, post, friday_1950) == (
         "Danke für Ihre Geduld! Wir schauen uns das an und melden uns bis Montag, 8:50 Uhr.")
-    english = default_text(policy, post | {"lang": "en"}, friday_1950)
+    english = default_text(policy, post.model_copy(update={"lang": "en"}), friday_1950)
     assert english is not None and english.endswith("by Monday, 8:50 am.")
-    assert default_text(policy, post | {"kind": "dm"}, friday_1950) is None
+    assert default_text(policy, post.model_copy(update={"kind": Kind.DM}), friday_1950) is None
 
 
 def test_every_template_fits_the_shortest_reply_limit():

@@ -7,37 +7,31 @@ module runs it inside the store's read-modify-write and cleans up the post's pen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from hilft.core import ids
-from hilft.core.document import UNANSWERED, MentionDoc, as_doc, mark_answered, mark_handed_off
+from hilft.core.document import UNANSWERED, MentionDoc, mark_answered, mark_handed_off
 from hilft.core.models import Status
 from hilft.logs import get_logger
 from hilft.service.ports import MENTIONS, Clock, Scheduler, Snapshot, Store
 
 log = get_logger("hilft.answers")
 
-__all__ = ["UNANSWERED", "AnswerRecorder", "overdue_alerts_were_sent", "pending_task_ids"]
+__all__ = ["UNANSWERED", "AnswerRecorder", "pending_task_ids"]
 
 
-def pending_task_ids(doc_id: str, post: MentionDoc | Mapping[str, Any]) -> list[str]:
+def pending_task_ids(doc_id: str, post: MentionDoc) -> list[str]:
     """Names of the tasks a post may still have queued (warning, due and the next escalation)."""
-    doc = as_doc(post)
-    due = doc.due_at
+    due = post.due_at
     if due is None:
         return []
     names = [ids.task_id(doc_id, "warning", 0, due), ids.task_id(doc_id, "due", 1, due)]
-    level = doc.alert_level or 0
+    level = post.alert_level or 0
     if level >= 1:
         names.append(ids.task_id(doc_id, "escalate", level + 1, due))
     return names
-
-
-def overdue_alerts_were_sent(post: MentionDoc | Mapping[str, Any]) -> bool:
-    """A warning alone is not resolved: it said 'due soon', and the answer came in time."""
-    return as_doc(post).overdue_alerts_were_sent()
 
 
 class AnswerRecorder:

@@ -8,15 +8,14 @@ after the platform accepted finds it ``sent`` and sends nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from hilft.channels import Gateway
 from hilft.core import holding, ids, pii, templates
-from hilft.core.document import MentionDoc, as_doc
+from hilft.core.document import MentionDoc
 from hilft.core.errors import MalformedPayload, NotFound, PlatformConfigError, PlatformRateLimited
 from hilft.core.models import Kind
 from hilft.core.policy import Policy
@@ -34,15 +33,14 @@ class HoldingResult:
     reply_id: str | None = None
 
 
-def default_text(policy: Policy, post: MentionDoc | Mapping[str, Any], now: datetime) -> str | None:
+def default_text(policy: Policy, post: MentionDoc, now: datetime) -> str | None:
     """The template text for a post on the board (None when it gets no public reply: DMs)."""
-    doc = as_doc(post)
-    due = doc.due_at
-    if due is None or doc.kind == Kind.DM:
+    due = post.due_at
+    if due is None or post.kind == Kind.DM:
         return None
     tz = ZoneInfo(policy.promise.timezone)
-    fresh = policy.calendar.add_business_time(now, policy.promise_for(doc.platform.value, doc.priority))
-    language = templates.pick_language(doc.lang, policy.brand.default_language)
+    fresh = policy.calendar.add_business_time(now, policy.promise_for(post.platform.value, post.priority))
+    language = templates.pick_language(post.lang, policy.brand.default_language)
     return holding.holding_text(holding.holding_target(due, now, fresh), now, tz, language, policy.brand.address_form)
 
 

@@ -454,7 +454,7 @@ class IngestService:
             prior = self.store.mutate(MENTIONS, doc_id,
                                       lambda snap: document.mark_deleted(None, deleted_at) if snap else None)
             if prior is not None:
-                for name in pending_task_ids(doc_id, prior.data):
+                for name in pending_task_ids(doc_id, MentionDoc.from_snapshot(prior)):
                     self.scheduler.delete(name)
                 break
             if not alias_checked:
