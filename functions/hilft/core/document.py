@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -44,6 +44,13 @@ LIVE: frozenset[Status] = UNANSWERED | {Status.ANSWERED, Status.HANDED_OFF}
 PERSONAL_FIELDS: dict[str, Any] = {"text": "", "author_id": None, "author_handle": None, "author_name": None,
                                    "author_followers": None, "url": None, "pii_kinds": [],
                                    "conversation_id": None}
+
+
+class Stored(Protocol):
+    """A document as the store read it (``service.ports.Snapshot``): what ``from_snapshot`` reads."""
+
+    @property
+    def data(self) -> Mapping[str, Any]: ...
 
 
 class MentionDoc(BaseModel):
@@ -126,8 +133,8 @@ class MentionDoc(BaseModel):
         return cls.model_validate(dict(data))
 
     @classmethod
-    def from_snapshot(cls, snap: Any) -> MentionDoc:
-        """From a ``service.ports.Snapshot`` (anything with ``.data``)."""
+    def from_snapshot(cls, snap: Stored) -> MentionDoc:
+        """From a ``service.ports.Snapshot``."""
         return cls.from_store(snap.data)
 
     def to_store(self) -> dict[str, Any]:
