@@ -113,9 +113,6 @@ def readme_rows() -> list[tuple[str, str, str]]:
     return rows
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "README's table predates bench/__main__.py's rows (the SLA report row's label, the outage sensitivity and "
-    "text-replay rows, no cost goal for alerted lifecycles): `make bench` rewrites it; then remove this mark"))
 def test_readmes_table_was_written_by_the_current_row_set() -> None:
     """A relabelled, added or removed row, or a changed goal, needs a fresh ``make bench``."""
     written = [(figure, goal) for figure, goal, _ in readme_rows()]
