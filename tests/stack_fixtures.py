@@ -149,7 +149,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         "HILFT_CONFIG": str(_policy(fakes.department.url, tmp)),
         "HILFT_STAFF_AUTH": "token",
         "HILFT_STAFF_TOKEN": STAFF_TOKEN,
-        "HILFT_CLAIM_TTL_SECONDS": "5",
+        "HILFT_CLAIM_TTL_SECONDS": "30",
         "HILFT_SWEEP_GRACE_SECONDS": "1",
     }
     log_dir = STACK_LOG_DIR

@@ -81,7 +81,10 @@ class Settings(BaseSettings):
     staff_audiences: CsvSet = env("HILFT_STAFF_AUDIENCES", default_factory=frozenset)
 
     max_body_bytes: int = env("HILFT_MAX_BODY_BYTES", 1024 * 1024)
-    claim_ttl_seconds: float = env("HILFT_CLAIM_TTL_SECONDS", 120.0)
+    # How long a send-once claim holds while its send is under way. It must outlive one send (an
+    # alert's sinks have 5 s, a platform call 10 s per request, a handoff a few calls): a shorter one
+    # lets a retry or the sweep take over a send still in progress, and the message goes out twice.
+    claim_ttl_seconds: float = env("HILFT_CLAIM_TTL_SECONDS", 120.0, ge=30.0)
     sweep_grace_seconds: float = env("HILFT_SWEEP_GRACE_SECONDS", 60.0)  # past due before the sweep steps in
     retention_days: int = env("HILFT_RETENTION_DAYS", 90)
 

@@ -129,7 +129,7 @@ class Rig:
             **self.world.env(),
             "HILFT_CONFIG": str(policy_path),
             "HILFT_STAFF_AUTH": "off",
-            "HILFT_CLAIM_TTL_SECONDS": "5",
+            "HILFT_CLAIM_TTL_SECONDS": "30",
             "HILFT_SWEEP_GRACE_SECONDS": "1",
             "GUNICORN_LOG_LEVEL": "error",
             **(extra_env or {}),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from hilft.app import App
 from hilft.core.document import MentionDoc
 from hilft.core.ids import mention_doc_id
@@ -186,3 +188,14 @@ def test_the_echo_is_recognised_for_as_long_as_the_configured_claim_lives():
     assert gateway.echoes == ["r1"]
     doc = world.store.data["mentions"][mention_doc_id("x", "1")]
     assert doc["status"] == "open" and doc.get("answered_at") is None
+
+
+def test_a_claim_shorter_than_one_send_is_refused_at_start():
+    """A claim that expires while its send is still under way lets a retry send again: below 30 s
+    the setting is an error naming the variable, not a silent duplicate later."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        Settings.from_env({"HILFT_CLAIM_TTL_SECONDS": "5"})
+    assert "HILFT_CLAIM_TTL_SECONDS" in str(caught.value)
+    assert Settings.from_env({"HILFT_CLAIM_TTL_SECONDS": "30"}).claim_ttl.total_seconds() == 30

@@ -58,7 +58,7 @@ def start_fakes() -> OutsideWorld:
 
 def function_env(fakes: OutsideWorld, policy_path: Path) -> dict[str, str]:
     return {**fakes.env(), "HILFT_CONFIG": str(policy_path), "HILFT_STAFF_AUTH": "off",
-            "HILFT_CLAIM_TTL_SECONDS": "5"}
+            "HILFT_CLAIM_TTL_SECONDS": "30"}
 
 
 # --- what the replay knows about each post ------------------------------------------------------
