@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hilft.core.pii import PiiSpan
 
@@ -171,4 +172,27 @@ def score(items: Iterable[Item], detect: Callable[[str], Sequence[PiiSpan]]) -> 
                 result.correct[kind, lang] += 1
             else:
                 result.false_alarms.append((kind, text[span.start : span.end], text))
+    return result
+
+
+def scored_by_locale(items: Sequence[Item], detect: Callable[[str], Sequence[PiiSpan]], *, title: str,
+                     locale_title: str, locales: Iterable[str], artifact: Path) -> Score:
+    """Score a generated set and write its report (per kind and language, per kind and locale, a
+    summary per locale, every miss) to ``artifact``; one report shape for every outside-valued set."""
+    from dataclasses import replace
+
+    result = score(items, detect)
+    by_locale = score([replace(item, lang=item.group) for item in items], detect)
+    report = "\n".join([
+        result.table(title),
+        by_locale.table(locale_title),
+        "",
+        *(score([i for i in items if i.group == g], detect).summary(g) for g in locales),
+        result.summary("all"),
+        "",
+        result.examples(limit=1000),
+    ])
+    print(report)
+    artifact.parent.mkdir(exist_ok=True)
+    artifact.write_text(report + "\n", encoding="utf-8")
     return result

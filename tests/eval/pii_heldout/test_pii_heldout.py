@@ -7,13 +7,12 @@ test-artifacts/pii_heldout.txt (and printed with -s). Gates: MIN_* below, and RE
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-from hilft.core.pii import PiiConfig, PiiKind, PiiSpan, detect
+from hilft.core.pii import PiiKind, detect
 from hilft.core.policy import Policy, load_policy
-from tests.eval.pii.scoring import KINDS, Item, Score, score
+from tests.eval.pii.scoring import KINDS, Item, Score, scored_by_locale
 from tests.eval.pii_heldout import generate
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -53,31 +52,13 @@ def items() -> tuple[Item, ...]:
     return tuple(Item(p.text, p.lang, [(lb.kind, lb.value, lb.secret) for lb in p.labels], p.locale) for p in posts())
 
 
-def _detector(config: PiiConfig):
-    def run(text: str) -> list[PiiSpan]:
-        return detect(text, config)
-
-    return run
-
-
 @cache
 def scored() -> Score:
     config = shipped_policy().pii.config()
-    result = score(items(), _detector(config))
-    by_locale = score([replace(item, lang=item.group) for item in items()], _detector(config))
-    report = "\n".join([
-        result.table(f"held-out set ({len(items())} posts, mimesis), shipped policy: per kind and language"),
-        by_locale.table("per kind and locale (the mimesis locale the values came from)"),
-        "",
-        *(score([i for i in items() if i.group == g], _detector(config)).summary(g) for g in generate.LOCALES),
-        result.summary("all"),
-        "",
-        result.examples(limit=1000),
-    ])
-    print(report)
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "pii_heldout.txt").write_text(report + "\n", encoding="utf-8")
-    return result
+    return scored_by_locale(items(), lambda text: detect(text, config),
+                            title=f"held-out set ({len(items())} posts, mimesis), shipped policy: per kind and language",
+                            locale_title="per kind and locale (the mimesis locale the values came from)",
+                            locales=generate.LOCALES, artifact=ARTIFACTS / "pii_heldout.txt")
 
 
 def test_heldout_set_is_reproducible_varied_and_covers_every_kind_and_locale() -> None:
