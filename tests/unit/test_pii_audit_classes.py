@@ -8,23 +8,10 @@ Every case runs with the SHIPPED policy (functions/policy.toml).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from hilft.core.pii import PiiConfig, detect, redact_text
-from hilft.core.policy import load_policy
-
-SHIPPED = load_policy(Path(__file__).resolve().parents[2] / "functions" / "policy.toml").pii.config()
-
-
-def found(text: str, config: PiiConfig = SHIPPED, language: str | None = None) -> list[tuple[str, str]]:
-    return [(span.kind.value, text[span.start : span.end]) for span in detect(text, config, language)]
-
-
-def redacted(text: str, language: str | None = None) -> str:
-    return redact_text(text, SHIPPED, language)[0]
-
+from tests.unit.pii_cases import found, redacted
 
 # ------------------------------------------------------------------ two phone numbers in a row
 

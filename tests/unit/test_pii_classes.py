@@ -6,20 +6,10 @@ and its [pii.own] table are part of what is tested.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from hilft.core.pii import PiiConfig, detect, redact_text
-from hilft.core.policy import load_policy
-
-SHIPPED_POLICY = load_policy(Path(__file__).resolve().parents[2] / "functions" / "policy.toml")
-SHIPPED = SHIPPED_POLICY.pii.config()
-
-
-def found(text: str, config: PiiConfig = SHIPPED, language: str | None = None) -> list[tuple[str, str]]:
-    return [(span.kind.value, text[span.start : span.end]) for span in detect(text, config, language)]
-
+from hilft.core.pii import PiiConfig, redact_text
+from tests.unit.pii_cases import SHIPPED, found
 
 # ---------------------------------------------------------------- phone numbers next to other numbers
 

@@ -6,19 +6,9 @@ Every case runs with the SHIPPED policy (functions/policy.toml).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from hilft.core.pii import PiiConfig, detect
-from hilft.core.policy import load_policy
-
-SHIPPED = load_policy(Path(__file__).resolve().parents[2] / "functions" / "policy.toml").pii.config()
-
-
-def found(text: str, config: PiiConfig = SHIPPED) -> list[tuple[str, str]]:
-    return [(span.kind.value, text[span.start : span.end]) for span in detect(text, config)]
-
+from tests.unit.pii_cases import found
 
 # ------------------------------------------------------------------------------ birth dates: the cue as typed
 
