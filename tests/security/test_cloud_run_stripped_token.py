@@ -14,38 +14,24 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import flask
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from fakes.base import FakeServer, Response
 from hilft import handlers, web
 from hilft.adapters.oidc import SIGNATURE_REMOVED, OidcVerifier
 from hilft.app import App
 from hilft.core.errors import Forbidden, HilftError, Unauthorized
 from hilft.settings import Settings
+from tests.security.google_keys import GOOGLE_KEY, ISSUER
 
-ISSUER = "https://accounts.google.com"
 DEADLINE = "https://hilft-deadline-123456789012.europe-west3.run.app"
 TASKS_SA = "hilft-tasks@acme-care-prod.iam.gserviceaccount.com"
 BOARD = "https://hilft-board-123456789012.europe-west3.run.app"
-GOOGLE_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-@pytest.fixture(scope="module")
-def google_keys() -> Iterator[str]:
-    """Google's JWKS endpoint on loopback (for the fully signed tokens)."""
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(GOOGLE_KEY.public_key()))
-    server = FakeServer()
-    server.route("GET", r"/certs", lambda req, m: Response(200, {"keys": [{**jwk, "kid": "google-1",
-                                                                            "alg": "RS256", "use": "sig"}]}))
-    server.start()
-    yield f"{server.url}/certs"
-    server.stop()
 
 
 def _claims(**overrides: Any) -> dict[str, Any]:

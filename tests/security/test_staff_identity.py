@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import flask
@@ -18,27 +17,15 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from fakes.base import FakeServer, Response
 from hilft import web
 from hilft.adapters.oidc import OidcVerifier
 from hilft.core.errors import HilftError, Unauthorized
+from tests.security.google_keys import GOOGLE_KEY, ISSUER
 
-ISSUER = "https://accounts.google.com"
 BOARD = "https://board-abc-ew.a.run.app"
-GOOGLE_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 ATTACKER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-@pytest.fixture(scope="module")
-def google_keys() -> Iterator[str]:
-    """Google's JWKS endpoint, on loopback, publishing only GOOGLE_KEY."""
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(GOOGLE_KEY.public_key()))
-    server = FakeServer()
-    server.route("GET", r"/certs", lambda req, m: Response(200, {"keys": [{**jwk, "kid": "google-1",
-                                                                            "alg": "RS256", "use": "sig"}]}))
-    server.start()
-    yield f"{server.url}/certs"
-    server.stop()
 
 
 def _token(key: Any = GOOGLE_KEY, kid: str = "google-1", **overrides: Any) -> str:
