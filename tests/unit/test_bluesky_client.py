@@ -124,6 +124,37 @@ def test_reply_carries_root_and_parent_refs_and_a_retry_never_posts_twice(sky: F
     assert reply["parent"]["cid"] == sky.posts[parent].cid and reply["root"]["cid"] == sky.posts[root].cid
 
 
+def test_the_fake_answers_a_reused_record_key_like_the_reference_pds(sky: FakeBluesky, http: httpx.Client) -> None:
+    client = client_for(sky, http)
+    client.reply(customer_post(sky), "Wir kümmern uns.", created_at=datetime(2024, 11, 20, 8, tzinfo=UTC))
+    body = json.loads(next(r for r in sky.accepted if "createRecord" in r.path).body)
+    again = http.post(f"{sky.url}/xrpc/com.atproto.repo.createRecord", json=body,
+                      headers={"Authorization": next(r for r in sky.accepted if "createRecord" in r.path)
+                               .header("authorization") or ""})
+    assert again.status_code == 500 and again.json()["error"] == "InternalServerError"
+
+
+def test_a_retried_reply_finds_its_record_after_the_pds_answers_500(sky: FakeBluesky, http: httpx.Client) -> None:
+    """A retry of a send whose first answer was lost: createRecord gets the PDS's opaque 500 for the
+    taken key; the client looks the key up instead of failing the task for a day."""
+    uri = customer_post(sky)
+    gateway = BlueskyGateway(client_for(sky, http))
+    post = stored(post_id=uri, created_at=datetime(2024, 11, 20, 8, tzinfo=UTC))
+    first = gateway.public_reply(post, "Wir kümmern uns.")
+    assert gateway.public_reply(post, "Wir kümmern uns.") == first
+    assert len(sky.replies) == 1
+    tail = [(r.path.rsplit("/", 1)[-1]) for r in sky.requests][-2:]
+    assert tail == ["com.atproto.repo.createRecord", "com.atproto.repo.getRecord"]
+
+
+def test_a_real_outage_on_a_first_reply_stays_retryable(sky: FakeBluesky, http: httpx.Client) -> None:
+    uri = customer_post(sky)
+    sky.fail_next(1, 502, path_contains="createRecord")
+    with pytest.raises(PlatformUnavailable):
+        BlueskyGateway(client_for(sky, http)).public_reply(stored(post_id=uri), "Hallo")
+    assert sky.replies == []
+
+
 def test_reply_to_a_deleted_post_is_refused(sky: FakeBluesky, http: httpx.Client) -> None:
     uri = customer_post(sky)
     sky.delete_post(uri)

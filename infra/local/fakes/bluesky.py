@@ -5,7 +5,8 @@ It checks what Bluesky would check: the app password on ``createSession``, the a
 every authenticated call (an expired one answers ``400 ExpiredToken``; ``refreshSession`` takes
 the refresh token), the ``atproto-proxy: did:web:api.bsky.chat#bsky_chat`` header on chat calls,
 the lexicons' parameter limits and record shapes (reply refs must name existing posts by URI and
-CID, record keys are TIDs, a key used twice is refused). Unauthenticated search is refused, as
+CID, record keys are TIDs; a key used twice gets the reference PDS's bare ``500`` (its MST throws
+"There is already a value at key"), not a telling 4xx). Unauthenticated search is refused, as
 Bluesky's public AppView does. Tests and the demo add customers' posts with ``add_post``.
 
 The chat service keeps conversations and the brand's event log as ``chat.bsky.convo.getLog``
@@ -427,7 +428,9 @@ class FakeBluesky(FakeServer):
             elif not isinstance(rkey, str) or not _TID.fullmatch(rkey):
                 return _xrpc_error(400, "InvalidRequest", "Invalid record key: must be a TID")
             if rkey in self.brand_rkeys:
-                return _xrpc_error(400, "InvalidRequest", "Record already exists")
+                # The reference PDS has no check of its own: its MST throws a plain Error ("There is
+                # already a value at key"), which the XRPC server answers as an opaque 500.
+                return _xrpc_error(500, "InternalServerError", "Internal Server Error")
             uri = self._store_brand(rkey, dict(record))
             self.replies.append({"uri": uri, "text": text, "reply": reply})
             return Response(200, {"uri": uri, "cid": self.posts[uri].cid,

@@ -238,18 +238,36 @@ class BlueskyClient:
                            "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
                            "reply": {"root": root_ref, "parent": parent_ref}, "langs": [lang or "de"]}}
         nsid = "com.atproto.repo.createRecord"
-        response = self.call("POST", nsid, json=body)
+        try:
+            response = self.call("POST", nsid, json=body)
+        except PlatformUnavailable:
+            # The reference PDS answers a record key already in the repo with a bare 500 (its MST
+            # throws "There is already a value at key"), the same as an outage: an earlier attempt
+            # of this send may have written the record, so look before calling it a failure.
+            earlier = self._earlier_reply(did, rkey, parent_uri)
+            if earlier is None:
+                raise
+            return earlier
         if response.status_code < 400:
             return str(self._json(response, nsid).get("uri") or f"at://{did}/{parse.POST_COLLECTION}/{rkey}")
+        earlier = self._earlier_reply(did, rkey, parent_uri)
+        if earlier is not None:  # the earlier attempt went through: never a second post
+            return earlier
+        raise PrivateChannelRefused(f"bluesky: reply refused ({response.status_code} {_error_name(response)})")
+
+    def _earlier_reply(self, did: str, rkey: str, parent_uri: str) -> str | None:
+        """The URI of the brand's record under ``rkey`` when it is a reply to ``parent_uri`` (an
+        earlier attempt of this send wrote it); None when there is none. A key taken by a record
+        that answers another post is an error no retry fixes by itself: ``PlatformUnavailable``."""
         existing = self.call("GET", "com.atproto.repo.getRecord",
                              params={"repo": did, "collection": parse.POST_COLLECTION, "rkey": rkey})
-        if existing.status_code == 200:  # the earlier attempt went through: never a second post
-            found = self._json(existing, "getRecord")
-            parent_of = _obj(_obj(_obj(found.get("value")).get("reply")).get("parent")).get("uri")
-            if parent_of == parent_uri:
-                return str(found.get("uri"))
+        if existing.status_code != 200:  # RecordNotFound (400): nothing was written
+            return None
+        found = self._json(existing, "getRecord")
+        parent_of = _obj(_obj(_obj(found.get("value")).get("reply")).get("parent")).get("uri")
+        if parent_of != parent_uri:
             raise PlatformUnavailable("bluesky: the reply's record key is taken by another record")
-        raise PrivateChannelRefused(f"bluesky: reply refused ({response.status_code} {_error_name(response)})")
+        return str(found.get("uri") or f"at://{did}/{parse.POST_COLLECTION}/{rkey}")
 
     def send_dm(self, member_did: str, text: str) -> str:
         """A DM to an account: into the conversation the chat service keeps with it."""
