@@ -38,6 +38,7 @@ import hashlib
 import hmac
 import html
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -59,6 +60,7 @@ WEBHOOK_EVENT_HEADER = "X-Hilft-Event"
 WEBHOOK_DELIVERY_HEADER = "X-Hilft-Delivery"
 WEBHOOK_SCHEMA = "hilft.alert.v1"
 WEBHOOK_TOLERANCE_SECONDS = 300
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # Unix seconds; bounded, so int() never meets a huge string
 
 _SLACK_HEADER_LIMIT = 150  # Block Kit: header text, plain_text
 _SLACK_BUTTON_LIMIT = 75  # Block Kit: button text
@@ -485,15 +487,15 @@ def verify_webhook_signature(body: bytes, header: str | None, secret: str | None
     if not secret or not header:
         raise InvalidSignature()
     timestamp: int | None = None
-    candidates: list[str] = []
+    candidates: list[bytes] = []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        if key == "t" and _TIMESTAMP.fullmatch(value):  # ASCII digits: str.isdigit() also takes "²"
             timestamp = int(value)
         elif key == "v1" and value:
-            candidates.append(value)
+            candidates.append(value.encode("utf-8", "replace"))  # bytes: compare_digest raises on non-ASCII str
     if timestamp is None or not candidates or abs(now - timestamp) > tolerance_seconds:
         raise InvalidSignature()
-    expected = _webhook_mac(body, secret, timestamp)
+    expected = _webhook_mac(body, secret, timestamp).encode()
     if not any(hmac.compare_digest(expected, candidate) for candidate in candidates):
         raise InvalidSignature()

@@ -17,8 +17,11 @@ PREFIX = "hilft-"
 
 
 def verify_signature(body: bytes, header: str | None, secret: str) -> None:
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    offered = [part.strip()[3:] for part in (header or "").split(",") if part.strip().startswith("v1=")]
+    """Compared as bytes: ``hmac.compare_digest`` raises on a non-ASCII str, and any caller can
+    send one (an unauthenticated 500 would feed the operator's ERROR-log alert)."""
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
+    offered = [part.strip()[3:].encode("utf-8", "replace")
+               for part in (header or "").split(",") if part.strip().startswith("v1=")]
     if not any(hmac.compare_digest(expected, candidate) for candidate in offered):
         raise InvalidSignature("invalid PagerDuty signature")
 

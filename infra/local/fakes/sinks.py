@@ -435,7 +435,8 @@ class WebhookFake(SinkFake):
             return False
         expected = hmac.new(self.secret.encode(), str(timestamp).encode() + b"." + body,
                             hashlib.sha256).hexdigest()
-        return any(hmac.compare_digest(expected, given) for given in fields.get("v1", []))
+        return any(hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))  # bytes: any header
+                   for given in fields.get("v1", []))
 
 
 # -- factories and runner -------------------------------------------------------------------------
