@@ -30,14 +30,15 @@ of the post's document), so replaying a window that was partly delivered stores 
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hilft.core import jsonbody
 from hilft.core.business_time import BusinessCalendar
+from hilft.core.errors import MalformedPayload
 from hilft.logs import get_logger
 from hilft.service.ports import DELIVERY_MARKS, OPERATOR_ALERTS, Clock, Store
 
@@ -141,10 +142,13 @@ def mark_update(stored: Mapping[str, Any] | None, now: datetime) -> dict[str, An
 
 
 def replay_job_status(body: bytes) -> dict[str, str] | None:
-    """X's note that a replay job ended (``{"replay_job_status": {"job_id", "job_state", ...}}``), else None."""
+    """X's note that a replay job ended (``{"replay_job_status": {"job_id", "job_state", ...}}``), else None.
+
+    Read with the webhook's hardened loader: a signed body nested too deep for ``json`` is not a
+    replay note (the event parser then answers it 400), never a 500."""
     try:
-        document = json.loads(body)
-    except ValueError:
+        document = jsonbody.loads(body)
+    except MalformedPayload:
         return None
     if not isinstance(document, dict) or set(document) != {"replay_job_status"}:
         return None
