@@ -170,7 +170,7 @@ def deadline(app: App, request: flask.Request) -> flask.Response:
                       reason=exc.message)
             return web.json_response({"outcome": "config_error"})
         return web.json_response({"outcome": held.outcome, "reply_id": held.reply_id})
-    if payload.get("kind") in ("outage_eval", "incident_fold"):  # issue 17: the detector, storm follow-ups
+    if payload.get("kind") in ("outage_eval", "incident_fold", "incident_acknowledged"):  # issue 17: incidents
         return web.json_response(app.incident_service.run_task(payload))
     fired = app.deadline_service.fire(payload)
     return web.json_response({"outcome": fired.outcome, "sinks": list(fired.sinks)})

@@ -90,3 +90,7 @@ def test_a_burst_opens_one_incident_alerted_once_and_later_alerts_fold_into_it(e
     assert acked.status_code == 200 and acked.json()["outcome"] == "acknowledged", acked.text
     assert all(e2e.mention("x", p)["acknowledged"] for p in later)
     assert [i["status"] for i in _incidents(e2e)] == ["acknowledged"]
+    # The board holds no PagerDuty routing key (infra/functions.json): deadline tells PagerDuty, by task.
+    e2e.wait(lambda: [b for b in _bodies(e2e.fakes.pagerduty)
+                      if b.get("dedup_key") == key and b["event_action"] == "acknowledge"],
+             timeout=20, what="PagerDuty's acknowledge of the incident's own key")

@@ -145,9 +145,9 @@ class World:
         outcomes = []
         for task in self.scheduler.due(self.clock()):
             kind = task.payload["kind"]
-            if kind in ("outage_eval", "incident_fold"):
+            if kind in ("outage_eval", "incident_fold", "incident_acknowledged"):
                 outcomes.append(self.incidents.run_task(task.payload))
-            elif kind in ("warning", "due", "escalate"):
+            elif kind in ("warning", "due", "escalate", "acknowledged"):
                 outcomes.append(self.deadlines.fire(task.payload).outcome)
         return outcomes
 
@@ -444,11 +444,16 @@ def test_one_acknowledge_covers_the_incident_and_its_posts_and_tells_pagerduty_o
     world.advance(30)
     members = [k for k, d in world.store.data["mentions"].items() if d.get("incident_id") == incident_id]
     assert len(members) == 15
-    result = world.incidents.acknowledge(incident_id, "anna@example.com", world.deadlines)
+    # the staff functions (ack, board) hold no sink secrets: their incident service has no sinks
+    staff = IncidentService(store=world.store, queries=Queries(world.store), scheduler=world.scheduler,
+                            policy=world.policy, clock=world.clock, sinks={})
+    result = staff.acknowledge(incident_id, "anna@example.com", world.deadlines)
     assert result == {"outcome": "acknowledged", "posts": 15}
     doc = world.incident_docs()[incident_id]
     assert doc["status"] == "acknowledged" and doc["acknowledged_by"] == "anna@example.com"
     assert all(world.store.data["mentions"][m]["acknowledged"] for m in members)
+    assert world.sent(world.incident_sinks, IncidentEvent.ACKNOWLEDGED) == Counter()
+    world.run_tasks()  # deadline, which has the sinks, carries out the incident_acknowledged task
     acks = [a for a in world.incident_sinks["pagerduty"].sent if a.event is IncidentEvent.ACKNOWLEDGED]
     assert len(acks) == 1 and world.sent(world.incident_sinks, IncidentEvent.ACKNOWLEDGED)["slack"] == 0
     assert world.incidents.acknowledge(incident_id, "bob", world.deadlines)["outcome"] == "already_acknowledged"
@@ -525,3 +530,25 @@ def test_after_a_long_gap_an_evaluation_reads_the_last_hour_only() -> None:
     world.clock.now += timedelta(seconds=30)
     result = world.incidents.evaluate()
     assert result["outcome"] == "evaluated" and result["posts"] == 1 and result["opened"] == 0
+
+
+def test_an_incident_acknowledged_in_pagerduty_acknowledges_its_members_own_pagerduty_incidents() -> None:
+    world = World()
+    early = BURST.replace(" Ruf mich an: 0171 2345678", "")
+    world.post(early, 1)  # a post before the incident, due (and paged on its own key) later
+    (early_id,) = world.store.data["mentions"]
+    world.store.data["mentions"][early_id]["due_at"] = world.clock() + timedelta(seconds=40)
+    world.scheduler.schedule("early-due", world.clock() + timedelta(seconds=40),
+                             {"doc_id": early_id, "kind": "due", "level": 1}, world.clock())
+    for _ in range(6):
+        world.post(early, 2)
+        world.advance(10)
+    world.advance(30)
+    (incident_id, _), = world.incident_docs().items()
+    assert world.store.data["mentions"][early_id]["incident_id"] == incident_id
+    assert "pagerduty" in MentionDoc.from_store(world.store.data["mentions"][early_id]).sinks_alerted()
+    world.incidents.acknowledge(incident_id, "pagerduty", world.deadlines)
+    world.run_tasks()
+    own = [a for a in world.post_sinks["pagerduty"].sent if a.action is AlertAction.ACKNOWLEDGE]
+    assert [a.doc_id for a in own] == [early_id]  # PagerDuty knew only the incident's key was acknowledged
+    assert world.sent(world.incident_sinks, IncidentEvent.ACKNOWLEDGED) == Counter()  # that one it knows

@@ -722,9 +722,14 @@ class IncidentService:
     # -- staff ------------------------------------------------------------------------------------
     def acknowledge(self, incident_id: str, by: str | None, deadlines: Any = None) -> dict[str, Any]:
         """One action for the whole incident: it and every member post are acknowledged (no more
-        re-alerts), the sinks are told once on the incident's own key (PagerDuty ``acknowledge``).
-        Members that had alerts of their own before the incident opened are acknowledged through
-        ``deadlines`` (their PagerDuty incidents too); folded members had none."""
+        re-alerts). The staff functions (``ack``, ``board``) hold no sink secrets, so what the sinks
+        must hear goes by task to ``deadline``, as for a single post: one ``incident_acknowledged``
+        task acknowledges the incident's own PagerDuty incident. Members that had alerts of their own
+        before the incident opened are acknowledged through ``deadlines`` and their own PagerDuty
+        incidents are acknowledged too — also when the incident was acknowledged in PagerDuty
+        (``by == "pagerduty"``: PagerDuty knows about the incident's key, not about the members' own
+        keys). Folded members had no alerts of their own."""
+        from hilft.core import ids
         from hilft.core.errors import NotFound
 
         now = self.clock()
@@ -740,6 +745,9 @@ class IncidentService:
         snap = self.store.mutate(INCIDENTS, incident_id, decide)
         if snap is None:
             raise NotFound("no such incident")
+        if changed and by != "pagerduty":  # acknowledged in PagerDuty: it knows the incident's own key
+            self.scheduler.schedule(f"incident-ack-{incident_id}", now,
+                                    {"kind": "incident_acknowledged", "doc_id": incident_id}, now)
         posts = 0
         for member in self.queries.incident_members(incident_id):
             post = MentionDoc.from_snapshot(member)
@@ -747,18 +755,32 @@ class IncidentService:
             if updates is None:
                 continue
             if post.sinks_alerted() and deadlines is not None:
-                deadlines.acknowledge(member.id, by)  # its own alerts: PagerDuty is told too
+                deadlines.acknowledge(member.id, by)  # its own alerts: it tells PagerDuty by task …
+                if by == "pagerduty" and post.alert_level and "pagerduty" in post.sinks_alerted():
+                    # … except for a PagerDuty-side ack, which was about the incident's key, not this one
+                    self.scheduler.schedule(ids.task_id(member.id, "acknowledged", post.alert_level, now), now,
+                                            {"doc_id": member.id, "kind": "acknowledged"}, now)
             else:
                 self.store.update(MENTIONS, member.id, updates)
             posts += 1
-        current = self.store.get(INCIDENTS, incident_id)
-        if changed and current is not None and by != "pagerduty":  # acknowledged in PagerDuty: it knows
-            raised = set(((current.data.get("alerts") or {}).get("opened") or {}).get("sinks_sent") or [])
-            if "pagerduty" in raised and "pagerduty" in self.sinks:
-                self._send_once(incident_id, current.data, "acknowledged", IncidentEvent.ACKNOWLEDGED, now,
-                                only=("pagerduty",))
         log.info("incident acknowledged", incident_id=incident_id, posts=posts)
         return {"outcome": "acknowledged" if changed else "already_acknowledged", "posts": posts}
+
+    def tell_acknowledged(self, incident_id: str) -> dict[str, Any]:
+        """The ``incident_acknowledged`` task (run by ``deadline``, which holds the sink secrets):
+        acknowledge the incident's own PagerDuty incident, once, if it was paged and is not resolved
+        meanwhile. The other sinks keep no incident state to acknowledge (as for single posts)."""
+        snap = self.store.get(INCIDENTS, incident_id)
+        if snap is None or snap.data.get("status") != "acknowledged":
+            return {"outcome": "ignored"}
+        raised = set(((snap.data.get("alerts") or {}).get("opened") or {}).get("sinks_sent") or [])
+        if "pagerduty" not in raised:
+            return {"outcome": "not_paged"}
+        if "pagerduty" not in self.sinks:
+            return {"outcome": "no_sink"}
+        self._send_once(incident_id, snap.data, "acknowledged", IncidentEvent.ACKNOWLEDGED, self.clock(),
+                        only=("pagerduty",))  # a failure raises: Cloud Tasks retries the task
+        return {"outcome": "acknowledged", "sinks": ["pagerduty"]}
 
     def reply_all(self, incident_id: str, by: str, holding: Any) -> dict[str, Any]:
         """The policy's ``outage.incident_reply`` to every open public post of the incident, each once,
@@ -795,7 +817,10 @@ class IncidentService:
 
     # -- entry points (wired in app.py) ----------------------------------------------------------------
     def run_task(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """``deadline`` tasks of kind ``outage_eval`` (one slot's evaluation) and ``incident_fold``."""
+        """``deadline`` tasks of kind ``outage_eval`` (one slot's evaluation), ``incident_fold`` and
+        ``incident_acknowledged``."""
+        if payload.get("kind") == "incident_acknowledged":
+            return self.tell_acknowledged(str(payload.get("doc_id")))
         if payload.get("kind") == "incident_fold":
             return self.fold_followup(str(payload.get("doc_id")), int(payload.get("level") or 0))
         through = payload.get("through_slot")
