@@ -213,7 +213,7 @@ def _act(app: App, request: flask.Request) -> flask.Response:
         return web.json_response({"outcome": acknowledged.outcome}, headers=_COMMON_HEADERS)
     if action == "handoff":
         department = payload.get("department")
-        if department not in {d.name for d in departments(app)}:
+        if not isinstance(department, str) or department not in {d.name for d in departments(app)}:
             raise MalformedPayload("department must be one of the policy's departments")
         text = payload.get("text")
         if text is not None and (not isinstance(text, str) or not text.strip() or len(text) > 2000):

@@ -219,7 +219,10 @@ def handoff(app: App, request: flask.Request) -> flask.Response:
     text = payload.get("text")
     if text is not None and (not isinstance(text, str) or not text.strip() or len(text) > 2000):
         raise MalformedPayload("text must be a non-empty string of at most 2000 characters")
-    result = app.handoff_service.request(_doc_id_from(payload), department=payload.get("department"),
+    department = payload.get("department")
+    if department is not None and not isinstance(department, str):
+        raise MalformedPayload("department must be a department's name or absent")
+    result = app.handoff_service.request(_doc_id_from(payload), department=department,
                                           text=text, requested_by=who)
     return web.json_response({"outcome": result.outcome, "handoff_id": result.handoff_id,
                               "dm_id": result.dm_id, "public_reply_id": result.public_reply_id},
