@@ -6,15 +6,18 @@ filler words. Both gate precision at 0.98 and report recall."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from hilft.core import pii
 from hilft.core.closing import closing_phrase
+from hilft.core.ids import mention_doc_id
 from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
 from hilft.core.policy import load_policy, parse_policy
 from hilft.service.ingest import IngestService
+from hilft.service.report import ReportService
 from tests.unit.memory import DEFAULTS, FakeClock, MemoryScheduler, MemoryStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,3 +135,79 @@ def test_thanks_under_a_brand_ad_or_an_answer_to_someone_else_keeps_its_promise(
     w.post("31", "Wir kümmern uns", author="1000000001", brand=True, reply_to="30", reply_to_author="77")
     w.post("32", "Danke, läuft wieder!", author="42", reply_to="31", reply_to_author="1000000001")
     assert w.status("21") == "open" and w.status("32") == "open"
+
+
+# -- an edit decides again: a closing message edited into a complaint needs an answer ------------
+
+def _edit(w: World, new_id: str, of: str, text: str, *, ids_only: bool = False,
+          platform: Platform = Platform.X) -> None:
+    m = Mention(platform=platform, post_id=new_id, kind=Kind.REPLY, author=Author(id="42", handle="u42"),
+                text="" if ids_only else text, created_at=w.clock(), in_reply_to="11",
+                in_reply_to_author_id="1000000001", mentioned_user_ids=("1000000001",), conversation_id="c1",
+                edit_of=of, edit_rank=1, needs_enrichment=ids_only)
+    w.ingest.ingest(ParsedBatch(events=(m,)), BRAND)
+
+
+def _answered_thanks(w: World) -> datetime:
+    w.post("10", "@Telekom_hilft kein Internet", author="42")
+    w.post("11", "Bitte starten Sie den Router neu", author="1000000001", brand=True, reply_to="10",
+           reply_to_author="42")
+    thanked_at = w.clock()
+    w.post("12", "Danke, läuft wieder!", author="42", reply_to="11", reply_to_author="1000000001")
+    assert w.status("12") == "no_reply_needed"
+    w.scheduler.reset()
+    return thanked_at
+
+
+def test_a_closing_message_edited_into_a_complaint_with_a_phone_number_is_reopened_and_handed_off():
+    w = World()
+    thanked_at = _answered_thanks(w)
+    w.clock.now += timedelta(minutes=5)
+    _edit(w, "13", "12", "Danke, läuft wieder nicht! Bitte ruft mich an: 0171 2345678. Wann kommt jemand?")
+    doc = w.store.data["mentions"][mention_doc_id("x", "12")]
+    assert doc["status"] == "open" and doc["reopened_by"] == "edit"
+    assert doc["due_at"] == thanked_at + timedelta(minutes=60)  # from the post's own time, as on arrival
+    assert doc["handoff_pending"] is True and doc["pii_kinds"] == ["phone"] and "0171" not in doc["text"]
+    kinds = sorted(t.payload["kind"] for t in w.scheduler.tasks.values())
+    assert kinds == ["due", "handoff", "warning"]
+    assert all(t.payload["due_at"] == doc["due_at"].isoformat() for t in w.scheduler.tasks.values())
+
+
+def test_a_closing_message_edited_into_a_question_is_reopened_without_a_handoff():
+    w = World()
+    _answered_thanks(w)
+    _edit(w, "13", "12", "Danke, ist das Problem jetzt dauerhaft gelöst")
+    doc = w.store.data["mentions"][mention_doc_id("x", "12")]
+    assert doc["status"] == "open" and doc["handoff_pending"] is False
+    assert sorted(t.payload["kind"] for t in w.scheduler.tasks.values()) == ["due", "warning"]
+
+
+def test_a_closing_message_edited_into_words_not_sent_yet_is_reopened_until_read():
+    w = World()
+    _answered_thanks(w)
+    _edit(w, "13", "12", "", ids_only=True)
+    doc = w.store.data["mentions"][mention_doc_id("x", "12")]
+    assert doc["status"] == "open" and doc["needs_enrichment"] is True
+    assert sorted(t.payload["kind"] for t in w.scheduler.tasks.values()) == ["due", "enrich", "warning"]
+
+
+def test_a_closing_message_edited_into_another_closing_message_stays_closed():
+    w = World()
+    _answered_thanks(w)
+    _edit(w, "13", "12", "Danke, läuft alles wieder 👍")
+    doc = w.store.data["mentions"][mention_doc_id("x", "12")]
+    assert doc["status"] == "no_reply_needed" and doc["due_at"] is None and doc["text"].startswith("Danke, läuft alles")
+    assert not w.scheduler.tasks
+
+
+def test_a_late_edit_reopens_a_rolled_up_day_for_the_report():
+    w = World()
+    _answered_thanks(w)
+    report = ReportService(store=w.store, policy=parse_policy(POLICY), clock=w.clock)
+    day = w.clock().date()
+    w.clock.now += timedelta(days=2)
+    before = report.build(day, day)
+    assert before.total.posts == 1 and w.store.data["rollups"][day.isoformat()]["final"] is True
+    _edit(w, "13", "12", "Danke, geht doch nicht, Router blinkt rot")
+    after = report.build(day, day)
+    assert after.total.posts == 2 and after.total.misses == 1  # due long ago: a miss

@@ -13,8 +13,9 @@ from hilft.core.policy import Policy
 from hilft.core.report import BIN_EDGES, Counts, DayRollup, day_bounds, merge, rollup_day, to_csv
 from hilft.report_page import render_html
 from hilft.service.ports import ROLLUPS
+from hilft.service.closing import ReopenService
 from hilft.service.report import ReportService
-from tests.unit.memory import FakeClock, MemoryStore
+from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -189,3 +190,22 @@ def test_the_csv_export_holds_the_heatmap_alerts_handoffs_and_incidents():
     assert rows[("breaches", "Fri 20:00")]["count"] == "2"
     assert rows[("alerts_by_level", "1")]["count"] == "1" and rows[("alerts_by_level", "2")]["count"] == "1"
     assert rows[("handoffs", "all")]["count"] == "1" and rows[("incidents", "all")]["count"] == "3"
+
+
+def test_a_closing_message_staff_reopen_after_its_day_was_rolled_up_reaches_the_report():
+    store = MemoryStore()
+    clock = FakeClock(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+    morning = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    store.create("mentions", "a", post(morning, answered_after=600))
+    store.create("mentions", "thanks", post(morning, answered_after=None) | {"status": "no_reply_needed",
+                                                                             "due_at": None})
+    service = ReportService(store=store, policy=Policy.default(), clock=clock)
+    assert service.build(date(2026, 11, 26), date(2026, 11, 26)).total.posts == 1
+    assert store.data[ROLLUPS]["2026-11-26"]["final"] is True
+
+    ReopenService(store=store, scheduler=MemoryScheduler(), policy=Policy.default(), clock=clock).reopen(
+        "thanks", "staff@example.com")
+    assert store.data[ROLLUPS]["2026-11-26"]["open_ids"] == ["thanks"]
+    clock.now += timedelta(days=1)  # past the reopened post's due time, still unanswered
+    report = service.build(date(2026, 11, 26), date(2026, 11, 26))
+    assert (report.total.posts, report.total.hits, report.total.misses) == (2, 1, 1)

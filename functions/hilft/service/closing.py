@@ -1,6 +1,7 @@
 """Reopening a closing message staff judge to need an answer after all: from that moment the
 post gets the policy's promise, counted from now in business time, with its warning and due
-tasks — exactly as if it had just arrived."""
+tasks — exactly as if it had just arrived. If its day is rolled up already, the roll-up reads it
+again (``count_again_in_rollup``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hilft.core.models import Status
 from hilft.core.policy import Policy
 from hilft.logs import get_logger
 from hilft.service.ports import MENTIONS, Clock, Scheduler, Snapshot, Store
+from hilft.service.report import count_again_in_rollup
 
 log = get_logger("hilft.closing")
 
@@ -55,6 +57,7 @@ class ReopenService:
             return document.reopen(MentionDoc.from_snapshot(current), now=now, by=by, due_at=due_at,
                                    warn_at=warn_at, promise=promise)
 
-        self.store.mutate(MENTIONS, doc_id, decide)
+        if self.store.mutate(MENTIONS, doc_id, decide) is not None:
+            count_again_in_rollup(self.store, self.policy, doc_id, post.received_at)
         log.info("closing message reopened", doc_id=doc_id)
         return ReopenResult("reopened")

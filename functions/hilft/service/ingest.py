@@ -27,6 +27,7 @@ from hilft.core.routing import radar_match, route
 from hilft.logs import get_logger
 from hilft.service.answers import AnswerRecorder, pending_task_ids
 from hilft.service.ports import ANSWERS, MENTIONS, OPERATOR_ALERTS, OWN_MESSAGES, Clock, Scheduler, Snapshot, Store
+from hilft.service.report import count_again_in_rollup
 
 log = get_logger("hilft.ingest")
 
@@ -280,6 +281,10 @@ class IngestService:
         document is a stub an earlier answer left. An older version arriving after a newer one
         changes nothing (``edit_rank``); deleted posts stay forgotten. An edit Meta sent as ids
         only keeps the text held and gets a new ``enrich`` task that fetches the edited words.
+
+        A closing message ("Danke, läuft wieder!") edited into something that no longer closes
+        (a question, a complaint, personal data), or edited with words not sent yet (ids only),
+        is reopened: it gets the promise it would have had on arrival (``_reopen_fields``).
         """
         now = self.clock()
         redacted, pii_kinds = redact_text(m.text, self.pii_config, language=m.lang)
@@ -295,18 +300,23 @@ class IngestService:
             verdict["known"] = True
             if held.status == Status.DELETED or held.edit_rank > m.edit_rank:
                 return None
+            reopen: dict[str, Any] = {}
+            if held.status == Status.NO_REPLY_NEEDED and not self._still_closing(m, pii_kinds):
+                reopen = self._reopen_fields(held, m, pii_kinds, now)
+                verdict["reopened"] = held.updated(reopen)
+                verdict["handoff_reason"] = "pii" if pii_kinds and held.kind != Kind.DM else "department"
             if m.needs_enrichment:
                 if held.edit_rank == m.edit_rank and m.edit_rank > 0:
                     return None  # a redelivery of the edit already asked for
                 verdict["data"] = held
-                return {"needs_enrichment": True, **self._edit_fields(m, now)}
+                return {"needs_enrichment": True, **self._edit_fields(m, now), **reopen}
             if held.text == redacted and not held.needs_enrichment:
                 return None  # a redelivery of the version we hold
             merged_kinds = sorted(set(held.pii_kinds) | {str(k) for k in pii_kinds})
             verdict["new_pii"] = bool(pii_kinds) and not held.pii_kinds
             verdict["data"] = held
             return {"text": redacted, "pii_kinds": merged_kinds, "needs_enrichment": False,
-                    **self._edit_fields(m, now)}
+                    **self._edit_fields(m, now), **reopen}
 
         snap = self.store.mutate(MENTIONS, doc_id, decide)
         if not verdict.get("known"):
@@ -315,15 +325,61 @@ class IngestService:
             result.edited += 1
             result.doc_ids.append(doc_id)
             log.info("post edited", doc_id=doc_id, platform=m.platform.value, pii=len(pii_kinds),
-                     enrich=m.needs_enrichment)
+                     enrich=m.needs_enrichment, reopened="reopened" in verdict)
+            if "reopened" in verdict:
+                # After the commit, as enrich does: a crash in between leaves a past-due open post the sweep alerts.
+                self._schedule_reopened(doc_id, verdict["reopened"], verdict["handoff_reason"], now)
             if m.needs_enrichment:
-                self._enrich_after_edit(doc_id, verdict["data"], m, now)
-            elif verdict["new_pii"]:
+                self._enrich_after_edit(doc_id, verdict.get("reopened") or verdict["data"], m, now)
+            elif verdict["new_pii"] and "reopened" not in verdict:
                 self._handoff_after_edit(doc_id, verdict["data"], now)
         else:
             result.duplicates += 1
             log.info("duplicate delivery", doc_id=doc_id, platform=m.platform.value)
         return True
+
+    def _still_closing(self, m: Mention, pii_kinds: Any) -> bool:
+        """Does the edited text of a closing message still close (as ingest judged it on arrival)?
+        Words not sent yet (ids only) do not: precision first, a human reads them."""
+        closing = self.policy.closing
+        if m.needs_enrichment or m.encrypted or pii_kinds or not closing.enabled:
+            return False
+        return closing_phrase(m.text, m.lang, phrases={**DEFAULT_PHRASES, **closing.phrases},
+                              blockers={**DEFAULT_BLOCKERS, **closing.blockers},
+                              fillers={**DEFAULT_FILLERS, **closing.fillers},
+                              brand_words=(self.policy.brand.name,), max_words=closing.max_words) is not None
+
+    def _reopen_fields(self, held: MentionDoc, m: Mention, pii_kinds: Any, now: datetime) -> dict[str, Any]:
+        """The promise a closing message gets once an edit makes it need an answer: the one it would
+        have had on arrival (due from its own time, in business time), so a late edit is due at once."""
+        decision = route(m.text, m.lang, self.policy.departments, self.policy.handoff.default_department)
+        priority = self.policy.priority_for(m.text, held.author_followers)
+        promise = self.policy.promise_for(held.platform.value, priority)
+        started = min(t for t in (held.created_at, held.received_at, now) if t is not None)
+        due_at = self.policy.calendar.add_business_time(started, promise)
+        handoff = bool(self.policy.handoff.auto and (decision.requires_private
+                                                     or (pii_kinds and held.kind != Kind.DM)))
+        return {"status": Status.OPEN.value, "due_at": due_at, "warn_at": due_at - self.policy.promise.warning_before,
+                "promise_seconds": promise.total_seconds(), "priority": priority, "department": decision.department,
+                "handoff_pending": handoff, "reopened_at": now, "reopened_by": "edit"}
+
+    def _schedule_reopened(self, doc_id: str, post: MentionDoc, reason: str, now: datetime) -> None:
+        """Warning, due and (personal data, private department) handoff tasks of a reopened closing
+        message; its day's roll-up counts it again."""
+        due, warn = post.due_at, post.warn_at
+        if due is None:
+            return
+        base = {"doc_id": doc_id, "platform": post.platform.value, "post_id": post.post_id, "due_at": due.isoformat()}
+        tasks: list[tuple[str, datetime, dict[str, Any]]] = []
+        if warn is not None and warn > now:
+            tasks.append((ids.task_id(doc_id, "warning", 0, due), warn, {**base, "kind": "warning", "level": 0}))
+        tasks.append((ids.task_id(doc_id, "due", 1, due), max(due, now), {**base, "kind": "due", "level": 1}))
+        if post.handoff_pending:
+            tasks.append((ids.task_id(doc_id, "handoff", 0, due), now + HANDOFF_DELAY,
+                          {**base, "kind": "handoff", "department": post.department, "reason": reason,
+                           "pii": reason == "pii"}))
+        self.scheduler.schedule_many(tasks, now)
+        count_again_in_rollup(self.store, self.policy, doc_id, post.received_at)
 
     def _enrich_after_edit(self, doc_id: str, post: MentionDoc, m: Mention, now: datetime) -> None:
         """An edit sent as ids only: fetch the edited text (then redact, route, hand off) in a task.

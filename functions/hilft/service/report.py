@@ -12,7 +12,9 @@ or not anyone opens a report, and a report reads:
 
 A day's roll-up is stored once the day has ended: final when no post of it is still open, else
 partial with the open posts' ids; it becomes final when they are answered, or ``SETTLED_AFTER``
-after the day (what is still unanswered then counts as a miss for good).
+after the day (what is still unanswered then counts as a miss for good). A closing message
+reopened later (by staff, or by an edit) joins its day's ``open_ids`` (``count_again_in_rollup``),
+so a final day becomes partial again and the report reads that post.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from hilft.core.errors import MalformedPayload
 from hilft.core.policy import Policy
 from hilft.core.report import DayRollup, Report, day_bounds, merge, split_open
 from hilft.logs import get_logger
-from hilft.service.ports import MENTIONS, ROLLUPS, Clock, ReportStore
+from hilft.service.ports import MENTIONS, ROLLUPS, Clock, ReportStore, Snapshot, Store
 
 log = get_logger("hilft.report")
 
@@ -35,6 +37,25 @@ SETTLED_AFTER = timedelta(days=7)  # a post unanswered this long after its day i
 # A partial roll-up keeps its open posts' ids; beyond this many (Firestore's 1 MiB document) it is
 # not stored and the day is read from its posts again.
 MAX_OPEN_IDS = 15_000
+
+
+def count_again_in_rollup(store: Store, policy: Policy, doc_id: str, received_at: datetime | None) -> None:
+    """A closing message (counted nowhere) now needs an answer: if its day is rolled up already,
+    add it to that roll-up's ``open_ids`` so the roll-up is partial again and the next report or
+    roll-up reads the post. A day not rolled up yet reads all its posts anyway."""
+    if received_at is None:
+        return
+    day = received_at.astimezone(ZoneInfo(policy.promise.timezone)).date()
+
+    def decide(snap: Snapshot | None) -> dict[str, Any] | None:
+        if snap is None or "day" not in snap.data:
+            return None
+        open_ids = [str(i) for i in snap.data.get("open_ids") or ()]
+        if doc_id in open_ids:
+            return None
+        return {"open_ids": [*open_ids, doc_id], "final": False}
+
+    store.mutate(ROLLUPS, day.isoformat(), decide)
 
 
 class ReportService:
