@@ -144,8 +144,14 @@ class App:
         reader = (GraphMentionReader(MetaClient(s.meta_graph_base_url, s.meta_page_access_token, http=self.http,
                                                 app_secret=s.meta_app_secret, clock=self.clock))
                   if s.meta_page_access_token else None)
+        users = None
+        if s.x_user_access_token:  # X authors named by id only (X Activity API replies and quotes)
+            from hilft.channels.x import XUserReader
+            from hilft.channels.x.client import XClient
+
+            users = XUserReader(XClient(s.x_api_base_url, s.x_user_access_token, http=self.http, clock=self.clock))
         return EnrichService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
-                             reader=reader)
+                             reader=reader, users=users)
 
     @cached_property
     def holding_service(self) -> HoldingReplyService:

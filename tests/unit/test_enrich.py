@@ -11,6 +11,7 @@ import pytest
 
 from hilft.channels.meta import GraphMentionReader
 from hilft.channels.meta import client as mc
+from hilft.channels.x import client as xc
 from hilft.core.errors import TransientError
 from hilft.core.ids import mention_doc_id
 from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
@@ -244,3 +245,122 @@ def test_fetch_mention_errors_are_the_clients_error_classes(graph):
         client(graph).fetch_mention({"type": "fb_post", "id": "9_8", "account": PAGE})
     with pytest.raises(ValueError):
         client(graph).fetch_mention({"type": "fb_post", "id": "../me", "account": PAGE})
+
+
+# -- X authors named by id only (X Activity API replies and quotes) ---------------------------------
+
+X_BRAND = "1000000001"
+X_POLICY = POLICY + """
+[[promise.priority_rules]]
+priority = "high"
+min_followers = 10000
+"""
+
+
+class Users:
+    """Answers ``fetch_user`` from a script: a dict, or an exception to raise."""
+
+    def __init__(self, *answers: object) -> None:
+        self.answers = list(answers)
+        self.asked: list[str] = []
+
+    def fetch_user(self, user_id: str) -> dict[str, str | int | None]:
+        self.asked.append(user_id)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        assert isinstance(answer, dict)
+        return answer
+
+
+def x_world(*answers: object) -> tuple[World, Users]:
+    world = World()
+    world.policy = parse_policy(X_POLICY)
+    world.ingest = IngestService(store=world.store, scheduler=world.scheduler, policy=world.policy, clock=world.clock,
+                                 claim_ttl=DEFAULTS.claim_ttl)
+    users = Users(*answers)
+    world.enrich = EnrichService(store=world.store, scheduler=world.scheduler, policy=world.policy, clock=world.clock,
+                                 reader=None, users=users)
+    return world, users
+
+
+def xaa_reply(world: World, text: str = "@Telekom_hilft Bei uns in Kiel ist das Netz weg.") -> str:
+    """X's published post.reply.create: ``includes`` is empty, the author an id only."""
+    import json
+    from pathlib import Path
+
+    from hilft.channels.x import parse as x
+
+    body = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "x" / "documented"
+                       / "xaa_post_reply_create.json").read_bytes())
+    body["data"]["payload"].update(created_at=world.clock().strftime("%Y-%m-%dT%H:%M:%S.000Z"), text=text)
+    batch = x.parse(json.dumps(body).encode(), brand_user_ids=frozenset({X_BRAND}))
+    assert world.ingest.ingest(batch, frozenset({X_BRAND})).stored == 1
+    return mention_doc_id("x", "2090000000000000001")
+
+
+def test_an_x_reply_without_its_author_gets_an_author_lookup_and_the_lookup_fills_handle_name_followers():
+    world, users = x_world({"handle": "kabelsalat_kiel", "name": "Jana K.", "followers": 348})
+    doc_id = xaa_reply(world)
+    task = world.task("enrich")
+    assert task["lookup"] == {"type": "x_user", "id": "1472583690", "account": X_BRAND}
+    assert world.doc(doc_id)["author_handle"] is None
+    assert world.enrich.run(task).outcome == "enriched"
+    doc = world.doc(doc_id)
+    assert (doc["author_handle"], doc["author_name"], doc["author_followers"]) == ("kabelsalat_kiel", "Jana K.", 348)
+    assert doc["priority"] is None and users.asked == ["1472583690"]
+    assert world.enrich.run(task).outcome == "nothing_to_do"  # a redelivery asks X nothing
+    assert users.asked == ["1472583690"]
+
+
+def test_a_follower_count_read_later_tightens_the_promise():
+    world, _ = x_world({"handle": "netz_influencerin", "name": "N.", "followers": 250_000})
+    doc_id = xaa_reply(world)
+    due = world.doc(doc_id)["due_at"]
+    assert world.enrich.run(world.task("enrich")).outcome == "enriched"
+    doc = world.doc(doc_id)
+    assert doc["priority"] == "high" and doc["due_at"] < due
+    assert any(t.payload["kind"] == "due" and t.payload["due_at"] == doc["due_at"].isoformat()
+               for t in world.scheduler.tasks.values())
+
+
+def test_the_handoff_waits_for_the_author_lookup_so_its_greeting_can_name_the_author():
+    world, _ = x_world({"handle": "kabelsalat_kiel", "name": "Jana K.", "followers": 348})
+    doc_id = xaa_reply(world, "@Telekom_hilft Meine Rechnung ist doppelt, ruft mich an: 0171 2345678")
+    assert [t for t in world.scheduler.tasks.values() if t.payload["kind"] == "handoff"] == []
+    assert world.doc(doc_id)["handoff_pending"] is True
+    assert world.enrich.run(world.task("enrich")).outcome == "enriched"
+    handoff = world.task("handoff")
+    assert handoff["doc_id"] == doc_id and handoff["reason"] == "pii"
+
+
+@pytest.mark.parametrize(("error", "outcome"), [
+    (xc.UserNotFound("gone").answered(200), "unreadable"),
+    (xc.XAuthError("token").answered(401), "config_error"),
+    (xc.RateLimited(datetime(2026, 11, 30, 9, 15, tzinfo=UTC)), "rate_limited"),
+])
+def test_a_failed_author_lookup_leaves_the_author_unknown_and_still_hands_off(error, outcome):
+    world, _ = x_world(error)
+    doc_id = xaa_reply(world, "@Telekom_hilft Meine Rechnung ist doppelt, ruft mich an: 0171 2345678")
+    assert world.enrich.run(world.task("enrich")).outcome == outcome
+    assert world.doc(doc_id)["author_handle"] is None and world.doc(doc_id)["status"] == "open"
+    assert world.task("handoff")["doc_id"] == doc_id
+    if outcome == "rate_limited":
+        (retry,) = [t for t in world.scheduler.tasks.values() if t.payload["kind"] == "enrich" and t.payload.get("attempt")]
+        assert "then" not in retry.payload and retry.at == datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
+
+
+def test_an_x_outage_during_the_author_lookup_is_retried_by_cloud_tasks():
+    world, _ = x_world(xc.RetryableXError("down"))
+    xaa_reply(world)
+    with pytest.raises(TransientError):
+        world.enrich.run(world.task("enrich"))
+
+
+def test_an_x_post_with_its_author_in_includes_gets_no_lookup():
+    world, _ = x_world()
+    mention = Mention(platform=Platform.X, post_id="2090000000000000009", kind=Kind.MENTION,
+                      author=Author(id="1472583690", handle="kabelsalat_kiel"), text="@Telekom_hilft Netz weg",
+                      created_at=world.clock(), brand_account_id=X_BRAND, mentioned_user_ids=(X_BRAND,))
+    assert world.ingest.ingest(ParsedBatch(events=(mention,)), frozenset({X_BRAND})).stored == 1
+    assert {t.payload["kind"] for t in world.scheduler.tasks.values()} == {"warning", "due"}

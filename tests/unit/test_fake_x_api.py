@@ -233,3 +233,27 @@ def test_runs_as_a_process_prints_a_ready_line_and_stops_on_sigterm() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+# -- author lookups: GET /2/users/:id ---------------------------------------------------------------
+
+
+def test_the_author_lookup_reads_handle_name_and_followers_and_an_unknown_account_is_not_found(
+        x_api: FakeXApi) -> None:
+    from hilft.channels.x.client import UserNotFound
+
+    x_api.add_user("1472583690", "kabelsalat_kiel", "Jana K.", followers=348)
+    with XClient(x_api.url, TOKEN, http=http()) as client:
+        assert client.get_user("1472583690") == {"handle": "kabelsalat_kiel", "name": "Jana K.", "followers": 348}
+        with pytest.raises(UserNotFound):
+            client.get_user("1999999999")
+    assert x_api.user_reads == ["1472583690", "1999999999"]
+    assert x_api.requests[0].query == "user.fields=username%2Cname%2Cpublic_metrics"
+    with XClient(x_api.url, "another-token", http=http()) as client, pytest.raises(XAuthError):
+        client.get_user("1472583690")
+
+
+def test_the_author_lookup_refuses_fields_x_does_not_know(x_api: FakeXApi) -> None:
+    answer = http().get(x_api.url + "/2/users/1472583690?user.fields=username,shoe_size",
+                        headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == 400 and x_api.user_reads == []

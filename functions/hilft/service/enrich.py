@@ -1,4 +1,4 @@
-"""Filling in posts Meta sent as ids only: the ``enrich`` task.
+"""Filling in posts a platform sent as ids only: the ``enrich`` task.
 
 Page mentions and Instagram mentions arrive without text or author. The webhook stores them at
 once (the promise runs from that moment) and enqueues an ``enrich`` task; this service, called by
@@ -9,6 +9,12 @@ all outside the webhook request, so the webhook stays fast and independent of Gr
 Failures follow the handoff's rules: a rate limit reschedules the task at Meta's reset, a Graph
 outage answers 503 so Cloud Tasks retries, a rejected token is an operator's ERROR line. Nothing
 here ever stops the clock: a post Graph cannot read stays open and is alerted when due.
+
+X's Activity API names the author of a reply or quote by id only (its ``includes`` is empty): a
+lookup of type ``x_user`` reads handle, name and follower count (``GET /2/users/:id``), fills the
+fields still empty, lets the follower count tighten the promise, and only then schedules the
+handoff ingest held back (``then``), so its greeting names the author. A failed lookup leaves the
+author unknown and still schedules that handoff.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from hilft.core.pii import redact_text
 from hilft.core.policy import Policy
 from hilft.core.routing import route
 from hilft.logs import get_logger
-from hilft.service.ports import MENTIONS, Clock, MentionReader, Scheduler, Snapshot, Store
+from hilft.service.ports import MENTIONS, Clock, MentionReader, Scheduler, Snapshot, Store, UserReader
 
 log = get_logger("hilft.enrich")
 
@@ -48,8 +54,9 @@ class EnrichResult:
 
 class EnrichService:
     def __init__(self, *, store: Store, scheduler: Scheduler, policy: Policy, clock: Clock,
-                 reader: MentionReader | None) -> None:
+                 reader: MentionReader | None, users: UserReader | None = None) -> None:
         self.store = store
+        self.users = users
         self.scheduler = scheduler
         self.policy = policy
         self.clock = clock
@@ -71,6 +78,8 @@ class EnrichService:
                 raise TransientError("post not stored yet")
             return EnrichResult("missing")
         post = MentionDoc.from_snapshot(snap)
+        if lookup.get("type") == "x_user":
+            return self._author(doc_id, payload, post, attempt)
         if not post.needs_enrichment or post.status == Status.DELETED:
             return EnrichResult("nothing_to_do")
         if self.reader is None:
@@ -95,6 +104,67 @@ class EnrichService:
             self._mark_unreadable(doc_id, "graph_refused", now)
             return EnrichResult(UNREADABLE)
         return self._fill(doc_id, fetched, now, post.lang)
+
+    # -- X authors named by id only ---------------------------------------------------------
+
+    def _author(self, doc_id: str, payload: Mapping[str, Any], post: MentionDoc, attempt: int) -> EnrichResult:
+        now = self.clock()
+        user_id = str(payload["lookup"].get("id") or "")
+        if post.status == Status.DELETED or post.author_handle or post.author_id != user_id:
+            self._then(payload, now)
+            return EnrichResult("nothing_to_do")
+        if self.users is None:
+            log.error("author lookup impossible: no X user access token configured", doc_id=doc_id)
+            self._then(payload, now)
+            return EnrichResult("config_error")
+        try:
+            user = self.users.fetch_user(user_id)
+        except PlatformRateLimited as exc:
+            # The handoff does not wait a rate-limit window for a greeting: it goes now, the lookup later.
+            self._then(payload, now)
+            retry_at = exc.retry_at if isinstance(exc.retry_at, datetime) else now + timedelta(minutes=1)
+            self._retry_later(doc_id, {k: v for k, v in payload.items() if k != "then"}, post, attempt,
+                              retry_at, now)
+            return EnrichResult("rate_limited")
+        except PlatformConfigError:
+            log.error("author lookup impossible: X access token rejected", doc_id=doc_id)
+            self._then(payload, now)
+            return EnrichResult("config_error")
+        except PlatformUnavailable as exc:
+            raise TransientError("x api unavailable") from exc
+        except PlatformRefused as exc:
+            log.warning("author lookup impossible: X refused the read", doc_id=doc_id, why=exc.message)
+            self._then(payload, now)
+            return EnrichResult(UNREADABLE)
+        tasks: list[tuple[str, datetime, dict[str, Any]]] = []
+
+        def decide(snap: Snapshot | None) -> dict[str, Any] | None:
+            tasks.clear()
+            if snap is None:
+                return None
+            held = MentionDoc.from_snapshot(snap)
+            if held.status == Status.DELETED or held.author_handle:
+                return None
+            updates = {field: value for field, value in (("author_handle", user.get("handle")),
+                                                         ("author_name", user.get("name")),
+                                                         ("author_followers", user.get("followers")))
+                       if value is not None and getattr(held, field) is None}
+            sooner, promise_tasks = self._tighter_promise(doc_id, held.updated(updates), held.text, now)
+            tasks.extend(promise_tasks)
+            return {**updates, **sooner} or None
+
+        self.store.mutate(MENTIONS, doc_id, decide)
+        if tasks:
+            self.scheduler.schedule_many(tasks, now)
+        self._then(payload, now)
+        log.info("author looked up", doc_id=doc_id, priority_changed=bool(tasks))
+        return EnrichResult("enriched")
+
+    def _then(self, payload: Mapping[str, Any], now: datetime) -> None:
+        """The task ingest held back until the author is known (the handoff); its name dedupes repeats."""
+        then = payload.get("then")
+        if isinstance(then, dict) and isinstance(then.get("task"), str) and isinstance(then.get("payload"), dict):
+            self.scheduler.schedule(then["task"], now + HANDOFF_DELAY, then["payload"], now)
 
     # -- internals -------------------------------------------------------------------------
 

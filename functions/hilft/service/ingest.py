@@ -146,12 +146,18 @@ class IngestService:
         private = m.kind == Kind.DM
         wants_handoff = bool(self.policy.handoff.auto and (decision.requires_private
                                                             or (pii_kinds and not private)))
+        author_lookup = x_author_lookup(m)
+        handoff_after_author: dict[str, Any] = {}
         if wants_handoff:
             reason = "pii" if pii_kinds and not private else "department"
             # A moment later than now: the document below is committed first in the usual case.
-            tasks.append((ids.task_id(doc_id, "handoff", 0, due_at), now + HANDOFF_DELAY,
-                          {**base, "kind": "handoff", "department": decision.department,
-                           "reason": reason, "pii": bool(pii_kinds) and not private}))
+            handoff = (ids.task_id(doc_id, "handoff", 0, due_at), now + HANDOFF_DELAY,
+                       {**base, "kind": "handoff", "department": decision.department,
+                        "reason": reason, "pii": bool(pii_kinds) and not private})
+            if author_lookup:  # its greeting names the author: the lookup below schedules it
+                handoff_after_author = {"task": handoff[0], "payload": handoff[2]}
+            else:
+                tasks.append(handoff)
         ooh = out_of_hours_answer(
             is_open=self.policy.calendar.is_open(now), reopens_at=self.policy.calendar.next_open(now),
             enabled=self.policy.promise.out_of_hours.enabled, public=self.policy.promise.out_of_hours.public,
@@ -167,6 +173,11 @@ class IngestService:
             # Meta sent ids only: fetch text and author from the Graph API outside this request.
             tasks.append((ids.task_id(doc_id, "enrich", 0, due_at), now + ENRICH_DELAY,
                           {**base, "kind": "enrich", "lookup": enrichment_lookup(m)}))
+        elif author_lookup:
+            # X sent the author's id only (XAA replies and quotes): read handle, name and followers.
+            tasks.append((ids.task_id(doc_id, "enrich", 0, due_at), now + ENRICH_DELAY,
+                          {**base, "kind": "enrich", "lookup": author_lookup,
+                           **({"then": handoff_after_author} if handoff_after_author else {})}))
         self.scheduler.schedule_many(tasks, now)
 
         # 2) the exactly-once gate.
@@ -549,6 +560,14 @@ def enrichment_lookup(m: Mention) -> dict[str, str]:
     if m.in_reply_to:
         return {"type": "fb_comment", "id": m.post_id, "account": account}
     return {"type": "fb_post", "id": m.post_id, "account": account}
+
+
+def x_author_lookup(m: Mention) -> dict[str, str] | None:
+    """An X post whose delivery named its author by id only (X Activity API replies and quotes carry
+    an empty ``includes``): where ``service.enrich`` reads the handle, name and follower count."""
+    if m.platform != Platform.X or m.is_brand or m.author.handle or not m.author.id.isdigit():
+        return None
+    return {"type": "x_user", "id": m.author.id, "account": m.brand_account_id or ""}
 
 
 def operator_alert_id(platform: str, kind: str, account: str) -> str:

@@ -100,3 +100,13 @@ class MentionReader(Protocol):
     """
 
     def fetch_mention(self, lookup: Mapping[str, str]) -> dict[str, str | None]: ...
+
+
+class UserReader(Protocol):
+    """Reads an account the platform named by id only (X's ``GET /2/users/:id``).
+
+    The answer has ``handle``, ``name`` and ``followers`` (None when unknown). Raises the client's
+    errors (``PlatformRefused`` for an account that does not exist or is suspended).
+    """
+
+    def fetch_user(self, user_id: str) -> dict[str, str | int | None]: ...

@@ -30,6 +30,10 @@ of ``filter.user_id`` itself, as X allows private subscriptions only for users w
 a second identical subscription is refused (409; X does not document that answer).
 ``PUT /2/activity/subscriptions/:id`` (app token) changes ``tag``/``webhook_id`` only.
 
+Author lookups: ``GET /2/users/:id`` (user token; only known ``user.fields``) answers the accounts
+added with ``add_user`` (``user_reads`` records the ids asked for); an unknown id gets X's 200 with
+only ``errors`` (``resource-not-found``).
+
 Account Activity replay (``make replay``): ``register_webhook(url, secret)`` stands for a registered
 webhook, ``deliver(webhook_id, body)`` for X delivering one event (recorded whether or not the webhook
 answered), and ``POST /2/account_activity/replay/webhooks/:webhook_id/subscriptions/all`` (app-only
@@ -103,6 +107,8 @@ class FakeXApi(FakeServer):
         # posts X knows of (others'), for hiding: id -> {"author_id", "conversation_id", "conversation_author_id"}
         self.known_posts: dict[str, dict[str, str]] = {}
         self.hidden: set[str] = set()  # reply ids hidden now
+        self.users: dict[str, dict[str, Any]] = {}  # accounts X knows (add_user): id -> v2 user object
+        self.user_reads: list[str] = []  # ids looked up with GET /2/users/:id
         self._state = threading.Lock()
         self._sequence = itertools.count(1)
         self._throttled_calls = 0
@@ -115,6 +121,7 @@ class FakeXApi(FakeServer):
         self.route("GET", r"/2/tweets/search/webhooks", self._list_links)
         self.route("POST", r"/2/tweets/search/webhooks/(?P<webhook_id>[^/?]+)", self._link_webhook)
         self.route("GET", r"/2/users/me", self._users_me)
+        self.route("GET", r"/2/users/(?P<user_id>[0-9]{1,20})", self._get_user)
         self.route("GET", r"/2/activity/subscriptions", self._list_activity)
         self.route("POST", r"/2/activity/subscriptions", self._create_activity)
         self.route("PUT", r"/2/activity/subscriptions/(?P<subscription_id>[^/?]+)", self._update_activity)
@@ -136,9 +143,19 @@ class FakeXApi(FakeServer):
                 "author_id": author_id, "conversation_id": conversation_id or post_id,
                 "conversation_author_id": conversation_author_id or author_id}
 
+    def add_user(self, user_id: str, username: str, name: str, *, followers: int = 0) -> None:
+        """An account X knows, for ``GET /2/users/:id``."""
+        with self._state:
+            self.users[user_id] = {"id": user_id, "username": username, "name": name,
+                                   "public_metrics": {"followers_count": followers, "following_count": 0,
+                                                      "tweet_count": 0, "listed_count": 0, "like_count": 0,
+                                                      "media_count": 0}}
+
     def reset(self) -> None:
         super().reset()
         with self._state:
+            self.users.clear()
+            self.user_reads.clear()
             self.known_posts.clear()
             self.hidden.clear()
             self.dms.clear()
@@ -338,6 +355,36 @@ class FakeXApi(FakeServer):
         if req.header("authorization") != f"Bearer {self.token}":
             return _problem(401, "Unauthorized", "Unauthorized")
         return Response(200, {"data": {"id": self.user_id, "name": "Telekom hilft", "username": "Telekom_hilft"}})
+
+    def _get_user(self, req: Request, match: re.Match[str]) -> Response:
+        """``GET /2/users/:id`` (user token): the v2 user object with the ``user.fields`` asked for;
+        an unknown account is X's 200 with only ``errors`` (resource-not-found)."""
+        if req.header("authorization") != f"Bearer {self.token}":
+            return _problem(401, "Unauthorized", "Unauthorized")
+        with self._state:
+            if self._throttled_calls > 0:
+                self._throttled_calls -= 1
+                return _problem(429, "Too Many Requests", "Too Many Requests",
+                                headers={"x-rate-limit-reset": str(int(time.time() + self._reset_in))})
+        params = dict(urllib.parse.parse_qsl(req.query or ""))
+        fields = set((params.pop("user.fields", "") or "").split(","))
+        allowed = {"username", "name", "public_metrics", "created_at", "description", "location", "verified",
+                   "protected", "profile_image_url", "url"}
+        if params or not fields <= allowed:
+            return _invalid_request("user.fields", "Unknown query parameter or user field.")
+        user_id = match["user_id"]
+        with self._state:
+            self.user_reads.append(user_id)
+            user = self.users.get(user_id)
+        if user is None:
+            return Response(200, {"errors": [{
+                "value": user_id, "detail": f"Could not find user with id: [{user_id}].", "title": "Not Found Error",
+                "resource_type": "user", "parameter": "id", "resource_id": user_id,
+                "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
+        data = {"id": user["id"], "username": user["username"], "name": user["name"]}
+        if "public_metrics" in fields:
+            data["public_metrics"] = user["public_metrics"]
+        return Response(200, {"data": data})
 
     def _list_activity(self, req: Request, match: re.Match[str]) -> Response:
         if req.header("authorization") not in (f"Bearer {self.token}", f"Bearer {self.app_token}"):

@@ -56,6 +56,16 @@ class XGateway:
         self.client.hide_reply(post.latest_post_id or post.post_id)
 
 
+class XUserReader:
+    """The enrich task's view of X: who an author is that a delivery named by id only."""
+
+    def __init__(self, client: XClient) -> None:
+        self.client = client
+
+    def fetch_user(self, user_id: str) -> dict[str, str | int | None]:
+        return self.client.get_user(user_id)
+
+
 def build(settings: Settings, http: httpx.Client) -> XGateway | None:
     if not settings.x_user_access_token:
         return None

@@ -1,4 +1,5 @@
-"""Outbound calls to X's v2 API: the DM that takes a case private, and the public reply.
+"""Outbound calls to X's v2 API: the DM that takes a case private, the public reply, and the
+lookup of an author X named by id only.
 
 X's answers are translated here, once, into exceptions that are both X-specific (for callers that
 care) and hilft's platform-neutral errors from ``hilft.core.errors`` (for the handoff service):
@@ -12,6 +13,7 @@ X answered         raised                       also a
 403 to a DM        ``DmNotAllowed``             ``PrivateChannelRefused``
 403 to a reply     ``ReplyNotAllowed``          ``PrivateChannelRefused``
 403/404 to a hide  ``HideNotAllowed``           ``PlatformRefused`` (not a reply to the brand)
+no such user       ``UserNotFound``             ``PlatformRefused`` (200 with errors, 403/404)
 other 4xx          ``XRequestRejected``         ``PlatformConfigError``
 =================  ===========================  ==========================================
 
@@ -42,6 +44,8 @@ from hilft.core.errors import (
 
 # X's rate limits refill in 15-minute windows; used when a 429 comes without x-rate-limit-reset.
 RATE_LIMIT_WINDOW = timedelta(minutes=15)
+# What an author lookup asks for: the handle and name for greetings, followers for priority rules.
+USER_FIELDS = "username,name,public_metrics"
 
 _ID = re.compile(r"[0-9]{1,20}")
 # 403 problem types that mean "this app or token may not call the endpoint", not "this user refuses".
@@ -95,6 +99,10 @@ class HideNotAllowed(XApiError, PlatformRefused):
     or it is gone (404). Hiding it again later will not help."""
 
 
+class UserNotFound(XApiError, PlatformRefused):
+    """The account does not exist (any more) or is suspended: asking again will not help."""
+
+
 class XRequestRejected(XApiError, PlatformConfigError):
     """Any other 4xx: retrying the same request will not help."""
 
@@ -137,6 +145,24 @@ class XClient:
         if data.get("hidden") is not True:
             raise XApiError("X did not confirm the hidden reply")
 
+    def get_user(self, user_id: str) -> dict[str, str | int | None]:
+        """Handle, name and follower count of an account (``GET /2/users/:id``, ``users.read``).
+
+        X answers an unknown or suspended account with 200 and only ``errors``: ``UserNotFound``.
+        """
+        _require_id(user_id, "user_id")
+        response = _request(self._http, "GET", f"{self._base_url}/2/users/{user_id}", headers=self._headers,
+                            timeout=self._timeout, params={"user.fields": USER_FIELDS})
+        if response.status_code == 200 and _has_errors_only(response):
+            raise UserNotFound("X knows no such account").answered(200, _first_error_type(response))
+        data = self._answer(response, refused=UserNotFound, refused_statuses=(403, 404))
+        metrics = data.get("public_metrics")
+        followers = metrics.get("followers_count") if isinstance(metrics, dict) else None
+        username, name = data.get("username"), data.get("name")
+        return {"handle": username if isinstance(username, str) and username else None,
+                "name": name if isinstance(name, str) and name else None,
+                "followers": followers if isinstance(followers, int) and not isinstance(followers, bool) else None}
+
     def close(self) -> None:
         if self._owns_http:
             self._http.close()
@@ -156,13 +182,12 @@ class XClient:
               refused_statuses: tuple[int, ...] = (403,)) -> dict[str, Any]:
         # Serialised here, not by httpx, so the bytes on the wire are fixed across httpx versions.
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        try:
-            response = self._http.request(method, self._base_url + path, content=content, headers=self._headers,
-                                          timeout=self._timeout)
-        except httpx.TimeoutException as exc:
-            raise RetryableXError("X did not answer in time") from exc
-        except httpx.TransportError as exc:
-            raise RetryableXError("X could not be reached") from exc
+        response = _request(self._http, method, self._base_url + path, headers=self._headers,
+                            timeout=self._timeout, content=content)
+        return self._answer(response, refused=refused, refused_statuses=refused_statuses)
+
+    def _answer(self, response: httpx.Response, *, refused: type[XApiError],
+                refused_statuses: tuple[int, ...] = (403,)) -> dict[str, Any]:
         status = response.status_code
         if 200 <= status < 300:
             return _data_object(response)
@@ -179,6 +204,17 @@ class XClient:
         if status >= 400:
             raise XRequestRejected(f"X rejected the request ({status})").answered(status, problem)
         raise XApiError(f"unexpected answer from X ({status})").answered(status, problem)
+
+
+def _request(http: httpx.Client, method: str, url: str, *, headers: dict[str, str], timeout: float,
+             content: bytes | None = None, params: dict[str, str] | None = None) -> httpx.Response:
+    """One call to X; no answer at all (timeout, connection) is ``RetryableXError``."""
+    try:
+        return http.request(method, url, content=content, params=params, headers=headers, timeout=timeout)
+    except httpx.TimeoutException as exc:
+        raise RetryableXError("X did not answer in time") from exc
+    except httpx.TransportError as exc:
+        raise RetryableXError("X could not be reached") from exc
 
 
 def _require_id(value: str, name: str) -> None:
@@ -203,6 +239,21 @@ def _string_field(data: dict[str, Any], name: str) -> str:
     if not isinstance(value, str) or not value:
         raise XApiError(f"X's answer has no {name}")
     return value
+
+
+def _has_errors_only(response: httpx.Response) -> bool:
+    try:
+        document = response.json()
+    except ValueError:
+        return False
+    return isinstance(document, dict) and "data" not in document and bool(document.get("errors"))
+
+
+def _first_error_type(response: httpx.Response) -> str | None:
+    errors = response.json().get("errors")
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    problem = first.get("type")
+    return problem if isinstance(problem, str) else None
 
 
 def _problem_type(response: httpx.Response) -> str | None:
@@ -348,13 +399,8 @@ class XReplayClient:
             self._http.close()
 
     def _call(self, method: str, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
-        try:
-            response = self._http.request(method, self._base_url + path, params=params, headers=self._headers,
-                                          timeout=self._timeout)
-        except httpx.TimeoutException as exc:
-            raise RetryableXError("X did not answer in time") from exc
-        except httpx.TransportError as exc:
-            raise RetryableXError("X could not be reached") from exc
+        response = _request(self._http, method, self._base_url + path, headers=self._headers,
+                            timeout=self._timeout, params=params)
         status = response.status_code
         try:
             document = response.json() if response.content else {}

@@ -248,6 +248,7 @@ class _UserEvent(_Shape):
 class _AccountActivity(_Shape):
     for_user_id: _Id
     user_has_blocked: Literal["true", "false"] | bool | None = None
+    is_blocked_by: Literal["true", "false"] | bool | None = None  # a flag on mentions, no event
     tweet_create_events: list[_V1Tweet] = []
     direct_message_events: list[_LegacyDmEvent] = []
     tweet_delete_events: list[_TweetDelete] = []
@@ -255,7 +256,7 @@ class _AccountActivity(_Shape):
 
 
 # Keys that accompany events rather than being events; every other key names an event kind.
-_AAA_KNOWN_KEYS = frozenset({"for_user_id", "user_has_blocked", "users", "apps",
+_AAA_KNOWN_KEYS = frozenset({"for_user_id", "user_has_blocked", "is_blocked_by", "users", "apps",
                              "tweet_create_events", "direct_message_events", "tweet_delete_events"})
 
 
@@ -303,6 +304,7 @@ class _V2Post(_Shape):
     created_at: str  # ISO 8601, "2026-07-24T21:23:23.000Z"
     conversation_id: _Id | None = None
     in_reply_to_user_id: _Id | None = None
+    in_reply_to_tweet_id: _Id | None = None  # X: "present on replies"; referenced_tweets may be absent
     referenced_tweets: list[_ReferencedPost] = []
     entities: _V2Entities | None = None
     note_tweet: _NoteTweet | None = None  # full text of a post longer than 280 characters
@@ -399,10 +401,10 @@ def parse(body: bytes, *, brand_user_ids: frozenset[str]) -> ParsedBatch:
     try:
         if isinstance(document.get("data"), dict):
             return _parse_activity(_ActivityEnvelope.model_validate(document).data, brand_user_ids)
+        if "user_event" in document:  # first: a revoke must alert even if it names an account
+            return _parse_user_event(document)
         if "for_user_id" in document:
             return _parse_account_activity(document, brand_user_ids)
-        if "user_event" in document:
-            return _parse_user_event(document)
     except ValidationError as exc:
         raise MalformedPayload("body does not match an X webhook shape") from exc
     raise MalformedPayload("neither an Account Activity nor an X Activity API body")
@@ -413,10 +415,12 @@ def _parse_user_event(document: dict[str, Any]) -> ParsedBatch:
     raw = document["user_event"]
     event = _UserEvent.model_validate(raw)
     ignored = [f"user_event.{key}" for key in raw if key != "revoke"] if isinstance(raw, dict) else []
-    ignored += [key for key in document if key != "user_event"]
+    ignored += [key for key in document if key not in ("user_event", "for_user_id")]
     if event.revoke is None:
         return ParsedBatch(ignored=_unique(ignored) or ("user_event",))
-    revoked = AccessRevoked(platform=Platform.X, account_id=event.revoke.source.user_id,
+    for_user = document.get("for_user_id")
+    account = event.revoke.source.user_id or (for_user if isinstance(for_user, str) and for_user.isdigit() else None)
+    revoked = AccessRevoked(platform=Platform.X, account_id=account,
                             revoked_at=_optional_iso(event.revoke.date_time), source="user_event.revoke")
     return ParsedBatch(events=(revoked,), ignored=_unique(ignored))
 
@@ -545,7 +549,8 @@ def mention_from_v2_post(post: _V2Post, users: Mapping[str, Author], subscribed:
     ``users``: the delivery's included accounts by id; ``authors``: included posts' author ids by
     post id (who was replied to or quoted); ``subscribed``: the account the delivery is for, if any.
     """
-    replied_to = next((ref.id for ref in post.referenced_tweets if ref.type == "replied_to"), None)
+    replied_to = next((ref.id for ref in post.referenced_tweets if ref.type == "replied_to"),
+                      post.in_reply_to_tweet_id)
     quoted = next((ref.id for ref in post.referenced_tweets if ref.type == "quoted"), None)
     authors = authors or {}
     mentioned = _v2_mentioned_ids(post, users)
