@@ -552,3 +552,32 @@ def test_an_incident_acknowledged_in_pagerduty_acknowledges_its_members_own_page
     own = [a for a in world.post_sinks["pagerduty"].sent if a.action is AlertAction.ACKNOWLEDGE]
     assert [a.doc_id for a in own] == [early_id]  # PagerDuty knew only the incident's key was acknowledged
     assert world.sent(world.incident_sinks, IncidentEvent.ACKNOWLEDGED) == Counter()  # that one it knows
+
+
+def test_a_replayed_backlog_of_yesterdays_posts_opens_no_incident_and_pages_nobody() -> None:
+    world = World()
+    texts = ["Kein Internet in 53113 Bonn", "Internet weg in Bonn", "Störung DSL 53115 Bonn"]
+    backlog = tuple(Mention(platform=Platform.X, post_id=str(90_000 + i), kind=Kind.MENTION,
+                            author=Author(id=str(700 + i), handle=f"k{i}"), text=texts[i % 3],
+                            created_at=world.clock() - timedelta(hours=20) + timedelta(minutes=40 * i),
+                            mentioned_user_ids=("1000000001",)) for i in range(12))
+    world.incidents.note_ingest(world.ingest.ingest(ParsedBatch(events=backlog), BRAND).stored)
+    world.advance(60)
+    assert world.incident_docs() == {} and world.sent(world.incident_sinks) == Counter()
+
+
+def test_posts_count_in_the_slot_they_were_written_so_a_late_delivery_still_joins_its_burst() -> None:
+    world = World()
+    for _ in range(6):  # each batch delivered 50 s after it was written (within the 5 min window)
+        events = []
+        for _ in range(2):
+            world.sequence += 1
+            events.append(Mention(platform=Platform.X, post_id=str(10_000 + world.sequence), kind=Kind.MENTION,
+                                  author=Author(id=str(500 + world.sequence), handle=f"k{world.sequence}"),
+                                  text=BURST, created_at=world.clock() - timedelta(seconds=50),
+                                  mentioned_user_ids=("1000000001",)))
+        world.incidents.note_ingest(world.ingest.ingest(ParsedBatch(events=tuple(events)), BRAND).stored)
+        world.advance(10)
+    world.advance(30)
+    (doc,) = world.incident_docs().values()
+    assert doc["count"] >= 8

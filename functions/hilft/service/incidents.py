@@ -10,7 +10,8 @@ dedupes across instances), which fires ``grace`` after the slot ends; the minute
 evaluates too (the only trigger with ``trigger = "sweep"``, the backstop otherwise, and it
 resolves quiet incidents when no posts come). An evaluation reads the posts received since the last one
 (one range query on ``received_at``), finds their topic and place in the redacted text
-(``core.outage.signal_of``), counts them per key and slot, runs ``core.outage.advance`` and writes
+(``core.outage.signal_of``), counts them per key and the slot they were written in (``created_at``;
+a post that arrived more than a window after it was written — a replayed backlog — is not counted), runs ``core.outage.advance`` and writes
 the detector's state back to one document (``outage_state/detector``) with one conditional write.
 
 **No document is written more than once per second**, whatever the traffic: an evaluation takes
@@ -275,7 +276,12 @@ class IncidentService:
         return outcome
 
     def _signals(self, snaps: Iterable[Snapshot], first: int, through: int) -> list[_Seen]:
+        """The posts' signals, each in the slot it was written (``created_at``; the range read is by
+        ``received_at``). A post that reached hilft more than the detector's window after it was
+        written (X's replay of a gap, a poller catching up) is no signal: a burst of yesterday's
+        posts arriving together is no outage now."""
         seconds = self.params.slot_seconds
+        window = timedelta(seconds=seconds * self.params.window_slots)
         seen: list[_Seen] = []
         for snap in snaps:
             data = snap.data
@@ -283,8 +289,14 @@ class IncidentService:
             # Thousands of posts per evaluation: read as stored (no model per post on this path).
             if not isinstance(received, datetime) or data.get("stub") or data.get("status") == Status.DELETED:
                 continue
-            slot = outage.slot_of(received, seconds)
-            if not first <= slot <= through:
+            created = data.get("created_at")
+            written = min(created, received) if isinstance(created, datetime) else received
+            if received - written > window:
+                continue  # a replayed or caught-up backlog: news of the past, not of an outage now
+            # Counted when it was written (a post delivered late still counts with its neighbours);
+            # slots before ``first`` are evaluated already, so a late one counts in the first open slot.
+            slot = max(first, outage.slot_of(written, seconds))
+            if slot > through:
                 continue
             signal = outage.signal_of(str(data.get("text") or ""), self.topics, self.words)
             if signal is None:
