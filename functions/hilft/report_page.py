@@ -13,7 +13,7 @@ from typing import Any
 import jinja2
 
 from hilft.core.errors import MalformedPayload
-from hilft.core.report import WEEKDAYS, Report, duration_label
+from hilft.core.report import FIRST_REPORT_DAY, LAST_REPORT_DAY, WEEKDAYS, Report, duration_label
 
 TEXTS = {
     "en": {"title": "SLA report", "timezone": "time zone", "days": "days", "reads": "documents read",
@@ -40,13 +40,16 @@ def _environment() -> jinja2.Environment:
 
 
 def period(raw_from: str | None, raw_to: str | None, today: date) -> tuple[date, date]:
-    """``from``/``to`` as ISO dates (inclusive); default: the last 28 days up to today."""
+    """``from``/``to`` as ISO dates (inclusive); default: the last 28 days up to today (not before
+    ``FIRST_REPORT_DAY``). A day outside ``FIRST_REPORT_DAY``..``LAST_REPORT_DAY`` is 400."""
     try:
         end = date.fromisoformat(raw_to) if raw_to else today
-        start = date.fromisoformat(raw_from) if raw_from else end - timedelta(days=DEFAULT_DAYS - 1)
+        start = date.fromisoformat(raw_from) if raw_from else None
     except ValueError as exc:
         raise MalformedPayload("from and to must be dates such as 2026-11-01") from exc
-    return start, end
+    if any(not FIRST_REPORT_DAY <= day <= LAST_REPORT_DAY for day in (start or end, end)):
+        raise MalformedPayload(f"from and to must lie between {FIRST_REPORT_DAY} and {LAST_REPORT_DAY}")
+    return start or max(FIRST_REPORT_DAY, end - timedelta(days=DEFAULT_DAYS - 1)), end
 
 
 def _pct(rate: float | None) -> str:

@@ -38,6 +38,10 @@ BIN_EDGES: tuple[float, ...] = tuple(
     + [86400.0 * d for d in (5, 7)])
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DIMENSIONS = ("platform", "priority", "department")
+# The days a report may cover: every day hilft can have seen posts on, and far from the ends of
+# ``datetime`` (``day_bounds`` of 0001-01-01 or 9999-12-31 overflows in any time zone but UTC).
+FIRST_REPORT_DAY = date(2000, 1, 1)
+LAST_REPORT_DAY = date(2999, 12, 31)
 
 
 def _bin(seconds: float) -> int:
