@@ -211,3 +211,25 @@ def test_a_late_edit_reopens_a_rolled_up_day_for_the_report():
     _edit(w, "13", "12", "Danke, geht doch nicht, Router blinkt rot")
     after = report.build(day, day)
     assert after.total.posts == 2 and after.total.misses == 1  # due long ago: a miss
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    # questions without "?" (issue 18's audit): a verb and its subject first, or a question word
+    ("Danke, ist das Problem gelöst", "de"), ("danke, ist das internet jetzt wieder online", "de"),
+    ("Ist es jetzt gelöst danke", "de"), ("Danke hat es geklappt", "de"), ("thanks, is it working again", "en"),
+    ("thanks is everything fixed", "en"), ("Thanks, all good, is the router ok", "en"),
+    # other question marks, and sarcasm
+    ("Danke, alles gut so？", "de"), ("Danke ❓", "de"), ("¿all good, thanks", "en"), ("Danke. Wieder mal super.", "de"),
+    ("Danke, das ist ja wieder super", "de"), ("Danke 😂", "de"), ("Danke 👏👏", "de"), ("Super, danke 😏", "de"),
+    ("thanks it's working again for now", "en"), ("danke für nix", "de")])
+def test_questions_without_a_question_mark_and_sarcasm_are_never_closing(text, lang):
+    assert closing_phrase(text, lang, brand_words=BRAND_WORDS) is None
+    assert closing_phrase(text, None, brand_words=BRAND_WORDS) is None
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Danke, läuft wieder", "de"), ("Hat sich erledigt, danke", "de"), ("Danke, ist gelöst", "de"),
+    ("Danke, hat geklappt", "de"), ("Danke, jetzt läuft alles wieder", "de"), ("thanks, works again", "en"),
+    ("Thanks, it's fixed now", "en")])
+def test_a_verb_without_a_subject_after_it_still_tells_rather_than_asks(text, lang):
+    assert closing_phrase(text, lang, brand_words=BRAND_WORDS) is not None

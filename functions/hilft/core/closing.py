@@ -5,7 +5,10 @@ pages on-call for a thank-you. Precision comes first (a missed complaint is wors
 item), so a message counts as closing only when all of these hold:
 
 * it contains one of the policy's closing phrases for its language (``[closing] phrases``),
-* it asks nothing (no ``?``) and carries no personal data (the caller checks PII),
+* it asks nothing and carries no personal data (the caller checks PII): no question mark of any
+  script (``?``, ``？``, ``¿``, ``❓``, ``❔``, …), no clause opening with a question word
+  ("wann", "how") and no clause asking with its verb first ("ist das Problem gelöst", "hat es
+  geklappt", "is it working again", "did that fix it" — ``asks_without_question_mark``),
 * it is short (at most ``max_words`` words once @handles, links and emoji are removed),
 * it has none of the blockers: words that turn thanks into a complaint, a problem, sarcasm or a
   cancellation ("aber", "nichts", "kaputt", "kündig*", "na toll", "cancel*", "👎", …),
@@ -44,7 +47,8 @@ DEFAULT_BLOCKERS: Mapping[str, tuple[str, ...]] = {
         "störung", "ausgefallen", "ausfall", "tot", "kaputt", "defekt", "falsch", "fehler", "weg", "funkloch",
         "nichts", "nix", "ohne", "langsam", "ständig", "dauernd", "geht so",
         # sarcasm
-        "für nichts", "fürs nix", "na toll", "na super", "ganz toll", "echt toll", "danke auch", "toll",
+        "für nichts", "fürs nix", "für nix", "na toll", "na super", "ganz toll", "echt toll", "danke auch", "toll",
+        "wieder mal", "mal wieder", "ja wieder",
         # leaving, escalating
         "kündig*", "wechsel*", "wechsle", "anwalt", "verbraucherzentrale", "bundesnetzagentur", "beschwerde",
         "zurück", "nein", "nö", "nee"),
@@ -54,12 +58,57 @@ DEFAULT_BLOCKERS: Mapping[str, tuple[str, ...]] = {
         "waiting",
         "outage", "down", "dead", "broken", "wrong", "error", "without", "nothing", "slow", "awful", "terrible",
         "useless", "charged", "refund*",
-        "for nothing", "wow", "great job", "well done",
+        "for nothing", "wow", "great job", "well done", "for now",
         "cancel*", "switch*", "leav*", "lawyer", "ombudsman", "ofcom", "complain*"),
 }
 # Emoji that turn "thanks" into sarcasm or anger: checked before emoji are removed.
 SARCASM_EMOJI: tuple[str, ...] = ("👎", "😡", "🤬", "😠", "😤", "🙄", "😒", "💩", "🤡", "😑", "🙃", "🤦", "🖕", "😞",
-                                  "😢", "😭")
+                                  "😢", "😭", "😂", "🤣", "👏", "😏", "😬", "🥴", "🤔", "🫠", "🤷")
+# Question marks of other scripts and the emoji ones (emoji are removed before the text is read).
+QUESTION_MARKS: tuple[str, ...] = ("?", "？", "¿", "❓", "❔", "⁇", "⁈", "⁉", "‽", "؟", "\u037e", "﹖")
+# Words that open a question ("wann kommt …", "how long …").
+QUESTION_WORDS: Mapping[str, frozenset[str]] = {
+    "de": frozenset({"wann", "wie", "wieso", "weshalb", "warum", "wo", "woran", "wofür", "wozu", "woher", "wohin",
+                     "was", "wer", "wen", "wem", "wessen", "welche", "welcher", "welches", "welchen", "ob"}),
+    "en": frozenset({"what", "when", "why", "how", "where", "who", "whom", "whose", "which", "whether"}),
+}
+# A clause opening with one of these verbs and then its subject asks ("ist das Problem gelöst",
+# "hat es geklappt", "is it working again"); with no subject after it, it tells ("ist gelöst",
+# "hat geklappt", "läuft wieder", "hat sich erledigt"), as German and English closings often do.
+QUESTION_VERBS: Mapping[str, frozenset[str]] = {
+    "de": frozenset({"ist", "sind", "war", "waren", "bin", "bist", "seid", "hat", "haben", "hast", "habt", "hatte",
+                     "hattet", "wird", "werden", "wurde", "wurden", "kann", "können", "kannst", "könnt", "könnte",
+                     "könnten", "muss", "müssen", "musst", "soll", "sollen", "sollte", "darf", "dürfen", "gibt",
+                     "gab", "geht", "läuft", "funktioniert", "klappt", "passt", "kommt", "liegt", "lag", "bleibt",
+                     "gilt", "braucht", "dauert", "stimmt", "tut", "macht", "heißt", "weiß", "wisst", "meint"}),
+    "en": frozenset({"is", "are", "was", "were", "am", "do", "does", "did", "can", "could", "will", "would",
+                     "should", "shall", "may", "might", "must", "has", "have", "had", "isn't", "aren't", "didn't",
+                     "doesn't", "don't", "won't", "can't"}),
+}
+# What may stand between the verb and its subject ("ist jetzt das Internet …").
+_BEFORE_SUBJECT: Mapping[str, frozenset[str]] = {
+    "de": frozenset({"jetzt", "nun", "denn", "wieder", "auch", "schon", "dann", "eigentlich", "wirklich", "echt",
+                     "da", "so", "ja", "bei", "euch", "mir"}),
+    "en": frozenset({"now", "then", "really", "also", "finally", "actually"}),
+}
+SUBJECTS: Mapping[str, frozenset[str]] = {
+    "de": frozenset({"es", "das", "der", "die", "den", "dem", "des", "dies", "dieses", "diese", "dieser", "ein",
+                     "eine", "einer", "er", "sie", "ihr", "ich", "wir", "du", "man", "jemand", "mein", "meine",
+                     "meiner", "meinen", "dein", "deine", "euer", "eure", "unser", "unsere", "ihre", "sein",
+                     "seine"}),
+    "en": frozenset({"it", "that", "this", "the", "there", "you", "we", "i", "he", "she", "they", "someone",
+                     "anyone", "somebody", "anybody", "everything", "anything", "something", "all", "my", "your",
+                     "our", "their", "his", "her", "its", "a", "an", "u", "ya", "mine", "these", "those"}),
+}
+# Verb and next word that wish rather than ask ("have a nice day", "habt ein schönes Wochenende").
+_WISHES: frozenset[tuple[str, str]] = frozenset({("have", "a"), ("have", "an"), ("habt", "ein"), ("habt", "einen"),
+                                                 ("habt", "eine")})
+# Thanks and greetings a clause may open with before its question ("danke hat es geklappt",
+# "thanks is everything fixed"): skipped when looking for the clause's first word.
+_OPENERS = re.compile(r"(?:dank\w*|merci|thank\w*|thx|ty|cheers|ok|okay|oki|ja|yes|yeah|yep|hallo|hi|hey|moin|"
+                      r"vielen|lieben|besten|herzlichen|tausend|many|so|much|you|u|mate|super|top|perfekt|"
+                      r"perfect|great|prima)$")
+_CLAUSE = re.compile(r"[.,;:!…]+|\s[-–—]\s|\b(?:und|aber|and|but)\b")
 # What may stand next to a closing phrase without asking for anything: greetings, address,
 # intensifiers, stop-words, and the service that works again ("Danke, das WLAN läuft wieder").
 DEFAULT_FILLERS: Mapping[str, tuple[str, ...]] = {
@@ -115,6 +164,28 @@ def _blocks(entry: str, clean: str, raw: str, inside: list[tuple[int, int]]) -> 
     return any(not any(a <= start and end <= b for a, b in inside) for start, end in _spans(pattern, clean))
 
 
+def asks_without_question_mark(clean: str, languages: Iterable[str]) -> bool:
+    """A clause that opens with a question word, or with a verb followed by its subject: a
+    question even without "?" ("Danke, ist das Problem gelöst", "thanks is everything fixed").
+    ``clean`` is ``normalise``d text."""
+    langs = [lang for lang in languages if lang in QUESTION_WORDS] or list(QUESTION_WORDS)
+    for clause in _CLAUSE.split(clean):
+        words = _WORD.findall(clause)
+        while words and _OPENERS.match(words[0]):
+            words.pop(0)
+        if not words:
+            continue
+        first, rest = words[0], words[1:]
+        for lang in langs:
+            if first in QUESTION_WORDS[lang]:
+                return True
+            if first in QUESTION_VERBS[lang]:
+                following = [w for w in rest if w not in _BEFORE_SUBJECT[lang]]
+                if following and following[0] in SUBJECTS[lang] and (first, following[0]) not in _WISHES:
+                    return True
+    return False
+
+
 def closing_phrase(text: str, language: str | None, *, phrases: Mapping[str, Iterable[str]] = DEFAULT_PHRASES,
                    blockers: Mapping[str, Iterable[str]] = DEFAULT_BLOCKERS,
                    fillers: Mapping[str, Iterable[str]] = DEFAULT_FILLERS, brand_words: Iterable[str] = (),
@@ -122,11 +193,13 @@ def closing_phrase(text: str, language: str | None, *, phrases: Mapping[str, Ite
     """The closing phrase the message ends the conversation with, or None (it may need an answer)."""
     raw = unicodedata.normalize("NFC", text).lower()
     clean = normalise(text)
-    if not clean or "?" in clean or len(_WORD.findall(clean)) > max_words:
+    if not clean or any(mark in raw for mark in QUESTION_MARKS) or len(_WORD.findall(clean)) > max_words:
         return None
     if any(emoji in raw for emoji in SARCASM_EMOJI):
         return None
     languages: list[str] = [language] if language is not None and language in phrases else list(phrases)
+    if asks_without_question_mark(clean, languages):
+        return None
     found = [(phrase, pattern) for phrase in sorted({p for lang in languages for p in phrases.get(lang, ())},
                                                    key=lambda phrase: (-len(phrase), phrase))
              if (pattern := _pattern(phrase)) is not None and pattern.search(clean)]
