@@ -75,6 +75,15 @@ def test_an_answer_before_the_task_runs_means_no_acknowledgment():
     assert run(world, gateway) == ["not_needed"] and gateway.replies == []
 
 
+def test_posts_whose_author_the_platform_did_not_name_get_one_answer_each():
+    """Threads posts without a username (and Meta's id-only mentions) carry author "unknown": three
+    customers must not share one once-per-author answer; each such post is its own key."""
+    world, gateway = World(CLOSED, start=FRIDAY_2030), FakeGateway()
+    for n in range(3):
+        world.deliver(world.mention(f"u{n}", "@Telekom_hilft Router tot", author="unknown"))
+    assert run(world, gateway) == ["sent", "sent", "sent"] and len(gateway.replies) == 3
+
+
 # -- the platform reports the brand's own messages back: the acknowledgment's echo is no answer -----
 
 class EchoingGateway(FakeGateway):

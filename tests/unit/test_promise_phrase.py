@@ -365,3 +365,13 @@ def test_a_due_date_a_year_ahead_names_its_year() -> None:
     due = calendar.add_business_time(posted, timedelta(minutes=3181))
     assert promise_phrase(due, posted, calendar.tz, "de").text == "bis Freitag, 9.1.2026, 22:05 Uhr"
     assert promise_phrase(due, posted, calendar.tz, "en").text == "by Friday 9 January 2026, 10:05 pm"
+
+
+def test_a_post_without_a_named_author_is_its_own_key() -> None:
+    unknown = [out_of_hours_answer(**{**BASE, "author_id": author, "post_id": post})
+               for author, post in (("unknown", "p1"), ("unknown", "p2"), (None, "p3"), ("", "p4"))]
+    assert all(answer is not None for answer in unknown)
+    assert len({answer.key for answer in unknown if answer is not None}) == 4
+    assert out_of_hours_answer(**{**BASE, "author_id": "unknown"}) is None  # no post to key it by
+    named = [out_of_hours_answer(**{**BASE, "post_id": post}) for post in ("p1", "p2")]
+    assert named[0] is not None and named[1] is not None and named[0].key == named[1].key  # still per author

@@ -173,6 +173,10 @@ def out_of_hours_phrases(reopens_at: datetime, due_at: datetime, now: datetime, 
     return reopens, promise.text
 
 
+# Author ids that name nobody: the parsers' placeholder when the platform did not say who wrote it.
+UNKNOWN_AUTHORS: frozenset[str | None] = frozenset({None, "", "unknown"})
+
+
 @dataclass(frozen=True)
 class OutOfHoursAnswer:
     """One automatic acknowledgment to send: which template, when the team is back, and the key
@@ -185,18 +189,26 @@ class OutOfHoursAnswer:
 
 def out_of_hours_answer(*, is_open: bool, reopens_at: datetime, enabled: bool, public: bool, private: bool,
                         platform: str, author_id: str | None, private_kind: bool, is_brand: bool, radar: bool,
-                        handoff_pending: bool) -> OutOfHoursAnswer | None:
+                        handoff_pending: bool, post_id: str | None = None) -> OutOfHoursAnswer | None:
     """Whether a post that just arrived gets the out-of-hours acknowledgment, and how.
 
     Never while open, never for the brand's own posts, radar items (nobody addressed us) or a post
     a handoff will answer anyway; public posts get a public reply, DMs a DM, each only if the
     policy allows it. The key is the author and the moment the team is back: one answer per
     author per closed period, however many posts they send while closed.
+
+    A post whose platform did not say who wrote it (Instagram and Facebook mentions sent as ids
+    only, Threads posts without a username: author ``"unknown"``) is keyed by ``post_id`` instead:
+    one answer per such post, so different customers never share one; without ``post_id`` none.
     """
-    if not enabled or is_open or is_brand or radar or handoff_pending or not author_id:
+    if not enabled or is_open or is_brand or radar or handoff_pending:
         return None
     if (private_kind and not private) or (not private_kind and not public):
         return None
+    if author_id in UNKNOWN_AUTHORS:
+        if not post_id:
+            return None
+        author_id = f"post:{post_id}"  # no author to count once for: this post alone
     raw = f"{platform}\x1f{author_id}\x1f{reopens_at.astimezone(UTC).isoformat()}"
     key = hashlib.sha256(raw.encode()).hexdigest()[:40]
     return OutOfHoursAnswer("out_of_hours_dm" if private_kind else "out_of_hours_reply", reopens_at, key)

@@ -163,6 +163,7 @@ class IngestService:
             enabled=self.policy.promise.out_of_hours.enabled, public=self.policy.promise.out_of_hours.public,
             private=self.policy.promise.out_of_hours.dm, platform=m.platform.value, author_id=m.author.id,
             private_kind=m.kind == Kind.DM, is_brand=False, radar=radar, handoff_pending=wants_handoff,
+            post_id=key,
         ) if not self.policy.calendar.always_open else None
         if ooh is not None:
             # The team is closed: one acknowledgment per author and closed period, sent by deadline.
