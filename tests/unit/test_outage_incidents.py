@@ -581,3 +581,25 @@ def test_posts_count_in_the_slot_they_were_written_so_a_late_delivery_still_join
     world.advance(30)
     (doc,) = world.incident_docs().values()
     assert doc["count"] >= 8
+
+
+def test_a_storm_paged_after_its_incident_resolved_is_resolved_in_pagerduty_once_its_posts_are_handled() -> None:
+    from hilft.core.incident_alerts import pagerduty_event
+
+    world = World()
+    for _ in range(6):
+        world.post(BURST, 2)
+        world.advance(10)
+    (incident_id, _), = world.incident_docs().items()
+    world.advance(20 * 60, step=20)  # quiet for longer than resolve_after (and the window)
+    assert world.incident_docs()[incident_id]["status"] == "resolved"
+    world.advance(42 * 60, step=20)  # the posts come due: their overdue alerts fold into the incident
+    actions = [pagerduty_event(a, "rk")["event_action"] for a in world.incident_sinks["pagerduty"].sent]
+    assert actions[:2] == ["trigger", "resolve"] and actions[-1] == "trigger"  # paged again on its key
+    world.advance(6 * 60, step=20)
+    assert pagerduty_event(world.incident_sinks["pagerduty"].sent[-1], "rk")["event_action"] == "trigger"  # open posts
+    for doc in world.store.data["mentions"].values():
+        doc["status"] = "answered"
+    world.advance(6 * 60, step=20)
+    actions = [pagerduty_event(a, "rk")["event_action"] for a in world.incident_sinks["pagerduty"].sent]
+    assert actions[-1] == "resolve" and actions.count("resolve") == 2

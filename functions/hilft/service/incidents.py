@@ -11,8 +11,9 @@ evaluates too (the only trigger with ``trigger = "sweep"``, the backstop otherwi
 resolves quiet incidents when no posts come). An evaluation reads the posts received since the last one
 (one range query on ``received_at``), finds their topic and place in the redacted text
 (``core.outage.signal_of``), counts them per key and the slot they were written in (``created_at``;
-a post that arrived more than a window after it was written — a replayed backlog — is not counted), runs ``core.outage.advance`` and writes
-the detector's state back to one document (``outage_state/detector``) with one conditional write.
+a post that arrived more than a window after it was written — a replayed backlog — is not counted),
+runs ``core.outage.advance`` and writes the detector's state back to one document
+(``outage_state/detector``) with one conditional write.
 
 **No document is written more than once per second**, whatever the traffic: an evaluation takes
 its lease in a document of its own (``outage_state/lease``, one write; given back by the state
@@ -47,7 +48,9 @@ the oldest due time (who got it: ``…-first``). The follow-up ``fold_window`` l
 message to any sink that missed it (a failed sink is not lost when the claiming post is answered
 before its retry) and the final count to the others if it grew (``…-followup``). So 300 posts due
 in the same second are at most two messages per sink per level, not 300, and each of these
-documents is written once. Posts outside any incident
+documents is written once. A storm paged after its incident resolved opens a new PagerDuty
+incident on the same key; ``settle_storm`` resolves it (checked every ``SETTLE_EVERY``) once none
+of those posts is still unanswered and unacknowledged. Posts outside any incident
 keep their own alerts. The deadline service asks through its ``AlertFolder`` hook
 (``IncidentService.fold_alert``, wired in app.py); it knows nothing of incidents.
 """
@@ -92,6 +95,7 @@ CATCH_UP_SLOTS = 180  # after a gap, read at most this many slots of posts (an h
 MARK_IN_SERIES = 20  # more members than this are marked by MARK_WORKERS threads
 MARK_WORKERS = 8
 LEASE = timedelta(seconds=60)  # an evaluation longer than this loses the state document to the next one
+SETTLE_EVERY = timedelta(minutes=5)  # how often a storm page after the resolve checks whether it can resolve
 FOLD_MEMORY = timedelta(days=4)  # members of an incident resolved this long ago still fold (promises run)
 ACTIVITY_CACHE = timedelta(seconds=10)
 
@@ -690,9 +694,10 @@ class IncidentService:
         return outcome
 
     def _at_level(self, incident_id: str, level: int, now: datetime,
-                  extra: tuple[str, MentionDoc] | None = None) -> dict[str, datetime]:
+                  extra: tuple[str, MentionDoc] | None = None,
+                  members: dict[str, MentionDoc] | None = None) -> dict[str, datetime]:
         """Members due (level 0: warned, 1…: that far overdue) and not answered: doc id → due time."""
-        members = {s.id: MentionDoc.from_snapshot(s) for s in self.queries.incident_members(incident_id)}
+        members = dict(self._members(incident_id) if members is None else members)
         if extra is not None and extra[0] not in members:
             members[extra[0]] = extra[1]
         offset = self.policy.escalation.fire_offset(level) if level >= 1 else None
@@ -728,8 +733,41 @@ class IncidentService:
                 **_record(current.data if current else {}, sent, failed, now), "count": len(members)})
         log.info("overdue alerts folded into the incident", incident_id=incident_id, level=level,
                  posts=len(members), part=which)
+        if "pagerduty" in sent and data.get("status") == "resolved":
+            # The incident's resolve closed its PagerDuty incident; this trigger opens a new one on
+            # the same key, which nothing else resolves: settle_storm does, once its posts are handled.
+            self._schedule_settle(incident_id, level, 0, now)
         if failed:
             raise TransientSinkError(f"{len(failed)} incident sink(s) unavailable")
+
+    def _schedule_settle(self, incident_id: str, level: int, round_: int, now: datetime) -> None:
+        self.scheduler.schedule(f"incident-settle-{incident_id}-{level}-{round_}", now + SETTLE_EVERY,
+                                {"kind": "incident_fold", "doc_id": incident_id, "level": level,
+                                 "settle": round_}, now)
+
+    def settle_storm(self, incident_id: str, level: int, round_: int) -> dict[str, Any]:
+        """A storm page sent after its incident resolved: resolve it in PagerDuty once none of the
+        incident's posts overdue at ``level`` is still unanswered and unacknowledged (checked every
+        ``SETTLE_EVERY``, for at most ``FOLD_MEMORY``)."""
+        now = self.clock()
+        snap = self.store.get(INCIDENTS, incident_id)
+        if snap is None:
+            return {"outcome": "missing"}
+        data = snap.data
+        members = self._members(incident_id)
+        overdue = self._at_level(incident_id, level, now, members=members)
+        pending = [doc_id for doc_id in overdue if not members[doc_id].acknowledged]
+        if pending:
+            if (round_ + 1) * SETTLE_EVERY < FOLD_MEMORY:
+                self._schedule_settle(incident_id, level, round_ + 1, now)
+            return {"outcome": "pending", "count": len(pending)}
+        name = f"storm_resolved_{level}_{round_}"
+        self._send_once(incident_id, data, name, IncidentEvent.RESOLVED, now, only=("pagerduty",))
+        log.info("storm page resolved", incident_id=incident_id, level=level)
+        return {"outcome": "resolved"}
+
+    def _members(self, incident_id: str) -> dict[str, MentionDoc]:
+        return {s.id: MentionDoc.from_snapshot(s) for s in self.queries.incident_members(incident_id)}
 
     # -- staff ------------------------------------------------------------------------------------
     def acknowledge(self, incident_id: str, by: str | None, deadlines: Any = None) -> dict[str, Any]:
@@ -833,6 +871,9 @@ class IncidentService:
         ``incident_acknowledged``."""
         if payload.get("kind") == "incident_acknowledged":
             return self.tell_acknowledged(str(payload.get("doc_id")))
+        if payload.get("kind") == "incident_fold" and isinstance(payload.get("settle"), int):
+            return self.settle_storm(str(payload.get("doc_id")), int(payload.get("level") or 0),
+                                     int(payload["settle"]))
         if payload.get("kind") == "incident_fold":
             return self.fold_followup(str(payload.get("doc_id")), int(payload.get("level") or 0))
         through = payload.get("through_slot")
