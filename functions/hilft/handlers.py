@@ -116,11 +116,11 @@ def deadline(app: App, request: flask.Request) -> flask.Response:
     _verify_caller(app, request, "deadline")
     payload = web.parse_json_object(web.read_body(request, 64 * 1024, require_json=False))
     _doc_id_from({"doc_id": payload.get("doc_id")})  # ours before it touches a Firestore path
+    _check_task_fields(payload)
+    retries = _retry_count(request)
     log.info("task received", kind=payload.get("kind"), doc_id=payload.get("doc_id"),
-             task=request.headers.get("X-CloudTasks-TaskName"),
-             retry=request.headers.get("X-CloudTasks-TaskRetryCount"))
+             task=request.headers.get("X-CloudTasks-TaskName"), retry=retries)
     if payload.get("kind") == "enrich":  # text and author of a post Meta sent as ids only
-        retries = int(request.headers.get("X-CloudTasks-TaskRetryCount") or 0)
         return web.json_response({"outcome": app.enrich_service.run(payload, retries=retries).outcome})
     if payload.get("kind") == "handoff":
         try:
@@ -131,11 +131,10 @@ def deadline(app: App, request: flask.Request) -> flask.Response:
                 reason=str(payload.get("reason") or "auto"), pii=bool(payload.get("pii")),
                 text=text if isinstance(text, str) else None,
                 requested_by=requested_by if isinstance(requested_by, str) else "hilft:auto",
-                attempt=int(payload.get("attempt") or 0))
+                attempt=payload.get("attempt") or 0)
         except NotFound:
             # The task is enqueued before the post's document is committed, so it may fire
             # first: let Cloud Tasks retry for a while before calling the post lost.
-            retries = int(request.headers.get("X-CloudTasks-TaskRetryCount") or 0)
             if retries < MISSING_POST_RETRIES:
                 raise TransientError("post not stored yet") from None
             return web.json_response({"outcome": "missing"})
@@ -174,6 +173,47 @@ def deadline(app: App, request: flask.Request) -> flask.Response:
         return web.json_response(app.incident_service.run_task(payload))
     fired = app.deadline_service.fire(payload)
     return web.json_response({"outcome": fired.outcome, "sinks": list(fired.sinks)})
+
+
+# What hilft's own tasks carry (service/*): counts as JSON integers, times as ISO 8601 with their
+# offset, a department as its name. Anything else was forged or corrupted: 400 here, rather than
+# a 500 deep in a service (``int("abc")``, a naive time compared with an aware one).
+_TASK_COUNTS = {"level": 10**6, "attempt": 10**6, "through_slot": 10**12}
+_TASK_TIMES = ("due_at", "not_before", "reopens_at")
+_TASK_YEARS = range(2000, 3000)  # ``not_before - 1 s`` and friends never overflow
+RETRY_HEADER = "X-CloudTasks-TaskRetryCount"
+
+
+def _check_task_fields(payload: dict[str, Any]) -> None:
+    from datetime import datetime
+
+    for field, most in _TASK_COUNTS.items():
+        value = payload.get(field)
+        if value is not None and (type(value) is not int or not 0 <= value <= most):
+            raise MalformedPayload(f"{field} must be a whole number from 0 to {most}")
+    for field in _TASK_TIMES:
+        value = payload.get(field)
+        if value is None:
+            continue
+        try:
+            at = datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            at = None
+        if at is None or at.utcoffset() is None or at.year not in _TASK_YEARS:
+            raise MalformedPayload(f"{field} must be an ISO 8601 time with its UTC offset")
+    department = payload.get("department")
+    if department is not None and not isinstance(department, str):
+        raise MalformedPayload("department must be a department's name or absent")
+
+
+def _retry_count(request: flask.Request) -> int:
+    """Cloud Tasks' ``X-CloudTasks-TaskRetryCount`` (0 when absent): ASCII digits or 400."""
+    raw = request.headers.get(RETRY_HEADER)
+    if raw is None:
+        return 0
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+        raise MalformedPayload(f"{RETRY_HEADER} must be a count")
+    return int(raw)
 
 
 def sweep(app: App, request: flask.Request) -> flask.Response:
