@@ -111,6 +111,21 @@ def test_a_stream_match_is_kept_even_when_the_local_keyword_check_would_not_and_
     assert "warning" in {t.payload["kind"] for t in scheduler.tasks.values()}
 
 
+def test_a_post_matching_only_someone_elses_stream_rule_is_judged_by_the_radar_keywords() -> None:
+    from hilft.core.ids import mention_doc_id
+
+    ingest, store, _, clock = _ingest_world('[radar]\nkeywords = ["telekom"]\nexclude = ["#anzeige"]\n')
+    (post,) = x_stream.parse(load("stream_post_radar.json"), brand_user_ids=BRAND).events
+    ad = post.model_copy(update={"created_at": clock(), "text": "Neuer Vodafone Tarif ist da, #anzeige",
+                                 "radar_rule_tags": ("marketing-competitor",)})
+    assert ingest.ingest(ParsedBatch(events=(ad,)), BRAND).ignored == 1  # another team's rule, no keyword
+    ours = post.model_copy(update={"created_at": clock(), "post_id": "777", "text": "Telekom hat kein Netz",
+                                   "radar_rule_tags": ("marketing-competitor",)})
+    assert ingest.ingest(ParsedBatch(events=(ours,)), BRAND).stored == 1  # the radar's keyword still counts
+    doc = store.data["mentions"][mention_doc_id("x", "777")]
+    assert doc["radar"] is True and not doc.get("radar_rules")  # only hilft's own rule tags are kept
+
+
 def test_a_stream_post_addressed_to_the_brand_keeps_the_ordinary_promise() -> None:
     from datetime import timedelta
 

@@ -23,6 +23,7 @@ from hilft.core.models import AccessRevoked, Deletion, Kind, Mention, ParsedBatc
 from hilft.core.pii import redact_text
 from hilft.core.policy import Policy
 from hilft.core.promise_phrase import out_of_hours_answer
+from hilft.core.radar_rules import is_ours
 from hilft.core.routing import radar_match, route
 from hilft.logs import get_logger
 from hilft.service.answers import AnswerRecorder, pending_task_ids
@@ -101,7 +102,9 @@ class IngestService:
 
     def _customer_post(self, m: Mention, brand_ids: frozenset[str], result: IngestResult) -> None:
         radar = False
-        rule_tags = tuple(getattr(m, "radar_rule_tags", ()))  # matched X stream rules (issue 17)
+        # matched X stream rules (issue 17): only hilft's own rules (others may share the app's stream)
+        rule_tags = tuple(tag for tag in getattr(m, "radar_rule_tags", ())
+                          if is_ours(tag, self.policy.radar.rule_tag))
         if not self._addressed_to_brand(m, brand_ids):
             if not rule_tags and not radar_match(m.text, self.policy.radar.keywords, self.policy.radar.exclude):
                 result.ignored += 1
