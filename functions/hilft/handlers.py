@@ -278,6 +278,8 @@ def ack(app: App, request: flask.Request) -> flask.Response:
     by = payload.get("by")
     if s.staff_auth == "iam" or not isinstance(by, str) or not 0 < len(by) <= 120:
         by = who  # behind IAM the verified identity is recorded, never a claimed one
+    else:
+        web.claimed_staff_name(by)  # not "pagerduty": that would keep PagerDuty from hearing of the ack
     if "incident_id" in payload:  # one action for a whole incident and its posts (issue 17)
         from hilft.core import ids
 

@@ -135,6 +135,16 @@ def cloud_run_credentials(request: flask.Request) -> str | None:
     return request.headers.get("X-Serverless-Authorization") or request.headers.get("Authorization")
 
 
+def claimed_staff_name(name: str) -> str:
+    """A name the caller states (``X-Hilft-User``, ``ack``'s ``by``: token mode takes their word).
+    Names hilft records for itself are refused (400): an acknowledgement ``by`` ``pagerduty`` is
+    never passed on to PagerDuty (it knows), ``hilft:…`` marks hilft's own actions."""
+    plain = name.strip().casefold()
+    if plain == "pagerduty" or plain.startswith("hilft:"):
+        raise MalformedPayload("that name is reserved for hilft itself")
+    return name
+
+
 def staff_identity(request: flask.Request, mode: str, token: str | None, *,
                    verifier: Any = None, audiences: frozenset[str] = frozenset()) -> str:
     """Who is calling a staff entry point (handoff, ack, board). Fails closed.
@@ -146,7 +156,7 @@ def staff_identity(request: flask.Request, mode: str, token: str | None, *,
     records a name. The request's Host header names no audience: a caller chooses it.
     """
     if mode == "off":
-        return request.headers.get("X-Hilft-User") or "local"
+        return claimed_staff_name(request.headers.get("X-Hilft-User") or "local")
     if mode == "token":
         header = request.headers.get("Authorization") or ""
         if not header.lower().startswith("bearer "):
@@ -154,7 +164,7 @@ def staff_identity(request: flask.Request, mode: str, token: str | None, *,
         presented = header.split(" ", 1)[1].strip()
         if not token or not hmac.compare_digest(presented.encode(), token.encode()):
             raise Unauthorized("invalid staff token")
-        return request.headers.get("X-Hilft-User") or "staff"
+        return claimed_staff_name(request.headers.get("X-Hilft-User") or "staff")
     if verifier is None:
         raise Unauthorized("identity verification is not configured")
     return str(verifier.verify_staff(cloud_run_credentials(request), audiences=audiences))
