@@ -15,8 +15,8 @@ offsets into the text as given.
   kept if valid and not a service number (toll-free 0800, shared-cost 0180, premium 0900). National numbers
   are read in ``PiiConfig.default_region`` and in the configured ``regions`` whose language is the post's
   (an English post: GB, US; a German one: AT, CH; a post of a handful of words, whose language is unknown:
-  all of them); a configured region the post names ("Wien", "+43", "@gmx.at") is read first, in a post of any
-  language. The language is the platform's, passed to ``detect``, else guessed from common words (as many
+  all of them); a configured region the post names ("Wien", "+43", "@gmx.at", "London", "USA") is read first,
+  in a post of any language. The language is the platform's, passed to ``detect``, else guessed from common words (as many
   English as German ones: unknown). A number right after a device or parcel label ("Seriennummer SN:",
   "serial", "Sendungsnr.") is none.
   Numbers of any country written with "+" or "00" count. When a run of groups is no valid number ("0170
@@ -29,8 +29,10 @@ offsets into the text as given.
   separator class with cards: spaces, doubled spaces, dots, dashes, slashes, line breaks), kept only if the
   checksum is right (``stdnum.iban``).
 - card: 13-19 digits (compact, or grouped 4-4-4-4 / 4-6-5 / 4-3-3-3 with one separator throughout, looked for
-  before the version-number mask) with a card-issuer prefix and a valid Luhn check digit; not right after "IMEI",
-  "Seriennummer", "S/N", "Sendungsnr." (device and parcel numbers pass the Luhn check too).
+  before the version-number mask) with a card-issuer prefix and a valid Luhn check digit; a run that fails is
+  read again without its trailing groups ("4111 1111 1111 1111 12/27", "… 4444 2 mal belastet"); never from a
+  "+"; not right after "IMEI", "Seriennummer", "S/N", "Sendungsnr." or a voucher code (device and parcel numbers
+  pass the Luhn check too).
 - email: an address with any letters in the local part, or obfuscated ("name[at]host.de",
   "name (at) host (dot) de", "name at host dot de", "name @ host . de"), or "name at host.de" (a real
   top-level domain) when the local part has an address's marks, the host is a mail provider's, an e-mail cue
@@ -86,7 +88,7 @@ MAX_TEXT_CHARS = 64_000
 _NUMBER_LABEL = (
     # "kunden?": the one-n spelling ("Kundenummer") is as common in posts as the right one
     r"(?:kunden?|vertrags?|vertragskonto|auftrags?|bestell(?:ungs?)?|rechnungs|kundenkonto|mitglieds)[-\s]?"
-    r"(?:nummer|numer|nr\.?|no\.?|id)|kd\.?[-\s]?nr\.?|knr\.?|(?:buchungs|vertrags|kunden)konto(?:nummer)?"
+    r"(?:nummer|numer|nr\.?|no\.?|id)|kd\.?[-\s]?(?:nr\.?|nummer)|knr\.?|(?:buchungs|vertrags|kunden)konto(?:nummer)?"
     r"|anschlusskennung|zugangsnummer|acct\.?|konto(?:nummer|[-\s]?nr\.?)|kto\.?[-\s]?(?:nr\.?|nummer)"
     r"|(?:customer|client|account|acct\.?|acc\.?|contract|order|invoice|membership)[-\s]?(?:number|no\.?|nr\.?|id|#)"
     r"|(?:customer|account|client)\s?ref(?:erence)?(?:\.|\s(?:number|no\.?))?"
@@ -94,7 +96,8 @@ _NUMBER_LABEL = (
 )
 # only before a number, the bare noun names it: "es geht um den Vertrag 0478233761" (after one it is the
 # next sentence's: "… 03867/857256 Vertrag auf meine Mutter umschreiben")
-_NUMBER_LABEL_BEFORE = _NUMBER_LABEL + r"|vertrag|contract"
+# ("acc 12345678": the short form too)
+_NUMBER_LABEL_BEFORE = _NUMBER_LABEL + r"|vertrag|contract|acc(?![a-z])"
 # after a number, the bare "account" names it only at the end of the phrase ("… 4471 my account." but not
 # "810-503-5718 my account says …", where the number is a phone number)
 _NUMBER_LABEL_AFTER = _NUMBER_LABEL.removesuffix(r"|account") + r"|account(?=\s{0,3}(?:[.,;:!?)]|$))"
@@ -131,15 +134,20 @@ _REGION_LANGUAGE = {
 _REGION_NAMES = {
     "AT": "Wien Vienna Österreich Oesterreich Austria Jänner Graz Linz Salzburg Innsbruck Klagenfurt Stiege Servus",
     "CH": "Schweiz Switzerland Suisse Zürich Zurich Basel Luzern Genf Grüezi",
+    "GB": "London England Großbritannien Grossbritannien Britain UK Schottland Scotland Wales Manchester Birmingham "
+          "Liverpool Leeds Glasgow Edinburgh Bristol",
+    "US": "USA Amerika America Staaten States Kalifornien California Texas Florida Chicago Boston Seattle",
 }
 _REGION_OF_NAME = {name: region for region, names in _REGION_NAMES.items() for name in names.split()}
 _REGION_HINT = re.compile(
-    r"\+4[13]|004[13]|\.at|\.ch|A-[1-9]|CH-[1-9]|" + "|".join(sorted(_REGION_OF_NAME, key=len, reverse=True))
+    r"\+4[134]|004[134]|\.at|\.ch|\.uk|A-[1-9]|CH-[1-9]|"
+    + "|".join(sorted(_REGION_OF_NAME, key=len, reverse=True))
 )
+_REGION_OF_CODE = {"41": "CH", "43": "AT", "44": "GB"}
 
 
 def _hinted_region(text: str) -> str | None:
-    """The first country the post names ("Wien", "+43", "…@gmx.at", "CH-8001"), or None."""
+    """The first country the post names ("Wien", "+43", "…@gmx.at", "CH-8001", "London", "USA"), or None."""
     for hint in _REGION_HINT.finditer(text):
         found, start, end = hint.group(), hint.start(), hint.end()
         if found in _REGION_OF_NAME:
@@ -147,9 +155,9 @@ def _hinted_region(text: str) -> str | None:
                 return _REGION_OF_NAME[found]
         elif found.startswith("."):
             if end == len(text) or not text[end].isalnum():  # a domain's end: ".at", not ".attached"
-                return "AT" if found == ".at" else "CH"
+                return {".at": "AT", ".ch": "CH"}.get(found, "GB")
         elif start == 0 or not text[start - 1].isalnum():  # "+43", "0043", "A-1010" standing alone
-            return "CH" if found.startswith("CH") or found.endswith("41") else "AT"
+            return "CH" if found.startswith("CH") else _REGION_OF_CODE.get(found[-2:], "AT")
     return None
 
 
@@ -280,11 +288,12 @@ _IBAN_CANDIDATE = re.compile(
 _IBAN_START = re.compile(rf"(?<![0-9A-Za-z])[A-Za-z]{{2}}{_GROUP_SEPARATOR}?[0-9]{{2}}")
 _IBAN_REGISTRY = numdb.get("iban")
 # compact or loosely grouped (single spaces or dashes), looked for where dates, prices and versions are masked
-_CARD_CANDIDATE = re.compile(r"(?<![\w.,])[0-6][0-9]{3}(?:[ -]?[0-9]){8,15}(?![\w]|[.,][0-9])")
+# (never after "+": "+442074960455 0121 496 0037" is two phone numbers)
+_CARD_CANDIDATE = re.compile(r"(?<![\w.,+])[0-6][0-9]{3}(?:[ -]?[0-9]){8,15}(?![\w]|[.,][0-9])")
 # grouped as printed on the card (4-4-4-4, 4-4-4-4-3, 4-6-5), one separator throughout: looked for before the
 # masks, which would read "4539.7777.7777.7777" as a version number
 _GROUPED_CARD = re.compile(
-    rf"(?<![\w.,/-])[0-6][0-9]{{3}}(?:(?P<sep>{_GROUP_SEPARATOR})[0-9]{{4}}(?:(?P=sep)[0-9]{{4}}){{1,2}}"
+    rf"(?<![\w.,/+-])[0-6][0-9]{{3}}(?:(?P<sep>{_GROUP_SEPARATOR})[0-9]{{4}}(?:(?P=sep)[0-9]{{4}}){{1,2}}"
     rf"(?:(?P=sep)[0-9]{{1,3}})?|(?P<amex_sep>{_GROUP_SEPARATOR})[0-9]{{6}}(?P=amex_sep)[0-9]{{4,5}}"
     # 13 digits printed 4-3-3-3 (and 16, 19 digits in threes after the first four): "4556.737.586.899"
     rf"|(?P<three_sep>{_GROUP_SEPARATOR})[0-9]{{3}}(?:(?P=three_sep)[0-9]{{3}}){{2,4}})(?![\w])"
@@ -295,6 +304,8 @@ _DEVICE_LABEL = (
     r"(?i)(?:imei|meid|iccid|serien(?:nummer|nr\.?)|serial(?:\s?(?:number|no\.?|nr\.?))?|s/n|sn|geräte(?:nummer|-?id)"
     r"|sendungs(?:nummer|nr\.?)|tracking(?:\s?(?:number|no\.?|nr\.?|id))?|paket(?:nummer|-?nr\.?)"
     r"|parcel\s?(?:number|no\.?)"
+    # vouchers and codes: "Gutscheincode 4711-0815-1234" is no phone number
+    r"|gutschein(?:code|nummer)?|(?:aktions|rabatt|promo|voucher|coupon|gift\s?card)[-\s]?code|voucher|coupon"
     # and versions, whatever their groups: "Firmware 035.93.620.90"
     r"|(?<![^\W\d_])(?:firmware|fw|version|ver\.?|build|software|sw))"
     r"\s{0,3}[:#=]?\s{0,3}(?:(?:ist|is|lautet)\s{1,3})?"
@@ -360,7 +371,8 @@ _DATE_WITH_YEAR = (
     r"(?:[0-3]?[0-9]\s?[./-]\s?[01]?[0-9]\s?[./-]\s?(?:19|20)?[0-9]{2}(?![0-9])"
     r"|[01]?[0-9]/[0-3]?[0-9]/(?:19|20)[0-9]{2}(?![0-9])"
     r"|(?:19|20)[0-9]{2}-[01][0-9]-[0-3][0-9](?![0-9])"
-    rf"|[0-3]?[0-9](?:\.|st|nd|rd|th)?\s?(?:of\s)?{_MONTH}\.?,?\s(?:19|20)[0-9]{{2}}(?![0-9])"
+    # (after a month name also a two-digit year: "Geb. am 6. Juli 70")
+    rf"|[0-3]?[0-9](?:\.|st|nd|rd|th)?\s?(?:of\s)?{_MONTH}\.?,?\s(?:19|20)?[0-9]{{2}}(?![0-9])"
     rf"|(?:{_DAY_WORD})(?:en|er|e)?\s(?:{_MONTH})\s(?:19|20)[0-9]{{2}}(?![0-9])"
     rf"|(?:[0-3]?[0-9](?:st|nd|rd|th))\sof\s{_MONTH}\s(?:19|20)[0-9]{{2}}(?![0-9])"
     rf"|{_MONTH}\.?\s[0-3]?[0-9](?:st|nd|rd|th)?,?\s(?:19|20)[0-9]{{2}}(?![0-9])"
@@ -596,6 +608,13 @@ def _phones(
             cache[key] = _valid_number(key, regions if international else national[0])
         return cache[key]
 
+    def may_start(group: str) -> bool:
+        if _may_start_a_number(group, regions):
+            return True
+        if not national:  # a region without a trunk "0" the post names: "Bin in den USA, Nummer (415) 555-2671"
+            national.append(named_first())
+        return _may_start_a_number(group, national[0])
+
     for match in _PHONE_CANDIDATE.finditer(masked):
         base = match.start()
         groups = [(base + g.start(), base + g.end(), sum(ch.isdigit() for ch in g.group()))
@@ -603,7 +622,7 @@ def _phones(
         index = 0
         while index < len(groups):
             start = groups[index][0]
-            if not _may_start_a_number(masked[start : groups[index][1]], regions):
+            if not may_start(masked[start : groups[index][1]]):
                 index += 1
                 continue
             ends, digits, singles = [], 0, 0
@@ -625,9 +644,12 @@ def _phones(
             if found is None:
                 index += 1
                 continue
+            cut = found[0] < last  # the rest of the reading is the next number ("02732 32304 035320 21182")
             last, number = found
-            # a run of six or more digits right after a number is more of it (or another number): never leak it
-            while last + 1 < len(groups) and groups[last + 1][2] >= 6 and masked[groups[last + 1][0]].isdigit():
+            # a run of six or more digits right after a number is more of it (or another number): never leak it;
+            # not when it starts the next number, which is read on its own
+            while (not cut and last + 1 < len(groups) and groups[last + 1][2] >= 6
+                   and masked[groups[last + 1][0]].isdigit()):
                 last += 1
             end = groups[last][1]
             if masked[start] == "(" and ")" not in masked[start:end]:
@@ -656,7 +678,7 @@ def _split_before_next_number(
         if tried == _MAX_SPLITS:
             break
         # an area code, mobile or country prefix starts the next number: "0228", "0176", "+49" (not "05")
-        prefix = masked[groups[split][0]]
+        prefix = masked[groups[split][0] : groups[split][1]].lstrip("(")[:1]  # "(02483) 70248" too
         if prefix not in "0+" or (prefix == "0" and groups[split][2] < 3) or sum(g[2] for g in groups[first:split]) < 6:
             continue
         tried += 1
@@ -739,17 +761,42 @@ def _iban_length(country: str) -> int:
 
 
 def _cards(text: str, masked: str) -> Iterator[_Candidate]:
+    """Card numbers; a run that fails the check is read again without its trailing groups, longest first
+    ("4111 1111 1111 1111 12/27", "… 4444 2 mal belastet", "5555555555554444 3 times": the expiry or a count
+    follows the card)."""
     for pattern, source in ((_CARD_CANDIDATE, masked), (_GROUPED_CARD, text)):
         for match in pattern.finditer(source):
-            digits = "".join(ch for ch in match.group() if ch.isdigit())
-            shortest = 12 if digits[0] in "056" else 13
-            if (
-                shortest <= len(digits) <= 19
-                and _CARD_PREFIX.match(digits)
-                and luhn.is_valid(digits)
-                and not _DEVICE_NUMBER_LABEL.search(text, max(0, match.start() - 30), match.start())
-            ):
-                yield _Candidate(PiiKind.CARD, match.start(), match.end())
+            if _DEVICE_NUMBER_LABEL.search(text, max(0, match.start() - 30), match.start()):
+                continue
+            end = _card_end(match.group())
+            if end:
+                yield _Candidate(PiiKind.CARD, match.start(), match.start() + end)
+
+
+def _card_end(run: str) -> int:
+    """The end (in ``run``) of its longest reading that is a card number (a whole number of its groups, the
+    last of three digits or more, an issuer prefix, 13-19 digits or 12 for Maestro, a valid Luhn check digit);
+    0 when none is."""
+    digits = "".join(ch for ch in run if ch.isdigit())
+    if not _CARD_PREFIX.match(digits):
+        return 0
+    shortest = 12 if digits[0] in "056" else 13
+    # a group's end in the run and the digits up to it: at most 19 digits, so a handful of readings
+    ends: list[tuple[int, int]] = []
+    count = 0
+    for index, ch in enumerate(run):
+        if ch.isdigit():
+            count += 1
+            if index + 1 == len(run) or not run[index + 1].isdigit():
+                ends.append((index + 1, count))
+    for group, (end, count) in reversed(list(enumerate(ends))):
+        if count < shortest:
+            break
+        # no card is printed with a last group of one or two digits ("4242 4242 4242 4243 09" is card and month)
+        short_last_group = group > 0 and count - ends[group - 1][1] < 3
+        if count <= 19 and not short_last_group and luhn.is_valid(digits[:count]):
+            return end
+    return 0
 
 
 def _emails(text: str, own_domains: tuple[str, ...], language: str | None) -> Iterator[_Candidate]:

@@ -22,6 +22,9 @@ Street lines:
 - English: a house number then a name ending in a street type ("221B Baker Street", "786 Timothy Summit
   Suite 625", "Flat 3, Bradley Roads", "1200 N Main St Apt 3", "55 W 42nd St"). Types that are ordinary
   words too ("7 Day Travel Pass", "500 Bonus Points") are weak, like the German weak names.
+- Without any street word ("Große Bleichen 12", "Zeil 106", "Graben 19"): a name and a house number count only
+  right before a postcode and city ("Große Bleichen 12, 20354 Hamburg"); cue words before the name ("wohne in
+  der", "Adresse:") are not part of it.
 - A year as house number ("Der Weg zur Glasfaser 2025") makes any street line weak.
 - Case: a post without capitals is read ignoring case; in one with capitals, the stretch around a street
   word written in lower case or in capitals ("in der hauptstraße 5", "HAUPTSTRASSE 17") is read again
@@ -205,6 +208,18 @@ _GERMAN_STREET_WORD_END = re.compile(rf"(?i)(?:{_STRONG_SUFFIX}|{_WEAK_SUFFIX}|s
 _EN_TYPE_WORDS = frozenset(word.casefold() for word in _EN_TYPES)
 _LETTERS = re.compile(r"[^\W\d_]+")
 
+# a street name without a street word, its house number and what joins it to the postcode after it
+_BARE_STREET = re.compile(
+    rf"(?<![\w-])(?P<name>(?:{_W}\s){{0,3}}{_W})\s{{1,2}}(?P<number>{_HOUSE_NUMBER})(?:,\s{{0,2}}|\s{{1,2}}|\s?\r?\n)$"
+)
+# cue words before a bare street name, not part of it ("Ich wohne in der Große Bleichen 19", "Lieferadresse …")
+_BARE_NAME_CUES = frozenset(
+    "ich wir wohne wohnen wohnt wohnhaft wohn in im der die das den dem bei an am nach zu zur zum meine mein "
+    "unsere unser ist lautet neue neuer alte i we live living at to my our is the new old address delivery "
+    "deliver sent send".split()
+)
+_BARE_CUE_ENDS = ("adresse", "anschrift", "address")
+_ANY_POSTCODE = re.compile(r"[0-9]{4}")
 _CITY = (
     rf"(?:(?:Bad|Sankt|St\.)\s)?{_W}(?:-{_W})*"
     rf"(?:\s(?:am|an\sder|ob\sder|im|in|bei)\s{_W})?(?:\s\({_W}\))?"
@@ -221,7 +236,20 @@ _NOT_A_CITY = (
     r"(?!(?i:thanks|thank|thx|danke|bitte|please|pls|cheers|sorry|hallo|hello|hi|hey|but|and|also|again|aber|und"
     r"|auch|nochmal|gruß|grüße|regards|lg|mfg|vg|why|warum|wieso|what|was|when|wann)\b)"
 )
-_CITY_AFTER = re.compile(rf"(?:,\s|\sin\s){_NOT_A_CITY}{_CITY}(?!\s?[0-9])")
+_CITY_AFTER = re.compile(
+    rf"(?:,\s|\sin\s){_NOT_A_CITY}{_CITY}(?!\s?[0-9])"
+    # on the next line, with its postcode: "887 Miller Inlet\nDonnaborough 74860"
+    rf"|,?[ \t]?\r?\n{_NOT_A_CITY}{_CITY}(?:\s{_W})?,?\s(?:[A-Z]{{2}}\s)?[0-9]{{4,5}}(?![0-9])"
+)
+# in a post written all in lower case, a city after the street line is in lower case too ("663 alicia vista,
+# lake debbie"); these words after the comma are no city
+_NOT_A_LOWER_CASE_CITY = frozenset(
+    "i im i'm my we it its is was the a an and but so now still no not yes ok okay lol pls please thanks thank "
+    "since for from with that this there here then when why what how who can could will would should has have "
+    "had been are be do does did just only also again you your our they he she ich wir es ist das der die den "
+    "dem ein eine und aber auch noch schon seit bei mit von für bitte danke nicht kein keine wann warum wieso "
+    "was wer wie hier jetzt dann heute gestern morgen mal doch nur sind habe hab hat".split()
+)
 _ADDRESS_CUE_AFTER = re.compile(
     # "… – da wohne ich", "… - I haven't lived there"
     r"(?i)[\s,–-]{1,5}(?:(?:da|dort|there|where|ich|wir|i|we)\s(?:[\w']+\s){0,2})?"
@@ -282,15 +310,21 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
     for low, high in windows:
         streets += _street_lines(text, every_case=True, sure_only=True, low=low, high=high)
     relaxed = bool(windows) or every_case  # postcodes in lower case or capitals too
-    if not streets:
+    if not streets and not _ANY_POSTCODE.search(text):
         return []
-    if own_streets:
-        streets = [s for s in streets if not _is_own(_normalise(text[s.start : s.end]), own_streets)]
     tails = [
         _Part(m.start(), m.end(), False)
         for pattern in (_POSTCODE_CITY, _UK_POSTCODE, _US_STATE_ZIP)
         for m in (_any_case(pattern) if relaxed else pattern).finditer(text)
     ]
+    # "75618 Leipziger Land" on the line after a street line is its postcode and city, not a weak English street
+    tail_starts = {tail.start for tail in tails}
+    streets = [s for s in streets if not (s.weak and s.start in tail_starts and _follows_a_street(text, s, streets))]
+    streets += _bare_streets(text, tails, streets, every_case)
+    if not streets:
+        return []
+    if own_streets:
+        streets = [s for s in streets if not _is_own(_normalise(text[s.start : s.end]), own_streets)]
     parts = sorted([*streets, *tails], key=lambda p: (p.start, -p.end))
     addresses: list[tuple[int, int]] = []
     previous_tail = (-10, -10)
@@ -319,7 +353,7 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
         if (
             part.weak
             and not near_postcode
-            and not _city_after(text, end, part.relaxed)
+            and not _city_after(text, end, part.relaxed, every_case)
             and not _ADDRESS_CUE_AFTER.match(text, end)
             and not _ADDRESS_CUE_BEFORE.search(text, max(0, start - 60), start)
         ):
@@ -329,6 +363,38 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
         else:
             addresses.append((start, end))
     return addresses
+
+
+def _follows_a_street(text: str, part: _Part, streets: list[_Part]) -> bool:
+    return any(o.end < part.start <= o.end + 4 and _TAIL_JOINER.fullmatch(text, o.end, part.start) for o in streets)
+
+
+def _bare_streets(text: str, tails: list[_Part], streets: list[_Part], every_case: bool) -> list[_Part]:
+    """Street names without a street word, right before a postcode and city: "Große Bleichen 12, 20354
+    Hamburg", "Zeil 106, 60313 Frankfurt", "Graben 19, 1010 Wien" (capitalised words and a house number; in a
+    post all in lower case, any words). Cue words before the name ("wohne in der", "Adresse:") are not part
+    of it. Bounded: one search in the 60 characters before each postcode."""
+    bare: list[_Part] = []
+    pattern = _any_case(_BARE_STREET) if every_case else _BARE_STREET
+    for tail in tails:
+        if not text[tail.start].isdigit() or any(s.start <= tail.start <= s.end + 4 for s in streets):
+            continue
+        city = _LETTERS.search(text, tail.start, tail.end)  # a city, not a word ("it's 5512 3344 my account")
+        if city is None or city.group().casefold() in _NOT_A_LOWER_CASE_CITY:
+            continue
+        low = max(0, tail.start - 60)
+        match = pattern.search(text[low : tail.start])
+        if match is None or _YEAR.fullmatch(match.group("number")):
+            continue
+        words = match.group("name").split()
+        while words and (words[0].casefold() in _BARE_NAME_CUES or words[0].casefold().endswith(_BARE_CUE_ENDS)):
+            words.pop(0)
+        if not words or any(word.casefold() in _NOT_PREPOSITION_NAMES or word.casefold() in _NOT_A_LOWER_CASE_CITY
+                            or "'" in word for word in words):
+            continue
+        start = low + match.end("name") - len(" ".join(words))
+        bare.append(_Part(start, low + match.end("number"), True))
+    return bare
 
 
 def _uncapitalised_street_words(text: str) -> list[tuple[int, int]]:
@@ -413,12 +479,18 @@ def _english_weakness(match: re.Match[str]) -> bool:
     return not strong or (number is not None and _YEAR.fullmatch(number) is not None)
 
 
-def _city_after(text: str, end: int, relaxed: bool) -> bool:
-    """A city after the street line; for a street read ignoring case, also a city in capitals ("…, SOUTH BETH")."""
+def _city_after(text: str, end: int, relaxed: bool, every_case: bool = False) -> bool:
+    """A city after the street line; for a street read ignoring case, also a city in capitals ("…, SOUTH BETH");
+    in a post all in lower case, a city in lower case that is no common word ("…, lake debbie")."""
     if _CITY_AFTER.match(text, end):
         return True
-    shouted = _any_case(_CITY_AFTER).match(text, end) if relaxed else None
-    return shouted is not None and shouted.group().isupper()
+    any_case = _any_case(_CITY_AFTER).match(text, end) if relaxed or every_case else None
+    if any_case is None:
+        return False
+    if every_case:
+        first = _LETTERS.search(any_case.group())
+        return first is not None and len(first.group()) > 2 and first.group() not in _NOT_A_LOWER_CASE_CITY
+    return any_case.group().isupper()
 
 
 def _german_weakness(match: re.Match[str], text: str) -> bool | None:
