@@ -25,6 +25,7 @@ import pytest
 from hilft.channels.meta import parse as meta
 from hilft.channels.x import parse as x
 from hilft.channels.x.parse import XAA_SUBSCRIBED_EVENTS
+from hilft.core.errors import MalformedPayload
 from hilft.core.models import AccessRevoked, Deletion, Kind, Mention, ParsedBatch
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -70,6 +71,8 @@ EXPECTED: dict[str, dict[str, tuple[list[tuple[type, dict[str, Any]]], tuple[str
         "aaa_follow_events_unfollow.json": ([], ("follow_events",)),
         "aaa_block_events.json": ([], ("block_events",)),
         "aaa_mute_events.json": ([], ("mute_events",)),
+        "aaa_unblock_events.json": ([], ("unblock_events",)),
+        "aaa_unmute_events.json": ([], ("unmute_events",)),
         "aaa_user_event_revoke.json": ([R(account_id=X_BRAND, source="user_event.revoke",
                                           revoked_at=datetime(2026, 8, 12, 9, 48, 12, tzinfo=UTC))], ()),
         "aaa_direct_message_events.json": ([M(post_id="1955100000000000001", kind=Kind.DM, is_brand=False,
@@ -113,6 +116,7 @@ EXPECTED: dict[str, dict[str, tuple[list[tuple[type, dict[str, Any]]], tuple[str
         "xaa_dm_sent.json": ([M(post_id="2080763914820927863", kind=Kind.DM, is_brand=True)], ()),
         "xaa_like_create.json": ([], ("like.create",)),
         "xaa_follow_follow.json": ([], ("follow.follow",)),
+        "xaa_follow_unfollow.json": ([], ("follow.unfollow",)),
         "xaa_profile_update_bio.json": ([], ("profile.update.bio",)),
         "xaa_oauth_revoke.json": ([R(account_id=X_BRAND, source="oauth.revoke")], ()),
     },
@@ -172,6 +176,10 @@ EXPECTED: dict[str, dict[str, tuple[list[tuple[type, dict[str, Any]]], tuple[str
         "instagram_messages.json": ([M(kind=Kind.DM, is_brand=False, author_id="6140000000000103",
                                        text_has="SIM")], ()),
         "instagram_messages_echo.json": ([M(kind=Kind.DM, is_brand=True, conversation_id="6140000000000103")], ()),
+        "instagram_standby.json": ([M(post_id="aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMDAwMDAwMDAy",
+                                      kind=Kind.DM, is_brand=False, author_id="6140000000000103",
+                                      conversation_id="6140000000000103", brand_account_id=IG_ID,
+                                      text_has="immer noch gesperrt")], ()),
     },
 }
 
@@ -188,7 +196,7 @@ Row = tuple[str, str, str, tuple[str, ...]]
 AAA, XAA, STREAM = "X (Account Activity)", "X (X Activity API)", "X (Filtered Stream)"
 PAGE = "Facebook Page (`feed`, `mention`)"
 MESSENGER = "Messenger (`messages`, `message_echoes`, `standby`)"
-INSTAGRAM = "Instagram (`comments`, `mentions`, `messages`)"
+INSTAGRAM = "Instagram (`comments`, `mentions`, `messages`, `standby`)"
 NOT_SUBSCRIBED = "not subscribed; if delivered anyway:"
 
 EVENTS: list[Row] = [
@@ -202,21 +210,25 @@ EVENTS: list[Row] = [
     (AAA, "`direct_message_events` `message_create`", "DM item / brand answer", ("x/aaa_direct_message_events.json",)),
     (AAA, "`tweet_delete_events`", "text and author forgotten (the whole edit chain)",
      ("x/aaa_tweet_delete_events.json",)),
-    (AAA, "`user_event` `revoke`", "200, operator alert (ERROR log line → Terraform log alert, board banner)",
+    (AAA, "`user_event` `revoke` (with or without `for_user_id`)",
+     "200, operator alert (ERROR log line → Terraform log alert, board banner)",
      ("x/aaa_user_event_revoke.json",)),
-    (AAA, "`favorite_events`, `follow_events` (`follow`, `unfollow`), `block_events`, `mute_events`",
+    (AAA, "`favorite_events`, `follow_events` (`follow`, `unfollow`), `block_events`, `unblock_events`, "
+          "`mute_events`, `unmute_events`",
      "ignored: nobody asked anything",
      ("x/aaa_favorite_events.json", "x/aaa_follow_events.json", "x/aaa_follow_events_unfollow.json",
-      "x/aaa_block_events.json", "x/aaa_mute_events.json")),
+      "x/aaa_block_events.json", "x/aaa_unblock_events.json", "x/aaa_mute_events.json", "x/aaa_unmute_events.json")),
     (AAA, "`direct_message_indicate_typing_events`, `direct_message_mark_read_events`",
      "ignored: typing and read receipts carry no message",
      ("x/aaa_direct_message_indicate_typing_events.json", "x/aaa_direct_message_mark_read_events.json")),
     (XAA, "`post.mention.create`, `post.reply.create`, `post.quote.create`",
      "item (under XAA a reply to the brand arrives only as `post.reply.create`; an edit lands on the first "
-     "version); from the brand: an answer",
+     "version; an author sent as an id only is read by an `enrich` task, `GET /2/users/:id`, before any "
+     "handoff); from the brand: an answer",
      ("x/xaa_post_mention_create.json", "x/xaa_post_mention_create_edited.json", "x/xaa_post_reply_create.json",
       "x/xaa_post_quote_create.json")),
-    (XAA, "`post.create`", "the brand's replies stop the clock", ("x/xaa_post_create.json",)),
+    (XAA, "`post.create`", "the brand's replies (`in_reply_to_tweet_id` or `referenced_tweets`) stop the clock",
+     ("x/xaa_post_create.json",)),
     (XAA, "`dm.received` / `dm.sent`", "DM item / answer", ("x/xaa_dm_received.json", "x/xaa_dm_sent.json")),
     (XAA, "`chat.received` / `chat.sent` (XChat)",
      "DM item without text, `encrypted: true` (staff open it on X) / answer",
@@ -228,7 +240,7 @@ EVENTS: list[Row] = [
           "`chat.conversation_join`, `dm.read`, `dm.indicate_typing`, mutes, blocks, spaces, news, broadcasts",
      f"{NOT_SUBSCRIBED} ignored by type (nobody asked anything)",
      ("x/xaa_post_repost_create.json", "x/xaa_like_create.json", "x/xaa_follow_follow.json",
-      "x/xaa_profile_update_bio.json", "x/xaa_chat_conversation_join.json")),
+      "x/xaa_follow_unfollow.json", "x/xaa_profile_update_bio.json", "x/xaa_chat_conversation_join.json")),
     (STREAM, "a post matching hilft's rules (`matching_rules`)",
      "radar item with the rule tags (longer promise, no warning); a retweet: ignored",
      ("x/stream_post_radar.json", "x/stream_post_reply_to_brand.json", "x/stream_post_retweet.json")),
@@ -268,6 +280,8 @@ EVENTS: list[Row] = [
      ("meta/instagram_mentions_caption.json", "meta/instagram_mentions_comment.json")),
     (INSTAGRAM, "`messages` (and their echoes)", "DM item / answer",
      ("meta/instagram_messages.json", "meta/instagram_messages_echo.json")),
+    (INSTAGRAM, "`standby[]` message", "DM item (another app holds the thread; the customer still waits)",
+     ("meta/instagram_standby.json",)),
     (INSTAGRAM, "`story_insights`", f"{NOT_SUBSCRIBED} ignored by type", ("meta/instagram_story_insights.json",)),
     ("Threads", "`replies`, `mentions` / `publish` / `delete` (the brand's own posts only)",
      "item / the brand's own post stops the clock / forgotten; a customer's deletion is found by `poll` (below)",
@@ -430,3 +444,13 @@ def test_is_blocked_by_on_a_mention_is_a_flag_not_an_ignored_event_kind() -> Non
     body = {**documented("x", "aaa_tweet_create_mention.json"), "is_blocked_by": "false"}
     batch = parse("x", encoded(body))
     assert batch.ignored == () and len(batch.events) == 1
+
+
+def test_a_meta_body_shaped_like_the_instagram_examples_page_a_top_level_array_is_parsed_alike() -> None:
+    single = (FIXTURES / "meta" / "documented" / "instagram_messages.json").read_bytes()
+    wrapped = b"[" + single + b"]"
+    assert parse("meta", wrapped) == parse("meta", single)
+    two = b"[" + single + b"," + (FIXTURES / "meta" / "documented" / "instagram_standby.json").read_bytes() + b"]"
+    assert len(parse("meta", two).events) == 2
+    with pytest.raises(MalformedPayload):
+        parse("meta", b"[]")

@@ -12,7 +12,8 @@ get one change flat in the entry (``entry.field``/``entry.value``, no ``changes[
 parse alike. Older captures send ids (``entry.id``, participants, feed ``from.id``, mention
 ``sender_id``) as JSON numbers: they are normalised to strings.
 One body may mix several entries, fields and kinds; every item becomes one event or one name in
-``ParsedBatch.ignored`` — nothing is skipped silently.
+``ParsedBatch.ignored`` — nothing is skipped silently. A body that is a JSON array of such
+notifications (the shape of Meta's Instagram examples page) is parsed notification by notification.
 
 ``verb: edited`` (Page feed and mentions) becomes a ``Mention`` with ``edit_of`` = its own id, so
 the service replaces the stored text. Page and Instagram mentions carry ids only: they come out
@@ -54,11 +55,11 @@ EpochSecondsOrMillis = Annotated[int, Field(ge=0, le=_MAX_EPOCH_MILLIS)]
 
 # The webhook fields to subscribe per object (`make register-webhooks` prints them): what this parser
 # reads. Echoes tell hilft the brand answered from another tool; ``standby`` carries the customer's
-# messages while another app (Meta's inbox, a bot) holds the thread. Instagram sends its echoes in
-# ``messages``.
+# messages while another app (Meta's inbox, a bot) holds the thread, on Instagram as on Messenger
+# (Instagram Messaging webhooks list it). Instagram sends its echoes in ``messages``.
 SUBSCRIBED_FIELDS: dict[str, tuple[str, ...]] = {
     "page": ("feed", "mention", "messages", "message_echoes", "standby"),
-    "instagram": ("comments", "mentions", "messages"),
+    "instagram": ("comments", "mentions", "messages", "standby"),
 }
 
 _FEED_POST_ITEMS = frozenset({"post", "status", "photo", "video"})
@@ -239,18 +240,30 @@ def parse(body: bytes, *, page_ids: frozenset[str], ig_user_ids: frozenset[str])
     so the service fetches the text later (``MetaClient.get_comment``) if it needs it.
     """
     document = jsonbody.loads(body)
-    envelope = _validate(_Envelope, document, "")
     events: list[Mention | Deletion | AccessRevoked] = []
     ignored: list[str] = []
+    # Meta's Instagram examples page wraps its notifications in a top-level [...]: each is parsed alike.
+    documents = document if isinstance(document, list) and document else [document]
+    for number, notification in enumerate(documents):
+        _parse_notification(notification, page_ids, ig_user_ids, f"{number}." if len(documents) > 1 else "",
+                            events, ignored)
+    return ParsedBatch(events=tuple(events), ignored=tuple(dict.fromkeys(ignored)))
+
+
+def _parse_notification(document: Any, page_ids: frozenset[str], ig_user_ids: frozenset[str], prefix: str,
+                        events: list[Mention | Deletion | AccessRevoked], ignored: list[str]) -> None:
+    """One ``{"object", "entry"}`` notification."""
+    envelope = _validate(_Envelope, document, prefix.rstrip("."))
     if envelope.object == "page":
         dm_platform, brand_ids = Platform.MESSENGER, page_ids
     elif envelope.object == "instagram":
         dm_platform, brand_ids = Platform.INSTAGRAM, ig_user_ids
     else:
-        return ParsedBatch(ignored=(f"object:{_name(envelope.object)}",))
+        ignored.append(f"object:{_name(envelope.object)}")
+        return
     raw_entries = document.get("entry") if isinstance(document, dict) else None
     for index, entry in enumerate(envelope.entry):
-        where = f"entry.{index}"
+        where = f"{prefix}entry.{index}"
         fallback_time = _from_epoch(entry.time) if entry.time is not None else None
         changes = list(entry.changes)
         if entry.field is not None:  # Instagram Login's flat shape
@@ -269,7 +282,6 @@ def parse(body: bytes, *, page_ids: frozenset[str], ig_user_ids: frozenset[str])
         ignored.extend(f"{envelope.object}:entry.{_name(key)}" for key in extra)
         if not (changes or entry.messaging or entry.standby or extra):
             ignored.append(f"{envelope.object}:empty-entry")
-    return ParsedBatch(events=tuple(events), ignored=tuple(dict.fromkeys(ignored)))
 
 
 def _parse_change(
