@@ -303,9 +303,9 @@ variable "staff_token_audiences" {
 }
 
 variable "sweep_schedule" {
-  description = "Cron schedule (UTC) of the sweep backstop that catches anything past due without an alert."
+  description = "Cron schedule (UTC) of the sweep: the backstop that catches anything past due without an alert, and the outage evaluation that resolves quiet incidents. Every minute: detection with trigger = \"sweep\" and the quiet resolve depend on it."
   type        = string
-  default     = "*/5 * * * *"
+  default     = "* * * * *"
 
   validation {
     condition     = can(regex("^\\S+( \\S+){4}$", var.sweep_schedule))

@@ -69,7 +69,7 @@ def test_the_jobs_are_the_terraform_jobs_with_their_variable_defaults() -> None:
     rollup = jobs["rollup"]  # the SLA report's daily roll-up: sweep, asked for it in the body
     assert (rollup.schedule, rollup.target, rollup.audience_target, rollup.body) == (
         "30 2 * * *", "sweep", "sweep", b'{"run": "rollup"}')
-    assert (sweep.schedule, sweep.time_zone, sweep.target, sweep.audience_target) == ("*/5 * * * *", "Etc/UTC",
+    assert (sweep.schedule, sweep.time_zone, sweep.target, sweep.audience_target) == ("* * * * *", "Etc/UTC",
                                                                                        "sweep", "sweep")
     assert (sweep.method, sweep.body, dict(sweep.headers)) == ("POST", b"{}", {"Content-Type": "application/json"})
     assert sweep.identity == "scheduler" and sweep.only_if is None
@@ -79,8 +79,8 @@ def test_the_jobs_are_the_terraform_jobs_with_their_variable_defaults() -> None:
 
 
 def test_a_tf_var_overrides_the_default_as_in_terraform() -> None:
-    jobs = {j.name: j for j in jobs_from_terraform(INFRA, environ={"TF_VAR_sweep_schedule": "* * * * *"})}
-    assert jobs["sweep"].schedule == "* * * * *"
+    jobs = {j.name: j for j in jobs_from_terraform(INFRA, environ={"TF_VAR_sweep_schedule": "*/2 * * * *"})}
+    assert jobs["sweep"].schedule == "*/2 * * * *"
     with pytest.raises(CronError):
         jobs_from_terraform(INFRA, environ={"TF_VAR_poll_schedule": "every minute"})
 
