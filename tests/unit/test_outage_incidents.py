@@ -603,3 +603,24 @@ def test_a_storm_paged_after_its_incident_resolved_is_resolved_in_pagerduty_once
     world.advance(6 * 60, step=20)
     actions = [pagerduty_event(a, "rk")["event_action"] for a in world.incident_sinks["pagerduty"].sent]
     assert actions[-1] == "resolve" and actions.count("resolve") == 2
+
+
+def test_slow_sinks_do_not_let_the_next_evaluation_write_within_a_second_of_this_ones_writes() -> None:
+    world = World()
+    for sink in world.incident_sinks.values():  # each incident sink takes 3 s (HTTP within its timeout)
+        def slow(alert: Any, send: Any = sink.send) -> None:
+            world.clock.now += timedelta(seconds=3)
+            send(alert)
+        sink.send = slow  # type: ignore[method-assign]
+    for _ in range(6):
+        world.post(BURST, 2)
+        world.clock.now += timedelta(seconds=10)
+    slot = outage.slot_of(world.clock(), 20)
+    world.clock.now = outage.slot_start(slot + 1, 20) + timedelta(seconds=14)
+    world.post(BURST, 2)
+    assert world.incidents.evaluate()["opened"] == 1  # the clock moved 12 s while it sent
+    world.post(BURST, 2)
+    world.clock.now += timedelta(milliseconds=300)
+    assert world.incidents.evaluate() == {"outcome": "busy"}
+    count, worst = world.store.busiest_second(SHARED)
+    assert count <= 1, f"{worst[0]}/{worst[1][:16]} written {count} times at {worst[2]:%H:%M:%S}"

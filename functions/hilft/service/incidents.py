@@ -354,7 +354,9 @@ class IncidentService:
         evaluation read (else another evaluation took over after the lease expired: its state wins;
         the verdicts acted on here were idempotent). ``lease_done`` gives the lease back."""
         active = any(key_state.incident for key_state in state.keys.values())
-        document: dict[str, Any] = {"state": state.as_dict(), "updated_at": now, "lease_done": token,
+        # Stamped when saved, not when the evaluation began: after slow sinks the next evaluation's
+        # WRITE_GAP counts from this evaluation's last writes (its incidents, pointers, posts, state).
+        document: dict[str, Any] = {"state": state.as_dict(), "updated_at": self.clock(), "lease_done": token,
                                     "last_incident_at": now if active else stored.get("last_incident_at")}
         if snap is None:
             if not self.store.create(OUTAGE_STATE, STATE_DOC, document):
