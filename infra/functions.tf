@@ -1,6 +1,6 @@
 # One Cloud Run function (2nd gen) per entry point in local.functions, all built from one zip.
 resource "google_cloudfunctions2_function" "entry_point" {
-  #checkov:skip=CKV_GCP_124:X, Meta, PagerDuty and the staff's browsers call from the internet; deadline and sweep are internal-only, every function is guarded by Cloud Run IAM or its sender's signature
+  #checkov:skip=CKV_GCP_124:X, Meta, Threads, PagerDuty and the staff's browsers call from the internet; deadline, sweep and poll are internal-only, every function is guarded by Cloud Run IAM or its sender's signature
   for_each = local.functions
 
   name        = local.function_names[each.key]

@@ -48,7 +48,7 @@ resource "google_service_account_iam_member" "act_as_tasks" {
 }
 
 # Who may call which function: the complete list per function lives in local.functions.invokers.
-# allUsers only on the three webhooks (X, Meta, PagerDuty), each verifying its sender's signature itself,
+# allUsers only on the four webhooks (X, Meta, Threads, PagerDuty), each verifying its sender's signature itself,
 # and on the staff functions only when staff_auth = "token" (they check the shared token themselves).
 resource "google_cloud_run_service_iam_member" "invoker" {
   for_each = { for binding in local.invoker_bindings : "${binding.entry_point}:${binding.member}" => binding }
