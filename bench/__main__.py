@@ -234,6 +234,11 @@ def table(results: dict[str, Any]) -> list[dict[str, str]]:
     if (r := results.get("pii")) and "error" not in r:
         row(f"PII detection at tweet length ({r['mean_post_chars']} chars), one core",
             f"{r['posts_per_s_per_core']} posts/s", ">= 2000 posts/s", r["posts_per_s_per_core"] >= 2000)
+        if "dense_posts_per_s_per_core" in r:
+            dense = r["dense_posts_per_s_per_core"]
+            row(f"PII detection at tweet length, PII-dense posts ({r['dense_mean_post_chars']} chars, "
+                f"{r['dense_values_per_post']} values each on average)", f"{dense} posts/s", ">= 2000 posts/s",
+                dense >= 2000)
         worst = max(r["worst_case_ms"], key=r["worst_case_ms"].get)
         row(f"PII detection worst case: {r['cap_chars']} chars of {worst} (longer is cut)",
             f"{r['worst_case_ms'][worst]} ms CPU")

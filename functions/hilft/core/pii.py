@@ -16,8 +16,8 @@ offsets into the text as given.
   are read in ``PiiConfig.default_region`` and in the configured ``regions`` whose language is the post's
   (an English post: GB, US; a German one: AT, CH; a post of a handful of words, whose language is unknown:
   all of them); a configured region the post names ("Wien", "+43", "@gmx.at", "London", "USA") is read first,
-  in a post of any language. The language is the platform's, passed to ``detect``, else guessed from common words (as many
-  English as German ones: unknown). A number right after a device or parcel label ("Seriennummer SN:",
+  in a post of any language. The language is the platform's, passed to ``detect``, else guessed from common
+  words (as many English as German ones: unknown). A number right after a device or parcel label ("Seriennummer SN:",
   "serial", "Sendungsnr.") is none.
   Numbers of any country written with "+" or "00" count. When a run of groups is no valid number ("0170
   1234567 5G", "+49 170 1234567 50 Mbit"), shorter runs are tried; a valid run of 12+ digits is cut before
@@ -156,7 +156,9 @@ def _hinted_region(text: str) -> str | None:
         elif found.startswith("."):
             if end == len(text) or not text[end].isalnum():  # a domain's end: ".at", not ".attached"
                 return {".at": "AT", ".ch": "CH"}.get(found, "GB")
-        elif start == 0 or not text[start - 1].isalnum():  # "+43", "0043", "A-1010" standing alone
+        elif (start == 0 or not text[start - 1].isalnum()) and not (
+            found.startswith("00") and start >= 2 and text[start - 2].isdigit()  # a group of an IBAN: "3704 0044"
+        ):  # "+43", "0043", "A-1010" standing alone
             return "CH" if found.startswith("CH") else _REGION_OF_CODE.get(found[-2:], "AT")
     return None
 
@@ -766,10 +768,8 @@ def _cards(text: str, masked: str) -> Iterator[_Candidate]:
     follows the card)."""
     for pattern, source in ((_CARD_CANDIDATE, masked), (_GROUPED_CARD, text)):
         for match in pattern.finditer(source):
-            if _DEVICE_NUMBER_LABEL.search(text, max(0, match.start() - 30), match.start()):
-                continue
             end = _card_end(match.group())
-            if end:
+            if end and not _DEVICE_NUMBER_LABEL.search(text, max(0, match.start() - 30), match.start()):
                 yield _Candidate(PiiKind.CARD, match.start(), match.start() + end)
 
 
