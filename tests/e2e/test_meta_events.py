@@ -1,5 +1,5 @@
 """Meta events beyond comments and messages, end to end through meta_webhook on the emulators:
-mentions filled from the (fake) Graph API by the enrich task, edits, Messenger standby, the
+mentions filled from the (fake) Graph API by the enrich task, edits, Messenger and Instagram standby, the
 Instagram Login shape, numeric ids, and what is counted as ignored.
 
 Bodies are the documented payloads of ``tests/fixtures/meta/documented/`` with fresh times.
@@ -154,6 +154,28 @@ def test_a_standby_message_is_an_item_and_the_owning_apps_echo_answers_it(e2e):
     result = e2e.post_meta(fresh(documented("messenger_standby_echo.json"), shift=1)).json()
     assert result["answered"] == 1 and result["brand"] == 1
     assert e2e.mention("messenger", mid)["status"] == "answered"
+
+
+def test_an_instagram_standby_message_is_an_item_and_the_brands_echo_answers_it(e2e):
+    """Instagram delivers standby[] too (``standby`` is an Instagram Messaging webhook field): a customer
+    writing while another app holds the thread still waits for an answer."""
+    result = e2e.post_meta(fresh(documented("instagram_standby.json"))).json()
+    assert result["stored"] == 1 and result["ignored"] == 0
+    mid = json.loads(documented("instagram_standby.json"))["entry"][0]["standby"][0]["message"]["mid"]
+    doc = e2e.mention("instagram", mid)
+    assert doc["kind"] == "dm" and doc["status"] == "open" and "gesperrt" in doc["text"]
+    assert doc["brand_account_id"] == IG_ID and doc["conversation_id"] == "6140000000000103"
+    echo = json.loads(documented("instagram_messages_echo.json"))
+    echo["entry"][0]["messaging"][0]["message"]["mid"] = "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMDAwMDAwMDk5"
+    result = e2e.post_meta(fresh(json.dumps(echo).encode(), shift=1)).json()
+    assert result["answered"] == 1 and e2e.mention("instagram", mid)["status"] == "answered"
+
+
+def test_a_body_shaped_like_metas_instagram_examples_a_top_level_array_is_stored(e2e):
+    body = b"[" + fresh(documented("instagram_comments_instagram_login.json")) + b"]"
+    result = e2e.post_meta(body).json()
+    assert result["stored"] == 1 and result["ignored"] == 0
+    assert e2e.mention("instagram", "17950000000000102")["author_handle"] == "tom_tegernsee"
 
 
 def test_an_instagram_login_comment_in_the_flat_shape_is_stored(e2e):

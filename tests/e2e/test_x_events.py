@@ -20,6 +20,7 @@ from tests.e2e.conftest import BRAND_X, STAFF_TOKEN, tasks_of
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
 
 CUSTOMER = "1472583690"
+QUOTER = "901234567812345678"
 
 
 def documented(name: str) -> dict[str, Any]:
@@ -83,7 +84,9 @@ def test_a_direct_reply_under_the_x_activity_api_is_an_item_and_the_brand_reply_
     doc = e2e.mention("x", reply_id)
     assert doc["kind"] == "reply" and doc["status"] == "open" and doc["radar"] is False
     assert doc["in_reply_to"] == brand_post and "Kiel" in doc["text"]
-    assert len(tasks_of(tasks_client, "x", reply_id)) == 2  # warning and due: the promise runs
+    # warning and due: the promise runs (once the author lookup, an enrich task, has run)
+    e2e.wait(lambda: len(tasks_of(tasks_client, "x", reply_id)) == 2 and e2e.fakes.x.user_reads, timeout=15,
+             what="the promise tasks alone")
 
     _, answer = xaa_post("xaa_post_create.json", conversation_id=brand_post,
                          referenced_tweets=[{"type": "replied_to", "id": reply_id}], in_reply_to_user_id=CUSTOMER)
@@ -100,8 +103,11 @@ def test_a_brand_reply_arriving_as_post_reply_create_stops_the_clock(e2e, tasks_
     reply_id, body = xaa_post("xaa_post_reply_create.json", conversation_id=brand_post,
                               in_reply_to_tweet_id=brand_post,
                               referenced_tweets=[{"type": "replied_to", "id": brand_post}])
+    e2e.fakes.x.add_user(CUSTOMER, "kabelsalat_kiel", "Jana K.", followers=348)
     assert e2e.post_x(body).json()["stored"] == 1
-    assert e2e.mention("x", reply_id)["author_handle"] == "kabelsalat_kiel"  # from includes.users
+    e2e.wait(lambda: (e2e.mention("x", reply_id) or {}).get("author_handle") == "kabelsalat_kiel"
+             and len(tasks_of(tasks_client, "x", reply_id)) == 2, timeout=15,
+             what="the author lookup (X's example has an empty includes)")
 
     _, answer = xaa_post("xaa_post_reply_create.json", author_id=BRAND_X, conversation_id=brand_post,
                          text="@kabelsalat_kiel Das tut uns leid, wir schauen sofort nach.",
@@ -115,11 +121,60 @@ def test_a_brand_reply_arriving_as_post_reply_create_stops_the_clock(e2e, tasks_
 
 
 def test_a_quote_of_a_brand_post_is_addressed_to_the_brand(e2e):
+    e2e.fakes.x.add_user(QUOTER, "elif_glasfaser", "Elif", followers=1210)
     quote_id, body = xaa_post("xaa_post_quote_create.json")
     assert e2e.post_x(body).json()["stored"] == 1
     doc = e2e.mention("x", quote_id)
     assert doc["kind"] == "mention" and doc["radar"] is False and doc["status"] == "open"
-    assert "danke für nichts" in doc["text"] and doc["author_handle"] == "elif_glasfaser"
+    assert "danke für nichts" in doc["text"] and doc["author_handle"] is None  # X sends the author's id only
+    doc = e2e.wait(lambda: (d := e2e.mention("x", quote_id)) and d.get("author_handle") and d, timeout=15,
+                   what="the author lookup filling the quote's author")
+    assert (doc["author_handle"], doc["author_name"], doc["author_followers"]) == ("elif_glasfaser", "Elif", 1210)
+    assert e2e.fakes.x.user_reads == [QUOTER]
+
+
+def test_a_reply_in_xs_published_shape_gets_its_author_looked_up_before_the_handoff_greets_them(e2e):
+    """X's post.reply.create example has ``"includes": {}``: the author is an id only. The enrich task
+    reads handle, name and followers (GET /2/users/:id) and only then schedules the handoff, so the
+    public reply greets the author by handle."""
+    e2e.fakes.x.add_user(CUSTOMER, "kabelsalat_kiel", "Jana K.", followers=348)
+    reply_id, body = xaa_post("xaa_post_reply_create.json",
+                              text="@Telekom_hilft Seit Tagen kein Netz in Kiel, ruft mich an: 0171 2345678")
+    assert json.loads(body)["data"]["includes"] == {}
+    assert e2e.post_x(body).json()["stored"] == 1
+    assert e2e.mention("x", reply_id)["author_handle"] is None
+    e2e.wait(lambda: (e2e.mention("x", reply_id) or {}).get("status") == "handed_off", timeout=20,
+             what="the handoff after the author lookup")
+    doc = e2e.mention("x", reply_id)
+    assert (doc["author_handle"], doc["author_name"], doc["author_followers"]) == ("kabelsalat_kiel", "Jana K.", 348)
+    assert e2e.fakes.x.user_reads == [CUSTOMER]
+    (reply,) = e2e.fakes.x.replies
+    assert reply["in_reply_to_tweet_id"] == reply_id and reply["text"].startswith("@kabelsalat_kiel ")
+    assert [dm["participant_id"] for dm in e2e.fakes.x.dms] == [CUSTOMER]
+
+
+def test_an_author_x_does_not_know_stays_unknown_and_the_promise_runs(e2e, tasks_client):
+    reply_id, body = xaa_post("xaa_post_reply_create.json")
+    assert e2e.post_x(body).json()["stored"] == 1
+    e2e.wait(lambda: e2e.fakes.x.user_reads == [CUSTOMER], timeout=15, what="the author lookup")
+    e2e.wait(lambda: len(tasks_of(tasks_client, "x", reply_id)) == 2, timeout=10, what="only warning and due left")
+    doc = e2e.mention("x", reply_id)
+    assert doc["status"] == "open" and doc["author_handle"] is None and doc["author_id"] == CUSTOMER
+
+
+def test_a_brand_reply_named_only_by_in_reply_to_tweet_id_stops_the_clock(e2e, tasks_client):
+    """X: "in_reply_to_tweet_id is present on replies, and referenced_tweets indicates quotes and reposts"."""
+    post_id, body = aaa_tweet("@Telekom_hilft Seit heute früh kein Internet.")
+    assert e2e.post_x(body).json()["stored"] == 1
+    answer = documented("xaa_post_create.json")
+    payload = answer["data"]["payload"]
+    del payload["referenced_tweets"]
+    payload.update(id=next_post_id(), created_at=iso(datetime.now(UTC)), in_reply_to_tweet_id=post_id,
+                   in_reply_to_user_id=CUSTOMER, conversation_id=post_id)
+    payload["edit_history_tweet_ids"] = [payload["id"]]
+    assert e2e.post_x(encode(answer)).json()["answered"] == 1
+    assert e2e.mention("x", post_id)["status"] == "answered"
+    assert tasks_of(tasks_client, "x", post_id) == []
 
 
 def test_a_repost_is_counted_as_ignored_and_stores_nothing(e2e):

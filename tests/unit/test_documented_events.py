@@ -176,7 +176,7 @@ EXPECTED: dict[str, dict[str, tuple[list[tuple[type, dict[str, Any]]], tuple[str
         "instagram_messages.json": ([M(kind=Kind.DM, is_brand=False, author_id="6140000000000103",
                                        text_has="SIM")], ()),
         "instagram_messages_echo.json": ([M(kind=Kind.DM, is_brand=True, conversation_id="6140000000000103")], ()),
-        "instagram_standby.json": ([M(post_id="aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMDAwMDAwMDAy",
+        "instagram_standby.json": ([M(post_id="aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMDAwMDAwMDAz",
                                       kind=Kind.DM, is_brand=False, author_id="6140000000000103",
                                       conversation_id="6140000000000103", brand_account_id=IG_ID,
                                       text_has="immer noch gesperrt")], ()),
