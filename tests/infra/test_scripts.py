@@ -428,15 +428,16 @@ def test_meta_steps_name_every_field_hilft_reads() -> None:
     steps = register.meta_instructions(META_URL, "hilft-meta-verify-token")
 
     assert "subscribe the fields: feed, mention, messages, message_echoes, standby" in steps
-    assert "Instagram: same callback URL and verify token; fields: comments, mentions, messages" in steps
+    assert "Instagram: same callback URL and verify token; fields: comments, mentions, messages, standby\n" in steps
     assert "subscribed_fields=feed,mention,messages,message_echoes,standby" in steps
+    assert "subscribed_fields=comments,mentions,messages,standby)" in steps
 
 
 def test_infra_readme_lists_the_same_meta_fields() -> None:
     readme = (INFRA / "README.md").read_text()
 
     assert "Page fields `feed, mention, messages, message_echoes, standby`" in readme
-    assert "Instagram fields `comments, mentions, messages`" in readme
+    assert "Instagram fields `comments, mentions, messages, standby`" in readme
 
 
 @pytest.mark.parametrize(("make_args", "dry_run"), [((), False), (("DRY_RUN=1",), True), (("DRY_RUN=0",), False)])
