@@ -153,6 +153,38 @@ def test_radar_hashtag_timeline(masto: FakeMastodon, http: httpx.Client) -> None
     assert events == [hit]
 
 
+def test_search_after_downtime_reads_every_hit_down_to_the_cursor(masto: FakeMastodon, http: httpx.Client) -> None:
+    """Search answers the NEWEST hits after min_id: stepping the cursor to a page's newest id (as on
+    timelines) would store 40 of 100 and skip the rest for good."""
+    poller = MastodonPoller(client_for(masto, http), BRANDS)
+    now = datetime.now(UTC)
+    seed = masto.add_status("netzfrust", "netzausfall in Kiel", mention_brand=False)
+    (first,) = list(poller.walk("search:netzausfall", None, now))
+    assert first.state["min_id"] == seed
+    backlog = [masto.add_status(f"kunde{i}", f"netzausfall {i}", mention_brand=False) for i in range(100)]
+    pages = list(poller.walk("search:netzausfall", first.state, now))
+    seen = [e.post_id for p in pages for e in p.batch.events]
+    assert sorted(seen) == sorted(backlog) and len(seen) == 100
+    assert pages[-1].state == {"min_id": backlog[-1]}
+    assert [p.fetched for p in pages] == [40, 40, 20]
+
+
+def test_a_search_walk_cut_short_resumes_below_where_it_stopped(masto: FakeMastodon, http: httpx.Client) -> None:
+    poller = MastodonPoller(client_for(masto, http), BRANDS)
+    now = datetime.now(UTC)
+    seed = masto.add_status("netzfrust", "netzausfall", mention_brand=False)
+    backlog = [masto.add_status(f"kunde{i}", f"netzausfall {i}", mention_brand=False) for i in range(60)]
+    walk = poller.walk("search:netzausfall", {"min_id": seed}, now)
+    stopped = next(walk)  # the run's bounds end it here
+    assert stopped.state["min_id"] == seed and stopped.state["walk"] == {"offset": 40, "top": backlog[-1]}
+    later = masto.add_status("kunde", "netzausfall wieder", mention_brand=False)
+    rest = list(poller.walk("search:netzausfall", stopped.state, now))
+    seen = {e.post_id for p in [stopped, *rest] for e in p.batch.events}
+    assert set(backlog) <= seen and rest[-1].state == {"min_id": backlog[-1]}
+    again = list(poller.walk("search:netzausfall", rest[-1].state, now))
+    assert [e.post_id for p in again for e in p.batch.events] == [later]
+
+
 def test_search_refused_by_the_instance_is_parked_for_hours(masto: FakeMastodon, http: httpx.Client) -> None:
     masto.fail_next(1, 422, path_contains="/api/v2/search")
     now = datetime.now(UTC)

@@ -2,7 +2,9 @@
 search, single statuses and posting, as Mastodon's REST API documents them.
 
 It checks what Mastodon would check: the bearer token (``401 {"error": "The access token is
-invalid"}``), ``types[]``/``limit``/``min_id``/``since_id``/``max_id`` paging (newest first),
+invalid"}``), ``types[]``/``limit``/``min_id``/``since_id``/``max_id`` paging (newest first; on
+timelines and notifications ``min_id`` gives the page immediately newer, on ``/api/v2/search`` the
+newest hits after it, with ``offset`` for the rest, as ``StatusesSearchService`` orders them),
 the status form (``status`` 1–500 characters, a known ``visibility``, an existing
 ``in_reply_to_id``), and the ``Idempotency-Key``: a repeated key answers the first status again
 instead of posting a second. A ``direct`` status must mention the account it is for, else no one
@@ -256,12 +258,20 @@ class FakeMastodon(FakeServer):
         query = params.get("q", [""])[0].lower()
         if not query:
             return Response(400, {"error": "Validation failed: q is required"})
+        raw_limit, raw_offset = params.get("limit", ["20"])[0], params.get("offset", ["0"])[0]
+        if not raw_limit.isdigit() or not raw_offset.isdigit():
+            return Response(422, {"error": "limit and offset must be numbers"})
+        limit, offset = min(max(int(raw_limit), 1), 40), int(raw_offset)
+        min_id, max_id = params.get("min_id", [None])[0], params.get("max_id", [None])[0]
         with self._state:
             items = [] if not self.search_enabled else [
                 s for s in self.statuses.values() if s["visibility"] == "public" and s["id"] not in self.deleted
-                and query in html.unescape(re.sub("<[^>]+>", " ", s["content"])).lower()]
-        page = self._page(req, items, 20, 40)
-        return Response(page.status, {"accounts": [], "statuses": page.body, "hashtags": []})
+                and query in html.unescape(re.sub("<[^>]+>", " ", s["content"])).lower()
+                and (not min_id or _key(s["id"]) > _key(min_id)) and (not max_id or _key(s["id"]) < _key(max_id))]
+        # StatusesSearchService: min_id/max_id are after:/before: filters, then order(id: desc)
+        # .limit(limit).offset(offset): the NEWEST hits after min_id, not the ones right after it.
+        items.sort(key=lambda s: _key(s["id"]), reverse=True)
+        return Response(200, {"accounts": [], "statuses": items[offset:offset + limit], "hashtags": []})
 
     def _get_status(self, req: Request, match: re.Match[str]) -> Response:
         refused = self._authed(req)

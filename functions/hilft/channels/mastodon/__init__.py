@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 PLATFORM = Platform.MASTODON.value
 FIRST_RUN_LOOKBACK = timedelta(days=1)
-SEARCH_RETRY = timedelta(hours=6)  # an instance without full-text search is asked again this much later
+SEARCH_RETRY = timedelta(hours=6)
+MAX_SEARCH_OFFSET = 2000  # a search catch-up reads at most this many hits back (50 pages)  # an instance without full-text search is asked again this much later
 # The deleted-post check costs one request per post, from the account's 300 per 5 minutes (Mastodon's
 # default) that polling and replies share: a small batch per run, and none while the window runs low.
 CHECK_BATCH = 10
@@ -126,12 +127,11 @@ class MastodonPoller:
         if until is not None and until > now:
             return
 
-        def fetch(min_id: str | None) -> list[Any]:
-            return parse.statuses_of_search(self.client.search_statuses(query, min_id))
+        def fetch(min_id: str | None, offset: int) -> list[Any]:
+            return parse.statuses_of_search(self.client.search_statuses(query, min_id, offset=offset))
 
         try:
-            yield from _walk_forward(fetch, lambda items: parse.parse_statuses(items, brand, account),
-                                     lambda s: str(s.get("id") or ""), state, now)
+            yield from _walk_search(fetch, lambda items: parse.parse_statuses(items, brand, account), state, now)
         except NotSupported:
             later = (now + SEARCH_RETRY).astimezone(UTC).isoformat()
             yield PolledPage(ParsedBatch(), {**state, "unsupported_until": later})
@@ -208,6 +208,50 @@ def _walk_forward(fetch: Callable[[str | None], list[Any]], to_batch: Callable[[
         new_state["min_id"] = min_id
         yield PolledPage(to_batch(fresh), new_state, len(page))
         if first_run or len(page) < PAGE_LIMIT:
+            return
+
+
+def _walk_search(fetch: Callable[[str | None, int], list[Any]], to_batch: Callable[[list[Any]], ParsedBatch],
+                 state: Mapping[str, Any], now: datetime) -> Iterator[PolledPage]:
+    """Read search hits newest first, page by page with ``offset``, down to the cursor ``min_id``;
+    only then does the cursor move up to the newest hit the walk began with.
+
+    Search answers the newest hits after ``min_id`` (not the ones immediately after it, as the
+    timelines do), so moving the cursor to a page's newest id would skip everything below it. A walk
+    cut short by the run's bounds is kept in ``state["walk"]`` (``offset``, ``top``) and continues next
+    run; hits that arrived meanwhile push older ones down, so a resumed walk may read a few twice
+    (``create()`` dedupes), never skip one. A first walk (no cursor) reaches back ``FIRST_RUN_LOOKBACK``.
+    """
+    cursor = state.get("min_id") if isinstance(state.get("min_id"), str) else None
+    raw = state.get("walk")
+    walk: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    offset = walk.get("offset") if isinstance(walk.get("offset"), int) else 0
+    top = walk.get("top") if isinstance(walk.get("top"), str) else None
+    floor = now - FIRST_RUN_LOOKBACK
+    base = {k: v for k, v in state.items() if k not in ("unsupported_until", "walk")}
+    previous: list[str] | None = None
+    while True:
+        page = parse.items_of(fetch(cursor, offset))
+        ids = [str(item.get("id") or "") for item in page]
+        if top is None:  # the walk's first page: its newest hit is where the cursor goes when done
+            top = newest_id(ids)
+        fresh = [item for item in page if id_newer(str(item.get("id") or ""), cursor)]
+        if cursor is None:
+            fresh = [item for item in fresh if (parse.parse_time(item.get("created_at")) or now) >= floor]
+        # The end, the cursor or the look back; or a server that ignores ``offset`` (the same page
+        # again) or a backlog deeper than anyone will read: move on rather than loop.
+        reached = (len(page) < PAGE_LIMIT or len(fresh) < len(page) or ids == previous
+                   or offset + len(page) >= MAX_SEARCH_OFFSET)
+        previous = ids
+        fresh.sort(key=lambda item: (len(str(item.get("id"))), str(item.get("id"))))  # oldest first
+        if reached:
+            done = top if top is not None and id_newer(top, cursor) else cursor
+            new_state: dict[str, Any] = {**base, "min_id": done}
+        else:
+            offset += len(page)
+            new_state = {**base, "min_id": cursor, "walk": {"offset": offset, "top": top}}
+        yield PolledPage(to_batch(fresh), new_state, len(page))
+        if reached:
             return
 
 

@@ -1,8 +1,9 @@
 """Mastodon's REST API with httpx: the calls hilft makes, with the brand's access token.
 
-Reads page forward with ``min_id`` ("results immediately newer than this id"), so a poll after
-downtime walks from its cursor up to now without a gap (``since_id`` would skip to the newest
-page). Writes are ``POST /api/v1/statuses`` with an ``Idempotency-Key``: Mastodon keeps the key
+Timelines and notifications page forward with ``min_id`` ("results immediately newer than this
+id"), so a poll after downtime walks from its cursor up to now without a gap (``since_id`` would
+skip to the newest page). Search is different: it answers the newest hits after ``min_id``, so it
+is read backwards with ``offset`` down to the cursor (``search_statuses``). Writes are ``POST /api/v1/statuses`` with an ``Idempotency-Key``: Mastodon keeps the key
 for an hour and answers a repeated request with the first status instead of posting again.
 
 Every answer carries Mastodon's rate-limit headers (by default 300 requests per 5 minutes per
@@ -100,8 +101,14 @@ class MastodonClient:
         path = f"/api/v1/timelines/tag/{_segment(tag)}"
         return list(self._json(self._request("GET", path, params=self._page(min_id, limit)), "tag timeline") or [])
 
-    def search_statuses(self, query: str, min_id: str | None, limit: int = PAGE_LIMIT) -> Any:
+    def search_statuses(self, query: str, min_id: str | None, limit: int = PAGE_LIMIT, *, offset: int = 0) -> Any:
+        """Statuses matching ``query`` newer than ``min_id``, NEWEST first: unlike the timelines,
+        search turns ``min_id`` into an ``after:`` filter and answers the newest ``limit`` hits
+        (Mastodon's ``StatusesSearchService``: ``order(id: desc).limit(limit).offset(offset)``), so
+        the rest is read with ``offset`` (``max_id`` becomes a ``before:`` that cuts at whole seconds)."""
         params = [("q", query), ("type", "statuses"), *self._page(min_id, limit)]
+        if offset:
+            params.append(("offset", offset))
         response = self._request("GET", "/api/v2/search", params=params)
         if response.status_code in (400, 403, 404, 422):
             raise NotSupported(f"search answered {response.status_code}")
