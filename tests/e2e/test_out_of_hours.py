@@ -92,3 +92,42 @@ def test_out_of_hours_once_per_author_never_stale_and_bounded_per_minute(e2e):
     assert len(replies) == 2 and all("ab Montag, 8:00 Uhr wieder für Sie da" in r for r in replies)
     skipped = sorted(d.to_dict().get("out_of_hours_skipped") or "" for d in e2e.db.collection("mentions").stream())
     assert skipped == ["", "", "", "storm", "team_open"]
+
+
+def test_two_callers_taking_over_one_failed_claim_on_firestore_get_it_once(e2e):
+    """claim_once on the emulator: the second caller acts between the first one's read and write;
+    the first one's write fails its precondition, it reads again and finds the claim taken."""
+    import uuid
+
+    from hilft.adapters.firestore_store import FirestoreStore
+    from hilft.core.errors import Conflict
+    from hilft.service.claims import claim_once
+
+    class ReadThenInterleave(FirestoreStore):
+        other: Any = None
+
+        def get(self, collection: str, doc_id: str) -> Any:
+            snap = super().get(collection, doc_id)
+            if collection == "out_of_hours" and self.other is not None:
+                other, self.other = self.other, None
+                other()
+            return snap
+
+    store = ReadThenInterleave("hilft-local")
+    claim = f"claim-race-{uuid.uuid4().hex}"
+    store.create("out_of_hours", claim, {"doc_id": "d1", "state": "failed", "expires_at": FRIDAY_2030})
+
+    def take(doc_id: str) -> str:
+        try:
+            sent = claim_once(store, "out_of_hours", claim, {"doc_id": doc_id}, now=FRIDAY_2030,
+                              ttl=timedelta(seconds=30), what="out-of-hours acknowledgment")
+        except Conflict:
+            return "conflict"
+        return "sent" if sent is not None else "send"
+
+    outcomes: list[str] = []
+    store.other = lambda: outcomes.append(take("d2"))
+    outcomes.append(take("retry-of-d1"))
+    assert sorted(outcomes) == ["conflict", "send"]
+    taken = store.get("out_of_hours", claim)
+    assert taken is not None and taken.data["state"] == "in_progress"

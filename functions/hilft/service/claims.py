@@ -1,6 +1,8 @@
 """Send once: a claim document is created before a message goes out, so a retried or concurrent
 task never sends a second one. ``sent`` is final; an ``in_progress`` claim blocks until it expires
-(a crashed sender); a ``failed`` or ``rate_limited`` claim may be taken again."""
+(a crashed sender); a ``failed`` or ``rate_limited`` claim may be taken again — inside
+``Store.mutate`` (a write with a precondition on the claim as read, retried when it moved), so of
+two callers taking over the same failed claim at once exactly one gets it."""
 
 from __future__ import annotations
 
@@ -21,14 +23,27 @@ def claim_once(store: Store, collection: str, claim_id: str, fields: dict[str, A
     taking = {"state": "in_progress", "expires_at": now + ttl}
     if store.create(collection, claim_id, {**fields, **taking, "created_at": now}):
         return None
-    existing = store.get(collection, claim_id)
-    data = existing.data if existing else {}
-    if data.get("state") == "sent":
-        return existing
-    expires = data.get("expires_at")
-    if data.get("state") == "in_progress" and isinstance(expires, datetime) and expires > now:
+    seen: dict[str, Snapshot | None] = {}
+
+    def take(snap: Snapshot | None) -> dict[str, Any] | None:
+        seen.clear()
+        data = snap.data if snap is not None else {}
+        expires = data.get("expires_at")
+        if snap is None or data.get("state") == "sent":
+            seen["final"] = snap  # sent; or gone (expired by TTL) since the create: the retry creates it
+            return None
+        if data.get("state") == "in_progress" and isinstance(expires, datetime) and expires > now:
+            seen["busy"] = snap
+            return None
+        return {**taking, "doc_id": fields.get("doc_id")}
+
+    store.mutate(collection, claim_id, take)
+    if "busy" in seen:
         raise Conflict(f"{what} in progress")
-    store.update(collection, claim_id, {**taking, "doc_id": fields.get("doc_id")})
+    if "final" in seen:
+        if seen["final"] is None:
+            raise Conflict(f"{what} claim vanished, retry")
+        return seen["final"]
     return None
 
 
