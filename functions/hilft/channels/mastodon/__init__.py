@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 
 PLATFORM = Platform.MASTODON.value
 FIRST_RUN_LOOKBACK = timedelta(days=1)
-SEARCH_RETRY = timedelta(hours=6)
-MAX_SEARCH_OFFSET = 2000  # a search catch-up reads at most this many hits back (50 pages)  # an instance without full-text search is asked again this much later
+SEARCH_RETRY = timedelta(hours=6)  # an instance without full-text search is asked again this much later
+MAX_SEARCH_OFFSET = 2000  # a search catch-up reads at most this many hits back (50 pages)
 # The deleted-post check costs one request per post, from the account's 300 per 5 minutes (Mastodon's
 # default) that polling and replies share: a small batch per run, and none while the window runs low.
 CHECK_BATCH = 10
@@ -225,7 +225,8 @@ def _walk_search(fetch: Callable[[str | None, int], list[Any]], to_batch: Callab
     cursor = state.get("min_id") if isinstance(state.get("min_id"), str) else None
     raw = state.get("walk")
     walk: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-    offset = walk.get("offset") if isinstance(walk.get("offset"), int) else 0
+    raw_offset = walk.get("offset")
+    offset = raw_offset if isinstance(raw_offset, int) and raw_offset >= 0 else 0
     top = walk.get("top") if isinstance(walk.get("top"), str) else None
     floor = now - FIRST_RUN_LOOKBACK
     base = {k: v for k, v in state.items() if k not in ("unsupported_until", "walk")}

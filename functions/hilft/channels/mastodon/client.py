@@ -3,7 +3,8 @@
 Timelines and notifications page forward with ``min_id`` ("results immediately newer than this
 id"), so a poll after downtime walks from its cursor up to now without a gap (``since_id`` would
 skip to the newest page). Search is different: it answers the newest hits after ``min_id``, so it
-is read backwards with ``offset`` down to the cursor (``search_statuses``). Writes are ``POST /api/v1/statuses`` with an ``Idempotency-Key``: Mastodon keeps the key
+is read backwards with ``offset`` down to the cursor (``search_statuses``). Writes are
+``POST /api/v1/statuses`` with an ``Idempotency-Key``: Mastodon keeps the key
 for an hour and answers a repeated request with the first status instead of posting again.
 
 Every answer carries Mastodon's rate-limit headers (by default 300 requests per 5 minutes per
