@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from hilft.channels import Gateway
     from hilft.channels.polling import Poller
     from hilft.core.policy import Policy
+    from hilft.service.brand_lookup import BrandLookupService
     from hilft.service.closing import ReopenService
     from hilft.service.deadlines import DeadlineService
     from hilft.service.enrich import EnrichService
@@ -152,6 +153,13 @@ class App:
             users = XUserReader(XClient(s.x_api_base_url, s.x_user_access_token, http=self.http, clock=self.clock))
         return EnrichService(store=self.store, scheduler=self.scheduler, policy=self.policy, clock=self.clock,
                              reader=reader, users=users)
+
+    @cached_property
+    def brand_lookup_service(self) -> BrandLookupService:
+        from hilft.service.brand_lookup import BrandLookupService
+
+        return BrandLookupService(ingest=self.ingest_service, scheduler=self.scheduler, clock=self.clock,
+                                  gateways=self.gateways)
 
     @cached_property
     def holding_service(self) -> HoldingReplyService:

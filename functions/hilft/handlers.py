@@ -122,6 +122,8 @@ def deadline(app: App, request: flask.Request) -> flask.Response:
              task=request.headers.get("X-CloudTasks-TaskName"), retry=retries)
     if payload.get("kind") == "enrich":  # text and author of a post Meta sent as ids only
         return web.json_response({"outcome": app.enrich_service.run(payload, retries=retries).outcome})
+    if payload.get("kind") == "brand_lookup":  # what a brand post answers, when its webhook did not say
+        return web.json_response({"outcome": app.brand_lookup_service.run(payload).outcome})
     if payload.get("kind") == "handoff":
         try:
             text = payload.get("text")

@@ -13,9 +13,10 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from hilft.core.document import MentionDoc
+from hilft.core.models import Mention
 
 if TYPE_CHECKING:
     import httpx
@@ -84,6 +85,15 @@ class HidingGateway(Gateway, Protocol):
     """
 
     def hide_public(self, post: MentionDoc) -> None: ...
+
+
+@runtime_checkable
+class BrandPostReader(Protocol):
+    """A gateway that can read the brand's own post back, for a channel whose webhook does not say
+    what a brand post answers (Threads' ``publish``). ``brand_post`` returns the post as a brand
+    ``Mention`` (``in_reply_to`` set when it is a reply) and raises hilft's ``Platform*`` errors."""
+
+    def brand_post(self, post_id: str, brand_account_id: str) -> Mention: ...
 
 
 GatewayBuilder = Callable[["Settings", "httpx.Client"], Gateway | None]

@@ -469,6 +469,12 @@ class IngestService:
                         result.answered += 1
             return
         if not m.in_reply_to:
+            if m.needs_enrichment:  # the webhook did not say what it answers (Threads' publish): ask later
+                from hilft.service.brand_lookup import lookup_task
+
+                now = self.clock()
+                name, task = lookup_task(platform, m.post_id, m.brand_account_id, now)
+                self.scheduler.schedule(name, now + ENRICH_DELAY, task, now)
             return  # the brand's own top-level post: never an item to answer
         target = ids.mention_doc_id(platform, m.in_reply_to)
         alias_checked = platform != Platform.X.value  # only X gives an edited post a new id

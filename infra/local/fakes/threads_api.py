@@ -16,9 +16,10 @@ id: code 100, subcode 33; a reply elsewhere or nested deeper: code 100).
 
 Reading a node (``GET /{id}?fields=…``, Threads API "Media Retrieval" and "Troubleshooting"): a
 container answers its ``status`` (``FINISHED`` until published, then ``PUBLISHED``); a post the
-fake knows (``add_reply``, ``add_post``, the brand's published replies) answers the fields asked
-for; a deleted (``delete_post``) or unknown id answers Graph's "does not exist" error (code 100,
-subcode 33), as Graph does for an object that is gone. ``lose_publish_answers(n)`` publishes the
+fake knows (``add_reply``, ``add_post``, ``add_brand_reply``, the brand's published replies)
+answers the fields asked for (``replied_to`` on replies); a deleted (``delete_post``) or unknown
+id answers Graph's "does not exist" error (code 100, subcode 33), as Graph does for an object
+that is gone. ``lose_publish_answers(n)`` publishes the
 next n containers but answers 502, as if the answer was lost on the way back;
 ``fail_publish_next(n)`` answers the next n publishes 503 without publishing.
 
@@ -115,6 +116,15 @@ class FakeThreadsApi(FakeServer):
         with self._state:
             self.replies[reply_id] = {"author_id": author_id, "root_owner_id": root_owner_id or self.user_id,
                                       "top_level": top_level, "text": text, "username": username}
+
+    def add_brand_reply(self, reply_id: str, *, replied_to: str, text: str = "", username: str = "telekom_hilft",
+                        timestamp: str | None = None) -> None:
+        """A reply the brand wrote in the Threads app (not through the API): Threads sends only a
+        ``publish`` webhook without ``replied_to``; ``GET /{id}?fields=replied_to`` names the parent."""
+        with self._state:
+            self.replies[reply_id] = {"author_id": self.user_id, "root_owner_id": None, "top_level": False,
+                                      "text": text, "username": username, "replied_to": replied_to,
+                                      "timestamp": timestamp}
 
     def add_post(self, post_id: str, *, author_id: str = "17841499999999999", text: str = "",
                  username: str = "kundin_anna") -> None:
@@ -219,6 +229,10 @@ class FakeThreadsApi(FakeServer):
                 reply = self.replies[node]
                 known = {"id": node, "text": reply["text"], "username": reply["username"],
                          "media_type": "TEXT_POST", "is_reply": reply["root_owner_id"] != reply["author_id"]}
+                if reply.get("replied_to"):
+                    known["replied_to"] = {"id": reply["replied_to"]}
+                if reply.get("timestamp"):
+                    known["timestamp"] = reply["timestamp"]
             mine = next((p for p in self.published if p.id == node), None)
             if mine is not None and node not in self.deleted:
                 known = {"id": node, "text": mine.text, "media_type": "TEXT_POST", "is_reply": True,

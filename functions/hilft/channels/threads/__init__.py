@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from hilft.channels import Capabilities, SendOnce, register
 from hilft.channels.polling import PolledPage, register_poller
+from hilft.channels.threads import parse
 from hilft.core.document import MentionDoc
 from hilft.core.errors import PlatformConfigError, PlatformRefused, PrivateChannelRefused
-from hilft.core.models import Deletion, Kind, ParsedBatch, Platform
+from hilft.core.models import Deletion, Kind, Mention, ParsedBatch, Platform
 
 if TYPE_CHECKING:
     import httpx
@@ -45,6 +46,12 @@ class ThreadsGateway:
 
     def public_reply(self, post: MentionDoc, text: str, *, send: SendOnce | None = None) -> str:
         return self.client.reply(post.post_id, text, send)
+
+    def brand_post(self, post_id: str, brand_account_id: str) -> Mention:
+        """The brand's own post read back from Threads (a ``publish`` webhook does not say what it
+        answers): a brand answer naming the post it replies to, if it is a reply."""
+        raw = self.client.media(post_id, parse.LOOKUP_FIELDS)
+        return parse.published_media(raw, brand_account_id, datetime.now(UTC))
 
     def hide_public(self, post: MentionDoc) -> None:
         """Hide a customer's reply to the brand's own thread (reply moderation). Threads hides only

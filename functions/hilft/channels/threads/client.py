@@ -154,6 +154,13 @@ class ThreadsClient:
             return False
         raise self._error(response, body, PlatformUnavailable)
 
+    def media(self, media_id: str, fields: str) -> dict[str, Any]:
+        """``GET /{threads-media-id}?fields=…``: a post's fields. Gone or unreadable →
+        ``PlatformRefused``; token, throttling and outage answers as everywhere."""
+        if not _NODE_ID.fullmatch(media_id):
+            raise PlatformRefused("threads: not a Threads post id")
+        return self._call("GET", media_id, params={"fields": fields}, refused=PlatformRefused)
+
     def hide_reply(self, reply_id: str) -> None:
         """Hide a customer's top-level reply to one of the brand's posts (``manage_reply``, ``hide=true``).
         Threads refuses any other post: ``PlatformRefused``."""

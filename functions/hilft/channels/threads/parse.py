@@ -205,8 +205,11 @@ def _mention(media: _Media, target_id: str, brand_ids: frozenset[str], sent_at: 
 def _published(media: _Media, target_id: str, sent_at: datetime, where: str) -> Mention:
     """The brand's own account published this (a post, or a reply to a customer): a brand answer.
 
-    Meta's sample carries no ``replied_to``; Threads media objects have one on replies, and when
-    it is there the post it answers stops its clock. A top-level brand post answers nothing.
+    Meta's documented ``publish`` payload carries no ``replied_to`` (tests/fixtures/threads/
+    documented/publish.json): such a post is marked ``needs_enrichment`` and the ingest has a
+    ``brand_lookup`` task read it (``published_media``), so a reply the brand wrote in the Threads
+    app still stops the clock of the post it answers. With ``replied_to`` (Threads media objects
+    have one on replies) the answer is known at once; ``is_reply: false`` is a top-level post.
     """
     parent = media.replied_to.id if media.replied_to else None
     return Mention(
@@ -221,7 +224,20 @@ def _published(media: _Media, target_id: str, sent_at: datetime, where: str) -> 
         is_brand=True,
         brand_account_id=target_id,
         url=_permalink(media.permalink),
+        needs_enrichment=parent is None and media.is_reply is not False,
     )
+
+
+def published_media(raw: Any, brand_account_id: str, fetched_at: datetime) -> Mention:
+    """The brand's post as ``GET /{threads-media-id}?fields=…`` answers it (``LOOKUP_FIELDS``): the
+    brand answer, naming the post it replies to (``replied_to``) when it is a reply."""
+    media = _validate(_Media, raw, "media")
+    found = _published(media, brand_account_id, fetched_at, "media")
+    return found.model_copy(update={"needs_enrichment": False})
+
+
+# The fields a looked-up brand post is read with (Threads API "Media Retrieval" and "Reply Management").
+LOOKUP_FIELDS = "id,text,username,timestamp,permalink,media_type,is_reply,replied_to,root_post"
 
 
 def _deleted(value: _Deleted, sent_at: datetime, where: str) -> Deletion:
