@@ -367,10 +367,10 @@ def test_a_tweet_is_checked_in_well_under_a_few_milliseconds() -> None:
     )[:280]
     detect(post)  # warm the pattern cache
     runs = 200
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: other processes on a busy machine do not count
     for _ in range(runs):
         detect(post)
-    per_post = (time.perf_counter() - started) / runs
+    per_post = (time.process_time() - started) / runs
     assert per_post < 0.005  # generous for slow CI; typically about 0.5 ms
 
 

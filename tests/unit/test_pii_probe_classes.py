@@ -43,6 +43,9 @@ def test_a_card_number_never_starts_at_a_plus() -> None:
         "Vertrag 4242 4242 4242 4243 09/28",  # no valid check digit with or without the expiry
         "Zählernummer 1234 5678 9012 3456 7 ausgelesen",
         "IMEI 490154203237518 12/27 gesperrt",
+        # Luhn-valid digits, but grouped as no card is printed (phone numbers in a row are)
+        "Vertrag 4111 11111111 1111 prüfen",
+        "Kennung 5370 2407193 40427 bitte",
     ],
 )
 def test_digit_runs_without_a_valid_card_reading_stay_clean_of_cards(text: str) -> None:
@@ -58,6 +61,8 @@ def test_digit_runs_without_a_valid_card_reading_stay_clean_of_cards(text: str) 
         # the longest reading is valid; a run of six digits starts the next number
         ("Festnetz und Handy: 05551 61234 040123 45678 bitte", "05551 61234", "040123 45678"),
         ("privat +49 5551 61234 040123 45678", "+49 5551 61234", "040123 45678"),
+        # the first number is the longest valid reading; the six digits after it start the second
+        ("Nummern: +49 4561 234567 030123 4567 bitte", "+49 4561 234567", "030123 4567"),
         # the next area code in brackets
         ("Festnetz 05551 61234 (04012) 34567 zurückrufen", "05551 61234", "(04012) 34567"),
     ],
@@ -98,6 +103,7 @@ def test_without_a_hint_a_german_post_does_not_read_us_numbers() -> None:
         ("Ich wohne in der Hohe Bleichen 8, 20354 Hamburg", "Hohe Bleichen 8"),
         ("Tuchlauben 11, 1010 Wien – Internet weg", "Tuchlauben 11"),
         ("wohne hohe bleichen 8, 20354 hamburg, alles tot", "hohe bleichen 8"),
+        ("monteur kam nicht: hohe bleichen 8 in 20354 hamburg", "hohe bleichen 8"),
     ],
 )
 def test_a_name_and_house_number_before_postcode_and_city_is_an_address(text: str, street: str) -> None:
@@ -114,6 +120,9 @@ def test_a_name_and_house_number_before_postcode_and_city_is_an_address(text: st
         "it's 5512 3344 my account.",
         "Tarif 5, 10115 Berlin",
         "Rang 3, 53113 Bonn im Netztest",
+        "Störung 3, 53113 Bonn",
+        "Platz 1 in 53113 Bonn beim Netztest",
+        "ausfall 2 in 53113 bonn",
     ],
 )
 def test_a_postcode_and_city_after_other_words_stay_clean_of_addresses(text: str) -> None:
@@ -130,6 +139,8 @@ def test_a_postcode_and_city_after_other_words_stay_clean_of_addresses(text: str
         ("no broadband at 12 cedar meadows, west ashby since friday", "12 cedar meadows"),
         ("1702 owen crossing\nnorth lakeview 40211\nplease fix", "1702 owen crossing"),
         ("3308 Birch Junction\nEast Lakeview 40211\nno signal", "3308 Birch Junction"),
+        # a strong type, and the next line is the city: no weak "… road\nport" across the line break
+        ("5120 grant road\nport ellenton 60374\nno line", "5120 grant road"),
     ],
 )
 def test_english_streets_of_a_weak_type_with_a_city_after_them(text: str, street: str) -> None:

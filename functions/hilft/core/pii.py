@@ -617,6 +617,19 @@ def _phones(
             national.append(named_first())
         return _may_start_a_number(group, national[0])
 
+    def starts_a_number(first: int) -> bool:
+        """A valid reading starts at group ``first`` ("+49 4172 394760 035849 2496": the second number)."""
+        if masked[groups[first][0]] != "0":
+            return False
+        ends, digits = [], 0
+        for last in range(first, min(len(groups), first + _MAX_PHONE_GROUPS)):
+            digits += groups[last][2]
+            if digits > _MAX_PHONE_DIGITS:
+                break
+            if digits >= 6:
+                ends.append(last)
+        return any(parse(first, last) is not None for last in reversed(ends[-_MAX_ENDS_PER_START:]))
+
     for match in _PHONE_CANDIDATE.finditer(masked):
         base = match.start()
         groups = [(base + g.start(), base + g.end(), sum(ch.isdigit() for ch in g.group()))
@@ -651,7 +664,7 @@ def _phones(
             # a run of six or more digits right after a number is more of it (or another number): never leak it;
             # not when it starts the next number, which is read on its own
             while (not cut and last + 1 < len(groups) and groups[last + 1][2] >= 6
-                   and masked[groups[last + 1][0]].isdigit()):
+                   and masked[groups[last + 1][0]].isdigit() and not starts_a_number(last + 1)):
                 last += 1
             end = groups[last][1]
             if masked[start] == "(" and ")" not in masked[start:end]:
@@ -774,9 +787,9 @@ def _cards(text: str, masked: str) -> Iterator[_Candidate]:
 
 
 def _card_end(run: str) -> int:
-    """The end (in ``run``) of its longest reading that is a card number (a whole number of its groups, the
-    last of three digits or more, an issuer prefix, 13-19 digits or 12 for Maestro, a valid Luhn check digit);
-    0 when none is."""
+    """The end (in ``run``) of its longest reading that is a card number (a whole number of its groups, grouped
+    as cards are printed, an issuer prefix, 13-19 digits or 12 for Maestro, a valid Luhn check digit); 0 when
+    none is."""
     digits = "".join(ch for ch in run if ch.isdigit())
     if not _CARD_PREFIX.match(digits):
         return 0
@@ -789,14 +802,26 @@ def _card_end(run: str) -> int:
             count += 1
             if index + 1 == len(run) or not run[index + 1].isdigit():
                 ends.append((index + 1, count))
+    sizes = [count - (ends[i - 1][1] if i else 0) for i, (_, count) in enumerate(ends)]
     for group, (end, count) in reversed(list(enumerate(ends))):
         if count < shortest:
             break
-        # no card is printed with a last group of one or two digits ("4242 4242 4242 4243 09" is card and month)
-        short_last_group = group > 0 and count - ends[group - 1][1] < 3
-        if count <= 19 and not short_last_group and luhn.is_valid(digits[:count]):
+        if count <= 19 and _printed_like_a_card(sizes[: group + 1]) and luhn.is_valid(digits[:count]):
             return end
     return 0
+
+
+def _printed_like_a_card(sizes: list[int]) -> bool:
+    """Digit groups as cards are printed: one run, fours (the last of three or four: "… 1111 123"), 4-6-5 or 4-6-4,
+    or 4 then threes. Not "4242 4242 4242 4243 09" (card and month) nor "5370 24071934 04222" (phone numbers)."""
+    if len(sizes) == 1:
+        return True
+    first, rest = sizes[0], sizes[1:]
+    return first == 4 and (
+        (all(size == 4 for size in rest[:-1]) and rest[-1] in (3, 4))
+        or (rest[0] == 6 and len(rest) == 2 and rest[1] in (4, 5))
+        or all(size == 3 for size in rest)
+    )
 
 
 def _emails(text: str, own_domains: tuple[str, ...], language: str | None) -> Iterator[_Candidate]:

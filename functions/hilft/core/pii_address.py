@@ -151,10 +151,11 @@ _EN_FUNCTION_WORD = (
 )
 # a US direction before the name ("1200 N Main St"), numbered streets ("55 W 42nd St")
 _EN_DIRECTION = r"(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?\s)"
-_EN_NAME = rf"{_EN_DIRECTION}?(?:(?!{_EN_FUNCTION_WORD})(?:{_W}|[1-9][0-9]{{0,2}}(?:st|nd|rd|th))\s){{1,3}}"
+# (on one line: "60300 Phillip Brooks\nLake Tammyland 54811" is a street, then its city)
+_EN_NAME = rf"{_EN_DIRECTION}?(?:(?!{_EN_FUNCTION_WORD})(?:{_W}|[1-9][0-9]{{0,2}}(?:st|nd|rd|th))[ \t]){{1,3}}"
 _ENGLISH_STREET = re.compile(
     rf"(?<![\w-])(?:(?:{_EN_UNIT}),?\s)?"
-    rf"(?:(?P<number>[1-9][0-9]{{0,4}}[A-Za-z]?)\s{_EN_NAME}(?P<type>{_EN_TYPE})(?!\s[0-9])"
+    rf"(?:(?P<number>[1-9][0-9]{{0,4}}[A-Za-z]?)[ \t]{_EN_NAME}(?P<type>{_EN_TYPE})(?!\s[0-9])"
     rf"|(?P<flat>{_EN_UNIT}),?\s{_EN_NAME}(?P<flat_type>{_EN_TYPE}))"
     rf"(?:\s(?:N|S|E|W|NE|NW|SE|SW)\.?)?(?![\w-])(?:,?\s(?P<unit>{_EN_UNIT})(?![\w]))?"
 )
@@ -210,7 +211,7 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 
 # a street name without a street word, its house number and what joins it to the postcode after it
 _BARE_STREET = re.compile(
-    rf"(?<![\w-])(?P<name>(?:{_W}\s){{0,3}}{_W})\s{{1,2}}(?P<number>{_HOUSE_NUMBER})(?:,\s{{0,2}}|\s{{1,2}}|\s?\r?\n)$"
+    rf"(?<![\w-])(?P<name>(?:{_W}\s){{0,3}}{_W})\s{{1,2}}(?P<number>{_HOUSE_NUMBER})(?:,\s{{0,2}}|\s{{1,2}}|\s?\r?\n|\sin\s)$"
 )
 # cue words before a bare street name, not part of it ("Ich wohne in der Große Bleichen 19", "Lieferadresse …")
 _BARE_NAME_CUES = frozenset(
@@ -219,6 +220,11 @@ _BARE_NAME_CUES = frozenset(
     "deliver sent send".split()
 )
 _BARE_CUE_ENDS = ("adresse", "anschrift", "address")
+# words of care posts before a number that are no street name ("Störung 3, 53113 Bonn", "Platz 1 in …")
+_NOT_BARE_NAME_WORDS = frozenset(
+    "störung stoerung störungen ausfall ausfälle ticket tickets platz kanal sender programm level teil folge "
+    "staffel gruppe stufe nummer nr top rang no number outage outages channel".split()
+)
 _ANY_POSTCODE = re.compile(r"[0-9]{4}")
 _CITY = (
     rf"(?:(?:Bad|Sankt|St\.)\s)?{_W}(?:-{_W})*"
@@ -312,9 +318,10 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
     relaxed = bool(windows) or every_case  # postcodes in lower case or capitals too
     if not streets and not _ANY_POSTCODE.search(text):
         return []
+    # (without a street line, only a German-shaped postcode can have a bare street name before it)
     tails = [
         _Part(m.start(), m.end(), False)
-        for pattern in (_POSTCODE_CITY, _UK_POSTCODE, _US_STATE_ZIP)
+        for pattern in ((_POSTCODE_CITY, _UK_POSTCODE, _US_STATE_ZIP) if streets else (_POSTCODE_CITY,))
         for m in (_any_case(pattern) if relaxed else pattern).finditer(text)
     ]
     # "75618 Leipziger Land" on the line after a street line is its postcode and city, not a weak English street
@@ -389,8 +396,9 @@ def _bare_streets(text: str, tails: list[_Part], streets: list[_Part], every_cas
         words = match.group("name").split()
         while words and (words[0].casefold() in _BARE_NAME_CUES or words[0].casefold().endswith(_BARE_CUE_ENDS)):
             words.pop(0)
-        if not words or any(word.casefold() in _NOT_PREPOSITION_NAMES or word.casefold() in _NOT_A_LOWER_CASE_CITY
-                            or "'" in word for word in words):
+        if not words or any(word.casefold() in _NOT_BARE_NAMES or "'" in word for word in words):
+            continue
+        if match.group().endswith(" in ") and len(words) < 2:  # "Störung 3 in 53113 Bonn"
             continue
         start = low + match.end("name") - len(" ".join(words))
         bare.append(_Part(start, low + match.end("number"), True))
@@ -534,3 +542,6 @@ def _german_name_weakness(match: re.Match[str], text: str) -> bool | None:
     # "Unter den Eichen 88": a preposition with its article, a house number that ends the phrase (not "Auf der
     # Rechnung 3 Posten"); "Am Markt 3" is too like "Am Anfang 3 …" without a cue
     return " " not in match.group("preposition") or _WORD_AFTER.match(text, match.end()) is not None
+
+
+_NOT_BARE_NAMES = _NOT_BARE_NAME_WORDS | _NOT_PREPOSITION_NAMES | _NOT_A_LOWER_CASE_CITY
