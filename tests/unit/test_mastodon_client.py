@@ -51,6 +51,34 @@ def test_a_wrong_token_is_a_configuration_error(masto: FakeMastodon, http: httpx
         client_for(masto, http, "nope").notifications(None)
 
 
+def test_a_token_without_the_write_scope_is_an_operators_problem_not_closed_dms(masto: FakeMastodon,
+                                                                                  http: httpx.Client) -> None:
+    """Mastodon answers a missing scope with 403 "outside the authorized scopes": a configuration
+    error (operator alert), never ``PrivateChannelRefused`` (which posts a public "DMs closed" note)."""
+    post_id = masto.add_status("kabelsalat", "@telkohilft Hilfe")
+    masto.scopes = {"read"}
+    with pytest.raises(PlatformConfigError):
+        MastodonGateway(client_for(masto, http)).send_private(
+            stored(post_id=post_id, author_handle="kabelsalat"), "Ihr Fall", datetime.now(UTC))
+    assert masto.posted == []
+
+
+@pytest.mark.parametrize("scopes", [{"write"}, {"write", "read:statuses"}])
+def test_reads_without_their_scope_are_configuration_errors(masto: FakeMastodon, http: httpx.Client,
+                                                            scopes: set[str]) -> None:
+    masto.scopes = scopes
+    with pytest.raises(PlatformConfigError):
+        list(MastodonPoller(client_for(masto, http), BRANDS).walk("notifications", None, datetime.now(UTC)))
+
+
+def test_a_403_about_the_request_itself_stays_a_refusal(masto: FakeMastodon, http: httpx.Client) -> None:
+    post_id = masto.add_status("kabelsalat", "@telkohilft Hilfe")
+    masto.fail_next(1, 403, body={"error": "This action is not allowed"}, path_contains="/api/v1/statuses")
+    with pytest.raises(PrivateChannelRefused):
+        MastodonGateway(client_for(masto, http)).public_reply(stored(post_id=post_id, author_handle="kabelsalat"),
+                                                              "Hallo")
+
+
 def test_notifications_are_asked_for_mentions_only(masto: FakeMastodon, http: httpx.Client) -> None:
     masto.add_status("kabelsalat", "@telkohilft kein Netz")
     assert len(client_for(masto, http).notifications(None)) == 1

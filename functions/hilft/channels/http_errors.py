@@ -1,14 +1,21 @@
 """One place where an outside API's HTTP answer becomes hilft's typed error, for every channel.
 
-401/403-with-auth-meaning → ``PlatformConfigError`` (an operator must act; no retry storm),
-429 → ``PlatformRateLimited`` at the time the platform names (``Retry-After`` in seconds or as an
-HTTP date, or an epoch reset header), 5xx and transport faults → ``PlatformUnavailable`` (retry).
+``typed_error`` (used by the Bluesky, Mastodon and Threads clients): 401, and 403 when the
+platform says it is about hilft's credentials (a missing scope, a disabled login: the caller
+decides by the body) → ``PlatformConfigError`` (an operator must act; no retry storm, no
+"DMs closed" note to the customer); 429 → ``PlatformRateLimited`` at the time the platform names
+(``retry_at``: ``Retry-After`` in seconds or as an HTTP date, or a reset header); 5xx →
+``PlatformUnavailable`` (retry). Any other 4xx is the caller's to read: a refusal of this one
+request (a post deleted, DMs closed). Transport faults are ``PlatformUnavailable`` too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+
+from hilft.core.errors import HilftError, PlatformConfigError, PlatformRateLimited, PlatformUnavailable
 
 DEFAULT_BACKOFF = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(hours=24)
@@ -53,3 +60,25 @@ def rate_remaining(headers: dict[str, str] | object, name: str = "X-RateLimit-Re
     raw = (get(name) or get(name.lower())) if get is not None else None
     text = str(raw).strip() if raw is not None else ""
     return int(text) if text.isdigit() else None
+
+
+def typed_error(status: int, headers: object, *, platform: str, what: str, auth_refusal: bool = False,
+                now: datetime | None = None, reset_header: str | None = None,
+                retry_time: Callable[[object, datetime], datetime] | None = None) -> HilftError | None:
+    """hilft's error for an HTTP answer, or None when the answer is a success or a plain refusal.
+
+    ``auth_refusal``: the platform said (in a 403's body) that the token lacks a permission or the
+    account's login is disabled — as much an operator's problem as a 401. Messages name the
+    platform, the call and the status only, never a token or a body.
+    """
+    if status < 400:
+        return None
+    at = now or datetime.now(UTC)
+    if status == 429:
+        when = retry_time(headers, at) if retry_time else retry_at(headers, at, reset_header=reset_header)
+        return PlatformRateLimited(when, f"{platform} rate limit ({what})")
+    if status >= 500:
+        return PlatformUnavailable(f"{platform} answered {status} ({what})")
+    if status == 401 or (status == 403 and auth_refusal):
+        return PlatformConfigError(f"{platform} refused hilft's credentials ({what}: {status})")
+    return None

@@ -5,10 +5,11 @@ It checks what Mastodon would check: the bearer token (``401 {"error": "The acce
 invalid"}``), ``types[]``/``limit``/``min_id``/``since_id``/``max_id`` paging (newest first; on
 timelines and notifications ``min_id`` gives the page immediately newer, on ``/api/v2/search`` the
 newest hits after it, with ``offset`` for the rest, as ``StatusesSearchService`` orders them),
-the status form (``status`` 1–500 characters, a known ``visibility``, an existing
-``in_reply_to_id``), and the ``Idempotency-Key``: a repeated key answers the first status again
-instead of posting a second. A ``direct`` status must mention the account it is for, else no one
-would receive it. Tests and the demo add customers' statuses with ``add_status``.
+the token's scopes (``403 {"error": "This action is outside the authorized scopes"}``; ``scopes``
+holds the token's, ``read`` and ``write`` by default), the status form (``status`` 1–500
+characters, a known ``visibility``, an existing ``in_reply_to_id``), and the ``Idempotency-Key``:
+a repeated key answers the first status again instead of posting a second. A ``direct`` status
+must mention the account it is for, else no one would receive it. Tests and the demo add customers' statuses with ``add_status``.
 
 Rate limits as Mastodon's defaults: every authorised answer carries ``X-RateLimit-Limit``,
 ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (ISO 8601) for the account's window of
@@ -41,6 +42,7 @@ BRAND_ACCOUNT_ID = "109000000000000001"
 BRAND_ACCT = "telkohilft"
 DOMAIN = "social.example"
 VISIBILITIES = {"public", "unlisted", "private", "direct"}
+DEFAULT_SCOPES = ("read", "write")
 _FIRST_ID = 113_000_000_000_000_000
 
 
@@ -57,6 +59,7 @@ class FakeMastodon(FakeServer):
                  host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(host, port)
         self.token = token
+        self.scopes: set[str] = set(DEFAULT_SCOPES)  # the token's OAuth scopes (``read`` covers ``read:*``)
         self._state = threading.RLock()
         self._ids = itertools.count(1)
         self.brand = self._account(account_id, acct, "Telko hilft")
@@ -153,6 +156,7 @@ class FakeMastodon(FakeServer):
             self.posted.clear()
             self.idempotency.clear()
             self.search_enabled = True
+            self.scopes = set(DEFAULT_SCOPES)
             self.rate_limit, self.rate_used, self._window_ends = RATE_LIMIT, 0, 0.0
 
     def start(self) -> FakeMastodon:
@@ -187,13 +191,16 @@ class FakeMastodon(FakeServer):
         return response
 
     # -- handlers --------------------------------------------------------------------------
-    def _authed(self, req: Request) -> Response | None:
+    def _authed(self, req: Request, scope: str) -> Response | None:
+        """Doorkeeper's answers: 401 for a wrong token, 403 for a token without the call's scope."""
         if req.header("authorization") != f"Bearer {self.token}":
             return Response(401, {"error": "The access token is invalid"})
+        if scope not in self.scopes and scope.split(":")[0] not in self.scopes:
+            return Response(403, {"error": "This action is outside the authorized scopes"})
         return None
 
     def _verify_credentials(self, req: Request, match: re.Match[str]) -> Response:
-        return self._authed(req) or Response(200, self.brand)
+        return self._authed(req, "read:accounts") or Response(200, self.brand)
 
     def _page(self, req: Request, items: list[dict[str, Any]], default: int, maximum: int) -> Response:
         params = parse_qs(req.query)
@@ -219,7 +226,7 @@ class FakeMastodon(FakeServer):
         return Response(200, page, headers)
 
     def _list_notifications(self, req: Request, match: re.Match[str]) -> Response:
-        refused = self._authed(req)
+        refused = self._authed(req, "read:notifications")
         if refused:
             return refused
         types = set(parse_qs(req.query).get("types[]", []))
@@ -229,7 +236,7 @@ class FakeMastodon(FakeServer):
         return self._page(req, items, 40, 80)
 
     def _account_statuses(self, req: Request, match: re.Match[str]) -> Response:
-        refused = self._authed(req)
+        refused = self._authed(req, "read:statuses")
         if refused:
             return refused
         if match["id"] not in self.accounts:
@@ -241,7 +248,7 @@ class FakeMastodon(FakeServer):
         return self._page(req, items, 20, 40)
 
     def _tag_timeline(self, req: Request, match: re.Match[str]) -> Response:
-        refused = self._authed(req)
+        refused = self._authed(req, "read:statuses")
         if refused:
             return refused
         tag = match["tag"].lower()
@@ -251,7 +258,7 @@ class FakeMastodon(FakeServer):
         return self._page(req, items, 20, 40)
 
     def _search(self, req: Request, match: re.Match[str]) -> Response:
-        refused = self._authed(req)
+        refused = self._authed(req, "read:search")
         if refused:
             return refused
         params = parse_qs(req.query)
@@ -274,7 +281,7 @@ class FakeMastodon(FakeServer):
         return Response(200, {"accounts": [], "statuses": items[offset:offset + limit], "hashtags": []})
 
     def _get_status(self, req: Request, match: re.Match[str]) -> Response:
-        refused = self._authed(req)
+        refused = self._authed(req, "read:statuses")
         if refused:
             return refused
         with self._state:
@@ -285,7 +292,7 @@ class FakeMastodon(FakeServer):
 
     def _context(self, req: Request, match: re.Match[str]) -> Response:
         """The thread around a status: its ancestors (oldest first) and descendants (in order)."""
-        refused = self._authed(req)
+        refused = self._authed(req, "read:statuses")
         if refused:
             return refused
         with self._state:
@@ -305,7 +312,7 @@ class FakeMastodon(FakeServer):
         return Response(200, {"ancestors": ancestors, "descendants": descendants})
 
     def _post_status(self, req: Request, match: re.Match[str]) -> Response:
-        refused = self._authed(req)
+        refused = self._authed(req, "write:statuses")
         if refused:
             return refused
         ctype = (req.header("content-type") or "").split(";")[0].strip()

@@ -37,10 +37,9 @@ from typing import Any
 import httpx
 
 from hilft.channels.bluesky import parse
-from hilft.channels.http_errors import retry_at
+from hilft.channels.http_errors import typed_error
 from hilft.core.errors import (
     PlatformConfigError,
-    PlatformRateLimited,
     PlatformUnavailable,
     PrivateChannelRefused,
 )
@@ -130,13 +129,14 @@ class BlueskyClient:
         name = _error_name(response)
         if name in _EXPIRED:
             raise _Expired()
-        if status == 429:
-            raise PlatformRateLimited(retry_at(response.headers, datetime.now(UTC), reset_header="ratelimit-reset"),
-                                      "bluesky rate limit")
-        if status >= 500:
-            raise PlatformUnavailable(f"bluesky answered {status}")
-        if status in (401, 403) or name in _BAD_AUTH:
-            raise PlatformConfigError(f"bluesky refused hilft's session ({status} {name or 'no error name'})")
+        # Every 403 from the PDS or the chat service is about the session (an app password without
+        # DM access, a taken-down account); a 400 can be too (``_BAD_AUTH`` error names).
+        error = typed_error(status, response.headers, platform="bluesky", what=name or "no error name",
+                            auth_refusal=True, reset_header="ratelimit-reset")
+        if error is not None:
+            raise error
+        if name in _BAD_AUTH:
+            raise PlatformConfigError(f"bluesky refused hilft's session ({status} {name})")
 
     def call(self, method: str, nsid: str, *, base: str | None = None, params: Any = None, json: Any = None,
              headers: Mapping[str, str] | None = None) -> httpx.Response:

@@ -16,19 +16,14 @@ so optional work (the deleted-post check) can leave the rest of the window to po
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
-from hilft.channels.http_errors import MAX_BACKOFF, rate_remaining, retry_at
+from hilft.channels.http_errors import MAX_BACKOFF, rate_remaining, retry_at, typed_error
 from hilft.channels.mastodon.parse import parse_time
-from hilft.core.errors import (
-    PlatformConfigError,
-    PlatformRateLimited,
-    PlatformUnavailable,
-    PrivateChannelRefused,
-)
+from hilft.core.errors import PlatformUnavailable, PrivateChannelRefused
 
 PAGE_LIMIT = 40  # the notifications default; statuses allow 40 as well
 MAX_STATUS_CHARS = 500
@@ -48,6 +43,9 @@ class MastodonClient:
 
     def _request(self, method: str, path: str, *, params: Any = None, data: Any = None,
                  headers: Mapping[str, str] | None = None) -> httpx.Response:
+        """The answer, or hilft's error: 401 and a 403 about the token itself (a scope it lacks, a
+        disabled login) are ``PlatformConfigError``; 429 and 5xx as ``http_errors.typed_error``."""
+        what = _call_name(path)
         hdrs = {"Authorization": f"Bearer {self._token}", **(headers or {})}
         try:
             response = self.http.request(method, self.base_url + path, params=params, data=data, headers=hdrs)
@@ -56,13 +54,10 @@ class MastodonClient:
         remaining = rate_remaining(response.headers)
         if remaining is not None:
             self.rate_remaining, self.rate_reset = remaining, parse_time(response.headers.get("X-RateLimit-Reset"))
-        status = response.status_code
-        if status == 429:
-            raise PlatformRateLimited(_retry_at(response.headers), "mastodon rate limit")
-        if status >= 500:
-            raise PlatformUnavailable(f"mastodon answered {status}")
-        if status == 401:
-            raise PlatformConfigError("mastodon refused the access token")
+        error = typed_error(response.status_code, response.headers, platform="mastodon", what=f"{method} {what}",
+                            auth_refusal=_auth_refusal(response), retry_time=_retry_at)
+        if error is not None:
+            raise error
         return response
 
     @staticmethod
@@ -145,18 +140,40 @@ class MastodonClient:
         return str(body["id"])
 
 
+# Mastodon's 403 bodies that are about hilft's token or account, not about this request
+# (Api::BaseController: doorkeeper's forbidden answer and require_user!): an operator must act.
+_AUTH_REFUSALS = ("outside the authorized scopes", "login is missing a confirmed", "login is currently",
+                  "account is currently")
+
+
+def _auth_refusal(response: httpx.Response) -> bool:
+    if response.status_code != 403:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    message = body.get("error") if isinstance(body, dict) else None
+    return isinstance(message, str) and any(part in message for part in _AUTH_REFUSALS)
+
+
+def _call_name(path: str) -> str:
+    """The call without ids (for error messages and logs): ``/api/v1/statuses/:id/context``."""
+    return "/".join(":id" if part.isdigit() else part for part in path.split("/"))
+
+
 def _segment(value: str) -> str:
     from urllib.parse import quote
 
     return quote(value, safe="")
 
 
-def _retry_at(headers: httpx.Headers) -> datetime:
+def _retry_at(headers: object, now: datetime) -> datetime:
     """Retry-After when given, else ``X-RateLimit-Reset`` (Mastodon sends an ISO 8601 time)."""
-    now = datetime.now(UTC)
-    if headers.get("Retry-After"):
+    get = getattr(headers, "get", None)
+    if get is None or get("Retry-After"):
         return retry_at(headers, now)
-    reset = parse_time(headers.get("X-RateLimit-Reset"))
+    reset = parse_time(get("X-RateLimit-Reset"))
     if reset is not None:
         return min(max(reset, now), now + MAX_BACKOFF)
     return now + timedelta(seconds=60)

@@ -44,7 +44,7 @@ from typing import Any
 import httpx
 
 from hilft.channels import SendOnce
-from hilft.channels.http_errors import retry_at
+from hilft.channels.http_errors import retry_at, typed_error
 from hilft.core.errors import (
     HilftError,
     PlatformConfigError,
@@ -211,14 +211,16 @@ class ThreadsClient:
         subcode = _int(error.get("error_subcode"))
         status = response.status_code
         where = f"status={status}, code={code}, subcode={subcode}"
-        if code in TOKEN_ERROR_CODES or status == 401:
+        if code in TOKEN_ERROR_CODES:
             return PlatformConfigError(f"threads: access token rejected ({where})")
         if code in PERMISSION_ERROR_CODES and status == 403:
             return PlatformConfigError(f"threads: permission missing ({where})")
-        if status == 429 or code in RATE_LIMIT_CODES or (code is not None and code in _BUSINESS_RATE_LIMITS):
+        if code in RATE_LIMIT_CODES or (code is not None and code in _BUSINESS_RATE_LIMITS):
             return PlatformRateLimited(retry_at(response.headers, self._clock()), f"threads: rate limited ({where})")
-        if (status >= 500 or code in TRANSIENT_CODES or code in NOT_READY_CODES
-                or error.get("is_transient") is True):
+        shared = typed_error(status, response.headers, platform="threads", what=where, now=self._clock())
+        if shared is not None:  # 401, 429, 5xx: as every channel reads them
+            return shared
+        if code in TRANSIENT_CODES or code in NOT_READY_CODES or error.get("is_transient") is True:
             return PlatformUnavailable(f"threads: unavailable ({where})")
         if response.is_success:  # 2xx without an id: Threads answered something we cannot use
             return PlatformUnavailable(f"threads: unexpected answer ({where})")
