@@ -9,7 +9,8 @@ the token's scopes (``403 {"error": "This action is outside the authorized scope
 holds the token's, ``read`` and ``write`` by default), the status form (``status`` 1–500
 characters, a known ``visibility``, an existing ``in_reply_to_id``), and the ``Idempotency-Key``:
 a repeated key answers the first status again instead of posting a second. A ``direct`` status
-must mention the account it is for, else no one would receive it. Tests and the demo add customers' statuses with ``add_status``.
+must mention the account it is for, else no one would receive it. Tests and the demo add
+customers' statuses with ``add_status``.
 
 Rate limits as Mastodon's defaults: every authorised answer carries ``X-RateLimit-Limit``,
 ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (ISO 8601) for the account's window of
