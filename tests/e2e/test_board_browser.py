@@ -15,7 +15,7 @@ import pytest
 
 from tests.alert_proof import doc_id_of
 from tests.conftest import ROOT
-from tests.e2e.builders import aaa_tweet, brand_reply
+from tests.e2e.builders import BRAND_ID, aaa_tweet, brand_reply
 from tests.e2e.conftest import STAFF_TOKEN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator, pytest.mark.browser]
@@ -208,4 +208,43 @@ def test_the_german_board_stays_german_after_its_refresh(e2e, page):
     assert row.locator("td.clock .due").inner_text().startswith("fällig ")
     assert row.locator("td.clock .countdown").inner_text().split()[0] in ("noch", "überfällig")
     assert "Versprechen" in (page.locator("svg#chart").text_content() or "")
+    assert page.errors == []
+
+
+def test_closing_messages_appear_on_refresh_and_leave_only_once_reopened(e2e, page):
+    """The quiet list is refreshed like the rows (it was server-rendered only, and missing when empty
+    at load); a reopen that fails keeps its row, says so, and can be tried again."""
+    assert page.goto(e2e.url("board") + "/").status == 200
+    assert page.locator("#quiet-section").is_hidden()  # nothing quiet yet: the section waits, hidden
+
+    post_id, post = aaa_tweet("Seit heute früh kein Internet in Kiel", user_id="3300000002")
+    assert e2e.post_x(post).status_code == 200
+    reply_id, reply = brand_reply(post_id, "3300000002")
+    assert e2e.post_x(reply).status_code == 200
+    thanks_id, thanks = aaa_tweet("Danke, läuft wieder!", user_id="3300000002", reply_to=reply_id,
+                                  reply_to_user=BRAND_ID)
+    assert e2e.post_x(thanks).status_code == 200
+    assert e2e.mention("x", thanks_id)["status"] == "no_reply_needed"
+
+    row = page.locator(f'#quiet tr[data-doc-id="{doc_id_of(thanks_id)}"]')
+    row.wait_for(timeout=15_000)  # brought by the JSON refresh
+    assert page.locator("#quiet-section").is_visible() and "Danke, läuft wieder!" in row.inner_text()
+
+    # The post is gone by the time staff click (another tab, its retention): the server says 404.
+    gone = "0" * 40
+    page.evaluate("([from, to]) => { document.querySelector(`#quiet tr[data-doc-id='${from}']`).dataset.docId = to; }",
+                  [doc_id_of(thanks_id), gone])
+    page.locator(f'#quiet tr[data-doc-id="{gone}"] button.reopen-btn').click()
+    page.wait_for_function("() => document.getElementById('status').textContent.includes('failed')",
+                           timeout=10_000)
+    assert page.locator("#quiet tr").count() == 1, "a failed reopen keeps the row"
+    assert e2e.mention("x", thanks_id)["status"] == "no_reply_needed"
+
+    # The next refresh lists it under its own id again; now the reopen goes through and the row leaves.
+    row.wait_for(timeout=15_000)
+    row.locator("button.reopen-btn").click()
+    e2e.wait(lambda: e2e.mention("x", thanks_id)["status"] == "open", timeout=10, what="the post reopened")
+    row.wait_for(state="detached", timeout=10_000)
+    page.locator(f'#rows tr[data-doc-id="{doc_id_of(thanks_id)}"]').wait_for(timeout=15_000)
+    assert page.locator("#quiet-section").is_hidden()
     assert page.errors == []

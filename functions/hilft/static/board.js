@@ -7,6 +7,7 @@
   var config = JSON.parse(document.getElementById("board-config").textContent);
   var t = config.texts, offset = 0, body = document.getElementById("rows"), departments = config.departments;
   var expanded = new Set(), incidentReply = config.incident_reply;
+  var quiet = document.getElementById("quiet"), quietSection = document.getElementById("quiet-section");
   var clockFormat = new Intl.DateTimeFormat(config.lang, {timeZone: config.tz, hour: "2-digit", minute: "2-digit",
                                                           second: "2-digit", hour12: false});
   function clockText(left) {
@@ -117,6 +118,20 @@
     }
     return tr;
   }
+  function quietRow(item) {
+    // A closing message that started no promise; "Needs a reply" reopens it.
+    var tr = document.createElement("tr");
+    tr.dataset.docId = item.doc_id;
+    cell(tr, "platform", config.platforms[item.platform] || item.platform);
+    cell(tr, "author", item.author);
+    cell(tr, "text", item.text);
+    cell(tr, "reopen").appendChild(button("reopen-btn", t.reopen));
+    return tr;
+  }
+  function renderQuiet(list) {
+    quiet.replaceChildren.apply(quiet, list.map(quietRow));
+    quietSection.hidden = !list.length;
+  }
   function setText(id, value) { var el = document.getElementById(id); if (el) el.textContent = value; }
   function percent(rate) { return rate === null ? "\u2013" : Math.round(rate * 100) + " %"; }
   function seconds(s) {
@@ -157,6 +172,7 @@
     setText("hit-rate", percent(data.stats.hit_rate));
     setText("p50", seconds(data.stats.p50_seconds));
     setText("p90", seconds(data.stats.p90_seconds));
+    renderQuiet(data.no_reply_needed || []);
   }
   function query(extra) {
     var params = new URLSearchParams(location.search);
@@ -182,15 +198,24 @@
       });
   }
   function act(action, payload, label) {
+    // Resolves true when the server did it (the board is then refreshed), false when it failed
+    // (the reason is in the status line): callers change the page only on true.
     label = label || action;
     return fetch(query({action: action}), {method: "POST", cache: "no-store",
       headers: {"Content-Type": "application/json", "X-Hilft-Board": "1"}, body: JSON.stringify(payload)})
       .then(function (r) {
-        return r.json().then(function (b) { if (!r.ok) throw new Error(b.error || r.status); return b; });
+        return r.json().catch(function () { return {}; })
+          .then(function (b) { if (!r.ok) throw new Error(b.error || r.status); return b; });
       })
       .then(function (b) { setText("status", (t.actions[label] || label) + ": " + (t.outcomes[b.outcome] || b.outcome));
-                           return refresh(); })
-      .catch(function (err) { setText("status", (t.actions[label] || label) + " " + t.failed + ": " + err.message); });
+                           return refresh().then(function () { return true; }); })
+      .catch(function (err) {
+        setText("status", (t.actions[label] || label) + " " + t.failed + ": " + err.message);
+        return false;
+      });
+  }
+  function enableAgainIfFailed(target) {
+    return function (done) { if (!done) target.disabled = false; return done; };
   }
   function incidentClick(target, tr) {
     var id = tr.dataset.incidentId;
@@ -220,22 +245,28 @@
     var tr = event.target.closest("tr[data-doc-id]");
     if (!target || !tr) return;
     target.disabled = true;
-    if (target.classList.contains("ack")) act("ack", {doc_id: tr.dataset.docId});
+    if (target.classList.contains("ack")) act("ack", {doc_id: tr.dataset.docId}).then(enableAgainIfFailed(target));
     if (target.classList.contains("handoff-btn"))
-      act("handoff", {doc_id: tr.dataset.docId, department: tr.querySelector("select").value});
+      act("handoff", {doc_id: tr.dataset.docId, department: tr.querySelector("select").value})
+        .then(enableAgainIfFailed(target));
     if (target.classList.contains("hold-btn")) {
       // Staff read, and may edit, the text before it goes out publicly under the brand's name.
       var text = window.prompt(t.hold_prompt, target.dataset.text);
       if (text === null || !text.trim()) { target.disabled = false; return; }
-      act("hold", {doc_id: tr.dataset.docId, text: text});
+      act("hold", {doc_id: tr.dataset.docId, text: text}).then(enableAgainIfFailed(target));
     }
   });
-  var quiet = document.getElementById("quiet");
-  if (quiet) quiet.addEventListener("click", function (event) {
+  quiet.addEventListener("click", function (event) {
     var target = event.target.closest("button.reopen-btn"), tr = event.target.closest("tr[data-doc-id]");
     if (!target || !tr) return;
     target.disabled = true;
-    act("reopen", {doc_id: tr.dataset.docId}).then(function () { tr.remove(); });
+    tr.classList.remove("failed");
+    // The row leaves only when the post was reopened; a failure keeps it, marked, to try again.
+    act("reopen", {doc_id: tr.dataset.docId}).then(function (done) {
+      if (done) { tr.remove(); quietSection.hidden = !quiet.children.length; return; }
+      tr.classList.add("failed");
+      target.disabled = false;
+    });
   });
   setInterval(tick, 1000);
   setInterval(refresh, config.refresh_ms);
