@@ -5,8 +5,8 @@ class switched on (``card_digit``).
 
 The tables (per kind and language, per kind and locale, every miss, leak and false alarm) are written to
 test-artifacts/pii_probe_<seed>[_card_digit].txt (and printed with -s). Gates: the issue's (recall,
-precision, leak-free >= 95 %, needless handoffs < 2 %) on every run. The first measurement: README.md
-beside this file.
+precision, leak-free >= 95 %, needless handoffs < 2 %) on every run, and each kind's recall >= 90 %. The
+first measurement: README.md beside this file.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 
 from hilft.core.pii import detect
 from hilft.core.policy import load_policy
-from tests.eval.pii.scoring import Item, Score, from_nth_digit_from_end, scored_by_locale
+from tests.eval.pii.scoring import KINDS, Item, Score, from_nth_digit_from_end, scored_by_locale
 from tests.eval.pii_probe import generate
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -28,6 +28,9 @@ SEEDS = (77731, 9001, 31337)  # the reviewer's
 
 MIN_RECALL = MIN_PRECISION = MIN_LEAK_FREE = 0.95
 MAX_NEEDLESS_HANDOFFS = 0.02
+# a whole class breaking hides in the overall figure (card recall was 73-79 % with card+digit while the
+# overall recall stood at 96-97 %): each kind's recall has a gate of its own
+MIN_RECALL_PER_KIND = 0.90
 
 
 def secret(kind: str, value: str, given: str) -> str:
@@ -63,8 +66,7 @@ def test_probe_set_is_reproducible_and_covers_every_kind_and_locale() -> None:
     with_pii = [i for i in first if i.labels]
     assert len(with_pii) == 700 and len(first) == 1220
     assert {i.group for i in first} == set(generate.LOCALES)
-    assert {k for i in with_pii for k, _, _ in i.labels} == {
-        "phone", "iban", "email", "customer_number", "address", "birthdate", "card"}
+    assert {k for i in with_pii for k, _, _ in i.labels} == set(KINDS)
 
 
 @pytest.mark.parametrize("card_digit", [False, True], ids=["as-written", "card+digit"])
@@ -76,6 +78,8 @@ def test_probe_set_meets_the_gates_with_the_shipped_policy(seed: int, card_digit
         ("precision", result.precision(), result.precision() >= MIN_PRECISION, ">= 95 %"),
         ("leak-free", result.leak_free_rate(), result.leak_free_rate() >= MIN_LEAK_FREE, ">= 95 %"),
         ("needless handoffs", result.handoff_rate(), result.handoff_rate() < MAX_NEEDLESS_HANDOFFS, "< 2 %"),
+        *((f"{kind} recall", result.recall(kind), result.recall(kind) >= MIN_RECALL_PER_KIND, ">= 90 %")
+          for kind in KINDS),
     ]
     failures = [f"{what} {value:.1%} (gate {gate})" for what, value, ok, gate in checks if not ok]
     assert not failures, f"probe set seed {seed} (see test-artifacts/pii_probe_*.txt): " + "; ".join(failures)
