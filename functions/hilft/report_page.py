@@ -5,7 +5,6 @@ Served by the board (``?view=report``) and written to a file by ``make report``.
 
 from __future__ import annotations
 
-import math
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import jinja2
 
 from hilft.core.errors import MalformedPayload
-from hilft.core.report import FIRST_REPORT_DAY, LAST_REPORT_DAY, WEEKDAYS, Report, duration_label
+from hilft.core.report import FIRST_REPORT_DAY, LAST_REPORT_DAY, WEEKDAYS, Report, percentile_label
 
 TEXTS = {
     "en": {"title": "SLA report", "timezone": "time zone", "days": "days", "reads": "documents read",
@@ -89,6 +88,6 @@ def render_html(report: Report, *, lang: str = "en", nonce: str = "", csv_href: 
     texts = TEXTS[lang]
     return _environment().get_template("report.html").render(
         report=report, lang=lang, t=texts, nonce=nonce, csv_href=csv_href, target=target,
-        pct=_pct, dur=lambda s: duration_label(None if s is None or (isinstance(s, float) and math.isnan(s)) else s),
+        pct=_pct, upto=percentile_label,
         dimensions=[(d, texts[d]) for d in ("platform", "priority", "department")],
         heat=_heatmap(report, lang), trend=_trend(report))

@@ -10,10 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hilft.core.policy import Policy
-from hilft.core.report import BIN_EDGES, Counts, DayRollup, day_bounds, merge, rollup_day, to_csv
+from hilft.core.report import BIN_EDGES, Counts, DayRollup, day_bounds, merge, percentile_label, rollup_day, to_csv
 from hilft.report_page import render_html
-from hilft.service.ports import ROLLUPS
 from hilft.service.closing import ReopenService
+from hilft.service.ports import ROLLUPS
 from hilft.service.report import ReportService
 from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore
 
@@ -209,3 +209,27 @@ def test_a_closing_message_staff_reopen_after_its_day_was_rolled_up_reaches_the_
     clock.now += timedelta(days=1)  # past the reopened post's due time, still unanswered
     report = service.build(date(2026, 11, 26), date(2026, 11, 26))
     assert (report.total.posts, report.total.hits, report.total.misses) == (2, 1, 1)
+
+
+def test_a_warning_only_post_counts_under_alerts_by_level_0():
+    friday = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    docs = [post(friday, answered_after=3000, level=0), post(friday, answered_after=7200, level=1),
+            post(friday, answered_after=60)]
+    rollup = rollup_day(date(2026, 11, 20), docs, tz=BERLIN, now=friday + timedelta(hours=3))
+    assert rollup.alerts_by_level == {"0": 1, "1": 1}
+
+
+def test_percentiles_are_shown_and_exported_as_the_upper_bounds_they_are():
+    import csv
+    import io
+
+    friday = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    rollup = rollup_day(date(2026, 11, 20), [post(friday, answered_after=3000)], tz=BERLIN,
+                        now=friday + timedelta(hours=3))
+    report = merge(date(2026, 11, 20), date(2026, 11, 20), [rollup], "Europe/Berlin")
+    row = next(csv.DictReader(io.StringIO(to_csv(report))))
+    assert row["p50_upper_seconds"] == "3600" and row["p90_upper_seconds"] == "3600"  # 50 min: the 1 h bin
+    assert "p50_seconds" not in row
+    page = render_html(report)
+    assert "≤ 1 h" in page and ">1 h<" not in page
+    assert percentile_label(None) == "—" and percentile_label(math.inf) == "> 7 d"

@@ -10,7 +10,8 @@ those posts (``split_open``, ``DayRollup.absorb``).
 
 Percentiles come from the merged histogram: the reported value is the upper edge of the bin the
 percentile falls in ("p90 ≤ 45 min"), so p50/p90 are never understated and read as people
-quote times.
+quote times. They are bounds, and say so: "≤ 45 min" on the page (``percentile_label``), columns
+``p50_upper_seconds``/``p90_upper_seconds`` in the CSV.
 """
 
 from __future__ import annotations
@@ -205,7 +206,7 @@ def _add(rollup: DayRollup, post: Post, *, tz: ZoneInfo, now: datetime) -> None:
         rollup.breaches[f"{local.weekday()}:{local.hour}"] += 1
     if doc.unanswered:
         rollup.unresolved += 1
-    if doc.alert_level:
+    if doc.alert_level is not None:  # level 0, the warning, counts too
         rollup.alerts_by_level[str(doc.alert_level)] += 1
     if doc.status == Status.HANDED_OFF or doc.handoff_pending:
         rollup.handoffs += 1
@@ -228,17 +229,19 @@ class Report:
 
     def rows(self) -> list[dict[str, Any]]:
         """The report's numbers as flat rows: what the CSV export holds. Rows of posts fill the
-        counts; the heatmap (one row per weekday and hour with breaches, key "Fri 20:00"), alerts
-        by level, handoffs and incidents fill ``count``."""
+        counts (percentiles as their histogram bin's upper edge: ``p50_upper_seconds``); the
+        heatmap (one row per weekday and hour with breaches, key "Fri 20:00"), alerts by level,
+        handoffs and incidents fill ``count``."""
         out = []
-        blank = {"posts": "", "hits": "", "misses": "", "pending": "", "hit_rate": "", "p50_seconds": "",
-                 "p90_seconds": ""}
+        blank = {"posts": "", "hits": "", "misses": "", "pending": "", "hit_rate": "", "p50_upper_seconds": "",
+                 "p90_upper_seconds": ""}
 
         def row(dimension: str, key: str, counts: Counts) -> dict[str, Any]:
             return {"dimension": dimension, "key": key, "posts": counts.posts, "hits": counts.hits,
                     "misses": counts.misses, "pending": counts.pending,
-                    "hit_rate": _fmt_rate(counts.hit_rate), "p50_seconds": _fmt_seconds(counts.percentile(0.5)),
-                    "p90_seconds": _fmt_seconds(counts.percentile(0.9)), "count": ""}
+                    "hit_rate": _fmt_rate(counts.hit_rate),
+                    "p50_upper_seconds": _fmt_seconds(counts.percentile(0.5)),
+                    "p90_upper_seconds": _fmt_seconds(counts.percentile(0.9)), "count": ""}
 
         def count(dimension: str, key: str, value: int) -> dict[str, Any]:
             return {"dimension": dimension, "key": key, **blank, "count": value}
@@ -319,3 +322,10 @@ def duration_label(seconds: float | None) -> str:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def percentile_label(seconds: float | None) -> str:
+    """A percentile as the bound it is: "≤ 1 h" (the upper edge of its bin), "> 7 d", "—" for none."""
+    if seconds is None or math.isnan(seconds):
+        return "—"
+    return duration_label(seconds) if math.isinf(seconds) else f"≤ {duration_label(seconds)}"
