@@ -258,6 +258,40 @@ def test_the_same_volume_is_no_spike_at_an_hour_that_always_has_it() -> None:
     assert [v.action for v in verdicts if v.action == "open"] == ["open"]
 
 
+def test_thin_history_raises_the_bar_and_a_young_detectors_unseen_hour_takes_the_busiest_learned_one() -> None:
+    weight = PARAMS.hour_weight
+    key = outage.KeyState()
+    for hour in range(7):  # a detector started at midnight has learned the night once: 0.5 posts/min
+        key.sums[hour], key.weights[hour] = weight * 0.5, weight
+    key.sums[3] = weight * 0.2
+    assert key.rate(3, 0.02, weight) == pytest.approx(0.2 * 3)  # one day of history: three times
+    assert key.rate(7, 0.02, weight, young=True) == pytest.approx(0.5 * 3)  # 07:00 never seen: busiest, raised
+    assert key.rate(7, 0.02, weight, young=False) == 0.02  # the detector knows 07:00: the key had no posts
+    for _ in range(60):  # two months of the same half a post a minute at 03:00
+        key.sums[3] = (1 - weight) * key.sums[3] + weight * 0.5
+        key.weights[3] = (1 - weight) * key.weights[3] + weight
+    assert key.rate(3, 0.02, weight) == pytest.approx(0.5, rel=0.01)
+
+
+def test_the_detector_remembers_which_hours_of_the_day_it_has_learned() -> None:
+    state = DetectorState()
+    first = outage.slot_of(traffic.START, PARAMS.slot_seconds)  # midnight local
+    state.last_slot = first - 1
+    outage.advance(state, {first + i: {"tv|*": 1} for i in range(0, 360, 30)}, first + 2 * 180 + 1, PARAMS)
+    assert state.learned_hours == {0, 1}  # not 23: nothing was counted before the start
+    again = DetectorState.from_dict(state.as_dict())
+    assert again.learned_hours == {0, 1}
+    old = {k: v for k, v in state.as_dict().items() if k != "learned_hours"}
+    assert DetectorState.from_dict(old).learned_hours == set(range(24))  # saved by an older version
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_busy_cold_start_opens_no_incident_in_its_first_two_days(seed: int) -> None:
+    """4,000 outage-word posts a day and nothing learned: the first day's hours are all new, the
+    second day's learned once (5 and 9 false incidents before thin history raised the bar)."""
+    assert traffic.false_incidents(PARAMS, seed=seed, learn_days=0, days=2, traffic=traffic.BUSY) == 0
+
+
 # -- the measured figures on synthetic days (the same replay make bench reports) ---------------------
 
 

@@ -16,7 +16,10 @@ Time is cut into slots (``slot``, default 20 s). At the end of every slot and fo
   below ``baseline_floor`` (posts per minute a key without history is assumed to have). Every
   hour is learned, an outage hour too: a one-off burst weighs about a tenth in the next days'
   expectation at that hour, and a volume that comes back at the same hour every day (a TV
-  evening) stops being a spike after a day or two;
+  evening) stops being a spike after a day or two. Thin history raises ``λ`` (``KeyState.rate``):
+  an hour learned on ``n`` days counts ``1 + 2/n²`` times, and an hour of the day the detector has
+  not learned yet (its first day) takes the key's busiest learned hour, so a cold start does not
+  page on ordinary traffic it has not seen;
 * spike ⇔ ``C ≥ min_count`` and ``C ≥ min_ratio · λ`` and ``P(X ≥ C | Poisson(λ)) ≤ p_value``.
 
 One outage, one incident. About 40 % of the posts about a local outage name no place ("Internet
@@ -74,6 +77,7 @@ if TYPE_CHECKING:
 NATIONWIDE = "*"
 PLACELESS = "?"  # internal counter key ``topic|?``: the topic's posts that name no place (never an incident)
 GENERAL_TOPIC = "allgemein"
+THIN_HISTORY = 2.0  # how much a bucket learned on one day is raised (see ``KeyState.rate``)
 
 DEFAULT_OUTAGE_WORDS: tuple[str, ...] = (
     "störung", "stoerung", "ausfall", "ausgefallen", "totalausfall", "netzausfall", "kein netz",
@@ -227,10 +231,31 @@ class KeyState:
     opened_slot: int | None = None
     last_elevated_slot: int | None = None
 
-    def rate(self, hour: int, floor: float) -> float:
+    def rate(self, hour: int, floor: float, hour_weight: float | None = None, young: bool = False) -> float:
+        """Posts per minute expected at ``hour``. Thin history raises the bar (a young detector, or
+        one that has not seen this hour yet, must not page on ordinary traffic it has not learned):
+
+        * an hour learned on few days (the EWMA weight of ``n`` days) is raised by ``THIN_HISTORY/n²``
+          (3× after one day, 1.5× after two, 4 % more after a week): one day's hour can be a
+          quarter of the next day's at the same hour;
+        * while the detector is ``young`` (it has not learned this hour of the day yet, e.g. its
+          first day), an hour not learned yet takes the key's busiest learned hour, raised as if
+          learned on one day (the first morning after a night start rises past the night's rate).
+          Once the detector has learned the hour, a key without it had no posts then (a sparse
+          place, new since): ``floor``.
+
+        A key with no learned hour at all (a new place, or the detector's first hour) stays at
+        ``floor``. ``hour_weight`` (``DetectorParams.hour_weight``) enables both rules."""
         weight = self.weights[hour]
-        learned = self.sums[hour] / weight if weight > 0 else 0.0
-        return max(floor, learned)
+        if hour_weight is None or not 0 < hour_weight < 1:
+            return max(floor, self.sums[hour] / weight if weight > 0 else 0.0)
+        if weight <= 0 and young:
+            busiest = max((s / w for s, w in zip(self.sums, self.weights, strict=True) if w > 0), default=0.0)
+            return max(floor, busiest * (1.0 + THIN_HISTORY))
+        if weight <= 0:
+            return floor
+        days = max(1.0, math.log(1.0 - weight) / math.log(1.0 - hour_weight)) if weight < 1 else math.inf
+        return max(floor, self.sums[hour] / weight * (1.0 + THIN_HISTORY / days ** 2))
 
     def as_dict(self) -> dict[str, Any]:
         return {"s": [round(v, 6) for v in self.sums], "w": [round(v, 6) for v in self.weights],
@@ -250,16 +275,20 @@ class KeyState:
 class DetectorState:
     last_slot: int | None = None
     keys: dict[str, KeyState] = field(default_factory=dict)
+    learned_hours: set[int] = field(default_factory=set)  # hours of the day the detector has learned
 
     def as_dict(self) -> dict[str, Any]:
-        return {"last_slot": self.last_slot, "keys": {k: v.as_dict() for k, v in self.keys.items()}}
+        return {"last_slot": self.last_slot, "keys": {k: v.as_dict() for k, v in self.keys.items()},
+                "learned_hours": sorted(self.learned_hours)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> DetectorState:
         if not data:
             return cls()
-        return cls(last_slot=data.get("last_slot"),
-                   keys={k: KeyState.from_dict(v) for k, v in (data.get("keys") or {}).items()})
+        keys = {k: KeyState.from_dict(v) for k, v in (data.get("keys") or {}).items()}
+        # a state saved before ``learned_hours`` existed has been learning: take it as grown up
+        learned = data.get("learned_hours", range(24) if keys else ())
+        return cls(last_slot=data.get("last_slot"), keys=keys, learned_hours={int(h) for h in learned})
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,10 +341,12 @@ def advance(state: DetectorState, counts: Mapping[int, Mapping[str, int]], throu
     return verdicts
 
 
-def _expected(key_state: KeyState, split: tuple[tuple[int, int], ...], params: DetectorParams) -> float:
+def _expected(key_state: KeyState, split: tuple[tuple[int, int], ...], params: DetectorParams,
+              young: bool = False) -> float:
     """Posts the key's history expects in one window; ``split`` = (hour, slots of the window in it)."""
     minutes = params.slot_seconds / 60
-    return sum(key_state.rate(hour, params.baseline_floor) * slots for hour, slots in split) * minutes
+    return sum(key_state.rate(hour, params.baseline_floor, params.hour_weight, young) * slots
+               for hour, slots in split) * minutes
 
 
 def _window_split(slot: int, hour: int, params: DetectorParams) -> tuple[tuple[int, int], ...]:
@@ -354,13 +385,14 @@ def _step(state: DetectorState, active: set[str], slot: int, slot_counts: Mappin
 
     verdicts: list[Verdict] = []
     split = _window_split(slot, hour, params)
+    young = any(h not in state.learned_hours for h, _ in split)
     spiking: dict[str, tuple[int, float]] = {}
     local: dict[str, list[str]] = {}  # topic -> its regions that are elevated or in an incident
     explained: dict[str, int] = {}  # topic -> posts of those regions
     candidates: dict[str, tuple[int, float]] = {}  # elevated regions that did not spike on their own
     for key, count in window_counts.items():
         key_state = state.keys[key]
-        expected = _expected(key_state, split, params)
+        expected = _expected(key_state, split, params, young)
         elevated = is_elevated(count, expected)
         if elevated:
             key_state.last_elevated_slot = slot
@@ -385,7 +417,7 @@ def _step(state: DetectorState, active: set[str], slot: int, slot_counts: Mappin
         # against both keys' expectations together (the placeless count's own noise is priced in).
         count, expected = candidates[keys[0]]
         supported = count + attributed[topic]
-        together = expected + _expected(state.keys[placeless_key], split, params)
+        together = expected + _expected(state.keys[placeless_key], split, params, young)
         if is_spike(supported, together, params):
             spiking[keys[0]] = (count, expected)
     if params.nationwide:
@@ -395,7 +427,7 @@ def _step(state: DetectorState, active: set[str], slot: int, slot_counts: Mappin
                 continue
             rest = count - explained.get(topic, 0) - attributed.get(topic, 0)
             key_state = state.keys[key]
-            expected = _expected(key_state, split, params)
+            expected = _expected(key_state, split, params, young)
             if key_state.incident is not None or is_spike(rest, expected, params):
                 spiking[key] = (rest, expected)
 
@@ -444,6 +476,8 @@ def _learn_hour(state: DetectorState, hour: int, params: DetectorParams) -> None
         key_state.sums[hour] = (1 - weight) * key_state.sums[hour] + weight * observed
         key_state.weights[hour] = (1 - weight) * key_state.weights[hour] + weight
         key_state.hour_count = 0
+    if state.keys:  # an hour with nothing counted (before the first post) teaches nothing
+        state.learned_hours.add(hour)
 
 
 def _evict_coldest(state: DetectorState, max_keys: int) -> list[str]:
