@@ -239,9 +239,11 @@ def table(results: dict[str, Any]) -> list[dict[str, str]]:
             row(f"PII detection at tweet length, PII-dense posts ({r['dense_mean_post_chars']} chars, "
                 f"{r['dense_values_per_post']} values each on average)", f"{dense} posts/s", ">= 2000 posts/s",
                 dense >= 2000)
-        worst = max(r["worst_case_ms"], key=r["worst_case_ms"].get)
-        row(f"PII detection worst case: {r['cap_chars']} chars of {worst} (longer is cut)",
-            f"{r['worst_case_ms'][worst]} ms CPU")
+        cases = r["worst_case_ms"]
+        worst = max(cases, key=cases.get)
+        others = "; ".join(f"{name} {ms} ms" for name, ms in cases.items() if name != worst)
+        row(f"PII detection worst case: {r['cap_chars']} chars of the costliest text we know (longer is cut)",
+            f"{cases[worst]} ms CPU ({worst}{'; ' + others if others else ''})")
     if (r := results.get("outage")) and "error" not in r:
         row("outage: detection delay, 10-min ramp (4 -> 30 posts/min) in a normal day",
             f"median {r['detection_delay_s_median']:.0f} s, max {r['detection_delay_s_max']:.0f} s",
