@@ -5,6 +5,10 @@ contracts closely (create() fails on an existing id, update() of a dotted path s
 field, preconditions compare versions, text Firestore cannot encode raises as its client does, a
 document over Firestore's 1 MiB is refused with INVALID_ARGUMENT), not more. Every write is
 recorded (``write_log``, ``calls``), so a test can tell exactly what a request would have persisted.
+
+Every write to ``mentions`` must leave a document ``MentionDoc`` loads (``_declared``): a field
+that no model declares, or a value of the wrong type, fails the test that wrote it — so the tests
+that run the services prove that every field any service writes is declared.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from typing import Any
 from google.api_core.exceptions import InvalidArgument
 
 from hilft.adapters.firestore_store import PreconditionFailed, PreconditionLoop
-from hilft.service.ports import Snapshot
+from hilft.core.document import MentionDoc
+from hilft.service.ports import MENTIONS, Snapshot
 from hilft.settings import Settings
 
 MAX_DOCUMENT_BYTES = 1_048_576  # Firestore's limit on one document
@@ -67,6 +72,12 @@ class FakeClock:
     def advance(self, **kwargs: float) -> datetime:
         self.now += timedelta(**kwargs)
         return self.now
+
+
+def _declared(collection: str, data: dict[str, Any]) -> None:
+    """Raise (pydantic's ValidationError) when a write leaves a post ``MentionDoc`` does not load."""
+    if collection == MENTIONS:
+        MentionDoc.from_store(data)
 
 
 def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
@@ -131,6 +142,7 @@ class MemoryStore(PreconditionLoop):
         if doc_id in docs:
             return False
         _fits(collection, doc_id, data)
+        _declared(collection, data)
         docs[doc_id] = copy.deepcopy(data)
         self._bump("create", collection, doc_id)
         return True
@@ -158,6 +170,7 @@ class MemoryStore(PreconditionLoop):
         for path, value in updates.items():
             _set_path(after, path, value)
         _fits(collection, doc_id, after)
+        _declared(collection, after)
         for path, value in updates.items():
             _set_path(doc, path, value)
         self._bump("update", collection, doc_id)
@@ -173,7 +186,9 @@ class MemoryStore(PreconditionLoop):
         _encodable(data)
         self.ops["writes"] += 1
         docs = self.data.setdefault(collection, {})
-        _fits(collection, doc_id, {**(docs.get(doc_id) or {}), **data} if merge else data)
+        after = {**(docs.get(doc_id) or {}), **data} if merge else data
+        _fits(collection, doc_id, after)
+        _declared(collection, after)
         target = docs.setdefault(doc_id, {}) if merge else docs.__setitem__(doc_id, {}) or docs[doc_id]
         target.update(copy.deepcopy(data))
         self._bump("set", collection, doc_id)

@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from hilft.core import document as d
-from hilft.core.document import FINAL, MentionDoc
+from hilft.core.document import FINAL, AlertProgress, AlertState, MentionDoc, NoClaim
 from hilft.core.models import Kind, Platform, Status
+from hilft.service.ports import MENTIONS
+from tests.unit.memory import MemoryStore
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 TTL = timedelta(seconds=120)
@@ -36,11 +38,35 @@ def _post(**fields: Any) -> MentionDoc:
 
 
 def test_a_stored_post_round_trips_with_the_same_keys_and_plain_strings() -> None:
-    stored = _post(url="https://x.com/kunde/status/1", pii_kinds=["email"], custom_field={"a": 1}).to_store()
+    stored = _post(url="https://x.com/kunde/status/1", pii_kinds=["email"],
+                   alerts={"1": {"state": "sent", "sinks_sent": ["slack"], "sent_at": T0}}).to_store()
     again = MentionDoc.from_store(stored).to_store()
     assert again == stored
     assert type(stored["status"]) is str and type(stored["platform"]) is str and type(stored["kind"]) is str
-    assert stored["schema"] == 1 and stored["custom_field"] == {"a": 1}  # unknown keys survive
+    assert type(stored["alerts"]["1"]["state"]) is str
+    assert stored["schema"] == 1 and stored["alerts"]["1"] == {"state": "sent", "sinks_sent": ["slack"], "sent_at": T0}
+
+
+def test_a_field_the_model_does_not_declare_is_refused() -> None:
+    """README: MentionDoc names every field; a writer of an undeclared field fails its tests."""
+    with pytest.raises(ValidationError, match="custom_field"):
+        _post(custom_field={"a": 1})
+    with pytest.raises(ValidationError, match="colour"):
+        _post(alerts={"1": {"state": "sent", "colour": "red"}})
+    with pytest.raises(ValidationError):
+        _post(alerts={"1": {"state": "maybe"}})
+
+
+def test_the_in_memory_store_refuses_a_write_of_an_undeclared_field() -> None:
+    """The check that makes every service test prove its writes are declared (tests/unit/memory.py)."""
+    store = MemoryStore()
+    assert store.create(MENTIONS, "d1", _post().to_store())
+    with pytest.raises(ValidationError, match="out_of_hours_skiped"):
+        store.update(MENTIONS, "d1", {"out_of_hours_skiped": "storm"})
+    with pytest.raises(ValidationError):
+        store.update(MENTIONS, "d1", {"alerts.1": {"state": "sent", "sinks": ["slack"]}})
+    assert store.update(MENTIONS, "d1", {"out_of_hours_skipped": "storm", "alerts.1": {"state": "sent"}})
+    assert store.update("handoffs", "h1", {"anything": 1}) is False  # other collections are not checked
 
 
 def test_enums_and_aware_datetimes_are_checked_on_load() -> None:
@@ -63,7 +89,8 @@ def test_stubs_and_tombstones_stay_small() -> None:
 def test_updated_applies_dotted_paths_as_the_store_does() -> None:
     doc = _post(alerts={"0": {"state": "sent", "sinks_sent": ["slack"]}})
     after = doc.updated({"alerts.1": {"state": "in_progress"}, "status": "overdue"})
-    assert after.alerts == {"0": {"state": "sent", "sinks_sent": ["slack"]}, "1": {"state": "in_progress"}}
+    assert after.to_store()["alerts"] == {"0": {"state": "sent", "sinks_sent": ["slack"]}, "1": {"state": "in_progress"}}
+    assert after.alert_state(1) == AlertState(state=AlertProgress.IN_PROGRESS)
     assert after.status is Status.OVERDUE and doc.status is Status.OPEN
 
 
@@ -95,13 +122,13 @@ def test_the_due_alert_claims_and_flags_overdue_once() -> None:
     assert isinstance(claim, dict) and claim["status"] == "overdue" and claim["overdue_at"] == T0
     assert claim["alerts.1"]["state"] == "in_progress"
     busy = doc.updated(claim)
-    assert d.claim_alert(busy, 1, T0 + timedelta(seconds=1), claim_ttl=TTL) == d.IN_PROGRESS
+    assert d.claim_alert(busy, 1, T0 + timedelta(seconds=1), claim_ttl=TTL) is NoClaim.IN_PROGRESS
     assert isinstance(d.claim_alert(busy, 1, T0 + TTL + timedelta(seconds=1), claim_ttl=TTL), dict)  # expired
     sent = busy.updated({"alerts.1": {"state": "sent", "sinks_sent": ["slack"]}})
-    assert d.claim_alert(sent, 1, T0, claim_ttl=TTL) == d.ALREADY_SENT
-    assert d.claim_alert(doc, 1, T0, claim_ttl=TTL, expected_due=T0) == d.STALE
-    assert d.claim_alert(doc, 4, T0, claim_ttl=TTL, level_exists=False) == d.BEYOND_MAX_LEVEL
-    assert d.claim_alert(_post(acknowledged=True), 2, T0, claim_ttl=TTL) == d.ACKNOWLEDGED
+    assert d.claim_alert(sent, 1, T0, claim_ttl=TTL) is NoClaim.ALREADY_SENT
+    assert d.claim_alert(doc, 1, T0, claim_ttl=TTL, expected_due=T0) is NoClaim.STALE
+    assert d.claim_alert(doc, 4, T0, claim_ttl=TTL, level_exists=False) is NoClaim.BEYOND_MAX_LEVEL
+    assert d.claim_alert(_post(acknowledged=True), 2, T0, claim_ttl=TTL) is NoClaim.ACKNOWLEDGED
     warning = d.claim_alert(doc, 0, T0, claim_ttl=TTL)
     assert isinstance(warning, dict) and "status" not in warning  # a warning leaves the post open
 
@@ -150,7 +177,7 @@ docs = st.builds(
 
 def _step(doc: MentionDoc, op: tuple[str, int, datetime]) -> MentionDoc:
     name, level, at = op
-    updates: dict[str, Any] | str | None
+    updates: dict[str, Any] | NoClaim | None
     if name == "overdue":
         updates = d.mark_overdue(doc, at)
     elif name == "answer":
@@ -178,7 +205,7 @@ ops = st.lists(st.tuples(st.sampled_from(["overdue", "answer", "handoff", "delet
 def test_answered_handed_off_and_deleted_are_final_for_alerts(doc: MentionDoc, at: datetime, level: int) -> None:
     if doc.status not in FINAL:
         return
-    assert isinstance(d.claim_alert(doc, level, at, claim_ttl=TTL), str)  # nothing to send
+    assert isinstance(d.claim_alert(doc, level, at, claim_ttl=TTL), NoClaim)  # nothing to send
     assert d.mark_overdue(doc, at) is None
     assert d.mark_answered(doc, answered_at=at, answered_by="b", via="r") is None
     assert d.reopen(doc, now=at, by="s", due_at=at, warn_at=at, promise=timedelta(hours=1)) is None

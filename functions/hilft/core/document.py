@@ -3,8 +3,10 @@ functions.
 
 ``MentionDoc`` is what ingest writes and every service reads: the customer's post (redacted), its
 promise, and the state of its answer and alerts. Every field has a default, so older documents,
-answered stubs and deletion tombstones load too; fields this module does not know are kept
-(``extra="allow"``) and written back unchanged.
+answered stubs and deletion tombstones load too. A field this module does not declare is refused
+on load (``extra="forbid"``): every writer writes declared fields only (the in-memory store the
+unit, fuzz and security tests use validates every write to ``mentions`` against this model).
+``alerts.<level>`` is an ``AlertState``, its ``state`` an ``AlertProgress``.
 
 The transitions (open → overdue → answered / handed_off / deleted, acknowledgement, escalation
 level, reopening a closing message) decide on a document and return the field updates to write
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -53,10 +55,35 @@ class Stored(Protocol):
     def data(self) -> Mapping[str, Any]: ...
 
 
+class AlertProgress(StrEnum):
+    """Where one alert level's delivery stands (``alerts.<level>.state``)."""
+
+    IN_PROGRESS = "in_progress"  # claimed by a delivery that is sending it (until ``expires_at``)
+    SENT = "sent"  # done: a retry sends nothing
+    FAILED = "failed"  # a sink was unavailable: a retry sends to the sinks not in ``sinks_sent``
+
+
+class AlertState(BaseModel):
+    """The send-once record of one alert level (``alerts.<level>``: ``"0"`` warning, ``"1"`` due,
+    ``"2"``.. escalations, ``"resolve"``): its claim, and the sinks that have it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: AlertProgress
+    sinks_sent: list[str] = []
+    expires_at: AwareDatetime | None = None  # the claim's end (in progress)
+    sent_at: AwareDatetime | None = None
+    failed_at: AwareDatetime | None = None
+
+    def to_store(self) -> dict[str, Any]:
+        """The value to write at ``alerts.<level>``: only the fields given, the state as its string."""
+        return {key: _plain(value) for key, value in self.model_dump(exclude_unset=True).items()}
+
+
 class MentionDoc(BaseModel):
     """One ``mentions`` document. Datetimes are timezone-aware; ``status`` is a ``Status``."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     # -- the post ------------------------------------------------------------------------------
     platform: Platform
@@ -74,6 +101,7 @@ class MentionDoc(BaseModel):
     lang: str | None = None
     url: str | None = None
     radar: bool = False
+    radar_rules: list[str] = []  # the X Filtered Stream rules (tags) a radar item matched
     encrypted: bool = False
     needs_enrichment: bool = False
     # -- edits ---------------------------------------------------------------------------------
@@ -101,6 +129,7 @@ class MentionDoc(BaseModel):
     holding_reply_id: str | None = None
     out_of_hours_sent_at: AwareDatetime | None = None
     out_of_hours_sending_at: AwareDatetime | None = None  # the automatic acknowledgment is on its way
+    out_of_hours_skipped: str | None = None  # why it was not sent: "team_open" | "storm"
     # -- alerts --------------------------------------------------------------------------------
     overdue_at: AwareDatetime | None = None
     alert_level: int | None = None
@@ -108,7 +137,7 @@ class MentionDoc(BaseModel):
     acknowledged: bool = False
     acknowledged_at: AwareDatetime | None = None
     acknowledged_by: str | None = None
-    alerts: dict[str, dict[str, Any]] = {}  # "0" warning, "1" due, "2".. escalations, "resolve"
+    alerts: dict[str, AlertState] = {}  # "0" warning, "1" due, "2".. escalations, "resolve"
     # -- enrichment (posts Meta sent as ids only) ------------------------------------------------
     enrichment: str | None = None  # "done" | "unreadable"
     enrichment_error: str | None = None
@@ -166,21 +195,25 @@ class MentionDoc(BaseModel):
         """Where the first-response time counts from (the post's time, else when it arrived)."""
         return self.created_at or self.received_at
 
-    def alert_state(self, level: int | str) -> dict[str, Any]:
-        value = self.alerts.get(str(level))
-        return value if isinstance(value, dict) else {}
+    def alert_state(self, level: int | str) -> AlertState | None:
+        """The record of alert ``level`` (or ``"resolve"``); None before its first claim."""
+        return self.alerts.get(str(level))
+
+    def sinks_sent(self, level: int | str) -> set[str]:
+        """The sinks that have alert ``level`` already."""
+        state = self.alert_state(level)
+        return set(state.sinks_sent) if state is not None else set()
 
     def overdue_alerts_were_sent(self) -> bool:
         """A warning alone is not resolved: it said 'due soon', and the answer came in time."""
-        return any(isinstance(v, dict) and v.get("sinks_sent") for k, v in self.alerts.items()
-                   if k.isdigit() and int(k) >= 1)
+        return any(state.sinks_sent for key, state in self.alerts.items() if key.isdigit() and int(key) >= 1)
 
     def sinks_alerted(self) -> set[str]:
         """Every sink any level of this post's alerts reached (what a resolve must close)."""
         raised: set[str] = set()
-        for key, value in self.alerts.items():
-            if key != "resolve" and isinstance(value, dict):
-                raised.update(value.get("sinks_sent") or [])
+        for key, state in self.alerts.items():
+            if key != "resolve":
+                raised.update(state.sinks_sent)
         return raised
 
 
@@ -319,36 +352,38 @@ def reopen(doc: MentionDoc, *, now: datetime, by: str, due_at: datetime, warn_at
             "promise_seconds": promise.total_seconds(), "reopened_at": now, "reopened_by": by}
 
 
-# What ``claim_alert`` answers when there is nothing to send (the deadline service's outcomes).
-NOT_UNANSWERED = "answered"
-STALE = "stale"
-BEYOND_MAX_LEVEL = "beyond_max_level"
-ACKNOWLEDGED = "acknowledged"
-ALREADY_SENT = "already_sent"
-IN_PROGRESS = "in_progress"
+class NoClaim(StrEnum):
+    """Why ``claim_alert`` has nothing to send (the deadline service reports it as its outcome)."""
+
+    NOT_UNANSWERED = "answered"  # answered, handed off, deleted or a closing message
+    STALE = "stale"  # the task was for an earlier due time
+    BEYOND_MAX_LEVEL = "beyond_max_level"
+    ACKNOWLEDGED = "acknowledged"  # someone has it: no more escalations
+    ALREADY_SENT = "already_sent"
+    IN_PROGRESS = "in_progress"  # another delivery holds an unexpired claim: retry later
 
 
 def claim_alert(doc: MentionDoc, level: int, now: datetime, *, claim_ttl: timedelta,
-                expected_due: datetime | None = None, level_exists: bool = True) -> str | dict[str, Any]:
+                expected_due: datetime | None = None, level_exists: bool = True) -> NoClaim | dict[str, Any]:
     """Alert ``level`` (0 warning, 1 due, 2.. escalations) is due: the claim to write before
-    sending (and the move to overdue), or the reason there is nothing to do. ``IN_PROGRESS``:
-    another delivery holds an unexpired claim (retry later)."""
+    sending (and the move to overdue), or the reason there is nothing to do."""
     if not doc.unanswered:
-        return NOT_UNANSWERED
+        return NoClaim.NOT_UNANSWERED
     if expected_due is not None and doc.due_at != expected_due:
-        return STALE
+        return NoClaim.STALE
     if level >= 1 and not level_exists:
-        return BEYOND_MAX_LEVEL
+        return NoClaim.BEYOND_MAX_LEVEL
     if level >= 2 and doc.acknowledged:
-        return ACKNOWLEDGED
+        return NoClaim.ACKNOWLEDGED
     state = doc.alert_state(level)
-    if state.get("state") == "sent":
-        return ALREADY_SENT
-    expires = state.get("expires_at")
-    if state.get("state") == "in_progress" and isinstance(expires, datetime) and expires > now:
-        return IN_PROGRESS
-    updates: dict[str, Any] = {f"alerts.{level}": {"state": "in_progress", "expires_at": now + claim_ttl,
-                                                   "sinks_sent": list(state.get("sinks_sent") or [])}}
+    if state is not None and state.state is AlertProgress.SENT:
+        return NoClaim.ALREADY_SENT
+    if (state is not None and state.state is AlertProgress.IN_PROGRESS and state.expires_at is not None
+            and state.expires_at > now):
+        return NoClaim.IN_PROGRESS
+    claim = AlertState(state=AlertProgress.IN_PROGRESS, expires_at=now + claim_ttl,
+                       sinks_sent=sorted(doc.sinks_sent(level)))
+    updates: dict[str, Any] = {f"alerts.{level}": claim.to_store()}
     if level >= 1:
         updates.update(mark_overdue(doc, now) or {})
     return updates

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from hilft.core import document, ids
 from hilft.core.alerts import Alert, AlertAction
-from hilft.core.document import MentionDoc
+from hilft.core.document import AlertProgress, AlertState, MentionDoc, NoClaim
 from hilft.core.errors import NotFound, SinkMisconfigured, SinkUnavailable, TransientError, TransientSinkError
 from hilft.core.policy import Policy
 from hilft.logs import get_logger
@@ -128,9 +128,9 @@ class DeadlineService:
             claim = document.claim_alert(
                 MentionDoc.from_snapshot(snap), level, now, claim_ttl=self.claim_ttl, expected_due=expected_due,
                 level_exists=level < 1 or self.policy.escalation.fire_offset(level) is not None)
-            if claim == document.IN_PROGRESS:
+            if claim is NoClaim.IN_PROGRESS:
                 raise TransientError("alert in progress elsewhere")
-            if isinstance(claim, str):
+            if isinstance(claim, NoClaim):
                 outcome["o"] = claim
                 return None
             return claim
@@ -145,7 +145,7 @@ class DeadlineService:
         due = doc.due_at
         if due is None:
             raise ValueError("an open post without a due time")  # ingest always sets one
-        already = set(doc.alert_state(level).get("sinks_sent") or [])
+        already = doc.sinks_sent(level)
         wanted = [name for name in self.policy.escalation.sinks_for(level) if name in self.sinks]
         alert = self._alert_for(doc_id, doc, level, AlertAction.TRIGGER, now)
         missing: list[str] = [n for n in wanted if n not in already]
@@ -159,7 +159,8 @@ class DeadlineService:
 
         updates: dict[str, Any] = {}
         if failed:
-            updates[f"alerts.{level}"] = {"state": "failed", "sinks_sent": sinks_sent, "failed_at": now}
+            updates[f"alerts.{level}"] = AlertState(state=AlertProgress.FAILED, sinks_sent=sinks_sent,
+                                                    failed_at=now).to_store()
             self.store.update(MENTIONS, doc_id, updates)
             raise TransientSinkError(f"{len(failed)} alert sink(s) unavailable")
 
@@ -172,7 +173,8 @@ class DeadlineService:
                                         {"doc_id": doc_id, "kind": "escalate", "level": level + 1,
                                          "due_at": due.isoformat()}, now)
             updates.update(document.raise_level(doc, level, next_at) or {})
-        updates[f"alerts.{level}"] = {"state": "sent", "sinks_sent": sinks_sent, "sent_at": now}
+        updates[f"alerts.{level}"] = AlertState(state=AlertProgress.SENT, sinks_sent=sinks_sent,
+                                                sent_at=now).to_store()
         self.store.update(MENTIONS, doc_id, updates)
         log.info("alert sent", doc_id=doc_id, level=level, sinks=",".join(sinks_sent))
         return FireResult("alerted", tuple(sinks_sent))
@@ -228,15 +230,15 @@ class DeadlineService:
             return FireResult("missing")
         doc = MentionDoc.from_snapshot(snap)
         resolved = doc.alert_state("resolve")
-        if resolved.get("state") == "sent":
-            return FireResult("already_sent")
+        if resolved is not None and resolved.state is AlertProgress.SENT:
+            return FireResult(NoClaim.ALREADY_SENT)
         raised = doc.sinks_alerted()
-        done = set(resolved.get("sinks_sent") or [])
+        done = doc.sinks_sent("resolve")
         alert = self._alert_for(doc_id, doc, doc.alert_level or 0, AlertAction.RESOLVE, now)
         sent, failed = self._send(alert, sorted(n for n in raised - done if n in self.sinks))
-        state = "failed" if failed else "sent"
-        self.store.update(MENTIONS, doc_id, {"alerts.resolve": {"state": state,
-                                                                "sinks_sent": sorted(done | set(sent))}})
+        state = AlertState(state=AlertProgress.FAILED if failed else AlertProgress.SENT,
+                           sinks_sent=sorted(done | set(sent)))
+        self.store.update(MENTIONS, doc_id, {"alerts.resolve": state.to_store()})
         if failed:
             raise TransientSinkError("resolve not delivered everywhere")
         return FireResult("resolved", tuple(sorted(done | set(sent))))
