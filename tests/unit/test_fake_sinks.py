@@ -38,6 +38,7 @@ from hilft.adapters.sinks import (
     build_sinks,
 )
 from hilft.core.alerts import Alert, AlertAction, alert_key, sign_webhook
+from hilft.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DUE = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
@@ -275,14 +276,14 @@ def test_webhook_fake_counts_redeliveries(webhook: WebhookFake, transport: SinkT
 def test_every_configured_sink_reaches_its_fake(slack: SlackFake, chat: GoogleChatFake,
                                                 pagerduty: PagerDutyFake, webhook: WebhookFake,
                                                 transport: SinkTransport) -> None:
-    sinks = build_sinks({
+    sinks = build_sinks(Settings.from_env({
         "SLACK_WEBHOOK_URL": slack.webhook_url,
         "GOOGLE_CHAT_WEBHOOK_URL": chat.webhook_url,
         "PAGERDUTY_ROUTING_KEY": FAKE_ROUTING_KEY,
         "PAGERDUTY_EVENTS_URL": pagerduty.events_url,
         "ALERT_WEBHOOK_URL": webhook.webhook_url,
         "ALERT_WEBHOOK_SECRET": SECRET,
-    }, transport=transport)
+    }), transport=transport)
     for sink in sinks.values():
         sink.send(make_alert(level=2))
     assert [len(fake.messages) for fake in (slack, chat, pagerduty, webhook)] == [1, 1, 1, 1]
@@ -315,8 +316,8 @@ def test_runner_prints_the_urls_to_configure_and_stops_on_sigterm(transport: Sin
         assert set(values) == {"SLACK_WEBHOOK_URL", "GOOGLE_CHAT_WEBHOOK_URL", "PAGERDUTY_EVENTS_URL",
                                "ALERT_WEBHOOK_URL"}
         assert all(value.startswith("http://127.0.0.1:") for value in values.values())
-        sinks = build_sinks(values, transport=transport, pagerduty_routing_key=routing_key,
-                            alert_webhook_secret=SECRET)
+        sinks = build_sinks(Settings.from_env({**values, "PAGERDUTY_ROUTING_KEY": routing_key,
+                                               "ALERT_WEBHOOK_SECRET": SECRET}), transport=transport)
         for sink in sinks.values():
             sink.send(make_alert())
         process.send_signal(signal.SIGTERM)

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from hilft.adapters.sinks import CHAT_REPLY_OPTION, SinkTransport, pagerduty_events_url
+from hilft.adapters.sinks import CHAT_REPLY_OPTION, SinkSettings, SinkTransport, pagerduty_events_url
 from hilft.core import incident_alerts as payloads
 from hilft.core.alerts import WEBHOOK_DELIVERY_HEADER, WEBHOOK_EVENT_HEADER, WEBHOOK_SIGNATURE_HEADER, sign_webhook
 from hilft.core.incident_alerts import IncidentAlert
+from hilft.service.ports import IncidentSink
 
-
-class IncidentSink(Protocol):
-    name: str
-
-    def send(self, alert: IncidentAlert) -> None: ...
+if TYPE_CHECKING:
+    from hilft.settings import Settings
 
 
 def _encode(payload: Mapping[str, Any]) -> bytes:
@@ -49,28 +47,21 @@ class _Sink:
         self._transport.post(self.name, self._url, body, headers=headers, params=self._params)
 
 
-def build_incident_sinks(settings: Any, transport: SinkTransport | None = None) -> dict[str, IncidentSink]:
-    """The configured sinks by name, from a ``Settings`` object (unset = absent, as for post alerts)."""
-    def get(name: str) -> str | None:
-        value = getattr(settings, name, None)
-        return str(value).strip() or None if value is not None else None
-
-    wanted = {name: get(attr) for name, attr in (("slack", "slack_webhook_url"),
-                                                  ("google_chat", "google_chat_webhook_url"),
-                                                  ("pagerduty", "pagerduty_routing_key"),
-                                                  ("webhook", "alert_webhook_url"))}
-    if not any(wanted.values()):
+def build_incident_sinks(settings: Settings, transport: SinkTransport | None = None) -> dict[str, IncidentSink]:
+    """The configured sinks by name (unset = absent, as for post alerts)."""
+    wanted = SinkSettings.of(settings)
+    if not wanted.any:
         return {}
     shared = transport or SinkTransport()
     sinks: dict[str, IncidentSink] = {}
-    if url := wanted["slack"]:
+    if url := wanted.slack:
         sinks["slack"] = _Sink("slack", url, shared, payloads.slack_message)
-    if url := wanted["google_chat"]:
+    if url := wanted.google_chat:
         sinks["google_chat"] = _Sink("google_chat", url, shared, payloads.google_chat_message,
                                      params={"messageReplyOption": CHAT_REPLY_OPTION})
-    if key := wanted["pagerduty"]:
-        sinks["pagerduty"] = _Sink("pagerduty", pagerduty_events_url(get("pagerduty_events_url")), shared,
+    if key := wanted.pagerduty:
+        sinks["pagerduty"] = _Sink("pagerduty", pagerduty_events_url(wanted.pagerduty_events_url), shared,
                                    lambda alert: payloads.pagerduty_event(alert, key))
-    if (url := wanted["webhook"]) and (secret := get("alert_webhook_secret")):
+    if (url := wanted.webhook) and (secret := wanted.webhook_secret):
         sinks["webhook"] = _Sink("webhook", url, shared, payloads.webhook_payload, secret=secret)
     return sinks

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -41,12 +41,14 @@ from hilft.core.errors import SinkMisconfigured, SinkUnavailable
 from hilft.logs import get_logger
 from hilft.service.ports import AlertSink
 
+if TYPE_CHECKING:
+    from hilft.settings import Settings
+
 log = get_logger(__name__)
 
 __all__ = ["AlertSink", "SinkMisconfigured", "SinkUnavailable", "build_sinks"]
 
 CHAT_REPLY_OPTION = "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"
-SINK_NAMES = ("slack", "google_chat", "pagerduty", "webhook")
 USER_AGENT = "hilft-alerts/0.1"
 
 _RETRYABLE_STATUS = frozenset({408, 429})
@@ -246,50 +248,52 @@ def pagerduty_events_url(configured: str | None) -> str:
     return configured
 
 
-def _lookup(config: Mapping[str, Any] | object | None, overrides: Mapping[str, Any], name: str) -> str | None:
-    """``name`` from kwargs, else a mapping (field or env-var spelling), else an attribute."""
-    if name in overrides:
-        value = overrides[name]
-    elif isinstance(config, Mapping):
-        value = config.get(name, config.get(name.upper()))
-    else:
-        value = getattr(config, name, None)
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
+@dataclass(frozen=True)
+class SinkSettings:
+    """What the sink builders read from ``Settings`` (blank = unset): one place for both, typed."""
+
+    slack: str | None
+    google_chat: str | None
+    pagerduty: str | None  # the routing key
+    pagerduty_events_url: str | None
+    webhook: str | None
+    webhook_secret: str | None
+
+    @classmethod
+    def of(cls, settings: Settings) -> SinkSettings:
+        return cls(slack=_set(settings.slack_webhook_url), google_chat=_set(settings.google_chat_webhook_url),
+                   pagerduty=_set(settings.pagerduty_routing_key),
+                   pagerduty_events_url=_set(settings.pagerduty_events_url),
+                   webhook=_set(settings.alert_webhook_url), webhook_secret=_set(settings.alert_webhook_secret))
+
+    @property
+    def any(self) -> bool:
+        return bool(self.slack or self.google_chat or self.pagerduty or self.webhook)
 
 
-def build_sinks(config: Mapping[str, Any] | object | None = None, *,
-                transport: SinkTransport | None = None, **values: Any) -> dict[str, AlertSink]:
+def _set(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def build_sinks(settings: Settings, *, transport: SinkTransport | None = None) -> dict[str, AlertSink]:
     """The configured sinks by name (``slack``, ``google_chat``, ``pagerduty``, ``webhook``).
 
-    ``config`` is a ``Settings`` object or a mapping using its field names (``slack_webhook_url``)
-    or the environment names (``SLACK_WEBHOOK_URL``); keyword arguments win. An unset sink is
-    simply absent. All sinks share one ``SinkTransport`` (one connection pool); build this once
-    per instance, lazily, not per request.
+    An unset sink is simply absent. All sinks share one ``SinkTransport`` (one connection pool);
+    build this once per instance, lazily, not per request.
     """
-    def get(name: str) -> str | None:
-        return _lookup(config, values, name)
-
+    wanted = SinkSettings.of(settings)
     sinks: dict[str, AlertSink] = {}
-    wanted = {
-        "slack": get("slack_webhook_url"),
-        "google_chat": get("google_chat_webhook_url"),
-        "pagerduty": get("pagerduty_routing_key"),
-        "webhook": get("alert_webhook_url"),
-    }
-    if not any(wanted.values()):
+    if not wanted.any:
         return sinks
     shared = transport or SinkTransport()
-    if url := wanted["slack"]:
+    if url := wanted.slack:
         sinks["slack"] = SlackSink(url, shared)
-    if url := wanted["google_chat"]:
+    if url := wanted.google_chat:
         sinks["google_chat"] = GoogleChatSink(url, shared)
-    if routing_key := wanted["pagerduty"]:
-        sinks["pagerduty"] = PagerDutySink(routing_key, pagerduty_events_url(get("pagerduty_events_url")), shared)
-    if url := wanted["webhook"]:
-        if secret := get("alert_webhook_secret"):
+    if routing_key := wanted.pagerduty:
+        sinks["pagerduty"] = PagerDutySink(routing_key, pagerduty_events_url(wanted.pagerduty_events_url), shared)
+    if url := wanted.webhook:
+        if secret := wanted.webhook_secret:
             sinks["webhook"] = WebhookSink(url, secret, shared)
         else:  # never send unsigned; the other sinks keep working
             log.error("alert webhook disabled: ALERT_WEBHOOK_URL is set without ALERT_WEBHOOK_SECRET",

@@ -81,6 +81,7 @@ from hilft.service.ports import (
     MENTIONS,
     OUTAGE_STATE,
     Clock,
+    IncidentSink,
     Scheduler,
     Snapshot,
     Store,
@@ -104,12 +105,6 @@ class IncidentQueries(Protocol):
     def received_between(self, after: datetime, through: datetime, limit: int = 2000) -> list[Snapshot]: ...
     def incident_members(self, incident_id: str, limit: int = 5000) -> list[Snapshot]: ...
     def open_incidents(self, limit: int = 50) -> list[Snapshot]: ...
-
-
-class IncidentSink(Protocol):
-    name: str
-
-    def send(self, alert: IncidentAlert) -> None: ...
 
 
 @dataclass

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from hilft.core.alerts import Alert
+from hilft.core.incident_alerts import IncidentAlert
 
 # Firestore collections: every name the services and adapters use (the names outsiders rely on are
 # in README's Firestore section).
@@ -48,6 +49,14 @@ class AlertSink(Protocol):
     name: str
 
     def send(self, alert: Alert) -> None: ...
+
+
+class IncidentSink(Protocol):
+    """Where on-call hears of an outage incident: the same sinks and errors as ``AlertSink``."""
+
+    name: str
+
+    def send(self, alert: IncidentAlert) -> None: ...
 
 
 class Clock(Protocol):
