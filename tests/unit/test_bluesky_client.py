@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from fakes.bluesky import BRAND_DID, BRAND_HANDLE, CHAT_PROXY, FakeBluesky, make_bluesky
+from hilft.channels import SendOnce
 from hilft.channels.bluesky import BlueskyGateway, BlueskyPoller
 from hilft.channels.bluesky.client import BlueskyClient
 from hilft.core.document import MentionDoc
@@ -266,6 +267,62 @@ def test_create_record_body_is_a_valid_post_record(sky: FakeBluesky, http: httpx
     body = json.loads(next(r for r in sky.accepted if "createRecord" in r.path).body)
     assert body["repo"] == BRAND_DID and body["collection"] == "app.bsky.feed.post"
     assert len(body["record"]["text"]) == 300 and body["record"]["createdAt"].endswith("Z")
+    assert body["record"]["text"].endswith("…")
+
+
+def test_a_long_reply_is_cut_between_graphemes_with_an_ellipsis(sky: FakeBluesky, http: httpx.Client) -> None:
+    uri = customer_post(sky)
+    BlueskyGateway(client_for(sky, http)).public_reply(stored(post_id=uri), "👍🏽" * 400)
+    text = sky.replies[0]["text"]
+    assert text.endswith("…") and text[:-1] == "👍🏽" * 299  # no emoji torn from its skin tone
+
+
+def test_a_dm_longer_than_a_chat_message_goes_as_several(sky: FakeBluesky, http: httpx.Client) -> None:
+    """Chat messages take at most 1,000 graphemes (the fake refuses more, as Bluesky does): a staff
+    text of 2,000 characters is several messages, not a refusal that posts "DMs closed" in public."""
+    text = " ".join(f"Satz{i:04d}." for i in range(220))  # 2,199 characters
+    first = BlueskyGateway(client_for(sky, http)).send_private(stored(author_id=CUSTOMER), text, datetime.now(UTC))
+    assert first == sky.messages[0]["id"] and len(sky.messages) == 3
+    assert " ".join(m["text"] for m in sky.messages) == text
+
+
+def test_the_fake_refuses_a_chat_message_over_1000_graphemes(sky: FakeBluesky, http: httpx.Client) -> None:
+    client = client_for(sky, http)
+    convo = sky.convo_for(CUSTOMER)
+    answer = client.call("POST", "chat.bsky.convo.sendMessage", json={"convoId": convo, "message": {"text": "x" * 1001}},
+                         headers={"atproto-proxy": CHAT_PROXY})
+    assert answer.status_code == 400 and sky.messages == []
+
+
+class Claim:
+    """A send-once claim kept in memory (service.claims keeps it in Firestore)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def once(self) -> SendOnce:
+        return SendOnce(key="handoffs/h1/dm", recall=self.values.get, note=self.values.__setitem__)
+
+
+def test_a_retried_dm_whose_answer_was_lost_is_not_sent_twice(sky: FakeBluesky, http: httpx.Client) -> None:
+    claim = Claim()
+    gateway = BlueskyGateway(client_for(sky, http))
+    post = stored(author_id=CUSTOMER)
+    first = gateway.send_private(post, "Ihr Fall HX-1: wir melden uns.", datetime.now(UTC), send=claim.once())
+    # The answer was lost on the way back: the task retries the same send.
+    assert gateway.send_private(post, "Ihr Fall HX-1: wir melden uns.", datetime.now(UTC), send=claim.once()) == first
+    assert len(sky.messages) == 1
+    assert any("getMessages" in r.path for r in sky.accepted)  # the retry looked before sending
+
+
+def test_the_same_text_sent_before_this_send_began_is_sent_again(sky: FakeBluesky, http: httpx.Client) -> None:
+    gateway = BlueskyGateway(client_for(sky, http))
+    post = stored(author_id=CUSTOMER)
+    gateway.send_private(post, "Wir sind wieder da.", datetime.now(UTC), send=Claim().once())
+    claim = Claim()  # a retry of another send, begun ten minutes after that message
+    claim.values["dm_started_at"] = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+    gateway.send_private(post, "Wir sind wieder da.", datetime.now(UTC), send=claim.once())
+    assert len(sky.messages) == 2
 
 
 # -- direct messages: chat.bsky.convo.getLog (and a first run's look back) ---------------------

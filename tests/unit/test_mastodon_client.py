@@ -79,6 +79,17 @@ def test_a_403_about_the_request_itself_stays_a_refusal(masto: FakeMastodon, htt
                                                               "Hallo")
 
 
+def test_a_long_reply_is_shortened_with_an_ellipsis_counting_the_account_prefix(masto: FakeMastodon,
+                                                                                  http: httpx.Client) -> None:
+    post_id = masto.add_status("kabelsalat@social.example", "@telkohilft Hilfe")
+    text = "Wir prüfen das. " * 40  # 640 characters
+    MastodonGateway(client_for(masto, http)).public_reply(
+        stored(post_id=post_id, author_handle="kabelsalat@social.example"), text)
+    posted = masto.posted[0]["text"]
+    assert posted.startswith("@kabelsalat@social.example Wir prüfen das.") and posted.endswith("…")
+    assert len(posted) <= 500 + len("@social.example")  # Mastodon counts a remote mention as @user
+
+
 def test_notifications_are_asked_for_mentions_only(masto: FakeMastodon, http: httpx.Client) -> None:
     masto.add_status("kabelsalat", "@telkohilft kein Netz")
     assert len(client_for(masto, http).notifications(None)) == 1

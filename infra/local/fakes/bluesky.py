@@ -4,8 +4,9 @@ the public AppView (``getPosts``) and the chat service behind the PDS's ``atprot
 It checks what Bluesky would check: the app password on ``createSession``, the access token on
 every authenticated call (an expired one answers ``400 ExpiredToken``; ``refreshSession`` takes
 the refresh token), the ``atproto-proxy: did:web:api.bsky.chat#bsky_chat`` header on chat calls,
-the lexicons' parameter limits and record shapes (reply refs must name existing posts by URI and
-CID, record keys are TIDs; a key used twice gets the reference PDS's bare ``500`` (its MST throws
+the lexicons' parameter limits, text limits in graphemes (a post 300, a chat message 1,000) and
+record shapes (reply refs must name existing posts by URI and CID, record keys are TIDs; a key
+used twice gets the reference PDS's bare ``500`` (its MST throws
 "There is already a value at key"), not a telling 4xx). Unauthenticated search is refused, as
 Bluesky's public AppView does. Tests and the demo add customers' posts with ``add_post``.
 
@@ -32,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
+
+import regex
 
 from fakes.base import FakeServer, Request, Response
 
@@ -411,7 +414,9 @@ class FakeBluesky(FakeServer):
         if not isinstance(record, dict) or record.get("$type") != POST:
             return _xrpc_error(400, "InvalidRecord", "Invalid app.bsky.feed.post record")
         text = record.get("text")
-        if not isinstance(text, str) or len(text) > 300 or not isinstance(record.get("createdAt"), str):
+        if not isinstance(text, str) or not isinstance(record.get("createdAt"), str):
+            return _xrpc_error(400, "InvalidRecord", "Record/text must be a string")
+        if _graphemes(text) > 300 or len(text.encode()) > 3000:
             return _xrpc_error(400, "InvalidRecord", "Record/text must not be longer than 300 graphemes")
         reply = record.get("reply")
         if reply is not None:
@@ -480,8 +485,9 @@ class FakeBluesky(FakeServer):
         body = _json(req)
         message = body.get("message") if body else None
         text = message.get("text") if isinstance(message, dict) else None
-        if not isinstance(text, str) or not text.strip() or len(text) > 10_000:
-            return _xrpc_error(400, "InvalidRequest", "message.text must be 1 to 1000 graphemes")
+        if not isinstance(text, str) or not text.strip() or _graphemes(text) > 1000 or len(text.encode()) > 10_000:
+            return _xrpc_error(400, "InvalidRequest", "Invalid message: message/text must not be longer than "
+                               "1000 graphemes")
         with self._state:
             convo = next((c for c in self.convos.values() if c.id == body.get("convoId")), None)
             if convo is None:
@@ -541,6 +547,11 @@ class FakeBluesky(FakeServer):
         if len(messages) > limit:
             body["cursor"] = page[-1]["rev"]
         return Response(200, body)
+
+
+def _graphemes(text: str) -> int:
+    """Extended grapheme clusters, as the lexicons' ``maxGraphemes`` counts them."""
+    return len(regex.findall(r"\X", text))
 
 
 def _deleted_view(message: dict[str, Any]) -> dict[str, Any]:

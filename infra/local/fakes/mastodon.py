@@ -7,10 +7,10 @@ timelines and notifications ``min_id`` gives the page immediately newer, on ``/a
 newest hits after it, with ``offset`` for the rest, as ``StatusesSearchService`` orders them),
 the token's scopes (``403 {"error": "This action is outside the authorized scopes"}``; ``scopes``
 holds the token's, ``read`` and ``write`` by default), the status form (``status`` 1–500
-characters, a known ``visibility``, an existing ``in_reply_to_id``), and the ``Idempotency-Key``:
-a repeated key answers the first status again instead of posting a second. A ``direct`` status
-must mention the account it is for, else no one would receive it. Tests and the demo add
-customers' statuses with ``add_status``.
+characters as Mastodon counts them: graphemes, a link as 23; a known ``visibility``, an existing
+``in_reply_to_id``), and the ``Idempotency-Key``: a repeated key answers the first status again
+instead of posting a second. A ``direct`` status must mention the account it is for, else no one
+would receive it. Tests and the demo add customers' statuses with ``add_status``.
 
 Rate limits as Mastodon's defaults: every authorised answer carries ``X-RateLimit-Limit``,
 ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (ISO 8601) for the account's window of
@@ -34,6 +34,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
+
+import regex
 
 from fakes.base import FakeServer, Request, Response
 
@@ -331,7 +333,7 @@ class FakeMastodon(FakeServer):
             if key and key in self.idempotency:
                 return Response(200, self.statuses[self.idempotency[key]])
             text = form.get("status", "")
-            if not text.strip() or len(text) > 500:
+            if not text.strip() or _status_length(text) > 500:
                 return Response(422, {"error": "Validation failed: Text can't be blank or longer than 500"})
             visibility = form.get("visibility", "public")
             if visibility not in VISIBILITIES:
@@ -350,6 +352,13 @@ class FakeMastodon(FakeServer):
             self.posted.append({"id": status["id"], "text": text, "visibility": visibility,
                                 "in_reply_to_id": in_reply_to, "idempotency_key": key})
         return Response(200, status)
+
+
+def _status_length(text: str) -> int:
+    """Mastodon's StatusLengthValidator: grapheme clusters, a link as 23, ``@user@domain`` as ``@user``."""
+    countable = regex.sub(r"https?://\S+", "x" * 23, text)
+    countable = regex.sub(r"(?<![\w@])(@\w+)@[\w.-]+", r"\1", countable)
+    return len(regex.findall(r"\X", countable))
 
 
 def make_mastodon(token: str, *, account_id: str = BRAND_ACCOUNT_ID, host: str = "127.0.0.1",

@@ -10,7 +10,7 @@ allowed to use DMs; plus ``BLUESKY_PDS_URL``, ``BLUESKY_APPVIEW_URL``, ``BLUESKY
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from hilft.channels import Capabilities, SendOnce, register
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 PLATFORM = Platform.BLUESKY.value
 FIRST_RUN_LOOKBACK = timedelta(days=1)  # how far back the very first poll of a source reaches
 CHAT_SOURCE = "chat"
+DM_STARTED = "dm_started_at"  # noted in the send-once claim before a chat message is first sent
 LOOKBACK_CONVO_PAGES = 5  # a first run reads at most this many listConvos pages (100 convos each)…
 LOOKBACK_MESSAGE_PAGES = 5  # …and this many getMessages pages (100 messages each) per conversation
 CAPABILITIES = Capabilities(delivery="poll", can_reply=True, can_dm=True, can_fetch=True,
@@ -52,18 +53,18 @@ class BlueskyGateway:
     def send_private(self, post: MentionDoc, text: str, now: datetime, *, send: SendOnce | None = None) -> str:
         convo = dm_convo(post)
         if convo is not None:  # the customer wrote a DM: the answer goes into that conversation
-            return self.client.send_to_convo(convo, text)
+            return self.client.send_to_convo(convo, text, since=_started(send, now))
         did = post.author_id or ""
         if not did.startswith("did:"):
             raise PrivateChannelRefused("bluesky: author unknown")
-        return self.client.send_dm(did, text)
+        return self.client.send_dm(did, text, since=_started(send, now))
 
     def public_reply(self, post: MentionDoc, text: str, *, send: SendOnce | None = None) -> str:
         """A threaded reply (a message when the post is a DM). Its record key comes from ``send``:
         a retry of this send finds the record it already wrote, another send writes its own."""
         convo = dm_convo(post)
         if convo is not None:  # a reply to a DM is a message in its conversation, never a public post
-            return self.client.send_to_convo(convo, text)
+            return self.client.send_to_convo(convo, text, since=_started(send, datetime.now(UTC)))
         when = post.created_at or datetime.fromtimestamp(0).astimezone()
         return self.client.reply(post.post_id, text, created_at=when,
                                  purpose=send.key if send is not None else "hilft-reply", lang=post.lang)
@@ -201,6 +202,17 @@ class BlueskyPoller:
             batch = uris[start:start + GET_POSTS_MAX]
             found.extend(parse.deletions(batch, self.client.get_posts(batch), datetime.now().astimezone()))
         return found
+
+
+def _started(send: SendOnce | None, now: datetime) -> datetime | None:
+    """When an earlier attempt of this send began (chat messages take no idempotency key: a retry
+    looks for what that attempt may have sent); None on a first attempt, which notes its start."""
+    if send is None:
+        return None
+    earlier = parse.parse_time(send.recall(DM_STARTED))
+    if earlier is None:
+        send.note(DM_STARTED, now.astimezone(UTC).isoformat())
+    return earlier
 
 
 def dm_convo(post: MentionDoc) -> str | None:

@@ -31,13 +31,14 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from hilft.channels.bluesky import parse
 from hilft.channels.http_errors import typed_error
+from hilft.channels.text import split, truncate
 from hilft.core.errors import (
     PlatformConfigError,
     PlatformUnavailable,
@@ -46,7 +47,11 @@ from hilft.core.errors import (
 
 CHAT_PROXY = "did:web:api.bsky.chat#bsky_chat"
 _CHAT_HEADERS = {"atproto-proxy": CHAT_PROXY}
-MAX_POST_GRAPHEMES = 300
+MAX_POST_GRAPHEMES = 300  # app.bsky.feed.post: text maxGraphemes 300, maxLength 3000 (bytes)
+MAX_POST_BYTES = 3000
+MAX_MESSAGE_GRAPHEMES = 1000  # chat.bsky.convo.defs#messageInput: maxGraphemes 1000, maxLength 10000
+MAX_MESSAGE_BYTES = 10_000
+CLOCK_SKEW = timedelta(minutes=2)  # the chat service's sentAt against hilft's clock, when matching a resend
 GET_POSTS_MAX = 25  # app.bsky.feed.getPosts takes at most 25 URIs
 CHAT_PAGE_MAX = 100  # listConvos and getMessages take a limit of at most 100
 _EXPIRED = {"ExpiredToken"}
@@ -234,7 +239,8 @@ class BlueskyClient:
         did = self.session_did()
         rkey = record_key(parent_uri, purpose, created_at)
         body = {"repo": did, "collection": parse.POST_COLLECTION, "rkey": rkey,
-                "record": {"$type": parse.POST_COLLECTION, "text": text[:MAX_POST_GRAPHEMES],
+                "record": {"$type": parse.POST_COLLECTION,
+                           "text": truncate(text, MAX_POST_GRAPHEMES, max_bytes=MAX_POST_BYTES),
                            "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
                            "reply": {"root": root_ref, "parent": parent_ref}, "langs": [lang or "de"]}}
         nsid = "com.atproto.repo.createRecord"
@@ -269,7 +275,7 @@ class BlueskyClient:
             raise PlatformUnavailable("bluesky: the reply's record key is taken by another record")
         return str(found.get("uri") or f"at://{did}/{parse.POST_COLLECTION}/{rkey}")
 
-    def send_dm(self, member_did: str, text: str) -> str:
+    def send_dm(self, member_did: str, text: str, *, since: datetime | None = None) -> str:
         """A DM to an account: into the conversation the chat service keeps with it."""
         convo = self.call("GET", "chat.bsky.convo.getConvoForMembers", base=self.chat_url,
                           params=[("members", member_did)], headers=_CHAT_HEADERS)
@@ -279,15 +285,41 @@ class BlueskyClient:
         convo_id = (self._json(convo, "getConvoForMembers").get("convo") or {}).get("id")
         if not isinstance(convo_id, str):
             raise PlatformUnavailable("bluesky: conversation without id")
-        return self.send_to_convo(convo_id, text)
+        return self.send_to_convo(convo_id, text, since=since)
 
-    def send_to_convo(self, convo_id: str, text: str) -> str:
-        """A message into a known conversation (the one a customer's DM came in)."""
-        sent = self.call("POST", "chat.bsky.convo.sendMessage", base=self.chat_url,
-                         json={"convoId": convo_id, "message": {"text": text}}, headers=_CHAT_HEADERS)
-        if sent.status_code >= 400:
-            raise PrivateChannelRefused(f"bluesky: message refused ({_error_name(sent) or sent.status_code})")
-        return str(self._json(sent, "sendMessage").get("id") or "")
+    def send_to_convo(self, convo_id: str, text: str, *, since: datetime | None = None) -> str:
+        """A message into a known conversation (the one a customer's DM came in); the id of its first
+        part. A text longer than a chat message may be (1,000 graphemes) goes as several messages,
+        cut at paragraph or word ends. ``sendMessage`` takes no idempotency key: a retry of a send
+        whose first attempt began at ``since`` (its answer may have been lost) first reads the
+        conversation, and parts the brand's account wrote there since then (the same text) are not
+        sent again."""
+        pieces = split(text, MAX_MESSAGE_GRAPHEMES, max_bytes=MAX_MESSAGE_BYTES)
+        earlier = self._brand_messages(convo_id, since - CLOCK_SKEW) if since is not None else {}
+        ids: list[str] = []
+        for piece in pieces:
+            if piece in earlier:
+                ids.append(earlier.pop(piece))
+                continue
+            sent = self.call("POST", "chat.bsky.convo.sendMessage", base=self.chat_url,
+                             json={"convoId": convo_id, "message": {"text": piece}}, headers=_CHAT_HEADERS)
+            if sent.status_code >= 400:
+                raise PrivateChannelRefused(f"bluesky: message refused ({_error_name(sent) or sent.status_code})")
+            ids.append(str(self._json(sent, "sendMessage").get("id") or ""))
+        return ids[0] if ids else ""
+
+    def _brand_messages(self, convo_id: str, since: datetime) -> dict[str, str]:
+        """The brand's messages in a conversation sent since ``since`` (from the latest
+        ``getMessages`` page, newest first): text → id."""
+        did = self.session_did()
+        found: dict[str, str] = {}
+        for message in parse.messages_of(self.get_messages(convo_id, None)):
+            sender, text = message.get("sender"), message.get("text")
+            sent_at = parse.parse_time(message.get("sentAt"))
+            if (isinstance(sender, Mapping) and sender.get("did") == did and isinstance(text, str)
+                    and sent_at is not None and sent_at >= since):
+                found.setdefault(text, str(message.get("id") or ""))
+        return found
 
     # -- chat reads ------------------------------------------------------------------------
     def chat_log(self, cursor: str | None) -> dict[str, Any]:

@@ -23,10 +23,14 @@ import httpx
 
 from hilft.channels.http_errors import MAX_BACKOFF, rate_remaining, retry_at, typed_error
 from hilft.channels.mastodon.parse import parse_time
+from hilft.channels.text import mastodon_length, truncate_mastodon
 from hilft.core.errors import PlatformUnavailable, PrivateChannelRefused
+from hilft.logs import get_logger
+
+log = get_logger("hilft.mastodon")
 
 PAGE_LIMIT = 40  # the notifications default; statuses allow 40 as well
-MAX_STATUS_CHARS = 500
+MAX_STATUS_CHARS = 500  # Mastodon's default, counted as StatusLengthValidator does (the @acct prefix too)
 
 
 class NotSupported(Exception):
@@ -127,7 +131,11 @@ class MastodonClient:
 
     # -- writes ----------------------------------------------------------------------------
     def post_status(self, text: str, *, in_reply_to_id: str | None, visibility: str, idempotency_key: str) -> str:
-        form: dict[str, str] = {"status": text[:MAX_STATUS_CHARS], "visibility": visibility}
+        status = truncate_mastodon(text, MAX_STATUS_CHARS)
+        if status != text:  # lengths only: the text may hold anything
+            log.warning("mastodon status shortened to the instance's limit", length=mastodon_length(text),
+                        limit=MAX_STATUS_CHARS)
+        form: dict[str, str] = {"status": status, "visibility": visibility}
         if in_reply_to_id:
             form["in_reply_to_id"] = in_reply_to_id
         response = self._request("POST", "/api/v1/statuses", data=form,
