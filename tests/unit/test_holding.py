@@ -68,3 +68,36 @@ def test_a_queued_holding_reply_is_dropped_when_the_post_was_answered_before_it_
     world.deliver(world.mention("b", "Schon erledigt!", author="1000000001", brand=True, in_reply_to="1"))
     assert service.send(doc_id, text="Wir schauen uns das an.", requested_by="staff").outcome == "already_answered"
     assert gateway.replies == [] and world.store.data["mentions"][doc_id]["answered_via"] == "b"
+
+
+def test_the_policy_overrides_the_holding_reply_per_language_and_address_form():
+    policy = parse_policy(WEEKDAYS + """
+[templates.de.sie]
+holding_reply = "Hallo {name}, wir prüfen das und melden uns {promise}."
+sign_off = "^tk"
+[templates.en.sie]
+holding_reply = "On it, {name}: we'll be back {promise}."
+""")
+    friday_1950 = datetime(2026, 11, 27, 18, 50, tzinfo=UTC)
+    post = MentionDoc(due_at=friday_1950 - timedelta(minutes=5), platform="x", lang="de", kind="mention",
+                      author_handle="jana_k")
+    assert default_text(policy, post, friday_1950) == (
+        "Hallo jana_k, wir prüfen das und melden uns bis Montag, 8:50 Uhr. ^tk")  # the sign-off as everywhere
+    english = default_text(policy, post.model_copy(update={"lang": "en"}), friday_1950)
+    assert english == "On it, jana_k: we'll be back by Monday, 8:50 am."
+    informal = parse_policy(WEEKDAYS + """
+[brand]
+address_form = "du"
+[templates.de.du]
+holding_reply = "Wir schauen's uns an und melden uns {promise}."
+""")
+    assert default_text(informal, post, friday_1950) == "Wir schauen's uns an und melden uns bis Montag, 8:50 Uhr."
+
+
+def test_a_holding_reply_override_with_an_unknown_placeholder_is_refused_at_load():
+    import pytest
+
+    from hilft.core.policy import PolicyError
+
+    with pytest.raises(PolicyError, match="holding_reply"):
+        parse_policy(WEEKDAYS + '[templates.de.sie]\nholding_reply = "bis {due}"\n')

@@ -494,6 +494,7 @@ class TemplateSet(_Section):
     private_pointer: TemplateText | None = None
     out_of_hours_reply: TemplateText | None = None
     out_of_hours_dm: TemplateText | None = None
+    holding_reply: TemplateText | None = None  # the board's holding reply (public), placeholder {promise}
     sign_off: TemplateText | None = None
     delete_hint: TemplateText | None = None
 

@@ -22,7 +22,7 @@ LANGUAGES: tuple[Language, ...] = ("de", "en")
 ADDRESS_FORMS: tuple[AddressForm, ...] = ("sie", "du")
 
 TEMPLATE_NAMES = ("handoff_dm", "dm_handoff", "public_reply", "dm_closed_reply", "private_pointer",
-                  "out_of_hours_reply", "out_of_hours_dm", "sign_off", "delete_hint")
+                  "out_of_hours_reply", "out_of_hours_dm", "holding_reply", "sign_off", "delete_hint")
 PLACEHOLDERS = frozenset({"name", "case_ref", "promise", "department", "private_channel", "reopens"})
 """What a template may use: the customer's name (may be empty; see below), the case reference,
 the promise phrase ("innerhalb der nächsten Stunde", "bis Montag, 8:55 Uhr") and the department's
@@ -35,7 +35,7 @@ brand's account) it is only the author's handle, and only if it is a plain handl
 (``public_handle``); in a DM it is the display name without links, @, markup or control
 characters (``private_name``). ``render`` enforces both, whatever the caller passes."""
 
-_PUBLIC = frozenset({"public_reply", "dm_closed_reply", "private_pointer", "out_of_hours_reply"})
+_PUBLIC = frozenset({"public_reply", "dm_closed_reply", "private_pointer", "out_of_hours_reply", "holding_reply"})
 # Pieces added to another text (``render(..., append=...)``), never sent alone: no sign-off of their own.
 # ``delete_hint`` goes into a handoff DM when the customer's public post could not be hidden.
 _FRAGMENTS = frozenset({"sign_off", "delete_hint"})
@@ -75,6 +75,8 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "Hallo {name}, danke für Ihre Nachricht! Unser Team ist {reopens} wieder für Sie da "
                 "und meldet sich {promise}."
             ),
+            # the holding reply staff send from the board (public; counts as the first response)
+            "holding_reply": "Danke für Ihre Geduld! Wir schauen uns das an und melden uns {promise}.",
             "sign_off": "",
             "delete_hint": "Tipp: Ihr öffentlicher Beitrag zeigt persönliche Daten – Sie können ihn jederzeit löschen.",
         },
@@ -111,6 +113,8 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "Hallo {name}, danke für deine Nachricht! Unser Team ist {reopens} wieder für dich da "
                 "und meldet sich {promise}."
             ),
+            # the holding reply staff send from the board (public; counts as the first response)
+            "holding_reply": "Danke für deine Geduld! Wir schauen uns das an und melden uns {promise}.",
             "sign_off": "",
             "delete_hint": "Tipp: Dein öffentlicher Beitrag zeigt persönliche Daten – du kannst ihn jederzeit löschen.",
         },
@@ -149,6 +153,8 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "Hello {name}, thank you for your message. Our team is back {reopens} and will get "
                 "back to you {promise}."
             ),
+            # the holding reply staff send from the board (public; counts as the first response)
+            "holding_reply": "Thank you for your patience! We're looking into it and will get back to you {promise}.",
             "sign_off": "",
             "delete_hint": "Tip: your public post shows personal details – you can delete it at any time.",
         },
@@ -185,6 +191,8 @@ BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
                 "Hi {name}, thanks for your message! Our team is back {reopens} and will get back "
                 "to you {promise}."
             ),
+            # the holding reply staff send from the board (public; counts as the first response)
+            "holding_reply": "Thanks for your patience! We're looking into it and will get back to you {promise}.",
             "sign_off": "",
             "delete_hint": "Tip: your public post shows personal details – you can delete it any time.",
         },

@@ -41,7 +41,9 @@ def default_text(policy: Policy, post: MentionDoc, now: datetime) -> str | None:
     tz = ZoneInfo(policy.promise.timezone)
     fresh = policy.calendar.add_business_time(now, policy.promise_for(post.platform.value, post.priority))
     language = templates.pick_language(post.lang, policy.brand.default_language)
-    return holding.holding_text(holding.holding_target(due, now, fresh), now, tz, language, policy.brand.address_form)
+    form = policy.brand.address_form
+    return holding.holding_text(holding.holding_target(due, now, fresh), now, tz, language, form,
+                                overrides=policy.template_overrides(language, form), name=post.author_handle)
 
 
 class HoldingReplyService:
