@@ -163,6 +163,30 @@ def settings_env_names(path: Path = SETTINGS_PY) -> set[str]:
     }
 
 
+def settings_defaults(path: Path = SETTINGS_PY) -> dict[str, Any]:
+    """Environment variable -> its default, from the ``name: T = env("NAME", default)`` fields of
+    ``Settings`` (defaults that are not literals or module constants are left out)."""
+    constants = module_constants(path)
+    found: dict[str, Any] = {}
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.value, ast.Call)):
+            continue
+        call = node.value
+        if not (isinstance(call.func, ast.Name) and call.func.id == "env" and call.args):
+            continue
+        name = _evaluate(call.args[0], constants)
+        default = call.args[1] if len(call.args) > 1 else next(
+            (k.value for k in call.keywords if k.arg == "default"), ast.Constant(None))
+        if any(k.arg == "default_factory" for k in call.keywords):
+            found[name] = []  # default_factory=frozenset: an empty set
+            continue
+        try:
+            found[name] = _evaluate(default, constants)
+        except (ValueError, TypeError, SyntaxError):
+            continue
+    return found
+
+
 def queried_fields(package: Path = FUNCTIONS / "hilft") -> set[str]:
     """Field paths the code filters or orders on (FieldFilter("f", ...), .where("f", ...), .order_by("f"))."""
     fields = set()
