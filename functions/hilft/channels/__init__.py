@@ -1,10 +1,13 @@
 """One folder per channel: ``hilft/channels/<name>/`` holds a pure part (verify, parse into the
 core models; no I/O) and a client part (reply, DM, fetch) behind the small protocol below.
 
-The services talk to a channel only through ``Gateway`` (outbound) and the core models (inbound);
-adding a channel touches its folder, a settings block, the Terraform functions map and the docs.
-A channel's package registers its gateway builder with ``register`` when it is imported; the
-composition root imports the channels it wires (``CHANNEL_MODULES``).
+The services talk to a channel through ``Gateway`` (outbound), ``Poller`` (polled inbound) and the
+core models, and decide by ``Capabilities``, not by name. A channel's package registers its
+gateway builder with ``register`` when it is imported; the composition root imports the channels
+listed in ``CHANNEL_MODULES``. Adding a channel also touches a fixed list of places outside its
+folder (the ``Platform`` enum, ``core/platform_names.py``, ``core/policy.py``'s channel keys,
+``settings.py``, Terraform variables and secrets, and for a webhook its entry point, handler and
+functions-map entry): README.md, "Adding a channel", names them all.
 """
 
 from __future__ import annotations
