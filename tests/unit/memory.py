@@ -24,6 +24,7 @@ from typing import Any
 from google.api_core.exceptions import InvalidArgument
 
 from hilft.adapters.firestore_store import PreconditionFailed, PreconditionLoop
+from hilft.adapters.tasks_scheduler import clamp_to_horizon
 from hilft.core.document import MentionDoc
 from hilft.service.ports import MENTIONS, Snapshot
 from hilft.settings import Settings
@@ -254,18 +255,14 @@ class MemoryScheduler:
     def schedule(self, task_id: str, at: datetime, payload: dict[str, Any], now: datetime) -> bool:
         if self.fail_with is not None:
             raise self.fail_with
-        if at.tzinfo is None or now.tzinfo is None:
-            raise ValueError("schedule times must be timezone-aware")
+        fire_at, not_before = clamp_to_horizon(at, now)  # the production clamp (raises on naive times)
         self.calls.append(("schedule", task_id))
         self.ops["creates"] += 1
         if task_id in self.reserved:
             return False
-        from hilft.adapters.tasks_scheduler import MAX_SCHEDULE_AHEAD
-
-        fire_at = min(at, now + MAX_SCHEDULE_AHEAD)
         body = dict(payload)
-        if fire_at < at:
-            body["not_before"] = at.isoformat()
+        if not_before is not None:
+            body["not_before"] = not_before.isoformat()
         self.reserved.add(task_id)
         self.tasks[task_id] = ScheduledTask(task_id, fire_at, body)
         return True

@@ -171,3 +171,23 @@ def test_a_refused_task_among_several_raises_as_schedule_does(emulator, schedule
     with pytest.raises(gexc.GoogleAPICallError) as one:
         bad.schedule(*tasks[0], now)
     assert type(many.value) is type(one.value)
+
+
+@pytest.mark.emulator
+@pytest.mark.parametrize("ahead", [timedelta(days=2), timedelta(days=45)])
+def test_the_in_memory_scheduler_of_the_service_tests_schedules_as_the_real_adapter(emulator, scheduler, ahead):
+    """tests/unit/memory.py's scheduler runs the production clamp: same fire time, same body (the
+    real target in UTC even when asked in Berlin time)."""
+    from tests.unit.memory import MemoryScheduler
+
+    berlin = timezone(timedelta(hours=1))
+    now = datetime.now(UTC)
+    at = (now + ahead).astimezone(berlin)
+    payload = {"doc_id": "a" * 40, "kind": "due", "level": 1}
+    name = f"same-{ahead.days}"
+    assert scheduler.schedule(name, at, payload, now) is True
+    memory = MemoryScheduler()
+    assert memory.schedule(name, at, payload, now) is True
+    real = stored(emulator, scheduler, name)
+    assert json.loads(real.http_request.body) == memory.tasks[name].payload
+    assert abs(real.schedule_time - memory.tasks[name].at) < timedelta(milliseconds=1)
