@@ -233,3 +233,24 @@ def test_questions_without_a_question_mark_and_sarcasm_are_never_closing(text, l
     ("Thanks, it's fixed now", "en")])
 def test_a_verb_without_a_subject_after_it_still_tells_rather_than_asks(text, lang):
     assert closing_phrase(text, lang, brand_words=BRAND_WORDS) is not None
+
+
+def test_an_instagram_comment_edited_in_place_from_thanks_into_a_complaint_is_reopened():
+    """Instagram keeps a comment's id on edit (no edit_of): the new words under the known id."""
+    w = World()
+
+    def comment(post_id: str, text: str, *, author: str = "42", brand: bool = False, reply_to: str | None = None,
+                reply_to_author: str | None = None) -> None:
+        m = Mention(platform=Platform.INSTAGRAM, post_id=post_id, kind=Kind.REPLY, author=Author(id=author),
+                    text=text, created_at=w.clock(), is_brand=brand, in_reply_to=reply_to,
+                    in_reply_to_author_id=reply_to_author, brand_account_id="1000000001", conversation_id="media1")
+        w.ingest.ingest(ParsedBatch(events=(m,)), BRAND)
+
+    comment("c10", "Kein Internet seit heute früh", reply_to="media1", reply_to_author="1000000001")
+    comment("c11", "Bitte starten Sie den Router neu", author="1000000001", brand=True, reply_to="c10",
+            reply_to_author="42")
+    comment("c12", "Danke, läuft wieder!", reply_to="c11", reply_to_author="1000000001")
+    thanks = mention_doc_id("instagram", "c12")
+    assert w.store.data["mentions"][thanks]["status"] == "no_reply_needed"
+    comment("c12", "Danke, läuft wieder nicht, Router blinkt rot", reply_to="c11", reply_to_author="1000000001")
+    assert w.store.data["mentions"][thanks]["status"] == "open"
