@@ -34,6 +34,12 @@ PARAMS = DetectorParams()
     ("@telekom LTE geht nicht, Raum Essen", "mobilfunk|de-45", "Essen"),
     ("MagentaTV Störung schon wieder", "tv|*", ""),
     ("kein Netz in Bonn", "allgemein|de-53", "Bonn"),
+    ("Störungsmeldung: Internet in 53113 Bonn", "festnetz|de-53", "53113 Bonn"),  # störung* takes compounds
+    ("seit heute kein Netzempfang", "allgemein|*", ""),
+    ("Telekom down?! Router aus", "festnetz|*", ""),
+    ("Internet weg, Router Fehlercode 10012", "festnetz|*", ""),  # an error code is no postcode
+    ("Störung seit 2 Tagen, Auftrag 12345 immer noch offen", "allgemein|*", ""),
+    ("Kein Internet seit 20000 Sekunden lol", "festnetz|*", ""),
 ])
 def test_signal_topic_and_place(text: str, key: str, place_label: str) -> None:
     signal = signal_of(text, TOPICS, outage.DEFAULT_OUTAGE_WORDS)
@@ -43,7 +49,11 @@ def test_signal_topic_and_place(text: str, key: str, place_label: str) -> None:
     assert signal.keys == ((key,) if key.endswith("|*") else (key, f"{topic}|*"))
 
 
-@pytest.mark.parametrize("text", ["Danke für die schnelle Hilfe in Bonn!", "Wie ändere ich meinen Tarif?", ""])
+@pytest.mark.parametrize("text", [
+    "Danke für die schnelle Hilfe in Bonn!", "Wie ändere ich meinen Tarif?", "",
+    "Wo finde ich den Download der Rechnung?", "Downgrade meines Tarifs bitte",  # "down" is a word
+    "Offline-Karten in der App?", "Ausfallzeiten werden erstattet?",
+])
 def test_no_outage_word_no_signal(text: str) -> None:
     assert signal_of(text, TOPICS, outage.DEFAULT_OUTAGE_WORDS) is None
 

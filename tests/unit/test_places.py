@@ -9,7 +9,11 @@ from hilft.core.places import find_place, region_of_postcode, regions
 
 @pytest.mark.parametrize(("text", "code", "label"), [
     ("Seit heute früh kein Netz in 53113 Bonn", "de-53", "53113 Bonn"),
-    ("53179: Internet weg", "de-53", "53179"),
+    ("PLZ 53179: Internet weg", "de-53", "53179"),
+    ("Internet weg in 53179", "de-53", "53179"),
+    ("bei 01067 kein LTE", "de-01", "01067"),
+    ("01067 Dresden kein LTE", "de-01", "01067 Dresden"),
+    ("Auftrag 12345 offen, Störung in 53113 Bonn", "de-53", "53113 Bonn"),  # the order number is skipped
     ("Köln: Internet weg", "de-50", "Köln"),
     ("KOELN internet weg", "de-50", "Köln"),
     ("muenchen schon wieder störung", "de-80", "München"),
@@ -34,6 +38,10 @@ def test_places_found(text: str, code: str, label: str) -> None:
     "Betrag 12345,67 EUR",  # a decimal
     "Bonner Straße",  # Bonn as part of a word
     "PLZ 00123",  # Leitregion 00 is not assigned
+    "Störung seit 2 Tagen, Auftrag 12345 immer noch offen",  # five digits, no postcode's context
+    "Internet weg, Router Fehlercode 10012",
+    "Kein Internet seit 20000 Sekunden lol",
+    "53179: Internet weg",  # a bare number: an order, an error code or a postcode — not counted
     "",
 ])
 def test_no_place(text: str) -> None:

@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -69,7 +70,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from hilft.core.places import Place, find_place
-from hilft.core.routing import find_keyword
+from hilft.core.routing import find_keyword, fold
 
 if TYPE_CHECKING:
     from hilft.core.policy import Policy
@@ -79,12 +80,35 @@ PLACELESS = "?"  # internal counter key ``topic|?``: the topic's posts that name
 GENERAL_TOPIC = "allgemein"
 THIN_HISTORY = 2.0  # how much a bucket learned on one day is raised (see ``KeyState.rate``)
 
+# Outage words match whole words (with German/English inflection: "Ausfalls", "outages"), so
+# "down" is not "Download" or "Downgrade" and "offline" not "Offline-Karten"; a trailing "*" also
+# takes compounds ("störung*": "Störungen", "Störungsmeldung"; "kein netz*": "kein Netzempfang").
 DEFAULT_OUTAGE_WORDS: tuple[str, ...] = (
-    "störung", "stoerung", "ausfall", "ausgefallen", "totalausfall", "netzausfall", "kein netz",
-    "keinen empfang", "kein empfang", "kein internet", "kein wlan", "kein signal", "internet weg",
+    "störung*", "stoerung*", "ausfall", "ausgefallen", "totalausfall", "netzausfall", "kein netz*",
+    "keinen empfang", "kein empfang", "kein internet*", "kein wlan*", "kein signal", "internet weg",
     "netz weg", "alles tot", "geht nicht", "geht nix", "funktioniert nicht", "keine verbindung",
     "down", "offline", "outage", "no signal", "not working",
 )
+_INFLECTION = r"(?:e|en|n|s|es|er|ern)?"
+
+
+@lru_cache(maxsize=64)
+def _word_patterns(words: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    patterns = []
+    for word in words:
+        folded = fold(word.strip())
+        if not folded.strip("*"):
+            continue
+        body = re.escape(folded.rstrip("*")).replace(r"\ ", r"\s+")
+        tail = "" if folded.endswith("*") else rf"{_INFLECTION}(?![\w-])"
+        patterns.append(re.compile(rf"(?<!\w){body}{tail}"))
+    return tuple(patterns)
+
+
+def names_outage(text: str, words: Sequence[str]) -> bool:
+    """Does the text name one of the outage ``words`` (whole words; ``word*`` also compounds)?"""
+    folded = fold(text)
+    return any(pattern.search(folded) for pattern in _word_patterns(tuple(words)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +166,7 @@ def signal_of(text: str, topics: Sequence[Topic], words: Sequence[str]) -> Signa
     start of a word, case and umlaut spelling ignored), else ``allgemein``. The text is read, never
     kept: only the topic, the region code and the label of the place leave this function.
     """
-    if not text or find_keyword(text, words) is None:
+    if not text or not names_outage(text, words):
         return None
     topic_name, topic_label = GENERAL_TOPIC, "Störung"
     for topic in topics:

@@ -28,7 +28,13 @@ from hilft.core.routing import fold
 # in groups ("0228 12345 678").
 _POSTCODE = re.compile(r"(?<![\d.,/+-])(?<!\d\s)(\d{5})(?![\d.,/-]\d)(?!\d)(?!\s\d)")
 # Words before an ambiguous city name that make it a place ("in Essen", "Raum Halle").
-_CONTEXT = r"(?:in|aus|bei|um|raum|region|naehe|grossraum|stadtgebiet|ganz)"
+_CONTEXT_WORDS = "in|aus|bei|um|raum|region|naehe|grossraum|stadtgebiet|ganz"
+_CONTEXT = rf"(?:{_CONTEXT_WORDS})"
+# Five digits are a postcode only in a postcode's context: a city name of the table right after
+# ("53113 Bonn"), or one of these words right before ("in 53113", "PLZ: 53113", "bei 53113").
+# "Auftrag 12345", "Fehlercode 10012" and "seit 20000 Sekunden" name no place.
+_POSTCODE_BEFORE = re.compile(
+    rf"(?<!\w)(?:{_CONTEXT_WORDS}|nahe|im|plz|postleitzahl|gebiet|ort|wohnort)\s*[:.]?\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,17 +96,30 @@ def find_place(text: str) -> Place | None:
     """
     for match in _POSTCODE.finditer(text):
         region = region_of_postcode(match.group(1))
-        if region is not None:
-            after = text[match.end():match.end() + 40]
-            # With the postcode in front, an ambiguous name ("45127 Essen") counts as a place.
-            city = _city_in(match.group(1) + after) if after[:1].isspace() else None
-            label = f"{match.group(1)} {city[0]}" if city and city[1] == match.group(1)[:2] else match.group(1)
-            return Place(region, label, match.group(1))
+        if region is None:
+            continue
+        after = text[match.end():match.end() + 40]
+        # With the postcode in front, an ambiguous name ("45127 Essen") counts as a place.
+        city = _city_after(match.group(1), after) if after[:1].isspace() else None
+        if city is None and not _POSTCODE_BEFORE.search(fold(text[max(0, match.start() - 30):match.start()])):
+            continue  # five digits without a postcode's context: an order number, an error code
+        label = f"{match.group(1)} {city[0]}" if city and city[1] == match.group(1)[:2] else match.group(1)
+        return Place(region, label, match.group(1))
     city = _city_in(text)
     if city is None:
         return None
     region = regions().get(city[1])
     return Place(region, city[0]) if region else None
+
+
+def _city_after(postcode: str, after: str) -> tuple[str, str] | None:
+    """The table's city named right after a postcode ("53113 Bonn"), if any."""
+    folded = fold(f"{postcode} {after.lstrip()}")
+    for name, prefix, pattern in _city_patterns():  # longest first: "Frankfurt (Oder)" before "Frankfurt"
+        found = pattern.match(folded) or pattern.match(folded, len(postcode) + 1)
+        if found:
+            return name, prefix
+    return None
 
 
 def _city_in(text: str) -> tuple[str, str] | None:

@@ -528,7 +528,7 @@ class Outage(_Section):
     # "tasks": the webhooks enqueue one evaluation per slot (detection within a slot or two);
     # "sweep": only the minute sweep evaluates (no extra task; detection up to a minute later).
     trigger: Literal["tasks", "sweep"] = "sweep"
-    words: tuple[Keyword, ...] = ()  # outage words; empty: the built-in list (core.outage)
+    words: tuple[Keyword, ...] = ()  # outage words (whole words, "word*" compounds); empty: built-in list
     topics: dict[Name, OutageTopic] = {}  # empty: one topic per department that has keywords
     slot: PositiveDuration = timedelta(seconds=20)
     window: PositiveDuration = timedelta(minutes=5)
