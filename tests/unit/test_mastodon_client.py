@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from fakes.mastodon import BRAND_ACCOUNT_ID, FakeMastodon, make_mastodon
+from hilft.channels import SendOnce
 from hilft.channels.mastodon import MastodonGateway, MastodonPoller, idempotency_key
 from hilft.channels.mastodon.client import MastodonClient
 from hilft.core.document import MentionDoc
@@ -75,8 +76,8 @@ def test_a_403_about_the_request_itself_stays_a_refusal(masto: FakeMastodon, htt
     post_id = masto.add_status("kabelsalat", "@telkohilft Hilfe")
     masto.fail_next(1, 403, body={"error": "This action is not allowed"}, path_contains="/api/v1/statuses")
     with pytest.raises(PrivateChannelRefused):
-        MastodonGateway(client_for(masto, http)).public_reply(stored(post_id=post_id, author_handle="kabelsalat"),
-                                                              "Hallo")
+        MastodonGateway(client_for(masto, http)).send_private(stored(post_id=post_id, author_handle="kabelsalat"),
+                                                              "Hallo", datetime.now(UTC))
 
 
 def test_a_long_reply_is_shortened_with_an_ellipsis_counting_the_account_prefix(masto: FakeMastodon,
@@ -88,6 +89,38 @@ def test_a_long_reply_is_shortened_with_an_ellipsis_counting_the_account_prefix(
     posted = masto.posted[0]["text"]
     assert posted.startswith("@kabelsalat@social.example Wir prüfen das.") and posted.endswith("…")
     assert len(posted) <= 500 + len("@social.example")  # Mastodon counts a remote mention as @user
+
+
+@pytest.mark.parametrize("visibility", ["unlisted", "private"])
+def test_a_reply_is_never_more_visible_than_the_post_it_answers(masto: FakeMastodon, http: httpx.Client,
+                                                                visibility: str) -> None:
+    post_id = masto.add_status("kabelsalat", "@telkohilft nur für Follower", visibility=visibility)
+    MastodonGateway(client_for(masto, http)).public_reply(stored(post_id=post_id, author_handle="kabelsalat"),
+                                                          "Wir melden uns.")
+    assert masto.posted[0]["visibility"] == visibility
+
+
+class Claim:
+    """A send-once claim kept in memory (service.claims keeps it in Firestore)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def once(self) -> SendOnce:
+        return SendOnce(key="replies/r1/public", recall=self.values.get, note=self.values.__setitem__)
+
+
+def test_a_retry_after_mastodons_idempotency_hour_finds_the_first_reply(masto: FakeMastodon,
+                                                                         http: httpx.Client) -> None:
+    post_id = masto.add_status("kabelsalat", "@telkohilft Hilfe")
+    gateway, claim = MastodonGateway(client_for(masto, http)), Claim()
+    post = stored(post_id=post_id, author_handle="kabelsalat")
+    first = gateway.public_reply(post, "Wir melden uns.", send=claim.once())
+    masto.idempotency_ttl = 0  # more than an hour later Mastodon has forgotten the key
+    claim.values["mastodon_sent_at"] = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    masto.statuses[first]["created_at"] = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    assert gateway.public_reply(post, "Wir melden uns.", send=claim.once()) == first
+    assert len(masto.posted) == 1
 
 
 def test_notifications_are_asked_for_mentions_only(masto: FakeMastodon, http: httpx.Client) -> None:

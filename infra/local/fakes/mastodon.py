@@ -9,8 +9,9 @@ the token's scopes (``403 {"error": "This action is outside the authorized scope
 holds the token's, ``read`` and ``write`` by default), the status form (``status`` 1–500
 characters as Mastodon counts them: graphemes, a link as 23; a known ``visibility``, an existing
 ``in_reply_to_id``), and the ``Idempotency-Key``: a repeated key answers the first status again
-instead of posting a second. A ``direct`` status must mention the account it is for, else no one
-would receive it. Tests and the demo add customers' statuses with ``add_status``.
+instead of posting a second, for one hour (``idempotency_ttl``) as Mastodon keeps it. A
+``direct`` status must mention the account it is for, else no one would receive it. Tests and
+the demo add customers' statuses with ``add_status``.
 
 Rate limits as Mastodon's defaults: every authorised answer carries ``X-RateLimit-Limit``,
 ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (ISO 8601) for the account's window of
@@ -46,6 +47,7 @@ BRAND_ACCT = "telkohilft"
 DOMAIN = "social.example"
 VISIBILITIES = {"public", "unlisted", "private", "direct"}
 DEFAULT_SCOPES = ("read", "write")
+IDEMPOTENCY_TTL = 3600.0  # Mastodon keeps an Idempotency-Key for one hour
 _FIRST_ID = 113_000_000_000_000_000
 
 
@@ -71,7 +73,8 @@ class FakeMastodon(FakeServer):
         self.deleted: set[str] = set()
         self.notifications: list[dict[str, Any]] = []
         self.posted: list[dict[str, Any]] = []  # statuses the brand created through the API
-        self.idempotency: dict[str, str] = {}
+        self.idempotency: dict[str, tuple[str, float]] = {}  # key -> (status id, when first used)
+        self.idempotency_ttl = IDEMPOTENCY_TTL
         self.search_enabled = True
         self.rate_limit = RATE_LIMIT
         self.rate_used = 0
@@ -158,6 +161,7 @@ class FakeMastodon(FakeServer):
             self.notifications.clear()
             self.posted.clear()
             self.idempotency.clear()
+            self.idempotency_ttl = IDEMPOTENCY_TTL
             self.search_enabled = True
             self.scopes = set(DEFAULT_SCOPES)
             self.rate_limit, self.rate_used, self._window_ends = RATE_LIMIT, 0, 0.0
@@ -330,8 +334,9 @@ class FakeMastodon(FakeServer):
             return Response(415, {"error": "unsupported media type"})
         key = req.header("idempotency-key")
         with self._state:
-            if key and key in self.idempotency:
-                return Response(200, self.statuses[self.idempotency[key]])
+            kept = self.idempotency.get(key) if key else None
+            if kept is not None and time.time() - kept[1] < self.idempotency_ttl:
+                return Response(200, self.statuses[kept[0]])
             text = form.get("status", "")
             if not text.strip() or _status_length(text) > 500:
                 return Response(422, {"error": "Validation failed: Text can't be blank or longer than 500"})
@@ -348,7 +353,7 @@ class FakeMastodon(FakeServer):
                                   mentions=[{"id": a["id"], "username": a["username"], "acct": a["acct"],
                                              "url": a["url"]} for a in mentioned], tags=[])
             if key:
-                self.idempotency[key] = status["id"]
+                self.idempotency[key] = (status["id"], time.time())
             self.posted.append({"id": status["id"], "text": text, "visibility": visibility,
                                 "in_reply_to_id": in_reply_to, "idempotency_key": key})
         return Response(200, status)

@@ -32,6 +32,9 @@ SEARCH_RETRY = timedelta(hours=6)  # an instance without full-text search is ask
 MAX_SEARCH_OFFSET = 2000  # a search catch-up reads at most this many hits back (50 pages)
 # The deleted-post check costs one request per post, from the account's 300 per 5 minutes (Mastodon's
 # default) that polling and replies share: a small batch per run, and none while the window runs low.
+VISIBILITY_ORDER = ("public", "unlisted", "private", "direct")  # widest first
+SEND_STARTED = "mastodon_sent_at"  # noted in the send-once claim before a status is first posted
+IDEMPOTENCY_WINDOW = timedelta(minutes=55)  # Mastodon keeps an Idempotency-Key for one hour
 CHECK_BATCH = 10
 CHECK_RESERVE = 100  # requests of the window the check leaves to polling, replies and DMs
 CAPABILITIES = Capabilities(delivery="poll", can_reply=True, can_dm=True, can_fetch=True,
@@ -58,15 +61,58 @@ class MastodonGateway:
         acct = parse.safe_acct(post.author_handle)
         if acct is None:  # a direct status reaches only the accounts it mentions
             raise PrivateChannelRefused("mastodon: author's account name unknown")
-        return self.client.post_status(f"@{acct} {text}", in_reply_to_id=post.post_id, visibility="direct",
-                                       idempotency_key=idempotency_key("private", post.post_id, send))
+        return self._post(post, f"@{acct} {text}", "direct", "private", send)
 
     def public_reply(self, post: MentionDoc, text: str, *, send: SendOnce | None = None) -> str:
+        """A reply as visible as the post it answers, never more: a followers-only or unlisted
+        mention gets a followers-only or unlisted answer (Mastodon's own compose rule), a DM a
+        direct one."""
         acct = parse.safe_acct(post.author_handle)
         body = f"@{acct} {text}" if acct else text
-        visibility = "direct" if post.kind == Kind.DM else "public"
+        visibility = "direct" if post.kind == Kind.DM else self._reply_visibility(post.post_id)
+        return self._post(post, body, visibility, "public", send)
+
+    def _reply_visibility(self, post_id: str) -> str:
+        status = self.client.status(post_id) if post_id.isdigit() else None
+        if status is None:
+            raise PrivateChannelRefused("mastodon: the status to answer is gone")
+        return _narrower("public", status.get("visibility"))
+
+    def _post(self, post: MentionDoc, body: str, visibility: str, purpose: str, send: SendOnce | None) -> str:
+        """``POST /api/v1/statuses`` with the send's ``Idempotency-Key``. Mastodon keeps a key for one
+        hour only, and a task retries for 24: a retry more than ``IDEMPOTENCY_WINDOW`` after the
+        send began (noted in its claim) first reads the post's thread and takes the brand's reply
+        with this visibility written since then as this send's, instead of posting it again."""
+        now = datetime.now(UTC)
+        started = parse.parse_time(send.recall(SEND_STARTED)) if send is not None else None
+        if send is not None and started is None:
+            send.note(SEND_STARTED, now.isoformat())
+        elif started is not None and now - started > IDEMPOTENCY_WINDOW:
+            earlier = self._earlier_reply(post.post_id, visibility, started)
+            if earlier is not None:
+                return earlier
         return self.client.post_status(body, in_reply_to_id=post.post_id, visibility=visibility,
-                                       idempotency_key=idempotency_key("public", post.post_id, send))
+                                       idempotency_key=idempotency_key(purpose, post.post_id, send))
+
+    def _earlier_reply(self, post_id: str, visibility: str, since: datetime) -> str | None:
+        context = self.client.context(post_id) if post_id.isdigit() else None
+        if context is None:
+            return None
+        brand = self.client.own_account_id()
+        for status in parse.items_of(context.get("descendants")):
+            account = status.get("account")
+            created = parse.parse_time(status.get("created_at"))
+            if (isinstance(account, Mapping) and account.get("id") == brand and status.get("in_reply_to_id") == post_id
+                    and status.get("visibility") == visibility and created is not None
+                    and created >= since - timedelta(minutes=2) and isinstance(status.get("id"), str)):
+                return str(status["id"])
+        return None
+
+
+def _narrower(a: str, b: Any) -> str:
+    """The narrower of two visibilities (an unknown one counts as ``direct``)."""
+    rank = {v: i for i, v in enumerate(VISIBILITY_ORDER)}
+    return max((a, b if b in rank else "direct"), key=lambda v: rank[v])
 
 
 class MastodonPoller:

@@ -114,6 +114,14 @@ class MastodonClient:
             raise NotSupported(f"search answered {response.status_code}")
         return self._json(response, "search")
 
+    def status(self, status_id: str) -> dict[str, Any] | None:
+        """The status as the brand's account sees it; None when it is gone (404/410)."""
+        response = self._request("GET", f"/api/v1/statuses/{_segment(status_id)}")
+        if response.status_code in (404, 410):
+            return None
+        body = self._json(response, "status")
+        return body if isinstance(body, dict) else None
+
     def status_exists(self, status_id: str) -> bool:
         response = self._request("GET", f"/api/v1/statuses/{_segment(status_id)}")
         if response.status_code in (404, 410):
