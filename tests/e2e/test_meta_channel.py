@@ -75,7 +75,9 @@ def test_messenger_message_is_answered_by_the_page_echo(e2e):
 
 def test_mixed_batch_and_unknown_fields(e2e):
     result = e2e.post_meta(fresh(meta_fixture("mixed_batch.json"))).json()
-    assert result["stored"] >= 2 and result["ignored"] >= 1
+    # A Page comment, a Page mention and a Messenger message; a reaction, a rating and a read receipt.
+    assert (result["stored"], result["ignored"]) == (3, 3)
+    assert sorted(d["platform"] for d in e2e.mentions()) == ["facebook", "facebook", "messenger"]
     assert e2e.post_meta(fresh(meta_fixture("unknown_field.json"))).json()["ignored"] == 1
 
 
