@@ -20,7 +20,6 @@ from hilft.channels.meta import parse as meta
 from hilft.channels.threads import parse as threads
 from hilft.channels.x import parse as x
 from hilft.core.models import Deletion, Kind, Mention
-from tests.known_answers import META_APP_SECRET, META_SIGNATURE, META_SIGNED_BODY
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 AT = datetime(2026, 7, 24, 10, 31, 2, 123000, tzinfo=UTC)
@@ -43,15 +42,7 @@ def test_x_signature_matches_an_openssl_hmac_of_the_raw_bytes() -> None:
     assert d.x_signature(body, "client-secret-for-tests") == "sha256=UsBQX3jwSTMDQM+WajyQ3b+SQhVVXMXLBqYsVO5SBG4="
 
 
-# The known answer: a delivery Meta signed (tests/known_answers.py says where it comes from).
-
-
-def test_meta_and_threads_signatures_match_a_known_answer_signed_by_meta() -> None:
-    assert d.hub_signature(META_SIGNED_BODY, META_APP_SECRET) == META_SIGNATURE
-    assert d.meta_headers(META_SIGNED_BODY, META_APP_SECRET) == {"Content-Type": "application/json",
-                                                          "X-Hub-Signature-256": META_SIGNATURE}
-    assert d.threads_headers(META_SIGNED_BODY, META_APP_SECRET)["X-Hub-Signature-256"] == META_SIGNATURE
-    assert d.hub_signature(META_SIGNED_BODY.replace(b"PyWa.", b"PyWa!"), META_APP_SECRET) != META_SIGNATURE
+# Meta's and Threads' known answer: tests/unit/test_known_answers.py (with the parsers' signers).
 
 
 def test_x_headers_name_the_oauth2_or_the_legacy_header() -> None:
