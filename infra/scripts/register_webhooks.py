@@ -238,7 +238,11 @@ class StreamRadar:
             print(f"  {line}", file=out)
         if dry_run or not plan.changes:
             return plan
-        # Stale rules go first: X counts every rule against the app's cap, so adding before
+        # X validates the new rules first (``dry_run=true`` creates nothing): a rule X refuses
+        # stops the sync before any stale rule is deleted, so the radar keeps listening.
+        if plan.add:
+            self.validate(plan.add)
+        # Stale rules go next: X counts every rule against the app's cap, so adding before
         # deleting could be refused exactly when the policy changed.
         if plan.delete:
             self._x._call("deleting stream rules", "POST", "/2/tweets/search/stream/rules", self._app,
@@ -252,6 +256,26 @@ class StreamRadar:
                 raise RegistrationError(f"adding stream rules: X refused {len(refused)} ({titles})")
         print("X stream rules synced", file=out)
         return plan
+
+    def validate(self, rules: Sequence[Any]) -> None:
+        """Ask X whether it would add ``rules`` (``dry_run=true``); raise when it refuses any. Only the
+        rule cap is left to the real add: the dry run counts the stale rules the sync deletes first."""
+        step = "checking stream rules (dry run)"
+        body = {"add": [{"value": r.value, "tag": r.tag} for r in rules]}
+        try:
+            response = self._x._client.request("POST", self._x._base + "/2/tweets/search/stream/rules?dry_run=true",
+                                               headers=self._app, json=body)
+        except httpx.HTTPError as exc:
+            raise RegistrationError(f"{step} failed: {type(exc).__name__}") from exc
+        if response.status_code >= 300:
+            if "rule-cap" in response.text:
+                return
+            raise _describe_failure(step, response)
+        refused = (response.json() if response.content else {}).get("errors") or []
+        if refused:
+            reasons = "; ".join(sorted({f"{e.get('title')}: {' '.join(e.get('details') or [])}".rstrip(": ")
+                                        for e in refused}))
+            raise RegistrationError(f"{step}: X refuses {len(refused)} rule(s) ({reasons}); nothing changed")
 
     def ensure_link(self, webhook_id: str, out: TextIO) -> None:
         listed = self._x._call("listing stream links", "GET", "/2/tweets/search/webhooks", self._app)

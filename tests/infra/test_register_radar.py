@@ -120,9 +120,10 @@ def test_a_changed_policy_deletes_before_it_adds_so_the_rule_cap_is_never_hit(tm
         code, printed = run(x_api, tmp_path, policy=POLICY.replace('"magentatv"', '"entertain"'))
         assert code == 0, printed
         assert [r["value"] for r in x_api.stream_rules] == [WANTED.replace("magentatv", "entertain")]
-        changes = [r.json() for r in x_api.requests[before:]
+        changes = [(next(iter(r.json())), "dry_run=true" in (r.query or "")) for r in x_api.requests[before:]
                    if r.method == "POST" and r.path == "/2/tweets/search/stream/rules"]
-        assert [next(iter(body)) for body in changes] == ["delete", "add"]
+        # checked by X first (the dry run leaves the cap to the real add), then delete, then add
+        assert changes == [("add", True), ("delete", False), ("add", False)]
 
 
 def test_fake_x_refuses_adds_over_the_rule_cap() -> None:
@@ -148,7 +149,10 @@ def test_the_rules_calls_need_the_app_token(tmp_path: Path) -> None:
     ({"add": []}, 400),
     ({"add": [{"value": "x", "colour": "red"}]}, 400),
     ({"delete": {"ids": ["not-a-number"]}}, 400),
-    ({"add": [{"value": "x" * 513}]}, 200),  # refused in `errors`, nothing created
+    ({"add": [{"value": "x" * 2049}]}, 200),  # refused in `errors`, nothing created
+    ({"add": [{"value": "(telekom OR magentatv"}]}, 200),  # unbalanced parentheses
+    ({"add": [{"value": 'telekom) OR ("t-online'}]}, 200),
+    ({"add": [{"value": '"kein netz -is:retweet'}]}, 200),  # a quote left open
 ])
 def test_fake_x_checks_the_rules_body(body: dict[str, object], status: int) -> None:
     with FakeXApi(USER_TOKEN, app_token=APP_TOKEN) as x_api:
@@ -157,7 +161,7 @@ def test_fake_x_checks_the_rules_body(body: dict[str, object], status: int) -> N
         assert answer.status_code == status
         assert x_api.stream_rules == []
         if status == 200:
-            assert answer.json()["errors"][0]["title"] == "RuleTooLong"
+            assert answer.json()["errors"][0]["title"] in ("RuleTooLong", "UnprocessableEntity")
 
 
 def test_fake_x_refuses_a_duplicate_value_and_honours_dry_run() -> None:
@@ -173,3 +177,18 @@ def test_fake_x_refuses_a_duplicate_value_and_honours_dry_run() -> None:
         listed = httpx.get(url, headers=headers).json()
         assert listed["data"][0]["value"] == "telekom" and listed["meta"]["result_count"] == 1
         assert httpx.get(url, headers={"Authorization": f"Bearer {USER_TOKEN}"}).status_code == 403
+
+
+def test_a_rule_x_refuses_stops_the_sync_before_any_stale_rule_is_deleted() -> None:
+    from hilft.core.radar_rules import StreamRule
+
+    with fake_x() as x_api:
+        x_api.stream_rules.append({"id": "7", "value": "telekom -is:retweet", "tag": "hilft-radar"})
+        with httpx.Client(timeout=5) as http:
+            stream = register.StreamRadar(register.XRegistrar(http, x_api.url, APP_TOKEN, USER_TOKEN), APP_TOKEN)
+            wanted = [StreamRule('(telekom OR "t-online" -is:retweet', "hilft-radar")]
+            with pytest.raises(register.RegistrationError, match="X refuses 1 rule.*parentheses"):
+                stream.sync(wanted, "hilft-radar", io.StringIO(), dry_run=False)
+        assert [r["id"] for r in x_api.stream_rules] == ["7"]  # the radar still listens with the old rule
+        assert [r.path for r in x_api.requests if r.method == "POST"] == ["/2/tweets/search/stream/rules"]
+

@@ -85,3 +85,11 @@ def test_sync_plan_adds_missing_deletes_stale_and_leaves_foreign_rules_alone() -
 def test_a_rule_tag_prefix_of_another_tag_is_not_ours() -> None:
     plan = plan_sync((), [{"id": "9", "value": "x", "tag": "hilft-radarish"}], "hilft-radar")
     assert plan.delete == () and len(plan.foreign) == 1
+
+
+def test_max_rule_length_is_capped_at_what_xs_filtered_stream_webhooks_take() -> None:
+    from pydantic import ValidationError
+
+    assert Radar(keywords=("telekom",), max_rule_length=2048).max_rule_length == 2048
+    with pytest.raises(ValidationError):
+        Radar(keywords=("telekom",), max_rule_length=2049)

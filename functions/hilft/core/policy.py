@@ -363,7 +363,8 @@ class Radar(_Section):
     # X Filtered Stream (core.radar_rules builds the rules; `make register-webhooks` syncs them).
     languages: tuple[LanguageCode, ...] = ()  # only posts in these languages (empty: any)
     rule_tag: Name = "hilft-radar"  # tag of hilft's stream rules; rules with other tags are left alone
-    max_rule_length: Annotated[StrictInt, Field(ge=64, le=4096)] = 512  # X: 512 (1,024 on Pro)
+    # X's filtered-stream webhooks (Enterprise access) take rules of up to 2,048 characters
+    max_rule_length: Annotated[StrictInt, Field(ge=64, le=2048)] = 512
     # Radar items (posts that did not address the brand): the brand chose to reach out, it did not
     # promise, so a longer first response and no warning before it.
     first_response: PositiveDuration = timedelta(hours=4)

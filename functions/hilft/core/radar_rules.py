@@ -11,9 +11,9 @@ One rule, for example::
 
 Keywords that are not one plain word are quoted (``t-online`` unquoted would be ``t`` minus
 ``online``); ``#tags`` and ``@names`` stay operators. A rule longer than ``radar.max_rule_length``
-(X: 512 characters, 1,024 on Pro) is split: the keywords spread over several rules, each with the
-full exclusions, tagged ``<rule_tag>``, ``<rule_tag>:2``, … Only rules with hilft's tag are ever
-deleted by a sync; anybody else's rules are listed and left alone.
+(at most 2,048: X's filtered-stream webhooks, an Enterprise feature) is split: the keywords spread
+over several rules, each with the full exclusions, tagged ``<rule_tag>``, ``<rule_tag>:2``, … Only
+rules with hilft's tag are ever deleted by a sync; anybody else's rules are listed and left alone.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ holds the ids hidden now.
 
 The radar's Filtered Stream calls (``make register-webhooks``) need the app-only bearer token
 (``app_token``): ``GET``/``POST /2/tweets/search/stream/rules`` (``add`` or ``delete``, never both;
-``dry_run``; duplicate values and rules over 512 characters refused as X does, in ``errors``),
+``dry_run``; duplicate values, rules over 2,048 characters and rules with unbalanced parentheses
+or an unclosed quote refused as X does, in ``errors``),
 ``GET /2/tweets/search/webhooks`` and ``POST /2/tweets/search/webhooks/:webhook_id`` (the link;
 its query parameters are recorded in ``stream_links``).
 
@@ -62,7 +63,32 @@ from fakes.base import FakeServer, Request, Response
 DEFAULT_USER_ID = "1000000001"  # the brand account the token belongs to (as in tests/fixtures/x)
 MAX_POST_CHARS = 280  # counted in code points; X's weighted count (URLs, CJK) is not modelled
 MAX_DM_CHARS = 10_000
-MAX_RULE_CHARS = 512  # Filtered Stream rule length (1,024 on the Pro tier)
+# Filtered-stream webhooks are for Enterprise access: rules up to 2,048 characters
+# (https://docs.x.com/x-api/webhooks/stream/introduction).
+MAX_RULE_CHARS = 2048
+
+
+
+def _rule_syntax_error(value: str) -> str | None:
+    """What X's rule parser would refuse: a quote left open or unbalanced parentheses (outside quotes)."""
+    depth, quoted, escaped = 0, False, False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+            if depth < 0:
+                return "Rules must have balanced parentheses: a ')' closes nothing."
+    if quoted:
+        return "Rules must close every quoted phrase."
+    return "Rules must have balanced parentheses." if depth else None
+
 
 _TWITTER_EPOCH_MS = 1288834974657
 _FIRST_ID_MS = 1732000000000  # ids look like posts from November 2024, then count up
@@ -306,10 +332,14 @@ class FakeXApi(FakeServer):
             values = {rule["value"]: rule["id"] for rule in self.stream_rules}
             for item in adds:
                 value = item["value"]
+                syntax = _rule_syntax_error(value)
                 if len(value) > MAX_RULE_CHARS:
                     errors.append({"value": value, "title": "RuleTooLong", "details": [
                         f"Rule is too long. Max length is {MAX_RULE_CHARS}."],
                         "type": "https://api.twitter.com/2/problems/invalid-rules"})
+                elif syntax:
+                    errors.append({"value": value, "title": "UnprocessableEntity", "details": [syntax],
+                                   "type": "https://api.twitter.com/2/problems/invalid-rules"})
                 elif value in values:
                     errors.append({"value": value, "id": values[value], "title": "DuplicateRule",
                                    "type": "https://api.twitter.com/2/problems/duplicate-rules"})
