@@ -25,7 +25,7 @@ PROJECT_NUMBER = "123456789012"
 PROJECT_NUMBER_LINE = "  project_number = data.google_project.this.number\n"
 
 TERRAFORM = shutil.which("terraform")
-SKIPPED_TOOLS: dict[str, str] = {}  # tool -> why its checks did not run (tests/infra/conftest.py prints it)
+SKIPPED_TOOLS: dict[str, str] = {}  # tool or check -> why it did not run (tests/infra/conftest.py prints it)
 
 
 def require_tool(tool: str, path: str | None, install: str) -> str:
@@ -40,6 +40,13 @@ def require_tool(tool: str, path: str | None, install: str) -> str:
         pytest.fail(f"{reason}: CI runs every infra check, so a missing tool is a failure", pytrace=False)
     SKIPPED_TOOLS[tool] = reason
     pytest.skip(reason)
+
+
+def skip_visibly(check: str, reason: str) -> None:
+    """Skip a check that cannot run here for a reason other than a missing tool (no network for
+    Terraform's providers): a skip in CI too, named with its reason in the end-of-run summary."""
+    SKIPPED_TOOLS[check] = f"{check}: {reason}"
+    pytest.skip(f"{check}: {reason}")
 
 
 def require_terraform() -> str:
