@@ -94,3 +94,21 @@ def test_a_burst_opens_one_incident_alerted_once_and_later_alerts_fold_into_it(e
     e2e.wait(lambda: [b for b in _bodies(e2e.fakes.pagerduty)
                       if b.get("dedup_key") == key and b["event_action"] == "acknowledge"],
              timeout=20, what="PagerDuty's acknowledge of the incident's own key")
+
+
+def test_an_incidents_members_are_read_in_pages_so_none_is_left_out(e2e) -> None:
+    import uuid
+
+    from hilft.adapters.firestore_store import FirestoreStore
+    from hilft.adapters.incident_store import FirestoreIncidentQueries
+
+    incident_id = uuid.uuid4().hex + "00000000"
+    batch = e2e.db.batch()
+    for i in range(7):
+        batch.set(e2e.db.collection("mentions").document(f"{incident_id[:30]}{i:010d}"),
+                  {"incident_id": incident_id, "text": "Störung"})
+    batch.commit()
+    store = FirestoreStore("hilft-local")
+    members = FirestoreIncidentQueries(store).incident_members(incident_id, page=3)
+    assert len(members) == 7 and len({m.id for m in members}) == 7
+    assert store.ops["queries"] == 3  # 3 + 3 + 1

@@ -1,7 +1,7 @@
 """The three queries the incident service runs, on the project's Firestore store.
 
-All are single-field queries (a range on ``received_at``, equality on ``incident_id``, ``in`` on
-``status``): Firestore's automatic indexes serve them, no composite index is needed.
+All are single-field queries (a range on ``received_at``, equality on ``incident_id`` in document-id
+order, ``in`` on ``status``): Firestore's automatic indexes serve them, no composite index is needed.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from google.cloud.firestore_v1.base_query import FieldFilter
+from google.cloud.firestore_v1.field_path import FieldPath
 
 from hilft.adapters.firestore_store import FirestoreStore, _translate
 from hilft.service.ports import INCIDENTS, MENTIONS, Snapshot
@@ -48,10 +49,25 @@ class FirestoreIncidentQueries:
                 return out
             cursor, op = last, ">="
 
-    def incident_members(self, incident_id: str, limit: int = 5000) -> list[Snapshot]:
-        query = (self._store.client.collection(MENTIONS)
-                 .where(filter=FieldFilter("incident_id", "==", incident_id)).limit(limit))
-        return self._run(query)
+    def incident_members(self, incident_id: str, page: int = 1000) -> list[Snapshot]:
+        """Every post of the incident, read in pages of ``page`` in document-id order (a broad outage
+        has more members than one query should return: acknowledge-all and the storm counts need all)."""
+        members: list[Snapshot] = []
+        last: Any = None
+        while True:
+            query = (self._store.client.collection(MENTIONS)
+                     .where(filter=FieldFilter("incident_id", "==", incident_id))
+                     .order_by(FieldPath.document_id()).limit(page))
+            if last is not None:
+                query = query.start_after(last)
+            self._store.ops["queries"] += 1
+            with _translate():
+                docs = list(query.stream(timeout=10.0))
+            self._store.ops["reads"] += max(1, len(docs))
+            members.extend(Snapshot(d.id, d.to_dict() or {}, d.update_time) for d in docs)
+            if len(docs) < page:
+                return members
+            last = docs[-1]
 
     def open_incidents(self, limit: int = 50) -> list[Snapshot]:
         query = (self._store.client.collection(INCIDENTS)
