@@ -102,7 +102,9 @@ if ! firestore_emulator_present; then
       fi
       require_root "add Google's apt repository"
       key=$(mktemp)
-      curl -fsSL "$GOOGLE_KEY_URL" -o "$key" || { rm -f "$key"; die "could not download Google's apt key from $GOOGLE_KEY_URL"; }
+      if ! curl_error=$(curl -fsSL "$GOOGLE_KEY_URL" -o "$key" 2>&1); then  # curl's reason goes into our one line
+        rm -f "$key"; die "could not download Google's apt key from $GOOGLE_KEY_URL (${curl_error//$'\n'/ })"
+      fi
       if ! gpg --dearmor <"$key" | $SUDO tee "$GOOGLE_KEYRING" >/dev/null; then
         rm -f "$key"; die "could not write Google's apt key to $GOOGLE_KEYRING"
       fi
