@@ -69,6 +69,20 @@ class HandoffService:
     def department_names(self) -> list[str]:
         return list(self.policy.departments)
 
+    def _post_and_department(self, doc_id: str, department: str | None) -> tuple[MentionDoc, str] | None:
+        """The post to hand off and the department it goes to (the asked one, else the post's, else
+        the default); None for a deleted post. ``NotFound`` for a post or department that does not exist."""
+        post_snap = self.store.get(MENTIONS, doc_id)
+        if post_snap is None:
+            raise NotFound("no such post")
+        post = MentionDoc.from_snapshot(post_snap)
+        if post.status == Status.DELETED:
+            return None
+        department = department or post.department or self.policy.handoff.default_department
+        if department not in self.policy.departments and department != self.policy.handoff.default_department:
+            raise NotFound("no such department")
+        return post, department
+
     def request(self, doc_id: str, *, department: str | None, text: str | None,
                 requested_by: str) -> HandoffResult:
         """A staff member asks for a handoff: check it, then leave the sending to ``deadline``.
@@ -77,15 +91,10 @@ class HandoffService:
         Cloud Task carries the request to ``deadline``, which has the tokens and runs ``handoff``
         with the same exactly-once claim as an automatic handoff.
         """
-        post_snap = self.store.get(MENTIONS, doc_id)
-        if post_snap is None:
-            raise NotFound("no such post")
-        post = MentionDoc.from_snapshot(post_snap)
-        if post.status == Status.DELETED:
+        target = self._post_and_department(doc_id, department)
+        if target is None:
             return HandoffResult("post_deleted")
-        department = department or post.department or self.policy.handoff.default_department
-        if department not in self.policy.departments and department != self.policy.handoff.default_department:
-            raise NotFound("no such department")
+        _, department = target
         hid = ids.handoff_id(doc_id, department)
         existing = self.store.get(HANDOFFS, hid)
         if existing is not None and existing.data.get("state") == "sent":
@@ -101,15 +110,10 @@ class HandoffService:
 
     def handoff(self, doc_id: str, *, department: str | None, reason: str, pii: bool = False,
                 text: str | None = None, requested_by: str | None = None, attempt: int = 0) -> HandoffResult:
-        post_snap = self.store.get(MENTIONS, doc_id)
-        if post_snap is None:
-            raise NotFound("no such post")
-        post = MentionDoc.from_snapshot(post_snap)
-        if post.status == Status.DELETED:
+        target = self._post_and_department(doc_id, department)
+        if target is None:
             return HandoffResult("post_deleted")
-        department = department or post.department or self.policy.handoff.default_department
-        if department not in self.policy.departments and department != self.policy.handoff.default_department:
-            raise NotFound("no such department")
+        post, department = target
         now = self.clock()
         hid = ids.handoff_id(doc_id, department)
         claimed = self._claim(hid, doc_id, post, department, reason, requested_by, now)
