@@ -624,3 +624,17 @@ def test_slow_sinks_do_not_let_the_next_evaluation_write_within_a_second_of_this
     assert world.incidents.evaluate() == {"outcome": "busy"}
     count, worst = world.store.busiest_second(SHARED)
     assert count <= 1, f"{worst[0]}/{worst[1][:16]} written {count} times at {worst[2]:%H:%M:%S}"
+
+
+def test_incident_statuses_are_one_enum_stored_as_their_plain_names() -> None:
+    from hilft.core.outage import ACTIVE_STATUSES, IncidentStatus
+
+    world = World()
+    for _ in range(6):
+        world.post(BURST, 2)
+        world.advance(10)
+    (incident_id, doc), = world.incident_docs().items()
+    assert doc["status"] is IncidentStatus.OPEN and doc["status"] == "open"
+    world.incidents.acknowledge(incident_id, "anna", world.deadlines)
+    assert world.incident_docs()[incident_id]["status"] == IncidentStatus.ACKNOWLEDGED
+    assert [str(s) for s in ACTIVE_STATUSES] == ["open", "acknowledged"]

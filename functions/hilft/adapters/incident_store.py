@@ -13,6 +13,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
 from hilft.adapters.firestore_store import FirestoreStore, _translate
+from hilft.core.outage import ACTIVE_STATUSES
 from hilft.service.ports import INCIDENTS, MENTIONS, Snapshot
 
 
@@ -71,5 +72,5 @@ class FirestoreIncidentQueries:
 
     def open_incidents(self, limit: int = 50) -> list[Snapshot]:
         query = (self._store.client.collection(INCIDENTS)
-                 .where(filter=FieldFilter("status", "in", ["open", "acknowledged"])).limit(limit))
+                 .where(filter=FieldFilter("status", "in", [str(s) for s in ACTIVE_STATUSES])).limit(limit))
         return self._run(query)

@@ -65,6 +65,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -109,6 +110,17 @@ def names_outage(text: str, words: Sequence[str]) -> bool:
     """Does the text name one of the outage ``words`` (whole words; ``word*`` also compounds)?"""
     folded = fold(text)
     return any(pattern.search(folded) for pattern in _word_patterns(tuple(words)))
+
+
+class IncidentStatus(StrEnum):
+    """An incident document's ``status``: open → acknowledged (staff or PagerDuty) → resolved (quiet)."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+ACTIVE_STATUSES = (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)  # listed on the board, still folding
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,7 +71,7 @@ from hilft.core.document import MentionDoc
 from hilft.core.errors import TransientError, TransientSinkError
 from hilft.core.incident_alerts import IncidentAlert, IncidentEvent
 from hilft.core.models import Kind, Status
-from hilft.core.outage import DetectorState, Signal, Verdict
+from hilft.core.outage import ACTIVE_STATUSES, DetectorState, IncidentStatus, Signal, Verdict
 from hilft.core.policy import Policy
 from hilft.logs import get_logger
 from hilft.service.ports import (
@@ -412,7 +412,7 @@ class IncidentService:
         count = verdict.count + sum(n for _, n in plan.grows)
         doc: dict[str, Any] = {
             "key": key, "topic": topic, "topic_label": topic_label, "place": place,
-            "place_label": place_label, "status": "open", "opened_at": now,
+            "place_label": place_label, "status": IncidentStatus.OPEN, "opened_at": now,
             "first_seen": min((i.received_at for i in members), default=window_start),
             "last_seen": max((i.received_at for i in members), default=now), "count": count,
             "expected": round(verdict.expected, 3), "opened_slot": verdict.slot,
@@ -427,7 +427,7 @@ class IncidentService:
         if sent:
             doc["alerted_count"], doc["alerted_at"] = count, now
         if plan.resolved is not None:  # opened and quiet again within one (catch-up) evaluation
-            doc.update(status="resolved", resolved_at=now)
+            doc.update(status=IncidentStatus.RESOLVED, resolved_at=now)
             if sent:
                 done, missed = self._deliver(self._alert(incident_id, doc, IncidentEvent.RESOLVED, now), sent)
                 doc["alerts"]["resolved"] = _record({}, done, missed, now)
@@ -450,13 +450,13 @@ class IncidentService:
         opened = alerts.get("opened") or {}
         retry = sorted(n for n in set(opened.get("sinks_failed") or []) - set(opened.get("sinks_sent") or [])
                        if n in self.sinks)
-        if retry and status == "open" and plan.resolved is None:
+        if retry and status == IncidentStatus.OPEN and plan.resolved is None:
             sends.append(("opened", IncidentEvent.OPENED, retry))
-        if plan.resolved is not None and status != "resolved":
+        if plan.resolved is not None and status != IncidentStatus.RESOLVED:
             raised = set(opened.get("sinks_sent") or [])
             already = set((alerts.get("resolved") or {}).get("sinks_sent") or [])
             sends.append(("resolved", IncidentEvent.RESOLVED, sorted(n for n in raised - already if n in self.sinks)))
-        elif status == "open":
+        elif status == IncidentStatus.OPEN:
             alerted, at = int(data.get("alerted_count") or 0), data.get("alerted_at")
             count = int(view["count"])
             if alerted and count >= 2 * alerted and (
@@ -484,8 +484,8 @@ class IncidentService:
                 samples += self._samples((i for i in items if i.doc_id not in known), max(0, limit - len(samples)))
                 updates.update(count=int(cur.get("count") or 0) + fresh, applied_slot=last_grow, samples=samples,
                                last_seen=max((i.received_at for i in items), default=now))
-            if plan.resolved is not None and cur.get("status") != "resolved":
-                updates.update(status="resolved", resolved_at=now)
+            if plan.resolved is not None and cur.get("status") != IncidentStatus.RESOLVED:
+                updates.update(status=IncidentStatus.RESOLVED, resolved_at=now)
             for name, (sent, failed) in results.items():
                 updates[f"alerts.{name}"] = _record((cur.get("alerts") or {}).get(name) or {}, sent, failed, now)
                 if name != "resolved" and sent:
@@ -493,7 +493,7 @@ class IncidentService:
             return updates or None
 
         self.store.mutate(INCIDENTS, incident_id, decide)
-        if plan.resolved is not None and status != "resolved":
+        if plan.resolved is not None and status != IncidentStatus.RESOLVED:
             log.info("incident resolved", incident_id=incident_id, key=plan.key)
 
     def _mark_many(self, marks: Sequence[tuple[str, str, str, str]]) -> None:
@@ -592,7 +592,7 @@ class IncidentService:
                     break
         for incident_id in candidates:
             snap = self.store.get(INCIDENTS, incident_id)
-            if snap is not None and snap.data.get("status") in ("open", "acknowledged"):
+            if snap is not None and snap.data.get("status") in ACTIVE_STATUSES:
                 return incident_id
         return None
 
@@ -730,7 +730,7 @@ class IncidentService:
                 **_record(current.data if current else {}, sent, failed, now), "count": len(members)})
         log.info("overdue alerts folded into the incident", incident_id=incident_id, level=level,
                  posts=len(members), part=which)
-        if "pagerduty" in sent and data.get("status") == "resolved":
+        if "pagerduty" in sent and data.get("status") == IncidentStatus.RESOLVED:
             # The incident's resolve closed its PagerDuty incident; this trigger opens a new one on
             # the same key, which nothing else resolves: settle_storm does, once its posts are handled.
             self._schedule_settle(incident_id, level, 0, now)
@@ -784,10 +784,10 @@ class IncidentService:
 
         def decide(snap: Snapshot | None) -> dict[str, Any] | None:
             changed.clear()
-            if snap is None or snap.data.get("status") != "open":
+            if snap is None or snap.data.get("status") != IncidentStatus.OPEN:
                 return None
             changed["yes"] = True
-            return {"status": "acknowledged", "acknowledged_at": now, "acknowledged_by": by}
+            return {"status": IncidentStatus.ACKNOWLEDGED, "acknowledged_at": now, "acknowledged_by": by}
 
         snap = self.store.mutate(INCIDENTS, incident_id, decide)
         if snap is None:
@@ -818,7 +818,7 @@ class IncidentService:
         acknowledge the incident's own PagerDuty incident, once, if it was paged and is not resolved
         meanwhile. The other sinks keep no incident state to acknowledge (as for single posts)."""
         snap = self.store.get(INCIDENTS, incident_id)
-        if snap is None or snap.data.get("status") != "acknowledged":
+        if snap is None or snap.data.get("status") != IncidentStatus.ACKNOWLEDGED:
             return {"outcome": "ignored"}
         raised = set(((snap.data.get("alerts") or {}).get("opened") or {}).get("sinks_sent") or [])
         if "pagerduty" not in raised:
