@@ -134,7 +134,8 @@ EXPECTED_ACCESS: dict[str, tuple[set[str], set[tuple[str, str]]]] = {
     "x_webhook": ({"X_CLIENT_SECRET", "X_CONSUMER_SECRET"}, {FIRESTORE, *ENQUEUE, CANCEL}),
     "meta_webhook": ({"META_APP_SECRET", "META_VERIFY_TOKEN"}, {FIRESTORE, *ENQUEUE, CANCEL}),
     "threads_webhook": ({"THREADS_APP_SECRET", "THREADS_VERIFY_TOKEN"}, {FIRESTORE, *ENQUEUE, CANCEL}),
-    "pagerduty_webhook": ({"PAGERDUTY_WEBHOOK_SECRET"}, {FIRESTORE}),
+    # enqueues: acknowledging an incident acknowledges its posts' own PagerDuty incidents (deadline sends)
+    "pagerduty_webhook": ({"PAGERDUTY_WEBHOOK_SECRET"}, {FIRESTORE, *ENQUEUE}),
     "deadline": (ALERT_SECRETS | {"META_APP_SECRET", "META_PAGE_ACCESS_TOKEN", "X_USER_ACCESS_TOKEN",
                                   "THREADS_ACCESS_TOKEN", "BLUESKY_APP_PASSWORD", "MASTODON_ACCESS_TOKEN"},
                  {FIRESTORE, *ENQUEUE}),
