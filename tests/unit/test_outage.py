@@ -295,6 +295,20 @@ def test_the_detector_remembers_which_hours_of_the_day_it_has_learned() -> None:
     assert DetectorState.from_dict(old).learned_hours == set(range(24))  # saved by an older version
 
 
+def test_in_its_first_hour_a_fresh_detector_compares_with_the_keys_posts_earlier_in_that_hour() -> None:
+    first = outage.slot_of(traffic.START, PARAMS.slot_seconds)  # midnight local, nothing learned
+
+    def opened(counts: dict[int, dict[str, int]], through: int) -> list[str]:
+        state = DetectorState(last_slot=first - 1)
+        return [v.key for v in outage.advance(state, counts, through, PARAMS) if v.action == "open"]
+
+    steady = {first + i: {"festnetz|*": 1} for i in range(0, 120, 3)}  # a post a minute for 40 minutes
+    window = {first + 120 + i: {"festnetz|*": 1} for i in range(0, 16, 2)}  # then 8 in five minutes
+    assert opened({**steady, **window}, first + 140) == []  # ordinary for this key, though above the floor
+    burst = {first + i: {"festnetz|*": 1} for i in range(0, 16, 2)}  # the same 8 as the first posts seen
+    assert opened(burst, first + 20) == ["festnetz|*"]  # nothing before them: the floor, as always
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_busy_cold_start_opens_no_incident_in_its_first_two_days(seed: int) -> None:
     """4,000 outage-word posts a day and nothing learned: the first day's hours are all new, the

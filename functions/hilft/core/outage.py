@@ -18,8 +18,9 @@ Time is cut into slots (``slot``, default 20 s). At the end of every slot and fo
   expectation at that hour, and a volume that comes back at the same hour every day (a TV
   evening) stops being a spike after a day or two. Thin history raises ``λ`` (``KeyState.rate``):
   an hour learned on ``n`` days counts ``1 + 2/n²`` times, and an hour of the day the detector has
-  not learned yet (its first day) takes the key's busiest learned hour, so a cold start does not
-  page on ordinary traffic it has not seen;
+  not learned yet (its first day) takes the key's busiest learned hour, and in its very first hour
+  a key is also held to its own rate earlier in that hour, so a cold start does not page on
+  ordinary traffic it has not seen;
 * spike ⇔ ``C ≥ min_count`` and ``C ≥ min_ratio · λ`` and ``P(X ≥ C | Poisson(λ)) ≤ p_value``.
 
 One outage, one incident. About 40 % of the posts about a local outage name no place ("Internet
@@ -280,8 +281,9 @@ class KeyState:
           Once the detector has learned the hour, a key without it had no posts then (a sparse
           place, new since): ``floor``.
 
-        A key with no learned hour at all (a new place, or the detector's first hour) stays at
-        ``floor``. ``hour_weight`` (``DetectorParams.hour_weight``) enables both rules."""
+        A key with no learned hour at all (a new place) stays at ``floor``; in the detector's very
+        first hour ``_step`` also compares with the key's own posts earlier in that hour (``_so_far``).
+        ``hour_weight`` (``DetectorParams.hour_weight``) enables both rules."""
         weight = self.weights[hour]
         if hour_weight is None or not 0 < hour_weight < 1:
             return max(floor, self.sums[hour] / weight if weight > 0 else 0.0)
@@ -385,6 +387,19 @@ def _expected(key_state: KeyState, split: tuple[tuple[int, int], ...], params: D
                for hour, slots in split) * minutes
 
 
+def _so_far(key_state: KeyState, slot: int, params: DetectorParams) -> float:
+    """In the detector's first hour (nothing learned yet): what the key's posts of this hour before
+    the window expect in one window, at their rate — 0 when the window reaches back to the hour's
+    start (then a burst in a fresh deployment's first minutes still opens at the floor)."""
+    per_hour = 3600 // params.slot_seconds
+    before_slots = slot % per_hour + 1 - params.window_slots
+    if before_slots <= 0:
+        return 0.0
+    in_window = sum(count for s, count in key_state.window.items() if s // per_hour == slot // per_hour)
+    before = max(0, key_state.hour_count - in_window)
+    return before / before_slots * params.window_slots
+
+
 def _window_split(slot: int, hour: int, params: DetectorParams) -> tuple[tuple[int, int], ...]:
     """How the window ending at ``slot`` divides between this local hour and the one before."""
     per_hour = 3600 // params.slot_seconds
@@ -422,13 +437,20 @@ def _step(state: DetectorState, active: set[str], slot: int, slot_counts: Mappin
     verdicts: list[Verdict] = []
     split = _window_split(slot, hour, params)
     young = any(h not in state.learned_hours for h, _ in split)
+    first_hour = not state.learned_hours  # nothing learned at all: only this hour's own posts tell
+
+    def expected_of(key_state: KeyState) -> float:
+        expected = _expected(key_state, split, params, young)
+        if not first_hour or key_state.incident is not None:  # an incident's own posts are no baseline
+            return expected
+        return max(expected, _so_far(key_state, slot, params))
     spiking: dict[str, tuple[int, float]] = {}
     local: dict[str, list[str]] = {}  # topic -> its regions that are elevated or in an incident
     explained: dict[str, int] = {}  # topic -> posts of those regions
     candidates: dict[str, tuple[int, float]] = {}  # elevated regions that did not spike on their own
     for key, count in window_counts.items():
         key_state = state.keys[key]
-        expected = _expected(key_state, split, params, young)
+        expected = expected_of(key_state)
         elevated = is_elevated(count, expected)
         if elevated:
             key_state.last_elevated_slot = slot
@@ -453,7 +475,7 @@ def _step(state: DetectorState, active: set[str], slot: int, slot_counts: Mappin
         # against both keys' expectations together (the placeless count's own noise is priced in).
         count, expected = candidates[keys[0]]
         supported = count + attributed[topic]
-        together = expected + _expected(state.keys[placeless_key], split, params, young)
+        together = expected + expected_of(state.keys[placeless_key])
         if is_spike(supported, together, params):
             spiking[keys[0]] = (count, expected)
     if params.nationwide:
@@ -463,7 +485,7 @@ def _step(state: DetectorState, active: set[str], slot: int, slot_counts: Mappin
                 continue
             rest = count - explained.get(topic, 0) - attributed.get(topic, 0)
             key_state = state.keys[key]
-            expected = _expected(key_state, split, params, young)
+            expected = expected_of(key_state)
             if key_state.incident is not None or is_spike(rest, expected, params):
                 spiking[key] = (rest, expected)
 
