@@ -284,7 +284,8 @@ EVENTS: list[Row] = [
      ("meta/instagram_standby.json",)),
     (INSTAGRAM, "`story_insights`", f"{NOT_SUBSCRIBED} ignored by type", ("meta/instagram_story_insights.json",)),
     ("Threads", "`replies`, `mentions` / `publish` / `delete` (the brand's own posts only)",
-     "item / the brand's own post stops the clock / forgotten; a customer's deletion is found by `poll` (below)",
+     "item / the brand's own post stops the clock (without `replied_to`, as Meta documents it, after a "
+     "`brand_lookup` task reads the post back) / forgotten; a customer's deletion is found by `poll` (below)",
      ("threads/replies.json", "threads/mentions.json", "threads/publish.json", "threads/delete.json")),
     ("Bluesky", "notifications `mention`, `reply`, `quote`; the brand's repo; search",
      "item / native brand replies stop the clock / radar",
