@@ -38,6 +38,7 @@ All patterns are bounded (no nested unbounded repetition), so the cost is linear
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -326,7 +327,9 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
     ]
     # "75618 Leipziger Land" on the line after a street line is its postcode and city, not a weak English street
     tail_starts = {tail.start for tail in tails}
-    streets = [s for s in streets if not (s.weak and s.start in tail_starts and _follows_a_street(text, s, streets))]
+    street_ends = {s.end for s in streets}
+    streets = [s for s in streets
+               if not (s.weak and s.start in tail_starts and _follows_a_street(text, s, street_ends))]
     streets += _bare_streets(text, tails, streets, every_case)
     if not streets:
         return []
@@ -372,8 +375,30 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
     return addresses
 
 
-def _follows_a_street(text: str, part: _Part, streets: list[_Part]) -> bool:
-    return any(o.end < part.start <= o.end + 4 and _TAIL_JOINER.fullmatch(text, o.end, part.start) for o in streets)
+def _follows_a_street(text: str, part: _Part, street_ends: set[int]) -> bool:
+    """A street ends at most four characters before ``part`` and only a joiner lies between (one set lookup
+    per possible end, so linear in the text however many streets it names)."""
+    return any(end in street_ends and _TAIL_JOINER.fullmatch(text, end, part.start)
+               for end in range(max(0, part.start - 4), part.start))
+
+
+class _Covered:
+    """Positions within four characters after a street (``start <= i <= end + 4``), as merged spans that a
+    binary search reads: the check per postcode stays logarithmic when a long text names many streets."""
+
+    def __init__(self, streets: Sequence[_Part]) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for s in sorted(streets, key=lambda s: s.start):
+            if self.ends and s.start <= self.ends[-1]:
+                self.ends[-1] = max(self.ends[-1], s.end + 4)
+            else:
+                self.starts.append(s.start)
+                self.ends.append(s.end + 4)
+
+    def __contains__(self, position: int) -> bool:
+        i = bisect_right(self.starts, position) - 1
+        return i >= 0 and position <= self.ends[i]
 
 
 def _bare_streets(text: str, tails: list[_Part], streets: list[_Part], every_case: bool) -> list[_Part]:
@@ -383,8 +408,9 @@ def _bare_streets(text: str, tails: list[_Part], streets: list[_Part], every_cas
     of it. Bounded: one search in the 60 characters before each postcode."""
     bare: list[_Part] = []
     pattern = _any_case(_BARE_STREET) if every_case else _BARE_STREET
+    near_a_street = _Covered(streets)
     for tail in tails:
-        if not text[tail.start].isdigit() or any(s.start <= tail.start <= s.end + 4 for s in streets):
+        if not text[tail.start].isdigit() or tail.start in near_a_street:
             continue
         city = _LETTERS.search(text, tail.start, tail.end)  # a city, not a word ("it's 5512 3344 my account")
         if city is None or city.group().casefold() in _NOT_A_LOWER_CASE_CITY:
