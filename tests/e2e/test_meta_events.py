@@ -1,6 +1,7 @@
 """Meta events beyond comments and messages, end to end through meta_webhook on the emulators:
-mentions filled from the (fake) Graph API by the enrich task, edits, Messenger and Instagram standby, the
-Instagram Login shape, numeric ids, and what is counted as ignored.
+mentions filled from the (fake) Graph API by the enrich task, edits, Messenger and Instagram standby, a
+Chat Plugin guest named by ``user_ref`` only, the Instagram Login shape, numeric ids, and what is counted
+as ignored.
 
 Bodies are the documented payloads of ``tests/fixtures/meta/documented/`` with fresh times.
 """
@@ -169,6 +170,22 @@ def test_an_instagram_standby_message_is_an_item_and_the_brands_echo_answers_it(
     echo["entry"][0]["messaging"][0]["message"]["mid"] = "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMDAwMDAwMDk5"
     result = e2e.post_meta(fresh(json.dumps(echo).encode(), shift=1)).json()
     assert result["answered"] == 1 and e2e.mention("instagram", mid)["status"] == "answered"
+
+
+def test_a_chat_plugin_guest_known_by_user_ref_only_is_a_dm_answered_through_the_send_api_user_ref(e2e):
+    """Meta names a Chat Plugin person by ``sender.user_ref`` alone (no PSID): once a 400 that Meta
+    redelivered for hours; now a DM item, and the handoff's message goes to ``recipient.user_ref``."""
+    response = e2e.post_meta(fresh(documented("messenger_messages_user_ref.json")))
+    assert response.status_code == 200 and response.json()["stored"] == 1, response.text
+    mid = json.loads(documented("messenger_messages_user_ref.json"))["entry"][0]["messaging"][0]["message"]["mid"]
+    doc = e2e.mention("messenger", mid)
+    assert doc["kind"] == "dm" and doc["author_id"] == doc["conversation_id"] == "user_ref:UR-chatplugin-24000000000000107"
+    assert doc["department"] == "rechnung"  # a private department: the automatic handoff writes to the guest
+    e2e.wait(lambda: (e2e.mention("messenger", mid) or {}).get("status") == "handed_off", timeout=15,
+             what="the handoff message to the guest's user_ref")
+    (sent,) = e2e.fakes.graph.messages
+    assert (sent.account_id, sent.recipient_id, sent.user_ref) == (PAGE_ID, None, "UR-chatplugin-24000000000000107")
+    assert sent.messaging_type == "RESPONSE"
 
 
 def test_a_body_shaped_like_metas_instagram_examples_a_top_level_array_is_stored(e2e):

@@ -69,6 +69,30 @@ def test_meta_refusal_of_a_private_reply_is_a_refused_private_channel_so_handoff
         gateway.send_private(POST, "Bitte per DM", NOW)
 
 
+class RecordingMeta:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def send_message(self, *args: str) -> str:
+        self.calls.append(("send_message", *args))
+        return "m_1"
+
+    def send_message_to_user_ref(self, *args: str) -> str:
+        self.calls.append(("send_message_to_user_ref", *args))
+        return "m_2"
+
+
+@pytest.mark.parametrize(("author_id", "expected"), [
+    ("24000000000000101", ("send_message", "111", "24000000000000101", "Hallo")),
+    ("user_ref:UR-42", ("send_message_to_user_ref", "111", "UR-42", "Hallo")),
+])
+def test_a_messenger_dm_is_answered_by_psid_or_by_the_chat_plugin_user_ref(author_id: str, expected: tuple) -> None:
+    client = RecordingMeta()
+    dm = POST.model_copy(update={"platform": "messenger", "kind": "dm", "post_id": "m_x", "author_id": author_id})
+    MetaGateway(client).send_private(dm, "Hallo", NOW)  # type: ignore[arg-type]
+    assert client.calls == [expected]
+
+
 @pytest.mark.parametrize(("error", "expected"), [
     (mc.MetaRateLimited(613, None, 429, retry_after=60.0, retry_at=NOW), PlatformRateLimited),
     (mc.MetaTokenError(190, None, 400), PlatformConfigError),

@@ -97,6 +97,21 @@ def test_a_messenger_answer_is_a_response_to_the_customers_psid(graph, client):
         '"message":{"text":"Danke, wir prüfen das."}}'.encode())
 
 
+def test_a_chat_plugin_guest_is_answered_by_user_ref_and_meta_sends_no_recipient_id(graph, client):
+    route = graph.post(f"/{PAGE_ID}/messages").respond(200, json={"message_id": "m_ghi"})
+    assert client.send_message_to_user_ref(PAGE_ID, "UR-42", "Wir prüfen das.") == "m_ghi"
+    assert route.calls.last.request.content == (
+        '{"recipient":{"user_ref":"UR-42"},"messaging_type":"RESPONSE",'
+        '"message":{"text":"Wir prüfen das."}}'.encode())
+
+
+@pytest.mark.parametrize("user_ref", ["", "UR\n42", "x" * 257])
+def test_a_user_ref_that_meta_never_sends_is_refused_before_any_call(graph, client, user_ref):
+    with pytest.raises(ValueError):
+        client.send_message_to_user_ref(PAGE_ID, user_ref, "Hallo")
+    assert not graph.calls
+
+
 def test_a_public_comment_reply_posts_the_message_to_the_comments_edge(graph, client):
     route = graph.post(f"/{COMMENT_ID}/comments").respond(200, json={"id": "820000000000001_990000000000001"})
     assert client.reply_comment(COMMENT_ID, "Wir sind dran!") == "820000000000001_990000000000001"

@@ -324,6 +324,39 @@ def test_a_messenger_echo_is_the_brand_answering_in_the_customers_conversation()
     assert echo.conversation_id == "24000000000000101"
 
 
+def _messaging(sender: dict, recipient: dict, **message: object) -> bytes:
+    return json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": 1786528800123, "messaging": [{
+        "sender": sender, "recipient": recipient, "timestamp": 1786528799000,
+        "message": {"mid": "m_guest1", "text": "Hallo?", **message}}]}]}).encode()
+
+
+def test_a_chat_plugin_guest_named_by_user_ref_only_is_a_dm_whose_author_is_the_user_ref():
+    """Meta: from the Chat Plugin "sender.id" is not sent, "sender.user_ref" is (Graph API v7.0+)."""
+    (message,) = parse_bytes(_messaging({"user_ref": "UR-42"}, {"id": PAGE_ID})).events
+    assert isinstance(message, Mention) and message.kind is Kind.DM and not message.is_brand
+    assert message.author.id == message.conversation_id == "user_ref:UR-42"
+    assert meta.user_ref_of(message.author.id) == "UR-42"
+
+
+def test_the_brands_echo_to_a_user_ref_answers_the_guests_conversation():
+    (echo,) = parse_bytes(_messaging({"id": PAGE_ID}, {"user_ref": "UR-42"}, is_echo=True)).events
+    assert isinstance(echo, Mention) and echo.is_brand
+    assert echo.conversation_id == echo.recipient_id == "user_ref:UR-42"
+
+
+def test_a_participant_with_both_a_psid_and_a_user_ref_is_its_psid():
+    (message,) = parse_bytes(_messaging({"id": "24000000000000101", "user_ref": "UR-42"}, {"id": PAGE_ID})).events
+    assert message.author.id == "24000000000000101" and meta.user_ref_of(message.author.id) is None
+
+
+@pytest.mark.parametrize("sender", [{}, {"user_ref": ""}, {"user_ref": "UR\n42"}, {"user_ref": 42},
+                                    {"user_ref": "x" * 257}, {"id": None}])
+def test_a_sender_named_neither_by_id_nor_by_a_plain_user_ref_is_malformed(sender):
+    with pytest.raises(MalformedPayload) as caught:
+        parse_bytes(_messaging(sender, {"id": PAGE_ID}))
+    assert "UR" not in str(caught.value)  # the error names the place, never the value
+
+
 def test_an_instagram_direct_message_is_an_instagram_dm():
     message = only_mention("ig_dm.json")
     assert message.platform is Platform.INSTAGRAM

@@ -1,5 +1,9 @@
 """A fake Meta Graph API: private replies, Messenger/Instagram messages, comment replies, hiding comments.
 
+A message goes to exactly one of ``recipient.id`` (a PSID), ``recipient.user_ref`` (a Chat Plugin
+guest; answered without ``recipient_id``, as the Send API does) or ``recipient.comment_id`` (a
+private reply).
+
 It checks what graph.facebook.com would check (the access token, the body shape, one private
 reply per comment), answers with Graph-shaped errors, and records what it accepted.
 
@@ -57,10 +61,11 @@ class PrivateReply:
 class SentMessage:
     account_id: str
     platform: str
-    recipient_id: str
+    recipient_id: str | None  # the PSID / IGSID; None when sent to a Chat Plugin ``user_ref``
     messaging_type: str
     text: str
     message_id: str
+    user_ref: str | None = None  # ``recipient.user_ref``: a Chat Plugin guest without a PSID
 
 
 @dataclass(frozen=True)
@@ -174,18 +179,22 @@ class FakeGraphApi(FakeServer):
         text = message.get("text")
         if not isinstance(text, str) or not text.strip():
             return _graph_error(400, 100, "(#100) The parameter message[text] must be a non-empty string")
-        comment_id, psid = recipient.get("comment_id"), recipient.get("id")
-        if isinstance(comment_id, str) and comment_id and psid is None:
-            return self._private_reply(account_id, platform, comment_id, text)
-        if isinstance(psid, str) and psid and comment_id is None:
-            messaging_type = body.get("messaging_type")
-            if messaging_type not in MESSAGING_TYPES:
-                return _graph_error(400, 100, "(#100) messaging_type is required", subcode=2018312)
-            with self._state:
-                sent = SentMessage(account_id, platform, psid, str(messaging_type), text, self._message_id())
-                self.messages.append(sent)
-            return Response(200, {"recipient_id": psid, "message_id": sent.message_id})
-        return _graph_error(400, 100, "(#100) recipient needs exactly one of id or comment_id")
+        named = {key: value for key, value in recipient.items() if key in ("id", "user_ref", "comment_id")}
+        if len(named) != 1 or set(recipient) - set(named) or not all(isinstance(v, str) and v for v in named.values()):
+            return _graph_error(400, 100, "(#100) recipient needs exactly one of id, user_ref or comment_id")
+        if "comment_id" in named:
+            return self._private_reply(account_id, platform, named["comment_id"], text)
+        messaging_type = body.get("messaging_type")
+        if messaging_type not in MESSAGING_TYPES:
+            return _graph_error(400, 100, "(#100) messaging_type is required", subcode=2018312)
+        psid, user_ref = named.get("id"), named.get("user_ref")
+        with self._state:
+            sent = SentMessage(account_id, platform, psid, str(messaging_type), text, self._message_id(),
+                               user_ref=user_ref)
+            self.messages.append(sent)
+        # The Send API leaves out recipient_id for a message sent to a user_ref.
+        return Response(200, {"recipient_id": psid, "message_id": sent.message_id} if psid
+                        else {"message_id": sent.message_id})
 
     def _private_reply(self, account_id: str, platform: str, comment_id: str, text: str) -> Response:
         with self._state:

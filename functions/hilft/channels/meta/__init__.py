@@ -40,7 +40,9 @@ def _send(func: Callable[[], str]) -> str:
 
 class MetaGateway:
     """Facebook/Instagram comments get a private reply (Meta's rules enforced first); Messenger
-    and Instagram DMs are already private, so the message goes to the same thread."""
+    and Instagram DMs are already private, so the message goes to the same thread (a Chat Plugin
+    guest known by ``user_ref`` only is answered with ``recipient.user_ref``; once the guest's
+    chat has ended Meta refuses, and staff answer in Meta's inbox)."""
 
     capabilities = CAPABILITIES
 
@@ -48,10 +50,13 @@ class MetaGateway:
         self.client = client
 
     def send_private(self, post: MentionDoc, text: str, now: datetime, *, send: SendOnce | None = None) -> str:
-        from hilft.channels.meta.parse import private_reply_allowed
+        from hilft.channels.meta.parse import private_reply_allowed, user_ref_of
 
         account = post.brand_account_id or ""
         if post.kind == Kind.DM:
+            user_ref = user_ref_of(post.author_id)  # a Chat Plugin guest: no PSID, only a user_ref
+            if user_ref is not None:
+                return _send(lambda: self.client.send_message_to_user_ref(account, user_ref, text))
             return _send(lambda: self.client.send_message(account, str(post.author_id), text))
         # Stored posts are the customers' (brand posts are never stored): never the brand's own comment.
         allowed, why = private_reply_allowed(post.created_at or now, now, is_brand_comment=False,

@@ -169,6 +169,16 @@ class MetaClient:
                 "message": {"text": _text(text)}}
         return self._message_id(self._post(f"{_node(page_id)}/messages", body))
 
+    def send_message_to_user_ref(self, page_id: str, user_ref: str, text: str) -> str:
+        """Answer a Chat Plugin guest Meta names by ``user_ref`` only (``recipient.user_ref``).
+
+        Meta's Chat Plugin page: "use the user reference ID to send messages to the person within
+        the 24-hour standard messaging window"; the Send API then answers without ``recipient_id``.
+        """
+        body = {"recipient": {"user_ref": _user_ref(user_ref)}, "messaging_type": "RESPONSE",
+                "message": {"text": _text(text)}}
+        return self._message_id(self._post(f"{_node(page_id)}/messages", body))
+
     # -- public comments --------------------------------------------------------------------
 
     def reply_comment(self, comment_id: str, text: str) -> str:
@@ -302,6 +312,12 @@ class MetaClient:
 def _node(value: str) -> str:
     if not _NODE_ID.fullmatch(value):
         raise ValueError("invalid Graph node id")
+    return value
+
+
+def _user_ref(value: str) -> str:
+    if not 0 < len(value) <= 256 or any(ord(char) < 0x20 or char == "\x7f" for char in value):
+        raise ValueError("invalid Messenger user_ref")
     return value
 
 

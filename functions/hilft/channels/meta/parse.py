@@ -10,7 +10,10 @@ carries ``changes[]`` (``{"field", "value"}``: Page ``feed``/``mention``, Instag
 customer still waits, so they are ingested like ``messaging[]``). Apps on Instagram Login may
 get one change flat in the entry (``entry.field``/``entry.value``, no ``changes[]``): both shapes
 parse alike. Older captures send ids (``entry.id``, participants, feed ``from.id``, mention
-``sender_id``) as JSON numbers: they are normalised to strings.
+``sender_id``) as JSON numbers: they are normalised to strings. A person who wrote through the
+website Chat Plugin may be named by ``sender.user_ref`` alone (Meta: "Graph API v7.0+ … from the
+chat plugin will not be returning ``sender.id``"): their id is ``user_ref:<ref>``
+(``USER_REF_PREFIX``), and the Send API answers them with ``recipient.user_ref``.
 One body may mix several entries, fields and kinds; every item becomes one event or one name in
 ``ParsedBatch.ignored`` — nothing is skipped silently. A body that is a JSON array of such
 notifications (the shape of Meta's Instagram examples page) is parsed notification by notification.
@@ -27,7 +30,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, model_validator
 
 from hilft.channels import hub
 from hilft.core import jsonbody
@@ -44,6 +47,8 @@ SIGNATURE_HEADER = hub.SIGNATURE_HEADER
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
 
 UNKNOWN_AUTHOR_ID = "unknown"  # Meta did not say who wrote it (caption mentions, feed without `from`)
+# Id of a person Meta names by a Chat Plugin ``user_ref`` only (no PSID): ``user_ref:<ref>``.
+USER_REF_PREFIX = "user_ref:"
 
 _MAX_EPOCH_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z, the last instant datetime can hold
 _MAX_EPOCH_MILLIS = _MAX_EPOCH_SECONDS * 1000 + 999
@@ -203,8 +208,33 @@ class _IgMentionValue(StrictShape):
     comment_id: str | None = None
 
 
+# A Chat Plugin user_ref: Meta's or the website's string, sent back in a JSON body, never in a path.
+_UserRef = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
 class _Participant(StrictShape):
-    id: _AccountId
+    """A PSID / IGSID, or (a Chat Plugin guest, Graph API v7.0+) only a ``user_ref``."""
+
+    id: _AccountId | None = None
+    user_ref: _UserRef | None = None
+
+    @model_validator(mode="after")
+    def _named(self) -> _Participant:
+        if self.id is None and self.user_ref is None:
+            raise ValueError("a participant needs an id or a user_ref")
+        return self
+
+    @property
+    def key(self) -> str:
+        """The id hilft stores: the PSID when Meta gives one (stable), else ``user_ref:<ref>``."""
+        return self.id if self.id is not None else f"{USER_REF_PREFIX}{self.user_ref}"
+
+
+def user_ref_of(author_id: str | None) -> str | None:
+    """The Chat Plugin ``user_ref`` a stored id stands for (``user_ref:<ref>``), else None."""
+    if author_id is None or not author_id.startswith(USER_REF_PREFIX):
+        return None
+    return author_id.removeprefix(USER_REF_PREFIX) or None
 
 
 class _ReplyTo(StrictShape):
@@ -455,7 +485,8 @@ def _parse_messaging(
     """One ``messaging[]`` (or ``standby[]``) item: a message (or its echo), else a receipt, postback…
 
     ``is_echo`` marks what the brand itself sent (from any tool): that is a brand answer.
-    The conversation id is the customer's page- or Instagram-scoped id.
+    The conversation id is the customer's page- or Instagram-scoped id (``user_ref:<ref>`` for a
+    Chat Plugin guest Meta names by ``user_ref`` only).
     """
     if "message" not in raw:
         kinds = sorted(set(raw) - {"sender", "recipient", "timestamp"})
@@ -463,23 +494,24 @@ def _parse_messaging(
         return
     event = _validate(_MessagingEvent, raw, where)
     message = event.message
+    sender, recipient = event.sender.key, event.recipient.key
     if message.is_deleted:
-        events.append(Deletion(platform=platform, post_id=message.mid, author_id=event.sender.id,
+        events.append(Deletion(platform=platform, post_id=message.mid, author_id=sender,
                                deleted_at=_from_epoch(event.timestamp)))
         return
-    is_brand = message.is_echo or event.sender.id in brand_ids
-    customer_id = event.recipient.id if is_brand else event.sender.id
+    is_brand = message.is_echo or sender in brand_ids
+    customer_id = recipient if is_brand else sender
     events.append(Mention(
         platform=platform,
         post_id=message.mid,
         kind=Kind.DM,
-        author=Author(id=event.sender.id),
+        author=Author(id=sender),
         text=_clean(message.text),
         created_at=_from_epoch(event.timestamp),
         conversation_id=customer_id,
         is_brand=is_brand,
         brand_account_id=account_id,
-        recipient_id=event.recipient.id,
+        recipient_id=recipient,
     ))
 
 
