@@ -6,8 +6,9 @@ filler words. Both gate precision at 0.98 and report recall."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,7 @@ from hilft.core.ids import mention_doc_id
 from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
 from hilft.core.policy import load_policy, parse_policy
 from hilft.service.ingest import IngestService
+from hilft.service.ports import MENTIONS, Snapshot
 from hilft.service.report import ReportService
 from tests.unit.memory import DEFAULTS, FakeClock, MemoryScheduler, MemoryStore
 
@@ -254,3 +256,69 @@ def test_an_instagram_comment_edited_in_place_from_thanks_into_a_complaint_is_re
     assert w.store.data["mentions"][thanks]["status"] == "no_reply_needed"
     comment("c12", "Danke, läuft wieder nicht, Router blinkt rot", reply_to="c11", reply_to_author="1000000001")
     assert w.store.data["mentions"][thanks]["status"] == "open"
+
+
+# -- a crash between enqueueing a reopen's tasks and committing it --------------------------------
+
+class Crash(BaseException):
+    """The instance died here (BaseException: no handler may swallow it)."""
+
+
+class CrashOnReopenCommit(MemoryStore):
+    """The memory store, except that the instance dies instead of committing a reopen (a closing
+    message's document turning ``open``), once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.armed = False
+
+    def update_if_unchanged(self, collection: str, snap: Snapshot, updates: dict[str, Any]) -> None:
+        if self.armed and collection == MENTIONS and updates.get("status") == "open":
+            self.armed = False
+            raise Crash(snap.id)
+        super().update_if_unchanged(collection, snap, updates)
+
+
+def test_an_edit_reopen_enqueues_its_tasks_before_the_commit_and_a_redelivery_commits_it():
+    w = World()
+    w.store = store = CrashOnReopenCommit()
+    w.ingest = IngestService(store=store, scheduler=w.scheduler, policy=parse_policy(POLICY), clock=w.clock,
+                             claim_ttl=DEFAULTS.claim_ttl)
+    _answered_thanks(w)
+    day = w.clock().date()
+    w.clock.now += timedelta(minutes=5)
+    thanks = mention_doc_id("x", "12")
+
+    store.armed = True
+    with pytest.raises(Crash):
+        _edit(w, "13", "12", "Danke, geht doch nicht, Router blinkt rot")
+    assert w.status("12") == "no_reply_needed"  # the commit never happened...
+    queued = {name: (t.at, t.payload) for name, t in w.scheduler.tasks.items()}
+    assert sorted(p["kind"] for _, p in queued.values()) == ["due", "warning"]  # ...its tasks are queued
+    assert store.data["rollups"][day.isoformat()]["open_ids"] == [thanks]  # and its day's roll-up knows it
+
+    _edit(w, "13", "12", "Danke, geht doch nicht, Router blinkt rot")  # the platform redelivers
+    doc = store.data["mentions"][thanks]
+    assert doc["status"] == "open"
+    assert {name: (t.at, t.payload) for name, t in w.scheduler.tasks.items()} == queued  # the same tasks
+    assert all(p["due_at"] == doc["due_at"].isoformat() for _, p in queued.values())
+
+
+def test_a_staff_reopen_counts_the_post_in_its_rollup_before_the_commit():
+    from hilft.service.closing import ReopenService
+
+    store = CrashOnReopenCommit()
+    clock = FakeClock(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    store.create("mentions", "thanks", {"platform": "x", "post_id": "12", "received_at": clock(),
+                                        "created_at": clock(), "status": "no_reply_needed", "due_at": None})
+    report = ReportService(store=store, policy=parse_policy(POLICY), clock=clock)
+    clock.now += timedelta(days=1)
+    report.roll_up()
+    assert store.data["rollups"]["2026-11-26"]["final"] is True
+    scheduler = MemoryScheduler()
+    store.armed = True
+    with pytest.raises(Crash):
+        ReopenService(store=store, scheduler=scheduler, policy=parse_policy(POLICY), clock=clock).reopen(
+            "thanks", "staff@example.com")
+    assert sorted(t.payload["kind"] for t in scheduler.tasks.values()) == ["due", "warning"]
+    assert store.data["rollups"]["2026-11-26"]["open_ids"] == ["thanks"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from hilft.core.policy import Policy
 from hilft.core.report import BIN_EDGES, Counts, DayRollup, day_bounds, merge, percentile_label, rollup_day, to_csv
 from hilft.report_page import render_html
 from hilft.service.closing import ReopenService
-from hilft.service.ports import ROLLUPS
+from hilft.service.ports import MENTIONS, ROLLUPS, Snapshot
 from hilft.service.report import ReportService
 from tests.unit.memory import FakeClock, MemoryScheduler, MemoryStore
 
@@ -233,3 +234,91 @@ def test_percentiles_are_shown_and_exported_as_the_upper_bounds_they_are():
     page = render_html(report)
     assert "≤ 1 h" in page and ">1 h<" not in page
     assert percentile_label(None) == "—" and percentile_label(math.inf) == "> 7 d"
+
+
+# -- a reopen while the roll-up job computes the same day ------------------------------------------
+
+class ReopenWhileRollingUp(MemoryStore):
+    """The memory store, except that ``during`` runs once right after the roll-up job has read the
+    post ``after_reading`` (with all of its day's posts, or a partial roll-up's open ones): the
+    forced interleaving of a staff reopen landing between the job's read and its write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.during: Callable[[], None] | None = None
+        self.after_reading = ""
+
+    def _interleave(self, read: Iterable[str]) -> None:
+        if self.during is not None and self.after_reading in read:
+            during, self.during = self.during, None
+            during()
+
+    def received_between(self, start: datetime, end: datetime) -> list[Snapshot]:
+        snaps = super().received_between(start, end)
+        self._interleave(s.id for s in snaps)
+        return snaps
+
+    def get_many(self, collection: str, doc_ids: list[str]) -> dict[str, Snapshot]:
+        found = super().get_many(collection, doc_ids)
+        if collection == MENTIONS:
+            self._interleave(found)
+        return found
+
+
+def _thanks(received: datetime) -> dict:
+    return post(received, answered_after=None) | {"status": "no_reply_needed", "due_at": None}
+
+
+def test_a_post_reopened_while_the_job_rolls_up_its_day_the_first_time_reaches_the_report():
+    store = ReopenWhileRollingUp()
+    clock = FakeClock(datetime(2026, 11, 27, 2, 30, tzinfo=UTC))  # the job's hour, the day after
+    morning = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    store.create("mentions", "a", post(morning, answered_after=600))
+    store.create("mentions", "thanks", _thanks(morning))
+    reopen = ReopenService(store=store, scheduler=MemoryScheduler(), policy=Policy.default(), clock=clock)
+    store.during, store.after_reading = lambda: reopen.reopen("thanks", "staff@example.com"), "thanks"
+    service = ReportService(store=store, policy=Policy.default(), clock=clock)
+    service.roll_up()
+    stored = store.data[ROLLUPS]["2026-11-26"]
+    assert stored["open_ids"] == ["thanks"] and stored["final"] is False  # computed again, with the reopen
+    clock.now += timedelta(days=1)  # past the reopened post's due time, still unanswered
+    report = service.build(date(2026, 11, 26), date(2026, 11, 26))
+    assert (report.total.posts, report.total.hits, report.total.misses) == (2, 1, 1)
+
+
+def test_a_post_reopened_while_the_job_updates_a_partial_day_is_not_overwritten():
+    store = ReopenWhileRollingUp()
+    clock = FakeClock(datetime(2026, 11, 27, 2, 30, tzinfo=UTC))
+    morning = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    store.create("mentions", "waiting", post(morning, answered_after=None, promise=3 * 86400))
+    store.create("mentions", "thanks", _thanks(morning))
+    service = ReportService(store=store, policy=Policy.default(), clock=clock)
+    service.roll_up()
+    assert store.data[ROLLUPS]["2026-11-26"]["open_ids"] == ["waiting"]
+
+    clock.now += timedelta(hours=2)
+    store.update("mentions", "waiting", {"status": "answered", "answered_at": clock.now,
+                                         "first_response_seconds": 60000.0, "breached": False})
+    reopen = ReopenService(store=store, scheduler=MemoryScheduler(), policy=Policy.default(), clock=clock)
+    store.during, store.after_reading = lambda: reopen.reopen("thanks", "staff@example.com"), "waiting"
+    service.roll_up()
+    stored = store.data[ROLLUPS]["2026-11-26"]
+    assert stored["open_ids"] == ["thanks"] and stored["total"]["hits"] == 1
+    clock.now += timedelta(days=1)
+    report = service.build(date(2026, 11, 26), date(2026, 11, 26))
+    assert (report.total.posts, report.total.hits, report.total.misses) == (2, 1, 1)
+
+
+def test_a_reopen_on_a_day_without_a_rollup_leaves_a_stub_the_report_reads_as_no_rollup():
+    store = MemoryStore()
+    clock = FakeClock(datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
+    morning = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    store.create("mentions", "thanks", _thanks(morning))
+    ReopenService(store=store, scheduler=MemoryScheduler(), policy=Policy.default(), clock=clock).reopen(
+        "thanks", "staff@example.com")
+    assert store.data[ROLLUPS]["2026-11-26"] == {"open_ids": ["thanks"], "final": False}
+    service = ReportService(store=store, policy=Policy.default(), clock=clock)
+    assert service.build(date(2026, 11, 26), date(2026, 11, 26)).total.pending == 1  # today: from its posts
+    clock.now += timedelta(days=1)
+    service.roll_up()
+    assert store.data[ROLLUPS]["2026-11-26"]["day"] == "2026-11-26"  # the stub became the day's roll-up

@@ -1,7 +1,9 @@
 """Reopening a closing message staff judge to need an answer after all: from that moment the
 post gets the policy's promise, counted from now in business time, with its warning and due
 tasks — exactly as if it had just arrived. If its day is rolled up already, the roll-up reads it
-again (``count_again_in_rollup``)."""
+again (``count_again_in_rollup``). Tasks and roll-up are written before the post: a crash in
+between leaves nothing unalerted or uncounted (a task or roll-up that finds the post still
+closed does nothing)."""
 
 from __future__ import annotations
 
@@ -50,6 +52,9 @@ class ReopenService:
         if warn_at > now:
             tasks.append((ids.task_id(doc_id, "warning", 0, due_at), warn_at, {**base, "kind": "warning", "level": 0}))
         self.scheduler.schedule_many(tasks, now)  # first: a crash after this loses nothing
+        # The roll-up, too: before the commit (a crash after it leaves the report nothing to miss)
+        # and after it (a roll-up job that read the post still closed in between left it out).
+        count_again_in_rollup(self.store, self.policy, doc_id, post.received_at)
 
         def decide(current: Snapshot | None) -> dict[str, Any] | None:
             if current is None:

@@ -19,6 +19,7 @@ from typing import Any
 from hilft.core import document, ids
 from hilft.core.closing import DEFAULT_BLOCKERS, DEFAULT_FILLERS, DEFAULT_PHRASES, closing_phrase
 from hilft.core.document import MentionDoc
+from hilft.core.errors import TransientStoreError
 from hilft.core.models import AccessRevoked, Deletion, Kind, Mention, ParsedBatch, Platform, Status
 from hilft.core.pii import redact_text
 from hilft.core.policy import Policy
@@ -38,6 +39,7 @@ _OWNED_SURFACES = {Platform.FACEBOOK, Platform.INSTAGRAM, Platform.MESSENGER}
 
 HANDOFF_DELAY = timedelta(seconds=1)
 ENRICH_DELAY = timedelta(seconds=1)  # the document is committed first in the usual case
+REOPEN_ATTEMPTS = 3  # an edit's reopen that changes under it this often is retried by the platform
 
 
 @dataclass
@@ -299,11 +301,15 @@ class IngestService:
 
         A closing message ("Danke, läuft wieder!") edited into something that no longer closes
         (a question, a complaint, personal data), or edited with words not sent yet (ids only),
-        is reopened: it gets the promise it would have had on arrival (``_reopen_fields``).
+        is reopened: it gets the promise it would have had on arrival (``_reopen_fields``). Its
+        tasks are enqueued before the commit, as for a new post: ``decide`` first stops at the
+        reopen it found, the tasks are queued, and a second pass commits it (if it still is the
+        same reopen, else the tasks of the new one are queued first).
         """
         now = self.clock()
         redacted, pii_kinds = redact_text(m.text, self.pii_config, language=m.lang)
         verdict: dict[str, Any] = {}
+        queued: list[tuple[str, datetime, dict[str, Any]]] | None = None  # the reopen tasks enqueued so far
 
         def decide(snap: Snapshot | None) -> dict[str, Any] | None:
             verdict.clear()
@@ -318,8 +324,13 @@ class IngestService:
             reopen: dict[str, Any] = {}
             if held.status == Status.NO_REPLY_NEEDED and not self._still_closing(m, pii_kinds):
                 reopen = self._reopen_fields(held, m, pii_kinds, now)
-                verdict["reopened"] = held.updated(reopen)
-                verdict["handoff_reason"] = "pii" if pii_kinds and held.kind != Kind.DM else "department"
+                reopened = held.updated(reopen)
+                tasks = self._reopen_tasks(doc_id, reopened, "pii" if pii_kinds and held.kind != Kind.DM
+                                           else "department", now)
+                if tasks != queued:
+                    verdict["enqueue_first"] = (reopened, tasks)
+                    return None  # no commit before its tasks are queued
+                verdict["reopened"] = reopened
             if m.needs_enrichment:
                 if held.edit_rank == m.edit_rank and m.edit_rank > 0:
                     return None  # a redelivery of the edit already asked for
@@ -333,7 +344,16 @@ class IngestService:
             return {"text": redacted, "pii_kinds": merged_kinds, "needs_enrichment": False,
                     **self._edit_fields(m, now), **reopen}
 
-        snap = self.store.mutate(MENTIONS, doc_id, decide)
+        for _ in range(REOPEN_ATTEMPTS):
+            snap = self.store.mutate(MENTIONS, doc_id, decide)
+            if "enqueue_first" not in verdict:
+                break
+            reopened, queued = verdict["enqueue_first"]
+            # Enqueue first (as a new post): a crash after this and before the commit loses nothing.
+            self.scheduler.schedule_many(queued, now)
+            count_again_in_rollup(self.store, self.policy, doc_id, reopened.received_at)
+        else:
+            raise TransientStoreError("a reopened post changed while its tasks were queued, retry later")
         if not verdict.get("known"):
             return False
         if "data" in verdict and snap is not None:
@@ -342,8 +362,8 @@ class IngestService:
             log.info("post edited", doc_id=doc_id, platform=m.platform.value, pii=len(pii_kinds),
                      enrich=m.needs_enrichment, reopened="reopened" in verdict)
             if "reopened" in verdict:
-                # After the commit, as enrich does: a crash in between leaves a past-due open post the sweep alerts.
-                self._schedule_reopened(doc_id, verdict["reopened"], verdict["handoff_reason"], now)
+                # Again after the commit: a roll-up job that read the post still closed left it out.
+                count_again_in_rollup(self.store, self.policy, doc_id, verdict["reopened"].received_at)
             if m.needs_enrichment:
                 self._enrich_after_edit(doc_id, verdict.get("reopened") or verdict["data"], m, now)
             elif verdict["new_pii"] and "reopened" not in verdict:
@@ -378,23 +398,25 @@ class IngestService:
                 "promise_seconds": promise.total_seconds(), "priority": priority, "department": decision.department,
                 "handoff_pending": handoff, "reopened_at": now, "reopened_by": "edit"}
 
-    def _schedule_reopened(self, doc_id: str, post: MentionDoc, reason: str, now: datetime) -> None:
+    def _reopen_tasks(self, doc_id: str, post: MentionDoc, reason: str,
+                      now: datetime) -> list[tuple[str, datetime, dict[str, Any]]]:
         """Warning, due and (personal data, private department) handoff tasks of a reopened closing
-        message; its day's roll-up counts it again."""
+        message. A due time already past fires a moment from now, after the commit in the usual
+        case (a due task that finds the post still closed does nothing; the sweep alerts it then)."""
         due, warn = post.due_at, post.warn_at
         if due is None:
-            return
+            return []
         base = {"doc_id": doc_id, "platform": post.platform.value, "post_id": post.post_id, "due_at": due.isoformat()}
         tasks: list[tuple[str, datetime, dict[str, Any]]] = []
         if warn is not None and warn > now:
             tasks.append((ids.task_id(doc_id, "warning", 0, due), warn, {**base, "kind": "warning", "level": 0}))
-        tasks.append((ids.task_id(doc_id, "due", 1, due), max(due, now), {**base, "kind": "due", "level": 1}))
+        tasks.append((ids.task_id(doc_id, "due", 1, due), max(due, now + HANDOFF_DELAY),
+                      {**base, "kind": "due", "level": 1}))
         if post.handoff_pending:
             tasks.append((ids.task_id(doc_id, "handoff", 0, due), now + HANDOFF_DELAY,
                           {**base, "kind": "handoff", "department": post.department, "reason": reason,
                            "pii": reason == "pii"}))
-        self.scheduler.schedule_many(tasks, now)
-        count_again_in_rollup(self.store, self.policy, doc_id, post.received_at)
+        return tasks
 
     def _enrich_after_edit(self, doc_id: str, post: MentionDoc, m: Mention, now: datetime) -> None:
         """An edit sent as ids only: fetch the edited text (then redact, route, hand off) in a task.

@@ -15,6 +15,11 @@ partial with the open posts' ids; it becomes final when they are answered, or ``
 after the day (what is still unanswered then counts as a miss for good). A closing message
 reopened later (by staff, or by an edit) joins its day's ``open_ids`` (``count_again_in_rollup``),
 so a final day becomes partial again and the report reads that post.
+
+The two compose: a roll-up is written only if its document is still as the job read it (created
+if there was none), and a reopen always changes that document (it leaves a stub without ``day``
+when the day has no roll-up yet). A reopen that lands while the job computes a day makes the
+job's write fail, and the job computes that day again, now with the reopened post.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hilft.core.document import MentionDoc
-from hilft.core.errors import MalformedPayload
+from hilft.core.errors import MalformedPayload, TransientStoreError
 from hilft.core.policy import Policy
 from hilft.core.report import DayRollup, Report, day_bounds, merge, split_open
 from hilft.logs import get_logger
@@ -37,25 +42,36 @@ SETTLED_AFTER = timedelta(days=7)  # a post unanswered this long after its day i
 # A partial roll-up keeps its open posts' ids; beyond this many (Firestore's 1 MiB document) it is
 # not stored and the day is read from its posts again.
 MAX_OPEN_IDS = 15_000
+# A roll-up that changed while it was computed (a post of its day was reopened) is computed again,
+# at most this often per run; after that it is left to the next report or run (nothing is lost).
+ROLLUP_ATTEMPTS = 4
 
 
 def count_again_in_rollup(store: Store, policy: Policy, doc_id: str, received_at: datetime | None) -> None:
-    """A closing message (counted nowhere) now needs an answer: if its day is rolled up already,
-    add it to that roll-up's ``open_ids`` so the roll-up is partial again and the next report or
-    roll-up reads the post. A day not rolled up yet reads all its posts anyway."""
+    """A closing message (counted nowhere) now needs an answer: add it to its day's roll-up
+    ``open_ids`` so the roll-up is partial again and the next report or roll-up reads the post.
+
+    A day with no roll-up yet gets a stub holding just that id: a roll-up job that read the day
+    before the stub existed then fails its conditional write and reads the day again."""
     if received_at is None:
         return
-    day = received_at.astimezone(ZoneInfo(policy.promise.timezone)).date()
+    key = received_at.astimezone(ZoneInfo(policy.promise.timezone)).date().isoformat()
 
     def decide(snap: Snapshot | None) -> dict[str, Any] | None:
-        if snap is None or "day" not in snap.data:
+        if snap is None:
             return None
         open_ids = [str(i) for i in snap.data.get("open_ids") or ()]
         if doc_id in open_ids:
             return None
         return {"open_ids": [*open_ids, doc_id], "final": False}
 
-    store.mutate(ROLLUPS, day.isoformat(), decide)
+    for _ in range(ROLLUP_ATTEMPTS):
+        if store.mutate(ROLLUPS, key, decide) is not None:
+            return
+        if store.create(ROLLUPS, key, {"open_ids": [doc_id], "final": False}):
+            return
+        # the job stored the day between our read and our create: add the id to that roll-up
+    raise TransientStoreError("roll-up contended, retry later")
 
 
 class ReportService:
@@ -99,16 +115,30 @@ class ReportService:
         rollups: list[DayRollup] = []
         for day in days:
             snap = stored.get(day.isoformat())
-            saved = DayRollup.from_json(snap.data) if snap is not None and "day" in snap.data else None
-            if saved is not None and saved.final:
-                rollups.append(saved)
-                continue
-            rollup, used = self._update(day, saved, now) if saved is not None else self._compute(day, now)
-            reads += used
+            for _ in range(ROLLUP_ATTEMPTS):
+                rollup, used, kept = self._day(day, snap, now)
+                reads += used
+                if kept:
+                    break
+                # A post of this day was reopened meanwhile (count_again_in_rollup): read the day again.
+                snap = self.store.get(ROLLUPS, day.isoformat())
+                reads += 1
+            else:
+                log.warning("roll-up changed while computed, left for the next run", day=day.isoformat())
             rollups.append(rollup)
         return rollups, reads
 
-    def _compute(self, day: date, now: datetime) -> tuple[DayRollup, int]:
+    def _day(self, day: date, snap: Snapshot | None, now: datetime) -> tuple[DayRollup, int, bool]:
+        """The day's figures from its stored roll-up ``snap`` (or its posts), the reads, and whether
+        what had to be stored was stored (False: the roll-up changed since ``snap``)."""
+        saved = DayRollup.from_json(snap.data) if snap is not None and "day" in snap.data else None
+        if saved is not None and saved.final:
+            return saved, 0, True
+        if saved is not None:
+            return self._update(day, saved, snap, now)
+        return self._compute(day, snap, now)
+
+    def _compute(self, day: date, read: Snapshot | None, now: datetime) -> tuple[DayRollup, int, bool]:
         """Roll the day up from its posts; once the day has ended, store it (final or partial)."""
         first, after = day_bounds(day, self.tz)
         until = min(after, now)
@@ -116,10 +146,11 @@ class ReportService:
         incidents = self.store.incidents_opened_between(first, until)
         settled, still_open = split_open(day, [(s.id, MentionDoc.from_snapshot(s)) for s in snaps], tz=self.tz,
                                          now=now, incidents=incidents)
-        reads = max(1, len(snaps)) + max(1, incidents)
-        return self._keep(day, settled, still_open, now), reads
+        figures, kept = self._keep(day, read, settled, still_open, now)
+        return figures, max(1, len(snaps)) + max(1, incidents), kept
 
-    def _update(self, day: date, partial: DayRollup, now: datetime) -> tuple[DayRollup, int]:
+    def _update(self, day: date, partial: DayRollup, read: Snapshot | None,
+                now: datetime) -> tuple[DayRollup, int, bool]:
         """A partial roll-up: read only its still-open posts, count the ones answered since."""
         waiting = partial.open_ids
         found = self.store.get_many(MENTIONS, waiting)
@@ -128,11 +159,13 @@ class ReportService:
         partial.open_ids = []
         partial.absorb(settled)  # answered since; a deleted or expired post is counted nowhere
         partial.open_ids = settled.open_ids
-        return self._keep(day, partial, still_open, now, changed=partial.open_ids != waiting), max(1, len(waiting))
+        figures, kept = self._keep(day, read, partial, still_open, now, changed=partial.open_ids != waiting)
+        return figures, max(1, len(waiting)), kept
 
-    def _keep(self, day: date, settled: DayRollup, still_open: DayRollup, now: datetime,
-              changed: bool = True) -> DayRollup:
-        """Store the ended day (settled for good after ``SETTLED_AFTER``); the day's figures now."""
+    def _keep(self, day: date, read: Snapshot | None, settled: DayRollup, still_open: DayRollup, now: datetime,
+              changed: bool = True) -> tuple[DayRollup, bool]:
+        """Store the ended day (settled for good after ``SETTLED_AFTER``) if its roll-up is still as
+        ``read``; the day's figures now, and False when the roll-up changed meanwhile."""
         after = day_bounds(day, self.tz)[1]
         if now >= after + SETTLED_AFTER and settled.open_ids:
             changed = True
@@ -140,9 +173,24 @@ class ReportService:
             still_open.unresolved = 0  # what is still unanswered now counts as a miss for good
             settled.absorb(still_open)
             still_open = DayRollup(day=day)
+        kept = True
         if after <= now and changed and len(settled.open_ids) <= MAX_OPEN_IDS:
-            self.store.set(ROLLUPS, day.isoformat(), settled.as_json(), merge=False)
+            kept = self._store_if_unchanged(day, read, settled.as_json())
         figures = DayRollup.from_json(settled.as_json())
         figures.open_ids = []
         figures.absorb(still_open)
-        return figures
+        return figures, kept
+
+    def _store_if_unchanged(self, day: date, read: Snapshot | None, data: dict[str, Any]) -> bool:
+        """Replace the day's roll-up only if it is still the one read (create it if there was none)."""
+        if read is None:
+            return self.store.create(ROLLUPS, day.isoformat(), data)
+        unchanged = False
+
+        def decide(current: Snapshot | None) -> dict[str, Any] | None:
+            nonlocal unchanged
+            unchanged = current is not None and current.update_time == read.update_time
+            return data if unchanged else None
+
+        self.store.mutate(ROLLUPS, day.isoformat(), decide)
+        return unchanged
