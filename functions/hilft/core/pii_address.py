@@ -18,10 +18,13 @@ Street lines:
   the house number ends the phrase. The house number may follow "Nr." ("Lindenweg Nr. 12a"), be a range
   with a letter ("Birkenstraße 4-6 b") and carry the Austrian staircase and door ("45/2/14", "3a/Top 4",
   "45, Stiege 2, Top 14", "19 Stiege 2/Tür 5"); an adjective, a saint or a title before a compound is part
-  of the name ("Große Neugasse 5", "St.-Gotthard-Straße 156", "Dr.-Külz-Ring 12").
+  of the name ("Große Neugasse 5", "St.-Gotthard-Straße 156", "Dr.-Külz-Ring 12"); so is a name before it
+  written apart, at the start of a line or after a cue ("Hans Böckler Str. 5", "wohne Karl-Heinz Brandt-Allee 9").
 - English: a house number then a name ending in a street type ("221B Baker Street", "786 Timothy Summit
   Suite 625", "Flat 3, Bradley Roads", "1200 N Main St Apt 3", "55 W 42nd St"). Types that are ordinary
-  words too ("7 Day Travel Pass", "500 Bonus Points") are weak, like the German weak names.
+  words too ("7 Day Travel Pass", "500 Bonus Points") are weak, like the German weak names, unless the house
+  number has five digits and is not round ("48216 Maple Hollow").
+- A post-office box ("PO Box 4471", "P.O. Box 902", "Postfach 44 21 07") leads to one person's mail: an address.
 - Without any street word ("Große Bleichen 12", "Zeil 106", "Graben 19"): a name and a house number count only
   right before a postcode and city ("Große Bleichen 12, 20354 Hamburg"); cue words before the name ("wohne in
   der", "Adresse:") are not part of it.
@@ -144,6 +147,17 @@ _EN_STRONG_TYPES = frozenset(
 _EN_UNAMBIGUOUS_TYPES = frozenset(
     "street st road rd avenue ave lane ln boulevard blvd terrace crescent mews parkway pkwy highway hwy".split()
 )
+# five digits, not a multiple of 100: a US house number, seldom a count
+_US_HOUSE_NUMBER = re.compile(r"[1-9][0-9]{2}(?!00)[0-9]{2}")
+# a post-office box identifies one person's mail as an address does: "PO Box 4471", "P.O. Box 902", "Post Office
+# Box 6610", "Postfach 44 21 07", "Postfach 7788" (in German three digits at least and no year, no unit or mail
+# words after it: "Postfach 500 MB", "Postfach 3 neue Nachrichten" are the mailbox of an e-mail account)
+_PO_BOX = re.compile(
+    r"(?<![\w!-])(?:(?i:p\.?[ \t]?o\.?[ \t]?box|post[ \t]office[ \t]box)[ \t]?(?:#|(?i:no)\.?)?[ \t]?[1-9][0-9]{0,5}"
+    r"|(?i:postfach)[ \t](?:(?i:nr)\.?[ \t]?)?(?!(?:19|20)[0-9]{2}(?![0-9]))"
+    r"(?:[1-9][0-9](?:[ \t]?[0-9]{2}){1,2}|[1-9][0-9]{2,5}))"
+    r"(?![0-9]|[.,][0-9]|\s?(?i:%|GB|MB|KB|TB|mails?|e-mails?|nachrichten|neue|ungelesene))"
+)
 _EN_UNIT = r"(?:Flat|Apt\.?|Apartment|Unit|Studio|Suite|Ste\.?|Room)\s[0-9]{1,4}[A-Za-z]?"
 # words that never name a street ("court 3 of my tennis club" is no "3 … Club")
 _EN_FUNCTION_WORD = (
@@ -234,8 +248,15 @@ _CITY = (
 _POSTCODE_CITY = re.compile(rf"(?<![\w.,])(?:[A-Z]{{1,2}}-)?(?:[0-9]{{4,5}})\s{{1,2}}{_CITY}")
 _UK_POSTCODE = re.compile(rf"(?<![\w])(?:{_W}(?:\s{_W})?,?\s)?[A-Z]{{1,2}}[0-9][A-Z0-9]?\s?[0-9][A-Z]{{2}}(?![\w])")
 _US_STATE_ZIP = re.compile(r"(?<![\w])(?:[A-Z][A-Za-z .'-]{0,40},?\s)?[A-Z]{2}\s[0-9]{5}(?:-[0-9]{4})?(?![\w])")
+# a name in front of a street compound or "adjective + street word" is part of the street ("in der Grein
+# Grothgasse 3", "Anschrift: Hans Böckler Str. 5", "wohne Karl-Heinz Brandt-Allee 9"): taken after an article or
+# preposition, an address cue, a colon or a handle, or at the start of a line, never in running text ("Seit
+# Montag Baustelle Hauptstraße 5" keeps its words)
 _NAME_BEFORE = re.compile(
-    rf"(?:\b(?:der|die|den|dem|in|an|am|auf|zur|zum|vom|nach|bei|für|aus|von)\s)(?P<name>{_W}(?:-{_W})?)\s$"
+    rf"(?:(?:\b(?:der|die|den|dem|in|an|am|auf|zur|zum|vom|nach|bei|für|aus|von)"
+    rf"|(?i:\b(?:wohne|wohnen|wohnt|wohnhaft|wohnung|\w{{0,12}}adresse|\w{{0,12}}anschrift|address)):?"
+    rf"|@\w{{1,30}}|:)\s|^)(?P<name>{_W}(?:-{_W})?)\s$",
+    re.MULTILINE,
 )
 # a city after the street line: "Walcheplatz 87, Bischofszell", "Beerirain 65 in Wohlen"
 # (not a greeting or a conjunction after the comma: "… 3 Free Points, Thanks")
@@ -291,15 +312,28 @@ def _normalise(text: str) -> str:
 
 
 def _is_own(street: str, own_streets: frozenset[str]) -> bool:
-    """Both ways: "Ebert Allee 140" (the name's first word read as text) is part of "friedrichebertallee140"."""
-    return any(own in street or (len(street) >= 8 and street in own) for own in own_streets)
+    """Both ways: "Ebert Allee 140" (the name's first word read as text) is part of "friedrichebertallee140";
+    the house number whole ("landgrabenweg15" is the neighbour of "landgrabenweg151", not the brand)."""
+    return any(_part_of(own, street) or (len(street) >= 8 and _part_of(street, own)) for own in own_streets)
+
+
+def _part_of(part: str, whole: str) -> bool:
+    """``part`` occurs in ``whole`` and no digit continues its number there."""
+    position = whole.find(part)
+    while position != -1:
+        after = whole[position + len(part) : position + len(part) + 1]
+        before = whole[position - 1 : position] if position else ""
+        if not (after.isdigit() and part[-1:].isdigit()) and not (before.isdigit() and part[:1].isdigit()):
+            return True
+        position = whole.find(part, position + 1)
+    return False
 
 
 def own_street_keys(addresses: Sequence[str]) -> frozenset[str]:
     """The normalised street lines of the brand's own addresses ("Friedrich-Ebert-Allee 140, 53113 Bonn")."""
     keys = set()
     for address in addresses:
-        for pattern in (_any_case(_GERMAN_STREET), _any_case(_ENGLISH_STREET)):
+        for pattern in (_PO_BOX, _any_case(_GERMAN_STREET), _any_case(_ENGLISH_STREET)):
             match = pattern.search(address)
             if match:
                 keys.add(_normalise(match.group()))
@@ -311,6 +345,7 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
     """(start, end) of each address: a street line, merged with an adjacent postcode and city."""
     every_case = not any(ch.isupper() for ch in text)
     streets = _street_lines(text, every_case=every_case, sure_only=False)
+    streets += [_Part(m.start(), m.end(), True) for m in _PO_BOX.finditer(text)]
     # a post with capitals that writes a street in lower case or in capitals ("in der hauptstraße 5",
     # "HAUPTSTRASSE 17"): around that word, read again ignoring case, keeping only sure street names
     windows = [] if every_case else _uncapitalised_street_words(text)
@@ -328,8 +363,10 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
     # "75618 Leipziger Land" on the line after a street line is its postcode and city, not a weak English street
     tail_starts = {tail.start for tail in tails}
     street_ends = {s.end for s in streets}
+    # (also one read as a US house number: "75618 Leipziger Land" after "Steckelplatz 147")
     streets = [s for s in streets
-               if not (s.weak and s.start in tail_starts and _follows_a_street(text, s, street_ends))]
+               if not ((s.weak or _US_HOUSE_NUMBER.match(text, s.start)) and s.start in tail_starts
+                       and _follows_a_street(text, s, street_ends))]
     streets += _bare_streets(text, tails, streets, every_case)
     if not streets:
         return []
@@ -487,10 +524,17 @@ def _street_lines(
         weak = _german_weakness(match, text)
         if weak is None or (sure_only and not (match.group("compound") or match.group("adjective"))):
             continue
+        if every_case and " " in (match.group("preposition") or ""):
+            # in lower case "in der hauptstraße 5" is a cue and a compound, not the name "In der Hauptstraße"
+            # ("am sonnenhang 12" stays a name: a one-word preposition)
+            inner = german.match(text, match.start("weak_name"), high)
+            if inner is not None and inner.group("compound") is not None and _german_weakness(inner, text) is False:
+                match, weak = inner, False
         position = match.end()
-        # a name in front of the compound ("in der Grein Grothgasse 3") is part of the street
-        before = _NAME_BEFORE.search(text, max(0, match.start() - 40), match.start())
-        start = before.start("name") if before is not None and match.group("compound") is not None else match.start()
+        start = match.start()
+        if match.group("compound") is not None or match.group("adjective") is not None:
+            name_start = _name_before(text, start, every_case)
+            start = start if name_start is None else name_start
         streets.append(_Part(start, match.end(), True, weak, relaxed=sure_only))
     for match in english.finditer(text, low, high):
         weak = _english_weakness(match)
@@ -500,6 +544,20 @@ def _street_lines(
     return streets
 
 
+def _name_before(text: str, start: int, every_case: bool) -> int | None:
+    """Where a name in front of the street at ``start`` begins (see ``_NAME_BEFORE``), if there is one: a
+    word (or two joined by a hyphen) that is no cue or care word ("der", "wohne", "Störung")."""
+    pattern = _any_case(_NAME_BEFORE) if every_case else _NAME_BEFORE
+    before = pattern.search(text, max(0, start - 40), start)
+    if before is None:
+        return None
+    words = before.group("name").casefold().split("-")
+    if any(word in _NOT_BARE_NAMES or word in _BARE_NAME_CUES or word in _NOT_NAMES_BEFORE_A_STREET
+           or word.endswith(_BARE_CUE_ENDS) for word in words):
+        return None
+    return before.start("name")
+
+
 def _type_word(match: re.Match[str]) -> str:
     """The English street type, singular, lower case, without a dot: "Roads" -> "road"."""
     word = (match.group("type") or match.group("flat_type") or "").rstrip(".").casefold()
@@ -507,9 +565,12 @@ def _type_word(match: re.Match[str]) -> str:
 
 
 def _english_weakness(match: re.Match[str]) -> bool:
-    """Weak unless the type names only streets or a flat, suite or unit comes with it; a year is no house number."""
-    strong = _type_word(match) in _EN_STRONG_TYPES or match.group("flat") or match.group("unit")
+    """Weak unless the type names only streets, a flat, suite or unit comes with it, or the house number has
+    five digits and is not round (US: "48216 Maple Hollow"; counts are round: "10000 Bonus Points"); a year is
+    no house number."""
     number = match.group("number")
+    strong = (_type_word(match) in _EN_STRONG_TYPES or match.group("flat") or match.group("unit")
+              or (number is not None and _US_HOUSE_NUMBER.fullmatch(number) is not None))
     return not strong or (number is not None and _YEAR.fullmatch(number) is not None)
 
 
@@ -571,3 +632,10 @@ def _german_name_weakness(match: re.Match[str], text: str) -> bool | None:
 
 
 _NOT_BARE_NAMES = _NOT_BARE_NAME_WORDS | _NOT_PREPOSITION_NAMES | _NOT_A_LOWER_CASE_CITY
+# nouns of care posts that stand before a street and are no part of its name ("Anschluss Berliner Str. 45")
+_NOT_NAMES_BEFORE_A_STREET = frozenset(
+    "anschluss hausanschluss wohnung baustelle glasfaser ausbau standort filiale laden praxis firma kunde kundin "
+    "mieter vermieter techniker monteur termin lieferung paket päckchen sendung brief ecke kreuzung höhe nähe "
+    "richtung bereich gegend ort umzug zuhause haus hausnummer dsl internet kabel telefon festnetz wlan lte "
+    "mobilfunk empfang funkloch mast sendemast verteiler verteilerkasten kasten home office".split()
+)
