@@ -143,3 +143,68 @@ def test_the_daily_job_rolls_up_ended_days_and_keeps_open_posts_ids(e2e, tasks_c
     assert partial["final"] is False and partial["open_ids"] == ["open".ljust(40, "0")]
     assert sum(r["total"]["posts"] for r in stored.values()) == 27  # the open post is not counted yet
     assert sum(r["incidents"] for r in stored.values()) == 3
+
+
+# -- a staff reopen while the nightly roll-up computes the same day (forced interleaving) ----------
+
+def _post(status: str, received: datetime, due: datetime | None) -> dict[str, Any]:
+    return {"platform": "x", "post_id": f"{status}-{received.timestamp()}", "priority": "normal",
+            "department": "kundenservice", "status": status, "received_at": received, "created_at": received,
+            "due_at": due}
+
+
+def _reopen_while_rolling_up(e2e, after_reading: str) -> tuple[Any, Any]:
+    """The roll-up job on the emulator, with a staff reopen of ``thanks`` (through the Cloud Tasks
+    emulator) right after the job has read the post ``after_reading`` and before it writes."""
+    from hilft.adapters.firestore_store import FirestoreStore
+    from hilft.adapters.tasks_scheduler import TasksScheduler
+    from hilft.core.policy import Policy
+    from hilft.service.closing import ReopenService
+    from hilft.service.report import ReportService
+    from stack import QUEUE
+
+    class ReopenAfterReading(FirestoreStore):
+        during: Any = None
+
+        def _interleave(self, read: Any) -> None:
+            if self.during is not None and after_reading in read:
+                during, self.during = self.during, None
+                during()
+
+        def received_between(self, start: datetime, end: datetime, page: int = 1000) -> list[Any]:
+            snaps = super().received_between(start, end, page)
+            self._interleave([s.id for s in snaps])
+            return snaps
+
+        def get_many(self, collection: str, doc_ids: list[str]) -> dict[str, Any]:
+            found = super().get_many(collection, doc_ids)
+            if collection == "mentions":
+                self._interleave(found)
+            return found
+
+    store = ReopenAfterReading("hilft-local")
+    scheduler = TasksScheduler(QUEUE, e2e.url("deadline"), None, emulator_host=e2e.stack.tasks_host)
+    reopen = ReopenService(store=store, scheduler=scheduler, policy=Policy.default(), clock=lambda: datetime.now(UTC))
+    store.during = lambda: reopen.reopen("thanks", "staff@example.com")
+    return store, ReportService(store=store, policy=Policy.default(), clock=lambda: datetime.now(UTC))
+
+
+def test_a_post_reopened_while_the_job_rolls_up_its_day_is_rolled_up_again_on_firestore(e2e):
+    received = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    day = received.astimezone(ZoneInfo("Europe/Berlin")).date().isoformat()
+    mentions = e2e.db.collection("mentions")
+    mentions.document("thanks").set(_post("no_reply_needed", received, None))
+    mentions.document("waiting").set(_post("open", received, received + timedelta(days=5)))
+    _, service = _reopen_while_rolling_up(e2e, after_reading="thanks")
+    service.roll_up()  # the day's first roll-up: its create meets the reopen's stub, the day is read again
+    stored = e2e.db.collection("rollups").document(day).get().to_dict()
+    assert sorted(stored["open_ids"]) == ["thanks", "waiting"] and stored["day"] == day
+
+    mentions.document("waiting").update({"status": "answered", "answered_at": received + timedelta(hours=1),
+                                         "first_response_seconds": 3600.0, "breached": False})
+    mentions.document("thanks").set(_post("no_reply_needed", received, None))  # closed again, for the next case
+    e2e.db.collection("rollups").document(day).update({"open_ids": ["waiting"]})
+    _, service = _reopen_while_rolling_up(e2e, after_reading="waiting")
+    service.roll_up()  # a partial day: the reopen lands between the job's read and its conditional write
+    stored = e2e.db.collection("rollups").document(day).get().to_dict()
+    assert stored["open_ids"] == ["thanks"] and stored["total"]["hits"] == 1 and stored["final"] is False
