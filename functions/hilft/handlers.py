@@ -278,10 +278,10 @@ def ack(app: App, request: flask.Request) -> flask.Response:
     web.refuse_foreign_origin(request)
     payload = web.parse_json_object(web.read_body(request, 64 * 1024))
     by = payload.get("by")
-    if s.staff_auth == "iam" or not isinstance(by, str) or not 0 < len(by) <= 120:
+    if s.staff_auth == "iam" or not isinstance(by, str) or not 0 < len(by) <= web.STAFF_NAME_LIMIT:
         by = who  # behind IAM the verified identity is recorded, never a claimed one
-    else:
-        web.claimed_staff_name(by)  # not "pagerduty": that would keep PagerDuty from hearing of the ack
+    else:  # cleaned like X-Hilft-User; not "pagerduty": that would keep PagerDuty from hearing of the ack
+        by = web.claimed_staff_name(by)
     if "incident_id" in payload:  # one action for a whole incident and its posts (issue 17)
         from hilft.core import ids
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import flask
 
 from hilft.core import jsonbody
+from hilft.core.alerts import clean_text
 from hilft.core.errors import (
     Forbidden,
     HilftError,
@@ -135,14 +136,38 @@ def cloud_run_credentials(request: flask.Request) -> str | None:
     return request.headers.get("X-Serverless-Authorization") or request.headers.get("Authorization")
 
 
+STAFF_NAME_LIMIT = 120
+"""Characters of a name the caller states (``X-Hilft-User``, ``ack``'s ``by``), after cleaning."""
+
+
 def claimed_staff_name(name: str) -> str:
-    """A name the caller states (``X-Hilft-User``, ``ack``'s ``by``: token mode takes their word).
-    Names hilft records for itself are refused (400): an acknowledgement ``by`` ``pagerduty`` is
-    never passed on to PagerDuty (it knows), ``hilft:…`` marks hilft's own actions."""
-    plain = name.strip().casefold()
+    """A name the caller states (``X-Hilft-User``, ``ack``'s ``by``: token mode takes their word),
+    as hilft records and shows it: one line of visible text (control characters become spaces,
+    format characters such as zero-width spaces and right-to-left overrides go, whitespace is
+    collapsed) of at most ``STAFF_NAME_LIMIT`` characters. Longer, or nothing visible, is a 400.
+    Names hilft records for itself are refused (400) too: an acknowledgement ``by`` ``pagerduty``
+    is never passed on to PagerDuty (it knows), ``hilft:…`` marks hilft's own actions."""
+    cleaned = clean_text(name)
+    if not cleaned:
+        raise MalformedPayload("the staff name has no visible characters")
+    if len(cleaned) > STAFF_NAME_LIMIT:
+        raise MalformedPayload(f"the staff name must be at most {STAFF_NAME_LIMIT} characters")
+    plain = cleaned.casefold()
     if plain == "pagerduty" or plain.startswith("hilft:"):
         raise MalformedPayload("that name is reserved for hilft itself")
-    return name
+    return cleaned
+
+
+def _user_header(request: flask.Request) -> str | None:
+    """``X-Hilft-User`` as sent: WSGI hands headers over decoded as Latin-1; a UTF-8 name
+    ("Jürgen") is read as UTF-8, anything else stays as it came."""
+    value = request.headers.get("X-Hilft-User")
+    if not value:
+        return None
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 def staff_identity(request: flask.Request, mode: str, token: str | None, *,
@@ -156,7 +181,7 @@ def staff_identity(request: flask.Request, mode: str, token: str | None, *,
     records a name. The request's Host header names no audience: a caller chooses it.
     """
     if mode == "off":
-        return claimed_staff_name(request.headers.get("X-Hilft-User") or "local")
+        return claimed_staff_name(_user_header(request) or "local")
     if mode == "token":
         header = request.headers.get("Authorization") or ""
         if not header.lower().startswith("bearer "):
@@ -164,7 +189,7 @@ def staff_identity(request: flask.Request, mode: str, token: str | None, *,
         presented = header.split(" ", 1)[1].strip()
         if not token or not hmac.compare_digest(presented.encode(), token.encode()):
             raise Unauthorized("invalid staff token")
-        return claimed_staff_name(request.headers.get("X-Hilft-User") or "staff")
+        return claimed_staff_name(_user_header(request) or "staff")
     if verifier is None:
         raise Unauthorized("identity verification is not configured")
     return str(verifier.verify_staff(cloud_run_credentials(request), audiences=audiences))
