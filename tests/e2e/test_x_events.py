@@ -153,6 +153,26 @@ def test_a_reply_in_xs_published_shape_gets_its_author_looked_up_before_the_hand
     assert [dm["participant_id"] for dm in e2e.fakes.x.dms] == [CUSTOMER]
 
 
+def test_an_x_outage_during_the_author_lookup_does_not_hold_the_handoff_back(e2e, tasks_client):
+    """X answers the lookup 503: after Cloud Tasks' first few retries the handoff goes without the
+    author's name (the personal data leaves public view now, not after the outage) and the lookup
+    alone is queued again, with nothing held back."""
+    e2e.fakes.x.add_user(CUSTOMER, "kabelsalat_kiel", "Jana K.", followers=348)
+    e2e.fakes.x.fail_next(50, 503, path_contains=f"/2/users/{CUSTOMER}")
+    reply_id, body = xaa_post("xaa_post_reply_create.json",
+                              text="@Telekom_hilft Seit Tagen kein Netz in Kiel, ruft mich an: 0171 2345678")
+    assert e2e.post_x(body).json()["stored"] == 1
+    e2e.wait(lambda: (e2e.mention("x", reply_id) or {}).get("status") == "handed_off", timeout=20,
+             what="the handoff while X's user lookup is down")
+    assert e2e.mention("x", reply_id)["author_handle"] is None and e2e.fakes.x.user_reads == []
+    (reply,) = e2e.fakes.x.replies
+    assert reply["in_reply_to_tweet_id"] == reply_id and "kabelsalat_kiel" not in reply["text"]
+    assert [dm["participant_id"] for dm in e2e.fakes.x.dms] == [CUSTOMER]
+    lookups = [json.loads(t.http_request.body) for t in tasks_of(tasks_client, "x", reply_id)
+               if json.loads(t.http_request.body)["kind"] == "enrich"]
+    assert [(t["attempt"], "then" in t) for t in lookups] == [(1, False)]
+
+
 def test_an_author_x_does_not_know_stays_unknown_and_the_promise_runs(e2e, tasks_client):
     reply_id, body = xaa_post("xaa_post_reply_create.json")
     assert e2e.post_x(body).json()["stored"] == 1

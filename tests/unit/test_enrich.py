@@ -16,7 +16,12 @@ from hilft.core.errors import TransientError
 from hilft.core.ids import mention_doc_id
 from hilft.core.models import Author, Kind, Mention, ParsedBatch, Platform
 from hilft.core.policy import parse_policy
-from hilft.service.enrich import MISSING_POST_RETRIES, EnrichService
+from hilft.service.enrich import (
+    AUTHOR_RETRIES_BEFORE_HANDOFF,
+    AUTHOR_RETRY_AFTER_OUTAGE,
+    MISSING_POST_RETRIES,
+    EnrichService,
+)
 from hilft.service.ingest import IngestService
 from tests.unit.memory import DEFAULTS, FakeClock, MemoryScheduler, MemoryStore
 
@@ -132,9 +137,12 @@ def test_a_rate_limit_reschedules_at_metas_reset_and_changes_nothing_else():
 
 def test_a_graph_outage_is_a_transient_error_so_cloud_tasks_retries():
     world = World(mc.RetryableMetaError(2, None, 503))
-    world.page_mention()
+    doc_id = world.page_mention()
+    task = world.task("enrich")
     with pytest.raises(TransientError):
-        world.enrich.run(world.task("enrich"))
+        world.enrich.run(task)
+    # Nothing waits on this read but the decision itself: the handoff needs the text Graph withholds.
+    assert "then" not in task and world.doc(doc_id)["handoff_pending"] is False
 
 
 @pytest.mark.parametrize(("error", "outcome"), [
@@ -350,11 +358,39 @@ def test_a_failed_author_lookup_leaves_the_author_unknown_and_still_hands_off(er
         assert "then" not in retry.payload and retry.at == datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
 
 
-def test_an_x_outage_during_the_author_lookup_is_retried_by_cloud_tasks():
-    world, _ = x_world(xc.RetryableXError("down"))
-    xaa_reply(world)
+PII_REPLY = "@Telekom_hilft Meine Rechnung ist doppelt, ruft mich an: 0171 2345678"
+
+
+def test_a_blip_of_x_during_the_author_lookup_is_retried_by_cloud_tasks_with_the_handoff_still_held():
+    world, _ = x_world(*[xc.RetryableXError("down")] * AUTHOR_RETRIES_BEFORE_HANDOFF)
+    xaa_reply(world, PII_REPLY)
+    task = world.task("enrich")
+    for retries in range(AUTHOR_RETRIES_BEFORE_HANDOFF):
+        with pytest.raises(TransientError):
+            world.enrich.run(task, retries=retries)
+    assert [t for t in world.scheduler.tasks.values() if t.payload["kind"] == "handoff"] == []
+
+
+def test_an_x_outage_does_not_hold_the_handoff_back_the_lookup_alone_retries_and_hands_off_no_second_time():
+    world, users = x_world(xc.RetryableXError("down"), xc.RetryableXError("still down"),
+                           {"handle": "kabelsalat_kiel", "name": "Jana K.", "followers": 348})
+    doc_id = xaa_reply(world, PII_REPLY)
+    task = world.task("enrich")
+    assert world.enrich.run(task, retries=AUTHOR_RETRIES_BEFORE_HANDOFF).outcome == "unavailable"
+    handoff = world.task("handoff")
+    assert handoff["doc_id"] == doc_id and handoff["reason"] == "pii"
+    (retry,) = [t for t in world.scheduler.tasks.values() if t.payload["kind"] == "enrich" and t.payload.get("attempt")]
+    assert "then" not in retry.payload and retry.payload["attempt"] == 1
+    assert retry.at == world.clock() + AUTHOR_RETRY_AFTER_OUTAGE
+    assert world.doc(doc_id)["author_handle"] is None and world.doc(doc_id)["status"] == "open"
+    # The lookup alone holds nothing back: Cloud Tasks retries it however long X is down ...
     with pytest.raises(TransientError):
-        world.enrich.run(world.task("enrich"))
+        world.enrich.run(retry.payload, retries=50)
+    # ... and once X answers it fills the author without scheduling the handoff again.
+    assert world.enrich.run(retry.payload, retries=51).outcome == "enriched"
+    assert world.doc(doc_id)["author_handle"] == "kabelsalat_kiel" and len(users.asked) == 3
+    (handoff_name,) = [t.name for t in world.scheduler.tasks.values() if t.payload["kind"] == "handoff"]
+    assert world.scheduler.calls.count(("schedule", handoff_name)) == 1
 
 
 def test_an_x_post_with_its_author_in_includes_gets_no_lookup():

@@ -14,7 +14,8 @@ X's Activity API names the author of a reply or quote by id only (its ``includes
 lookup of type ``x_user`` reads handle, name and follower count (``GET /2/users/:id``), fills the
 fields still empty, lets the follower count tighten the promise, and only then schedules the
 handoff ingest held back (``then``), so its greeting names the author. A failed lookup leaves the
-author unknown and still schedules that handoff.
+author unknown and still schedules that handoff; so does an X outage that outlasts Cloud Tasks' first
+few retries, after which the lookup alone is retried: a greeting never holds personal data in public.
 """
 
 from __future__ import annotations
@@ -44,12 +45,16 @@ log = get_logger("hilft.enrich")
 
 HANDOFF_DELAY = timedelta(seconds=1)
 MISSING_POST_RETRIES = 8  # the task is enqueued before its document is committed
+# An author lookup holding a handoff back rides out a blip of X (Cloud Tasks' first retries, seconds
+# apart) but not an outage: after these retries the handoff goes without the author's name.
+AUTHOR_RETRIES_BEFORE_HANDOFF = 3
+AUTHOR_RETRY_AFTER_OUTAGE = timedelta(minutes=1)  # then the lookup alone, under Cloud Tasks' retries
 UNREADABLE = "unreadable"  # enrichment state when Graph will never give this post's text
 
 
 @dataclass
 class EnrichResult:
-    outcome: str  # enriched | nothing_to_do | rate_limited | unreadable | config_error | missing
+    outcome: str  # enriched | nothing_to_do | rate_limited | unavailable | unreadable | config_error | missing
 
 
 class EnrichService:
@@ -79,7 +84,7 @@ class EnrichService:
             return EnrichResult("missing")
         post = MentionDoc.from_snapshot(snap)
         if lookup.get("type") == "x_user":
-            return self._author(doc_id, payload, post, attempt)
+            return self._author(doc_id, payload, post, attempt, retries)
         if not post.needs_enrichment or post.status == Status.DELETED:
             return EnrichResult("nothing_to_do")
         if self.reader is None:
@@ -107,7 +112,8 @@ class EnrichService:
 
     # -- X authors named by id only ---------------------------------------------------------
 
-    def _author(self, doc_id: str, payload: Mapping[str, Any], post: MentionDoc, attempt: int) -> EnrichResult:
+    def _author(self, doc_id: str, payload: Mapping[str, Any], post: MentionDoc, attempt: int,
+                retries: int) -> EnrichResult:
         now = self.clock()
         user_id = str(payload["lookup"].get("id") or "")
         if post.status == Status.DELETED or post.author_handle or post.author_id != user_id:
@@ -131,7 +137,14 @@ class EnrichService:
             self._then(payload, now)
             return EnrichResult("config_error")
         except PlatformUnavailable as exc:
-            raise TransientError("x api unavailable") from exc
+            if not _holds(payload) or retries < AUTHOR_RETRIES_BEFORE_HANDOFF:
+                raise TransientError("x api unavailable") from exc
+            # X is down for longer than a blip: the handoff (which takes personal data out of public
+            # view) goes now with a greeting that names no one; the lookup alone retries later.
+            self._then(payload, now)
+            self._retry_later(doc_id, {k: v for k, v in payload.items() if k != "then"}, post, attempt,
+                              now + AUTHOR_RETRY_AFTER_OUTAGE, now, why="x api unavailable")
+            return EnrichResult("unavailable")
         except PlatformRefused as exc:
             log.warning("author lookup impossible: X refused the read", doc_id=doc_id, why=exc.message)
             self._then(payload, now)
@@ -246,14 +259,19 @@ class EnrichService:
                  "warn_at": warn_at}, tasks)
 
     def _retry_later(self, doc_id: str, payload: Mapping[str, Any], post: MentionDoc, attempt: int,
-                     at: datetime, now: datetime) -> None:
+                     at: datetime, now: datetime, *, why: str = "platform rate limit") -> None:
         due = post.due_at or now
         # An edit's enrichment (``edit_rank``) retries under names of its own, not the first version's.
         name = ids.task_id(doc_id, "enrich", attempt + 1, due, attempt=int(payload.get("edit_rank") or 0))
         self.scheduler.schedule(name, max(at, now),
                                 {**payload, "attempt": attempt + 1}, now)
-        log.warning("platform rate limit: enrichment rescheduled", doc_id=doc_id, attempt=attempt + 1)
+        log.warning("enrichment rescheduled", doc_id=doc_id, attempt=attempt + 1, why=why)
 
     def _mark_unreadable(self, doc_id: str, reason: str, now: datetime) -> None:
         self.store.update(MENTIONS, doc_id, {"enrichment": UNREADABLE, "enrichment_error": reason,
                                              "enrichment_failed_at": now})
+
+
+def _holds(payload: Mapping[str, Any]) -> bool:
+    """Whether this lookup holds back a task of ingest's (``then``, the handoff)."""
+    return isinstance(payload.get("then"), dict)
