@@ -70,8 +70,10 @@ def test_pagerduty_webhook_cannot_read_platform_tokens_nor_page_anyone(deployed:
     assert door.invokers == {"allUsers"}  # the public door of the finding
     assert door.secrets == {"PAGERDUTY_WEBHOOK_SECRET"}
     assert not door.secrets & (SPEAK_AS_THE_BRAND | PAGE_ON_CALL | {"X_CLIENT_SECRET", "META_APP_SECRET"})
-    # It marks a post acknowledged and nothing else: no task as the tasks identity, no task deleted.
-    assert door.roles == {("roles/datastore.user", "project")}
+    # It marks posts and incidents acknowledged and may create tasks for ``deadline`` (which alone holds the
+    # routing key) to tell PagerDuty about members' own pages; it deletes no task and reads no other secret.
+    assert door.roles == {("roles/datastore.user", "project"), ("roles/cloudtasks.enqueuer", "queue"),
+                          ("roles/iam.serviceAccountUser", "tasks identity")}
 
 
 @pytest.mark.parametrize("mode", ["iam", "token"])
