@@ -196,6 +196,8 @@ locals {
     { collection = "mentions", fields = [["status", "ASCENDING"], ["due_at", "ASCENDING"]] },
     { collection = "mentions", fields = [["status", "ASCENDING"], ["next_alert_at", "ASCENDING"]] },
     { collection = "mentions", fields = [["platform", "ASCENDING"], ["conversation_id", "ASCENDING"], ["status", "ASCENDING"]] },
+    # the storm-page settle check: an incident's unanswered posts due by a time (adapters/incident_store.py)
+    { collection = "mentions", fields = [["incident_id", "ASCENDING"], ["status", "ASCENDING"], ["due_at", "ASCENDING"]] },
   ]
 
   # Documents carrying `expire_at` are deleted by Firestore's TTL once it has passed (retention_days).

@@ -1,4 +1,4 @@
-# The backstop: every few minutes sweep handles anything past due without an alert (a lost task).
+# The backstop: every minute sweep handles anything past due without an alert (a lost task).
 resource "google_cloud_scheduler_job" "sweep" {
   name             = "${var.prefix}-sweep"
   description      = "hilft sweep backstop"

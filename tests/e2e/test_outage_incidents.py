@@ -112,3 +112,31 @@ def test_an_incidents_members_are_read_in_pages_so_none_is_left_out(e2e) -> None
     members = FirestoreIncidentQueries(store).incident_members(incident_id, page=3)
     assert len(members) == 7 and len({m.id for m in members}) == 7
     assert store.ops["queries"] == 3  # 3 + 3 + 1
+
+
+def test_the_settle_check_reads_only_an_incidents_unanswered_posts_due_by_a_time_a_page_at_a_time(e2e) -> None:
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from hilft.adapters.firestore_store import FirestoreStore
+    from hilft.adapters.incident_store import FirestoreIncidentQueries
+
+    incident_id = uuid.uuid4().hex
+    due = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
+    batch = e2e.db.batch()
+    for i, (status, minutes) in enumerate([("open", 5), ("answered", 0), ("overdue", 0), ("open", 60),
+                                           ("handed_off", 1), ("open", 2), ("overdue", 3), ("open", 4)]):
+        batch.set(e2e.db.collection("mentions").document(f"{incident_id}{i:02d}"),
+                  {"incident_id": incident_id, "status": status, "due_at": due + timedelta(minutes=minutes)})
+    batch.set(e2e.db.collection("mentions").document(f"{incident_id}other"),
+              {"incident_id": "another", "status": "open", "due_at": due})
+    batch.commit()
+    store = FirestoreStore("hilft-local")
+    queries = FirestoreIncidentQueries(store)
+    found = queries.unanswered_members(incident_id, due + timedelta(minutes=30), page=2)
+    assert [m.id[-2:] for m in found] == ["02", "05", "06", "07", "00"]  # earliest due first
+    assert store.ops["queries"] == 3  # 2 + 2 + 1
+    store.ops.clear()
+    first = next(iter(queries.unanswered_members(incident_id, None, page=2)))
+    assert first.id.endswith("02") and store.ops["queries"] == 1  # stopping at the first reads one page
+    assert len(list(queries.unanswered_members(incident_id, None, page=2))) == 6

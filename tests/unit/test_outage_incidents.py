@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -62,6 +63,13 @@ class Queries:
 
     def incident_members(self, incident_id: str, limit: int = 5000) -> list[Any]:
         return [s for s in self._docs("mentions") if s.data.get("incident_id") == incident_id]
+
+    def unanswered_members(self, incident_id: str, due_by: datetime | None) -> Iterator[Any]:
+        """As the Firestore query: unanswered, due by ``due_by``, earliest due first (no due time: left out)."""
+        docs = [s for s in self._docs("mentions") if s.data.get("incident_id") == incident_id
+                and s.data.get("status") in ("open", "overdue") and isinstance(s.data.get("due_at"), datetime)
+                and (due_by is None or s.data["due_at"] <= due_by)]
+        yield from sorted(docs, key=lambda s: (s.data["due_at"], s.id))
 
     def open_incidents(self, limit: int = 50) -> list[Any]:
         return [s for s in self._docs(INCIDENTS) if s.data.get("status") in ("open", "acknowledged")]
@@ -638,3 +646,132 @@ def test_incident_statuses_are_one_enum_stored_as_their_plain_names() -> None:
     world.incidents.acknowledge(incident_id, "anna", world.deadlines)
     assert world.incident_docs()[incident_id]["status"] == IncidentStatus.ACKNOWLEDGED
     assert [str(s) for s in ACTIVE_STATUSES] == ["open", "acknowledged"]
+
+
+def _storm_paged_after_resolve() -> tuple[World, str]:
+    """An incident that resolved, then its posts came due: the storm page re-opened PagerDuty's incident."""
+    world = World()
+    for _ in range(6):
+        world.post(BURST, 2)
+        world.advance(10)
+    (incident_id, _), = world.incident_docs().items()
+    world.advance(20 * 60, step=20)
+    assert world.incident_docs()[incident_id]["status"] == "resolved"
+    world.advance(42 * 60, step=20)
+    return world, incident_id
+
+
+def test_a_post_coming_due_after_its_storm_page_was_resolved_alerts_on_its_own() -> None:
+    from hilft.core.incident_alerts import pagerduty_event
+
+    world, incident_id = _storm_paged_after_resolve()
+    mentions = world.store.data["mentions"]
+    late = sorted(mentions)[0]
+    for doc_id, doc in mentions.items():
+        if doc_id != late:
+            doc["status"] = "answered"
+    # the late member's promise runs out later (a longer promise, or a reopen)
+    due = world.clock() + timedelta(minutes=15)
+    mentions[late].update(status="open", due_at=due, warn_at=due, alert_level=None, next_alert_at=None,
+                          alerts={}, acknowledged=False)
+    world.scheduler.schedule("late-due", due, {"doc_id": late, "kind": "due", "level": 1,
+                                               "due_at": due.isoformat()}, world.clock())
+    world.advance(6 * 60, step=20)  # the storm page settles: none of its posts is pending
+    assert pagerduty_event(world.incident_sinks["pagerduty"].sent[-1], "rk")["event_action"] == "resolve"
+    incident_messages = sum(len(s.sent) for s in world.incident_sinks.values())
+    world.advance(20 * 60, step=20)
+    own = [name for name, sink in world.post_sinks.items() for a in sink.sent if a.doc_id == late]
+    assert "pagerduty" in own, "the late post's overdue alert reached nobody"
+    assert sum(len(s.sent) for s in world.incident_sinks.values()) == incident_messages
+    assert mentions[late]["alerts"]["1"]["sinks_sent"]
+
+
+def test_a_post_folding_while_the_storm_page_settles_keeps_the_page_open() -> None:
+    """The settle check found nothing pending, then a post came due and folded before the page was
+    marked settled: the check after the mark sees it and the page stays open until it is handled."""
+    from hilft.core.incident_alerts import pagerduty_event
+
+    world, incident_id = _storm_paged_after_resolve()
+    mentions = world.store.data["mentions"]
+    for doc in mentions.values():
+        doc["status"] = "answered"
+    racer = sorted(mentions)[0]
+    real_update = world.store.update
+
+    def update(collection: str, doc_id: str, updates: dict[str, Any]) -> bool:
+        if collection == INCIDENT_ALERTS and "settled_at" in updates:  # the racer folds just before the mark
+            mentions[racer]["status"] = "overdue"
+        return real_update(collection, doc_id, updates)
+
+    world.store.update = update  # type: ignore[method-assign]
+    world.advance(6 * 60, step=20)
+    assert pagerduty_event(world.incident_sinks["pagerduty"].sent[-1], "rk")["event_action"] == "trigger"
+    world.store.update = real_update  # type: ignore[method-assign]
+    mentions[racer]["status"] = "answered"
+    world.advance(6 * 60, step=20)
+    assert pagerduty_event(world.incident_sinks["pagerduty"].sent[-1], "rk")["event_action"] == "resolve"
+
+
+def test_settling_a_storm_page_reads_only_unanswered_overdue_members_a_page_at_a_time() -> None:
+    world, incident_id = _storm_paged_after_resolve()
+    mentions = world.store.data["mentions"]
+    template = next(iter(mentions.values()))
+    for i in range(500):  # a broad outage: many answered members, and a few still open
+        mentions[f"answered{i:04d}"] = {**template, "status": "answered"}
+    for i in range(100):
+        mentions[f"open{i:04d}"] = dict(template)
+    reads: list[int] = []
+    queries = world.incidents.queries
+
+    def counting(method: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            for snap in method(*args, **kwargs):
+                reads[-1] += 1
+                yield snap
+        return run
+
+    for name in ("incident_members", "unanswered_members"):
+        if hasattr(queries, name):
+            setattr(queries, name, counting(getattr(queries, name)))
+    reads.append(0)
+    assert world.incidents.settle_storm(incident_id, 1, 0)["outcome"] == "pending"
+    assert reads == [1], f"settle read {reads[0]} members to find one pending"
+    for i in range(100):  # all acknowledged now: the check reads the unanswered ones, in pages
+        mentions[f"open{i:04d}"]["acknowledged"] = True
+    for doc in mentions.values():
+        if doc.get("status") != "answered" and not doc.get("acknowledged"):
+            doc["status"] = "answered"
+    reads.append(0)
+    assert world.incidents.settle_storm(incident_id, 1, 1)["outcome"] == "resolved"
+    # the 100 unanswered ones, before and after marking the claim settled; none of the 500 answered
+    assert reads[-1] == 2 * 100, f"settle read {reads[-1]} members of 600+"
+
+
+def test_an_incident_acknowledge_whose_task_failed_to_schedule_schedules_it_on_the_retry() -> None:
+    from hilft.core.errors import TransientSchedulerError
+
+    world = World()
+    for _ in range(5):
+        world.post(BURST.replace(" Ruf mich an: 0171 2345678", ""), 2)
+        world.advance(10)
+    world.advance(30)
+    (incident_id, _), = world.incident_docs().items()
+    real = world.scheduler.schedule
+    failures = []
+
+    def flaky(name: str, at: datetime, payload: dict[str, Any], now: datetime) -> bool:
+        if name.startswith("incident-ack-") and not failures:
+            failures.append(name)
+            raise TransientSchedulerError("Cloud Tasks unavailable")
+        return real(name, at, payload, now)
+
+    world.scheduler.schedule = flaky  # type: ignore[method-assign]
+    staff = IncidentService(store=world.store, queries=Queries(world.store), scheduler=world.scheduler,
+                            policy=world.policy, clock=world.clock, sinks={})
+    with pytest.raises(TransientSchedulerError):
+        staff.acknowledge(incident_id, "anna", world.deadlines)
+    assert staff.acknowledge(incident_id, "anna", world.deadlines)["outcome"] == "already_acknowledged"
+    staff.acknowledge(incident_id, "bob", world.deadlines)  # a third call: the task name dedupes
+    world.run_tasks()
+    acks = [a for a in world.incident_sinks["pagerduty"].sent if a.event is IncidentEvent.ACKNOWLEDGED]
+    assert len(acks) == 1

@@ -35,6 +35,9 @@ COMPOSITE_INDEXES = [
     {"collection": MENTIONS, "fields": [("status", "ASCENDING"), ("next_alert_at", "ASCENDING")]},
     {"collection": MENTIONS, "fields": [("platform", "ASCENDING"), ("conversation_id", "ASCENDING"),
                                         ("status", "ASCENDING")]},
+    # incident_store.FirestoreIncidentQueries.unanswered_members (the storm-page settle check)
+    {"collection": MENTIONS, "fields": [("incident_id", "ASCENDING"), ("status", "ASCENDING"),
+                                        ("due_at", "ASCENDING")]},
 ]
 
 _TRANSIENT = (

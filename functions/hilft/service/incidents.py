@@ -48,9 +48,11 @@ the oldest due time (who got it: ``…-first``). The follow-up ``fold_window`` l
 message to any sink that missed it (a failed sink is not lost when the claiming post is answered
 before its retry) and the final count to the others if it grew (``…-followup``). So 300 posts due
 in the same second are at most two messages per sink per level, not 300, and each of these
-documents is written once. A storm paged after its incident resolved opens a new PagerDuty
-incident on the same key; ``settle_storm`` resolves it (checked every ``SETTLE_EVERY``) once none
-of those posts is still unanswered and unacknowledged. Posts outside any incident
+documents is written once during the storm. A storm paged after its incident resolved opens a new PagerDuty
+incident on the same key; ``settle_storm`` resolves it (checked every ``SETTLE_EVERY``, reading only
+unanswered members until the first pending one) once none of those posts is still unanswered and
+unacknowledged. It marks the level's claim settled first: a post coming due later no longer folds
+into that resolved page but alerts on its own. Posts outside any incident
 keep their own alerts. The deadline service asks through its ``AlertFolder`` hook
 (``IncidentService.fold_alert``, wired in app.py); it knows nothing of incidents.
 """
@@ -59,7 +61,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -104,6 +106,9 @@ ACTIVITY_CACHE = timedelta(seconds=10)
 class IncidentQueries(Protocol):
     def received_between(self, after: datetime, through: datetime, limit: int = 2000) -> list[Snapshot]: ...
     def incident_members(self, incident_id: str) -> list[Snapshot]: ...  # all of them (paged by the adapter)
+    # Unanswered members due by ``due_by`` (any due time: None), earliest due first, read a page at a
+    # time as the caller iterates (it stops at the first it needs).
+    def unanswered_members(self, incident_id: str, due_by: datetime | None) -> Iterator[Snapshot]: ...
     def open_incidents(self, limit: int = 50) -> list[Snapshot]: ...
 
 
@@ -626,7 +631,8 @@ class IncidentService:
         The first post at a level claims ``incident_alerts/{incident}-{level}`` (``create()``: exactly
         one wins), schedules the follow-up *before* sending (so a sink that fails now is not lost
         when this post is answered before its retry), sends, and records who got the message in
-        ``…-first`` — each document written once."""
+        ``…-first`` — each document written once in the storm (the claim once more, later, when its
+        storm page is settled: from then on the post is not folded, it alerts on its own)."""
         if not (self.enabled and self.policy.outage.fold_alerts) or not self.sinks:
             return False
         incident_id = self.open_incident_of(post)
@@ -643,6 +649,8 @@ class IncidentService:
             sent_before: set[str] = set()
         else:
             claim = self.store.get(INCIDENT_ALERTS, claim_id)
+            if claim is not None and claim.data.get("creator") != doc_id and claim.data.get("settled_at"):
+                return False  # the level's storm page was resolved in PagerDuty: this post pages itself
             if claim is None or claim.data.get("creator") != doc_id:
                 return True  # another post of the incident sends (or sent) the message
             first = self.store.get(INCIDENT_ALERTS, f"{claim_id}-first")  # the creator's retry
@@ -745,23 +753,44 @@ class IncidentService:
     def settle_storm(self, incident_id: str, level: int, round_: int) -> dict[str, Any]:
         """A storm page sent after its incident resolved: resolve it in PagerDuty once none of the
         incident's posts overdue at ``level`` is still unanswered and unacknowledged (checked every
-        ``SETTLE_EVERY``, for at most ``FOLD_MEMORY``)."""
+        ``SETTLE_EVERY``, for at most ``FOLD_MEMORY``).
+
+        Before resolving, the level's claim is marked ``settled_at``: from then on ``fold`` lets a post
+        coming due alert on its own instead of folding into a page nobody will see again. A post that
+        folded between the check and the mark is overdue by then, so a second check after the mark
+        finds it and the page stays open (and settling goes on) until it is handled."""
         now = self.clock()
         snap = self.store.get(INCIDENTS, incident_id)
         if snap is None:
             return {"outcome": "missing"}
-        data = snap.data
-        members = self._members(incident_id)
-        overdue = self._at_level(incident_id, level, now, members=members)
-        pending = [doc_id for doc_id in overdue if not members[doc_id].acknowledged]
-        if pending:
+        claim_id = f"{incident_id}-{level}"
+        pending = self._first_pending(incident_id, level, now)
+        if pending is None:
+            claim = self.store.get(INCIDENT_ALERTS, claim_id)
+            if claim is not None and not claim.data.get("settled_at"):
+                self.store.update(INCIDENT_ALERTS, claim_id, {"settled_at": now})
+                pending = self._first_pending(incident_id, level, self.clock())
+        if pending is not None:
             if (round_ + 1) * SETTLE_EVERY < FOLD_MEMORY:
                 self._schedule_settle(incident_id, level, round_ + 1, now)
-            return {"outcome": "pending", "count": len(pending)}
+            return {"outcome": "pending"}
         name = f"storm_resolved_{level}_{round_}"
-        self._send_once(incident_id, data, name, IncidentEvent.RESOLVED, now, only=("pagerduty",))
+        self._send_once(incident_id, snap.data, name, IncidentEvent.RESOLVED, now, only=("pagerduty",))
         log.info("storm page resolved", incident_id=incident_id, level=level)
         return {"outcome": "resolved"}
+
+    def _first_pending(self, incident_id: str, level: int, now: datetime) -> str | None:
+        """The first member overdue at ``level``, unanswered and unacknowledged, or None. Reads only
+        unanswered members (due early enough for the level), a page at a time, and stops at the first."""
+        offset = self.policy.escalation.fire_offset(level) if level >= 1 else None
+        if level >= 1 and offset is None:
+            return None  # beyond the policy's levels: nothing is overdue at it
+        due_by = now + timedelta(seconds=1) - offset if offset is not None else None
+        for member in self.queries.unanswered_members(incident_id, due_by):
+            post = MentionDoc.from_snapshot(member)
+            if not post.acknowledged and self._at_level(incident_id, level, now, members={member.id: post}):
+                return member.id
+        return None
 
     def _members(self, incident_id: str) -> dict[str, MentionDoc]:
         return {s.id: MentionDoc.from_snapshot(s) for s in self.queries.incident_members(incident_id)}
@@ -792,7 +821,9 @@ class IncidentService:
         snap = self.store.mutate(INCIDENTS, incident_id, decide)
         if snap is None:
             raise NotFound("no such incident")
-        if changed and by != "pagerduty":  # acknowledged in PagerDuty: it knows the incident's own key
+        # Scheduled on every call, not only when the status flips: a retry after a failed schedule must
+        # not lose PagerDuty's acknowledge (the task name dedupes). Acknowledged in PagerDuty: it knows.
+        if (changed or snap.data.get("status") == IncidentStatus.ACKNOWLEDGED) and by != "pagerduty":
             self.scheduler.schedule(f"incident-ack-{incident_id}", now,
                                     {"kind": "incident_acknowledged", "doc_id": incident_id}, now)
         posts = 0
