@@ -259,6 +259,13 @@ def test_a_us_house_number_of_five_digits_and_a_weak_street_type_is_an_address(t
         "bought the 2025 Travel Pass, no roaming",
         "50000 Reward Points gone from my account",
         "Netz weg in 53113 Bonn, Access Point blinkt",
+        # five digits that are not round are still a count or a code before these words (review of 99ab44b)
+        "I have 24817 Bonus Points and still no refund",
+        "31456 Loyalty Points missing since the update",
+        "15731 Rewards Point balance is wrong",
+        "Error code 50213 Access Point keeps rebooting",
+        "Model 11523 Wireless Point, no 5 GHz",
+        "Invoice 20431 Service Plaza charge is wrong",
     ],
 )
 def test_counts_products_and_years_before_a_weak_type_stay_clean(text: str) -> None:
@@ -299,6 +306,13 @@ def test_a_po_box_is_an_address(text: str, box: str) -> None:
         "Postfach 2024 angelegt und seitdem keine Mails",
         "the Box 7590 keeps rebooting",
         "Fritz!Box 6660 Cable, no sync",
+        # a mailbox's counts and a form's field (review of 99ab44b)
+        "Mein Postfach 150 ungelesen",
+        "Postfach 120 Spam-Mails seit gestern",
+        "Postfach 250 Einträge und nichts von euch",
+        "Postfach 512 Megabyte voll",
+        "The PO box 2 field in your form is broken",
+        "po box 3 options in the app, none works",
     ],
 )
 def test_a_mailbox_and_a_router_box_are_no_po_box(text: str) -> None:

@@ -149,13 +149,22 @@ _EN_UNAMBIGUOUS_TYPES = frozenset(
 )
 # five digits, not a multiple of 100: a US house number, seldom a count
 _US_HOUSE_NUMBER = re.compile(r"[1-9][0-9]{2}(?!00)[0-9]{2}")
+# ... but not before words that name a count, a device or an account ("24817 Bonus Points", "Error code 50213
+# Access Point", "Invoice 20431 Service Plaza"): with these, five digits stay a count or a code
+_COUNT_OR_DEVICE_WORDS = frozenset(
+    "bonus reward rewards loyalty award miles point points access wireless wifi wi-fi service services data "
+    "mesh repeater router hotspot signal network customer account invoice order error code model firmware "
+    "version premium status member membership credit credits".split()
+)
 # a post-office box identifies one person's mail as an address does: "PO Box 4471", "P.O. Box 902", "Post Office
-# Box 6610", "Postfach 44 21 07", "Postfach 7788" (in German three digits at least and no year, no unit or mail
-# words after it: "Postfach 500 MB", "Postfach 3 neue Nachrichten" are the mailbox of an e-mail account)
+# Box 6610", "Postfach 44 21 07", "Postfach 7788" (in German four digits at least, digits grouped in pairs, or three
+# before a postcode: "Postfach 150, 1011 Wien"; and
+# no year, no unit or mail words after it: "Postfach 500 MB", "Postfach 150 ungelesen", "Postfach 3 neue
+# Nachrichten" are the mailbox of an e-mail account; in English two digits at least: "PO box 2 field")
 _PO_BOX = re.compile(
-    r"(?<![\w!-])(?:(?i:p\.?[ \t]?o\.?[ \t]?box|post[ \t]office[ \t]box)[ \t]?(?:#|(?i:no)\.?)?[ \t]?[1-9][0-9]{0,5}"
+    r"(?<![\w!-])(?:(?i:p\.?[ \t]?o\.?[ \t]?box|post[ \t]office[ \t]box)[ \t]?(?:#|(?i:no)\.?)?[ \t]?[1-9][0-9]{1,5}"
     r"|(?i:postfach)[ \t](?:(?i:nr)\.?[ \t]?)?(?!(?:19|20)[0-9]{2}(?![0-9]))"
-    r"(?:[1-9][0-9](?:[ \t]?[0-9]{2}){1,2}|[1-9][0-9]{2,5}))"
+    r"(?:[1-9][0-9](?:[ \t][0-9]{2}){1,2}|[1-9][0-9]{3,5}|[1-9][0-9]{2}(?=,?[ \t][1-9][0-9]{3,4}[ \t])))"
     r"(?![0-9]|[.,][0-9]|\s?(?i:%|GB|MB|KB|TB|mails?|e-mails?|nachrichten|neue|ungelesene))"
 )
 _EN_UNIT = r"(?:Flat|Apt\.?|Apartment|Unit|Studio|Suite|Ste\.?|Room)\s[0-9]{1,4}[A-Za-z]?"
@@ -570,8 +579,19 @@ def _english_weakness(match: re.Match[str]) -> bool:
     no house number."""
     number = match.group("number")
     strong = (_type_word(match) in _EN_STRONG_TYPES or match.group("flat") or match.group("unit")
-              or (number is not None and _US_HOUSE_NUMBER.fullmatch(number) is not None))
+              or (number is not None and _US_HOUSE_NUMBER.fullmatch(number) is not None
+                  and _names_a_place(match)))
     return not strong or (number is not None and _YEAR.fullmatch(number) is not None)
+
+
+def _names_a_place(match: re.Match[str]) -> bool:
+    """A weak type after a five-digit number is a street only when it is singular and neither it nor the name
+    before it is a count, device or account word ("48216 Maple Hollow", not "13275 Reward Points")."""
+    kind = match.group("type") or ""
+    if kind.rstrip(".").casefold().endswith("s") and kind.rstrip(".").casefold() not in _EN_STRONG_TYPES:
+        return False
+    words = match.group()[match.end("number") - match.start() : match.start("type") - match.start()]
+    return not any(word.casefold() in _COUNT_OR_DEVICE_WORDS for word in re.findall(r"[\w-]+", words))
 
 
 def _city_after(text: str, end: int, relaxed: bool, every_case: bool = False) -> bool:
