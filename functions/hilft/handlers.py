@@ -278,9 +278,9 @@ def ack(app: App, request: flask.Request) -> flask.Response:
     web.refuse_foreign_origin(request)
     payload = web.parse_json_object(web.read_body(request, 64 * 1024))
     by = payload.get("by")
-    if s.staff_auth == "iam" or not isinstance(by, str) or not 0 < len(by) <= web.STAFF_NAME_LIMIT:
+    if s.staff_auth == "iam" or not isinstance(by, str) or not by:
         by = who  # behind IAM the verified identity is recorded, never a claimed one
-    else:  # cleaned like X-Hilft-User; not "pagerduty": that would keep PagerDuty from hearing of the ack
+    else:  # cleaned and limited like X-Hilft-User (too long: 400, not silently someone else); not "pagerduty"
         by = web.claimed_staff_name(by)
     if "incident_id" in payload:  # one action for a whole incident and its posts (issue 17)
         from hilft.core import ids

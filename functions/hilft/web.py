@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -139,6 +140,15 @@ def cloud_run_credentials(request: flask.Request) -> str | None:
 STAFF_NAME_LIMIT = 120
 """Characters of a name the caller states (``X-Hilft-User``, ``ack``'s ``by``), after cleaning."""
 
+# letters that render as blank though Unicode files them as letters or symbols (Hangul fillers, braille blank)
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _shows_something(name: str) -> bool:
+    """At least one character that draws ink: not a space, a combining or format mark, or a blank-looking letter."""
+    return any(ch not in _BLANK_LOOKING and unicodedata.category(ch) not in {"Zs", "Mn", "Me", "Cf", "Cc"}
+               for ch in name)
+
 
 def claimed_staff_name(name: str) -> str:
     """A name the caller states (``X-Hilft-User``, ``ack``'s ``by``: token mode takes their word),
@@ -148,7 +158,7 @@ def claimed_staff_name(name: str) -> str:
     Names hilft records for itself are refused (400) too: an acknowledgement ``by`` ``pagerduty``
     is never passed on to PagerDuty (it knows), ``hilft:…`` marks hilft's own actions."""
     cleaned = clean_text(name)
-    if not cleaned:
+    if not cleaned or not _shows_something(cleaned):
         raise MalformedPayload("the staff name has no visible characters")
     if len(cleaned) > STAFF_NAME_LIMIT:
         raise MalformedPayload(f"the staff name must be at most {STAFF_NAME_LIMIT} characters")

@@ -88,9 +88,26 @@ def test_a_format_character_does_not_slip_a_reserved_name_past_the_check():
     assert not app.store.get(MENTIONS, doc_id).data.get("acknowledged_at")
 
 
-def test_a_name_of_only_invisible_characters_is_refused():
+@pytest.mark.parametrize("blank", [
+    "\u200b\x00\u202e",  # zero-width space, NUL, right-to-left override
+    "\u3164",  # Hangul filler: a letter to Unicode, blank on screen
+    "\u2800\u2800",  # braille blank
+    "\u115f\u034f",  # Hangul choseong filler, combining grapheme joiner
+    " \u0301\u20dd",  # marks with nothing to sit on
+])
+def test_a_name_of_only_invisible_characters_is_refused(blank):
     app, doc_id = app_with_post()
-    assert _call(app, "ack", "", {}, {}, doc_id, "\u200b\x00\u202e").status_code == 400
+    assert _call(app, "ack", "", {}, {}, doc_id, blank).status_code == 400
+
+
+def test_a_by_longer_than_the_limit_is_refused_not_replaced_by_the_caller():
+    """A too-long ``by`` was silently swapped for the caller's identity; it is a 400 like the header."""
+    from hilft.service.ports import MENTIONS
+
+    app, doc_id = app_with_post()
+    response = answer(app, "ack", body=json.dumps({"doc_id": doc_id, "by": "c" * 121}).encode(), headers=STAFF)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert not app.store.get(MENTIONS, doc_id).data.get("acknowledged_at")
 
 
 @pytest.mark.parametrize(("by", "recorded"), [("anna\x1b[2J", "anna [2J"), ("pa\u200bgerduty", None)])
