@@ -28,6 +28,7 @@ TEXTS: dict[str, dict[str, Any]] = {
         "acknowledged": "acknowledged", "acknowledge": "Acknowledge", "hand_off": "Hand off",
         "department": "department", "nothing": "Nothing overdue or at risk.",
         "chart": "First response and SLA hit rate, last", "late": "late", "in": "in",
+        "no_promise": "radar: no promise",
         "states": {"overdue": "overdue", "at_risk": "at risk", "open": "open"},
         "incident": "outage", "oldest_due": "oldest due", "ack_incident": "Acknowledge all",
         "show_posts": "Show posts", "hide_posts": "Hide posts", "reply_incident": "Known-outage reply to all",
@@ -53,6 +54,7 @@ TEXTS: dict[str, dict[str, Any]] = {
         "acknowledged": "bestätigt", "acknowledge": "Bestätigen", "hand_off": "Übergeben",
         "department": "Abteilung", "nothing": "Nichts überfällig oder gefährdet.",
         "chart": "Erste Antwort und SLA-Quote, letzte", "late": "überfällig", "in": "noch",
+        "no_promise": "Radar: kein Versprechen",
         "states": {"overdue": "überfällig", "at_risk": "gefährdet", "open": "offen"},
         "incident": "Störung", "oldest_due": "älteste Fälligkeit", "ack_incident": "Alle bestätigen",
         "show_posts": "Beiträge zeigen", "hide_posts": "Beiträge ausblenden",
@@ -96,7 +98,9 @@ def zone_label(tz: Any, at: datetime) -> str:
     return f"{tz.key} ({at.astimezone(tz):%Z})" if hasattr(tz, "key") else str(tz)
 
 
-def clock_text(seconds_left: float, texts: dict[str, Any]) -> str:
+def clock_text(seconds_left: float | None, texts: dict[str, Any]) -> str:
+    if seconds_left is None:  # a radar item under radar.first_response = "none"
+        return str(texts["no_promise"])
     magnitude = abs(int(seconds_left))
     hours, rest = divmod(magnitude, 3600)
     minutes, secs = divmod(rest, 60)

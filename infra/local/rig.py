@@ -50,6 +50,8 @@ class PolicySpec:
     # Off unless a measurement is about outages: a burst of test complaints from one city would
     # otherwise (rightly) open an incident and add its alert to what the measurement counts.
     outage: bool = False
+    # radar.first_response ("4h", or "none": radar items carry no promise); None: the default
+    radar_first_response: str | None = None
 
     def toml(self) -> str:
         sinks = json.dumps(list(self.ladder_sinks))
@@ -75,6 +77,8 @@ class PolicySpec:
             "[outage]",
             f"enabled = {'true' if self.outage else 'false'}",
             "",
+            *(["[radar]", f"first_response = {json.dumps(self.radar_first_response)}", ""]
+              if self.radar_first_response is not None else []),
         ])
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.stack_fixtures import fresh
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x" / "documented"
@@ -49,3 +51,43 @@ def test_a_malformed_stream_delivery_is_400(e2e) -> None:
     document = json.loads(_body("stream_post_radar.json"))
     document["data"].pop("author_id")
     assert e2e.post_x(json.dumps(document).encode()).status_code == 400
+
+
+@pytest.mark.timeout(240)
+def test_under_radar_first_response_none_a_stream_match_is_open_with_no_due_time_and_no_tasks() -> None:
+    """A private stack whose policy says radar items carry no promise: x_webhook stores the match
+    with no due time and queues nothing; the board lists it without a countdown; the brand's reply
+    still answers it."""
+    from datetime import UTC, datetime
+
+    import deliveries
+    from hilft.core.ids import mention_doc_id
+    from rig import PolicySpec, Rig
+    from tests.fault.helpers import log_dir, require_emulators
+
+    require_emulators()
+    author = deliveries.Author("4400000001", "bonner_jan", "Jan")
+    post_id = deliveries.new_x_id()
+    with Rig(targets=("x_webhook", "board"), policy=PolicySpec(radar_first_response="none"),
+             log_dir=log_dir("radar_no_promise")) as rig:
+        body = deliveries.x_stream_post(post_id, author, "Seit heute früh kein Netz in 53113 Bonn, Telekom?",
+                                        datetime.now(UTC))
+        response = rig.post_x(body)
+        assert response.status_code == 200, response.text
+        assert response.json()["stored"] == 1
+        doc = rig.db.collection("mentions").document(mention_doc_id("x", post_id)).get().to_dict()
+        assert doc["radar"] is True and doc["status"] == "open" and doc["radar_rules"] == ["hilft-radar"]
+        assert doc["due_at"] is None and doc["warn_at"] is None  # no promise: nothing to keep or break
+        assert rig.task_count() == 0  # no warning, no due task in the Tasks emulator
+        board = rig.http.get(rig.stack.url("board") + "/?format=json").json()
+        (item,) = board["items"]
+        assert item["radar"] is True and item["due_at"] is None and item["seconds_left"] is None
+        assert item["state"] == "open" and board["counts"]["open"] == 1
+        page = rig.http.get(rig.stack.url("board") + "/")
+        assert page.status_code == 200 and "radar: no promise" in page.text
+        # the brand's reply answers it like any post
+        reply = deliveries.x_tweet(deliveries.new_x_id(), deliveries.BRAND_X, "Wir schauen nach, Jan.",
+                                   datetime.now(UTC), reply_to=post_id, reply_to_user=author.id)
+        assert rig.post_x(reply).status_code == 200
+        doc = rig.db.collection("mentions").document(mention_doc_id("x", post_id)).get().to_dict()
+        assert doc["status"] == "answered" and doc["breached"] is False

@@ -201,7 +201,8 @@ class MemoryStore(PreconditionLoop):
         return [Snapshot(i, copy.deepcopy(d), self.versions[("mentions", i)]) for i, d in docs]
 
     def open_past_due(self, now: datetime, limit: int = 200) -> list[Snapshot]:
-        return self._where(lambda d: d.get("status") == "open" and d["due_at"] <= now, "due_at")[:limit]
+        return self._where(lambda d: d.get("status") == "open" and d.get("due_at") is not None
+                           and d["due_at"] <= now, "due_at")[:limit]
 
     def overdue_realert_due(self, now: datetime, limit: int = 200) -> list[Snapshot]:
         return self._where(lambda d: d.get("status") == "overdue" and d.get("next_alert_at") is not None

@@ -131,8 +131,8 @@ class BoardRow:
     url: str | None
     status: str
     state: RowState
-    due_at: datetime
-    seconds_left: float  # negative: late by that much
+    due_at: datetime | None  # None: a radar item under radar.first_response = "none" (no countdown)
+    seconds_left: float | None  # negative: late by that much; None: no promise
     alert_level: int
     acknowledged: bool
     acknowledged_by: str | None
@@ -140,15 +140,18 @@ class BoardRow:
     holding_text: str | None = None  # the holding reply's template text, None: no public reply (DMs)
     incident_id: str | None = None  # the outage incident the post belongs to (issue 17)
     due_text: str = ""  # "fällig Mo 08:55": the due time on the policy's wall clock
+    radar: bool = False  # a post that did not address the brand (issue 17)
+    received_at: datetime | None = None  # orders rows without a due time
 
     def as_json(self) -> dict[str, Any]:
         return {"doc_id": self.doc_id, "platform": self.platform, "author": self.author,
                 "holding_text": self.holding_text,
                 "text": self.text, "url": self.url, "status": self.status, "state": self.state,
-                "due_at": self.due_at.isoformat(), "due_text": self.due_text,
-                "seconds_left": round(self.seconds_left, 1), "alert_level": self.alert_level,
+                "due_at": self.due_at.isoformat() if self.due_at else None, "due_text": self.due_text,
+                "seconds_left": None if self.seconds_left is None else round(self.seconds_left, 1),
+                "alert_level": self.alert_level,
                 "acknowledged": self.acknowledged, "acknowledged_by": self.acknowledged_by,
-                "department": self.department, "incident_id": self.incident_id}
+                "department": self.department, "incident_id": self.incident_id, "radar": self.radar}
 
 
 def _aware(value: Any) -> datetime | None:
@@ -249,12 +252,22 @@ def operator_alerts(docs: Iterable[Mapping[str, Any]]) -> list[OperatorAlert]:
 
 def board_rows(docs: Iterable[tuple[str, Post]], now: datetime, *, tz: tzinfo = UTC,
                lang: str = "en") -> list[BoardRow]:
-    """Unanswered posts, the latest first (earliest due time), with their state at ``now``."""
+    """Unanswered posts, the latest first (earliest due time), with their state at ``now``; radar
+    items that carry no promise (no due time) after them, newest first, without a countdown."""
     rows = []
     for doc_id, post in docs:
         doc = as_doc(post)
         due = doc.due_at
-        if due is None or not doc.unanswered:
+        if not doc.unanswered or (due is None and not doc.radar):
+            continue
+        if due is None:  # radar.first_response = "none": nothing runs, nothing to count down
+            rows.append(BoardRow(
+                doc_id=doc_id, platform=doc.platform.value, author=_author(doc, lang),
+                text=_clip(doc.text or _placeholder(doc, lang)), url=safe_link(doc.url),
+                status=doc.status.value, state="open", due_at=None, seconds_left=None,
+                alert_level=doc.alert_level or 0, acknowledged=doc.acknowledged,
+                acknowledged_by=doc.acknowledged_by, department=doc.department, radar=True,
+                received_at=doc.started_at))
             continue
         warn = doc.warn_at or due
         state: RowState = "overdue" if (doc.status == Status.OVERDUE or now >= due) else (
@@ -266,9 +279,17 @@ def board_rows(docs: Iterable[tuple[str, Post]], now: datetime, *, tz: tzinfo = 
             state=state, due_at=due, seconds_left=(due - now).total_seconds(),
             alert_level=doc.alert_level or 0,
             acknowledged=doc.acknowledged, acknowledged_by=doc.acknowledged_by,
-            department=doc.department, incident_id=doc.incident_id, due_text=due_text(due, now, tz, lang)))
-    rows.sort(key=lambda row: (row.due_at, row.doc_id))
+            department=doc.department, incident_id=doc.incident_id, due_text=due_text(due, now, tz, lang),
+            radar=doc.radar))
+    rows.sort(key=_row_order)
     return rows
+
+
+def _row_order(row: BoardRow) -> tuple[int, float, str]:
+    """Earliest due first; rows without a due time last, the newest of them first."""
+    if row.due_at is not None:
+        return (0, row.due_at.timestamp(), row.doc_id)
+    return (1, -(row.received_at.timestamp() if row.received_at else 0.0), row.doc_id)
 
 
 # --- response statistics ----------------------------------------------------------------------------
@@ -277,6 +298,8 @@ def board_rows(docs: Iterable[tuple[str, Post]], now: datetime, *, tz: tzinfo = 
 def outcome(post: Post, now: datetime) -> Outcome | None:
     """Where one post stands against the promise (see the module docstring); None: not counted."""
     doc = as_doc(post)
+    if doc.radar and doc.due_at is None:
+        return None  # radar.first_response = "none": no promise to keep or break
     if doc.status in ANSWERED and doc.first_response_seconds is not None:
         return "miss" if doc.breached else "hit"
     if doc.unanswered and doc.due_at is not None:
@@ -606,16 +629,19 @@ def incident_groups(rows: Sequence[BoardRow], docs: Iterable[tuple[str, Post]], 
     groups = []
     for incident_id, grouped in members.items():
         data = (incidents or {}).get(incident_id) or {}
-        first = min(grouped, key=lambda r: (r.due_at, r.doc_id))
-        at = now or first.due_at - timedelta(seconds=first.seconds_left)
+        first = min(grouped, key=_row_order)  # members carry a due time (board_rows groups no other)
+        oldest_due, left = first.due_at, first.seconds_left or 0.0
+        if oldest_due is None:
+            continue
+        at = now or oldest_due - timedelta(seconds=left)
         label = _clip(labels.get(incident_id) or _incident_label(data) or "Störung", 120)
         state: RowState = ("overdue" if any(r.state == "overdue" for r in grouped) else
                            "at_risk" if any(r.state == "at_risk" for r in grouped) else "open")
         groups.append(IncidentGroup(
             incident_id, label, tuple(r.doc_id for r in grouped), sum(1 for r in grouped if r.state == "overdue"),
-            first.due_at, headline=incident_headline(data, at, lang) or label,
-            status=str(data.get("status") or "open"), state=state, seconds_left=first.seconds_left,
-            oldest_due_text=due_clock(first.due_at, at, tz, lang),
+            oldest_due, headline=incident_headline(data, at, lang) or label,
+            status=str(data.get("status") or "open"), state=state, seconds_left=left,
+            oldest_due_text=due_clock(oldest_due, at, tz, lang),
             alert_level=max(r.alert_level for r in grouped), acknowledged=all(r.acknowledged for r in grouped)))
     return sorted(groups, key=lambda g: (g.oldest_due, g.incident_id))
 

@@ -65,6 +65,20 @@ def _duration(value: object) -> timedelta:
     return parse_duration(value)
 
 
+def _duration_or_none(value: object) -> timedelta | None:
+    if value == "none":
+        return None
+    if isinstance(value, str) and value.strip().lower() == "none":
+        raise ValueError('write "none" in lower case for no promise')
+    if not isinstance(value, (str, timedelta)):
+        raise ValueError(f'expected a duration such as "4h" or "none", got {type(value).__name__}')
+    return _duration(value)
+
+
+def _positive_or_none(value: timedelta | None) -> timedelta | None:
+    return None if value is None else _positive(value)
+
+
 def _positive(value: timedelta) -> timedelta:
     if value <= timedelta(0):
         raise ValueError("must be longer than 0s")
@@ -125,6 +139,8 @@ def _template_text(value: str) -> str:
 
 NonNegativeDuration = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_not_negative)]
 PositiveDuration = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_positive)]
+# a promise that may be switched off: "none" (radar.first_response)
+OptionalPromise = Annotated[timedelta | None, BeforeValidator(_duration_or_none), AfterValidator(_positive_or_none)]
 NonEmptyText = Annotated[StrictStr, StringConstraints(min_length=1)]
 Keyword = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1)]
 Regex = Annotated[StrictStr, AfterValidator(_regex)]
@@ -366,9 +382,21 @@ class Radar(_Section):
     # X's filtered-stream webhooks (Enterprise access) take rules of up to 2,048 characters
     max_rule_length: Annotated[StrictInt, Field(ge=64, le=2048)] = 512
     # Radar items (posts that did not address the brand): the brand chose to reach out, it did not
-    # promise, so a longer first response and no warning before it.
-    first_response: PositiveDuration = timedelta(hours=4)
+    # promise, so a longer first response and no warning before it; "none": no promise at all (no
+    # due time, never overdue, no alerts, outside the SLA hit rate).
+    first_response: OptionalPromise = timedelta(hours=4)
     warning: StrictBool = False
+
+    @model_validator(mode="after")
+    def _warning_needs_a_promise(self) -> Self:
+        if self.warning and self.first_response is None:
+            raise _KeyedError(("warning",), 'needs a promise to warn before: radar.first_response is "none"')
+        return self
+
+    @property
+    def promises(self) -> bool:
+        """False when radar items carry no promise (``first_response = "none"``)."""
+        return self.first_response is not None
 
 
 class Closing(_Section):

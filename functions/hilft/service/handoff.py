@@ -271,7 +271,9 @@ class HandoffService:
         """The real time the customer can expect an answer: from the post's own ``due_at``."""
         if post.due_at is not None:
             return promise_phrase(post.due_at, now, self.policy.calendar.tz, language, form).text
-        return templates.promise_phrase(timedelta(seconds=float(post.promise_seconds or 3600)), language, form)
+        # no due time: a stub, or a radar item without a promise (the platform's ordinary one applies)
+        seconds = post.promise_seconds or self.policy.promise_for(post.platform.value, post.priority).total_seconds()
+        return templates.promise_phrase(timedelta(seconds=float(seconds)), language, form)
 
     def _label(self, department: str) -> str:
         dept = self.policy.departments.get(department)

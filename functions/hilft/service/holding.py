@@ -36,13 +36,15 @@ class HoldingResult:
 def default_text(policy: Policy, post: MentionDoc, now: datetime) -> str | None:
     """The template text for a post on the board (None when it gets no public reply: DMs)."""
     due = post.due_at
-    if due is None or post.kind == Kind.DM:
+    if post.kind == Kind.DM or (due is None and not post.radar):
         return None
     tz = ZoneInfo(policy.promise.timezone)
     fresh = policy.calendar.add_business_time(now, policy.promise_for(post.platform.value, post.priority))
     language = templates.pick_language(post.lang, policy.brand.default_language)
     form = policy.brand.address_form
-    return holding.holding_text(holding.holding_target(due, now, fresh), now, tz, language, form,
+    # a radar item without a promise (radar.first_response = "none"): the reply makes a fresh one
+    target = fresh if due is None else holding.holding_target(due, now, fresh)
+    return holding.holding_text(target, now, tz, language, form,
                                 overrides=policy.template_overrides(language, form), name=post.author_handle)
 
 

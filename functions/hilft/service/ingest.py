@@ -130,22 +130,27 @@ class IngestService:
         decision = route(m.text, m.lang, self.policy.departments, self.policy.handoff.default_department)
         priority = self.policy.priority_for(m.text, m.author.followers)
         promise = self.policy.promise_for(m.platform.value, priority)
-        if radar:  # issue 17: the brand chose to reach out, it did not promise (radar.first_response)
-            promise = self.policy.radar.first_response
+        no_promise = radar and not self.policy.radar.promises  # issue 17: radar.first_response = "none"
+        if radar and self.policy.radar.first_response is not None:
+            promise = self.policy.radar.first_response  # the brand chose to reach out, it did not promise
         start = min(m.created_at, now)
-        due_at = self.policy.calendar.add_business_time(start, promise)
-        warn_at = due_at - self.policy.promise.warning_before
+        due_at: datetime | None = None if no_promise else self.policy.calendar.add_business_time(start, promise)
+        warn_at = None if due_at is None else due_at - self.policy.promise.warning_before
         no_warning = radar and not self.policy.radar.warning  # issue 17: never a warning for radar items
         if no_warning:
             warn_at = due_at
+        # Task names need a time that every redelivery computes alike: the due time, else the post's own.
+        anchor = due_at or m.created_at
         base = {"doc_id": doc_id, "platform": m.platform.value, "post_id": key,
-                "due_at": due_at.isoformat()}
+                **({"due_at": due_at.isoformat()} if due_at is not None else {})}
 
         # 1) enqueue first (concurrently): a crash after this and before the create loses nothing.
         tasks: list[tuple[str, datetime, dict[str, Any]]] = []
-        if warn_at > now and not no_warning:
-            tasks.append((ids.task_id(doc_id, "warning", 0, due_at), warn_at, {**base, "kind": "warning", "level": 0}))
-        tasks.append((ids.task_id(doc_id, "due", 1, due_at), due_at, {**base, "kind": "due", "level": 1}))
+        if due_at is not None:
+            if warn_at is not None and warn_at > now and not no_warning:
+                tasks.append((ids.task_id(doc_id, "warning", 0, due_at), warn_at,
+                              {**base, "kind": "warning", "level": 0}))
+            tasks.append((ids.task_id(doc_id, "due", 1, due_at), due_at, {**base, "kind": "due", "level": 1}))
         # A public post with personal data or for a private department moves to a DM; a DM is
         # private already and is handed to a private department only (the DM says where it went).
         private = m.kind == Kind.DM
@@ -156,7 +161,7 @@ class IngestService:
         if wants_handoff:
             reason = "pii" if pii_kinds and not private else "department"
             # A moment later than now: the document below is committed first in the usual case.
-            handoff = (ids.task_id(doc_id, "handoff", 0, due_at), now + HANDOFF_DELAY,
+            handoff = (ids.task_id(doc_id, "handoff", 0, anchor), now + HANDOFF_DELAY,
                        {**base, "kind": "handoff", "department": decision.department,
                         "reason": reason, "pii": bool(pii_kinds) and not private})
             if author_lookup:  # its greeting names the author: the lookup below schedules it
@@ -172,16 +177,16 @@ class IngestService:
         ) if not self.policy.calendar.always_open else None
         if ooh is not None:
             # The team is closed: one acknowledgment per author and closed period, sent by deadline.
-            tasks.append((ids.task_id(doc_id, "out-of-hours", 0, due_at), now + HANDOFF_DELAY,
+            tasks.append((ids.task_id(doc_id, "out-of-hours", 0, anchor), now + HANDOFF_DELAY,
                           {**base, "kind": "out_of_hours", "template": ooh.template, "key": ooh.key,
                            "reopens_at": ooh.reopens_at.isoformat()}))
         if m.needs_enrichment:
             # Meta sent ids only: fetch text and author from the Graph API outside this request.
-            tasks.append((ids.task_id(doc_id, "enrich", 0, due_at), now + ENRICH_DELAY,
+            tasks.append((ids.task_id(doc_id, "enrich", 0, anchor), now + ENRICH_DELAY,
                           {**base, "kind": "enrich", "lookup": enrichment_lookup(m)}))
         elif author_lookup:
             # X sent the author's id only (XAA replies and quotes): read handle, name and followers.
-            tasks.append((ids.task_id(doc_id, "enrich", 0, due_at), now + ENRICH_DELAY,
+            tasks.append((ids.task_id(doc_id, "enrich", 0, anchor), now + ENRICH_DELAY,
                           {**base, "kind": "enrich", "lookup": author_lookup,
                            **({"then": handoff_after_author} if handoff_after_author else {})}))
         self.scheduler.schedule_many(tasks, now)
@@ -196,7 +201,7 @@ class IngestService:
             status=Status.OPEN,
             due_at=due_at,
             warn_at=warn_at,
-            promise_seconds=promise.total_seconds(),
+            promise_seconds=None if no_promise else promise.total_seconds(),
             handoff_pending=wants_handoff,
             expire_at=retention(now, self.retention_days),
             schema=document.SCHEMA,

@@ -36,7 +36,8 @@
   }
   function clockCell(tr, left, due) {
     var td = cell(tr, "clock"), countdown = document.createElement("span"), when = document.createElement("div");
-    countdown.className = "countdown"; countdown.textContent = clockText(left);
+    // left null: a radar item that carries no promise (radar.first_response = "none"), no countdown
+    countdown.className = "countdown"; countdown.textContent = left === null ? t.no_promise : clockText(left);
     when.className = "due"; when.textContent = due;
     td.appendChild(countdown); td.appendChild(when);
   }
@@ -79,8 +80,9 @@
   function row(item) {
     var tr = document.createElement("tr");
     tr.dataset.docId = item.doc_id;
-    tr.dataset.due = String(Date.parse(item.due_at));
+    if (item.due_at) tr.dataset.due = String(Date.parse(item.due_at));
     tr.className = "state-" + item.state;
+    if (item.radar) tr.classList.add("radar");
     if (item.incident_id) {
       tr.classList.add("member");
       tr.dataset.memberOf = item.incident_id;
