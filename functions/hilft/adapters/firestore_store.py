@@ -11,7 +11,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -57,6 +57,7 @@ _RETRY = Retry(
 )
 _TIMEOUT = 5.0
 _UNANSWERED = sorted(status.value for status in UNANSWERED)  # ["open", "overdue"] as Firestore compares them
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a range from here keeps only posts with a due time (not null)
 
 
 class PreconditionFailed(Exception):
@@ -205,11 +206,18 @@ class FirestoreStore(PreconditionLoop):
                  .where(filter=FieldFilter("platform", "==", platform)).limit(10))
         return self._run(query)
 
-    def board_items(self, limit: int = 300) -> list[Snapshot]:
-        query = (self.client.collection(MENTIONS)
-                 .where(filter=FieldFilter("status", "in", _UNANSWERED))
-                 .order_by("due_at").limit(limit))
-        return self._run(query)
+    def board_items(self, limit: int = 300, unpromised: int = 100) -> list[Snapshot]:
+        """Open posts by due time, then up to ``unpromised`` open items without one (radar items under
+        ``radar.first_response = "none"``). Two queries because Firestore sorts null first: ordered by
+        ``due_at`` alone, many radar items would push the promised posts off the board."""
+        promised = (self.client.collection(MENTIONS)
+                    .where(filter=FieldFilter("status", "in", _UNANSWERED))
+                    .where(filter=FieldFilter("due_at", ">", _EPOCH))
+                    .order_by("due_at").limit(limit))
+        without_due = (self.client.collection(MENTIONS)
+                       .where(filter=FieldFilter("status", "in", _UNANSWERED))
+                       .where(filter=FieldFilter("due_at", "==", None)).limit(unpromised))
+        return self._run(promised) + self._run(without_due)
 
     def received_since(self, since: datetime, limit: int = 5000) -> list[Snapshot]:
         query = (self.client.collection(MENTIONS)
