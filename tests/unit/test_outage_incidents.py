@@ -441,13 +441,19 @@ def test_incident_payloads_have_their_own_keys_and_speak_each_sinks_language() -
     assert p.delivery_id(alert) != p.delivery_id(resolved)
 
 
-def test_one_acknowledge_covers_the_incident_and_its_posts_and_tells_pagerduty_once() -> None:
-    world = World()
+
+def _open_an_incident_without_personal_data(world: World) -> str:
+    """Five burst posts without the phone number, ten seconds apart: one incident opens; its id."""
     for _ in range(5):
         world.post(BURST.replace(" Ruf mich an: 0171 2345678", ""), 2)
         world.advance(10)
     world.advance(30)
     (incident_id, _), = world.incident_docs().items()
+    return incident_id
+
+def test_one_acknowledge_covers_the_incident_and_its_posts_and_tells_pagerduty_once() -> None:
+    world = World()
+    incident_id = _open_an_incident_without_personal_data(world)
     world.post(BURST.replace(" Ruf mich an: 0171 2345678", ""), 5)
     world.advance(30)
     members = [k for k, d in world.store.data["mentions"].items() if d.get("incident_id") == incident_id]
@@ -515,11 +521,7 @@ def test_an_incident_reply_answers_each_open_public_post_once_when_the_policy_ha
 
     reply = "Uns ist eine Störung in Ihrer Region bekannt, die Technik arbeitet daran."
     world = World(POLICY + f'incident_reply = "{reply}"\n')
-    for _ in range(5):
-        world.post(BURST.replace(" Ruf mich an: 0171 2345678", ""), 2)
-        world.advance(10)
-    world.advance(30)
-    (incident_id, _), = world.incident_docs().items()
+    incident_id = _open_an_incident_without_personal_data(world)
     holding = HoldingReplyService(store=world.store, scheduler=world.scheduler, policy=world.policy,
                                   clock=world.clock, gateways=lambda platform: None, claim_ttl=DEFAULTS.claim_ttl)
     assert world.incidents.reply_all(incident_id, "anna", holding) == {"replies": {"queued": 10}}
@@ -751,11 +753,7 @@ def test_an_incident_acknowledge_whose_task_failed_to_schedule_schedules_it_on_t
     from hilft.core.errors import TransientSchedulerError
 
     world = World()
-    for _ in range(5):
-        world.post(BURST.replace(" Ruf mich an: 0171 2345678", ""), 2)
-        world.advance(10)
-    world.advance(30)
-    (incident_id, _), = world.incident_docs().items()
+    incident_id = _open_an_incident_without_personal_data(world)
     real = world.scheduler.schedule
     failures = []
 
