@@ -227,8 +227,9 @@ EVENTS: list[Row] = [
      ("x/aaa_direct_message_indicate_typing_events.json", "x/aaa_direct_message_mark_read_events.json")),
     (XAA, "`post.mention.create`, `post.reply.create`, `post.quote.create`",
      "item (under XAA a reply to the brand arrives only as `post.reply.create`; an edit lands on the first "
-     "version; an author sent as an id only is read by an `enrich` task, `GET /2/users/:id`, before any "
-     "handoff); from the brand: an answer",
+     "version; an author sent as an id only is read by an `enrich` task, `GET /2/users/:id`, before the "
+     "handoff — or, when X fails three tries, the handoff goes without the name and the lookup retries "
+     "alone); from the brand: an answer",
      ("x/xaa_post_mention_create.json", "x/xaa_post_mention_create_edited.json", "x/xaa_post_reply_create.json",
       "x/xaa_post_quote_create.json")),
     (XAA, "`post.create`", "the brand's replies (`in_reply_to_tweet_id` or `referenced_tweets`) stop the clock",
