@@ -203,9 +203,16 @@ def _check_task_fields(payload: dict[str, Any]) -> None:
             at = None
         if at is None or at.utcoffset() is None or at.year not in _TASK_YEARS:
             raise MalformedPayload(f"{field} must be an ISO 8601 time with its UTC offset")
+    _department_of(payload)
+
+
+def _department_of(payload: dict[str, Any]) -> str | None:
+    """The department a body names: its name or absent; a list or object is 400 here, not a 500
+    (unhashable) in the handoff service."""
     department = payload.get("department")
     if department is not None and not isinstance(department, str):
         raise MalformedPayload("department must be a department's name or absent")
+    return department
 
 
 def _retry_count(request: flask.Request) -> int:
@@ -261,10 +268,7 @@ def handoff(app: App, request: flask.Request) -> flask.Response:
     text = payload.get("text")
     if text is not None and (not isinstance(text, str) or not text.strip() or len(text) > 2000):
         raise MalformedPayload("text must be a non-empty string of at most 2000 characters")
-    department = payload.get("department")
-    if department is not None and not isinstance(department, str):
-        raise MalformedPayload("department must be a department's name or absent")
-    result = app.handoff_service.request(_doc_id_from(payload), department=department,
+    result = app.handoff_service.request(_doc_id_from(payload), department=_department_of(payload),
                                           text=text, requested_by=who)
     return web.json_response({"outcome": result.outcome, "handoff_id": result.handoff_id,
                               "dm_id": result.dm_id, "public_reply_id": result.public_reply_id},
