@@ -40,12 +40,6 @@ def sky(running: FakeBluesky) -> FakeBluesky:
     return running
 
 
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=5) as client:
-        yield client
-
-
 def client_for(sky: FakeBluesky, http: httpx.Client, password: str = PASSWORD) -> BlueskyClient:
     return BlueskyClient(handle=BRAND_HANDLE, app_password=password, pds_url=sky.url, appview_url=sky.url,
                          http=http)

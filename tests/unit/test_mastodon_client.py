@@ -37,12 +37,6 @@ def masto(running: FakeMastodon) -> FakeMastodon:
     return running
 
 
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=5) as client:
-        yield client
-
-
 def client_for(masto: FakeMastodon, http: httpx.Client, token: str = TOKEN) -> MastodonClient:
     return MastodonClient(masto.url, token, http=http)
 

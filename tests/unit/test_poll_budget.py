@@ -115,12 +115,6 @@ def masto(masto_server: FakeMastodon) -> FakeMastodon:
     return masto_server
 
 
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=5) as client:
-        yield client
-
-
 def stored_statuses(world: World, masto: FakeMastodon, count: int) -> list[str]:
     ids = [masto.add_status(f"kunde{n}", f"@telkohilft Nr. {n}", mention_brand=False) for n in range(count)]
     world.ingest.ingest(ParsedBatch(events=tuple(

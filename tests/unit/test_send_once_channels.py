@@ -61,12 +61,6 @@ def threads_server() -> Iterator[FakeThreadsApi]:
         yield server
 
 
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=5) as client:
-        yield client
-
-
 class Channel:
     """A customer's post on one fake platform, stored by the real ingest, and the gateway to answer it."""
 

@@ -34,12 +34,6 @@ def api() -> Iterator[FakeThreadsApi]:
         yield fake
 
 
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=5) as client:
-        yield client
-
-
 def delivery(field: str, value: dict[str, object], topic: str) -> bytes:
     return json.dumps({"app_id": "555", "topic": topic, "target_id": BRAND, "time": 1764493200,
                        "values": {"value": value, "field": field}}).encode()

@@ -34,12 +34,6 @@ def api() -> Iterator[FakeThreadsApi]:
         yield fake
 
 
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=5) as client:
-        yield client
-
-
 def client_for(api: FakeThreadsApi, http: httpx.Client, token: str = TOKEN) -> ThreadsClient:
     return ThreadsClient(api.url + "/v1.0", token, http=http, clock=lambda: NOW)
 
