@@ -1,10 +1,11 @@
 """One place where an outside API's HTTP answer becomes hilft's typed error, for every channel.
 
-``typed_error`` (used by the Bluesky, Mastodon and Threads clients): 401, and 403 when the
+``typed_error`` (used by every channel's client): 401, and 403 when the
 platform says it is about hilft's credentials (a missing scope, a disabled login: the caller
 decides by the body) → ``PlatformConfigError`` (an operator must act; no retry storm, no
 "DMs closed" note to the customer); 429 → ``PlatformRateLimited`` at the time the platform names
-(``retry_at``: ``Retry-After`` in seconds or as an HTTP date, or a reset header); 5xx →
+(``retry_at``: ``Retry-After`` in seconds or as an HTTP date, or a reset header), as is any answer
+whose body the caller read as a rate limit (Meta's Graph codes come with a 400); 5xx →
 ``PlatformUnavailable`` (retry). Any other 4xx is the caller's to read: a refusal of this one
 request (a post deleted, DMs closed). Transport faults are ``PlatformUnavailable`` too.
 """
@@ -64,17 +65,19 @@ def rate_remaining(headers: dict[str, str] | object, name: str = "X-RateLimit-Re
 
 def typed_error(status: int, headers: object, *, platform: str, what: str, auth_refusal: bool = False,
                 now: datetime | None = None, reset_header: str | None = None,
-                retry_time: Callable[[object, datetime], datetime] | None = None) -> HilftError | None:
+                retry_time: Callable[[object, datetime], datetime] | None = None,
+                rate_limited: bool = False) -> HilftError | None:
     """hilft's error for an HTTP answer, or None when the answer is a success or a plain refusal.
 
     ``auth_refusal``: the platform said (in a 403's body) that the token lacks a permission or the
-    account's login is disabled — as much an operator's problem as a 401. Messages name the
+    account's login is disabled — as much an operator's problem as a 401. ``rate_limited``: the
+    platform said in the body that this is its rate limit, whatever the status. Messages name the
     platform, the call and the status only, never a token or a body.
     """
-    if status < 400:
+    if status < 400 and not rate_limited:
         return None
     at = now or datetime.now(UTC)
-    if status == 429:
+    if status == 429 or rate_limited:
         when = retry_time(headers, at) if retry_time else retry_at(headers, at, reset_header=reset_header)
         return PlatformRateLimited(when, f"{platform} rate limit ({what})")
     if status >= 500:

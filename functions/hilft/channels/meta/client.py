@@ -7,11 +7,12 @@ URLs, proxy logs and exception messages. With ``app_secret`` set, every call als
 ``appsecret_proof`` (HMAC-SHA256 of the token), which apps with "Require App Secret" need.
 
 Errors map to a small tree that is hilft's own, as X's client does: ``MetaRateLimited`` is a
-``PlatformRateLimited`` (``retry_at`` from ``Retry-After`` through ``channels.http_errors``, else
-Meta's usage headers), ``RetryableMetaError`` a ``PlatformUnavailable`` (try again later),
-``MetaTokenError`` a ``PlatformConfigError`` (an operator must act), ``PrivateReplyRefused`` a
-``PrivateChannelRefused`` (Meta will never take this private reply), anything else a
-``PlatformRefused``. Messages carry status and codes only, never tokens or text.
+``PlatformRateLimited`` (``retry_at`` from ``Retry-After``, else Meta's usage headers),
+``RetryableMetaError`` a ``PlatformUnavailable`` (try again later), ``MetaTokenError`` a
+``PlatformConfigError`` (an operator must act), ``PrivateReplyRefused`` a ``PrivateChannelRefused``
+(Meta will never take this private reply), anything else a ``PlatformRefused``. The HTTP status
+is read as every channel reads it (``channels.http_errors.typed_error``); Graph's error codes are
+Meta's own. Messages carry status and codes only, never tokens or text.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
-from hilft.channels.http_errors import retry_at
+from hilft.channels.http_errors import retry_at, typed_error
 from hilft.core.errors import (
     HilftError,
     PlatformConfigError,
@@ -339,7 +340,9 @@ def _json_or_none(response: httpx.Response) -> Any:
 
 
 def _error_for(response: httpx.Response, body: Any, *, private_reply: bool, now: datetime) -> MetaApiError:
-    """Classify a failed call by Graph's error object, falling back to the HTTP status."""
+    """Classify a failed call: Graph's token codes first (they come with a 400 as often as a 401),
+    then its rate-limit codes and the HTTP status through ``http_errors.typed_error``, then the
+    private-reply refusals and transient codes that are Meta's own."""
     error = body.get("error") if isinstance(body, dict) else None
     error = error if isinstance(error, dict) else {}
     code = _int_or_none(error.get("code"))
@@ -348,22 +351,33 @@ def _error_for(response: httpx.Response, body: Any, *, private_reply: bool, now:
     status = response.status_code
     if code in TOKEN_ERROR_CODES:
         return MetaTokenError(code, subcode, status, fbtrace_id=trace)
-    rate_limited = code in RATE_LIMIT_CODES or (code is not None and code in _BUSINESS_USE_CASE_RATE_LIMITS)
-    if rate_limited or status == 429:
-        wait = _retry_after(response.headers)
-        when = (retry_at(response.headers, now) if response.headers.get("retry-after")
-                else now + timedelta(seconds=wait))
-        return MetaRateLimited(code, subcode, status, retry_after=wait, retry_at=when, fbtrace_id=trace)
+    rate_limit_code = code in RATE_LIMIT_CODES or (code is not None and code in _BUSINESS_USE_CASE_RATE_LIMITS)
+    # No auth_refusal: a 403 with code 10 or 200 names a permission this one request lacks.
+    shared = typed_error(status, response.headers, platform="meta", what=f"code={code}", now=now,
+                         rate_limited=rate_limit_code, retry_time=_graph_retry_at)
+    if isinstance(shared, PlatformRateLimited):
+        return MetaRateLimited(code, subcode, status, retry_after=_retry_after(response.headers),
+                               retry_at=cast(datetime, shared.retry_at), fbtrace_id=trace)
     if private_reply and code is not None:
         reason = PRIVATE_REPLY_REFUSALS.get((code, subcode)) or PRIVATE_REPLY_REFUSALS.get((code, None))
         if reason:
             return PrivateReplyRefused(code, subcode, status, reason=reason, fbtrace_id=trace)
-    if status >= 500 or code in TRANSIENT_CODES or error.get("is_transient") is True:
+    if isinstance(shared, PlatformConfigError):
+        return MetaTokenError(code, subcode, status, fbtrace_id=trace)
+    if isinstance(shared, PlatformUnavailable) or code in TRANSIENT_CODES or error.get("is_transient") is True:
         return RetryableMetaError(code, subcode, status, fbtrace_id=trace)
     return MetaRequestRefused(code, subcode, status, fbtrace_id=trace)
 
 
-def _retry_after(headers: httpx.Headers) -> float:
+def _graph_retry_at(headers: object, now: datetime) -> datetime:
+    """When Graph lets us call again: its ``Retry-After`` (seconds or a date) when it sends one,
+    else the usage header's estimate (``_retry_after``)."""
+    if not isinstance(headers, Mapping) or headers.get("retry-after"):
+        return retry_at(headers, now)
+    return now + timedelta(seconds=_retry_after(headers))
+
+
+def _retry_after(headers: Mapping[str, str]) -> float:
     """Seconds to wait: ``Retry-After``, else Meta's ``estimated_time_to_regain_access`` (minutes)."""
     retry_after = headers.get("retry-after", "")
     if retry_after.isdigit():

@@ -2,7 +2,9 @@
 lookup of an author X named by id only.
 
 X's answers are translated here, once, into exceptions that are both X-specific (for callers that
-care) and hilft's platform-neutral errors from ``hilft.core.errors`` (for the handoff service):
+care) and hilft's platform-neutral errors from ``hilft.core.errors`` (for the handoff service).
+429, 5xx and the credential refusals are read as every channel reads them
+(``channels.http_errors.typed_error``, with X's ``x-rate-limit-reset``); the rest is X's own:
 
 =================  ===========================  ==========================================
 X answered         raised                       also a
@@ -27,12 +29,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import httpx
 
-from hilft.channels.http_errors import retry_at
+from hilft.channels.http_errors import DEFAULT_BACKOFF, retry_at, typed_error
 from hilft.core.errors import (
     HilftError,
     PlatformConfigError,
@@ -44,6 +47,7 @@ from hilft.core.errors import (
 
 # X's rate limits refill in 15-minute windows; used when a 429 comes without x-rate-limit-reset.
 RATE_LIMIT_WINDOW = timedelta(minutes=15)
+RESET_HEADER = "x-rate-limit-reset"  # epoch seconds at which X's window refills
 # What an author lookup asks for: the handle and name for greetings, followers for priority rules.
 USER_FIELDS = "username,name,public_metrics"
 
@@ -192,18 +196,33 @@ class XClient:
         if 200 <= status < 300:
             return _data_object(response)
         problem = _problem_type(response)
-        if status == 429:
-            raise RateLimited(retry_at(response.headers, self._clock(), reset_header="x-rate-limit-reset",
-                                       default=RATE_LIMIT_WINDOW))
-        if status == 401 or (status == 403 and problem in _APP_FORBIDDEN_PROBLEMS):
-            raise XAuthError(f"X rejected the credentials ({status})").answered(status, problem)
+        shared = _shared_error(response, problem, now=self._clock(), credentials="the credentials",
+                               app_refusal=problem in _APP_FORBIDDEN_PROBLEMS, no_reset_wait=RATE_LIMIT_WINDOW)
+        if shared is not None:
+            raise shared
         if status in refused_statuses:
             raise refused(f"X refused the request ({status})").answered(status, problem)
-        if status >= 500:
-            raise RetryableXError(f"X failed ({status})").answered(status, problem)
         if status >= 400:
             raise XRequestRejected(f"X rejected the request ({status})").answered(status, problem)
         raise XApiError(f"unexpected answer from X ({status})").answered(status, problem)
+
+
+def _shared_error(response: httpx.Response, problem: str | None, *, now: datetime, credentials: str,
+                  app_refusal: bool, no_reset_wait: timedelta, reason: str = "") -> XApiError | None:
+    """X's exception for the answers every channel reads alike (``http_errors.typed_error``): 429 at
+    ``x-rate-limit-reset`` (else after ``no_reset_wait``), 5xx, 401 and a 403 refusing the app or
+    token (``app_refusal``); None for any other answer, which is X's own to read."""
+    status = response.status_code
+    wait = partial(retry_at, reset_header=RESET_HEADER, default=no_reset_wait)
+    shared = typed_error(status, response.headers, platform="X", what="v2 API", now=now,
+                         auth_refusal=app_refusal, retry_time=wait)
+    if isinstance(shared, PlatformRateLimited):
+        return RateLimited(cast(datetime, shared.retry_at))
+    if isinstance(shared, PlatformConfigError):
+        return XAuthError(f"X rejected {credentials} ({status}{reason})").answered(status, problem)
+    if isinstance(shared, PlatformUnavailable):
+        return RetryableXError(f"X failed ({status}{reason})").answered(status, problem)
+    return None
 
 
 def _request(http: httpx.Client, method: str, url: str, *, headers: dict[str, str], timeout: float,
@@ -411,12 +430,11 @@ class XReplayClient:
             return document
         problem = _problem_type(response)
         reason = _reason(document)
-        if status == 429:
-            raise RateLimited(retry_at(response.headers, self._clock(), reset_header="x-rate-limit-reset"))
-        if status in (401, 403):
-            raise XAuthError(f"X rejected the app bearer token ({status}{reason})").answered(status, problem)
-        if status >= 500:
-            raise RetryableXError(f"X failed ({status}{reason})").answered(status, problem)
+        # Every 403 to an app-only call is about the bearer token: there is no user to refuse.
+        shared = _shared_error(response, problem, now=self._clock(), credentials="the app bearer token",
+                               app_refusal=True, no_reset_wait=DEFAULT_BACKOFF, reason=reason)
+        if shared is not None:
+            raise shared
         raise XRequestRejected(f"X refused the replay ({status}{reason})").answered(status, problem)
 
 
