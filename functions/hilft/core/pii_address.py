@@ -13,7 +13,9 @@ Street lines:
   cue ("wohne", "Adresse", "geliefert an", "live at"), because "Programmplatz 162" and "Im Jahr 2024" have
   the same shape; a compound named after someone ("Marion-Hartung-Platz", "Obermüllerplatz": a surname's
   ending before the street word) or a house number with a letter or a door ("Kästerplatz 8 a"; not "1a")
-  is strong. A number followed by a unit ("Speicherplatz 50 GB", "Frankfurter Allee 5G") is no house
+  is strong; so is a place compound ("-platz", "-markt", "-hof", "-garten", "-park") right after a preposition
+  whose house number ends the phrase ("Glasfaser für Lindenplatz 17"; not "im Kindergarten 2 Gruppen"). A number
+  followed by a unit ("Speicherplatz 50 GB", "Frankfurter Allee 5G") is no house
   number. A road class ("Bundesstraße 9") is no address; two-word prepositions ("Unter den Eichen 88") count when
   the house number ends the phrase. The house number may follow "Nr." ("Lindenweg Nr. 12a"), be a range
   with a letter ("Birkenstraße 4-6 b") and carry the Austrian staircase and door ("45/2/14", "3a/Top 4",
@@ -25,6 +27,8 @@ Street lines:
   words too ("7 Day Travel Pass", "500 Bonus Points") are weak, like the German weak names, unless the house
   number has five digits and is not round ("48216 Maple Hollow").
 - A post-office box ("PO Box 4471", "P.O. Box 902", "Postfach 44 21 07") leads to one person's mail: an address.
+  A box names no place, so a city right after it that closes the phrase is its address line ("PO Box 1234,
+  Anytown"); after a street line a city alone stays.
 - Without any street word ("Große Bleichen 12", "Zeil 106", "Graben 19"): a name and a house number count only
   right before a postcode and city ("Große Bleichen 12, 20354 Hamburg"); cue words before the name ("wohne in
   der", "Adresse:") are not part of it.
@@ -199,9 +203,14 @@ _NOT_STREETS = frozenset(
         "friedhof innenhof hinterhof stadtpark freizeitpark windpark serverpark fuhrpark "
         # road classes, not addresses: "Bundesstraße 9 gesperrt"
         "bundesstraße bundesstrasse bundesstr. bundesstr landesstraße landesstrasse kreisstraße kreisstrasse "
-        "staatsstraße staatsstrasse"
+        "staatsstraße staatsstrasse "
+        # rankings, shops and yards, not streets: "für Tabellenplatz 3", "im Kindergarten 2"
+        "tabellenplatz listenplatz startplatz podestplatz ranglistenplatz kindergarten biergarten wintergarten "
+        "supermarkt baumarkt mediamarkt elektromarkt flohmarkt wochenmarkt weihnachtsmarkt betriebshof wertstoffhof"
     ).split()
 )
+# (a compound that ends in one of these is none either: "Kinderspielplatz", "Hauptbahnhof")
+_NOT_STREET_ENDS = tuple(_NOT_STREETS)
 _NOT_PREPOSITION_NAMES = frozenset(
     (
         "Seite Zeile Folie Kapitel Punkt Position Stelle Liste Rang Version Stufe Regel Warteschleife Rechnung "
@@ -220,6 +229,18 @@ _SURNAME_END = re.compile(
     r"(?i)(?:mann|müller|mueller|meier|maier|mayer|meyer|huber|bauer|hofer|berger|inger|hardt|schmidt|schmid)$"
 )
 _WORD_AFTER = re.compile(r"\s{0,3}[A-ZÄÖÜ0-9]")
+_ANY_WORD_AFTER = re.compile(r"\s{0,3}[^\W_]")
+_WORD_BEFORE = re.compile(r"[^\W\d_][ \t]{1,3}$")
+# the weak street endings that name a place in town (not a city's "-berg", "-feld", "-au", "-tal", nor a noun's
+# "-tor", "-eck", "-bogen"), and the prepositions that put a house there (``_place_after_a_preposition``)
+_PLACE_WORD_END = re.compile(r"(?:platz|markt|hof|garten|park)$")
+_PLACE_PREPOSITIONS = frozenset(
+    ("für", "fuer", "bei", "beim", "nach", "am", "im", "zum", "zur", "vom", "in der", "in den", "in dem", "an der",
+     "an den", "an dem", "auf dem", "auf der", "bei der")
+)
+_PLACE_PREPOSITION_BEFORE = re.compile(
+    r"(?i)(?<![\w])(?:für|fuer|bei|beim|nach|am|im|zum|zur|vom|in\sde[rmn]|an\sde[rmn]|auf\sde[rm])\s$"
+)
 # (not "1a", German for first-rate: "Tabellenplatz 1a")
 _LETTER_OR_DOOR = re.compile(rf"(?!1\s?[aA](?![\w]))[0-9]{{1,4}}(?:\s?[a-zA-Z](?![\w])|.*{_DOOR_WORD})")
 _YEAR = re.compile(r"(?:19|20)[0-9]{2}(?![0-9])")
@@ -296,6 +317,13 @@ _ADDRESS_CUE_AFTER = re.compile(
     r"|[0-9]{1,2}(?:st|nd|rd|th)?\sfloor|floor\s[0-9]|[0-9]{1,2}\.\s?(?:og|etage|stock)\b|erdgeschoss|hinterhaus"
     r"|vorderhaus|seitenflügel|ground\sfloor)"
 )
+# a city after a PO box that closes the phrase (an end, a mark, a greeting); not a German abstract noun
+# after "in" ("… 5 in Planung?", "in Ordnung")
+_CITY_CLOSING = re.compile(
+    rf"(?:,[ \t]|[ \t]in[ \t](?!\w*(?:ung|heit|keit|schaft|tion)\b|(?:Arbeit|Betrieb|Kürze|Zukunft|Sachen)\b))"
+    rf"{_NOT_A_CITY}(?P<city>{_CITY}(?:[ \t]{_W}){{0,2}})"
+    r"(?=[ \t]*(?:$|[.,;:!?)\r\n]|[–-](?:\s|$)|(?i:please|pls|bitte|danke|thanks|thx)\b))"
+)
 _TAIL_JOINER = re.compile(r"[\s,;/–-]{0,4}(?:in\s)?\s?")
 _ADDRESS_CUE_BEFORE = re.compile(
     r"(?i)(?:wohn|wohne|wohnen|wohnt|wohnhaft|adresse|anschrift|umgezogen|umzug|ziehe|zuhause|zu\shause|daheim"
@@ -313,6 +341,7 @@ class _Part:
     street: bool
     weak: bool = False
     relaxed: bool = False  # read ignoring case in a post with capitals
+    po_box: bool = False
 
 
 def _normalise(text: str) -> str:
@@ -354,7 +383,7 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
     """(start, end) of each address: a street line, merged with an adjacent postcode and city."""
     every_case = not any(ch.isupper() for ch in text)
     streets = _street_lines(text, every_case=every_case, sure_only=False)
-    streets += [_Part(m.start(), m.end(), True) for m in _PO_BOX.finditer(text)]
+    streets += [_Part(m.start(), m.end(), True, po_box=True) for m in _PO_BOX.finditer(text)]
     # a post with capitals that writes a street in lower case or in capitals ("in der hauptstraße 5",
     # "HAUPTSTRASSE 17"): around that word, read again ignoring case, keeping only sure street names
     windows = [] if every_case else _uncapitalised_street_words(text)
@@ -414,6 +443,8 @@ def find_addresses(text: str, own_streets: frozenset[str] = frozenset()) -> list
             and not _ADDRESS_CUE_BEFORE.search(text, max(0, start - 60), start)
         ):
             continue
+        if part.po_box and end == part.end:
+            end = _city_end(text, end, part.relaxed, every_case)
         if addresses and start < addresses[-1][1]:
             addresses[-1] = (addresses[-1][0], max(end, addresses[-1][1]))
         else:
@@ -530,14 +561,15 @@ def _street_lines(
         # a rejected match is no street, but a street may start inside it ("in der hauptstraße 5" read as
         # "In der …" + name): look again from its next character (each match is at most ~150 characters)
         position = match.start() + 1
-        weak = _german_weakness(match, text)
+        weak = _german_weakness(match, text, every_case)
         if weak is None or (sure_only and not (match.group("compound") or match.group("adjective"))):
             continue
         if every_case and " " in (match.group("preposition") or ""):
             # in lower case "in der hauptstraße 5" is a cue and a compound, not the name "In der Hauptstraße"
             # ("am sonnenhang 12" stays a name: a one-word preposition)
             inner = german.match(text, match.start("weak_name"), high)
-            if inner is not None and inner.group("compound") is not None and _german_weakness(inner, text) is False:
+            if (inner is not None and inner.group("compound") is not None
+                    and _german_weakness(inner, text, every_case) is False):
                 match, weak = inner, False
         position = match.end()
         start = match.start()
@@ -608,7 +640,24 @@ def _city_after(text: str, end: int, relaxed: bool, every_case: bool = False) ->
     return any_case.group().isupper()
 
 
-def _german_weakness(match: re.Match[str], text: str) -> bool | None:
+def _city_end(text: str, end: int, relaxed: bool, every_case: bool) -> int:
+    """Where a city right after a PO box ends ("PO Box 1234, Anytown", "Postfach 7788 in Göttingen!"), when it
+    closes the phrase: a box names no place, so the city is its address line and goes with it, as a postcode
+    and city do. Else ``end``: a word that goes on with the sentence ("…, Router kam nie an") is no city.
+    (After a street line a city alone stays: it identifies nobody, and the outage radar reads it.)"""
+    city = _CITY_CLOSING.match(text, end)
+    if city is None and (relaxed or every_case):
+        # as ``_city_after``: in lower case a city that is no common word, in a post with capitals one in capitals
+        city = _any_case(_CITY_CLOSING).match(text, end)
+        words = _LETTERS.findall(text, city.start("city"), city.end()) if city is not None else []
+        if words and every_case:
+            city = city if len(words[0]) > 2 and not _NOT_A_LOWER_CASE_CITY.intersection(words) else None
+        elif words:
+            city = city if all(word.isupper() for word in words) else None
+    return end if city is None else city.end()
+
+
+def _german_weakness(match: re.Match[str], text: str, every_case: bool = False) -> bool | None:
     """False for a strong street name, True for a weak one, None for no street at all.
 
     A year as house number ("Der Weg zur Glasfaser 2025") makes any name weak.
@@ -619,7 +668,33 @@ def _german_weakness(match: re.Match[str], text: str) -> bool | None:
     number = match.group("number")
     if weak and match.group("compound") and _LETTER_OR_DOOR.match(number):
         return False  # a letter or a door after the number is an address's: "Kästerplatz 8 a", "Rosenhof 3/Top 2"
+    if weak and _YEAR.match(number) is None and _place_after_a_preposition(match, text, every_case):
+        return False
     return weak or _YEAR.match(number) is not None
+
+
+def _place_after_a_preposition(match: re.Match[str], text: str, every_case: bool) -> bool:
+    """A place compound ("-platz", "-markt", "-hof", "-garten", "-park") right after a preposition ("für", "am",
+    "in der", "bei", "nach"), its house number ending the phrase: "Glasfaser für Lindenplatz 17", "kein Netz
+    im Brunnenhof 8!". A noun or number after it makes the number a count ("im Kindergarten 2 Gruppen", "bei
+    Mediamarkt 3 Router"); a street word alone ("Platz 3 in der Tabelle") is no compound."""
+    if match.group("compound") is not None:
+        if _PLACE_PREPOSITION_BEFORE.search(text, max(0, match.start() - 12), match.start()) is None:
+            return False
+        name = match.group("compound")
+    elif match.group("preposition") is not None:
+        # (in a post all in lower case, "am lindenplatz 17" reads as the name "Am …"; it is a preposition after
+        # a word, while at the start "Am Stadtgarten 9 ist …" stays a prepositional name that needs a cue)
+        if (" ".join(match.group("preposition").casefold().split()) not in _PLACE_PREPOSITIONS
+                or _WORD_BEFORE.search(text, max(0, match.start() - 4), match.start()) is None):
+            return False
+        name = text[match.start("weak_name") : match.start("number")].strip()
+    else:
+        return False
+    name = name.casefold()
+    if _PLACE_WORD_END.search(name) is None or name.endswith(_NOT_STREET_ENDS):
+        return False
+    return (_ANY_WORD_AFTER if every_case else _WORD_AFTER).match(text, match.end()) is None
 
 
 def _german_name_weakness(match: re.Match[str], text: str) -> bool | None:
