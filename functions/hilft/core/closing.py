@@ -23,6 +23,7 @@ Pure: text and lists in, a yes/no and the phrase that matched out.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -140,8 +141,10 @@ def normalise(text: str) -> str:
     return " ".join(text.lower().replace("’", "'").split())
 
 
+@functools.lru_cache(maxsize=4096)
 def _pattern(entry: str) -> re.Pattern[str] | None:
-    """A list entry as a regex: words at word boundaries, ``*`` a word prefix; None for an emoji."""
+    """A list entry as a regex: words at word boundaries, ``*`` a word prefix; None for an emoji.
+    Cached: every message is checked against the same few hundred entries."""
     entry = entry.strip().lower()
     if not entry:
         return None
@@ -152,13 +155,33 @@ def _pattern(entry: str) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)" + body + (r"\w*" if prefix else r"(?!\w)"))
 
 
+@functools.lru_cache(maxsize=64)
+def _phrase_patterns(phrases: tuple[str, ...]) -> tuple[re.Pattern[str] | None,
+                                                      tuple[tuple[str, re.Pattern[str]], ...]]:
+    """A phrase list's regexes, longest phrase first, and one regex for any of them: built once per
+    list (the policy's lists do not change while an instance runs), not once per message."""
+    ordered = sorted(set(phrases), key=lambda phrase: (-len(phrase), phrase))
+    patterns = tuple((phrase, pattern) for phrase in ordered if (pattern := _pattern(phrase)) is not None)
+    any_phrase = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in patterns)) if patterns else None
+    return any_phrase, patterns
+
+
 def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
     return [m.span() for m in pattern.finditer(text)]
 
 
-def _blocks(entry: str, clean: str, raw: str, inside: list[tuple[int, int]]) -> bool:
+@functools.lru_cache(maxsize=64)
+def _blocker_patterns(blockers: tuple[str, ...]) -> tuple[re.Pattern[str] | None,
+                                                        tuple[tuple[str, re.Pattern[str] | None], ...]]:
+    """A blocker list's entries with their regexes (None: an emoji, found as a substring) and one
+    regex for any of the regex ones: a message with none of them skips the per-entry check."""
+    entries = tuple((entry, _pattern(entry)) for entry in dict.fromkeys(blockers))
+    regexes = [pattern.pattern for _, pattern in entries if pattern is not None]
+    return (re.compile("|".join(f"(?:{regex})" for regex in regexes)) if regexes else None), entries
+
+
+def _blocks(entry: str, pattern: re.Pattern[str] | None, clean: str, raw: str, inside: list[tuple[int, int]]) -> bool:
     """A blocker found outside the closing phrases ("again" in "works again" is no complaint)."""
-    pattern = _pattern(entry)
     if pattern is None:
         return bool(entry.strip()) and entry.strip() in raw
     return any(not any(a <= start and end <= b for a, b in inside) for start, end in _spans(pattern, clean))
@@ -198,15 +221,19 @@ def closing_phrase(text: str, language: str | None, *, phrases: Mapping[str, Ite
     if any(emoji in raw for emoji in SARCASM_EMOJI):
         return None
     languages: list[str] = [language] if language is not None and language in phrases else list(phrases)
+    any_phrase, patterns = _phrase_patterns(tuple(p for lang in languages for p in phrases.get(lang, ())))
+    if any_phrase is None or not any_phrase.search(clean):
+        return None  # most messages: one scan instead of one per phrase
     if asks_without_question_mark(clean, languages):
         return None
-    found = [(phrase, pattern) for phrase in sorted({p for lang in languages for p in phrases.get(lang, ())},
-                                                   key=lambda phrase: (-len(phrase), phrase))
-             if (pattern := _pattern(phrase)) is not None and pattern.search(clean)]
+    found = [(phrase, pattern) for phrase, pattern in patterns if pattern.search(clean)]
     if not found:
         return None
     inside = [span for _, pattern in found for span in _spans(pattern, clean)]
-    if any(_blocks(b, clean, raw, inside) for lang in languages for b in blockers.get(lang, ())):
+    any_blocker, blocker_entries = _blocker_patterns(tuple(b for lang in languages for b in blockers.get(lang, ())))
+    some_word_blocker = any_blocker is not None and any_blocker.search(clean) is not None
+    if any(_blocks(b, pattern, clean, raw, inside) for b, pattern in blocker_entries
+           if pattern is None or some_word_blocker):
         return None
     residue = clean
     for _, pattern in found:
