@@ -119,14 +119,18 @@ class DeadlineService:
     def alert(self, doc_id: str, level: int, expected_due: datetime | None = None) -> FireResult:
         now = self.clock()
         outcome: dict[str, str] = {}
+        read_as: list[tuple[Snapshot, MentionDoc]] = []  # the last snapshot decided on, as a document
 
         def decide(snap: Snapshot | None) -> dict[str, Any] | None:
             outcome.clear()
+            read_as.clear()
             if snap is None:
                 outcome["o"] = "missing"
                 return None
+            read = MentionDoc.from_snapshot(snap)
+            read_as.append((snap, read))
             claim = document.claim_alert(
-                MentionDoc.from_snapshot(snap), level, now, claim_ttl=self.claim_ttl, expected_due=expected_due,
+                read, level, now, claim_ttl=self.claim_ttl, expected_due=expected_due,
                 level_exists=level < 1 or self.policy.escalation.fire_offset(level) is not None)
             if claim is NoClaim.IN_PROGRESS:
                 raise TransientError("alert in progress elsewhere")
@@ -141,7 +145,8 @@ class DeadlineService:
             log.info("deadline: nothing to do", doc_id=doc_id, level=level, outcome=result)
             return FireResult(result)
 
-        doc = MentionDoc.from_snapshot(snap)
+        # the document decide() read (once per alert, not twice); parsed again only if mutate() returned another
+        doc = read_as[0][1] if read_as and read_as[0][0] is snap else MentionDoc.from_snapshot(snap)
         due = doc.due_at
         if due is None:
             raise ValueError("an open post without a due time")  # ingest always sets one
