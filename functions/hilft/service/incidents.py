@@ -94,6 +94,7 @@ log = get_logger("hilft.incidents")
 STATE_DOC = "detector"
 LEASE_DOC = "lease"  # the evaluation's lease, apart from the state so that each is written once per evaluation
 WRITE_GAP = timedelta(seconds=1)  # no document is written twice within this (Firestore's sustained rate)
+EVALUATION_GRACE = timedelta(seconds=5)  # a slot is evaluated this long after it ends (late deliveries)
 CATCH_UP_SLOTS = 180  # after a gap, read at most this many slots of posts (an hour of 20 s slots)
 MARK_IN_SERIES = 20  # more members than this are marked by MARK_WORKERS threads
 MARK_WORKERS = 8
@@ -160,7 +161,7 @@ def eval_task_doc_id(slot: int) -> str:
 class IncidentService:
     def __init__(self, *, store: Store, queries: IncidentQueries, scheduler: Scheduler, policy: Policy,
                  clock: Clock, sinks: Mapping[str, IncidentSink], board_url: str | None = None,
-                 grace: timedelta = timedelta(seconds=5), retention_days: int = 90) -> None:
+                 grace: timedelta = EVALUATION_GRACE, retention_days: int = 90) -> None:
         self.store = store
         self.queries = queries
         self.scheduler = scheduler

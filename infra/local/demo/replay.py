@@ -37,6 +37,7 @@ from fakes.world import Credentials, OutsideWorld
 from hilft.core import ids
 from hilft.core.board_view import ResponseStats, response_stats
 from hilft.core.policy import Policy, parse_policy
+from hilft.service.incidents import EVALUATION_GRACE
 
 # The fake servers' credentials: made up, valid only between this process and its own stack.
 CREDENTIALS = Credentials(prefix="demo", pagerduty_key="R0UT1NGKEYDEMO000000000000000000")
@@ -288,15 +289,21 @@ class Replay:
     def settle_incidents(self, tick: Callable[[], None] = lambda: None, poll_every: float = 0.5) -> None:
         """An open incident resolves by itself once its key has been quiet for ``resolve_after``; with
         no more posts coming, it is the sweep's evaluation that sees the quiet: run the sweep job
-        every slot until every incident has resolved (or the quiet period and a margin are over)."""
+        every slot until every incident has resolved (or the quiet period and a margin are over).
+
+        The sweep runs first for the evaluation grace and two slots more even when no incident is
+        open yet: a slot's task that met another evaluation leaves its slots to the next trigger —
+        in production the minute sweep, which a replay of a few minutes may not reach — so the last
+        posts of a burst are evaluated before the summary, as the minute sweep would."""
         outage = self.policy.outage
         if not outage.enabled:
             return
         self.poll()
         slot = outage.slot.total_seconds()
         deadline = self.elapsed() + (outage.resolve_after + outage.window).total_seconds() + 10 * slot + 10
+        backstop_until = self.elapsed() + EVALUATION_GRACE.total_seconds() + 2 * max(1.0, slot)
         next_sweep = 0.0
-        while self.open_incidents() and self.elapsed() < deadline:
+        while (self.open_incidents() or self.elapsed() < backstop_until) and self.elapsed() < deadline:
             if self.elapsed() >= next_sweep and self.jobs_idle():
                 self.run_job("sweep")
                 next_sweep = self.elapsed() + max(1.0, slot)
