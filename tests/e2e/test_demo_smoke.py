@@ -83,9 +83,16 @@ class Demo:
         return line.strip()[len(label):].strip()
 
     def kill(self) -> None:
+        """Stop the demo as Ctrl-C does, so it stops its stack (whose processes run in sessions of their
+        own: a SIGKILL of the demo alone would leave them running after a failed test); SIGKILL only
+        if that does not end it."""
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
 
 
 def port_open(port: int) -> bool:
