@@ -162,8 +162,7 @@ def _phrase_patterns(phrases: tuple[str, ...]) -> tuple[re.Pattern[str] | None,
     list (the policy's lists do not change while an instance runs), not once per message."""
     ordered = sorted(set(phrases), key=lambda phrase: (-len(phrase), phrase))
     patterns = tuple((phrase, pattern) for phrase in ordered if (pattern := _pattern(phrase)) is not None)
-    any_phrase = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in patterns)) if patterns else None
-    return any_phrase, patterns
+    return _any_of([pattern for _, pattern in patterns]), patterns
 
 
 def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
@@ -176,8 +175,12 @@ def _blocker_patterns(blockers: tuple[str, ...]) -> tuple[re.Pattern[str] | None
     """A blocker list's entries with their regexes (None: an emoji, found as a substring) and one
     regex for any of the regex ones: a message with none of them skips the per-entry check."""
     entries = tuple((entry, _pattern(entry)) for entry in dict.fromkeys(blockers))
-    regexes = [pattern.pattern for _, pattern in entries if pattern is not None]
-    return (re.compile("|".join(f"(?:{regex})" for regex in regexes)) if regexes else None), entries
+    return _any_of([pattern for _, pattern in entries if pattern is not None]), entries
+
+
+def _any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str] | None:
+    """One regex that matches where any of ``patterns`` does (None for none)."""
+    return re.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns)) if patterns else None
 
 
 def _blocks(entry: str, pattern: re.Pattern[str] | None, clean: str, raw: str, inside: list[tuple[int, int]]) -> bool:

@@ -248,11 +248,7 @@ class IngestService:
         closing = self.policy.closing
         if not closing.enabled or m.encrypted or m.needs_enrichment or m.edit_of:
             return False
-        phrase = closing_phrase(m.text, m.lang, phrases={**DEFAULT_PHRASES, **closing.phrases},
-                                blockers={**DEFAULT_BLOCKERS, **closing.blockers},
-                                fillers={**DEFAULT_FILLERS, **closing.fillers},
-                                brand_words=(self.policy.brand.name,), max_words=closing.max_words)
-        if phrase is None:
+        if self._closing_phrase(m) is None:
             return False  # the text decides first: most posts need no read at all
         if m.in_reply_to and m.in_reply_to_author_id and m.in_reply_to_author_id in brand_ids:
             return self._brand_answered_author(m)
@@ -384,10 +380,15 @@ class IngestService:
         closing = self.policy.closing
         if m.needs_enrichment or m.encrypted or pii_kinds or not closing.enabled:
             return False
+        return self._closing_phrase(m) is not None
+
+    def _closing_phrase(self, m: Mention) -> str | None:
+        """The closing phrase ``m``'s text ends its conversation with, under the policy's lists."""
+        closing = self.policy.closing
         return closing_phrase(m.text, m.lang, phrases={**DEFAULT_PHRASES, **closing.phrases},
                               blockers={**DEFAULT_BLOCKERS, **closing.blockers},
                               fillers={**DEFAULT_FILLERS, **closing.fillers},
-                              brand_words=(self.policy.brand.name,), max_words=closing.max_words) is not None
+                              brand_words=(self.policy.brand.name,), max_words=closing.max_words)
 
     def _reopen_fields(self, held: MentionDoc, m: Mention, pii_kinds: Any, now: datetime) -> dict[str, Any]:
         """The promise a closing message gets once an edit makes it need an answer: the one it would
